@@ -1,0 +1,102 @@
+// swift-tools-version:6.1
+// Bottle Supervise: a human-in-the-loop gate for sandboxed coding agents.
+//
+// One target per concern, so the architecture in docs/architecture.md can be
+// read off the folder list:
+//   Queue     — the domain (bottle, proposal, decision) and the file queue
+//               shared by sidecar and host; validation of proposed files.
+//   Sidecar   — the MCP server inside the bottle's network.
+//   Apply     — turning an approved proposal into a running config.
+//   Console   — the operator's TUI and scriptable commands.
+//   bottle-supervise — the thin executable wiring the above to a command line.
+import PackageDescription
+
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "bottle-supervise",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "bottle-supervise", targets: ["bottle-supervise"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", exact: "0.12.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+    ],
+    targets: [
+        .target(
+            name: "Queue",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Sidecar",
+            dependencies: [
+                "Queue",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Apply",
+            dependencies: [
+                "Queue",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Console",
+            dependencies: [
+                "Queue",
+                "Apply",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "bottle-supervise",
+            dependencies: [
+                "Queue", "Sidecar", "Apply", "Console",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "queue-latency",
+            dependencies: ["Queue"],
+            path: "bench/queue-latency",
+            swiftSettings: strict
+        ),
+        .testTarget(name: "QueueTests", dependencies: ["Queue"], swiftSettings: strict),
+        .testTarget(name: "SidecarTests", dependencies: ["Sidecar", "Queue"], swiftSettings: strict),
+        .testTarget(name: "ApplyTests", dependencies: ["Apply", "Queue"], swiftSettings: strict),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Queue", "Apply"], swiftSettings: strict),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["Queue"],
+            swiftSettings: strict
+        ),
+    ]
+)
