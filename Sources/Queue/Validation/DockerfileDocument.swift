@@ -152,8 +152,9 @@ private struct DockerfileReader {
         advance()
       }
       guard index < lines.count else {
+        let escapeName = escapeName
         problems.add(
-          "the line ends with the escape character \(QuotedText(String(escape))) but the file ends there; remove it or add the line it continues",
+          "the line ends with the escape character, \(escapeName), but the file ends there; remove it or add the line it continues",
           line: lastLine, column: currentLine.column(of: cut))
         break
       }
@@ -174,8 +175,9 @@ private struct DockerfileReader {
         "unknown instruction \(QuotedText(word)); the instructions are "
         + DockerfileInstruction.usage.keys.sorted().joined(separator: " ")
       if let previous = previousLastLine {
+        let escapeName = escapeName
         message +=
-          " (if this line continues the instruction before it, end line \(previous) with \(QuotedText(String(escape))))"
+          " (if this line continues the instruction before it, end line \(previous) with \(escapeName))"
       }
       problems.add(message, line: startLine, column: keywordColumn)
       previousLastLine = lastLine
@@ -197,6 +199,11 @@ private struct DockerfileReader {
     instructions.append(
       DockerfileInstruction(
         keyword: keyword, arguments: String(arguments), heredocs: heredocs, line: startLine))
+  }
+
+  /// The escape character named for a message.
+  private var escapeName: String {
+    escape == "`" ? "a backtick (`)" : "a backslash (\\)"
   }
 
   /// Where the continuation escape starts when `line` ends with the escape
