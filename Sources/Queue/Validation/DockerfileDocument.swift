@@ -171,15 +171,11 @@ private struct DockerfileReader {
     let keyword = word.allSatisfy { $0.isASCII && $0.isLetter } ? word.uppercased() : String(word)
 
     guard DockerfileInstruction.usage[keyword] != nil else {
-      var message =
-        "unknown instruction \(QuotedText(word)); the instructions are "
-        + DockerfileInstruction.usage.keys.sorted().joined(separator: " ")
-      if let previous = previousLastLine {
-        let escapeName = escapeName
-        message +=
-          " (if this line continues the instruction before it, end line \(previous) with \(escapeName))"
-      }
-      problems.add(message, line: startLine, column: keywordColumn)
+      let previous = previousLastLine
+      let escapeName = escapeName
+      problems.add(
+        Self.unknownInstruction(word, previous: previous, escapeName: escapeName),
+        line: startLine, column: keywordColumn)
       previousLastLine = lastLine
       return
     }
@@ -200,6 +196,22 @@ private struct DockerfileReader {
       DockerfileInstruction(
         keyword: keyword, arguments: String(arguments), heredocs: heredocs, line: startLine))
   }
+
+  /// The message for an unknown instruction word, with a hint when it may
+  /// be the continuation of the instruction ending on line `previous`.
+  private static func unknownInstruction(
+    _ word: Substring, previous: Int?, escapeName: String
+  ) -> String {
+    var message = "unknown instruction \(QuotedText(word)); the instructions are \(knownKeywords)"
+    if let previous {
+      message +=
+        " (if this line continues the instruction before it, end line \(previous) with \(escapeName))"
+    }
+    return message
+  }
+
+  private static let knownKeywords = DockerfileInstruction.usage.keys.sorted().joined(
+    separator: " ")
 
   /// The escape character named for a message.
   private var escapeName: String {
