@@ -5,19 +5,19 @@ import Foundation
 /// Only ``approved`` and ``modified`` are approvals; every other status, and
 /// anything that fails to decode, is not — silence is never consent.
 public enum DecisionStatus: String, Codable, Sendable, CaseIterable {
-  /// The operator approved the proposed file as it is.
-  case approved
-  /// The operator approved a changed version (``Decision/finalFile``).
-  case modified
-  /// The operator refused it; notes say why.
-  case rejected
-  /// The agent cancelled the call before a decision.
-  case withdrawn
-  /// The proposal's deadline passed undecided.
-  case expired
+    /// The operator approved the proposed file as it is.
+    case approved
+    /// The operator approved a changed version (``Decision/finalFile``).
+    case modified
+    /// The operator refused it; notes say why.
+    case rejected
+    /// The agent cancelled the call before a decision.
+    case withdrawn
+    /// The proposal's deadline passed undecided.
+    case expired
 
-  /// Whether this status lets the change through.
-  public var isApproval: Bool { self == .approved || self == .modified }
+    /// Whether this status lets the change through.
+    public var isApproval: Bool { self == .approved || self == .modified }
 }
 
 /// The one decision a proposal gets, written as `<id>.decision.json`.
@@ -26,110 +26,110 @@ public enum DecisionStatus: String, Codable, Sendable, CaseIterable {
 /// after that only its ``apply`` outcome may be filled in, by the process
 /// that won.
 public struct Decision: Codable, Sendable, Equatable {
-  /// The queue-format version this decision was written in.
-  public var format: Int
-  /// The proposal decided.
-  public var id: ProposalID
-  /// How it ended.
-  public var status: DecisionStatus
-  /// The operator's notes to the agent (required for a rejection).
-  public var notes: String
-  /// The file as the operator approved it: set for ``DecisionStatus/modified``.
-  public var finalFile: String?
-  /// Who decided: the operator's user name, or `agent` / `sidecar` for
-  /// withdrawn and expired.
-  public var decidedBy: String
-  /// When.
-  public var decidedAt: Date
-  /// What applying the approved file did; `nil` until an apply step ran.
-  public var apply: ApplyOutcome?
+    /// The queue-format version this decision was written in.
+    public var format: Int
+    /// The proposal decided.
+    public var id: ProposalID
+    /// How it ended.
+    public var status: DecisionStatus
+    /// The operator's notes to the agent (required for a rejection).
+    public var notes: String
+    /// The file as the operator approved it: set for ``DecisionStatus/modified``.
+    public var finalFile: String?
+    /// Who decided: the operator's user name, or `agent` / `sidecar` for
+    /// withdrawn and expired.
+    public var decidedBy: String
+    /// When.
+    public var decidedAt: Date
+    /// What applying the approved file did; `nil` until an apply step ran.
+    public var apply: ApplyOutcome?
 
-  /// A decision on `id`.
-  public init(
-    id: ProposalID, status: DecisionStatus, notes: String = "", finalFile: String? = nil,
-    decidedBy: String, decidedAt: Date = Date(), apply: ApplyOutcome? = nil
-  ) {
-    self.format = QueueFormat.version
-    self.id = id
-    self.status = status
-    self.notes = notes
-    self.finalFile = finalFile
-    self.decidedBy = decidedBy
-    self.decidedAt = decidedAt
-    self.apply = apply
-  }
-
-  /// The file that the decision lets through, if it is an approval.
-  public func approvedFile(of proposal: Proposal) -> String? {
-    switch status {
-    case .approved: proposal.proposedFile
-    case .modified: finalFile
-    default: nil
+    /// A decision on `id`.
+    public init(
+        id: ProposalID, status: DecisionStatus, notes: String = "", finalFile: String? = nil,
+        decidedBy: String, decidedAt: Date = Date(), apply: ApplyOutcome? = nil
+    ) {
+        self.format = QueueFormat.version
+        self.id = id
+        self.status = status
+        self.notes = notes
+        self.finalFile = finalFile
+        self.decidedBy = decidedBy
+        self.decidedAt = Timestamp.normalized(decidedAt)
+        self.apply = apply
     }
-  }
 
-  /// Whether a waiting caller should be answered now: any non-approval, or
-  /// an approval whose apply step is not still running.
-  public var isFinal: Bool {
-    !(status.isApproval && apply?.state == .pending)
-  }
+    /// The file that the decision lets through, if it is an approval.
+    public func approvedFile(of proposal: Proposal) -> String? {
+        switch status {
+        case .approved: proposal.proposedFile
+        case .modified: finalFile
+        default: nil
+        }
+    }
 
-  enum CodingKeys: String, CodingKey {
-    case format, id, status, notes, apply
-    case finalFile = "final_file"
-    case decidedBy = "decided_by"
-    case decidedAt = "decided_at"
-  }
+    /// Whether a waiting caller should be answered now: any non-approval, or
+    /// an approval whose apply step is not still running.
+    public var isFinal: Bool {
+        !(status.isApproval && apply?.state == .pending)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case format, id, status, notes, apply
+        case finalFile = "final_file"
+        case decidedBy = "decided_by"
+        case decidedAt = "decided_at"
+    }
 }
 
 /// What happened when an approved file was applied to the bottle.
 public struct ApplyOutcome: Codable, Sendable, Equatable {
-  /// Where the apply step stands.
-  public enum State: String, Codable, Sendable {
-    /// The decision is taken; the file is being written and reloaded.
-    case pending
-    /// Written and reloaded.
-    case applied
-    /// Writing or reloading failed; the previous file was put back.
-    case failed
-    /// No apply step ran (for example, the operator chose not to).
-    case skipped
-  }
+    /// Where the apply step stands.
+    public enum State: String, Codable, Sendable {
+        /// The decision is taken; the file is being written and reloaded.
+        case pending
+        /// Written and reloaded.
+        case applied
+        /// Writing or reloading failed; the previous file was put back.
+        case failed
+        /// No apply step ran (for example, the operator chose not to).
+        case skipped
+    }
 
-  /// Where the apply step stands.
-  public var state: State
-  /// One line for the agent and the operator: what was done, or why not.
-  public var summary: String
-  /// The reload command that ran, as an argument vector.
-  public var command: [String]?
-  /// The reload command's exit status.
-  public var exitStatus: Int32?
-  /// The last lines of the reload command's output.
-  public var outputTail: String?
-  /// SHA-256 of the bottle's file before the change (`nil`: there was none).
-  public var previousSHA256: String?
-  /// SHA-256 of the file written.
-  public var newSHA256: String?
+    /// Where the apply step stands.
+    public var state: State
+    /// One line for the agent and the operator: what was done, or why not.
+    public var summary: String
+    /// The reload command that ran, as an argument vector.
+    public var command: [String]?
+    /// The reload command's exit status.
+    public var exitStatus: Int32?
+    /// The last lines of the reload command's output.
+    public var outputTail: String?
+    /// SHA-256 of the bottle's file before the change (`nil`: there was none).
+    public var previousSHA256: String?
+    /// SHA-256 of the file written.
+    public var newSHA256: String?
 
-  /// An apply outcome.
-  public init(
-    state: State, summary: String, command: [String]? = nil, exitStatus: Int32? = nil,
-    outputTail: String? = nil, previousSHA256: String? = nil, newSHA256: String? = nil
-  ) {
-    self.state = state
-    self.summary = summary
-    self.command = command
-    self.exitStatus = exitStatus
-    self.outputTail = outputTail
-    self.previousSHA256 = previousSHA256
-    self.newSHA256 = newSHA256
-  }
+    /// An apply outcome.
+    public init(
+        state: State, summary: String, command: [String]? = nil, exitStatus: Int32? = nil,
+        outputTail: String? = nil, previousSHA256: String? = nil, newSHA256: String? = nil
+    ) {
+        self.state = state
+        self.summary = summary
+        self.command = command
+        self.exitStatus = exitStatus
+        self.outputTail = outputTail
+        self.previousSHA256 = previousSHA256
+        self.newSHA256 = newSHA256
+    }
 
-  enum CodingKeys: String, CodingKey {
-    case state, summary, command
-    case exitStatus = "exit_status"
-    case outputTail = "output_tail"
-    case previousSHA256 = "previous_sha256"
-    case newSHA256 = "new_sha256"
-  }
+    enum CodingKeys: String, CodingKey {
+        case state, summary, command
+        case exitStatus = "exit_status"
+        case outputTail = "output_tail"
+        case previousSHA256 = "previous_sha256"
+        case newSHA256 = "new_sha256"
+    }
 }

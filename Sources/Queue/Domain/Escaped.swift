@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-  import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-  import Darwin
+    import Darwin
 #endif
 
 /// Untrusted text made safe to print on a terminal.
@@ -14,68 +14,68 @@
 /// when `keepLayout` is set), so no byte of agent text reaches the terminal
 /// raw.
 public struct Escaped: CustomStringConvertible, Sendable {
-  /// The untrusted text.
-  public let text: String
-  /// Keep newlines and tabs as layout (for multi-line bodies) instead of escaping them.
-  public let keepLayout: Bool
+    /// The untrusted text.
+    public let text: String
+    /// Keep newlines and tabs as layout (for multi-line bodies) instead of escaping them.
+    public let keepLayout: Bool
 
-  /// Wraps `text` for printing.
-  public init(_ text: String, keepLayout: Bool = false) {
-    self.text = text
-    self.keepLayout = keepLayout
-  }
-
-  public var description: String {
-    var out = ""
-    out.reserveCapacity(text.utf8.count)
-    for scalar in text.unicodeScalars {
-      if keepLayout, scalar == "\n" || scalar == "\t" {
-        out.unicodeScalars.append(scalar)
-      } else if Escaped.mustEscape(scalar) {
-        out += Escaped.visible(scalar)
-      } else {
-        out.unicodeScalars.append(scalar)
-      }
+    /// Wraps `text` for printing.
+    public init(_ text: String, keepLayout: Bool = false) {
+        self.text = text
+        self.keepLayout = keepLayout
     }
-    return out
-  }
 
-  /// Whether a scalar may not reach a terminal raw.
-  public static func mustEscape(_ scalar: Unicode.Scalar) -> Bool {
-    switch scalar.value {
-    case 0x00...0x1F, 0x7F...0x9F: true  // C0, DEL, C1 (CSI, OSC, …)
-    case 0x200B...0x200F: true  // zero-width space/joiners, LRM, RLM
-    case 0x202A...0x202E: true  // bidi embeddings and overrides
-    case 0x2060...0x2069: true  // word joiner, invisible operators, bidi isolates
-    case 0xFEFF: true  // zero-width no-break space
-    case 0xFFF9...0xFFFB: true  // interlinear annotation controls
-    default: false
+    public var description: String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            if keepLayout, scalar == "\n" || scalar == "\t" {
+                out.unicodeScalars.append(scalar)
+            } else if Escaped.mustEscape(scalar) {
+                out += Escaped.visible(scalar)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
-  }
 
-  /// Whether `text` holds anything ``mustEscape(_:)`` would rewrite.
-  public static func needsEscaping(_ text: String, keepLayout: Bool = false) -> Bool {
-    text.unicodeScalars.contains { scalar in
-      !(keepLayout && (scalar == "\n" || scalar == "\t")) && mustEscape(scalar)
+    /// Whether a scalar may not reach a terminal raw.
+    public static func mustEscape(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x00...0x1F, 0x7F...0x9F: true  // C0, DEL, C1 (CSI, OSC, …)
+        case 0x200B...0x200F: true  // zero-width space/joiners, LRM, RLM
+        case 0x202A...0x202E: true  // bidi embeddings and overrides
+        case 0x2060...0x2069: true  // word joiner, invisible operators, bidi isolates
+        case 0xFEFF: true  // zero-width no-break space
+        case 0xFFF9...0xFFFB: true  // interlinear annotation controls
+        default: false
+        }
     }
-  }
 
-  private static func visible(_ scalar: Unicode.Scalar) -> String {
-    switch scalar {
-    case "\n": return "\\n"
-    case "\t": return "\\t"
-    case "\r": return "\\r"
-    case "\u{1B}": return "\\e"
-    default:
-      let hex = String(scalar.value, radix: 16)
-      return scalar.value <= 0xFF
-        ? "\\x" + (hex.count < 2 ? "0" + hex : hex)
-        : "\\u{" + hex + "}"
+    /// Whether `text` holds anything ``mustEscape(_:)`` would rewrite.
+    public static func needsEscaping(_ text: String, keepLayout: Bool = false) -> Bool {
+        text.unicodeScalars.contains { scalar in
+            !(keepLayout && (scalar == "\n" || scalar == "\t")) && mustEscape(scalar)
+        }
     }
-  }
+
+    private static func visible(_ scalar: Unicode.Scalar) -> String {
+        switch scalar {
+        case "\n": return "\\n"
+        case "\t": return "\\t"
+        case "\r": return "\\r"
+        case "\u{1B}": return "\\e"
+        default:
+            let hex = String(scalar.value, radix: 16)
+            return scalar.value <= 0xFF
+                ? "\\x" + (hex.count < 2 ? "0" + hex : hex)
+                : "\\u{" + hex + "}"
+        }
+    }
 }
 
 /// The operating system's text for an `errno` value.
 func POSIXErrorText(_ code: Int32) -> String {
-  String(cString: strerror(code))
+    String(cString: strerror(code))
 }

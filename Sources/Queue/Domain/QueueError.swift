@@ -1,37 +1,37 @@
 /// What can go wrong between a caller and the queue, each case worded so the
 /// message tells the reader what to fix.
 public enum QueueError: Error, Equatable, Sendable, CustomStringConvertible {
-  /// A slug that is not a safe directory name.
-  case invalidSlug(String, reason: String)
-  /// An id that is not of the generated form.
-  case invalidProposalID(String)
-  /// No proposal with this id in the bottle's queue (or in any, for a queue root).
-  case noSuchProposal(String)
-  /// The proposal already has a decision; `status` is the one that won.
-  case alreadyDecided(ProposalID, status: DecisionStatus)
-  /// A queue file exists but cannot be understood; `path` names it.
-  case malformedFile(path: String, reason: String)
-  /// A file in a format version this build does not know.
-  case unsupportedFormat(path: String, version: Int)
-  /// The operating system refused a file operation.
-  case io(operation: String, path: String, errno: Int32)
+    /// A slug that is not a safe directory name.
+    case invalidSlug(String, reason: String)
+    /// An id that is not of the generated form.
+    case invalidProposalID(String)
+    /// No proposal with this id in the bottle's queue (or in any, for a queue root).
+    case noSuchProposal(String)
+    /// The proposal already has a decision; `status` is the one that won.
+    case alreadyDecided(ProposalID, status: DecisionStatus)
+    /// A queue file exists but cannot be understood; `path` names it.
+    case malformedFile(path: String, reason: String)
+    /// A file in a format version this build does not know.
+    case unsupportedFormat(path: String, version: Int)
+    /// The operating system refused a file operation.
+    case io(operation: String, path: String, errno: Int32)
 
-  public var description: String {
-    switch self {
-    case .invalidSlug(let slug, let reason):
-      "invalid bottle slug \(Escaped(slug)): \(reason)"
-    case .invalidProposalID(let id):
-      "invalid proposal id \(Escaped(id)): expected the form 20261125-024900-3fa9c2d1e4b7"
-    case .noSuchProposal(let id):
-      "no such proposal: \(Escaped(id))"
-    case .alreadyDecided(let id, let status):
-      "proposal \(id) is already \(status.rawValue)"
-    case .malformedFile(let path, let reason):
-      "malformed queue file \(Escaped(path)): \(reason)"
-    case .unsupportedFormat(let path, let version):
-      "queue file \(Escaped(path)) has format \(version); this build reads format \(QueueFormat.version)"
-    case .io(let operation, let path, let errno):
-      "\(operation) \(Escaped(path)): \(POSIXErrorText(errno))"
+    public var description: String {
+        switch self {
+        case .invalidSlug(let slug, let reason):
+            "invalid bottle slug \(Escaped(slug)): \(reason)"
+        case .invalidProposalID(let id):
+            "invalid proposal id \(Escaped(id)): expected the form 20261125-024900-3fa9c2d1e4b7"
+        case .noSuchProposal(let id):
+            "no such proposal: \(Escaped(id))"
+        case .alreadyDecided(let id, let status):
+            "proposal \(id) is already \(status.rawValue)"
+        case .malformedFile(let path, let reason):
+            "malformed queue file \(Escaped(path)): \(reason)"
+        case .unsupportedFormat(let path, let version):
+            "queue file \(Escaped(path)) has format \(version); this build reads format \(QueueFormat.version)"
+        case .io(let operation, let path, let errno):
+            "\(operation) \(Escaped(path)): \(POSIXErrorText(errno))"
+        }
     }
-  }
 }

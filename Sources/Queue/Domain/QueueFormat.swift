@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import Foundation
 
 /// The on-disk queue format: its version and its JSON coding.
@@ -7,83 +12,110 @@ import Foundation
 /// console, apply step). Dates are RFC 3339 UTC with milliseconds; keys are
 /// sorted so files diff cleanly. See docs/queue-format.md.
 public enum QueueFormat {
-  /// The format version written in every file's `format` field.
-  public static let version = 1
+    /// The format version written in every file's `format` field.
+    public static let version = 1
 
-  /// Encodes a queue record as pretty-printed, key-sorted JSON with a trailing newline.
-  public static func encode<T: Encodable>(_ value: T) throws -> Data {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    encoder.dateEncodingStrategy = .custom { date, encoder in
-      var container = encoder.singleValueContainer()
-      try container.encode(Timestamp.format(date))
+    /// Encodes a queue record as pretty-printed, key-sorted JSON with a trailing newline.
+    public static func encode<T: Encodable>(_ value: T) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Timestamp.format(date))
+        }
+        var data = try encoder.encode(value)
+        data.append(UInt8(ascii: "\n"))
+        return data
     }
-    var data = try encoder.encode(value)
-    data.append(UInt8(ascii: "\n"))
-    return data
-  }
 
-  /// Decodes a queue record, refusing a format version this build does not know.
-  /// - Parameter path: named in errors, so the operator knows which file is bad.
-  public static func decode<T: Decodable>(_ type: T.Type, from data: Data, path: String)
-    throws(QueueError) -> T
-  {
-    let decoder = JSONDecoder()
-    decoder.dateDecodingStrategy = .custom { decoder in
-      let container = try decoder.singleValueContainer()
-      let text = try container.decode(String.self)
-      guard let date = Timestamp.parse(text) else {
-        throw DecodingError.dataCorruptedError(
-          in: container, debugDescription: "not an RFC 3339 UTC timestamp: \(text)")
-      }
-      return date
+    /// Decodes a queue record, refusing a format version this build does not know.
+    /// - Parameter path: named in errors, so the operator knows which file is bad.
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data, path: String)
+        throws(QueueError) -> T
+    {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = Timestamp.parse(text) else {
+                throw DecodingError.dataCorruptedError(
+                    in: container, debugDescription: "not an RFC 3339 UTC timestamp: \(text)")
+            }
+            return date
+        }
+        do {
+            let header = try decoder.decode(FormatHeader.self, from: data)
+            guard header.format == version else {
+                throw QueueError.unsupportedFormat(path: path, version: header.format)
+            }
+            return try decoder.decode(type, from: data)
+        } catch let error as QueueError {
+            throw error
+        } catch {
+            throw .malformedFile(path: path, reason: describe(error))
+        }
     }
-    do {
-      let header = try decoder.decode(FormatHeader.self, from: data)
-      guard header.format == version else {
-        throw QueueError.unsupportedFormat(path: path, version: header.format)
-      }
-      return try decoder.decode(type, from: data)
-    } catch let error as QueueError {
-      throw error
-    } catch {
-      throw .malformedFile(path: path, reason: describe(error))
+
+    private struct FormatHeader: Decodable { var format: Int }
+
+    private static func describe(_ error: any Error) -> String {
+        switch error as? DecodingError {
+        case .keyNotFound(let key, let context)?:
+            "missing field \(fieldPath(context.codingPath + [key]))"
+        case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?:
+            "field \(fieldPath(context.codingPath)): \(context.debugDescription)"
+        case .dataCorrupted(let context)?:
+            context.codingPath.isEmpty
+                ? "not valid JSON"
+                : "field \(fieldPath(context.codingPath)): \(context.debugDescription)"
+        default:
+            "\(error)"
+        }
     }
-  }
 
-  private struct FormatHeader: Decodable { var format: Int }
-
-  private static func describe(_ error: any Error) -> String {
-    switch error as? DecodingError {
-    case .keyNotFound(let key, let context)?:
-      "missing field \(fieldPath(context.codingPath + [key]))"
-    case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?:
-      "field \(fieldPath(context.codingPath)): \(context.debugDescription)"
-    case .dataCorrupted(let context)?:
-      context.codingPath.isEmpty
-        ? "not valid JSON"
-        : "field \(fieldPath(context.codingPath)): \(context.debugDescription)"
-    default:
-      "\(error)"
+    private static func fieldPath(_ path: [any CodingKey]) -> String {
+        path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
     }
-  }
-
-  private static func fieldPath(_ path: [any CodingKey]) -> String {
-    path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-  }
 }
 
 /// RFC 3339 timestamps in UTC with millisecond precision (`2026-11-25T02:49:03.125Z`).
+///
+/// Formatting is done by hand from whole milliseconds, so a date written and
+/// read back compares equal to its ``normalized(_:)`` self; a float-based
+/// formatter can print `.122` for a value stored as `.12299999`.
 public enum Timestamp {
-  /// Formats `date`.
-  public static func format(_ date: Date) -> String {
-    date.formatted(style)
-  }
+    /// Formats `date`.
+    public static func format(_ date: Date) -> String {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        var seconds = time_t(milliseconds.quotientAndRemainderFlooring(dividingBy: 1000).quotient)
+        let fraction = Int(milliseconds.quotientAndRemainderFlooring(dividingBy: 1000).remainder)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), fraction)
+    }
 
-  /// Parses a timestamp with or without fractional seconds; `nil` if it is not one.
-  public static func parse(_ text: String) -> Date? {
-    (try? style.parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text))
-  }
+    /// Parses a timestamp with or without fractional seconds; `nil` if it is not one.
+    public static func parse(_ text: String) -> Date? {
+        guard let date = (try? withFraction.parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text)) else {
+            return nil
+        }
+        return normalized(date)
+    }
 
-  private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+    /// `date` at the precision the queue stores (whole milliseconds), so a
+    /// value compares equal to itself after a round trip through a file.
+    public static func normalized(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000)
+    }
+
+    private static let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+}
+
+extension Int64 {
+    fileprivate func quotientAndRemainderFlooring(dividingBy divisor: Int64) -> (quotient: Int64, remainder: Int64) {
+        let (quotient, remainder) = quotientAndRemainder(dividingBy: divisor)
+        return remainder < 0 ? (quotient - 1, remainder + divisor) : (quotient, remainder)
+    }
 }

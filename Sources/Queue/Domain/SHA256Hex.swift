@@ -3,19 +3,19 @@ import Foundation
 
 /// Lowercase hex SHA-256, the one hash the queue format uses.
 public enum SHA256Hex {
-  /// The hash of `text`'s UTF-8 bytes.
-  public static func of(_ text: String) -> String {
-    of(Data(text.utf8))
-  }
-
-  /// The hash of `data`.
-  public static func of(_ data: Data) -> String {
-    let digest = SHA256.hash(data: data)
-    var out = ""
-    out.reserveCapacity(64)
-    for byte in digest {
-      out += byte < 16 ? "0" + String(byte, radix: 16) : String(byte, radix: 16)
+    /// The hash of `text`'s UTF-8 bytes.
+    public static func of(_ text: String) -> String {
+        of(Data(text.utf8))
     }
-    return out
-  }
+
+    /// The hash of `data`.
+    public static func of(_ data: Data) -> String {
+        let digest = SHA256.hash(data: data)
+        var out = ""
+        out.reserveCapacity(64)
+        for byte in digest {
+            out += byte < 16 ? "0" + String(byte, radix: 16) : String(byte, radix: 16)
+        }
+        return out
+    }
 }
