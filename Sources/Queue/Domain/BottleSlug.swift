@@ -23,7 +23,11 @@ public struct BottleSlug: Hashable, Sendable, Comparable, CustomStringConvertibl
         guard BottleSlug.isAlphanumeric(bytes[0]) else {
             throw .invalidSlug(rawValue, reason: "it must start with a letter or digit")
         }
-        for byte in bytes where !(BottleSlug.isAlphanumeric(byte) || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")) {
+        for byte in bytes
+        where
+            !(BottleSlug.isAlphanumeric(byte) || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+            || byte == UInt8(ascii: "-"))
+        {
             throw .invalidSlug(rawValue, reason: "only letters, digits, '_', '.' and '-' are allowed")
         }
         self.rawValue = rawValue

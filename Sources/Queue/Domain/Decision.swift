@@ -55,7 +55,7 @@ public struct Decision: Codable, Sendable, Equatable {
         self.notes = notes
         self.finalFile = finalFile
         self.decidedBy = decidedBy
-        self.decidedAt = decidedAt
+        self.decidedAt = Timestamp.normalized(decidedAt)
         self.apply = apply
     }
 

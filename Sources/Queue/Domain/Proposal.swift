@@ -47,8 +47,8 @@ public struct Proposal: Codable, Sendable, Equatable {
         self.justification = justification
         self.currentFileSHA256 = currentFileSHA256
         self.proposedFileSHA256 = SHA256Hex.of(proposedFile)
-        self.createdAt = createdAt
-        self.expiresAt = expiresAt
+        self.createdAt = Timestamp.normalized(createdAt)
+        self.expiresAt = expiresAt.map(Timestamp.normalized)
     }
 
     /// Whether the deadline has passed at `now`.

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import Foundation
 
 /// The on-disk queue format: its version and its JSON coding.
@@ -25,7 +30,9 @@ public enum QueueFormat {
 
     /// Decodes a queue record, refusing a format version this build does not know.
     /// - Parameter path: named in errors, so the operator knows which file is bad.
-    public static func decode<T: Decodable>(_ type: T.Type, from data: Data, path: String) throws(QueueError) -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data, path: String)
+        throws(QueueError) -> T
+    {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
@@ -72,16 +79,43 @@ public enum QueueFormat {
 }
 
 /// RFC 3339 timestamps in UTC with millisecond precision (`2026-11-25T02:49:03.125Z`).
+///
+/// Formatting is done by hand from whole milliseconds, so a date written and
+/// read back compares equal to its ``normalized(_:)`` self; a float-based
+/// formatter can print `.122` for a value stored as `.12299999`.
 public enum Timestamp {
     /// Formats `date`.
     public static func format(_ date: Date) -> String {
-        date.formatted(style)
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        var seconds = time_t(milliseconds.quotientAndRemainderFlooring(dividingBy: 1000).quotient)
+        let fraction = Int(milliseconds.quotientAndRemainderFlooring(dividingBy: 1000).remainder)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), fraction)
     }
 
     /// Parses a timestamp with or without fractional seconds; `nil` if it is not one.
     public static func parse(_ text: String) -> Date? {
-        (try? style.parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text))
+        guard let date = (try? withFraction.parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text)) else {
+            return nil
+        }
+        return normalized(date)
     }
 
-    private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+    /// `date` at the precision the queue stores (whole milliseconds), so a
+    /// value compares equal to itself after a round trip through a file.
+    public static func normalized(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000)
+    }
+
+    private static let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+}
+
+extension Int64 {
+    fileprivate func quotientAndRemainderFlooring(dividingBy divisor: Int64) -> (quotient: Int64, remainder: Int64) {
+        let (quotient, remainder) = quotientAndRemainder(dividingBy: divisor)
+        return remainder < 0 ? (quotient - 1, remainder + divisor) : (quotient, remainder)
+    }
 }

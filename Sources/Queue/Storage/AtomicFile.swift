@@ -1,0 +1,203 @@
+import Foundation
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Whole-or-nothing file writes, the only way the queue and the apply step
+/// write a file another process reads.
+///
+/// A write goes to a temp file in the *same* directory (`.<name>.<random>.tmp`,
+/// so the final rename never crosses a file system), is fsynced, then renamed
+/// (or, for an exclusive create, hard-linked) onto its name, and the
+/// directory is fsynced so the new name survives a power cut. A reader
+/// therefore sees the old file, the new file, or no file — never part of
+/// one. A crash leaves at most a temp file, which ``removeStaleTempFiles(in:olderThan:)``
+/// cleans on the next start.
+public enum AtomicFile {
+    /// Replaces (or creates) `path` with `data`.
+    public static func write(_ data: Data, to path: FilePath, mode: mode_t = 0o644) throws(QueueError) {
+        let temp = try writeTemp(data, beside: path, mode: mode)
+        guard rename(temp.string, path.string) == 0 else {
+            let code = errno
+            unlink(temp.string)
+            throw .io(operation: "rename to", path: path.string, errno: code)
+        }
+        try syncDirectory(of: path)
+    }
+
+    /// Creates `path` with `data` only if nothing exists there yet.
+    ///
+    /// The exclusivity comes from `link(2)`, which fails with `EEXIST` when
+    /// the name is taken: of any number of processes racing to create the
+    /// same name, exactly one succeeds, and the file it creates is already
+    /// complete when it appears.
+    /// - Returns: `true` if this call created the file, `false` if it existed.
+    @discardableResult
+    public static func create(_ data: Data, at path: FilePath, mode: mode_t = 0o644)
+        throws(QueueError) -> Bool
+    {
+        let temp = try writeTemp(data, beside: path, mode: mode)
+        defer { unlink(temp.string) }
+        guard link(temp.string, path.string) == 0 else {
+            let code = errno
+            if code == EEXIST { return false }
+            throw .io(operation: "create", path: path.string, errno: code)
+        }
+        try syncDirectory(of: path)
+        return true
+    }
+
+    /// The contents of `path`, or `nil` when there is no such file.
+    public static func read(_ path: FilePath, limit: Int = 64 << 20) throws(QueueError) -> Data? {
+        let fd = open(path.string, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            if code == ENOENT || code == ENOTDIR { return nil }
+            throw .io(operation: "open", path: path.string, errno: code)
+        }
+        defer { close(fd) }
+        var data = Data()
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .io(operation: "read", path: path.string, errno: errno)
+            }
+            if count == 0 { break }
+            data.append(contentsOf: chunk[0..<count])
+            if data.count > limit {
+                throw .malformedFile(path: path.string, reason: "larger than \(limit) bytes")
+            }
+        }
+        return data
+    }
+
+    /// Moves `source` to `destination` and makes the move durable.
+    public static func move(_ source: FilePath, to destination: FilePath) throws(QueueError) {
+        guard rename(source.string, destination.string) == 0 else {
+            throw .io(operation: "move", path: source.string, errno: errno)
+        }
+        try syncDirectory(of: destination)
+        if source.removingLastComponent() != destination.removingLastComponent() {
+            try syncDirectory(of: source)
+        }
+    }
+
+    /// Removes temp files a crashed writer left in `directory`.
+    ///
+    /// Only temp files older than `age` go: a younger one may belong to a
+    /// live writer in another process (the sidecar and the console share the
+    /// directory), and a write takes milliseconds.
+    /// - Returns: the names removed.
+    @discardableResult
+    public static func removeStaleTempFiles(in directory: FilePath, olderThan age: TimeInterval = 60)
+        throws(QueueError) -> [String]
+    {
+        let cutoff = Date().addingTimeInterval(-age)
+        var removed: [String] = []
+        for name in try DirectoryListing.names(in: directory) where isTempName(name) {
+            let path = directory.appending(name)
+            var info = stat()
+            guard lstat(path.string, &info) == 0 else { continue }
+            let modified = Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec))
+            if modified < cutoff, unlink(path.string) == 0 {
+                removed.append(name)
+            }
+        }
+        return removed
+    }
+
+    /// Whether `name` is one of our temp files.
+    static func isTempName(_ name: String) -> Bool {
+        name.hasPrefix(".") && name.hasSuffix(".tmp")
+    }
+
+    /// Creates `directory` and any missing parents.
+    public static func makeDirectory(_ directory: FilePath, mode: mode_t = 0o755) throws(QueueError) {
+        if mkdir(directory.string, mode) == 0 || errno == EEXIST { return }
+        guard errno == ENOENT, !directory.removingLastComponent().isEmpty,
+            directory.removingLastComponent() != directory
+        else {
+            throw .io(operation: "create directory", path: directory.string, errno: errno)
+        }
+        try makeDirectory(directory.removingLastComponent(), mode: mode)
+        guard mkdir(directory.string, mode) == 0 || errno == EEXIST else {
+            throw .io(operation: "create directory", path: directory.string, errno: errno)
+        }
+    }
+
+    // MARK: - Internals
+
+    private static func writeTemp(_ data: Data, beside path: FilePath, mode: mode_t)
+        throws(QueueError) -> FilePath
+    {
+        guard let name = path.lastComponent?.string else {
+            throw .io(operation: "write", path: path.string, errno: EINVAL)
+        }
+        var random = SystemRandomNumberGenerator()
+        let temp = path.removingLastComponent().appending(
+            ".\(name).\(String(random.next() & 0xFFFF_FFFF, radix: 16)).tmp")
+        let fd = open(temp.string, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw .io(operation: "create", path: temp.string, errno: errno) }
+        var ok = false
+        defer {
+            close(fd)
+            if !ok { unlink(temp.string) }
+        }
+        let failure: Int32 = data.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                offset += written
+            }
+            return 0
+        }
+        if failure != 0 { throw .io(operation: "write", path: temp.string, errno: failure) }
+        guard fsync(fd) == 0 else { throw .io(operation: "fsync", path: temp.string, errno: errno) }
+        ok = true
+        return temp
+    }
+
+    private static func syncDirectory(of path: FilePath) throws(QueueError) {
+        let directory = path.removingLastComponent()
+        let fd = open(directory.isEmpty ? "." : directory.string, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw .io(operation: "open directory", path: directory.string, errno: errno)
+        }
+        defer { close(fd) }
+        // Some file systems refuse fsync on a directory (EINVAL); the rename is still atomic there.
+        if fsync(fd) != 0, errno != EINVAL {
+            throw .io(operation: "fsync directory", path: directory.string, errno: errno)
+        }
+    }
+}
+
+/// Directory listings without Foundation's FileManager, which allocates a URL
+/// per entry: the console lists thousands of queue files per frame.
+enum DirectoryListing {
+    /// The names in `directory` (not `.` or `..`); empty when it does not exist.
+    static func names(in directory: FilePath) throws(QueueError) -> [String] {
+        guard let handle = opendir(directory.string) else {
+            if errno == ENOENT || errno == ENOTDIR { return [] }
+            throw .io(operation: "list", path: directory.string, errno: errno)
+        }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+}

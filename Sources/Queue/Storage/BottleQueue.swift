@@ -1,0 +1,334 @@
+import Foundation
+import Synchronization
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// One bottle's queue directory: the contract between the sidecar (inside
+/// the bottle's network, where the directory is `/run/supervise/queue`) and
+/// the operator's console on the host (`~/.claude-bottle/queue/<slug>/`).
+///
+/// The directory is the only shared state. Each fact is one file, written
+/// whole by ``AtomicFile`` (docs/queue-format.md):
+///
+/// - `<id>.proposal.json` — the sidecar writes it once; never changed after.
+/// - `<id>.decision.json` — created exclusively, so exactly one decision
+///   wins however many operators race; only the winner later fills in the
+///   apply outcome.
+/// - `<id>.waiting` — present while an agent's call is attached.
+/// - `<key>.key` — the id of the pending proposal with a given tool and
+///   proposed file, so an identical retry re-attaches instead of queueing.
+/// - `archive/` — finished proposals and their decisions, for the audit trail.
+///
+/// Readers always look in the live directory before the archive, and
+/// archiving moves the proposal before its decision, so a reader racing an
+/// archive never sees a decided proposal as pending.
+public struct BottleQueue: Sendable {
+    /// The bottle's queue directory.
+    public let directory: FilePath
+    /// The bottle it belongs to.
+    public let bottle: BottleSlug
+
+    /// A queue over `directory`; nothing is touched until it is used.
+    public init(directory: FilePath, bottle: BottleSlug) {
+        self.directory = directory
+        self.bottle = bottle
+    }
+
+    var archiveDirectory: FilePath { directory.appending(QueueLayout.archiveName) }
+
+    /// Creates the directory and its archive if they are missing.
+    public func prepare() throws(QueueError) {
+        try AtomicFile.makeDirectory(archiveDirectory)
+    }
+
+    // MARK: - Proposing
+
+    /// Queues `proposal`, or finds the identical one already queued.
+    ///
+    /// Identical means same bottle, same tool and byte-identical proposed
+    /// file. While such a proposal is pending, the caller attaches to it; if
+    /// it was decided while nobody waited, the caller gets that decision.
+    public func submit(_ proposal: Proposal) throws(QueueError) -> Submission {
+        try prepare()
+        let keyPath = QueueLayout.key(for: proposal, in: directory)
+        return try BottleQueue.submitLock.withLock { _ throws(QueueError) -> Submission in
+            if let existing = try liveMatch(forKey: keyPath) {
+                return existing
+            }
+            try AtomicFile.write(
+                try encode(proposal), to: QueueLayout.proposal(proposal.id, in: directory))
+            // The key is created exclusively: should another process have
+            // queued the same proposal meanwhile, ours yields to it.
+            if try AtomicFile.create(Data(proposal.id.rawValue.utf8), at: keyPath) {
+                return .queued(proposal)
+            }
+            unlink(QueueLayout.proposal(proposal.id, in: directory).string)
+            if let existing = try liveMatch(forKey: keyPath) { return existing }
+            throw .io(operation: "queue", path: keyPath.string, errno: EAGAIN)
+        }
+    }
+
+    /// Serialises submissions within this process, so concurrent identical
+    /// calls in one sidecar resolve to one proposal without touching the
+    /// exclusive-create fallback.
+    private static let submitLock = Mutex(())
+
+    /// The live proposal a key file names, if it is still live; a stale key
+    /// (its proposal archived or gone) is removed.
+    private func liveMatch(forKey keyPath: FilePath) throws(QueueError) -> Submission? {
+        guard let data = try AtomicFile.read(keyPath),
+            let id = try? ProposalID(String(decoding: data, as: UTF8.self))
+        else {
+            unlink(keyPath.string)
+            return nil
+        }
+        guard let proposal = try readProposal(QueueLayout.proposal(id, in: directory)) else {
+            unlink(keyPath.string)
+            return nil
+        }
+        if let decision = try readDecision(QueueLayout.decision(id, in: directory)) {
+            return .decided(proposal, decision)
+        }
+        return .attached(proposal)
+    }
+
+    // MARK: - Reading
+
+    /// The proposal with `id`, live or archived.
+    /// - Throws: ``QueueError/noSuchProposal(_:)`` when it is in neither.
+    public func proposal(_ id: ProposalID) throws(QueueError) -> Proposal {
+        if let proposal = try readProposal(QueueLayout.proposal(id, in: directory)) { return proposal }
+        if let proposal = try readProposal(QueueLayout.proposal(id, in: archiveDirectory)) {
+            return proposal
+        }
+        throw .noSuchProposal(id.rawValue)
+    }
+
+    /// The decision on `id`, live or archived; `nil` while it is pending.
+    ///
+    /// A decision file that cannot be read is an error, never an approval.
+    public func decision(_ id: ProposalID) throws(QueueError) -> Decision? {
+        if let decision = try readDecision(QueueLayout.decision(id, in: directory)) { return decision }
+        return try readDecision(QueueLayout.decision(id, in: archiveDirectory))
+    }
+
+    /// Whether `id` is live (not archived) in this queue.
+    public func isLive(_ id: ProposalID) -> Bool {
+        access(QueueLayout.proposal(id, in: directory).string, F_OK) == 0
+    }
+
+    /// Whether an agent's call is attached to `id`.
+    public func isWaiting(_ id: ProposalID) -> Bool {
+        access(QueueLayout.waiting(id, in: directory).string, F_OK) == 0
+    }
+
+    /// The ids of the live proposals, in id (creation) order.
+    public func liveIDs() throws(QueueError) -> [ProposalID] {
+        try DirectoryListing.names(in: directory)
+            .compactMap { QueueLayout.id(in: $0, suffix: QueueLayout.proposalSuffix) }
+            .sorted()
+    }
+
+    /// Every undecided proposal, oldest first.
+    public func pending() throws(QueueError) -> [Proposal] {
+        try entries(archived: false).filter(\.isPending).map(\.proposal)
+    }
+
+    /// Every proposal, live and archived, with its decision, oldest first.
+    public func all() throws(QueueError) -> [QueueEntry] {
+        try (entries(archived: false) + entries(archived: true))
+            .sorted { ($0.proposal.createdAt, $0.proposal.id) < ($1.proposal.createdAt, $1.proposal.id) }
+    }
+
+    /// The live entries (`archived: false`) or the archived ones.
+    public func entries(archived: Bool) throws(QueueError) -> [QueueEntry] {
+        let folder = archived ? archiveDirectory : directory
+        var result: [QueueEntry] = []
+        let names = try DirectoryListing.names(in: folder)
+        let decided = Set(
+            names.compactMap { QueueLayout.id(in: $0, suffix: QueueLayout.decisionSuffix) })
+        let waiting =
+            archived
+            ? [] : Set(names.compactMap { QueueLayout.id(in: $0, suffix: QueueLayout.waitingSuffix) })
+        for id in names.compactMap({ QueueLayout.id(in: $0, suffix: QueueLayout.proposalSuffix) }) {
+            // A proposal can vanish between listing and reading: it was archived meanwhile.
+            guard let proposal = try readProposal(QueueLayout.proposal(id, in: folder)) else { continue }
+            let decision: Decision? =
+                decided.contains(id)
+                ? try readDecision(QueueLayout.decision(id, in: folder))
+                : (archived ? nil : try readDecision(QueueLayout.decision(id, in: archiveDirectory)))
+            result.append(
+                QueueEntry(
+                    proposal: proposal, decision: decision, waiting: waiting.contains(id), archived: archived)
+            )
+        }
+        return result.sorted {
+            ($0.proposal.createdAt, $0.proposal.id) < ($1.proposal.createdAt, $1.proposal.id)
+        }
+    }
+
+    // MARK: - Deciding
+
+    /// Records `decision`, if no decision exists yet.
+    ///
+    /// Exactly one decision wins, also across processes: the decision file
+    /// is created with an exclusive link, and every later attempt (a second
+    /// operator, an agent's withdrawal racing an approval, an expiry) fails
+    /// with ``QueueError/alreadyDecided(_:status:)`` naming the winner's status.
+    public func decide(_ decision: Decision) throws(QueueError) {
+        let id = decision.id
+        guard isLive(id) else {
+            if let existing = try self.decision(id) { throw .alreadyDecided(id, status: existing.status) }
+            if try readProposal(QueueLayout.proposal(id, in: archiveDirectory)) != nil {
+                throw .alreadyDecided(id, status: .withdrawn)
+            }
+            throw .noSuchProposal(id.rawValue)
+        }
+        let path = QueueLayout.decision(id, in: directory)
+        guard try AtomicFile.create(try encode(decision), at: path) else {
+            let existing = try self.decision(id)
+            throw .alreadyDecided(id, status: existing?.status ?? .withdrawn)
+        }
+        // An archiver may have moved the proposal and its decision between our
+        // check and our create; then ours is an orphan and the earlier one stands.
+        if !isLive(id) {
+            unlink(path.string)
+            let existing = try self.decision(id)
+            throw .alreadyDecided(id, status: existing?.status ?? .withdrawn)
+        }
+    }
+
+    /// Fills in the apply outcome of a decision this process won.
+    ///
+    /// The decision file is replaced whole; a waiting caller wakes on the
+    /// rename and, the decision now being final, is answered.
+    public func recordApply(_ outcome: ApplyOutcome, for id: ProposalID) throws(QueueError) {
+        for folder in [directory, archiveDirectory] {
+            let path = QueueLayout.decision(id, in: folder)
+            guard var decision = try readDecision(path) else { continue }
+            decision.apply = outcome
+            try AtomicFile.write(try encode(decision), to: path)
+            return
+        }
+        throw .noSuchProposal(id.rawValue)
+    }
+
+    // MARK: - Waiting markers and archive
+
+    /// Marks whether an agent's call is attached to `id` (for the console's "waiting" column).
+    public func setWaiting(_ id: ProposalID, _ waiting: Bool) throws(QueueError) {
+        let path = QueueLayout.waiting(id, in: directory)
+        if waiting {
+            try AtomicFile.write(Data(Timestamp.format(Date()).utf8), to: path)
+        } else if unlink(path.string) != 0, errno != ENOENT {
+            throw .io(operation: "remove", path: path.string, errno: errno)
+        }
+    }
+
+    /// Moves a decided proposal and its decision into `archive/`.
+    ///
+    /// The proposal moves first, then the decision, so that at every instant
+    /// a reader that looks in the live directory and then the archive finds
+    /// the decision. Archiving an undecided proposal is refused: the audit
+    /// trail never holds a proposal without its outcome.
+    public func archive(_ id: ProposalID) throws(QueueError) {
+        try prepare()
+        guard let proposal = try readProposal(QueueLayout.proposal(id, in: directory)) else {
+            if try readProposal(QueueLayout.proposal(id, in: archiveDirectory)) != nil { return }
+            throw .noSuchProposal(id.rawValue)
+        }
+        guard try readDecision(QueueLayout.decision(id, in: directory)) != nil else {
+            throw .malformedFile(
+                path: QueueLayout.proposal(id, in: directory).string,
+                reason: "cannot archive an undecided proposal")
+        }
+        try AtomicFile.move(
+            QueueLayout.proposal(id, in: directory), to: QueueLayout.proposal(id, in: archiveDirectory))
+        try AtomicFile.move(
+            QueueLayout.decision(id, in: directory), to: QueueLayout.decision(id, in: archiveDirectory))
+        unlink(QueueLayout.waiting(id, in: directory).string)
+        let keyPath = QueueLayout.key(for: proposal, in: directory)
+        if let data = try AtomicFile.read(keyPath), String(decoding: data, as: UTF8.self) == id.rawValue {
+            unlink(keyPath.string)
+        }
+    }
+
+    // MARK: - Recovery
+
+    /// Brings the directory back to a consistent state after a crash.
+    ///
+    /// Removes temp files a dead writer left, finishes an archive that was
+    /// cut between its two moves, and — when the caller is the sidecar
+    /// starting afresh, so no call can be attached — clears waiting markers.
+    /// Pending proposals are left alone: they stay listed and decidable.
+    @discardableResult
+    public func recover(clearWaitingMarkers: Bool) throws(QueueError) -> RecoveryReport {
+        try prepare()
+        var report = RecoveryReport()
+        report.removedTempFiles =
+            try AtomicFile.removeStaleTempFiles(in: directory)
+            + AtomicFile.removeStaleTempFiles(in: archiveDirectory)
+        let names = try DirectoryListing.names(in: directory)
+        for name in names {
+            if let id = QueueLayout.id(in: name, suffix: QueueLayout.decisionSuffix), !isLive(id),
+                access(QueueLayout.proposal(id, in: archiveDirectory).string, F_OK) == 0
+            {
+                // The crash came between archiving the proposal and its decision.
+                try AtomicFile.move(
+                    QueueLayout.decision(id, in: directory),
+                    to: QueueLayout.decision(id, in: archiveDirectory))
+            }
+            if let id = QueueLayout.id(in: name, suffix: QueueLayout.waitingSuffix),
+                clearWaitingMarkers || !isLive(id)
+            {
+                unlink(QueueLayout.waiting(id, in: directory).string)
+                report.clearedWaitingMarkers.append(id)
+            }
+        }
+        for entry in try entries(archived: false) where entry.isPending {
+            report.pendingProposals += 1
+        }
+        return report
+    }
+
+    // MARK: - Files
+
+    private func encode<T: Encodable>(_ value: T) throws(QueueError) -> Data {
+        do { return try QueueFormat.encode(value) } catch {
+            throw .malformedFile(path: directory.string, reason: "could not encode: \(error)")
+        }
+    }
+
+    func readProposal(_ path: FilePath) throws(QueueError) -> Proposal? {
+        guard let data = try AtomicFile.read(path) else { return nil }
+        let proposal = try QueueFormat.decode(Proposal.self, from: data, path: path.string)
+        // A file is only believed about itself: its name, bottle and content hash must agree.
+        guard path.lastComponent?.string == proposal.id.rawValue + QueueLayout.proposalSuffix else {
+            throw .malformedFile(
+                path: path.string, reason: "its id \(proposal.id) does not match its file name")
+        }
+        guard proposal.bottle == bottle else {
+            throw .malformedFile(
+                path: path.string, reason: "it belongs to bottle \(proposal.bottle), not \(bottle)")
+        }
+        return proposal
+    }
+
+    func readDecision(_ path: FilePath) throws(QueueError) -> Decision? {
+        guard let data = try AtomicFile.read(path) else { return nil }
+        let decision = try QueueFormat.decode(Decision.self, from: data, path: path.string)
+        guard path.lastComponent?.string == decision.id.rawValue + QueueLayout.decisionSuffix else {
+            throw .malformedFile(
+                path: path.string, reason: "its id \(decision.id) does not match its file name")
+        }
+        if decision.status == .modified, decision.finalFile == nil {
+            throw .malformedFile(path: path.string, reason: "a modified decision has no final_file")
+        }
+        return decision
+    }
+}

@@ -1,0 +1,55 @@
+/// What ``BottleQueue/submit(_:)`` did with a proposal.
+public enum Submission: Sendable, Equatable {
+    /// A new proposal was written to the queue.
+    case queued(Proposal)
+    /// An identical proposal from this bottle is still pending: the caller
+    /// waits on that one instead of queueing a duplicate.
+    case attached(Proposal)
+    /// An identical proposal was decided while no caller was attached (the
+    /// agent's connection had dropped): the retry gets that decision at once.
+    case decided(Proposal, Decision)
+
+    /// The proposal the caller now waits on or is answered from.
+    public var proposal: Proposal {
+        switch self {
+        case .queued(let proposal), .attached(let proposal), .decided(let proposal, _): proposal
+        }
+    }
+}
+
+/// One proposal as a reader of the queue sees it.
+public struct QueueEntry: Sendable, Equatable {
+    /// The proposal.
+    public var proposal: Proposal
+    /// Its decision; `nil` while pending.
+    public var decision: Decision?
+    /// Whether an agent's call is attached and waiting for the decision.
+    public var waiting: Bool
+    /// Whether it has moved to the archive.
+    public var archived: Bool
+
+    /// An entry.
+    public init(proposal: Proposal, decision: Decision?, waiting: Bool, archived: Bool) {
+        self.proposal = proposal
+        self.decision = decision
+        self.waiting = waiting
+        self.archived = archived
+    }
+
+    /// Whether it still awaits a decision.
+    public var isPending: Bool { decision == nil }
+}
+
+/// What ``BottleQueue/recover(clearWaitingMarkers:)`` found and mended.
+public struct RecoveryReport: Sendable, Equatable {
+    /// Temp files left by a crashed writer, removed.
+    public var removedTempFiles: [String] = []
+    /// Waiting markers of calls that no longer exist, removed.
+    public var clearedWaitingMarkers: [ProposalID] = []
+    /// Proposals that were decided but not yet archived when the crash came, now archived.
+    public var pendingProposals: Int = 0
+    /// Files that could not be read, left in place for a human.
+    public var unreadable: [String] = []
+
+    public init() {}
+}

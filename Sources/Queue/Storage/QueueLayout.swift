@@ -1,0 +1,38 @@
+import SystemPackage
+
+/// The names of the files in one bottle's queue directory.
+///
+/// Every path the queue touches is built here from a validated
+/// ``ProposalID`` or a fixed name, never from text a caller supplied, so no
+/// request can reach outside the directory. See docs/queue-format.md.
+enum QueueLayout {
+    static let proposalSuffix = ".proposal.json"
+    static let decisionSuffix = ".decision.json"
+    static let waitingSuffix = ".waiting"
+    static let keySuffix = ".key"
+    static let archiveName = "archive"
+
+    static func proposal(_ id: ProposalID, in directory: FilePath) -> FilePath {
+        directory.appending(id.rawValue + proposalSuffix)
+    }
+
+    static func decision(_ id: ProposalID, in directory: FilePath) -> FilePath {
+        directory.appending(id.rawValue + decisionSuffix)
+    }
+
+    static func waiting(_ id: ProposalID, in directory: FilePath) -> FilePath {
+        directory.appending(id.rawValue + waitingSuffix)
+    }
+
+    /// The dedupe key's file: one per distinct (tool, proposed file) pending in a bottle.
+    static func key(for proposal: Proposal, in directory: FilePath) -> FilePath {
+        directory.appending(
+            SHA256Hex.of(proposal.tool.rawValue + "\n" + proposal.proposedFileSHA256) + keySuffix)
+    }
+
+    /// The id in a file name of the form `<id><suffix>`, if it is one.
+    static func id(in name: String, suffix: String) -> ProposalID? {
+        guard name.hasSuffix(suffix) else { return nil }
+        return try? ProposalID(String(name.dropLast(suffix.count)))
+    }
+}

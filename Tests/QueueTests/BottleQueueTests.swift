@@ -1,0 +1,227 @@
+import Foundation
+import SystemPackage
+import Testing
+
+@testable import Queue
+
+@Suite("A bottle's queue")
+struct BottleQueueTests {
+    @Test("a submitted proposal is pending, readable and listed")
+    func submitAndRead() throws {
+        let directory = TemporaryDirectory()
+        let queue = try makeQueue(in: directory)
+        let proposal = makeProposal()
+        #expect(try queue.submit(proposal) == .queued(proposal))
+        #expect(try queue.proposal(proposal.id) == proposal)
+        #expect(try queue.decision(proposal.id) == nil)
+        #expect(try queue.pending() == [proposal])
+        #expect(
+            FileManager.default.fileExists(atPath: queue.directory.appending("\(proposal.id).proposal.json").string))
+    }
+
+    @Test("an identical proposal re-attaches; a different one queues")
+    func resubmission() throws {
+        let directory = TemporaryDirectory()
+        let queue = try makeQueue(in: directory)
+        let first = makeProposal(file: "a.example\n", justification: "first")
+        #expect(try queue.submit(first) == .queued(first))
+        let retry = makeProposal(file: "a.example\n", justification: "asked again")
+        #expect(try queue.submit(retry) == .attached(first))
+        let otherTool = makeProposal(tool: .capabilityBlock, file: "a.example\n")
+        #expect(try queue.submit(otherTool) == .queued(otherTool))
+        let otherFile = makeProposal(file: "b.example\n")
+        #expect(try queue.submit(otherFile) == .queued(otherFile))
+        #expect(try queue.pending().count == 3)
+    }
+
+    @Test("a retry after a decision nobody received gets that decision; after archive a new proposal queues")
+    func retryAfterDecision() throws {
+        let directory = TemporaryDirectory()
+        let queue = try makeQueue(in: directory)
+        let first = makeProposal()
+        _ = try queue.submit(first)
+        let decision = Decision(id: first.id, status: .rejected, notes: "no", decidedBy: "ops")
+        try queue.decide(decision)
+        #expect(try queue.submit(makeProposal()) == .decided(first, decision))
+        try queue.archive(first.id)
+        let again = makeProposal()
+        #expect(try queue.submit(again) == .queued(again))
+    }
+
+    @Test("concurrent identical submissions in one process make one proposal")
+    func concurrentIdentical() async throws {
+        let directory = TemporaryDirectory()
+        let queue = try makeQueue(in: directory)
+        let ids = try await withThrowingTaskGroup(of: ProposalID.self) { group in
+            for _ in 0..<32 { group.addTask { try queue.submit(makeProposal()).proposal.id } }
+            return try await group.reduce(into: Set<ProposalID>()) { $0.insert($1) }
+        }
+        #expect(ids.count == 1)
+        #expect(try queue.pending().count == 1)
+    }
+
+    @Test("of many concurrent deciders exactly one wins; the others are told who won")
+    func decisionRace() async throws {
+        let directory = TemporaryDirectory()
+        let queue = try makeQueue(in: directory)
+        let proposal = makeProposal()
+        _ = try queue.submit(proposal)
+        let statuses: [DecisionStatus] = [.approved, .rejected, .withdrawn, .expired]
+        let results = await withTaskGroup(of: Result<DecisionStatus, QueueError>.self) { group in
+            for index in 0..<100 {
+                let status = statuses[index % statuses.count]
+                group.addTask {
+                    do throws(QueueError) {
+                        try queue.decide(
+                            Decision(id: proposal.id, status: status, notes: "n\(index)", decidedBy: "op\(index)"))
+                        return .success(status)
+                    } catch { return .failure(error) }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        let winners = results.compactMap { try? $0.get() }
+        #expect(winners.count == 1)
+        let stored = try #require(try queue.decision(proposal.id))
+        #expect(stored.status == winners[0])
+        for case .failure(let error) in results {
+            #expect(error == .alreadyDecided(proposal.id, status: winners[0]))
+        }
+    }
+
+    @Test("deciding an unknown id says no such proposal; deciding an archived one says already decided")
+    func decideUnknownOrArchived() throws {
+        let directory = TemporaryDirectory()
+        let queue = try makeQueue(in: directory)
+        let unknown = ProposalID.generate()
+        #expect(throws: QueueError.noSuchProposal(unknown.rawValue)) {
+            try queue.decide(Decision(id: unknown, status: .approved, decidedBy: "ops"))
+        }
+        let proposal = makeProposal()
+        _ = try queue.submit(proposal)
+        try queue.decide(Decision(id: proposal.id, status: .withdrawn, decidedBy: "agent"))
+        try queue.archive(proposal.id)
+        #expect(throws: QueueError.alreadyDecided(proposal.id, status: .withdrawn)) {
+            try queue.decide(Decision(id: proposal.id, status: .approved, decidedBy: "ops"))
+        }
+    }
+
+    @Test("archive moves proposal and decision, keeps them readable, and lists them with --all")
+    func archive() throws {
+        let directory = TemporaryDirectory()
+        let queue = try makeQueue(in: directory)
+        let proposal = makeProposal()
+        _ = try queue.submit(proposal)
+        try queue.setWaiting(proposal.id, true)
+        #expect(throws: QueueError.self) { try queue.archive(proposal.id) }
+        let decision = Decision(id: proposal.id, status: .modified, finalFile: "x.example\n", decidedBy: "ops")
+        try queue.decide(decision)
+        try queue.archive(proposal.id)
+        #expect(!queue.isLive(proposal.id))
+        #expect(!queue.isWaiting(proposal.id))
+        #expect(try queue.proposal(proposal.id) == proposal)
+        #expect(try queue.decision(proposal.id) == decision)
+        #expect(try queue.pending().isEmpty)
+        let all = try queue.all()
+        #expect(all.map(\.archived) == [true])
+        #expect(all.first?.decision == decision)
+        let live = try DirectoryListing.names(in: queue.directory).filter { !$0.hasPrefix("archive") }
+        #expect(live.isEmpty, "left in the live directory: \(live)")
+    }
+
+    @Test("the apply outcome is filled into the winner's decision")
+    func recordApply() throws {
+        let directory = TemporaryDirectory()
+        let queue = try makeQueue(in: directory)
+        let proposal = makeProposal()
+        _ = try queue.submit(proposal)
+        try queue.decide(
+            Decision(
+                id: proposal.id, status: .approved, decidedBy: "ops",
+                apply: ApplyOutcome(state: .pending, summary: "applying")))
+        #expect(try queue.decision(proposal.id)?.isFinal == false)
+        try queue.recordApply(ApplyOutcome(state: .applied, summary: "reloaded"), for: proposal.id)
+        let final = try #require(try queue.decision(proposal.id))
+        #expect(final.isFinal)
+        #expect(final.apply?.summary == "reloaded")
+        #expect(final.status == .approved)
+    }
+
+    @Test(
+        "restart after a crash: temp files cleaned, half-done archive finished, markers cleared, pending still decidable"
+    )
+    func recovery() throws {
+        let directory = TemporaryDirectory()
+        let queue = try makeQueue(in: directory)
+        let pending = makeProposal(file: "p.example\n")
+        let decided = makeProposal(file: "d.example\n")
+        _ = try queue.submit(pending)
+        _ = try queue.submit(decided)
+        try queue.setWaiting(pending.id, true)
+        try queue.decide(Decision(id: decided.id, status: .approved, decidedBy: "ops"))
+        // The crash: archive cut after the proposal moved, and a writer died mid-write.
+        try AtomicFile.move(
+            queue.directory.appending("\(decided.id).proposal.json"),
+            to: queue.archiveDirectory.appending("\(decided.id).proposal.json"))
+        let temp = queue.directory.appending(".\(pending.id).decision.json.dead.tmp")
+        writeRaw("{\"format\":1,\"id\"", to: temp)
+        var old = [timespec(tv_sec: 1_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000, tv_nsec: 0)]
+        utimensat(AT_FDCWD, temp.string, &old, 0)
+
+        let report = try queue.recover(clearWaitingMarkers: true)
+        #expect(report.removedTempFiles == [temp.lastComponent!.string])
+        #expect(report.clearedWaitingMarkers == [pending.id])
+        #expect(report.pendingProposals == 1)
+        #expect(try queue.decision(decided.id)?.status == .approved)
+        #expect(
+            !FileManager.default.fileExists(atPath: queue.directory.appending("\(decided.id).decision.json").string))
+        #expect(try queue.pending() == [pending])
+        try queue.decide(Decision(id: pending.id, status: .rejected, notes: "after restart", decidedBy: "ops"))
+        #expect(try queue.decision(pending.id)?.notes == "after restart")
+    }
+
+    @Test("a proposal file claiming another bottle or another id is refused, not believed")
+    func filesAreNotBelievedAboutOthers() throws {
+        let directory = TemporaryDirectory()
+        let queue = try makeQueue(in: directory)
+        let foreign = makeProposal(bottle: slug("other"))
+        try AtomicFile.write(
+            try QueueFormat.encode(foreign), to: queue.directory.appending("\(foreign.id).proposal.json"))
+        #expect(throws: QueueError.self) { try queue.proposal(foreign.id) }
+        let renamed = makeProposal()
+        try AtomicFile.write(
+            try QueueFormat.encode(renamed), to: queue.directory.appending("\(ProposalID.generate()).proposal.json"))
+        #expect(throws: QueueError.self) { try queue.pending() }
+    }
+
+    @Test("stray names in the queue directory are ignored")
+    func strayNames() throws {
+        let directory = TemporaryDirectory()
+        let queue = try makeQueue(in: directory)
+        writeRaw("x", to: queue.directory.appending("../escape.proposal.json"))
+        writeRaw("x", to: queue.directory.appending("notes.txt"))
+        writeRaw("x", to: queue.directory.appending("ABC.proposal.json"))
+        #expect(try queue.pending().isEmpty)
+    }
+}
+
+@Suite("The queue root")
+struct QueueRootTests {
+    @Test("pending proposals of every bottle, oldest first; locate finds the bottle")
+    func acrossBottles() throws {
+        let directory = TemporaryDirectory()
+        let root = QueueRoot(directory.path)
+        let a = makeProposal(bottle: slug("a"), createdAt: Date(timeIntervalSince1970: 300))
+        let b = makeProposal(bottle: slug("b"), createdAt: Date(timeIntervalSince1970: 100))
+        let c = makeProposal(bottle: slug("b"), file: "c.example\n", createdAt: Date(timeIntervalSince1970: 200))
+        for proposal in [a, b, c] { _ = try root.queue(for: proposal.bottle).submit(proposal) }
+        writeRaw("not a bottle", to: directory.path.appending("audit.log"))
+        try FileManager.default.createDirectory(
+            atPath: directory.path.appending("..hidden").string, withIntermediateDirectories: true)
+        #expect(try root.bottles().map(\.rawValue) == ["a", "b"])
+        #expect(try root.pending().map(\.proposal.id) == [b.id, c.id, a.id])
+        #expect(try root.locate(a.id).bottle == slug("a"))
+        let missing = ProposalID.generate()
+        #expect(throws: QueueError.noSuchProposal(missing.rawValue)) { try root.locate(missing) }
+    }
+}

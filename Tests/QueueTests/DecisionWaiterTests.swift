@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+
+@testable import Queue
+
+@Suite("Waiting for a decision")
+struct DecisionWaiterTests {
+    @Test("a decision written by another writer reaches the waiting caller", arguments: [true, false])
+    func wakes(useInotify: Bool) async throws {
+        let directory = TemporaryDirectory()
+        let queue = try makeQueue(in: directory)
+        let waiter = try DecisionWaiter(queue: queue, pollInterval: .milliseconds(50), useInotify: useInotify)
+        #expect(waiter.isEventDriven == useInotify)
+        let proposal = makeProposal()
+        _ = try queue.submit(proposal)
+        let waiting = Task { try await waiter.decision(for: proposal.id) }
+        try await Task.sleep(for: .milliseconds(100))
+        // The host side writes through its own queue value, as the console does.
+        let host = BottleQueue(directory: queue.directory, bottle: queue.bottle)
+        let decision = Decision(id: proposal.id, status: .approved, notes: "ok", decidedBy: "ops")
+        try host.decide(decision)
+        let received = try await waiting.value
+        #expect(received == decision)
+    }
+
+    @Test("a decision that already exists is returned without waiting")
+    func alreadyDecided() async throws {
+        let directory = TemporaryDirectory()
+        let queue = try makeQueue(in: directory)
+        let proposal = makeProposal()
+        _ = try queue.submit(proposal)
+        try queue.decide(Decision(id: proposal.id, status: .rejected, notes: "no", decidedBy: "ops"))
+        try queue.archive(proposal.id)
+        let waiter = try DecisionWaiter(queue: queue)
+        #expect(try await waiter.decision(for: proposal.id).status == .rejected)
+    }
+
+    @Test("an approval still being applied is held back until its outcome is recorded")
+    func waitsForApply() async throws {
+        let directory = TemporaryDirectory()
+        let queue = try makeQueue(in: directory)
+        let waiter = try DecisionWaiter(queue: queue)
+        let proposal = makeProposal()
+        _ = try queue.submit(proposal)
+        let waiting = Task { try await waiter.decision(for: proposal.id) }
+        try queue.decide(
+            Decision(
+                id: proposal.id, status: .approved, decidedBy: "ops", apply: ApplyOutcome(state: .pending, summary: ""))
+        )
+        try await Task.sleep(for: .milliseconds(150))
+        #expect(waiter.waitingCount == 1)
+        try queue.recordApply(ApplyOutcome(state: .applied, summary: "reloaded cred-proxy"), for: proposal.id)
+        #expect(try await waiting.value.apply?.summary == "reloaded cred-proxy")
+    }
+
+    @Test("cancelling the wait leaves the proposal pending and decidable")
+    func cancellation() async throws {
+        let directory = TemporaryDirectory()
+        let queue = try makeQueue(in: directory)
+        let waiter = try DecisionWaiter(queue: queue)
+        let proposal = makeProposal()
+        _ = try queue.submit(proposal)
+        let waiting = Task { try await waiter.decision(for: proposal.id) }
+        try await Task.sleep(for: .milliseconds(50))
+        waiting.cancel()
+        await #expect(throws: CancellationError.self) { try await waiting.value }
+        #expect(waiter.waitingCount == 0)
+        #expect(try queue.pending() == [proposal])
+    }
+
+    @Test("a malformed decision file ends the wait with an error, never an approval")
+    func malformedFailsClosed() async throws {
+        let directory = TemporaryDirectory()
+        let queue = try makeQueue(in: directory)
+        let waiter = try DecisionWaiter(queue: queue)
+        let proposal = makeProposal()
+        _ = try queue.submit(proposal)
+        let waiting = Task { try await waiter.decision(for: proposal.id) }
+        try await Task.sleep(for: .milliseconds(50))
+        try AtomicFile.write(
+            Data(#"{"format":1,"id":"\#(proposal.id)","status":"approved"}"#.utf8),
+            to: queue.directory.appending("\(proposal.id).decision.json"))
+        await #expect(throws: QueueError.self) { try await waiting.value }
+    }
+
+    @Test("many held calls each get their own decision")
+    func manyWaiters() async throws {
+        let directory = TemporaryDirectory()
+        let queue = try makeQueue(in: directory)
+        let waiter = try DecisionWaiter(queue: queue)
+        let proposals = (0..<200).map { makeProposal(file: "h\($0).example\n") }
+        for proposal in proposals { _ = try queue.submit(proposal) }
+        let results = try await withThrowingTaskGroup(of: (ProposalID, String).self) { group in
+            for proposal in proposals {
+                group.addTask { (proposal.id, try await waiter.decision(for: proposal.id).notes) }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            for proposal in proposals {
+                try queue.decide(
+                    Decision(id: proposal.id, status: .approved, notes: proposal.id.rawValue, decidedBy: "ops"))
+            }
+            return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+        #expect(results.count == 200)
+        #expect(results.allSatisfy { $0.key.rawValue == $0.value })
+    }
+}
+
+@Suite("Watching a queue root")
+struct QueueWatchTests {
+    @Test("a new bottle and a proposal in it are announced", arguments: [true, false])
+    func announces(useInotify: Bool) async throws {
+        let directory = TemporaryDirectory()
+        let stream = QueueWatch.changes(root: directory.path, pollInterval: .milliseconds(50), useInotify: useInotify)
+        let proposal = makeProposal(bottle: slug("fresh"))
+        let root = QueueRoot(directory.path)
+        let watching = Task {
+            for await change in stream {
+                if useInotify ? change == .bottle(slug("fresh")) : change == .all,
+                    try root.pending().contains(where: { $0.proposal.id == proposal.id })
+                {
+                    return true
+                }
+            }
+            return false
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        _ = try root.queue(for: proposal.bottle).submit(proposal)
+        let seen = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask { try await watching.value }
+            group.addTask {
+                try await Task.sleep(for: .seconds(5))
+                watching.cancel()
+                return false
+            }
+            let first = try await group.next()!
+            group.cancelAll()
+            return first
+        }
+        #expect(seen)
+    }
+}
