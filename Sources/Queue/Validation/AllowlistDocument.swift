@@ -18,200 +18,189 @@
 /// - Names are ASCII: an internationalized name must be written in its
 ///   punycode form (`xn--...`).
 public struct AllowlistDocument: Sendable, Equatable {
-  /// The longest hostname, in characters (RFC 1123 via RFC 1035).
-  public static let maximumNameLength = 253
-  /// The longest label, in characters.
-  public static let maximumLabelLength = 63
+    /// The longest hostname, in characters (RFC 1123 via RFC 1035).
+    public static let maximumNameLength = 253
+    /// The longest label, in characters.
+    public static let maximumLabelLength = 63
 
-  /// The hosts in file order.
-  public let hosts: [AllowlistHost]
+    /// The hosts in file order.
+    public let hosts: [AllowlistHost]
 
-  /// Parses and checks `content` as an allowlist.
-  /// - Throws: one problem per bad line (the first thing wrong on it, with
-  ///   its column) and one per duplicate, with the tool set to
-  ///   ``Tool/pipelockBlock``.
-  public static func parse(_ content: String) throws(ValidationError) -> AllowlistDocument {
-    var problems = ProblemList()
-    var hosts: [AllowlistHost] = []
-    var firstLine: [String: Int] = [:]
-    for (number, line) in TextLines(text: content) {
-      let entry = Self.trimmed(line)
-      if entry.isEmpty || entry.utf8.first == UInt8(ascii: "#") {
-        continue
-      }
-      if let problem = Self.problem(in: entry) {
-        problems.add(problem.message, line: number, column: line.column(of: problem.index))
-        continue
-      }
-      let host = AllowlistHost(name: String(entry), line: number)
-      let key = host.normalizedName
-      if let first = firstLine[key] {
-        problems.add(
-          "\(QuotedText(entry)) is already allowed on line \(first) (hostnames are case-insensitive); remove this line",
-          line: number, column: line.column(of: entry.startIndex))
-      } else {
-        firstLine[key] = number
-        hosts.append(host)
-      }
-    }
-    try problems.throwIfAny(for: .pipelockBlock)
-    return AllowlistDocument(hosts: hosts)
-  }
-
-  /// The line without the spaces and tabs around it.
-  private static func trimmed(_ line: Substring) -> Substring {
-    let blank: (Unicode.Scalar) -> Bool = { $0 == " " || $0 == "\t" }
-    let scalars = line.unicodeScalars
-    guard let first = scalars.firstIndex(where: { !blank($0) }) else {
-      return line[line.endIndex...]
-    }
-    let last = scalars.lastIndex(where: { !blank($0) })!
-    return line[first...last]
-  }
-
-  /// The first thing wrong with a hostname entry, and where.
-  private static func problem(in entry: Substring) -> (message: String, index: Substring.Index)? {
-    let scalars = entry.unicodeScalars
-    var name = entry[...]
-    if scalars.first == "*" {
-      let afterStar = scalars.index(after: scalars.startIndex)
-      if afterStar == scalars.endIndex {
-        return (
-          "'*' alone would allow every host; name a domain, as in *.example.com", entry.startIndex
-        )
-      }
-      if scalars[afterStar] != "." {
-        return (
-          "'*' is only allowed as the whole first label, as in *.example.com", entry.startIndex
-        )
-      }
-      name = entry[scalars.index(after: afterStar)...]
-      if name.isEmpty {
-        return ("a wildcard needs a domain after '*.', as in *.example.com", afterStar)
-      }
-    }
-    if let bad = firstBadCharacter(in: name) {
-      return bad
-    }
-    if name.unicodeScalars.first == "." {
-      return ("a hostname cannot start with '.'", name.startIndex)
-    }
-    if let last = name.unicodeScalars.last, last == "." {
-      return (
-        "remove the trailing dot: write \(QuotedText(entry.dropLast())) (entries are compared with hostnames as requests name them)",
-        name.unicodeScalars.index(before: name.endIndex)
-      )
-    }
-    var labelCount = 0
-    var labelStart = name.startIndex
-    var index = name.startIndex
-    while true {
-      let atEnd = index == name.endIndex
-      if atEnd || name.unicodeScalars[index] == "." {
-        let label = name[labelStart..<index]
-        if let problem = labelProblem(
-          label, dotIndex: atEnd ? nil : index, isFirst: labelCount == 0)
-        {
-          return problem
+    /// Parses and checks `content` as an allowlist.
+    /// - Throws: one problem per bad line (the first thing wrong on it, with
+    ///   its column) and one per duplicate, with the tool set to
+    ///   ``Tool/pipelockBlock``.
+    public static func parse(_ content: String) throws(ValidationError) -> AllowlistDocument {
+        var problems = ProblemList()
+        var hosts: [AllowlistHost] = []
+        var firstLine: [String: Int] = [:]
+        for (number, line) in TextLines(text: content) {
+            let entry = line.trimmingBlanks()
+            if entry.isEmpty || entry.utf8.first == UInt8(ascii: "#") {
+                continue
+            }
+            if let problem = Self.problem(in: entry) {
+                problems.add(problem.message, line: number, column: line.column(of: problem.index))
+                continue
+            }
+            let host = AllowlistHost(name: String(entry), line: number)
+            let key = host.normalizedName
+            if let first = firstLine[key] {
+                problems.add(
+                    "\(QuotedText(entry)) is already allowed on line \(first) (hostnames are case-insensitive); remove this line",
+                    line: number, column: line.column(of: entry.startIndex))
+            } else {
+                firstLine[key] = number
+                hosts.append(host)
+            }
         }
-        labelCount += 1
-        if atEnd { break }
-        labelStart = name.unicodeScalars.index(after: index)
-      }
-      index = name.unicodeScalars.index(after: index)
+        try problems.throwIfAny(for: .pipelockBlock)
+        return AllowlistDocument(hosts: hosts)
     }
-    if name.startIndex != entry.startIndex, labelCount < 2 {
-      return (
-        "\(QuotedText(entry)) would allow every host under a top-level domain; name the domain, as in *.example.com",
-        entry.startIndex
-      )
-    }
-    let length = entry.unicodeScalars.count
-    if length > maximumNameLength {
-      return (
-        "the hostname is \(length) characters long; the limit is \(maximumNameLength)",
-        entry.startIndex
-      )
-    }
-    return nil
-  }
 
-  private static func labelProblem(
-    _ label: Substring, dotIndex: Substring.Index?, isFirst: Bool
-  ) -> (message: String, index: Substring.Index)? {
-    if label.isEmpty {
-      guard let dotIndex else { return nil }
-      return isFirst
-        ? ("a hostname cannot start with '.'", dotIndex)
-        : ("empty label: two dots in a row; remove one", dotIndex)
+    /// The first thing wrong with a hostname entry, and where.
+    private static func problem(in entry: Substring) -> (message: String, index: Substring.Index)? {
+        let scalars = entry.unicodeScalars
+        var name = entry[...]
+        if scalars.first == "*" {
+            let afterStar = scalars.index(after: scalars.startIndex)
+            if afterStar == scalars.endIndex {
+                return (
+                    "'*' alone would allow every host; name a domain, as in *.example.com", entry.startIndex
+                )
+            }
+            if scalars[afterStar] != "." {
+                return (
+                    "'*' is only allowed as the whole first label, as in *.example.com", entry.startIndex
+                )
+            }
+            name = entry[scalars.index(after: afterStar)...]
+            if name.isEmpty {
+                return ("a wildcard needs a domain after '*.', as in *.example.com", afterStar)
+            }
+        }
+        if let bad = firstBadCharacter(in: name) {
+            return bad
+        }
+        if name.unicodeScalars.first == "." {
+            return ("a hostname cannot start with '.'", name.startIndex)
+        }
+        if let last = name.unicodeScalars.last, last == "." {
+            return (
+                "remove the trailing dot: write \(QuotedText(entry.dropLast())) (entries are compared with hostnames as requests name them)",
+                name.unicodeScalars.index(before: name.endIndex)
+            )
+        }
+        var labelCount = 0
+        var labelStart = name.startIndex
+        var index = name.startIndex
+        while true {
+            let atEnd = index == name.endIndex
+            if atEnd || name.unicodeScalars[index] == "." {
+                let label = name[labelStart..<index]
+                if let problem = labelProblem(
+                    label, dotIndex: atEnd ? nil : index, isFirst: labelCount == 0)
+                {
+                    return problem
+                }
+                labelCount += 1
+                if atEnd { break }
+                labelStart = name.unicodeScalars.index(after: index)
+            }
+            index = name.unicodeScalars.index(after: index)
+        }
+        if name.startIndex != entry.startIndex, labelCount < 2 {
+            return (
+                "\(QuotedText(entry)) would allow every host under a top-level domain; name the domain, as in *.example.com",
+                entry.startIndex
+            )
+        }
+        let length = entry.unicodeScalars.count
+        if length > maximumNameLength {
+            return (
+                "the hostname is \(length) characters long; the limit is \(maximumNameLength)",
+                entry.startIndex
+            )
+        }
+        return nil
     }
-    let scalars = label.unicodeScalars
-    if scalars.count > maximumLabelLength {
-      return (
-        "the label \(QuotedText(label)) is \(scalars.count) characters long; a label may have at most \(maximumLabelLength)",
-        label.startIndex
-      )
-    }
-    if scalars.first == "-" {
-      return ("a label cannot start with '-'", label.startIndex)
-    }
-    if scalars.last == "-" {
-      return ("a label cannot end with '-'", scalars.index(before: scalars.endIndex))
-    }
-    return nil
-  }
 
-  /// The first character that is not a letter, digit, hyphen or dot,
-  /// with a message that says what the agent probably meant.
-  private static func firstBadCharacter(in name: Substring) -> (
-    message: String, index: Substring.Index
-  )? {
-    let scalars = name.unicodeScalars
-    guard let index = scalars.firstIndex(where: { !isHostnameScalar($0) }) else { return nil }
-    let scalar = scalars[index]
-    let rest = name[index...]
-    let message: String
-    switch scalar {
-    case " ", "\t":
-      let next = rest.drop { $0 == " " || $0 == "\t" }
-      message =
-        next.first == "#"
-        ? "comments must be on a line of their own; move this '# ...' to its own line"
-        : "one hostname per line; put \(QuotedText(next)) on a line of its own"
-    case "#":
-      message = "comments must be on a line of their own, starting with '#'"
-    case "_":
-      message = "'_' is not allowed in a hostname (RFC 1123: letters, digits, hyphens and dots)"
-    case ":":
-      message =
-        rest.hasPrefix("://")
-        ? "write the hostname only, without a scheme such as https://"
-        : "write the hostname without a port; ':' is not allowed"
-    case "/":
-      message = "write the hostname only, without a path"
-    case "*":
-      message = "'*' is only allowed as the whole first label, as in *.example.com"
-    default:
-      if scalar.isASCII && !Escaped.mustEscape(scalar) {
-        message =
-          "\(CharacterName(scalar: scalar)) is not allowed in a hostname (letters, digits, hyphens and dots only)"
-      } else if !Escaped.mustEscape(scalar) && !scalar.properties.isWhitespace {
-        message =
-          "\(CharacterName(scalar: scalar)) is not ASCII; write an internationalized name in its punycode form (xn--...)"
-      } else {
-        message = "\(CharacterName(scalar: scalar)) is not allowed in a hostname"
-      }
+    private static func labelProblem(
+        _ label: Substring, dotIndex: Substring.Index?, isFirst: Bool
+    ) -> (message: String, index: Substring.Index)? {
+        if label.isEmpty {
+            guard let dotIndex else { return nil }
+            return isFirst
+                ? ("a hostname cannot start with '.'", dotIndex)
+                : ("empty label: two dots in a row; remove one", dotIndex)
+        }
+        let scalars = label.unicodeScalars
+        if scalars.count > maximumLabelLength {
+            return (
+                "the label \(QuotedText(label)) is \(scalars.count) characters long; a label may have at most \(maximumLabelLength)",
+                label.startIndex
+            )
+        }
+        if scalars.first == "-" {
+            return ("a label cannot start with '-'", label.startIndex)
+        }
+        if scalars.last == "-" {
+            return ("a label cannot end with '-'", scalars.index(before: scalars.endIndex))
+        }
+        return nil
     }
-    if scalar == ":", rest.hasPrefix("://") {
-      return (message, name.startIndex)
-    }
-    return (message, index)
-  }
 
-  private static func isHostnameScalar(_ scalar: Unicode.Scalar) -> Bool {
-    switch scalar {
-    case "a"..."z", "A"..."Z", "0"..."9", "-", ".": true
-    default: false
+    /// The first character that is not a letter, digit, hyphen or dot,
+    /// with a message that says what the agent probably meant.
+    private static func firstBadCharacter(in name: Substring) -> (
+        message: String, index: Substring.Index
+    )? {
+        let scalars = name.unicodeScalars
+        guard let index = scalars.firstIndex(where: { !isHostnameScalar($0) }) else { return nil }
+        let scalar = scalars[index]
+        let rest = name[index...]
+        let message: String
+        switch scalar {
+        case " ", "\t":
+            let next = rest.drop { $0 == " " || $0 == "\t" }
+            message =
+                next.first == "#"
+                ? "comments must be on a line of their own; move this '# ...' to its own line"
+                : "one hostname per line; put \(QuotedText(next)) on a line of its own"
+        case "#":
+            message = "comments must be on a line of their own, starting with '#'"
+        case "_":
+            message = "'_' is not allowed in a hostname (RFC 1123: letters, digits, hyphens and dots)"
+        case ":":
+            message =
+                rest.hasPrefix("://")
+                ? "write the hostname only, without a scheme such as https://"
+                : "write the hostname without a port; ':' is not allowed"
+        case "/":
+            message = "write the hostname only, without a path"
+        case "*":
+            message = "'*' is only allowed as the whole first label, as in *.example.com"
+        default:
+            if scalar.isASCII && !Escaped.mustEscape(scalar) {
+                message =
+                    "\(CharacterName(scalar: scalar)) is not allowed in a hostname (letters, digits, hyphens and dots only)"
+            } else if !Escaped.mustEscape(scalar) && !scalar.properties.isWhitespace {
+                message =
+                    "\(CharacterName(scalar: scalar)) is not ASCII; write an internationalized name in its punycode form (xn--...)"
+            } else {
+                message = "\(CharacterName(scalar: scalar)) is not allowed in a hostname"
+            }
+        }
+        if scalar == ":", rest.hasPrefix("://") {
+            return (message, name.startIndex)
+        }
+        return (message, index)
     }
-  }
+
+    private static func isHostnameScalar(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "a"..."z", "A"..."Z", "0"..."9", "-", ".": true
+        default: false
+        }
+    }
 }

@@ -9,163 +9,163 @@
 /// we do not know how cred-proxy reads them and would rather miss a duplicate
 /// route than invent one.
 public indirect enum JSONValue: Sendable, Hashable, CustomStringConvertible {
-  /// `null`.
-  case null
-  /// `true` or `false`.
-  case bool(Bool)
-  /// A number, kept as its literal text so no precision is lost.
-  case number(String)
-  /// A string, escapes decoded.
-  case string(String)
-  /// An array, in order.
-  case array([JSONValue])
-  /// An object's members in file order; the parser refuses duplicate keys.
-  case object([JSONMember])
+    /// `null`.
+    case null
+    /// `true` or `false`.
+    case bool(Bool)
+    /// A number, kept as its literal text so no precision is lost.
+    case number(String)
+    /// A string, escapes decoded.
+    case string(String)
+    /// An array, in order.
+    case array([JSONValue])
+    /// An object's members in file order; the parser refuses duplicate keys.
+    case object([JSONMember])
 
-  /// The value of member `key` when this is an object that has it.
-  public subscript(key: String) -> JSONValue? {
-    guard case .object(let members) = self else { return nil }
-    return members.first { $0.key.unicodeScalars.elementsEqual(key.unicodeScalars) }?.value
-  }
-
-  /// What kind of value this is, for messages ("found a string").
-  public var kindName: String {
-    switch self {
-    case .null: "null"
-    case .bool: "a boolean"
-    case .number: "a number"
-    case .string: "a string"
-    case .array: "an array"
-    case .object: "an object"
+    /// The value of member `key` when this is an object that has it.
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members.first { $0.key.unicodeScalars.elementsEqual(key.unicodeScalars) }?.value
     }
-  }
 
-  /// Compact JSON text of the value, members in file order, for showing a
-  /// route in a summary. Not escaped for terminals: wrap it in `Escaped`.
-  public var description: String {
-    var out = ""
-    write(to: &out)
-    return out
-  }
-
-  public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
-    switch (lhs, rhs) {
-    case (.null, .null): return true
-    case (.bool(let a), .bool(let b)): return a == b
-    case (.number(let a), .number(let b)): return a.utf8.elementsEqual(b.utf8)
-    case (.string(let a), .string(let b)): return a.utf8.elementsEqual(b.utf8)
-    case (.array(let a), .array(let b)): return a == b
-    case (.object(let a), .object(let b)):
-      guard a.count == b.count else { return false }
-      return sortedMembers(a).elementsEqual(sortedMembers(b)) { x, y in
-        x.key.utf8.elementsEqual(y.key.utf8) && x.value == y.value
-      }
-    default: return false
-    }
-  }
-
-  public func hash(into hasher: inout Hasher) {
-    switch self {
-    case .null: hasher.combine(0)
-    case .bool(let b):
-      hasher.combine(1)
-      hasher.combine(b)
-    case .number(let n):
-      hasher.combine(2)
-      Self.hashBytes(n, into: &hasher)
-    case .string(let s):
-      hasher.combine(3)
-      Self.hashBytes(s, into: &hasher)
-    case .array(let values):
-      hasher.combine(4)
-      hasher.combine(values.count)
-      for value in values { hasher.combine(value) }
-    case .object(let members):
-      hasher.combine(5)
-      hasher.combine(members.count)
-      for member in Self.sortedMembers(members) {
-        Self.hashBytes(member.key, into: &hasher)
-        hasher.combine(member.value)
-      }
-    }
-  }
-
-  private static func sortedMembers(_ members: [JSONMember]) -> [JSONMember] {
-    members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-  }
-
-  private static func hashBytes(_ text: String, into hasher: inout Hasher) {
-    hasher.combine(text.utf8.count)
-    for byte in text.utf8 { hasher.combine(byte) }
-  }
-
-  private func write(to out: inout String) {
-    switch self {
-    case .null: out += "null"
-    case .bool(let b): out += b ? "true" : "false"
-    case .number(let n): out += n
-    case .string(let s): Self.writeString(s, to: &out)
-    case .array(let values):
-      out += "["
-      for (i, value) in values.enumerated() {
-        if i > 0 { out += "," }
-        value.write(to: &out)
-      }
-      out += "]"
-    case .object(let members):
-      out += "{"
-      for (i, member) in members.enumerated() {
-        if i > 0 { out += "," }
-        Self.writeString(member.key, to: &out)
-        out += ":"
-        member.value.write(to: &out)
-      }
-      out += "}"
-    }
-  }
-
-  private static func writeString(_ text: String, to out: inout String) {
-    out += "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      default:
-        if scalar.value < 0x20 {
-          let hex = String(scalar.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        } else {
-          out.unicodeScalars.append(scalar)
+    /// What kind of value this is, for messages ("found a string").
+    public var kindName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .number: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
         }
-      }
     }
-    out += "\""
-  }
+
+    /// Compact JSON text of the value, members in file order, for showing a
+    /// route in a summary. Not escaped for terminals: wrap it in `Escaped`.
+    public var description: String {
+        var out = ""
+        write(to: &out)
+        return out
+    }
+
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): return true
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.number(let a), .number(let b)): return a.utf8.elementsEqual(b.utf8)
+        case (.string(let a), .string(let b)): return a.utf8.elementsEqual(b.utf8)
+        case (.array(let a), .array(let b)): return a == b
+        case (.object(let a), .object(let b)):
+            guard a.count == b.count else { return false }
+            return sortedMembers(a).elementsEqual(sortedMembers(b)) { x, y in
+                x.key.utf8.elementsEqual(y.key.utf8) && x.value == y.value
+            }
+        default: return false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0)
+        case .bool(let b):
+            hasher.combine(1)
+            hasher.combine(b)
+        case .number(let n):
+            hasher.combine(2)
+            Self.hashBytes(n, into: &hasher)
+        case .string(let s):
+            hasher.combine(3)
+            Self.hashBytes(s, into: &hasher)
+        case .array(let values):
+            hasher.combine(4)
+            hasher.combine(values.count)
+            for value in values { hasher.combine(value) }
+        case .object(let members):
+            hasher.combine(5)
+            hasher.combine(members.count)
+            for member in Self.sortedMembers(members) {
+                Self.hashBytes(member.key, into: &hasher)
+                hasher.combine(member.value)
+            }
+        }
+    }
+
+    private static func sortedMembers(_ members: [JSONMember]) -> [JSONMember] {
+        members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+    }
+
+    private static func hashBytes(_ text: String, into hasher: inout Hasher) {
+        hasher.combine(text.utf8.count)
+        for byte in text.utf8 { hasher.combine(byte) }
+    }
+
+    private func write(to out: inout String) {
+        switch self {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .number(let n): out += n
+        case .string(let s): Self.writeString(s, to: &out)
+        case .array(let values):
+            out += "["
+            for (i, value) in values.enumerated() {
+                if i > 0 { out += "," }
+                value.write(to: &out)
+            }
+            out += "]"
+        case .object(let members):
+            out += "{"
+            for (i, member) in members.enumerated() {
+                if i > 0 { out += "," }
+                Self.writeString(member.key, to: &out)
+                out += ":"
+                member.value.write(to: &out)
+            }
+            out += "}"
+        }
+    }
+
+    private static func writeString(_ text: String, to out: inout String) {
+        out += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
+    }
 }
 
 /// One `"key": value` member of a JSON object, in file order.
 public struct JSONMember: Sendable, Hashable {
-  /// The member's key, escapes decoded.
-  public let key: String
-  /// The member's value.
-  public let value: JSONValue
+    /// The member's key, escapes decoded.
+    public let key: String
+    /// The member's value.
+    public let value: JSONValue
 
-  /// A member `key: value`.
-  public init(key: String, value: JSONValue) {
-    self.key = key
-    self.value = value
-  }
+    /// A member `key: value`.
+    public init(key: String, value: JSONValue) {
+        self.key = key
+        self.value = value
+    }
 
-  public static func == (lhs: JSONMember, rhs: JSONMember) -> Bool {
-    lhs.key.utf8.elementsEqual(rhs.key.utf8) && lhs.value == rhs.value
-  }
+    public static func == (lhs: JSONMember, rhs: JSONMember) -> Bool {
+        lhs.key.utf8.elementsEqual(rhs.key.utf8) && lhs.value == rhs.value
+    }
 
-  public func hash(into hasher: inout Hasher) {
-    hasher.combine(key.utf8.count)
-    for byte in key.utf8 { hasher.combine(byte) }
-    hasher.combine(value)
-  }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(key.utf8.count)
+        for byte in key.utf8 { hasher.combine(byte) }
+        hasher.combine(value)
+    }
 }
