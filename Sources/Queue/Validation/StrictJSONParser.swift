@@ -151,7 +151,7 @@ struct StrictJSONParser {
             skipWhitespace()
             let keyPosition = here
             guard peek(is: UInt8(ascii: "\"")) else {
-                throw expectedKey(objectStart: start, afterComma: !members.isEmpty)
+                throw expectedKey(objectStart: start)
             }
             let key = try parseString()
             let keyBytes = Array(key.utf8)
@@ -170,32 +170,49 @@ struct StrictJSONParser {
             let child = try parseValue(depth: depth, problems: &problems)
             members.append(JSONMember(key: key, value: child.value))
             children.append(child)
-            skipWhitespace()
-            guard !atEnd else {
-                throw fail(
-                    "unexpected end of the file: the object that starts at \(located(start)) is not closed; expected ',' or '}'"
-                )
-            }
-            switch bytes[offset] {
-            case UInt8(ascii: ","):
-                let comma = here
-                offset += 1
-                skipWhitespace()
-                if peek(is: UInt8(ascii: "}")) {
-                    throw fail("trailing comma before '}'; remove this ','", at: comma)
-                }
-            case UInt8(ascii: "}"):
-                offset += 1
+            if try commaOrClose(UInt8(ascii: "}"), afterValueOf: key, start: start) {
                 return JSONNode(position: start, value: .object(members), children: children)
-            case UInt8(ascii: "\""):
-                throw fail("missing ',' between the value of \(QuotedText(key)) and the next key")
-            default:
-                throw fail("expected ',' or '}' after the value of \(QuotedText(key)), found \(found)")
             }
         }
     }
 
-    private func expectedKey(objectStart: JSONPosition, afterComma: Bool) -> JSONSyntaxError {
+    /// After an object member or array element: consumes a ',' (false) or
+    /// the closing bracket (true); anything else, a trailing comma
+    /// included, is the syntax error.
+    private mutating func commaOrClose(
+        _ close: UInt8, afterValueOf key: String?, start: JSONPosition
+    ) throws(JSONSyntaxError) -> Bool {
+        let closing = Character(Unicode.Scalar(close))
+        skipWhitespace()
+        guard !atEnd else {
+            let container = key == nil ? "array" : "object"
+            throw fail(
+                "unexpected end of the file: the \(container) that starts at \(located(start)) is not closed; expected ',' or '\(closing)'"
+            )
+        }
+        switch bytes[offset] {
+        case UInt8(ascii: ","):
+            let comma = here
+            offset += 1
+            skipWhitespace()
+            if peek(is: close) {
+                throw fail("trailing comma before '\(closing)'; remove this ','", at: comma)
+            }
+            return false
+        case close:
+            offset += 1
+            return true
+        case UInt8(ascii: "\"") where key != nil:
+            throw fail("missing ',' between the value of \(QuotedText(key ?? "")) and the next key")
+        default:
+            guard let key else {
+                throw fail("expected ',' or '\(closing)' after an array element, found \(found)")
+            }
+            throw fail("expected ',' or '\(closing)' after the value of \(QuotedText(key)), found \(found)")
+        }
+    }
+
+    private func expectedKey(objectStart: JSONPosition) -> JSONSyntaxError {
         guard !atEnd else {
             return fail(
                 "unexpected end of the file: the object that starts at \(located(objectStart)) is not closed"
@@ -231,25 +248,8 @@ struct StrictJSONParser {
             let child = try parseValue(depth: depth, problems: &problems)
             values.append(child.value)
             children.append(child)
-            skipWhitespace()
-            guard !atEnd else {
-                throw fail(
-                    "unexpected end of the file: the array that starts at \(located(start)) is not closed; expected ',' or ']'"
-                )
-            }
-            switch bytes[offset] {
-            case UInt8(ascii: ","):
-                let comma = here
-                offset += 1
-                skipWhitespace()
-                if peek(is: UInt8(ascii: "]")) {
-                    throw fail("trailing comma before ']'; remove this ','", at: comma)
-                }
-            case UInt8(ascii: "]"):
-                offset += 1
+            if try commaOrClose(UInt8(ascii: "]"), afterValueOf: nil, start: start) {
                 return JSONNode(position: start, value: .array(values), children: children)
-            default:
-                throw fail("expected ',' or ']' after an array element, found \(found)")
             }
         }
     }
