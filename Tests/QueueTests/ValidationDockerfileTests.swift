@@ -214,4 +214,10 @@ struct ValidationDockerfileTests {
         #expect(document.instructions[1].heredocs.map(\.body) == ["print(1)\n"])
         #expect(document.instructions[1].arguments == "<<EOF python3")
     }
+
+    @Test func aLoneEscapeAtTheEndIsOneProblemNotTwo() {
+        let found = problems("FROM alpine\n  \\\n# trailing comment\n", for: .capabilityBlock)
+        #expect(found.map(\.position) == [[2, 3]])
+        #expect(found.first?.message.hasPrefix("the line ends with the escape character") == true)
+    }
 }

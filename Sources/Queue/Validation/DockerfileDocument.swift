@@ -167,6 +167,8 @@ private struct DockerfileReader {
         let arguments = text[keywordEnd...].trimmingBlanks()
         let keywordColumn = line.column(of: startText.startIndex)
         let keyword = word.allSatisfy { $0.isASCII && $0.isLetter } ? word.uppercased() : String(word)
+        // Only escape characters and the end of the file: already reported.
+        if word.isEmpty { return }
 
         guard DockerfileInstruction.usage[keyword] != nil else {
             let previous = previousLastLine
