@@ -42,5 +42,9 @@ func makeQueue(in directory: TemporaryDirectory, bottle: BottleSlug = slug()) th
 
 /// Writes raw bytes at `path`, bypassing the queue (to simulate other writers and damage).
 func writeRaw(_ text: String, to path: FilePath) {
-    FileManager.default.createFile(atPath: path.string, contents: Data(text.utf8))
+    // Plain open/write: FileManager.createFile leaves an empty directory in /tmp per call.
+    let fd = open(path.string, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    precondition(fd >= 0, "cannot write \(path)")
+    _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+    close(fd)
 }
