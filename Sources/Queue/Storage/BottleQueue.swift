@@ -146,30 +146,41 @@ public struct BottleQueue: Sendable {
     }
 
     /// The live entries (`archived: false`) or the archived ones.
+    /// - Throws: the first unreadable file's error; ``scan(archived:)`` reads past them.
     public func entries(archived: Bool) throws(QueueError) -> [QueueEntry] {
+        let result = try scan(archived: archived)
+        if let first = result.unreadable.first { throw first }
+        return result.entries
+    }
+
+    /// The live entries (`archived: false`) or the archived ones, oldest
+    /// first, and the errors of files that could not be read — so one
+    /// damaged file hides nothing else from the operator.
+    public func scan(archived: Bool) throws(QueueError) -> (entries: [QueueEntry], unreadable: [QueueError]) {
         let folder = archived ? archiveDirectory : directory
         var result: [QueueEntry] = []
+        var unreadable: [QueueError] = []
         let names = try DirectoryListing.names(in: folder)
-        let decided = Set(
-            names.compactMap { QueueLayout.id(in: $0, suffix: QueueLayout.decisionSuffix) })
+        let decided = Set(names.compactMap { QueueLayout.id(in: $0, suffix: QueueLayout.decisionSuffix) })
         let waiting =
-            archived
-            ? [] : Set(names.compactMap { QueueLayout.id(in: $0, suffix: QueueLayout.waitingSuffix) })
+            archived ? [] : Set(names.compactMap { QueueLayout.id(in: $0, suffix: QueueLayout.waitingSuffix) })
         for id in names.compactMap({ QueueLayout.id(in: $0, suffix: QueueLayout.proposalSuffix) }) {
-            // A proposal can vanish between listing and reading: it was archived meanwhile.
-            guard let proposal = try readProposal(QueueLayout.proposal(id, in: folder)) else { continue }
-            let decision: Decision? =
-                decided.contains(id)
-                ? try readDecision(QueueLayout.decision(id, in: folder))
-                : (archived ? nil : try readDecision(QueueLayout.decision(id, in: archiveDirectory)))
-            result.append(
-                QueueEntry(
-                    proposal: proposal, decision: decision, waiting: waiting.contains(id), archived: archived)
-            )
+            do throws(QueueError) {
+                // A proposal can vanish between listing and reading: it was archived meanwhile.
+                guard let proposal = try readProposal(QueueLayout.proposal(id, in: folder)) else { continue }
+                let decision: Decision? =
+                    decided.contains(id)
+                    ? try readDecision(QueueLayout.decision(id, in: folder))
+                    : (archived ? nil : try readDecision(QueueLayout.decision(id, in: archiveDirectory)))
+                result.append(
+                    QueueEntry(
+                        proposal: proposal, decision: decision, waiting: waiting.contains(id), archived: archived))
+            } catch {
+                unreadable.append(error)
+            }
         }
-        return result.sorted {
-            ($0.proposal.createdAt, $0.proposal.id) < ($1.proposal.createdAt, $1.proposal.id)
-        }
+        result.sort { ($0.proposal.createdAt, $0.proposal.id) < ($1.proposal.createdAt, $1.proposal.id) }
+        return (result, unreadable)
     }
 
     // MARK: - Deciding

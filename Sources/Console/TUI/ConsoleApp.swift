@@ -1,0 +1,286 @@
+import Dispatch
+import Foundation
+import Queue
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The interactive console: `bottle-supervise console`.
+///
+/// One event loop over four sources — keys, queue changes (inotify, via
+/// ``QueueWatch``), window resizes and a one-second tick for ages — that
+/// updates a ``ConsoleModel`` and redraws a whole frame in one write. Every
+/// decision goes through the queue's exactly-one rule (or the apply step,
+/// which uses it), so a second operator is told "already decided" and
+/// nothing is overwritten.
+public struct ConsoleApp: Sendable {
+    /// Renders one proposal's review (summary and diff against the current file) as lines.
+    public typealias Reviewer =
+        @Sendable (_ entry: QueueEntry, _ currentFile: String?, _ color: Bool, _ columns: Int) -> [String]
+    /// Records a decision; approvals may apply it first. Returns the decision as recorded.
+    public typealias Decider =
+        @Sendable (_ decision: Decision, _ proposal: Proposal, _ queue: BottleQueue) async throws -> Decision
+
+    /// The queue root (one directory per bottle).
+    public let queueRoot: FilePath
+    /// The config root (each bottle's current files).
+    public let configRoot: FilePath
+    /// Ring the terminal bell when a proposal arrives.
+    public let bell: Bool
+    private let reviewer: Reviewer
+    private let decider: Decider
+
+    /// A console over `queueRoot`, diffing against the files under `configRoot`.
+    public init(
+        queueRoot: FilePath, configRoot: FilePath, bell: Bool = true, reviewer: Reviewer? = nil,
+        decider: Decider? = nil
+    ) {
+        self.queueRoot = queueRoot
+        self.configRoot = configRoot
+        self.bell = bell
+        self.reviewer = reviewer ?? ConsoleApp.plainReview
+        self.decider =
+            decider ?? { decision, _, queue in
+                try queue.decide(decision)
+                return decision
+            }
+    }
+
+    /// Runs until the operator quits; the terminal is given back on every way out.
+    public func run() async throws {
+        let terminal = Terminal()
+        guard terminal.isInteractive else { throw TerminalError.notATerminal }
+        let (events, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(4096))
+        let input = InputReader { keys in continuation.yield(.keys(keys)) }
+        let watching = Task {
+            for await change in QueueWatch.changes(root: queueRoot) { continuation.yield(.queue(change)) }
+        }
+        let ticking = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                continuation.yield(.tick)
+            }
+        }
+        signal(SIGWINCH, SIG_IGN)
+        let resizes = DispatchSource.makeSignalSource(signal: SIGWINCH)
+        resizes.setEventHandler { continuation.yield(.resize) }
+        resizes.resume()
+        defer {
+            resizes.cancel()
+            watching.cancel()
+            ticking.cancel()
+            input.stop()
+            terminal.leave()
+        }
+
+        try terminal.enter()
+        var session = Session(app: self, terminal: terminal, input: input)
+        session.reload(nil, announce: false)
+        session.draw()
+        for await event in events {
+            switch event {
+            case .keys(let keys):
+                for key in keys {
+                    let effects = session.model.handle(key)
+                    if effects.contains(.quit) { return }
+                    for effect in effects { await session.perform(effect) }
+                }
+            case .queue(.bottle(let slug)): session.reload([slug], announce: true)
+            case .queue(.all): session.reload(nil, announce: true)
+            case .resize, .tick: break
+            }
+            session.draw()
+        }
+    }
+
+    enum Event: Sendable {
+        case keys([Key])
+        case queue(QueueWatch.Change)
+        case resize
+        case tick
+    }
+
+    /// The mutable side of a running console: the model and the things that act on it.
+    struct Session {
+        let app: ConsoleApp
+        let terminal: Terminal
+        let input: InputReader
+        var model = ConsoleModel()
+        let view = ConsoleView(color: ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
+
+        var root: QueueRoot { QueueRoot(app.queueRoot) }
+
+        mutating func draw() {
+            let size = terminal.size
+            model.pageRows = max(1, size.rows - 4)
+            let lines = view.render(model, size: size)
+            var frame = ANSI.home
+            for (index, line) in lines.enumerated() {
+                frame += line + ANSI.reset + ANSI.clearLine + (index + 1 < lines.count ? "\r\n" : "")
+            }
+            terminal.write(frame)
+        }
+
+        /// Re-reads the given bottles (all when `nil`), keeping proposals decided
+        /// meanwhile on screen with their new state.
+        mutating func reload(_ bottles: [BottleSlug]?, announce: Bool) {
+            let targets = bottles ?? ((try? root.bottles()) ?? [])
+            let shown = Set(model.entries.map(\.proposal.id))
+            var kept = model.entries.filter { entry in !targets.contains(entry.proposal.bottle) }
+            var arrived = false
+            var damaged = 0
+            for bottle in targets {
+                let queue = root.queue(for: bottle)
+                guard let scan = try? queue.scan(archived: false) else { continue }
+                damaged += scan.unreadable.count
+                let pending = scan.entries.filter(\.isPending)
+                let pendingIDs = Set(pending.map(\.proposal.id))
+                arrived = arrived || pending.contains { !shown.contains($0.proposal.id) }
+                kept += pending
+                for var old in model.entries
+                where old.proposal.bottle == bottle && !pendingIDs.contains(old.proposal.id) {
+                    if old.decision == nil { old.decision = try? queue.decision(old.proposal.id) }
+                    old.waiting = false
+                    if old.decision != nil { kept.append(old) }
+                }
+            }
+            kept.sort { ($0.proposal.createdAt, $0.proposal.id) < ($1.proposal.createdAt, $1.proposal.id) }
+            model.entries = kept
+            if model.selectedID == nil || !kept.contains(where: { $0.proposal.id == model.selectedID }) {
+                model.selectedID =
+                    model.visible.first(where: \.isPending)?.proposal.id ?? model.visible.first?.proposal.id
+            }
+            if damaged > 0 {
+                model.message = .init(
+                    text: "\(damaged) queue file(s) could not be read; see `bottle-supervise list`", isError: true)
+            }
+            if announce, arrived, app.bell { terminal.write(ANSI.bell) }
+            if model.screen == .detail, let id = model.selectedID { prepareDetail(id, keepScroll: true) }
+        }
+
+        mutating func perform(_ effect: ConsoleEffect) async {
+            switch effect {
+            case .quit: break
+            case .openDetail(let id): prepareDetail(id, keepScroll: false)
+            case .edit(let id): edit(id)
+            case .decide(let id, let status, let notes, let finalFile):
+                await decide(id, status, notes: notes, finalFile: finalFile)
+            }
+        }
+
+        func currentFile(for proposal: Proposal) -> String? {
+            let path = app.configRoot.appending(proposal.bottle.rawValue).appending(proposal.tool.configFile.fileName)
+            return (try? AtomicFile.read(path)).flatMap { $0 }.map { String(decoding: $0, as: UTF8.self) }
+        }
+
+        mutating func prepareDetail(_ id: ProposalID, keepScroll: Bool, proposedOverride: String? = nil) {
+            guard var entry = model.entries.first(where: { $0.proposal.id == id }) else { return }
+            let columns = terminal.size.columns
+            var lines: [String] = []
+            let proposal = entry.proposal
+            let state =
+                entry.decision.map { "\($0.status.rawValue) by \(Escaped($0.decidedBy))" }
+                ?? (entry.waiting ? "pending; the agent is waiting" : "pending; the agent is not connected")
+            lines.append(style(ANSI.bold, "Proposal \(proposal.id)") + "   \(state)")
+            lines.append(
+                "Bottle \(proposal.bottle)   tool \(proposal.tool.rawValue) → \(proposal.tool.configFile.fileName)   created \(Timestamp.format(proposal.createdAt)) (\(ConsoleView.age(of: proposal.createdAt, now: Date())) ago)"
+            )
+            if let notes = model.notes[id], !notes.isEmpty { lines.append("Your notes: \(Escaped(notes))") }
+            lines.append("")
+            lines.append(style(ANSI.bold, "Justification"))
+            for line in TextLayout.wrap(
+                Escaped(proposal.justification, keepLayout: true).description.replacingOccurrences(
+                    of: "\t", with: "    "), columns - 2)
+            {
+                lines.append("  " + line)
+            }
+            lines.append("")
+            if let proposedOverride {
+                entry.proposal.proposedFile = proposedOverride
+                lines.append(style(ANSI.bold + ANSI.yellow, "Your modified version, against the current file:"))
+            }
+            lines += app.reviewer(entry, currentFile(for: proposal), view.color, columns)
+            model.detailLines = lines
+            if !keepScroll { model.detailScroll = 0 }
+        }
+
+        mutating func edit(_ id: ProposalID) {
+            guard let entry = model.entries.first(where: { $0.proposal.id == id }) else { return }
+            let proposal = entry.proposal
+            let edited: String
+            do {
+                input.pause()
+                terminal.leave()
+                defer {
+                    try? terminal.enter()
+                    input.resume()
+                }
+                edited = try Editor.edit(proposal.proposedFile, fileName: proposal.tool.configFile.fileName)
+            } catch {
+                model.message = .init(text: "editor: \(error)", isError: true)
+                return
+            }
+            guard edited != proposal.proposedFile else {
+                model.message = .init(text: "unchanged; press a to approve as proposed", isError: false)
+                return
+            }
+            do throws(ValidationError) {
+                try ProposedFileValidator.validate(edited, for: proposal.tool, current: currentFile(for: proposal))
+            } catch {
+                let first = error.description.split(separator: "\n").first.map(String.init) ?? "\(error)"
+                model.message = .init(text: "your version does not validate: \(first) (m to edit again)", isError: true)
+                return
+            }
+            model.selectedID = id
+            prepareDetail(id, keepScroll: false, proposedOverride: edited)
+            model.underlying = .detail
+            model.screen = .confirm(.modify(edited))
+            model.message = .init(
+                text: "Approve your modified \(proposal.tool.configFile.fileName)? (y/n)", isError: false)
+        }
+
+        mutating func decide(_ id: ProposalID, _ status: DecisionStatus, notes: String, finalFile: String?) async {
+            guard let entry = model.entries.first(where: { $0.proposal.id == id }) else { return }
+            let queue = root.queue(for: entry.proposal.bottle)
+            let decision = Decision(
+                id: id, status: status, notes: notes, finalFile: finalFile, decidedBy: OperatorName.current)
+            do {
+                let recorded = try await app.decider(decision, entry.proposal, queue)
+                var text = "\(status.rawValue) \(entry.proposal.tool.rawValue) for \(entry.proposal.bottle)"
+                if let apply = recorded.apply { text += " — \(Escaped(apply.summary))" }
+                model.message = .init(text: text, isError: recorded.apply?.state == .failed)
+            } catch let error as QueueError {
+                if case .alreadyDecided(_, let winner) = error {
+                    model.message = .init(
+                        text: "already \(winner.rawValue): another decision won; nothing was overwritten", isError: true
+                    )
+                } else {
+                    model.message = .init(text: error.description, isError: true)
+                }
+            } catch {
+                model.message = .init(text: "\(error)", isError: true)
+            }
+            reload([entry.proposal.bottle], announce: false)
+            if model.screen == .detail { prepareDetail(id, keepScroll: true) }
+        }
+
+        private func style(_ sequence: String, _ text: String) -> String {
+            view.color ? sequence + text + ANSI.reset : text
+        }
+    }
+
+    /// The review used until a richer one is supplied: the proposed file, escaped, with a conflict warning.
+    public static let plainReview: Reviewer = { entry, current, _, _ in
+        var lines: [String] = []
+        if SHA256Hex.of(current ?? "") != (entry.proposal.currentFileSHA256 ?? SHA256Hex.of("")) {
+            lines.append("! the current file changed since this proposal was made")
+        }
+        lines.append("Proposed \(entry.proposal.tool.configFile.fileName):")
+        for line in entry.proposal.proposedFile.split(separator: "\n", omittingEmptySubsequences: false) {
+            lines.append("  " + Escaped(String(line)).description)
+        }
+        return lines
+    }
+}

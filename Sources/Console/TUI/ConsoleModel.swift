@@ -1,0 +1,266 @@
+import Foundation
+import Queue
+
+/// Everything the console shows, and what each key does to it.
+///
+/// Pure state and a pure key handler: the event loop (``ConsoleApp``) feeds
+/// keys in and carries out the ``ConsoleEffect``s that come back (deciding,
+/// opening an editor, quitting), so the whole interaction can be tested
+/// without a terminal.
+public struct ConsoleModel: Sendable {
+    /// The screen on show.
+    public enum Screen: Equatable, Sendable {
+        case list
+        case detail
+        case help
+        /// A one-line input at the bottom: what it is for, and the text typed so far.
+        case input(InputPurpose, String)
+        /// A yes/no question about the selected proposal.
+        case confirm(Confirmation)
+    }
+
+    /// What a one-line input is for.
+    public enum InputPurpose: Equatable, Sendable {
+        case filter
+        case rejectNotes
+        case notes
+    }
+
+    /// What a yes/no question confirms.
+    public enum Confirmation: Equatable, Sendable {
+        case approve
+        /// Approve this edited file.
+        case modify(String)
+    }
+
+    /// A line for the operator at the bottom of the screen.
+    public struct Message: Equatable, Sendable {
+        public var text: String
+        public var isError: Bool
+    }
+
+    /// Proposals on show, oldest first: the pending ones, plus those decided
+    /// while the console was open (kept in place, with their new state).
+    public var entries: [QueueEntry] = []
+    /// The selected proposal.
+    public var selectedID: ProposalID?
+    /// Only proposals whose bottle or tool contains this text are listed.
+    public var filter = ""
+    /// The screen on show.
+    public var screen: Screen = .list
+    /// The screen under a help overlay, an input or a question.
+    public var underlying: Screen = .list
+    /// The bottom line.
+    public var message: Message?
+    /// Notes typed for a proposal, sent with its decision.
+    public var notes: [ProposalID: String] = [:]
+    /// The detail view's lines (justification, summary, diff), prepared by the event loop.
+    public var detailLines: [String] = []
+    /// The first detail line on screen.
+    public var detailScroll = 0
+    /// Rows available to the detail view's body, for paging.
+    public var pageRows = 20
+
+    public init() {}
+
+    /// The proposals that pass the filter.
+    public var visible: [QueueEntry] {
+        guard !filter.isEmpty else { return entries }
+        let needle = filter.lowercased()
+        return entries.filter {
+            $0.proposal.bottle.rawValue.lowercased().contains(needle) || $0.proposal.tool.rawValue.contains(needle)
+        }
+    }
+
+    /// The selected entry, if it is visible.
+    public var selected: QueueEntry? {
+        visible.first { $0.proposal.id == selectedID } ?? visible.first
+    }
+
+    /// The number of pending proposals and of bottles that have one.
+    public var pendingSummary: (proposals: Int, bottles: Int) {
+        let pending = entries.filter(\.isPending)
+        return (pending.count, Set(pending.map(\.proposal.bottle)).count)
+    }
+
+    /// Applies a key; returns what the event loop must do.
+    public mutating func handle(_ key: Key) -> [ConsoleEffect] {
+        if key == .control("c") { return [.quit] }
+        switch screen {
+        case .help:
+            screen = underlying
+            return []
+        case .input(let purpose, let text):
+            return handleInput(key, purpose: purpose, text: text)
+        case .confirm(let confirmation):
+            return handleConfirm(key, confirmation)
+        case .list, .detail:
+            return handleBrowse(key)
+        }
+    }
+
+    private mutating func handleBrowse(_ key: Key) -> [ConsoleEffect] {
+        let inDetail = screen == .detail
+        switch key {
+        case .character("q"):
+            if inDetail {
+                screen = .list
+                return []
+            }
+            return [.quit]
+        case .escape, .left:
+            if inDetail {
+                screen = .list
+            } else if !filter.isEmpty {
+                filter = ""
+                message = nil
+            }
+            return []
+        case .character("?"):
+            underlying = screen
+            screen = .help
+            return []
+        case .character("/"):
+            underlying = screen
+            screen = .input(.filter, filter)
+            return []
+        case .up, .character("k"):
+            if inDetail { scroll(by: -1) } else { moveSelection(by: -1) }
+            return []
+        case .down, .character("j"):
+            if inDetail { scroll(by: 1) } else { moveSelection(by: 1) }
+            return []
+        case .pageUp:
+            if inDetail { scroll(by: -pageRows) } else { moveSelection(by: -pageRows) }
+            return []
+        case .pageDown, .character(" "):
+            if inDetail { scroll(by: pageRows) } else { moveSelection(by: pageRows) }
+            return []
+        case .home:
+            if inDetail { detailScroll = 0 } else { selectedID = visible.first?.proposal.id }
+            return []
+        case .end:
+            if inDetail { scroll(by: detailLines.count) } else { selectedID = visible.last?.proposal.id }
+            return []
+        case .enter, .right:
+            guard let entry = selected else { return [] }
+            selectedID = entry.proposal.id
+            detailScroll = 0
+            screen = .detail
+            return [.openDetail(entry.proposal.id)]
+        case .character("a"):
+            guard let entry = decidable() else { return [] }
+            underlying = screen
+            screen = .confirm(.approve)
+            message = Message(
+                text: "Approve \(entry.proposal.tool.rawValue) for \(entry.proposal.bottle)? (y/n)", isError: false)
+            return []
+        case .character("r"):
+            guard decidable() != nil else { return [] }
+            underlying = screen
+            screen = .input(.rejectNotes, notes[selectedID!] ?? "")
+            return []
+        case .character("n"):
+            guard let entry = selected else { return [] }
+            selectedID = entry.proposal.id
+            underlying = screen
+            screen = .input(.notes, notes[entry.proposal.id] ?? "")
+            return []
+        case .character("m"):
+            guard let entry = decidable() else { return [] }
+            return [.edit(entry.proposal.id)]
+        default:
+            return []
+        }
+    }
+
+    private mutating func handleInput(_ key: Key, purpose: InputPurpose, text: String) -> [ConsoleEffect] {
+        switch key {
+        case .escape:
+            screen = underlying
+            message = nil
+            return []
+        case .backspace:
+            screen = .input(purpose, String(text.dropLast()))
+            return []
+        case .character(let character):
+            screen = .input(purpose, text + String(character))
+            if purpose == .filter { filter = text + String(character) }
+            return []
+        case .enter:
+            screen = underlying
+            switch purpose {
+            case .filter:
+                filter = text
+                message = nil
+                return []
+            case .notes:
+                if let id = selectedID { notes[id] = text }
+                message = Message(
+                    text: text.isEmpty ? "notes cleared" : "notes saved; they go with your decision", isError: false)
+                return []
+            case .rejectNotes:
+                guard let id = selectedID else { return [] }
+                guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    message = Message(text: "a rejection needs notes: tell the agent why", isError: true)
+                    return []
+                }
+                notes[id] = text
+                return [.decide(id, .rejected, notes: text, finalFile: nil)]
+            }
+        default:
+            return []
+        }
+    }
+
+    private mutating func handleConfirm(_ key: Key, _ confirmation: Confirmation) -> [ConsoleEffect] {
+        screen = underlying
+        message = nil
+        guard key == .character("y") || key == .character("Y"), let id = selectedID else {
+            message = Message(text: "nothing decided", isError: false)
+            if case .modify = confirmation, let id = selectedID { return [.openDetail(id)] }
+            return []
+        }
+        switch confirmation {
+        case .approve:
+            return [.decide(id, .approved, notes: notes[id] ?? "", finalFile: nil)]
+        case .modify(let file):
+            return [.decide(id, .modified, notes: notes[id] ?? "", finalFile: file)]
+        }
+    }
+
+    /// The selected entry if it can still be decided; otherwise says why not.
+    private mutating func decidable() -> QueueEntry? {
+        guard let entry = selected else { return nil }
+        selectedID = entry.proposal.id
+        if let decision = entry.decision {
+            message = Message(
+                text: "already \(decision.status.rawValue) (by \(Escaped(decision.decidedBy))); it can't be decided",
+                isError: true)
+            return nil
+        }
+        return entry
+    }
+
+    private mutating func moveSelection(by offset: Int) {
+        let list = visible
+        guard !list.isEmpty else { return }
+        let current = list.firstIndex { $0.proposal.id == selectedID } ?? 0
+        selectedID = list[max(0, min(list.count - 1, current + offset))].proposal.id
+    }
+
+    private mutating func scroll(by offset: Int) {
+        detailScroll = max(0, min(max(0, detailLines.count - pageRows), detailScroll + offset))
+    }
+}
+
+/// What the event loop must do after a key.
+public enum ConsoleEffect: Equatable, Sendable {
+    case quit
+    /// Prepare the detail view's lines for this proposal.
+    case openDetail(ProposalID)
+    /// Open the operator's editor on the proposed file.
+    case edit(ProposalID)
+    /// Decide the proposal.
+    case decide(ProposalID, DecisionStatus, notes: String, finalFile: String?)
+}

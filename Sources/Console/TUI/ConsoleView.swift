@@ -1,0 +1,177 @@
+import Foundation
+import Queue
+
+/// Draws a ``ConsoleModel`` as exactly one screenful of lines.
+///
+/// Every piece of agent-written text passes through ``Escaped`` here (or was
+/// escaped by the review renderer), and every line is fitted to the width,
+/// so nothing the agent wrote can move the cursor or spill past the edge.
+public struct ConsoleView {
+    /// Whether to use colour and reverse video.
+    public var color: Bool
+
+    public init(color: Bool = true) {
+        self.color = color
+    }
+
+    /// The screen's lines, top to bottom, each at most `size.columns` cells.
+    public func render(_ model: ConsoleModel, size: Terminal.Size, now: Date = Date()) -> [String] {
+        let rows = max(size.rows, 4)
+        let columns = max(size.columns, 20)
+        let bodyRows = rows - 3
+        var lines: [String] = [title(model, columns)]
+        switch model.underlyingOrSelf {
+        case .detail: lines += detail(model, rows: bodyRows, columns: columns)
+        default: lines += list(model, rows: bodyRows, columns: columns, now: now)
+        }
+        if model.screen == .help {
+            lines = overlayHelp(lines, columns: columns)
+        }
+        lines.append(messageLine(model, columns))
+        lines.append(footer(model, columns))
+        return lines.map { TextLayout.fit($0, columns) }
+    }
+
+    // MARK: - Parts
+
+    private func title(_ model: ConsoleModel, _ columns: Int) -> String {
+        let summary = model.pendingSummary
+        var text =
+            " Bottle Supervise — \(summary.proposals) pending in \(summary.bottles) bottle\(summary.bottles == 1 ? "" : "s")"
+        if !model.filter.isEmpty { text += "   filter: \(Escaped(model.filter))" }
+        return style(ANSI.reverse + ANSI.bold, TextLayout.pad(text, columns))
+    }
+
+    private func list(_ model: ConsoleModel, rows: Int, columns: Int, now: Date) -> [String] {
+        let header =
+            "  " + TextLayout.pad("AGE", 6) + TextLayout.pad("BOTTLE", 18) + TextLayout.pad("TOOL", 18)
+            + TextLayout.pad("STATE", 11) + "JUSTIFICATION"
+        var lines = [style(ANSI.dim, header)]
+        let visible = model.visible
+        if visible.isEmpty {
+            lines.append("")
+            lines.append(
+                model.entries.isEmpty
+                    ? "  No pending proposals. New ones appear here as agents ask."
+                    : "  Nothing matches the filter \"\(Escaped(model.filter))\" (Esc clears it).")
+        } else {
+            let capacity = rows - 1
+            let selectedIndex = visible.firstIndex { $0.proposal.id == model.selected?.proposal.id } ?? 0
+            let first = max(0, min(selectedIndex - capacity / 2, visible.count - capacity))
+            for entry in visible[first..<min(visible.count, first + capacity)] {
+                let isSelected = entry.proposal.id == model.selected?.proposal.id
+                let justification =
+                    entry.proposal.justification.split(separator: "\n", omittingEmptySubsequences: true).first.map(
+                        String.init) ?? ""
+                var row =
+                    (isSelected ? "▶ " : "  ") + TextLayout.pad(Self.age(of: entry.proposal.createdAt, now: now), 6)
+                row += TextLayout.pad(entry.proposal.bottle.rawValue, 17) + " "
+                row += TextLayout.pad(entry.proposal.tool.rawValue, 17) + " "
+                row += TextLayout.pad(state(of: entry), 10) + " "
+                row += Escaped(justification).description
+                if isSelected {
+                    lines.append(style(ANSI.reverse, TextLayout.pad(row, columns)))
+                } else if entry.decision != nil {
+                    lines.append(style(ANSI.dim, row))
+                } else {
+                    lines.append(row)
+                }
+            }
+        }
+        return fill(lines, rows)
+    }
+
+    private func detail(_ model: ConsoleModel, rows: Int, columns: Int) -> [String] {
+        let body = Array(model.detailLines.dropFirst(model.detailScroll).prefix(rows))
+        return fill(body, rows)
+    }
+
+    private func overlayHelp(_ lines: [String], columns: Int) -> [String] {
+        let help = [
+            "Keys",
+            "  ↑ ↓  j k      select a proposal / scroll the detail view",
+            "  PgUp PgDn     page",
+            "  Enter         review: justification, summary and diff against the current file",
+            "  a             approve as proposed (asks to confirm)",
+            "  m             modify: edit the proposed file in $VISUAL / $EDITOR, then confirm",
+            "  r             reject (notes required)",
+            "  n             notes to send with your decision",
+            "  /             filter by bottle or tool;  Esc clears it",
+            "  Esc  q        back to the list;  q in the list quits;  Ctrl-C quits",
+            "",
+            "Decisions go through the queue's exactly-one rule: if another operator",
+            "decided first, you are told so and nothing is overwritten.",
+            "",
+            "Press any key to close this help.",
+        ]
+        var result = lines
+        for (offset, line) in help.enumerated() where offset + 2 < result.count {
+            result[offset + 2] = style(ANSI.bold, TextLayout.pad("  " + line, columns))
+        }
+        return result
+    }
+
+    private func messageLine(_ model: ConsoleModel, _ columns: Int) -> String {
+        switch model.screen {
+        case .input(let purpose, let text):
+            let prompt =
+                switch purpose {
+                case .filter: "Filter (bottle or tool): "
+                case .rejectNotes: "Reject — notes for the agent (required): "
+                case .notes: "Notes for the agent: "
+                }
+            return style(ANSI.bold, prompt) + Escaped(text).description + "▏"
+        default:
+            guard let message = model.message else { return "" }
+            return style(message.isError ? ANSI.red + ANSI.bold : ANSI.yellow, message.text)
+        }
+    }
+
+    private func footer(_ model: ConsoleModel, _ columns: Int) -> String {
+        let keys =
+            switch model.screen {
+            case .detail: " a approve  m modify  r reject  n notes  ↑↓ PgUp PgDn scroll  Esc back  ? help"
+            case .input: " Enter confirm  Esc cancel"
+            case .confirm: " y yes  n no"
+            case .help: " any key closes help"
+            case .list: " ↑↓ select  Enter review  a approve  m modify  r reject  n notes  / filter  ? help  q quit"
+            }
+        return style(ANSI.reverse, TextLayout.pad(keys, columns))
+    }
+
+    // MARK: - Helpers
+
+    private func state(of entry: QueueEntry) -> String {
+        if let decision = entry.decision { return decision.status.rawValue }
+        return entry.waiting ? "waiting" : "pending"
+    }
+
+    private func style(_ sequence: String, _ text: String) -> String {
+        color ? sequence + text + ANSI.reset : text
+    }
+
+    private func fill(_ lines: [String], _ rows: Int) -> [String] {
+        Array(lines.prefix(rows)) + Array(repeating: "", count: max(0, rows - lines.count))
+    }
+
+    /// A short age: `42s`, `5m`, `3h`, `2d`.
+    public static func age(of date: Date, now: Date) -> String {
+        let seconds = max(0, Int(now.timeIntervalSince(date)))
+        switch seconds {
+        case ..<60: return "\(seconds)s"
+        case ..<3600: return "\(seconds / 60)m"
+        case ..<86400: return "\(seconds / 3600)h"
+        default: return "\(seconds / 86400)d"
+        }
+    }
+}
+
+extension ConsoleModel {
+    /// The screen the body shows: the one under an overlay, input or question.
+    var underlyingOrSelf: Screen {
+        switch screen {
+        case .help, .input, .confirm: underlying
+        default: screen
+        }
+    }
+}

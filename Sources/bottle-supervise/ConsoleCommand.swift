@@ -1,0 +1,57 @@
+import ArgumentParser
+import Console
+import Foundation
+import SystemPackage
+
+/// `bottle-supervise console`: the interactive operator TUI.
+struct ConsoleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "console",
+        abstract: "Review and decide pending proposals of every bottle, live.",
+        discussion: """
+            Lists every pending proposal of every bottle under the queue root, oldest first, and updates \
+            as proposals arrive, are withdrawn or expire. Enter shows the justification and the diff against \
+            the bottle's current file; a approves, m modifies (in $VISUAL/$EDITOR), r rejects; ? lists all keys.
+            """
+    )
+
+    @OptionGroup var locations: HostLocationOptions
+
+    @Flag(name: .customLong("no-bell"), help: "Do not ring the terminal bell when a proposal arrives.")
+    var noBell = false
+
+    func run() async throws {
+        let app = ConsoleApp(queueRoot: locations.queueRoot, configRoot: locations.configRoot, bell: !noBell)
+        do {
+            try await app.run()
+        } catch let error as TerminalError {
+            throw ValidationError(error.description)
+        }
+    }
+}
+
+/// Where the operator's files are: `--queue-root` and `--config-root`.
+struct HostLocationOptions: ParsableArguments {
+    @Option(
+        name: .customLong("queue-root"),
+        help: "One queue directory per bottle (default: $SUPERVISE_QUEUE_ROOT, then ~/.claude-bottle/queue).")
+    var queueRootPath: String?
+
+    @Option(
+        name: .customLong("config-root"),
+        help: "One config directory per bottle (default: $SUPERVISE_CONFIG_ROOT, then ~/.claude-bottle/bottles).")
+    var configRootPath: String?
+
+    var queueRoot: FilePath {
+        resolve(queueRootPath, variable: "SUPERVISE_QUEUE_ROOT", fallback: ".claude-bottle/queue")
+    }
+    var configRoot: FilePath {
+        resolve(configRootPath, variable: "SUPERVISE_CONFIG_ROOT", fallback: ".claude-bottle/bottles")
+    }
+
+    private func resolve(_ flag: String?, variable: String, fallback: String) -> FilePath {
+        if let flag { return FilePath(flag) }
+        if let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty { return FilePath(value) }
+        return FilePath(FileManager.default.homeDirectoryForCurrentUser.path).appending(fallback)
+    }
+}
