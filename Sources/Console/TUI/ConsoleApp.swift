@@ -128,12 +128,16 @@ public struct ConsoleApp: Sendable {
         mutating func reload(_ bottles: [BottleSlug]?, announce: Bool) {
             let targets = bottles ?? ((try? root.bottles()) ?? [])
             let shown = Set(model.entries.map(\.proposal.id))
-            var kept = model.entries.filter { entry in !targets.contains(entry.proposal.bottle) }
+            let targetSet = Set(targets)
+            var kept = model.entries.filter { entry in !targetSet.contains(entry.proposal.bottle) }
             var arrived = false
             var damaged = 0
-            for bottle in targets {
+            // Bottles are read in parallel: at a thousand bottles, decoding their
+            // queue files is what stands between start and the first screen.
+            let scans = Self.scan(targets, in: root)
+            for (bottle, scan) in zip(targets, scans) {
+                guard let scan else { continue }
                 let queue = root.queue(for: bottle)
-                guard let scan = try? queue.scan(archived: false) else { continue }
                 damaged += scan.unreadable.count
                 let pending = scan.entries.filter(\.isPending)
                 let pendingIDs = Set(pending.map(\.proposal.id))
@@ -158,6 +162,16 @@ public struct ConsoleApp: Sendable {
             }
             if announce, arrived, app.bell { terminal.write(ANSI.bell) }
             if model.screen == .detail, let id = model.selectedID { prepareDetail(id, keepScroll: true) }
+        }
+
+        static func scan(_ bottles: [BottleSlug], in root: QueueRoot) -> [(
+            entries: [QueueEntry], unreadable: [QueueError]
+        )?] {
+            let results = ScanResults(count: bottles.count)
+            DispatchQueue.concurrentPerform(iterations: bottles.count) { index in
+                results.set(index, try? root.queue(for: bottles[index]).scan(archived: false))
+            }
+            return results.values
         }
 
         mutating func perform(_ effect: ConsoleEffect) async {
@@ -283,4 +297,19 @@ public struct ConsoleApp: Sendable {
         }
         return lines
     }
+}
+
+/// Per-bottle scan results filled in from parallel workers, one slot each.
+private final class ScanResults: @unchecked Sendable {
+    // @unchecked: each worker writes only its own slot, under the lock.
+    private let lock = NSLock()
+    private var slots: [(entries: [QueueEntry], unreadable: [QueueError])?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ value: (entries: [QueueEntry], unreadable: [QueueError])?) {
+        lock.withLock { slots[index] = value }
+    }
+
+    var values: [(entries: [QueueEntry], unreadable: [QueueError])?] { lock.withLock { slots } }
 }
