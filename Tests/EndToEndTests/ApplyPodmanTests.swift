@@ -34,7 +34,7 @@ struct ApplyPodmanTests {
             Data("[reload.allowlist]\ncommand = [\(restart)]\ntimeout = 60\n".utf8),
             to: configRoot.appending(slug).appending("supervise.toml"))
         try podman.podman(["run", "-d", "--name", slug, "--network", "none", PodmanHost.image])
-        defer { try? podman.podman(["rm", "-f", "-t", "0", slug]) }
+        defer { _ = try? podman.podman(["rm", "-f", "-t", "0", slug]) }
         let before = try podman.pid(of: slug)
 
         let queue = QueueRoot(queueRoot).queue(for: bottle)

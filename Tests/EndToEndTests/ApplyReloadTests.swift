@@ -132,7 +132,8 @@ import Testing
         let host = try await ReloadableBottle(routes: Self.v1)
         try host.configure(host.hupSettings)
         let applier = applier(host)
-        for routes in [Self.v2, Self.v1, Self.v2] {
+        let v3 = #"{"routes": [{"host": "api.three.example", "header": "X-Key"}]}"# + "\n"
+        for routes in [Self.v2, v3, Self.v1] {
             let proposal = try host.propose(routes)
             _ = try await applier.apply(
                 decision: Decision(id: proposal.id, status: .approved, decidedBy: "alice"), proposal: proposal,

@@ -24,28 +24,82 @@ enum ApplyFixtures {
     }
 
     /// Runs a program to completion; returns its exit status, standard output and error.
+    ///
+    /// Spawned directly (not with Foundation's `Process`, whose exit detection
+    /// hangs inside the test runner and which passes on the runner's blocked
+    /// signals), with a clean signal mask and default dispositions.
     @discardableResult
-    static func run(_ argv: [String], environment: [String: String]? = nil) throws -> (
-        status: Int32, out: String, err: String
-    ) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = argv
-        if let environment {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    static func run(_ argv: [String], environment: [String: String] = [:], timeout: Duration = .seconds(120)) throws
+        -> (status: Int32, out: String, err: String)
+    {
+        var outPipe: [Int32] = [-1, -1]
+        var errPipe: [Int32] = [-1, -1]
+        guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw POSIXError(.EMFILE) }
+        for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let pid = try spawn(argv, environment: environment, stdout: outPipe[1], stderr: errPipe[1])
+        close(outPipe[1])
+        close(errPipe[1])
+        var out = Data()
+        var err = Data()
+        var open = [outPipe[0], errPipe[0]]
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let deadline = ContinuousClock.now + timeout
+        while !open.isEmpty, ContinuousClock.now < deadline {
+            var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            guard poll(&fds, nfds_t(fds.count), 100) > 0 else { continue }
+            for entry in fds where entry.revents != 0 {
+                let count = buffer.withUnsafeMutableBytes { read(entry.fd, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    if entry.fd == outPipe[0] {
+                        out.append(contentsOf: buffer[0..<count])
+                    } else {
+                        err.append(contentsOf: buffer[0..<count])
+                    }
+                } else {
+                    open.removeAll { $0 == entry.fd }
+                }
+            }
         }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (
-            process.terminationStatus, String(decoding: outData, as: UTF8.self),
-            String(decoding: errData, as: UTF8.self)
-        )
+        if !open.isEmpty { kill(pid, SIGKILL) }
+        close(outPipe[0])
+        close(errPipe[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        return (code, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+
+    /// Starts `argv` (found through `PATH`) with a clean signal state; returns its pid.
+    static func spawn(_ argv: [String], environment: [String: String] = [:], stdout: Int32? = nil, stderr: Int32? = nil)
+        throws -> pid_t
+    {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if let stdout { posix_spawn_file_actions_adddup2(&actions, stdout, 1) }
+        if let stderr { posix_spawn_file_actions_adddup2(&actions, stderr, 2) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let env: [UnsafeMutablePointer<CChar>?] = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let args: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer {
+            env.forEach { free($0) }
+            args.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let code = posix_spawnp(&pid, argv[0], &actions, &attributes, args, env)
+        guard code == 0 else { throw POSIXError(POSIXErrorCode(rawValue: code) ?? .ENOENT) }
+        return pid
     }
 
     /// Polls `condition` every 10 ms until it holds or `timeout` passes.
@@ -69,7 +123,7 @@ final class ReloadableBottle: @unchecked Sendable {
     let loadedPath: String
     let pidPath: String
     let argvLog: String
-    private let proxy: Process
+    private let proxy: pid_t
 
     init(slug: String = "fixture-bottle", routes: String) async throws {
         root = NSTemporaryDirectory() + "apply-e2e-\(UUID().uuidString.prefix(8))"
@@ -84,10 +138,7 @@ final class ReloadableBottle: @unchecked Sendable {
         argvLog = root + "/argv.jsonl"
         try AtomicFile.write(Data(routes.utf8), to: FilePath(routesPath))
         try QueueRoot(queueRoot).queue(for: bottle).prepare()
-        proxy = Process()
-        proxy.executableURL = URL(fileURLWithPath: ApplyFixtures.path("reloadable_proxy.py"))
-        proxy.arguments = [routesPath, loadedPath, pidPath]
-        try proxy.run()
+        proxy = try ApplyFixtures.spawn([ApplyFixtures.path("reloadable_proxy.py"), routesPath, loadedPath, pidPath])
         let pidPath = self.pidPath
         guard await ApplyFixtures.eventually({ FileManager.default.fileExists(atPath: pidPath) }) else {
             throw CocoaError(.fileNoSuchFile)
@@ -95,8 +146,9 @@ final class ReloadableBottle: @unchecked Sendable {
     }
 
     deinit {
-        proxy.terminate()
-        proxy.waitUntilExit()
+        kill(proxy, SIGKILL)
+        var status: Int32 = 0
+        waitpid(proxy, &status, 0)
         try? FileManager.default.removeItem(atPath: root)
     }
 
