@@ -45,6 +45,10 @@ struct Log: ParsableCommand {
                 return
             }
             let records = try log.records()
+            guard !records.isEmpty else {
+                print("no audit records yet in \(Escaped(log.path.string))")
+                return
+            }
             print(AuditTable.render(records))
         } catch let error as QueueError {
             FileHandle.standardError.write(Data("bottle-supervise log: \(error)\n".utf8))

@@ -108,4 +108,28 @@ import Testing
         }
         #expect(try log.verify() == .intact(records: 64))
     }
+
+    @Test func appendAndVerifyStayFastAtAThousandRecords() throws {
+        let log = AuditLog(path: bed.root.appending("timed.log"))
+        let clock = ContinuousClock()
+        var appends: [Duration] = []
+        for _ in 0..<1000 {
+            let start = clock.now
+            try log.append(
+                AuditRecord(
+                    event: .apply, by: "alice", bottle: bed.bottle, file: .routes, tool: .credProxyBlock,
+                    id: .generate(),
+                    status: "applied", oldSHA256: SHA256Hex.of("a"), newSHA256: SHA256Hex.of("b"),
+                    apply: ApplyOutcome(state: .applied, summary: "applied: wrote routes.json and ran true")))
+            appends.append(clock.now - start)
+        }
+        appends.sort()
+        let start = clock.now
+        #expect(try log.verify() == .intact(records: 1000))
+        let verify = clock.now - start
+        print(
+            "audit append (flock + fsync): median \(appends[500]), worst \(appends[999]); verify 1000 records: \(verify)"
+        )
+        #expect(verify < .seconds(2))
+    }
 }
