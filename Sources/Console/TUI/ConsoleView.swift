@@ -56,10 +56,11 @@ public struct ConsoleView {
                     : "  Nothing matches the filter \"\(Escaped(model.filter))\" (Esc clears it).")
         } else {
             let capacity = rows - 1
-            let selectedIndex = visible.firstIndex { $0.proposal.id == model.selected?.proposal.id } ?? 0
+            let selectedID = model.selected?.proposal.id
+            let selectedIndex = visible.firstIndex { $0.proposal.id == selectedID } ?? 0
             let first = max(0, min(selectedIndex - capacity / 2, visible.count - capacity))
             for entry in visible[first..<min(visible.count, first + capacity)] {
-                let isSelected = entry.proposal.id == model.selected?.proposal.id
+                let isSelected = entry.proposal.id == selectedID
                 let justification =
                     entry.proposal.justification.split(separator: "\n", omittingEmptySubsequences: true).first.map(
                         String.init) ?? ""

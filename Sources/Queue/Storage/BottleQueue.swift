@@ -87,11 +87,11 @@ public struct BottleQueue: Sendable {
             unlink(keyPath.string)
             return nil
         }
-        guard let proposal = try readProposal(QueueLayout.proposal(id, in: directory)) else {
+        guard let proposal = try readProposal(id, in: directory) else {
             unlink(keyPath.string)
             return nil
         }
-        if let decision = try readDecision(QueueLayout.decision(id, in: directory)) {
+        if let decision = try readDecision(id, in: directory) {
             return .decided(proposal, decision)
         }
         return .attached(proposal)
@@ -102,8 +102,8 @@ public struct BottleQueue: Sendable {
     /// The proposal with `id`, live or archived.
     /// - Throws: ``QueueError/noSuchProposal(_:)`` when it is in neither.
     public func proposal(_ id: ProposalID) throws(QueueError) -> Proposal {
-        if let proposal = try readProposal(QueueLayout.proposal(id, in: directory)) { return proposal }
-        if let proposal = try readProposal(QueueLayout.proposal(id, in: archiveDirectory)) {
+        if let proposal = try readProposal(id, in: directory) { return proposal }
+        if let proposal = try readProposal(id, in: archiveDirectory) {
             return proposal
         }
         throw .noSuchProposal(id.rawValue)
@@ -113,8 +113,8 @@ public struct BottleQueue: Sendable {
     ///
     /// A decision file that cannot be read is an error, never an approval.
     public func decision(_ id: ProposalID) throws(QueueError) -> Decision? {
-        if let decision = try readDecision(QueueLayout.decision(id, in: directory)) { return decision }
-        return try readDecision(QueueLayout.decision(id, in: archiveDirectory))
+        if let decision = try readDecision(id, in: directory) { return decision }
+        return try readDecision(id, in: archiveDirectory)
     }
 
     /// Whether `id` is live (not archived) in this queue.
@@ -167,11 +167,11 @@ public struct BottleQueue: Sendable {
         for id in names.compactMap({ QueueLayout.id(in: $0, suffix: QueueLayout.proposalSuffix) }) {
             do throws(QueueError) {
                 // A proposal can vanish between listing and reading: it was archived meanwhile.
-                guard let proposal = try readProposal(QueueLayout.proposal(id, in: folder)) else { continue }
+                guard let proposal = try readProposal(id, in: folder) else { continue }
                 let decision: Decision? =
                     decided.contains(id)
-                    ? try readDecision(QueueLayout.decision(id, in: folder))
-                    : (archived ? nil : try readDecision(QueueLayout.decision(id, in: archiveDirectory)))
+                    ? try readDecision(id, in: folder)
+                    : (archived ? nil : try readDecision(id, in: archiveDirectory))
                 result.append(
                     QueueEntry(
                         proposal: proposal, decision: decision, waiting: waiting.contains(id), archived: archived))
@@ -195,7 +195,7 @@ public struct BottleQueue: Sendable {
         let id = decision.id
         guard isLive(id) else {
             if let existing = try self.decision(id) { throw .alreadyDecided(id, status: existing.status) }
-            if try readProposal(QueueLayout.proposal(id, in: archiveDirectory)) != nil {
+            if try readProposal(id, in: archiveDirectory) != nil {
                 throw .alreadyDecided(id, status: .withdrawn)
             }
             throw .noSuchProposal(id.rawValue)
@@ -221,7 +221,7 @@ public struct BottleQueue: Sendable {
     public func recordApply(_ outcome: ApplyOutcome, for id: ProposalID) throws(QueueError) {
         for folder in [directory, archiveDirectory] {
             let path = QueueLayout.decision(id, in: folder)
-            guard var decision = try readDecision(path) else { continue }
+            guard var decision = try readDecision(id, in: folder) else { continue }
             decision.apply = outcome
             try AtomicFile.write(try encode(decision), to: path)
             return
@@ -249,11 +249,11 @@ public struct BottleQueue: Sendable {
     /// trail never holds a proposal without its outcome.
     public func archive(_ id: ProposalID) throws(QueueError) {
         try prepare()
-        guard let proposal = try readProposal(QueueLayout.proposal(id, in: directory)) else {
-            if try readProposal(QueueLayout.proposal(id, in: archiveDirectory)) != nil { return }
+        guard let proposal = try readProposal(id, in: directory) else {
+            if try readProposal(id, in: archiveDirectory) != nil { return }
             throw .noSuchProposal(id.rawValue)
         }
-        guard try readDecision(QueueLayout.decision(id, in: directory)) != nil else {
+        guard try readDecision(id, in: directory) != nil else {
             throw .malformedFile(
                 path: QueueLayout.proposal(id, in: directory).string,
                 reason: "cannot archive an undecided proposal")
@@ -315,11 +315,12 @@ public struct BottleQueue: Sendable {
         }
     }
 
-    func readProposal(_ path: FilePath) throws(QueueError) -> Proposal? {
+    func readProposal(_ id: ProposalID, in folder: FilePath) throws(QueueError) -> Proposal? {
+        let path = QueueLayout.proposal(id, in: folder)
         guard let data = try AtomicFile.read(path) else { return nil }
         let proposal = try QueueFormat.decode(Proposal.self, from: data, path: path.string)
         // A file is only believed about itself: its name, bottle and content hash must agree.
-        guard path.lastComponent?.string == proposal.id.rawValue + QueueLayout.proposalSuffix else {
+        guard proposal.id == id else {
             throw .malformedFile(
                 path: path.string, reason: "its id \(proposal.id) does not match its file name")
         }
@@ -330,10 +331,11 @@ public struct BottleQueue: Sendable {
         return proposal
     }
 
-    func readDecision(_ path: FilePath) throws(QueueError) -> Decision? {
+    func readDecision(_ id: ProposalID, in folder: FilePath) throws(QueueError) -> Decision? {
+        let path = QueueLayout.decision(id, in: folder)
         guard let data = try AtomicFile.read(path) else { return nil }
         let decision = try QueueFormat.decode(Decision.self, from: data, path: path.string)
-        guard path.lastComponent?.string == decision.id.rawValue + QueueLayout.decisionSuffix else {
+        guard decision.id == id else {
             throw .malformedFile(
                 path: path.string, reason: "its id \(decision.id) does not match its file name")
         }

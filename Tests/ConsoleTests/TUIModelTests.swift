@@ -1,0 +1,130 @@
+import Foundation
+import Queue
+import Testing
+
+@testable import Console
+
+private func entry(
+    _ bottle: String = "b1", tool: Tool = .pipelockBlock, justification: String = "need it", decision: Decision? = nil,
+    age: TimeInterval = 60
+) -> QueueEntry {
+    let proposal = Proposal(
+        bottle: try! BottleSlug(bottle), tool: tool, proposedFile: "a.example\n", justification: justification,
+        currentFileSHA256: nil, createdAt: Date().addingTimeInterval(-age))
+    return QueueEntry(
+        proposal: proposal,
+        decision: decision.map {
+            var d = $0; d.id = proposal.id; return d
+        }, waiting: true, archived: false)
+}
+
+@Suite("TUI: model")
+struct TUIModelTests {
+    @Test("approve asks to confirm, then decides with the notes typed")
+    func approve() {
+        var model = ConsoleModel()
+        let first = entry()
+        model.entries = [first]
+        #expect(model.handle(.character("n")) == [])
+        for character in "fine" { _ = model.handle(.character(character)) }
+        #expect(model.handle(.enter) == [])
+        #expect(model.handle(.character("a")) == [])
+        #expect(model.screen == .confirm(.approve))
+        #expect(model.handle(.character("y")) == [.decide(first.proposal.id, .approved, notes: "fine", finalFile: nil)])
+    }
+
+    @Test("answering no to the question decides nothing")
+    func declined() {
+        var model = ConsoleModel()
+        model.entries = [entry()]
+        _ = model.handle(.character("a"))
+        #expect(model.handle(.character("n")) == [])
+        #expect(model.screen == .list)
+        #expect(model.message?.text == "nothing decided")
+    }
+
+    @Test("a rejection needs notes")
+    func rejectNeedsNotes() {
+        var model = ConsoleModel()
+        let first = entry()
+        model.entries = [first]
+        _ = model.handle(.character("r"))
+        #expect(model.handle(.enter) == [])
+        #expect(model.message?.isError == true)
+        _ = model.handle(.character("r"))
+        for character in "too broad" { _ = model.handle(.character(character)) }
+        #expect(model.handle(.enter) == [.decide(first.proposal.id, .rejected, notes: "too broad", finalFile: nil)])
+    }
+
+    @Test("a withdrawn proposal can't be decided")
+    func withdrawnCannotBeDecided() {
+        var model = ConsoleModel()
+        model.entries = [entry(decision: Decision(id: .generate(), status: .withdrawn, decidedBy: "agent"))]
+        #expect(model.handle(.character("a")) == [])
+        #expect(model.handle(.character("m")) == [])
+        #expect(model.handle(.character("r")) == [])
+        #expect(model.screen == .list)
+        #expect(model.message?.text.contains("already withdrawn") == true)
+    }
+
+    @Test("the filter narrows the list by bottle or tool; Esc clears it")
+    func filter() {
+        var model = ConsoleModel()
+        model.entries = [entry("alpha"), entry("beta", tool: .capabilityBlock)]
+        _ = model.handle(.character("/"))
+        for character in "capab" { _ = model.handle(.character(character)) }
+        _ = model.handle(.enter)
+        #expect(model.visible.map(\.proposal.bottle.rawValue) == ["beta"])
+        _ = model.handle(.escape)
+        #expect(model.visible.count == 2)
+    }
+
+    @Test("Enter opens the detail view; q goes back; q in the list quits; Ctrl-C quits anywhere")
+    func navigation() {
+        var model = ConsoleModel()
+        let first = entry()
+        model.entries = [first]
+        #expect(model.handle(.enter) == [.openDetail(first.proposal.id)])
+        #expect(model.screen == .detail)
+        #expect(model.handle(.character("q")) == [])
+        #expect(model.screen == .list)
+        #expect(model.handle(.character("q")) == [.quit])
+        #expect(model.handle(.control("c")) == [.quit])
+    }
+}
+
+@Suite("TUI: view")
+struct TUIViewTests {
+    @Test("hostile text in a justification is shown escaped and never reaches the screen raw")
+    func hostileJustification() {
+        var model = ConsoleModel()
+        model.entries = [entry(justification: "ok\u{1B}[2J\u{1B}]52;c;SGVsbG8=\u{07}\u{202E}drowssap\u{9B}31m")]
+        let lines = ConsoleView(color: false).render(model, size: .init(rows: 10, columns: 200))
+        let screen = lines.joined(separator: "\n")
+        #expect(!screen.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
+        #expect(!screen.unicodeScalars.contains { (0x80...0x9F).contains($0.value) || $0 == "\u{202E}" })
+        #expect(screen.contains("ok\\e[2J\\e]52;c;SGVsbG8=\\x07\\u{202e}drowssap\\x9b31m"))
+    }
+
+    @Test("the frame has exactly the terminal's rows and no line wider than its columns")
+    func frameFits() {
+        var model = ConsoleModel()
+        model.entries = (0..<50).map {
+            entry("bottle-\($0)", justification: String(repeating: "long ", count: 40), age: Double($0))
+        }
+        for size in [Terminal.Size(rows: 24, columns: 80), .init(rows: 5, columns: 30), .init(rows: 60, columns: 200)] {
+            let lines = ConsoleView(color: true).render(model, size: size)
+            #expect(lines.count == size.rows)
+            #expect(lines.allSatisfy { TextLayout.width($0) <= size.columns })
+        }
+    }
+
+    @Test("ages read at a glance")
+    func ages() {
+        let now = Date()
+        #expect(ConsoleView.age(of: now.addingTimeInterval(-42), now: now) == "42s")
+        #expect(ConsoleView.age(of: now.addingTimeInterval(-300), now: now) == "5m")
+        #expect(ConsoleView.age(of: now.addingTimeInterval(-3 * 3600), now: now) == "3h")
+        #expect(ConsoleView.age(of: now.addingTimeInterval(-2 * 86400), now: now) == "2d")
+    }
+}

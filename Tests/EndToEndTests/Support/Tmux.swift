@@ -1,0 +1,86 @@
+import Foundation
+
+/// A terminal a person would use, for driving the console: a detached tmux
+/// session of a fixed size, typed into with `send-keys` and read with
+/// `capture-pane`.
+final class Tmux {
+    let name: String
+
+    static var isInstalled: Bool {
+        ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"].contains {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
+    }
+
+    /// Starts a shell in a new session with `environment` exported.
+    init(columns: Int = 120, rows: Int = 40, environment: [String: String] = [:]) throws {
+        name = "bs-\(UUID().uuidString.prefix(8))"
+        try Tmux.run([
+            "new-session", "-d", "-x", "\(columns)", "-y", "\(rows)", "-s", name,
+            "env PS1='$ ' bash --norc --noprofile",
+        ])
+        for (key, value) in environment {
+            try type("export \(key)='\(value)'", enter: true)
+        }
+        try type("clear", enter: true)
+    }
+
+    deinit { try? Tmux.run(["kill-session", "-t", name]) }
+
+    /// Types `text` literally, then Enter if asked.
+    func type(_ text: String, enter: Bool = false) throws {
+        try Tmux.run(["send-keys", "-t", name, "-l", text])
+        if enter { try Tmux.run(["send-keys", "-t", name, "Enter"]) }
+    }
+
+    /// Presses named keys (`Enter`, `Escape`, `Down`, `C-c`).
+    func press(_ keys: String...) throws {
+        try Tmux.run(["send-keys", "-t", name] + keys)
+    }
+
+    /// The screen's text now.
+    func screen() throws -> String {
+        try Tmux.run(["capture-pane", "-p", "-t", name])
+    }
+
+    /// Waits until the screen contains `text` (up to `timeout`); returns the screen.
+    @discardableResult
+    func waitFor(_ text: String, timeout: Duration = .seconds(10)) async throws -> String {
+        let deadline = ContinuousClock.now + timeout
+        var last = ""
+        while ContinuousClock.now < deadline {
+            last = try screen()
+            if last.contains(text) { return last }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TmuxError.timedOut(waitingFor: text, screen: last)
+    }
+
+    @discardableResult
+    static func run(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["tmux"] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard process.terminationStatus == 0 else { throw TmuxError.failed(arguments, text) }
+        return text
+    }
+}
+
+enum TmuxError: Error, CustomStringConvertible {
+    case failed([String], String)
+    case timedOut(waitingFor: String, screen: String)
+
+    var description: String {
+        switch self {
+        case .failed(let arguments, let output): "tmux \(arguments.joined(separator: " ")) failed: \(output)"
+        case .timedOut(let text, let screen): "timed out waiting for \"\(text)\"; the screen was:\n\(screen)"
+        }
+    }
+}

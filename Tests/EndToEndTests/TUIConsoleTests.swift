@@ -1,0 +1,149 @@
+import Foundation
+import Queue
+import SystemPackage
+import Testing
+
+/// The real `bottle-supervise console` in a real terminal (tmux), as an operator uses it.
+@Suite(
+    "Console TUI end to end", .serialized,
+    .enabled(if: Tmux.isInstalled, "tmux is not installed (scripts/test installs it)"))
+struct TUIConsoleTests {
+    let scratch = Scratch()
+    var queueRoot: String { scratch.path + "/queue" }
+    var configRoot: String { scratch.path + "/bottles" }
+
+    init() {
+        scratch.write("api.github.com\n", at: "bottles/demo/allowlist")
+        try! FileManager.default.createDirectory(atPath: queueRoot, withIntermediateDirectories: true)
+    }
+
+    func queue(_ bottle: String = "demo") -> BottleQueue {
+        QueueRoot(FilePath(queueRoot)).queue(for: try! BottleSlug(bottle))
+    }
+
+    @discardableResult
+    func propose(
+        _ file: String = "api.github.com\npypi.org\n", justification: String = "pip needs PyPI", bottle: String = "demo"
+    ) throws -> Proposal {
+        let proposal = Proposal(
+            bottle: try BottleSlug(bottle), tool: .pipelockBlock, proposedFile: file, justification: justification,
+            currentFileSHA256: SHA256Hex.of("api.github.com\n"))
+        _ = try queue(bottle).submit(proposal)
+        return proposal
+    }
+
+    func startConsole(environment: [String: String] = [:]) async throws -> Tmux {
+        let tmux = try Tmux(environment: environment)
+        try tmux.type(
+            "\(BuiltBinary.path) console --no-bell --queue-root \(queueRoot) --config-root \(configRoot)", enter: true)
+        try await tmux.waitFor("Bottle Supervise —")
+        return tmux
+    }
+
+    func waitForDecision(_ id: ProposalID) async throws -> Decision {
+        for _ in 0..<200 {
+            if let decision = try queue().decision(id) { return decision }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw QueueError.noSuchProposal(id.rawValue)
+    }
+
+    @Test("a proposal appears live, its review shows the file, and approve reaches the queue")
+    func liveAndApprove() async throws {
+        let tmux = try await startConsole()
+        try await tmux.waitFor("0 pending")
+        let proposal = try propose()
+        try await tmux.waitFor("pip needs PyPI", timeout: .seconds(3))
+        try tmux.press("Enter")
+        let detail = try await tmux.waitFor("Justification")
+        #expect(detail.contains("pypi.org"))
+        try tmux.type("a")
+        try await tmux.waitFor("(y/n)")
+        try tmux.type("y")
+        let decision = try await waitForDecision(proposal.id)
+        #expect(decision.status == .approved)
+        #expect(decision.decidedBy.isEmpty == false)
+        try await tmux.waitFor("approved pipelock-block for demo")
+    }
+
+    @Test("modify opens $EDITOR on the proposed file; the edited file is what gets approved")
+    func modifyWithEditor() async throws {
+        let editor = scratch.write(
+            "#!/bin/sh\nprintf 'api.github.com\\nfiles.pythonhosted.org\\n' > \"$1\"\n", at: "editor.sh",
+            executable: true)
+        let proposal = try propose()
+        let tmux = try await startConsole(environment: ["EDITOR": editor, "VISUAL": editor])
+        try await tmux.waitFor("pip needs PyPI")
+        try tmux.type("m")
+        try await tmux.waitFor("Approve your modified allowlist? (y/n)")
+        #expect(try tmux.screen().contains("files.pythonhosted.org"))
+        try tmux.type("y")
+        let decision = try await waitForDecision(proposal.id)
+        #expect(decision.status == .modified)
+        #expect(decision.finalFile == "api.github.com\nfiles.pythonhosted.org\n")
+    }
+
+    @Test("reject asks for notes and sends them")
+    func reject() async throws {
+        let proposal = try propose()
+        let tmux = try await startConsole()
+        try await tmux.waitFor("pip needs PyPI")
+        try tmux.type("r")
+        try await tmux.waitFor("notes for the agent (required)")
+        try tmux.type("use the internal mirror", enter: true)
+        let decision = try await waitForDecision(proposal.id)
+        #expect(decision.status == .rejected)
+        #expect(decision.notes == "use the internal mirror")
+    }
+
+    @Test("a proposal withdrawn by its agent changes state in place and can't be decided")
+    func withdrawn() async throws {
+        let proposal = try propose()
+        let tmux = try await startConsole()
+        try await tmux.waitFor("pip needs PyPI")
+        try queue().decide(Decision(id: proposal.id, status: .withdrawn, decidedBy: "agent"))
+        try await tmux.waitFor("withdrawn")
+        try tmux.type("a")
+        try await tmux.waitFor("already withdrawn")
+        #expect(try queue().decision(proposal.id)?.status == .withdrawn)
+    }
+
+    @Test("control characters in a justification arrive visibly escaped")
+    func hostileJustification() async throws {
+        try propose(justification: "please\u{1B}[2J\u{1B}]52;c;cHduZWQ=\u{07}\u{202E}gnp.exe")
+        let tmux = try await startConsole()
+        let screen = try await tmux.waitFor("please")
+        #expect(screen.contains("please\\e[2J\\e]52;c;cHduZWQ=\\x07\\u{202e}gnp.exe"))
+        #expect(screen.contains("Bottle Supervise —"), "the screen was cleared by the agent's text")
+    }
+
+    @Test("quitting gives the terminal back: prompt, echo and canonical mode restored")
+    func restoresTerminal() async throws {
+        let tmux = try await startConsole()
+        try tmux.type("q")
+        try await Task.sleep(for: .milliseconds(300))
+        try tmux.type(
+            "stty -a | tr ' ' '\\n' | grep -x -e icanon -e echo -e -icanon -e -echo | sort | tr '\\n' ' '; echo DONE-$((1+1))",
+            enter: true)
+        let screen = try await tmux.waitFor("DONE-2")
+        #expect(screen.contains("echo icanon DONE-2"))
+        #expect(!screen.contains("Bottle Supervise —"), "still on the console's alternate screen")
+    }
+
+    @Test("SIGTERM gives the terminal back too")
+    func restoresOnTerminate() async throws {
+        let tmux = try await startConsole()
+        let kill = Process()
+        kill.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        kill.arguments = ["pkill", "-TERM", "-f", "console --no-bell --queue-root \(queueRoot)"]
+        try kill.run()
+        kill.waitUntilExit()
+        #expect(kill.terminationStatus == 0, "no console process to terminate")
+        try await Task.sleep(for: .milliseconds(300))
+        try tmux.type(
+            "stty -a | tr ' ' '\\n' | grep -x -e icanon -e echo -e -icanon -e -echo | sort | tr '\\n' ' '; echo DONE-$((1+1))",
+            enter: true)
+        let screen = try await tmux.waitFor("DONE-2")
+        #expect(screen.contains("echo icanon DONE-2"))
+    }
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Time from starting `bottle-supervise console` to its first screen, with 1,000 bottles
+# holding 10 pending proposals each (goal: 500 ms). Drives the real TUI in tmux and
+# polls the screen every 5 ms; reports the median and worst of RUNS starts.
+# Usage: bench/tui-first-screen.sh [BOTTLES] [PENDING] [RUNS]     (release build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bottles="${1:-1000}"; pending="${2:-10}"; runs="${3:-5}"
+swift build -c release --product bottle-supervise >/dev/null
+bin="$(swift build -c release --show-bin-path)/bottle-supervise"
+state="$(mktemp -d)"; trap 'tmux kill-session -t tuibench 2>/dev/null; rm -rf "$state"' EXIT
+python3 bench/make-queue.py "$state/queue" "$state/bottles" "$bottles" "$pending"
+echo "== $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores: $bottles bottles × $pending pending"
+times=()
+for _ in $(seq "$runs"); do
+  tmux kill-session -t tuibench 2>/dev/null || true
+  tmux new-session -d -x 160 -y 50 -s tuibench "bash --norc"
+  sleep 0.3
+  start=$(date +%s%N)
+  tmux send-keys -t tuibench "$bin console --no-bell --queue-root $state/queue --config-root $state/bottles" Enter
+  until tmux capture-pane -p -t tuibench | grep -q "pending in $bottles bottles"; do sleep 0.005; done
+  end=$(date +%s%N)
+  times+=($(( (end - start) / 1000000 )))
+  tmux send-keys -t tuibench q
+done
+sorted=$(printf '%s\n' "${times[@]}" | sort -n)
+echo "first screen (ms): $(echo $sorted | tr '\n' ' ')  median $(echo "$sorted" | sed -n "$(( (runs + 1) / 2 ))p")  worst $(echo "$sorted" | tail -1)"
