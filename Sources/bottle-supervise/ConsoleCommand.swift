@@ -20,12 +20,18 @@ struct ConsoleCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-bell"), help: "Do not ring the terminal bell when a proposal arrives.")
     var noBell = false
 
+    @Option(help: "Open with only the proposals whose bottle or tool contains this text (`/` changes it).")
+    var filter: String = ""
+
     func run() async throws {
-        let app = ConsoleApp(queueRoot: locations.queueRoot, configRoot: locations.configRoot, bell: !noBell)
+        let app = ConsoleApp(
+            queueRoot: locations.queueRoot, configRoot: locations.configRoot, bell: !noBell, filter: filter)
         do {
             try await app.run()
         } catch let error as TerminalError {
-            throw ValidationError(error.description)
+            // A usage error (status 2, as PRODUCT.md fixes): the command was run without a terminal.
+            FileHandle.standardError.write(Data("bottle-supervise console: \(error.description)\n".utf8))
+            throw ExitCode(2)
         }
     }
 }

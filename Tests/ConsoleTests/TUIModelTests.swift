@@ -128,3 +128,38 @@ struct TUIViewTests {
         #expect(ConsoleView.age(of: now.addingTimeInterval(-2 * 86400), now: now) == "2d")
     }
 }
+
+@Suite("TUI: review until the diff renderer is wired in")
+struct TUIPlainReviewTests {
+    @Test("a current file changed since the proposal is flagged; the proposed file is shown escaped")
+    func conflictAndEscaping() {
+        let proposal = Proposal(
+            bottle: try! BottleSlug("b1"), tool: .pipelockBlock, proposedFile: "a.example\n\u{1B}]0;pwned\u{07}\n",
+            justification: "need it", currentFileSHA256: SHA256Hex.of("old.example\n"))
+        let entry = QueueEntry(proposal: proposal, decision: nil, waiting: true, archived: false)
+        let unchanged = ConsoleApp.plainReview(entry, "old.example\n", false, 80)
+        #expect(!unchanged.joined().contains("changed since"))
+        let changed = ConsoleApp.plainReview(entry, "someone.else.example\n", false, 80)
+        #expect(changed.first == "! the current file changed since this proposal was made")
+        #expect(changed.contains("  \\e]0;pwned\\x07"))
+        #expect(!changed.joined().unicodeScalars.contains { $0.value < 0x20 })
+    }
+}
+
+@Suite("TUI: deadlines")
+struct TUIExpiryTests {
+    @Test("a proposal past its deadline shows as expired and can't be decided, even before anyone records it")
+    func expired() {
+        let proposal = Proposal(
+            bottle: try! BottleSlug("b1"), tool: .pipelockBlock, proposedFile: "a.example\n", justification: "late",
+            currentFileSHA256: nil, createdAt: Date().addingTimeInterval(-120), expiresAt: Date().addingTimeInterval(-1)
+        )
+        var model = ConsoleModel()
+        model.entries = [QueueEntry(proposal: proposal, decision: nil, waiting: false, archived: false)]
+        #expect(model.handle(.character("a")).isEmpty)
+        #expect(model.screen == .list)
+        #expect(model.message?.text.contains("expired") == true)
+        let screen = ConsoleView(color: false).render(model, size: .init(rows: 10, columns: 120)).joined()
+        #expect(screen.contains("expired"))
+    }
+}

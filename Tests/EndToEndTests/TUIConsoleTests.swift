@@ -32,12 +32,24 @@ struct TUIConsoleTests {
         return proposal
     }
 
-    func startConsole(environment: [String: String] = [:]) async throws -> Tmux {
-        let tmux = try Tmux(environment: environment)
+    /// Where the running console writes its process id (the shell's `$$` before `exec`).
+    var pidFile: String { scratch.path + "/console.pid" }
+
+    func startConsole(
+        environment: [String: String] = [:], columns: Int = 120, arguments: String = ""
+    ) async throws -> Tmux {
+        let tmux = try Tmux(columns: columns, environment: environment)
         try tmux.type(
-            "\(BuiltBinary.path) console --no-bell --queue-root \(queueRoot) --config-root \(configRoot)", enter: true)
+            "sh -c 'echo $$ > \(pidFile); exec \(BuiltBinary.path) console --no-bell --queue-root \(queueRoot) --config-root \(configRoot) \(arguments)'",
+            enter: true)
         try await tmux.waitFor("Bottle Supervise —")
         return tmux
+    }
+
+    /// The running console's process id.
+    func consolePID() throws -> pid_t {
+        let text = try String(contentsOfFile: pidFile, encoding: .utf8)
+        return pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))!
     }
 
     func waitForDecision(_ id: ProposalID) async throws -> Decision {
@@ -133,17 +145,57 @@ struct TUIConsoleTests {
     @Test("SIGTERM gives the terminal back too")
     func restoresOnTerminate() async throws {
         let tmux = try await startConsole()
-        let kill = Process()
-        kill.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        kill.arguments = ["pkill", "-TERM", "-f", "console --no-bell --queue-root \(queueRoot)"]
-        try kill.run()
-        kill.waitUntilExit()
-        #expect(kill.terminationStatus == 0, "no console process to terminate")
+        #expect(kill(try consolePID(), SIGTERM) == 0, "no console process to terminate")
         try await Task.sleep(for: .milliseconds(300))
         try tmux.type(
             "stty -a | tr ' ' '\\n' | grep -x -e icanon -e echo -e -icanon -e -echo | sort | tr '\\n' ' '; echo DONE-$((1+1))",
             enter: true)
         let screen = try await tmux.waitFor("DONE-2")
         #expect(screen.contains("echo icanon DONE-2"))
+    }
+
+    @Test("SIGHUP (the terminal window closed) gives the terminal back as well")
+    func restoresOnHangUp() async throws {
+        let tmux = try await startConsole()
+        #expect(kill(try consolePID(), SIGHUP) == 0, "no console process to hang up")
+        try await Task.sleep(for: .milliseconds(300))
+        try tmux.type(
+            "stty -a | tr ' ' '\\n' | grep -x -e icanon -e echo -e -icanon -e -echo | sort | tr '\\n' ' '; echo DONE-$((1+1))",
+            enter: true)
+        let screen = try await tmux.waitFor("DONE-2")
+        #expect(screen.contains("echo icanon DONE-2"))
+    }
+
+    @Test("a bottle whose queue directory appears after the console started is picked up live")
+    func newBottle() async throws {
+        let tmux = try await startConsole()
+        try await tmux.waitFor("0 pending")
+        try propose(justification: "a brand new bottle asks", bottle: "late-bottle")
+        let screen = try await tmux.waitFor("a brand new bottle asks", timeout: .seconds(3))
+        #expect(screen.contains("late-bottle"))
+    }
+
+    @Test("a narrow window is followed on resize, lines cut to its width")
+    func resize() async throws {
+        try propose(justification: "pip needs PyPI " + String(repeating: "and more words ", count: 20))
+        let tmux = try await startConsole()
+        try await tmux.waitFor("pip needs PyPI")
+        try Tmux.run(["resize-window", "-t", tmux.name, "-x", "50", "-y", "20"])
+        let narrow = try await tmux.waitFor("…")
+        let lines = narrow.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.allSatisfy { $0.count <= 50 })
+        #expect(narrow.contains("Bottle Supervise"))
+        try Tmux.run(["resize-window", "-t", tmux.name, "-x", "120", "-y", "40"])
+        try await tmux.waitFor("and more words and more words and more words")
+    }
+
+    @Test("--filter opens the list narrowed to a bottle or tool")
+    func filterOption() async throws {
+        try propose(justification: "from the first bottle", bottle: "alpha")
+        try propose(justification: "from the second bottle", bottle: "beta")
+        let tmux = try await startConsole(arguments: "--filter beta")
+        let screen = try await tmux.waitFor("from the second bottle")
+        #expect(!screen.contains("from the first bottle"))
+        #expect(screen.contains("filter: beta"))
     }
 }

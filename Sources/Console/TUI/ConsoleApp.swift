@@ -29,17 +29,20 @@ public struct ConsoleApp: Sendable {
     public let configRoot: FilePath
     /// Ring the terminal bell when a proposal arrives.
     public let bell: Bool
+    /// The filter the console opens with (bottle or tool contains it); `/` changes it.
+    public let filter: String
     private let reviewer: Reviewer
     private let decider: Decider
 
     /// A console over `queueRoot`, diffing against the files under `configRoot`.
     public init(
-        queueRoot: FilePath, configRoot: FilePath, bell: Bool = true, reviewer: Reviewer? = nil,
+        queueRoot: FilePath, configRoot: FilePath, bell: Bool = true, filter: String = "", reviewer: Reviewer? = nil,
         decider: Decider? = nil
     ) {
         self.queueRoot = queueRoot
         self.configRoot = configRoot
         self.bell = bell
+        self.filter = filter
         self.reviewer = reviewer ?? ConsoleApp.plainReview
         self.decider =
             decider ?? { decision, _, queue in
@@ -77,6 +80,7 @@ public struct ConsoleApp: Sendable {
 
         try terminal.enter()
         var session = Session(app: self, terminal: terminal, input: input)
+        session.model.filter = filter
         session.reload(nil, announce: false)
         session.draw()
         for await event in events {

@@ -239,6 +239,10 @@ public struct ConsoleModel: Sendable {
                 isError: true)
             return nil
         }
+        if entry.proposal.isExpired() {
+            message = Message(text: "expired: its deadline passed undecided; it can't be decided", isError: true)
+            return nil
+        }
         return entry
     }
 

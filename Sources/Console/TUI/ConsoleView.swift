@@ -144,6 +144,7 @@ public struct ConsoleView {
 
     private func state(of entry: QueueEntry) -> String {
         if let decision = entry.decision { return decision.status.rawValue }
+        if entry.proposal.isExpired() { return DecisionStatus.expired.rawValue }
         return entry.waiting ? "waiting" : "pending"
     }
 
