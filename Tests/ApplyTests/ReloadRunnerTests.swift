@@ -35,7 +35,8 @@ import Testing
         let start = clock.now
         let run = await ReloadRunner.run(
             ["sh", "-c", "sleep 30 & echo $! > \(marker); wait"], timeout: .milliseconds(300))
-        #expect(clock.now - start < .seconds(5))
+        // Well under the grandchild's 30 s: the run did not wait for it to finish (bound loose for a loaded machine).
+        #expect(clock.now - start < .seconds(20))
         #expect(run.timedOut)
         #expect(run.failureReason?.contains("timed out") == true)
         let grandchild = try #require(
