@@ -1,3 +1,4 @@
+import Apply
 import Dispatch
 import Foundation
 import Queue
@@ -43,10 +44,15 @@ public struct ConsoleApp: Sendable {
         self.configRoot = configRoot
         self.bell = bell
         self.filter = filter
-        self.reviewer = reviewer ?? ConsoleApp.plainReview
+        self.reviewer = reviewer ?? ConsoleApp.review
+        let applier = Applier(configRoot: configRoot, queueRoot: queueRoot)
         self.decider =
-            decider ?? { decision, _, queue in
-                try queue.decide(decision)
+            decider ?? { decision, proposal, queue in
+                // Approvals are applied (write, reload, record); anything else is recorded as it is.
+                if decision.status.isApproval {
+                    return try await applier.apply(decision: decision, proposal: proposal, queue: queue)
+                }
+                try applier.record(decision, of: proposal, queue: queue)
                 return decision
             }
     }
@@ -289,17 +295,9 @@ public struct ConsoleApp: Sendable {
         }
     }
 
-    /// The review used until a richer one is supplied: the proposed file, escaped, with a conflict warning.
-    public static let plainReview: Reviewer = { entry, current, _, _ in
-        var lines: [String] = []
-        if SHA256Hex.of(current ?? "") != (entry.proposal.currentFileSHA256 ?? SHA256Hex.of("")) {
-            lines.append("! the current file changed since this proposal was made")
-        }
-        lines.append("Proposed \(entry.proposal.tool.configFile.fileName):")
-        for line in entry.proposal.proposedFile.split(separator: "\n", omittingEmptySubsequences: false) {
-            lines.append("  " + Escaped(String(line)).description)
-        }
-        return lines
+    /// The review shown in the detail view: summary, conflict warning and diff (``ProposalReview``).
+    public static let review: Reviewer = { entry, current, color, _ in
+        ProposalReview(proposal: entry.proposal, currentFile: current).render(color: color)
     }
 }
 
