@@ -10,6 +10,6 @@ struct BottleSupervise: AsyncParsableCommand {
             Agents in a bottle ask for a config change over MCP (the sidecar, `serve`); \
             the operator reviews, decides and applies it (`console`, or the scriptable commands).
             """,
-        subcommands: [ConsoleCommand.self]
+        subcommands: [Serve.self, ConsoleCommand.self]
     )
 }
