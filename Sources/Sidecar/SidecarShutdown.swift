@@ -1,7 +1,7 @@
 import ServiceLifecycle
 
 /// Ends held calls when the service group shuts down (SIGTERM): each gets
-/// "sidecar restarting, retry", its proposal stays pending, and the HTTP
+/// "sidecar restarting; retry the same call", its proposal stays pending, and the HTTP
 /// server can then drain and exit at once.
 public struct SidecarShutdown: Service {
     /// The calls to end.

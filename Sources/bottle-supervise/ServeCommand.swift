@@ -37,11 +37,21 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on (default: $SUPERVISE_BIND, then 127.0.0.1; the container image sets 0.0.0.0).")
     var bind: String?
 
-    @Option(name: .customLong("current-config"), help: "The bottle's current config, read for hashes and no-op detection.")
-    var currentConfig: String = "/etc/claude-bottle/current-config"
+    @Option(
+        name: .customLong("current-config"),
+        help: """
+            The bottle's current config, read for hashes and no-op detection \
+            (default: $SUPERVISE_CURRENT_CONFIG, then /etc/claude-bottle/current-config).
+            """)
+    var currentConfig: String?
 
-    @Option(help: "Seconds between keep-alives on a held call's stream.")
-    var keepalive: Double = 15
+    @Option(help: "Seconds between keep-alives on a held call's stream (default: $SUPERVISE_KEEPALIVE, then 15).")
+    var keepalive: Double?
+
+    @Option(
+        name: .customLong("expire-after"),
+        help: "Seconds a proposal may wait for a decision; then it expires, which the agent reads as a refusal.")
+    var expireAfter: Double?
 
     @Flag(help: "Speak MCP over stdin/stdout instead of HTTP (logs stay on stderr).")
     var stdio = false
@@ -63,7 +73,17 @@ struct Serve: AsyncParsableCommand {
         }
         let bottle: BottleSlug
         do { bottle = try BottleSlug(slugText) } catch { throw ValidationError(error.description) }
+        let keepalive = try keepalive ?? environment["SUPERVISE_KEEPALIVE"].flatMap { $0.isEmpty ? nil : $0 }.map { text in
+            guard let value = Double(text) else { throw ValidationError("SUPERVISE_KEEPALIVE is not a number: \(text)") }
+            return value
+        } ?? 15
         guard keepalive > 0 else { throw ValidationError("--keepalive must be a positive number of seconds") }
+        if let expireAfter, !(expireAfter > 0) {
+            throw ValidationError("--expire-after must be a positive number of seconds")
+        }
+        let currentConfig =
+            currentConfig ?? environment["SUPERVISE_CURRENT_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? "/etc/claude-bottle/current-config"
         let portNumber = try port ?? environment["SUPERVISE_PORT"].map { text in
             guard let value = Int(text) else { throw ValidationError("SUPERVISE_PORT is not a port number: \(text)") }
             return value
@@ -77,7 +97,8 @@ struct Serve: AsyncParsableCommand {
         OpenFileLimit.raiseToHardLimit()
         let configuration = SidecarConfiguration(
             bottle: bottle, queueDirectory: queueDirectory, currentConfigDirectory: FilePath(currentConfig),
-            keepaliveInterval: .milliseconds(Int64(keepalive * 1000)))
+            keepaliveInterval: .milliseconds(Int64(keepalive * 1000)),
+            expireAfter: expireAfter.map { .milliseconds(Int64($0 * 1000)) })
         let holder: CallHolder
         do {
             holder = try CallHolder(configuration: configuration, metrics: SidecarMetrics(), logger: logger)
@@ -86,9 +107,12 @@ struct Serve: AsyncParsableCommand {
         }
         let dispatcher = Dispatcher(holder: holder)
 
+        let expiry = configuration.expireAfter.map { _ in ProposalExpiry(queue: holder.queue, logger: logger) }
         if stdio {
             logger.info("serving MCP on stdin/stdout", metadata: ["bottle": "\(bottle)", "queue": "\(queueDirectory)"])
+            let sweeping = expiry.map { expiry in Task { try await expiry.run() } }
             await StdioServer(dispatcher: dispatcher, keepalive: configuration.keepaliveInterval).run()
+            sweeping?.cancel()
             return
         }
         let server = SidecarHTTPServer(dispatcher: dispatcher, keepalive: configuration.keepaliveInterval, logger: logger)
@@ -98,7 +122,8 @@ struct Serve: AsyncParsableCommand {
         }
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: app), .init(service: SidecarShutdown(holder: holder))],
+                services: [.init(service: app), .init(service: SidecarShutdown(holder: holder))]
+                    + (expiry.map { [.init(service: $0)] } ?? []),
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

@@ -18,8 +18,14 @@ struct SidecarProtocolTests {
         _ sidecar: SidecarProcess, _ id: String, _ status: DecisionStatus, notes: String = "", finalFile: String? = nil
     ) throws {
         let queue = BottleQueue(directory: FilePath(sidecar.queueDirectory), bottle: try BottleSlug("web"))
-        try queue.decide(
-            Decision(id: try ProposalID(id), status: status, notes: notes, finalFile: finalFile, decidedBy: "ops"))
+        do {
+            try queue.decide(
+                Decision(id: try ProposalID(id), status: status, notes: notes, finalFile: finalFile, decidedBy: "ops"))
+        } catch {
+            let earlier = (try? queue.decision(try ProposalID(id))).flatMap { $0 }
+            throw E2EFailure(
+                "\(error); earlier decision: \(String(describing: earlier))\nsidecar log:\n\(sidecar.stderrText)")
+        }
     }
 
     static func fileFor(_ tool: String, in sidecar: SidecarProcess) -> String {
@@ -58,13 +64,13 @@ struct SidecarProtocolTests {
 
     @Test("a held call outlives the client's read timeout thanks to keep-alives", arguments: ["legacy", "auto"])
     func keepalive(mode: String) throws {
-        let sidecar = try SidecarProcess(keepalive: 0.3)
+        let sidecar = try SidecarProcess(keepalive: 0.5)
         var arguments = ["call", sidecar.url, mode, "pipelock-block", Self.fileFor("pipelock-block", in: sidecar)]
-        arguments += ["--read-timeout", "1.0"]
+        arguments += ["--read-timeout", "2.5"]
         if mode == "auto" { arguments.append("--progress") }
         let run = try PythonClient.Run(arguments)
         let id = try #require(try sidecar.waitForPending().first)
-        Thread.sleep(forTimeInterval: 3)
+        Thread.sleep(forTimeInterval: 6)
         #expect(sidecar.isWaiting(id))
         try Self.decide(sidecar, id, .approved)
         let answer = try run.finish()

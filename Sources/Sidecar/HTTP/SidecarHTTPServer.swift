@@ -149,10 +149,24 @@ public struct SidecarHTTPServer: Sendable {
             status: .ok, headers: headers,
             body: ResponseBody { writer in
                 let holder = dispatcher.holder
-                let waiting = Task { await holder.wait(call) }
+                // One stream of events: `nil` is a keep-alive tick, a value the outcome.
+                let (events, continuation) = AsyncStream.makeStream(of: CallHolder.Outcome?.self)
+                let waiting = Task {
+                    continuation.yield(await holder.wait(call))
+                    continuation.finish()
+                }
+                let ticker = Task {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: interval)
+                        if Task.isCancelled { return }
+                        continuation.yield(nil)
+                    }
+                }
+                defer { ticker.cancel() }
                 var beat = 0
-                while true {
-                    if let outcome = await Self.outcome(of: waiting, within: interval) {
+                for await event in events {
+                    if let outcome = event {
+                        ticker.cancel()
                         let bytes = dispatcher.answer(outcome, to: context)
                         do {
                             try await writer.write(Self.event(bytes))
@@ -168,27 +182,13 @@ public struct SidecarHTTPServer: Sendable {
                     do {
                         try await writer.write(Self.keepalive(beat: beat, call: call, context: context))
                     } catch {
+                        ticker.cancel()
                         call.interrupt(.disconnected)
                         _ = await waiting.value
                         throw error
                     }
                 }
             })
-    }
-
-    private static func outcome(
-        of task: Task<CallHolder.Outcome, Never>, within interval: Duration
-    ) async -> CallHolder.Outcome? {
-        await withTaskGroup(of: CallHolder.Outcome?.self) { group in
-            group.addTask { await task.value }
-            group.addTask {
-                try? await Task.sleep(for: interval)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
     }
 
     private static func keepalive(beat: Int, call: HeldCall, context: Dispatcher.Context) -> ByteBuffer {

@@ -75,7 +75,8 @@ public final class CallHolder: Sendable {
         }
         let candidate = Proposal(
             bottle: configuration.bottle, tool: request.tool, proposedFile: request.proposedFile,
-            justification: request.justification, currentFileSHA256: current.map(SHA256Hex.of))
+            justification: request.justification, currentFileSHA256: current.map(SHA256Hex.of),
+            expiresAt: configuration.deadline(from: Date()))
         let submission: Submission
         do {
             submission = try queue.submit(candidate)

@@ -31,7 +31,7 @@ public struct RPCError: Error, Sendable, Equatable {
     public static func internalError(_ message: String) -> RPCError { RPCError(code: -32603, message: message) }
     /// -32000: the sidecar is stopping; the same call retried re-attaches to its proposal.
     public static let restarting = RPCError(
-        code: -32000, message: "sidecar restarting, retry the same call to re-attach to your pending proposal")
+        code: -32000, message: "sidecar restarting; retry the same call to re-attach to your pending proposal")
     /// -32022 (2026-07-28): the requested revision is not one we speak.
     public static func unsupportedRevision(_ requested: String) -> RPCError {
         RPCError(

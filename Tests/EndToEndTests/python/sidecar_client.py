@@ -119,9 +119,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("scenario", choices=["list", "call", "cancel", "raw"])
     parser.add_argument("target")
-    parser.add_argument("mode", nargs="?", default="legacy")
-    parser.add_argument("tool", nargs="?")
-    parser.add_argument("file", nargs="?")
+    parser.add_argument("rest", nargs="*", help="MODE [TOOL FILE]")
     parser.add_argument("--read-timeout", type=float)
     parser.add_argument("--progress", action="store_true")
     parser.add_argument("--after", type=float, default=1.0)
@@ -129,6 +127,8 @@ def main() -> int:
     parser.add_argument("--body-file")
     parser.add_argument("--chunked", action="store_true")
     args = parser.parse_args()
+    rest = args.rest + [None] * (3 - len(args.rest))
+    args.mode, args.tool, args.file = rest[0] or "legacy", rest[1], rest[2]
     if args.scenario == "raw":
         out = raw(args)
     else:
