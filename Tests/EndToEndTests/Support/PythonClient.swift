@@ -4,7 +4,9 @@ import Foundation
 /// `Tests/EndToEndTests/python/sidecar_client.py`.
 enum PythonClient {
     /// `$SUPERVISE_TEST_PYTHON`, else the repo's `.venv`, else `/tmp/venv`.
-    static var python: String? {
+    static let python: String? = findPython()
+
+    private static func findPython() -> String? {
         let environment = ProcessInfo.processInfo.environment
         var candidates: [String] = []
         if let path = environment["SUPERVISE_TEST_PYTHON"] { candidates.append(path) }
