@@ -96,6 +96,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Queue"],
+            exclude: ["python"],
             swiftSettings: strict
         ),
     ]
