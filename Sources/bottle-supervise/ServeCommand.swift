@@ -28,7 +28,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The bottle's slug (default: $SUPERVISE_BOTTLE_SLUG; required).")
     var slug: String?
 
-    @Option(name: .customLong("queue-dir"), help: "The bottle's queue directory (default: $SUPERVISE_QUEUE_DIR, then /run/supervise/queue).")
+    @Option(
+        name: .customLong("queue-dir"),
+        help: "The bottle's queue directory (default: $SUPERVISE_QUEUE_DIR, then /run/supervise/queue).")
     var queueDirectory: String?
 
     @Option(help: "TCP port; 0 picks a free one and prints it (default: $SUPERVISE_PORT, then 9100).")
@@ -73,10 +75,13 @@ struct Serve: AsyncParsableCommand {
         }
         let bottle: BottleSlug
         do { bottle = try BottleSlug(slugText) } catch { throw ValidationError(error.description) }
-        let keepalive = try keepalive ?? environment["SUPERVISE_KEEPALIVE"].flatMap { $0.isEmpty ? nil : $0 }.map { text in
-            guard let value = Double(text) else { throw ValidationError("SUPERVISE_KEEPALIVE is not a number: \(text)") }
-            return value
-        } ?? 15
+        let keepalive =
+            try keepalive ?? environment["SUPERVISE_KEEPALIVE"].flatMap { $0.isEmpty ? nil : $0 }.map { text in
+                guard let value = Double(text) else {
+                    throw ValidationError("SUPERVISE_KEEPALIVE is not a number: \(text)")
+                }
+                return value
+            } ?? 15
         guard keepalive > 0 else { throw ValidationError("--keepalive must be a positive number of seconds") }
         if let expireAfter, !(expireAfter > 0) {
             throw ValidationError("--expire-after must be a positive number of seconds")
@@ -84,10 +89,13 @@ struct Serve: AsyncParsableCommand {
         let currentConfig =
             currentConfig ?? environment["SUPERVISE_CURRENT_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
             ?? "/etc/claude-bottle/current-config"
-        let portNumber = try port ?? environment["SUPERVISE_PORT"].map { text in
-            guard let value = Int(text) else { throw ValidationError("SUPERVISE_PORT is not a port number: \(text)") }
-            return value
-        } ?? 9100
+        let portNumber =
+            try port ?? environment["SUPERVISE_PORT"].map { text in
+                guard let value = Int(text) else {
+                    throw ValidationError("SUPERVISE_PORT is not a port number: \(text)")
+                }
+                return value
+            } ?? 9100
         guard (0...65535).contains(portNumber) else { throw ValidationError("port must be 0…65535") }
         let host = bind ?? environment["SUPERVISE_BIND"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
         let queueDirectory = FilePath(
@@ -115,7 +123,8 @@ struct Serve: AsyncParsableCommand {
             sweeping?.cancel()
             return
         }
-        let server = SidecarHTTPServer(dispatcher: dispatcher, keepalive: configuration.keepaliveInterval, logger: logger)
+        let server = SidecarHTTPServer(
+            dispatcher: dispatcher, keepalive: configuration.keepaliveInterval, logger: logger)
         let display = host.contains(":") ? "[\(host)]" : host
         let app = server.application(host: host, port: portNumber) { bound in
             FileHandle.standardError.write(Data("bottle-supervise: listening on http://\(display):\(bound)/mcp\n".utf8))

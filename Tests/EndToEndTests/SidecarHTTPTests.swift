@@ -32,7 +32,10 @@ struct SidecarHTTPTests {
         let cases: [(String, Int)] = [
             ("{oops", -32700), (#"{"jsonrpc":"1.0","id":1,"method":"ping"}"#, -32600),
             (#"{"jsonrpc":"2.0","id":1,"method":"nope"}"#, -32601),
-            (#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"pipelock-block","arguments":{"allowlist":"bad host!","justification":"x"}}}"#, -32602),
+            (
+                #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"pipelock-block","arguments":{"allowlist":"bad host!","justification":"x"}}}"#,
+                -32602
+            ),
         ]
         for (index, (body, code)) in cases.enumerated() {
             let file = sidecar.scratch.write(body, at: "case\(index).json")

@@ -82,15 +82,21 @@ struct SidecarProtocolTests {
     func cancellation() throws {
         let sidecar = try SidecarProcess()
         let run = try PythonClient.Run(
-            ["cancel", sidecar.url, "legacy", "pipelock-block", Self.fileFor("pipelock-block", in: sidecar), "--after", "1.5"])
+            [
+                "cancel", sidecar.url, "legacy", "pipelock-block", Self.fileFor("pipelock-block", in: sidecar),
+                "--after", "1.5",
+            ])
         let id = try #require(try sidecar.waitForPending().first)
         _ = try run.finish()
-        let decision = try String(contentsOfFile: "\(sidecar.queueDirectory)/archive/\(id).decision.json", encoding: .utf8)
+        let decision = try String(
+            contentsOfFile: "\(sidecar.queueDirectory)/archive/\(id).decision.json", encoding: .utf8)
         #expect(decision.contains("withdrawn"))
         #expect(throws: (any Error).self) { try Self.decide(sidecar, id, .approved) }
     }
 
-    @Test("a dropped connection keeps the proposal; the same call retried re-attaches to it", arguments: ["legacy", "auto"])
+    @Test(
+        "a dropped connection keeps the proposal; the same call retried re-attaches to it",
+        arguments: ["legacy", "auto"])
     func retry(mode: String) throws {
         let sidecar = try SidecarProcess(keepalive: 0.2)
         let file = Self.fileFor("capability-block", in: sidecar)

@@ -56,16 +56,20 @@ struct DispatcherTests {
     @Test("server/discover lists every revision, modern requests get resultType, ping is gone at 2026-07-28")
     func modern() throws {
         let sidecar = try TestSidecar()
-        let envelope = #"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"t","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}"#
-        let discover = try sidecar.answer(#"{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":\#(envelope)}}"#)
+        let envelope =
+            #"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"t","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}"#
+        let discover = try sidecar.answer(
+            #"{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":\#(envelope)}}"#)
         #expect(discover.result?["supportedVersions"] as? [String] == ProtocolRevision.all)
         #expect(discover.result?["resultType"] as? String == "complete")
-        let list = try sidecar.answer(#"{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{"_meta":\#(envelope)}}"#)
+        let list = try sidecar.answer(
+            #"{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{"_meta":\#(envelope)}}"#)
         #expect(list.result?["resultType"] as? String == "complete")
         #expect((list.result?["tools"] as? [Any])?.count == 3)
         let ping = try sidecar.answer(#"{"jsonrpc":"2.0","id":3,"method":"ping","params":{"_meta":\#(envelope)}}"#)
         #expect(ping.errorCode == -32601)
-        let initialize = try sidecar.answer(#"{"jsonrpc":"2.0","id":4,"method":"initialize","params":{"_meta":\#(envelope)}}"#)
+        let initialize = try sidecar.answer(
+            #"{"jsonrpc":"2.0","id":4,"method":"initialize","params":{"_meta":\#(envelope)}}"#)
         #expect(initialize.errorCode == -32600)
     }
 
@@ -73,7 +77,8 @@ struct DispatcherTests {
     func unsupportedRevision() throws {
         let sidecar = try TestSidecar()
         let answer = try sidecar.answer(
-            #"{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2030-01-01"}}}"#)
+            #"{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2030-01-01"}}}"#
+        )
         #expect(answer.errorCode == -32022)
         let data = (answer["error"] as? [String: Any])?["data"] as? [String: Any]
         #expect(data?["supported"] as? [String] == ProtocolRevision.all)

@@ -10,7 +10,9 @@ struct ExpiryTests {
     @Test("a proposal past its deadline is expired by the sidecar, and the held call gets an error result")
     func expires() async throws {
         let sidecar = try TestSidecar(expireAfter: .seconds(60))
-        guard case .held(let call, let context) = sidecar.send(toolCall(tool: "pipelock-block", file: "example.com\n"), revision: "2025-11-25")
+        guard
+            case .held(let call, let context) = sidecar.send(
+                toolCall(tool: "pipelock-block", file: "example.com\n"), revision: "2025-11-25")
         else { throw TestFailure("the call was not held") }
         let deadline = try #require(call.proposal.expiresAt)
         #expect(abs(deadline.timeIntervalSinceNow - 60) < 5)

@@ -22,7 +22,8 @@ struct HoldingTests {
     func arguments() throws {
         let sidecar = try TestSidecar()
         let noFile = try sidecar.answer(
-            #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"pipelock-block","arguments":{"justification":"x"}}}"#)
+            #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"pipelock-block","arguments":{"justification":"x"}}}"#
+        )
         #expect(noFile.errorMessage == "pipelock-block: 'allowlist' is required and must be a string")
         let unknown = try sidecar.answer(#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"rm-rf"}}"#)
         #expect(unknown.errorCode == -32602)
@@ -39,7 +40,10 @@ struct HoldingTests {
     @Test("a held call is queued with the current file's hash, and answered with the operator's decision")
     func decided() async throws {
         let sidecar = try TestSidecar(currentFiles: ["routes.json": #"{"routes": []}"#])
-        guard case .held(let call, let context) = sidecar.send(toolCall(tool: "cred-proxy-block", file: Self.routes), revision: "2025-11-25") else {
+        guard
+            case .held(let call, let context) = sidecar.send(
+                toolCall(tool: "cred-proxy-block", file: Self.routes), revision: "2025-11-25")
+        else {
             throw TestFailure("the call was not held")
         }
         let pending = try sidecar.holder.queue.pending()
@@ -66,10 +70,12 @@ struct HoldingTests {
     @Test("a rejection is an error result")
     func rejected() async throws {
         let sidecar = try TestSidecar()
-        guard case .held(let call, let context) = sidecar.send(toolCall(tool: "pipelock-block", file: "example.com\n")) else {
+        guard case .held(let call, let context) = sidecar.send(toolCall(tool: "pipelock-block", file: "example.com\n"))
+        else {
             throw TestFailure("the call was not held")
         }
-        try sidecar.holder.queue.decide(Decision(id: call.proposal.id, status: .rejected, notes: "no", decidedBy: "ops"))
+        try sidecar.holder.queue.decide(
+            Decision(id: call.proposal.id, status: .rejected, notes: "no", decidedBy: "ops"))
         let answer = try TestSidecar.object(sidecar.dispatcher.answer(await sidecar.holder.wait(call), to: context))
         #expect(answer.result?["isError"] as? Bool == true)
     }
@@ -77,11 +83,14 @@ struct HoldingTests {
     @Test("notifications/cancelled withdraws the proposal; the operator can no longer decide it")
     func cancellation() async throws {
         let sidecar = try TestSidecar()
-        guard case .held(let call, _) = sidecar.send(toolCall(id: 41, tool: "pipelock-block", file: "example.com\n"), session: "s1")
+        guard
+            case .held(let call, _) = sidecar.send(
+                toolCall(id: 41, tool: "pipelock-block", file: "example.com\n"), session: "s1")
         else { throw TestFailure("the call was not held") }
         let waiting = Task { await sidecar.holder.wait(call) }
         try await Task.sleep(for: .milliseconds(50))
-        _ = sidecar.send(#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":41}}"#, session: "s1")
+        _ = sidecar.send(
+            #"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":41}}"#, session: "s1")
         guard case .withdrawn = await waiting.value else { throw TestFailure("not withdrawn") }
         let entry = try #require(try sidecar.holder.queue.all().first)
         #expect(entry.decision?.status == .withdrawn)
@@ -115,7 +124,8 @@ struct HoldingTests {
     @Test("shutdown ends held calls with 'sidecar restarting' and keeps the proposal")
     func shutdown() async throws {
         let sidecar = try TestSidecar()
-        guard case .held(let call, let context) = sidecar.send(toolCall(tool: "pipelock-block", file: "example.com\n")) else {
+        guard case .held(let call, let context) = sidecar.send(toolCall(tool: "pipelock-block", file: "example.com\n"))
+        else {
             throw TestFailure("not held")
         }
         let waiting = Task { await sidecar.holder.wait(call) }

@@ -13,7 +13,8 @@ final class TestSidecar: Sendable {
     let dispatcher: Dispatcher
 
     init(currentFiles: [String: String] = [:], expireAfter: Duration? = nil) throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("sidecar-\(UUID().uuidString.prefix(8))").path
+        root =
+            FileManager.default.temporaryDirectory.appendingPathComponent("sidecar-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: root + "/current", withIntermediateDirectories: true)
         for (name, text) in currentFiles {
             try Data(text.utf8).write(to: URL(fileURLWithPath: root + "/current/" + name))
@@ -66,9 +67,12 @@ extension [String: Any] {
 }
 
 /// A tools/call request for `tool` with the given proposed file.
-func toolCall(id: Int = 7, tool: String, file: String, justification: String = "needed for the build", meta: String = "") -> String {
+func toolCall(
+    id: Int = 7, tool: String, file: String, justification: String = "needed for the build", meta: String = ""
+) -> String {
     let argument = Queue.Tool(rawValue: tool)?.fileArgument ?? "routes"
     let fileJSON = String(decoding: try! JSONEncoder().encode(file), as: UTF8.self)
     let metaPart = meta.isEmpty ? "" : #","_meta":\#(meta)"#
-    return #"{"jsonrpc":"2.0","id":\#(id),"method":"tools/call","params":{"name":"\#(tool)","arguments":{"\#(argument)":\#(fileJSON),"justification":"\#(justification)"}\#(metaPart)}}"#
+    return
+        #"{"jsonrpc":"2.0","id":\#(id),"method":"tools/call","params":{"name":"\#(tool)","arguments":{"\#(argument)":\#(fileJSON),"justification":"\#(justification)"}\#(metaPart)}}"#
 }

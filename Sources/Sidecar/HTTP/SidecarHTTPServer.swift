@@ -39,7 +39,10 @@ public struct SidecarHTTPServer: Sendable {
         host: String, port: Int, onListening: @escaping @Sendable (Int) -> Void
     ) -> some ApplicationProtocol {
         let router = Router(context: BasicRequestContext.self)
-        router.get("health") { _, _ in Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
+        router.get("health") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+        }
         router.get("metrics") { _, _ in
             let bytes = dispatcher.holder.metrics.exposition(pendingCount: dispatcher.holder.pendingCount())
             return Response(
@@ -60,7 +63,8 @@ public struct SidecarHTTPServer: Sendable {
         router.get("mcp") { _, _ in
             Response(
                 status: .methodNotAllowed, headers: [.allow: "POST, DELETE"],
-                body: .init(byteBuffer: ByteBuffer(string: "this server sends no standalone event stream; POST requests\n")))
+                body: .init(
+                    byteBuffer: ByteBuffer(string: "this server sends no standalone event stream; POST requests\n")))
         }
         return Application(
             router: router,
@@ -80,7 +84,8 @@ public struct SidecarHTTPServer: Sendable {
         let started = ContinuousClock.now
         guard OriginPolicy.allows(origin: request.headers[.origin], host: request.head.authority) else {
             return Self.json(
-                .forbidden, RPCReply.error(id: nil, .invalidRequest("forbidden Origin: \(request.headers[.origin] ?? "")")))
+                .forbidden,
+                RPCReply.error(id: nil, .invalidRequest("forbidden Origin: \(request.headers[.origin] ?? "")")))
         }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > Self.maximumBodySize {
             return Self.text(.contentTooLarge, "request body too large (limit \(Self.maximumBodySize) bytes)\n")
@@ -104,7 +109,8 @@ public struct SidecarHTTPServer: Sendable {
         if let id = request.headers[Self.sessionHeader], message.method != "initialize" {
             guard let revision = dispatcher.sessions.revision(of: id) else {
                 return Self.json(
-                    .notFound, RPCReply.error(id: message.id, .invalidRequest("unknown session \(id); initialize again")))
+                    .notFound,
+                    RPCReply.error(id: message.id, .invalidRequest("unknown session \(id); initialize again")))
             }
             session = id
             sessionRevision = revision
@@ -214,10 +220,12 @@ public struct SidecarHTTPServer: Sendable {
 
     private static func json(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
         Response(
-            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     private static func text(_ status: HTTPResponse.Status, _ text: String) -> Response {
-        Response(status: status, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        Response(
+            status: status, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }

@@ -88,7 +88,9 @@ public final class CallHolder: Sendable {
         case .queued(let proposal):
             logger.info(
                 "queued proposal",
-                metadata: ["proposal": "\(proposal.id)", "tool": "\(proposal.tool.rawValue)", "bottle": "\(proposal.bottle)"])
+                metadata: [
+                    "proposal": "\(proposal.id)", "tool": "\(proposal.tool.rawValue)", "bottle": "\(proposal.bottle)",
+                ])
             return .held(HeldCall(proposal: proposal, key: key))
         case .attached(let proposal):
             logger.info("re-attached to pending proposal", metadata: ["proposal": "\(proposal.id)"])

@@ -51,7 +51,8 @@ public struct ProposalExpiry: Service {
             } catch .alreadyDecided {
                 continue
             } catch {
-                logger.error("could not expire proposal", metadata: ["proposal": "\(proposal.id)", "error": "\(error)"])
+                logger.error(
+                    "could not expire proposal", metadata: ["proposal": "\(proposal.id)", "error": "\(error)"])
             }
         }
         return expired

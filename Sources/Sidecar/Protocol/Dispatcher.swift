@@ -81,7 +81,8 @@ public struct Dispatcher: Sendable {
             let newSession = startsSessions ? sessions.start(revision: negotiated) : nil
             return .response(RPCReply.result(id: message.id, result), session: newSession)
         case "ping":
-            return message.isNotification ? .accepted : .response(RPCReply.result(id: message.id, .object([:])), session: nil)
+            return message.isNotification
+                ? .accepted : .response(RPCReply.result(id: message.id, .object([:])), session: nil)
         case "tools/list":
             return .response(RPCReply.result(id: message.id, json: toolsList.result(for: revision)), session: nil)
         case "tools/call":
@@ -142,7 +143,8 @@ public struct Dispatcher: Sendable {
         switch outcome {
         case .decided(let result, _): answer(result, context: context)
         case .withdrawn:
-            RPCReply.error(id: context.id, RPCError(code: -32800, message: "request cancelled; the proposal was withdrawn"))
+            RPCReply.error(
+                id: context.id, RPCError(code: -32800, message: "request cancelled; the proposal was withdrawn"))
         case .disconnected, .restarting: RPCReply.error(id: context.id, .restarting)
         case .failed(let error): RPCReply.error(id: context.id, error)
         }

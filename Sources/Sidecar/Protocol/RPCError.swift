@@ -36,7 +36,8 @@ public struct RPCError: Error, Sendable, Equatable {
     public static func unsupportedRevision(_ requested: String) -> RPCError {
         RPCError(
             code: -32022,
-            message: "unsupported protocol version \(requested); supported: \(ProtocolRevision.all.joined(separator: ", "))",
+            message:
+                "unsupported protocol version \(requested); supported: \(ProtocolRevision.all.joined(separator: ", "))",
             data: .object([
                 "supported": .array(ProtocolRevision.all.map { .string($0) }), "requested": .string(requested),
             ]))

@@ -66,7 +66,8 @@ public struct StdioServer: Sendable {
                             method: "notifications/progress",
                             params: .object([
                                 "progressToken": token, "progress": .int(beat),
-                                "message": .string("waiting for the operator's decision on proposal \(call.proposal.id)"),
+                                "message": .string(
+                                    "waiting for the operator's decision on proposal \(call.proposal.id)"),
                             ])))
                 }
             }

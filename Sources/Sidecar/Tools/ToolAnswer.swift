@@ -47,7 +47,8 @@ public enum ToolAnswer {
         if let apply = decision.apply {
             lines.append("apply: \(apply.state.rawValue) — \(apply.summary)")
         } else if decision.status.isApproval {
-            lines.append("apply: not reported yet; the file in \(ToolCatalog.currentConfigDirectory) shows what is in effect")
+            lines.append(
+                "apply: not reported yet; the file in \(ToolCatalog.currentConfigDirectory) shows what is in effect")
         }
         return lines.joined(separator: "\n")
     }

@@ -105,7 +105,8 @@ public enum ToolCatalog {
             ]),
             "apply": .object([
                 "type": "object",
-                "description": "What the console did with the approved file (state: pending, applied, failed, skipped).",
+                "description":
+                    "What the console did with the approved file (state: pending, applied, failed, skipped).",
                 "properties": .object([
                     "state": .object(["type": "string"]),
                     "summary": .object(["type": "string"]),
