@@ -10,20 +10,29 @@ public final class SidecarMetrics: Sendable {
     private let registry = PrometheusCollectorRegistry()
     private let pending: Gauge
     private let held: Gauge
+    private let requests: [String: (Counter, DurationHistogram)]
 
     /// A fresh registry.
     public init() {
         pending = registry.makeGauge(name: "supervise_pending_proposals", help: "Proposals waiting for a decision.")
         held = registry.makeGauge(name: "supervise_held_calls", help: "Tool calls held open for a decision.")
+        var perMethod: [String: (Counter, DurationHistogram)] = [:]
+        for method in Self.knownMethods.union(["other"]) {
+            perMethod[method] = (
+                registry.makeCounter(name: "supervise_requests_total", labels: [("method", method)]),
+                registry.makeDurationHistogram(
+                    name: "supervise_request_duration_seconds", labels: [("method", method)], buckets: Self.buckets)
+            )
+        }
+        requests = perMethod
     }
 
-    /// Counts one request of `method` that took `duration`.
+    /// Counts one request of `method` that took `duration`. The collectors are
+    /// made once, so the hot path is a dictionary lookup and two atomic updates.
     public func request(_ method: String, took duration: Duration) {
-        let label = Self.knownMethods.contains(method) ? method : "other"
-        registry.makeCounter(name: "supervise_requests_total", labels: [("method", label)]).increment()
-        registry.makeDurationHistogram(
-            name: "supervise_request_duration_seconds", labels: [("method", label)], buckets: Self.buckets
-        ).record(duration)
+        guard let (counter, histogram) = requests[method] ?? requests["other"] else { return }
+        counter.increment()
+        histogram.record(duration)
     }
 
     /// Counts a decision delivered to (or withdrawn by) the agent.
