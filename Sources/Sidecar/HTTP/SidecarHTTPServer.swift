@@ -115,6 +115,15 @@ public struct SidecarHTTPServer: Sendable {
             session = id
             sessionRevision = revision
         }
+        if let header = request.headers[Self.versionHeader], !ProtocolRevision.all.contains(header) {
+            return Self.json(
+                .badRequest,
+                RPCReply.error(
+                    id: message.id,
+                    .invalidRequest(
+                        "unsupported MCP-Protocol-Version \(header); supported: \(ProtocolRevision.all.joined(separator: ", "))"
+                    )))
+        }
         if sessionRevision == nil, let header = request.headers[Self.versionHeader],
             ProtocolRevision.handshake.contains(header)
         {

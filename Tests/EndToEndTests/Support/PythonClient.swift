@@ -16,8 +16,9 @@ enum PythonClient {
     }
 
     static let installHint = """
-        the end-to-end sidecar tests need Python with the official MCP SDK (mcp==2.3.0): \
-        run scripts/test to install it (or set SUPERVISE_TEST_PYTHON to a python that has it)
+        the end-to-end sidecar tests need Python with the official MCP client (mcp==2.3.0): run scripts/test, \
+        which creates .venv with it, or python3 -m venv .venv && .venv/bin/pip install mcp==2.3.0, \
+        or set SUPERVISE_TEST_PYTHON to a python that has it
         """
 
     static var repoRoot: String {
