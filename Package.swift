@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Queue", "Apply"],
-            exclude: ["fixtures"],
+            exclude: ["fixtures", "python"],
             swiftSettings: strict
         ),
     ]

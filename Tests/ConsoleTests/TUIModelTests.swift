@@ -129,19 +129,21 @@ struct TUIViewTests {
     }
 }
 
-@Suite("TUI: review until the diff renderer is wired in")
-struct TUIPlainReviewTests {
+@Suite("Review of a proposal")
+struct ReviewTests {
     @Test("a current file changed since the proposal is flagged; the proposed file is shown escaped")
     func conflictAndEscaping() {
         let proposal = Proposal(
             bottle: try! BottleSlug("b1"), tool: .pipelockBlock, proposedFile: "a.example\n\u{1B}]0;pwned\u{07}\n",
             justification: "need it", currentFileSHA256: SHA256Hex.of("old.example\n"))
         let entry = QueueEntry(proposal: proposal, decision: nil, waiting: true, archived: false)
-        let unchanged = ConsoleApp.plainReview(entry, "old.example\n", false, 80)
+        let unchanged = ConsoleApp.review(entry, "old.example\n", false, 80)
         #expect(!unchanged.joined().contains("changed since"))
-        let changed = ConsoleApp.plainReview(entry, "someone.else.example\n", false, 80)
-        #expect(changed.first == "! the current file changed since this proposal was made")
-        #expect(changed.contains("  \\e]0;pwned\\x07"))
+        #expect(unchanged.contains("-old.example"))
+        #expect(unchanged.contains("+a.example"))
+        let changed = ConsoleApp.review(entry, "someone.else.example\n", false, 80)
+        #expect(changed.first?.hasPrefix("! the current file changed since this proposal was made") == true)
+        #expect(changed.contains("+\\e]0;pwned\\x07"))
         #expect(!changed.joined().unicodeScalars.contains { $0.value < 0x20 })
     }
 }
@@ -161,5 +163,41 @@ struct TUIExpiryTests {
         #expect(model.message?.text.contains("expired") == true)
         let screen = ConsoleView(color: false).render(model, size: .init(rows: 10, columns: 120)).joined()
         #expect(screen.contains("expired"))
+    }
+}
+
+@Suite("Unified diff")
+struct UnifiedDiffTests {
+    @Test("a change in the middle gets a hunk with three lines of context each side")
+    func hunk() {
+        let old = (1...10).map { "line \($0)" }.joined(separator: "\n") + "\n"
+        let new = old.replacingOccurrences(of: "line 5\n", with: "line five\n")
+        let diff = UnifiedDiff(old: old, new: new)
+        #expect(diff.lines.first == .hunk("@@ -2,7 +2,7 @@"))
+        #expect(diff.lines.contains(.removed("line 5")))
+        #expect(diff.lines.contains(.added("line five")))
+        #expect(diff.counts == (added: 1, removed: 1))
+    }
+
+    @Test("equal texts have no diff; a new file is all additions")
+    func edges() {
+        #expect(UnifiedDiff(old: "a\nb\n", new: "a\nb\n").lines.isEmpty)
+        let created = UnifiedDiff(old: "", new: "a\nb\n")
+        #expect(created.lines == [.hunk("@@ -0,0 +1,2 @@"), .added("a"), .added("b")])
+    }
+
+    @Test("summaries name hosts added and removed, and routes added")
+    func summaries() {
+        let allowlist = Proposal(
+            bottle: try! BottleSlug("b"), tool: .pipelockBlock, proposedFile: "a.example\nc.example\n", justification: "j",
+            currentFileSHA256: nil)
+        #expect(ProposalReview(proposal: allowlist, currentFile: "a.example\nb.example\n").summary == ["host added: c.example", "host removed: b.example"])
+        let routes = Proposal(
+            bottle: try! BottleSlug("b"), tool: .credProxyBlock,
+            proposedFile: #"{"routes": [{"path": "/gh", "upstream": "x"}, {"path": "/npm"}]}"#, justification: "j",
+            currentFileSHA256: nil)
+        #expect(
+            ProposalReview(proposal: routes, currentFile: #"{"routes": [{"path": "/gh", "upstream": "y"}]}"#).summary
+                == ["route added: path /npm", "route changed: path /gh"])
     }
 }

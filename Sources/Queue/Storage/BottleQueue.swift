@@ -204,12 +204,17 @@ public struct BottleQueue: Sendable {
             let existing = try self.decision(id)
             throw .alreadyDecided(id, status: existing?.status ?? .withdrawn)
         }
-        // An archiver may have moved the proposal and its decision between our
-        // check and our create; then ours is an orphan and the earlier one stands.
-        if !isLive(id) {
+        // The proposal gone from the live directory means an archiver moved it
+        // after reading a decision. If the archive holds a decision other than
+        // ours, an earlier one was archived between our check and our create:
+        // ours is an orphan and the earlier one stands. Otherwise the archiver
+        // read *our* decision (the sidecar archives as soon as it has answered)
+        // and is about to move it: ours stands and must not be removed.
+        if !isLive(id), let archived = try readDecision(id, in: archiveDirectory),
+            archived != decision
+        {
             unlink(path.string)
-            let existing = try self.decision(id)
-            throw .alreadyDecided(id, status: existing?.status ?? .withdrawn)
+            throw .alreadyDecided(id, status: archived.status)
         }
     }
 

@@ -1,0 +1,61 @@
+import Queue
+import Synchronization
+
+/// One `tools/call` held open for the operator: its proposal, the key the
+/// client can cancel it by, and why its wait ended early, if it did.
+public final class HeldCall: Sendable {
+    /// Why a held call stopped waiting before its decision.
+    public enum Interrupt: Sendable {
+        /// The client sent `notifications/cancelled`: withdraw the proposal.
+        case cancelled
+        /// The client went away: keep the proposal for a retry.
+        case disconnected
+        /// The sidecar is stopping: keep the proposal, tell the client to retry.
+        case restarting
+    }
+
+    /// The proposal this call waits on.
+    public let proposal: Proposal
+    /// The `(session, request id)` a cancellation names.
+    public let key: CallKey
+    private let state = Mutex<(interrupt: Interrupt?, task: Task<Decision, any Error>?)>((nil, nil))
+
+    init(proposal: Proposal, key: CallKey) {
+        self.proposal = proposal
+        self.key = key
+    }
+
+    /// Ends the wait for `reason`; the first reason wins.
+    public func interrupt(_ reason: Interrupt) {
+        let task = state.withLock { state -> Task<Decision, any Error>? in
+            if state.interrupt == nil { state.interrupt = reason }
+            return state.task
+        }
+        task?.cancel()
+    }
+
+    var interruption: Interrupt? { state.withLock { $0.interrupt } }
+
+    /// Installs the waiting task; cancels it at once when an interrupt came first.
+    func attach(_ task: Task<Decision, any Error>) {
+        let interrupted = state.withLock { state -> Bool in
+            state.task = task
+            return state.interrupt != nil
+        }
+        if interrupted { task.cancel() }
+    }
+}
+
+/// What a cancellation names: the session (empty without one) and the request id.
+public struct CallKey: Hashable, Sendable {
+    /// The session id, or "" for sessionless transports (stdio, seed-style clients).
+    public var session: String
+    /// The JSON-RPC id of the held `tools/call`.
+    public var id: RequestID
+
+    /// A key.
+    public init(session: String, id: RequestID) {
+        self.session = session
+        self.id = id
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import MCP
+import Queue
+
+/// The MCP method table, shared by the HTTP and stdio transports.
+///
+/// Written here rather than taken from the MCP Swift SDK's `Server`: the SDK
+/// negotiates up to 2025-11-25 only (no `server/discover`, no per-request
+/// `_meta` envelope), and its tool handlers return a result at once, where a
+/// held call must stream keep-alives for hours and be withdrawn on
+/// cancellation. The SDK's types (`Tool`, `Value`) describe the tools.
+public struct Dispatcher: Sendable {
+    /// What the transport should do with a message.
+    public enum Reply: Sendable {
+        /// Nothing to send (a notification): HTTP answers 202.
+        case accepted
+        /// A complete response; `session` is set when `initialize` started one.
+        case response([UInt8], session: String?)
+        /// A held `tools/call`: the transport waits with ``CallHolder/wait(_:)``,
+        /// sending keep-alives meanwhile, then answers with ``answer(_:to:)``.
+        case held(HeldCall, Context)
+    }
+
+    /// Where a message came from, as far as the answer depends on it.
+    public struct Context: Sendable {
+        /// The request id.
+        public var id: RequestID?
+        /// The revision the answer is written for.
+        public var revision: String
+        /// The session (`""` without one).
+        public var session: String
+        /// The progress token for keep-alive notifications, when the client sent one.
+        public var progressToken: Value?
+
+        /// Whether the revision is the stateless 2026-07-28 one.
+        public var isModern: Bool { ProtocolRevision.modern.contains(revision) }
+    }
+
+    /// Holds tool calls.
+    public let holder: CallHolder
+    /// HTTP sessions (unused over stdio).
+    public let sessions: SessionRegistry
+    private let toolsList = ToolsListResponses()
+
+    /// The server's name and version, as `initialize` and `server/discover` report them.
+    public static let serverInfo: Value = .object(["name": "bottle-supervise", "version": "1.0.0"])
+
+    /// A dispatcher over `holder`.
+    public init(holder: CallHolder, sessions: SessionRegistry = SessionRegistry()) {
+        self.holder = holder
+        self.sessions = sessions
+    }
+
+    /// Handles one message.
+    /// - Parameters:
+    ///   - session: the session the message belongs to (`""` when none).
+    ///   - sessionRevision: the revision negotiated for that session, when known.
+    ///   - startsSessions: whether `initialize` hands out a session id (HTTP).
+    public func handle(
+        _ message: RPCMessage, session: String, sessionRevision: String?, startsSessions: Bool
+    ) -> Reply {
+        if let requested = message.envelopeRevision {
+            guard ProtocolRevision.modern.contains(requested) else {
+                return error(.unsupportedRevision(requested), for: message)
+            }
+            return handleModern(message, revision: requested)
+        }
+        let revision = sessionRevision ?? "2025-03-26"
+        let context = Context(
+            id: message.id, revision: revision, session: session, progressToken: message.progressToken)
+        switch message.method {
+        case "initialize":
+            let requested = message.params["protocolVersion"]?.stringValue
+            let negotiated = ProtocolRevision.negotiate(requested)
+            let result: Value = .object([
+                "protocolVersion": .string(negotiated),
+                "capabilities": .object(["tools": .object(["listChanged": false])]),
+                "serverInfo": Self.serverInfo,
+                "instructions": .string(Self.instructions),
+            ])
+            let newSession = startsSessions ? sessions.start(revision: negotiated) : nil
+            return .response(RPCReply.result(id: message.id, result), session: newSession)
+        case "ping":
+            return message.isNotification
+                ? .accepted : .response(RPCReply.result(id: message.id, .object([:])), session: nil)
+        case "tools/list":
+            return .response(RPCReply.result(id: message.id, json: toolsList.result(for: revision)), session: nil)
+        case "tools/call":
+            return call(message, context: context)
+        case "server/discover":
+            return .response(RPCReply.result(id: message.id, discoverResult), session: nil)
+        case "notifications/cancelled":
+            if let id = Self.requestID(message.params["requestId"]) {
+                holder.cancel(CallKey(session: session, id: id))
+            }
+            return .accepted
+        default:
+            if message.isNotification { return .accepted }
+            return error(.methodNotFound(message.method), for: message)
+        }
+    }
+
+    private func handleModern(_ message: RPCMessage, revision: String) -> Reply {
+        let context = Context(id: message.id, revision: revision, session: "", progressToken: message.progressToken)
+        switch message.method {
+        case "server/discover":
+            return .response(RPCReply.result(id: message.id, discoverResult), session: nil)
+        case "tools/list":
+            return .response(RPCReply.result(id: message.id, json: toolsList.result(for: revision)), session: nil)
+        case "tools/call":
+            return call(message, context: context)
+        case "notifications/cancelled":
+            if let id = Self.requestID(message.params["requestId"]) { holder.cancel(CallKey(session: "", id: id)) }
+            return .accepted
+        case "initialize":
+            return error(
+                .invalidRequest("2026-07-28 has no initialize handshake: send requests with the _meta envelope"),
+                for: message)
+        default:
+            if message.isNotification { return .accepted }
+            return error(.methodNotFound(message.method), for: message)
+        }
+    }
+
+    private func call(_ message: RPCMessage, context: Context) -> Reply {
+        guard let id = message.id else { return .accepted }
+        do {
+            switch try holder.admit(message.params, key: CallKey(session: context.session, id: id)) {
+            case .answered(let result, let proposal):
+                let bytes = answer(result, context: context)
+                holder.delivered(proposal)
+                return .response(bytes, session: nil)
+            case .held(let call):
+                return .held(call, context)
+            }
+        } catch {
+            return self.error(error, for: message)
+        }
+    }
+
+    /// The response bytes for a held call's outcome.
+    public func answer(_ outcome: CallHolder.Outcome, to context: Context) -> [UInt8] {
+        switch outcome {
+        case .decided(let result, _): answer(result, context: context)
+        case .withdrawn:
+            RPCReply.error(
+                id: context.id, RPCError(code: -32800, message: "request cancelled; the proposal was withdrawn"))
+        case .disconnected, .restarting: RPCReply.error(id: context.id, .restarting)
+        case .failed(let error): RPCReply.error(id: context.id, error)
+        }
+    }
+
+    private func answer(_ result: Value, context: Context) -> [UInt8] {
+        guard case .object(var object) = result else { return RPCReply.result(id: context.id, result) }
+        if context.revision < "2025-06-18" { object["structuredContent"] = nil }
+        if context.isModern { object["resultType"] = "complete" }
+        return RPCReply.result(id: context.id, .object(object))
+    }
+
+    private var discoverResult: Value {
+        .object([
+            "supportedVersions": .array(ProtocolRevision.all.map { .string($0) }),
+            "capabilities": .object(["tools": .object(["listChanged": false])]),
+            "instructions": .string(Self.instructions),
+            "resultType": "complete",
+            "ttlMs": 0,
+            "cacheScope": "private",
+            "_meta": .object([ProtocolRevision.serverInfoMetaKey: Self.serverInfo]),
+        ])
+    }
+
+    private func error(_ error: RPCError, for message: RPCMessage) -> Reply {
+        message.isNotification ? .accepted : .response(RPCReply.error(id: message.id, error), session: nil)
+    }
+
+    private static func requestID(_ value: Value?) -> RequestID? {
+        switch value {
+        case .string(let s)?: .string(s)
+        case .int(let n)?: .number(n)
+        default: nil
+        }
+    }
+
+    /// What the server tells the model about itself.
+    public static let instructions =
+        "Ask the bottle's operator for a config change when the sandbox blocks you: a cred-proxy route "
+        + "(cred-proxy-block), an egress host (pipelock-block) or a Dockerfile change (capability-block). Send the "
+        + "full proposed file and a justification; the call is held until a human decides."
+}

@@ -1,0 +1,55 @@
+import Foundation
+import MCP
+import Queue
+
+/// The `tools/call` result for a decided proposal: text for the model,
+/// `structuredContent` for programs, `isError` for anything but an approval.
+public enum ToolAnswer {
+    /// The result object for `decision` on `proposal`.
+    public static func result(for decision: Decision, of proposal: Proposal) -> Value {
+        var structured: [String: Value] = [
+            "status": .string(decision.status.rawValue),
+            "notes": .string(decision.notes),
+            "proposal_id": .string(proposal.id.rawValue),
+        ]
+        if decision.status == .modified, let final = decision.finalFile { structured["final_file"] = .string(final) }
+        if let apply = decision.apply {
+            var object: [String: Value] = ["state": .string(apply.state.rawValue), "summary": .string(apply.summary)]
+            if let status = apply.exitStatus { object["exit_status"] = .int(Int(status)) }
+            if let sha = apply.newSHA256 { object["new_sha256"] = .string(sha) }
+            structured["apply"] = .object(object)
+        }
+        return .object([
+            "content": .array([.object(["type": "text", "text": .string(text(for: decision, of: proposal))])]),
+            "structuredContent": .object(structured),
+            "isError": .bool(!decision.status.isApproval),
+        ])
+    }
+
+    /// The text content: status, notes, and what the agent should do next.
+    public static func text(for decision: Decision, of proposal: Proposal) -> String {
+        var lines = ["status: \(decision.status.rawValue)", "proposal: \(proposal.id.rawValue)"]
+        if !decision.notes.isEmpty { lines.append("notes: \(decision.notes)") }
+        switch decision.status {
+        case .modified:
+            lines.append(
+                "the operator modified your proposal before approving; the approved file is in final_file")
+            if let final = decision.finalFile { lines.append("final file:\n\(final)") }
+        case .approved:
+            lines.append("the operator approved your proposal as sent")
+        case .rejected:
+            lines.append("the operator rejected your proposal; nothing changes")
+        case .withdrawn:
+            lines.append("the proposal was withdrawn; nothing changes")
+        case .expired:
+            lines.append("nobody decided in time; nothing changes")
+        }
+        if let apply = decision.apply {
+            lines.append("apply: \(apply.state.rawValue) — \(apply.summary)")
+        } else if decision.status.isApproval {
+            lines.append(
+                "apply: not reported yet; the file in \(ToolCatalog.currentConfigDirectory) shows what is in effect")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

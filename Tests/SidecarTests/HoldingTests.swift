@@ -1,0 +1,145 @@
+import Foundation
+import MCP
+import Queue
+import Testing
+
+@testable import Sidecar
+
+@Suite("Holding: validation, queueing, decisions, cancellation, retries")
+struct HoldingTests {
+    static let routes = #"{"routes": [{"path": "/github/", "upstream": "https://api.github.com"}]}"#
+
+    @Test("a proposed file that fails validation is refused with -32602 and nothing is queued")
+    func validation() throws {
+        let sidecar = try TestSidecar()
+        let answer = try sidecar.answer(toolCall(tool: "cred-proxy-block", file: "{\"routes\": 3}"))
+        #expect(answer.errorCode == -32602)
+        #expect(answer.errorMessage?.hasPrefix("cred-proxy-block: ") == true)
+        #expect(try sidecar.holder.queue.pending().isEmpty)
+    }
+
+    @Test("missing arguments are named")
+    func arguments() throws {
+        let sidecar = try TestSidecar()
+        let noFile = try sidecar.answer(
+            #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"pipelock-block","arguments":{"justification":"x"}}}"#
+        )
+        #expect(noFile.errorMessage == "pipelock-block: 'allowlist' is required and must be a string")
+        let unknown = try sidecar.answer(#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"rm-rf"}}"#)
+        #expect(unknown.errorCode == -32602)
+        #expect(unknown.errorMessage?.contains("unknown tool 'rm-rf'") == true)
+    }
+
+    @Test("a proposal identical to the current file is refused as a no-op")
+    func noOp() throws {
+        let sidecar = try TestSidecar(currentFiles: ["allowlist": "api.github.com\n"])
+        let answer = try sidecar.answer(toolCall(tool: "pipelock-block", file: "api.github.com\n"))
+        #expect(answer.errorCode == -32602)
+    }
+
+    @Test("a held call is queued with the current file's hash, and answered with the operator's decision")
+    func decided() async throws {
+        let sidecar = try TestSidecar(currentFiles: ["routes.json": #"{"routes": []}"#])
+        guard
+            case .held(let call, let context) = sidecar.send(
+                toolCall(tool: "cred-proxy-block", file: Self.routes), revision: "2025-11-25")
+        else {
+            throw TestFailure("the call was not held")
+        }
+        let pending = try sidecar.holder.queue.pending()
+        #expect(pending.map(\.id) == [call.proposal.id])
+        #expect(pending.first?.currentFileSHA256 == SHA256Hex.of(#"{"routes": []}"#))
+        let waiting = Task { await sidecar.holder.wait(call) }
+        try await eventually { sidecar.holder.queue.isWaiting(call.proposal.id) }
+        let final = #"{"routes": [{"path": "/github/", "upstream": "https://api.github.com", "scope": "read"}]}"#
+        try sidecar.holder.queue.decide(
+            Decision(id: call.proposal.id, status: .modified, notes: "read only", finalFile: final, decidedBy: "ops"))
+        let outcome = await waiting.value
+        let answer = try TestSidecar.object(sidecar.dispatcher.answer(outcome, to: context))
+        let structured = try #require(answer.result?["structuredContent"] as? [String: Any])
+        #expect(structured["status"] as? String == "modified")
+        #expect(structured["notes"] as? String == "read only")
+        #expect(structured["final_file"] as? String == final)
+        #expect(structured["proposal_id"] as? String == call.proposal.id.rawValue)
+        #expect(answer.result?["isError"] as? Bool == false)
+        guard case .decided(_, let proposal) = outcome else { throw TestFailure("not decided") }
+        sidecar.holder.delivered(proposal)
+        #expect(try sidecar.holder.queue.all().first?.archived == true)
+    }
+
+    @Test("a rejection is an error result")
+    func rejected() async throws {
+        let sidecar = try TestSidecar()
+        guard case .held(let call, let context) = sidecar.send(toolCall(tool: "pipelock-block", file: "example.com\n"))
+        else {
+            throw TestFailure("the call was not held")
+        }
+        try sidecar.holder.queue.decide(
+            Decision(id: call.proposal.id, status: .rejected, notes: "no", decidedBy: "ops"))
+        let answer = try TestSidecar.object(sidecar.dispatcher.answer(await sidecar.holder.wait(call), to: context))
+        #expect(answer.result?["isError"] as? Bool == true)
+    }
+
+    @Test("notifications/cancelled withdraws the proposal; the operator can no longer decide it")
+    func cancellation() async throws {
+        let sidecar = try TestSidecar()
+        guard
+            case .held(let call, _) = sidecar.send(
+                toolCall(id: 41, tool: "pipelock-block", file: "example.com\n"), session: "s1")
+        else { throw TestFailure("the call was not held") }
+        let waiting = Task { await sidecar.holder.wait(call) }
+        try await Task.sleep(for: .milliseconds(50))
+        _ = sidecar.send(
+            #"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":41}}"#, session: "s1")
+        guard case .withdrawn = await waiting.value else { throw TestFailure("not withdrawn") }
+        let entry = try #require(try sidecar.holder.queue.all().first)
+        #expect(entry.decision?.status == .withdrawn)
+        #expect(entry.decision?.decidedBy == "agent")
+        #expect(throws: QueueError.self) {
+            try sidecar.holder.queue.decide(Decision(id: call.proposal.id, status: .approved, decidedBy: "ops"))
+        }
+    }
+
+    @Test("a dropped call keeps its proposal; the retry re-attaches, and gets a decision made meanwhile at once")
+    func retry() async throws {
+        let sidecar = try TestSidecar()
+        let request = toolCall(tool: "pipelock-block", file: "example.com\n")
+        guard case .held(let first, _) = sidecar.send(request) else { throw TestFailure("not held") }
+        let waiting = Task { await sidecar.holder.wait(first) }
+        try await Task.sleep(for: .milliseconds(50))
+        first.interrupt(.disconnected)
+        guard case .disconnected = await waiting.value else { throw TestFailure("not disconnected") }
+        #expect(!sidecar.holder.queue.isWaiting(first.proposal.id))
+        #expect(try sidecar.holder.queue.pending().map(\.id) == [first.proposal.id])
+
+        guard case .held(let second, _) = sidecar.send(request) else { throw TestFailure("retry not held") }
+        #expect(second.proposal.id == first.proposal.id)
+
+        try sidecar.holder.queue.decide(Decision(id: first.proposal.id, status: .approved, decidedBy: "ops"))
+        let answer = try sidecar.answer(request, revision: "2025-11-25")
+        #expect((answer.result?["structuredContent"] as? [String: Any])?["status"] as? String == "approved")
+        #expect(try sidecar.holder.queue.all().first?.archived == true)
+    }
+
+    @Test("shutdown ends held calls with 'sidecar restarting' and keeps the proposal")
+    func shutdown() async throws {
+        let sidecar = try TestSidecar()
+        guard case .held(let call, let context) = sidecar.send(toolCall(tool: "pipelock-block", file: "example.com\n"))
+        else {
+            throw TestFailure("not held")
+        }
+        let waiting = Task { await sidecar.holder.wait(call) }
+        try await Task.sleep(for: .milliseconds(50))
+        sidecar.holder.shutdown()
+        let answer = try TestSidecar.object(sidecar.dispatcher.answer(await waiting.value, to: context))
+        #expect(answer.errorMessage?.contains("sidecar restarting") == true)
+        #expect(try sidecar.holder.queue.pending().count == 1)
+    }
+}
+
+/// Waits up to two seconds for `condition`.
+func eventually(_ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(2)
+    while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+    #expect(condition())
+}
