@@ -1,0 +1,258 @@
+import Apply
+import ArgumentParser
+import Console
+import Foundation
+import Queue
+import SystemPackage
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// `bottle-supervise demo`: the whole loop on this machine, no container needed.
+///
+/// A newcomer's first command. It makes a state directory with one bottle
+/// (`demo-bottle`) and its current config, starts the real sidecar on
+/// loopback as a child process, plays an agent that is stuck on pipelock
+/// and calls `pipelock-block` over real MCP HTTP, and opens the console so
+/// the newcomer decides. Then it prints what the agent received.
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the whole loop here: a sidecar, an agent asking for a change, and you deciding.",
+        discussion: """
+            Nothing outside the state directory is touched. Reload actions are harmless `echo`s, so an \
+            approval shows the apply step without containers. Without a terminal (or with --no-tui) the \
+            decision is read from standard input: a(pprove) or r(eject).
+            """
+    )
+
+    @Option(help: "Where to keep the demo's queue root and config root (default: a new temporary directory).")
+    var stateDir: String?
+
+    @Flag(help: "Decide at a prompt instead of in the console.")
+    var noTUI = false
+
+    func run() async throws {
+        let state = try stateDir ?? Self.makeTemporaryDirectory()
+        let queueRoot = FilePath(state).appending("queue")
+        let configRoot = FilePath(state).appending("bottles")
+        let bottle = try BottleSlug("demo-bottle")
+        try DemoBottle.write(to: configRoot.appending(bottle.rawValue))
+
+        print("Bottle Supervise demo — state in \(state)")
+        let sidecar = try DemoSidecar.start(
+            bottle: bottle, queueDirectory: queueRoot.appending(bottle.rawValue),
+            currentConfig: configRoot.appending(bottle.rawValue))
+        defer { sidecar.stop() }
+        print(
+            """
+
+            The sidecar for \(bottle) listens on \(sidecar.url).
+            Point a real agent at it with:
+                claude mcp add --transport http supervise \(sidecar.url)
+
+            Playing the agent: pipelock refused pypi.org, so it calls pipelock-block with the allowlist it needs.
+            """)
+        let agent = Task { try await DemoAgent.askForPyPI(at: sidecar.url) }
+
+        // Wait for the proposal to reach the queue before handing over to the operator.
+        let queue = QueueRoot(queueRoot).queue(for: bottle)
+        var waited = 0
+        while (try? queue.pending().isEmpty) ?? true {
+            try await Task.sleep(for: .milliseconds(50))
+            waited += 1
+            if waited > 200 {
+                throw ValidationError("the agent's proposal did not reach the queue; is the sidecar running?")
+            }
+        }
+
+        if !noTUI, isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 {
+            print("\nOpening the console: Enter to review, a to approve, r to reject, q to quit when done.")
+            try await Task.sleep(for: .seconds(2))
+            try await ConsoleApp(queueRoot: queueRoot, configRoot: configRoot, bell: false).run()
+        } else {
+            try await Self.decideAtPrompt(queue: queue, queueRoot: queueRoot, configRoot: configRoot)
+        }
+
+        guard (try? queue.pending().isEmpty) == true else {
+            print("\nYou left without deciding: the proposal stays pending and the agent keeps waiting.")
+            print("Decide later with: bottle-supervise console --queue-root \(queueRoot) --config-root \(configRoot)")
+            agent.cancel()
+            return
+        }
+        let answer = try await agent.value
+        print("\nThe agent received:\n\(answer)")
+        print(
+            "\nThe bottle's allowlist is now:\n\(String(decoding: (try? AtomicFile.read(configRoot.appending(bottle.rawValue).appending("allowlist"))).flatMap { $0 } ?? Data(), as: UTF8.self))"
+        )
+        print("The audit trail: bottle-supervise log --queue-root \(queueRoot)")
+    }
+
+    static func decideAtPrompt(queue: BottleQueue, queueRoot: FilePath, configRoot: FilePath) async throws {
+        guard let proposal = try queue.pending().first else { return }
+        let current = try ConfigRoot(configRoot).current(proposal.tool.configFile, for: proposal.bottle)
+        let entry = QueueEntry(
+            proposal: proposal, decision: nil, waiting: queue.isWaiting(proposal.id), archived: false)
+        print("\n" + Show.render(entry, currentFile: current, color: useColor()))
+        print("\napprove or reject? [a/r] ", terminator: "")
+        let applier = Applier(configRoot: configRoot, queueRoot: queueRoot)
+        switch readLine()?.lowercased().first {
+        case "a":
+            let decision = try await applier.apply(
+                decision: Decision(
+                    id: proposal.id, status: .approved, notes: "approved in the demo", decidedBy: OperatorName.current),
+                proposal: proposal, queue: queue)
+            ProposalLookup.report(decision, of: proposal)
+        case "r":
+            let decision = try applier.reject(proposal, notes: "rejected in the demo", queue: queue)
+            ProposalLookup.report(decision, of: proposal)
+        default:
+            print("nothing decided")
+        }
+    }
+
+    static func makeTemporaryDirectory() throws -> String {
+        var template = Array((NSTemporaryDirectory() + "bottle-supervise-demo-XXXXXX").utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw ValidationError("cannot create a temporary directory")
+        }
+        return String(cString: made)
+    }
+}
+
+/// The demo bottle's current config: what an agent in it would see read-only.
+enum DemoBottle {
+    static func write(to directory: FilePath) throws {
+        try AtomicFile.makeDirectory(directory)
+        let files: [(String, String)] = [
+            (
+                "routes.json",
+                #"{"routes": [{"path": "/github/", "upstream": "https://api.github.com/", "credential": "github-token"}]}"#
+                    + "\n"
+            ),
+            (
+                "allowlist",
+                "# egress the demo bottle may reach\napi.github.com\ngithub.com\nobjects.githubusercontent.com\n"
+            ),
+            (
+                "Dockerfile",
+                "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends git python3\nUSER agent\n"
+            ),
+            (
+                "supervise.toml",
+                """
+                # The demo has no containers: each reload action just says what it would do.
+                [reload.routes]
+                command = ["echo", "would send SIGHUP to {slug}-cred-proxy to reload {file}"]
+                [reload.allowlist]
+                command = ["echo", "would restart {slug}-pipelock with {file}"]
+                [reload.dockerfile]
+                command = ["echo", "would rebuild {slug} from {file}"]
+
+                """
+            ),
+        ]
+        for (name, content) in files {
+            try AtomicFile.write(Data(content.utf8), to: directory.appending(name))
+        }
+    }
+}
+
+/// The sidecar as a child process of the demo.
+final class DemoSidecar: @unchecked Sendable {
+    // @unchecked: set once at start, then only read.
+    let process: Process
+    let url: String
+
+    private init(process: Process, url: String) {
+        self.process = process
+        self.url = url
+    }
+
+    static func start(bottle: BottleSlug, queueDirectory: FilePath, currentConfig: FilePath) throws -> DemoSidecar {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        process.arguments = [
+            "serve", "--slug", bottle.rawValue, "--queue-dir", queueDirectory.string, "--current-config",
+            currentConfig.string, "--port", "0", "--bind", "127.0.0.1",
+        ]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // The sidecar prints its address on stderr once it listens.
+        var buffer = Data()
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline {
+            let chunk = errors.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            buffer += chunk
+            let text = String(decoding: buffer, as: UTF8.self)
+            if let range = text.range(of: "bottle-supervise: listening on "),
+                let end = text[range.upperBound...].firstIndex(of: "\n")
+            {
+                let url = String(text[range.upperBound..<end])
+                // Keep draining its log so it never blocks on a full pipe.
+                errors.fileHandleForReading.readabilityHandler = { handle in _ = handle.availableData }
+                return DemoSidecar(process: process, url: url)
+            }
+        }
+        process.terminate()
+        throw ValidationError("the sidecar did not start:\n\(String(decoding: buffer, as: UTF8.self))")
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+}
+
+/// The simulated agent: plain MCP over HTTP, as any client would speak it.
+enum DemoAgent {
+    /// Initializes a session and calls `pipelock-block`; returns the tool result's text.
+    static func askForPyPI(at url: String) async throws -> String {
+        let session = URLSession(configuration: .ephemeral)
+        var sessionID: String?
+        func post(_ body: String) async throws -> (Data, HTTPURLResponse) {
+            guard let endpoint = URL(string: url) else {
+                throw ValidationError("the sidecar gave no usable address: \(url)")
+            }
+            var request = URLRequest(url: endpoint, timeoutInterval: 24 * 3600)
+            request.httpMethod = "POST"
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.setValue("application/json", forHTTPHeaderField: "Accept")
+            request.setValue("2025-06-18", forHTTPHeaderField: "MCP-Protocol-Version")
+            if let sessionID { request.setValue(sessionID, forHTTPHeaderField: "Mcp-Session-Id") }
+            request.httpBody = Data(body.utf8)
+            let (data, response) = try await session.data(for: request)
+            return (data, response as! HTTPURLResponse)
+        }
+        let (_, initialized) = try await post(
+            #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"demo-agent","version":"1.0"}}}"#
+        )
+        sessionID = initialized.value(forHTTPHeaderField: "Mcp-Session-Id")
+        _ = try await post(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+        let allowlist =
+            "# egress the demo bottle may reach\\napi.github.com\\ngithub.com\\nobjects.githubusercontent.com\\npypi.org\\nfiles.pythonhosted.org\\n"
+        let justification =
+            "pip install -r requirements.txt fails: pipelock refused pypi.org and files.pythonhosted.org (the package index and its file host). The tests cannot run without them."
+        let (data, _) = try await post(
+            #"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"pipelock-block","arguments":{"allowlist":""#
+                + allowlist + #"","justification":""# + justification + #""}}}"#)
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            return String(decoding: data, as: UTF8.self)
+        }
+        if let result = object["result"] as? [String: Any] {
+            let text =
+                (result["content"] as? [[String: Any]])?.compactMap { $0["text"] as? String }.joined(separator: "\n")
+                ?? ""
+            let structured = (result["structuredContent"]).flatMap {
+                try? JSONSerialization.data(withJSONObject: $0, options: [.prettyPrinted, .sortedKeys])
+            }
+            return text + (structured.map { "\n\nstructuredContent:\n" + String(decoding: $0, as: UTF8.self) } ?? "")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
