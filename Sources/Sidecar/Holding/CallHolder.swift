@@ -133,7 +133,7 @@ public final class CallHolder: Sendable {
                 withdraw(call.proposal)
                 return .withdrawn
             case .restarting:
-                try? queue.setWaiting(id, false)
+                clearWaiting(id, except: call)
                 return .restarting
             case .disconnected, nil:
                 if !(error is CancellationError) {
@@ -141,7 +141,7 @@ public final class CallHolder: Sendable {
                     try? queue.setWaiting(id, false)
                     return .failed(.internalError("the sidecar could not read the decision: \(error)"))
                 }
-                try? queue.setWaiting(id, false)
+                clearWaiting(id, except: call)
                 logger.info("held call dropped; proposal stays pending", metadata: ["proposal": "\(id)"])
                 return .disconnected
             }
@@ -177,6 +177,15 @@ public final class CallHolder: Sendable {
 
     /// The number of undecided proposals in the queue (for `/metrics`).
     public func pendingCount() -> Int { (try? queue.pending().count) ?? 0 }
+
+    /// Removes `id`'s waiting marker unless another call (a retry that
+    /// arrived before this one's drop was noticed) still waits on it.
+    private func clearWaiting(_ id: ProposalID, except call: HeldCall) {
+        let othersWaiting = calls.withLock { calls in
+            calls.values.contains { $0 !== call && $0.proposal.id == id }
+        }
+        if !othersWaiting { try? queue.setWaiting(id, false) }
+    }
 
     private func withdraw(_ proposal: Proposal) {
         let withdrawal = Decision(
