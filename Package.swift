@@ -95,7 +95,8 @@ let package = Package(
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Queue", "Apply"], swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Queue"],
+            dependencies: ["Queue", "Apply"],
+            exclude: ["fixtures"],
             swiftSettings: strict
         ),
     ]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The root command: it only lists the subcommands, each in its own file.
 @main
@@ -10,6 +11,27 @@ struct BottleSupervise: AsyncParsableCommand {
             Agents in a bottle ask for a config change over MCP (the sidecar, `serve`); \
             the operator reviews, decides and applies it (`console`, or the scriptable commands).
             """,
-        subcommands: [ConsoleCommand.self]
+        subcommands: [
+            ConsoleCommand.self, List.self, Show.self, Approve.self, Modify.self, Reject.self, Log.self, Rollback.self,
+        ]
     )
+
+    /// Runs the command line, with PRODUCT.md's exit statuses: a usage error
+    /// is 2 (ArgumentParser's own default is 64).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import Apply
 import Dispatch
 import Foundation
 import Queue
@@ -43,10 +44,15 @@ public struct ConsoleApp: Sendable {
         self.configRoot = configRoot
         self.bell = bell
         self.filter = filter
-        self.reviewer = reviewer ?? ConsoleApp.plainReview
+        self.reviewer = reviewer ?? ConsoleApp.review
+        let applier = Applier(configRoot: configRoot, queueRoot: queueRoot)
         self.decider =
-            decider ?? { decision, _, queue in
-                try queue.decide(decision)
+            decider ?? { decision, proposal, queue in
+                // Approvals are applied (write, reload, record); anything else is recorded as it is.
+                if decision.status.isApproval {
+                    return try await applier.apply(decision: decision, proposal: proposal, queue: queue)
+                }
+                try applier.record(decision, of: proposal, queue: queue)
                 return decision
             }
     }
@@ -132,12 +138,16 @@ public struct ConsoleApp: Sendable {
         mutating func reload(_ bottles: [BottleSlug]?, announce: Bool) {
             let targets = bottles ?? ((try? root.bottles()) ?? [])
             let shown = Set(model.entries.map(\.proposal.id))
-            var kept = model.entries.filter { entry in !targets.contains(entry.proposal.bottle) }
+            let targetSet = Set(targets)
+            var kept = model.entries.filter { entry in !targetSet.contains(entry.proposal.bottle) }
             var arrived = false
             var damaged = 0
-            for bottle in targets {
+            // Bottles are read in parallel: at a thousand bottles, decoding their
+            // queue files is what stands between start and the first screen.
+            let scans = Self.scan(targets, in: root)
+            for (bottle, scan) in zip(targets, scans) {
+                guard let scan else { continue }
                 let queue = root.queue(for: bottle)
-                guard let scan = try? queue.scan(archived: false) else { continue }
                 damaged += scan.unreadable.count
                 let pending = scan.entries.filter(\.isPending)
                 let pendingIDs = Set(pending.map(\.proposal.id))
@@ -162,6 +172,16 @@ public struct ConsoleApp: Sendable {
             }
             if announce, arrived, app.bell { terminal.write(ANSI.bell) }
             if model.screen == .detail, let id = model.selectedID { prepareDetail(id, keepScroll: true) }
+        }
+
+        static func scan(_ bottles: [BottleSlug], in root: QueueRoot) -> [(
+            entries: [QueueEntry], unreadable: [QueueError]
+        )?] {
+            let results = ScanResults(count: bottles.count)
+            DispatchQueue.concurrentPerform(iterations: bottles.count) { index in
+                results.set(index, try? root.queue(for: bottles[index]).scan(archived: false))
+            }
+            return results.values
         }
 
         mutating func perform(_ effect: ConsoleEffect) async {
@@ -275,16 +295,23 @@ public struct ConsoleApp: Sendable {
         }
     }
 
-    /// The review used until a richer one is supplied: the proposed file, escaped, with a conflict warning.
-    public static let plainReview: Reviewer = { entry, current, _, _ in
-        var lines: [String] = []
-        if SHA256Hex.of(current ?? "") != (entry.proposal.currentFileSHA256 ?? SHA256Hex.of("")) {
-            lines.append("! the current file changed since this proposal was made")
-        }
-        lines.append("Proposed \(entry.proposal.tool.configFile.fileName):")
-        for line in entry.proposal.proposedFile.split(separator: "\n", omittingEmptySubsequences: false) {
-            lines.append("  " + Escaped(String(line)).description)
-        }
-        return lines
+    /// The review shown in the detail view: summary, conflict warning and diff (``ProposalReview``).
+    public static let review: Reviewer = { entry, current, color, _ in
+        ProposalReview(proposal: entry.proposal, currentFile: current).render(color: color)
     }
+}
+
+/// Per-bottle scan results filled in from parallel workers, one slot each.
+private final class ScanResults: @unchecked Sendable {
+    // @unchecked: each worker writes only its own slot, under the lock.
+    private let lock = NSLock()
+    private var slots: [(entries: [QueueEntry], unreadable: [QueueError])?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ value: (entries: [QueueEntry], unreadable: [QueueError])?) {
+        lock.withLock { slots[index] = value }
+    }
+
+    var values: [(entries: [QueueEntry], unreadable: [QueueError])?] { lock.withLock { slots } }
 }

@@ -54,12 +54,3 @@ public enum EditorError: Error, CustomStringConvertible {
         }
     }
 }
-
-/// The operator's user name, recorded as who decided.
-public enum OperatorName {
-    /// From the password database for the effective user, else `$USER`, else the uid.
-    public static var current: String {
-        if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name { return String(cString: name) }
-        return ProcessInfo.processInfo.environment["USER"] ?? "uid-\(geteuid())"
-    }
-}

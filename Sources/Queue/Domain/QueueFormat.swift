@@ -1,9 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Foundation
 
 /// The on-disk queue format: its version and its JSON coding.
 ///
@@ -33,6 +34,25 @@ public enum QueueFormat {
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data, path: String)
         throws(QueueError) -> T
     {
+        do {
+            let value = try decoder.decode(type, from: data)
+            if let record = value as? any QueueRecord, record.format != version {
+                throw QueueError.unsupportedFormat(path: path, version: record.format)
+            }
+            return value
+        } catch {
+            // A file of another version may not even decode: say that, not which field is off.
+            if let header = try? decoder.decode(FormatHeader.self, from: data), header.format != version {
+                throw .unsupportedFormat(path: path, version: header.format)
+            }
+            if let error = error as? QueueError { throw error }
+            throw .malformedFile(path: path, reason: describe(error))
+        }
+    }
+
+    /// One decoder for every read: configuring a JSONDecoder per file costs
+    /// more than decoding a small record, and the console reads thousands.
+    private static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
@@ -43,18 +63,8 @@ public enum QueueFormat {
             }
             return date
         }
-        do {
-            let header = try decoder.decode(FormatHeader.self, from: data)
-            guard header.format == version else {
-                throw QueueError.unsupportedFormat(path: path, version: header.format)
-            }
-            return try decoder.decode(type, from: data)
-        } catch let error as QueueError {
-            throw error
-        } catch {
-            throw .malformedFile(path: path, reason: describe(error))
-        }
-    }
+        return decoder
+    }()
 
     private struct FormatHeader: Decodable { var format: Int }
 
@@ -98,6 +108,7 @@ public enum Timestamp {
 
     /// Parses a timestamp with or without fractional seconds; `nil` if it is not one.
     public static func parse(_ text: String) -> Date? {
+        if let date = parseCanonical(text) { return date }
         guard let date = (try? withFraction.parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text)) else {
             return nil
         }
@@ -110,6 +121,40 @@ public enum Timestamp {
         Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000)
     }
 
+    /// The form this build writes (`2026-11-25T02:49:03.125Z`), parsed by
+    /// hand: the console reads one per queue file, and a format style is
+    /// slower than the file read.
+    private static func parseCanonical(_ text: String) -> Date? {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 24, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+            bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+            bytes[19] == UInt8(ascii: "."), bytes[23] == UInt8(ascii: "Z")
+        else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for index in range {
+                let digit = Int(bytes[index]) - 48
+                guard (0...9).contains(digit) else { return nil }
+                value = value * 10 + digit
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+            let millisecond = number(20..<23), (1...12).contains(month), (1...31).contains(day), hour < 24,
+            minute < 60, second < 61
+        else { return nil }
+        var parts = tm()
+        parts.tm_year = Int32(year - 1900)
+        parts.tm_mon = Int32(month - 1)
+        parts.tm_mday = Int32(day)
+        parts.tm_hour = Int32(hour)
+        parts.tm_min = Int32(minute)
+        parts.tm_sec = Int32(second)
+        let seconds = timegm(&parts)
+        return Date(timeIntervalSince1970: (Double(Int64(seconds) * 1000 + Int64(millisecond)) / 1000))
+    }
+
     private static let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 }
 
@@ -119,3 +164,11 @@ extension Int64 {
         return remainder < 0 ? (quotient - 1, remainder + divisor) : (quotient, remainder)
     }
 }
+
+/// A file of the queue format: it carries the format version it was written in.
+protocol QueueRecord {
+    var format: Int { get }
+}
+
+extension Proposal: QueueRecord {}
+extension Decision: QueueRecord {}

@@ -168,10 +168,9 @@ public struct BottleQueue: Sendable {
             do throws(QueueError) {
                 // A proposal can vanish between listing and reading: it was archived meanwhile.
                 guard let proposal = try readProposal(id, in: folder) else { continue }
-                let decision: Decision? =
-                    decided.contains(id)
-                    ? try readDecision(id, in: folder)
-                    : (archived ? nil : try readDecision(id, in: archiveDirectory))
+                // Archiving moves the proposal before its decision, so a live
+                // proposal's decision, if any, is live too.
+                let decision: Decision? = decided.contains(id) ? try readDecision(id, in: folder) : nil
                 result.append(
                     QueueEntry(
                         proposal: proposal, decision: decision, waiting: waiting.contains(id), archived: archived))

@@ -45,7 +45,7 @@ final class Tmux {
 
     /// Waits until the screen contains `text` (up to `timeout`); returns the screen.
     @discardableResult
-    func waitFor(_ text: String, timeout: Duration = .seconds(10)) async throws -> String {
+    func waitFor(_ text: String, timeout: Duration = .seconds(30)) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         var last = ""
         while ContinuousClock.now < deadline {

@@ -1,0 +1,321 @@
+import Foundation
+import Logging
+import Queue
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Turns an operator's decision into a running config: the one place the
+/// console and the CLI go through to approve, modify or reject.
+///
+/// An approval is applied in a fixed order, so that the waiting agent is
+/// told only what really happened:
+/// 1. conflict check — the bottle's file must still be the one the proposal
+///    was made against (else ``ApplyError/conflict(current:expectedSHA256:actualSHA256:)``,
+///    unless forced);
+/// 2. claim — the decision is written with an apply state of `pending`
+///    through the queue's exactly-one rule (a losing operator gets
+///    ``QueueError/alreadyDecided(_:status:)`` and nothing is written);
+/// 3. write — the final file replaces the bottle's file atomically, the
+///    previous version kept in the bottle's history;
+/// 4. reload — the bottle's reload action runs; if it fails or times out the
+///    previous file is put back and the outcome says "approved, not applied";
+/// 5. record — the outcome is written into the decision, which answers the
+///    waiting agent, and into the audit log.
+public struct Applier: Sendable {
+    /// Where the bottles' config directories are.
+    public let configRoot: ConfigRoot
+    /// Where decisions, applies and rollbacks are recorded.
+    public let auditLog: AuditLog
+    /// The engine the default reload actions call.
+    public let engine: ContainerEngine
+    /// Who is recorded as having applied or rolled back.
+    public let operatorName: String
+    private let logger: Logger
+
+    /// An applier over `configRoot` that audits into `<queueRoot>/audit.log`.
+    public init(
+        configRoot: FilePath, queueRoot: FilePath, engine: ContainerEngine = .resolve(),
+        operatorName: String = OperatorName.current, logger: Logger = Logger(label: "bottle-supervise.apply")
+    ) {
+        self.configRoot = ConfigRoot(configRoot)
+        self.auditLog = AuditLog(queueRoot: queueRoot)
+        self.engine = engine
+        self.operatorName = operatorName
+        self.logger = logger
+    }
+
+    // MARK: - Approve and modify
+
+    /// Applies an approval (`approved` or `modified`) of `proposal`, in the
+    /// order above.
+    /// - Parameters:
+    ///   - decision: the operator's decision, with `apply` unset.
+    ///   - force: apply even though the bottle's file changed since the proposal.
+    /// - Returns: the decision as recorded, carrying the apply outcome.
+    /// - Throws: ``ApplyError`` before anything is written (conflict, bad
+    ///   `supervise.toml`, not an approval); ``QueueError`` from the queue
+    ///   (``QueueError/alreadyDecided(_:status:)`` when another operator won).
+    public func apply(decision: Decision, proposal: Proposal, queue: BottleQueue, force: Bool = false)
+        async throws -> Decision
+    {
+        guard decision.status.isApproval else { throw ApplyError.notAnApproval(decision.status) }
+        guard decision.id == proposal.id, proposal.bottle == queue.bottle else {
+            throw ApplyError.mismatch(
+                "decision \(decision.id) does not belong to proposal \(proposal.id) of bottle \(queue.bottle)")
+        }
+        guard let approved = decision.approvedFile(of: proposal) else {
+            throw ApplyError.mismatch("a modified decision needs its final file")
+        }
+        let bottle = proposal.bottle
+        let file = proposal.tool.configFile
+        let settings = try ReloadSettings.load(from: configRoot.settingsPath(for: bottle))
+        let target = configRoot.path(of: file, for: bottle)
+        let action = settings.action(
+            for: file, bottle: bottle, directory: configRoot.directory(of: bottle), engine: engine)
+
+        let lock = try await BottleLock.acquire(configRoot.directory(of: bottle))
+        defer { withExtendedLifetime(lock) {} }
+
+        // Another operator who already won gets "already decided", not a conflict with their own write.
+        if let existing = try queue.decision(proposal.id) {
+            throw QueueError.alreadyDecided(proposal.id, status: existing.status)
+        }
+
+        // 1. Conflict check.
+        let previous = try AtomicFile.read(target)
+        let previousSHA = previous.map { SHA256Hex.of($0) }
+        if previousSHA != proposal.currentFileSHA256, !force {
+            throw ApplyError.conflict(
+                current: previous.map { String(decoding: $0, as: UTF8.self) },
+                expectedSHA256: proposal.currentFileSHA256, actualSHA256: previousSHA)
+        }
+
+        // 2. Claim through the exactly-one rule.
+        var claimed = decision
+        claimed.apply = ApplyOutcome(state: .pending, summary: "applying")
+        try queue.decide(claimed)
+        let newData = Data(approved.utf8)
+        let newSHA = SHA256Hex.of(newData)
+        audit(
+            AuditRecord(
+                event: .decision, by: decision.decidedBy, bottle: bottle, file: file, tool: proposal.tool,
+                id: proposal.id, status: decision.status.rawValue, oldSHA256: previousSHA, newSHA256: newSHA))
+
+        // 3–4. Write, reload, put back on failure.
+        let outcome = await writeAndReload(
+            newData, to: target, previous: previous, bottle: bottle, file: file, action: action)
+
+        // 5. Record: this answers the waiting agent.
+        try queue.recordApply(outcome, for: proposal.id)
+        audit(
+            AuditRecord(
+                event: .apply, by: decision.decidedBy, bottle: bottle, file: file, tool: proposal.tool,
+                id: proposal.id, status: outcome.state.rawValue, oldSHA256: previousSHA, newSHA256: newSHA,
+                apply: outcome))
+        var final = claimed
+        final.apply = outcome
+        return try queue.decision(proposal.id) ?? final
+    }
+
+    // MARK: - Reject
+
+    /// Records a rejection (notes required) through the exactly-one rule, and audits it.
+    /// - Throws: ``QueueError/alreadyDecided(_:status:)`` when another decision won.
+    public func reject(_ proposal: Proposal, notes: String, queue: BottleQueue, decidedBy: String? = nil)
+        throws -> Decision
+    {
+        let decision = Decision(
+            id: proposal.id, status: .rejected, notes: notes, decidedBy: decidedBy ?? operatorName)
+        try record(decision, of: proposal, queue: queue)
+        return decision
+    }
+
+    /// Records a decision that applies nothing (a rejection) and audits it.
+    public func record(_ decision: Decision, of proposal: Proposal, queue: BottleQueue) throws {
+        guard !decision.status.isApproval else { throw ApplyError.mismatch("an approval must go through apply") }
+        try queue.decide(decision)
+        let file = proposal.tool.configFile
+        audit(
+            AuditRecord(
+                event: .decision, by: decision.decidedBy, bottle: proposal.bottle, file: file, tool: proposal.tool,
+                id: proposal.id, status: decision.status.rawValue,
+                oldSHA256: try? configRoot.currentSHA256(file, for: proposal.bottle),
+                newSHA256: proposal.proposedFileSHA256))
+    }
+
+    // MARK: - Recovery
+
+    /// Finishes applies that a crash cut off: a decision still marked
+    /// `pending` whose bottle is not locked by a running apply becomes
+    /// `failed` ("apply interrupted; check the bottle's file"), so the
+    /// waiting agent is answered instead of held forever.
+    /// - Returns: the ids finished.
+    @discardableResult
+    public func recoverInterrupted(queueRoot: FilePath) throws -> [ProposalID] {
+        let root = QueueRoot(queueRoot)
+        var finished: [ProposalID] = []
+        for bottle in try root.bottles() {
+            let queue = root.queue(for: bottle)
+            let stuck = try queue.all().filter { $0.decision?.apply?.state == .pending }
+            guard !stuck.isEmpty else { continue }
+            let directory = configRoot.directory(of: bottle)
+            let lock: BottleLock?
+            if BottleLock.isHeld(directory) {
+                continue  // an apply is running for this bottle; its decisions are not interrupted
+            } else {
+                lock = BottleLock.tryAcquire(directory)
+            }
+            defer { withExtendedLifetime(lock) {} }
+            for entry in stuck {
+                guard let decision = entry.decision else { continue }
+                let file = entry.proposal.tool.configFile
+                let current = try? configRoot.currentSHA256(file, for: bottle)
+                let outcome = ApplyOutcome(
+                    state: .failed, summary: "apply interrupted; check the bottle's file", previousSHA256: current)
+                try queue.recordApply(outcome, for: entry.proposal.id)
+                audit(
+                    AuditRecord(
+                        event: .apply, by: operatorName, bottle: bottle, file: file, tool: entry.proposal.tool,
+                        id: entry.proposal.id, status: outcome.state.rawValue, oldSHA256: current,
+                        newSHA256: decision.approvedFile(of: entry.proposal).map { SHA256Hex.of($0) },
+                        apply: outcome))
+                finished.append(entry.proposal.id)
+            }
+        }
+        return finished
+    }
+
+    // MARK: - Rollback
+
+    /// Puts back the newest saved version of `file` of `bottle` and reloads.
+    ///
+    /// The current file is saved into the history first, so a rollback can
+    /// itself be rolled back; the version restored leaves the history. If the
+    /// reload fails, the file as it was before the rollback is put back.
+    /// - Throws: ``ApplyError/nothingToRollBack(bottle:file:)`` when there is no saved version.
+    public func rollback(bottle: BottleSlug, file: ConfigFile) async throws -> ApplyOutcome {
+        let settings = try ReloadSettings.load(from: configRoot.settingsPath(for: bottle))
+        let action = settings.action(
+            for: file, bottle: bottle, directory: configRoot.directory(of: bottle), engine: engine)
+        let lock = try await BottleLock.acquire(configRoot.directory(of: bottle))
+        defer { withExtendedLifetime(lock) {} }
+
+        let history = configRoot.history(of: file, for: bottle)
+        guard let version = try history.newest() else { throw ApplyError.nothingToRollBack(bottle: bottle, file: file) }
+        let target = configRoot.path(of: file, for: bottle)
+        let current = try AtomicFile.read(target)
+        let currentSHA = current.map { SHA256Hex.of($0) }
+        let restoredSHA = version.content.map { SHA256Hex.of($0) }
+
+        let saved = try history.save(current)
+        var outcome: ApplyOutcome
+        do {
+            try replace(target, with: version.content)
+            try history.remove(version)
+            outcome = await reload(action, bottle: bottle, file: file, target: target)
+            if outcome.state == .failed {
+                try replace(target, with: current)
+                try history.remove(saved)
+                _ = try? AtomicFile.write(version.content ?? Data(), to: version.path, mode: 0o600)
+                outcome.summary = "not rolled back: " + outcome.summary
+            } else {
+                outcome.summary = "rolled back \(file.fileName) to \(version.name) and " + outcome.summary
+            }
+        } catch {
+            try? replace(target, with: current)
+            try? history.remove(saved)
+            outcome = ApplyOutcome(state: .failed, summary: "not rolled back: \(error)")
+        }
+        outcome.previousSHA256 = currentSHA
+        outcome.newSHA256 = outcome.state == .applied ? restoredSHA : currentSHA
+        audit(
+            AuditRecord(
+                event: .rollback, by: operatorName, bottle: bottle, file: file, tool: nil, id: nil,
+                status: outcome.state.rawValue, oldSHA256: currentSHA, newSHA256: restoredSHA, apply: outcome))
+        return outcome
+    }
+
+    // MARK: - Internals
+
+    private func writeAndReload(
+        _ data: Data, to target: FilePath, previous: Data?, bottle: BottleSlug, file: ConfigFile,
+        action: ReloadAction
+    ) async -> ApplyOutcome {
+        let previousSHA = previous.map { SHA256Hex.of($0) }
+        let newSHA = SHA256Hex.of(data)
+        let history = configRoot.history(of: file, for: bottle)
+        let saved: ConfigHistory.Version
+        do {
+            saved = try history.save(previous)
+            try AtomicFile.write(data, to: target)
+        } catch {
+            return ApplyOutcome(
+                state: .failed, summary: "approved, not applied: could not write \(file.fileName): \(error)",
+                previousSHA256: previousSHA, newSHA256: newSHA)
+        }
+        var outcome = await reload(action, bottle: bottle, file: file, target: target)
+        outcome.previousSHA256 = previousSHA
+        outcome.newSHA256 = newSHA
+        if outcome.state == .applied {
+            outcome.summary = "applied: wrote \(file.fileName) and " + outcome.summary
+        } else {
+            outcome.summary = "approved, not applied: " + outcome.summary
+            do {
+                try replace(target, with: previous)
+                try history.remove(saved)
+            } catch {
+                outcome.summary += "; putting the previous file back failed too: \(error)"
+            }
+            logger.warning(
+                "apply failed; previous file restored",
+                metadata: ["bottle": "\(bottle)", "file": "\(file.fileName)", "reason": "\(outcome.summary)"])
+        }
+        return outcome
+    }
+
+    /// Runs every command of `action`, stopping at the first failure; the
+    /// summary says what ran (success) or why it failed, for the caller to prefix.
+    private func reload(_ action: ReloadAction, bottle: BottleSlug, file: ConfigFile, target: FilePath) async
+        -> ApplyOutcome
+    {
+        var outputs: [String] = []
+        var last: ReloadRun?
+        for argv in action.resolved(bottle: bottle, file: target) {
+            let run = await ReloadRunner.run(argv, timeout: action.timeout)
+            last = run
+            if !run.outputTail.isEmpty { outputs.append(run.outputTail) }
+            if let reason = run.failureReason {
+                return ApplyOutcome(
+                    state: .failed, summary: reason, command: run.command,
+                    exitStatus: run.exitStatus, outputTail: OutputTail.clip(outputs.joined(separator: "\n")))
+            }
+        }
+        let commands = action.resolved(bottle: bottle, file: target).map { $0.joined(separator: " ") }
+        return ApplyOutcome(
+            state: .applied,
+            summary: "ran \(commands.joined(separator: ", then "))",
+            command: last?.command, exitStatus: last?.exitStatus,
+            outputTail: OutputTail.clip(outputs.joined(separator: "\n")))
+    }
+
+    /// Makes `target` hold `content`, or removes it when `content` is `nil`.
+    private func replace(_ target: FilePath, with content: Data?) throws(QueueError) {
+        if let content {
+            try AtomicFile.write(content, to: target)
+        } else if unlink(target.string) != 0, errno != ENOENT {
+            throw .io(operation: "remove", path: target.string, errno: errno)
+        }
+    }
+
+    /// Appends to the audit log; a failure is logged, never allowed to undo a decision already taken.
+    private func audit(_ record: AuditRecord) {
+        do { try auditLog.append(record) } catch {
+            logger.error("could not append to the audit log", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import Queue
+
+/// Why an apply or rollback did not start, each case worded for the operator.
+///
+/// Queue errors (``QueueError/alreadyDecided(_:status:)`` when another
+/// operator won) are thrown as they are; these are the apply step's own.
+public enum ApplyError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The bottle's file changed since the proposal was made: applying would
+    /// overwrite a change the operator has not seen. `current` is the file
+    /// now (`nil`: it was removed), for showing what changed.
+    case conflict(current: String?, expectedSHA256: String?, actualSHA256: String?)
+    /// The decision does not let a file through (rejected, withdrawn, expired).
+    case notAnApproval(DecisionStatus)
+    /// The decision, proposal and queue do not belong together.
+    case mismatch(String)
+    /// The bottle's `supervise.toml` cannot be used.
+    case settings(path: String, reason: String)
+    /// Rollback found no earlier version of the file.
+    case nothingToRollBack(bottle: BottleSlug, file: ConfigFile)
+
+    public var description: String {
+        switch self {
+        case .conflict(_, let expected, let actual):
+            "the bottle's file changed since the proposal was made (expected \(Self.short(expected)), "
+                + "found \(Self.short(actual))); review the change and apply with --force, or reject"
+        case .notAnApproval(let status):
+            "a \(status.rawValue) decision has no file to apply"
+        case .mismatch(let what):
+            what
+        case .settings(let path, let reason):
+            "cannot use \(Escaped(path)): \(reason)"
+        case .nothingToRollBack(let bottle, let file):
+            "no earlier version of \(file.fileName) for bottle \(bottle) to roll back to"
+        }
+    }
+
+    private static func short(_ hash: String?) -> String {
+        hash.map { "sha256 " + $0.prefix(12) } ?? "no file"
+    }
+}

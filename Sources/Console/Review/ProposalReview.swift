@@ -1,0 +1,112 @@
+import Foundation
+import Queue
+
+/// What an operator reads before deciding: a summary they can take in at a
+/// glance, a warning when the bottle's file changed under the proposal, and
+/// the unified diff against the current file.
+///
+/// Used by `show` and by the console's detail view, so both say the same
+/// thing. Every line of agent text is escaped here.
+public struct ProposalReview: Sendable {
+    /// The proposal reviewed.
+    public let proposal: Proposal
+    /// The bottle's current file (`nil`: there is none, shown as empty).
+    public let currentFile: String?
+
+    public init(proposal: Proposal, currentFile: String?) {
+        self.proposal = proposal
+        self.currentFile = currentFile
+    }
+
+    /// Whether the current file is not the one the proposal was made against.
+    public var currentFileChanged: Bool {
+        (currentFile.map { SHA256Hex.of($0) }) != proposal.currentFileSHA256
+    }
+
+    /// One-line facts: hosts, routes or instructions added, removed, changed.
+    public var summary: [String] {
+        let old = currentFile ?? ""
+        let new = proposal.proposedFile
+        switch proposal.tool {
+        case .pipelockBlock:
+            let before = Set(((try? AllowlistDocument.parse(old))?.hosts ?? []).map(\.normalizedName))
+            guard let after = (try? AllowlistDocument.parse(new)).map({ Set($0.hosts.map(\.normalizedName)) }) else {
+                return ["the proposed allowlist does not parse; see the diff"]
+            }
+            return listed("host", added: after.subtracting(before), removed: before.subtracting(after))
+        case .credProxyBlock:
+            let before = ((try? RoutesDocument.parse(old))?.routes ?? [])
+            guard let after = (try? RoutesDocument.parse(new))?.routes else {
+                return ["the proposed routes.json does not parse; see the diff"]
+            }
+            let beforeKeys = Dictionary(before.map { (Self.routeKey($0), $0) }, uniquingKeysWith: { first, _ in first })
+            let afterKeys = Dictionary(after.map { (Self.routeKey($0), $0) }, uniquingKeysWith: { first, _ in first })
+            let added = Set(afterKeys.keys).subtracting(beforeKeys.keys)
+            let removed = Set(beforeKeys.keys).subtracting(afterKeys.keys)
+            let changed = Set(afterKeys.keys).intersection(beforeKeys.keys).filter { afterKeys[$0] != beforeKeys[$0] }
+            return listed("route", added: added, removed: removed)
+                + changed.sorted().map { "route changed: \(Escaped($0))" }
+        case .capabilityBlock:
+            let before = ((try? DockerfileDocument.parse(old))?.instructions ?? []).map {
+                "\($0.keyword) \($0.arguments)"
+            }
+            guard
+                let after = (try? DockerfileDocument.parse(new))?.instructions.map({ "\($0.keyword) \($0.arguments)" })
+            else {
+                return ["the proposed Dockerfile does not parse; see the diff"]
+            }
+            let added = after.filter { !before.contains($0) }
+            let removed = before.filter { !after.contains($0) }
+            var lines =
+                added.map { "instruction added: \(Escaped($0))" }
+                + removed.map { "instruction removed: \(Escaped($0))" }
+            if lines.isEmpty { lines = ["instructions unchanged (comments or layout only)"] }
+            return lines
+        }
+    }
+
+    /// The review as lines: summary, warning, diff — coloured if asked.
+    public func render(color: Bool) -> [String] {
+        func paint(_ code: String, _ text: String) -> String { color ? code + text + "\u{1B}[0m" : text }
+        var lines: [String] = []
+        if currentFileChanged {
+            lines.append(
+                paint(
+                    "\u{1B}[1;31m",
+                    "! the current file changed since this proposal was made: read the diff against it before deciding")
+            )
+        }
+        lines.append(paint("\u{1B}[1m", "Summary"))
+        lines += summary.map { "  " + $0 }
+        lines.append("")
+        let file = proposal.tool.configFile.fileName
+        lines.append(
+            paint("\u{1B}[1m", "Diff against the current \(file)") + (currentFile == nil ? " (there is none yet)" : ""))
+        let diff = UnifiedDiff(old: currentFile ?? "", new: proposal.proposedFile)
+        lines.append(paint("\u{1B}[1m", "--- current/\(file)"))
+        lines.append(paint("\u{1B}[1m", "+++ proposed/\(file)"))
+        for line in diff.lines {
+            switch line {
+            case .hunk(let text): lines.append(paint("\u{1B}[36m", text))
+            case .context(let text): lines.append(" " + Escaped(text).description)
+            case .removed(let text): lines.append(paint("\u{1B}[31m", "-" + Escaped(text).description))
+            case .added(let text): lines.append(paint("\u{1B}[32m", "+" + Escaped(text).description))
+            }
+        }
+        return lines
+    }
+
+    private func listed(_ noun: String, added: Set<String>, removed: Set<String>) -> [String] {
+        var lines = added.sorted().map { "\(noun) added: \(Escaped($0))" }
+        lines += removed.sorted().map { "\(noun) removed: \(Escaped($0))" }
+        return lines.isEmpty ? ["no \(noun)s added or removed"] : lines
+    }
+
+    /// A route's identity: its `path`, `prefix`, `name` or `host` member if it has one, else its whole JSON.
+    static func routeKey(_ route: JSONValue) -> String {
+        for member in ["path", "prefix", "name", "host"] {
+            if case .string(let value)? = route[member] { return "\(member) \(value)" }
+        }
+        return route.description
+    }
+}

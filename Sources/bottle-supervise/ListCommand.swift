@@ -1,0 +1,151 @@
+import ArgumentParser
+import Console
+import Foundation
+import Queue
+
+/// `bottle-supervise list`: pending proposals of every bottle, for people and scripts.
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List pending proposals of every bottle, oldest first.",
+        discussion: """
+            Columns: id, bottle, tool, age, state (waiting: the agent's call is attached), and the first \
+            line of the justification. --all adds decided and archived proposals with their status. \
+            --json prints one stable JSON document (see docs/console.md).
+            """
+    )
+
+    @Flag(help: "Print JSON (documented in docs/console.md) instead of a table.")
+    var json = false
+
+    @Flag(help: "Include decided and archived proposals.")
+    var all = false
+
+    @OptionGroup var locations: HostLocationOptions
+
+    func run() throws {
+        let root = QueueRoot(locations.queueRoot)
+        var entries: [QueueEntry] = []
+        var unreadable: [QueueError] = []
+        do {
+            for bottle in try root.bottles() {
+                let queue = root.queue(for: bottle)
+                let live = try queue.scan(archived: false)
+                unreadable += live.unreadable
+                entries += all ? live.entries : live.entries.filter(\.isPending)
+                if all {
+                    let archived = try queue.scan(archived: true)
+                    unreadable += archived.unreadable
+                    entries += archived.entries
+                }
+            }
+        } catch {
+            throw Failure.exit(.failed(error.description), command: "list")
+        }
+        entries.sort { ($0.proposal.createdAt, $0.proposal.id) < ($1.proposal.createdAt, $1.proposal.id) }
+        for error in unreadable {
+            FileHandle.standardError.write(Data("bottle-supervise list: skipped \(error)\n".utf8))
+        }
+        if json {
+            print(ListJSON.render(entries))
+        } else {
+            print(ListTable.render(entries, color: useColor(), now: Date()), terminator: "")
+        }
+    }
+}
+
+/// The `list` table: one line per proposal, agent text escaped.
+enum ListTable {
+    static func render(_ entries: [QueueEntry], color: Bool, now: Date) -> String {
+        guard !entries.isEmpty else { return "no pending proposals\n" }
+        var out =
+            TextLayout.pad("ID", 30) + TextLayout.pad("BOTTLE", 20) + TextLayout.pad("TOOL", 18)
+            + TextLayout.pad("AGE", 6) + TextLayout.pad("STATE", 10) + "JUSTIFICATION\n"
+        if color { out = "\u{1B}[1m" + out.dropLast() + "\u{1B}[0m\n" }
+        for entry in entries {
+            let state = entry.decision?.status.rawValue ?? (entry.waiting ? "waiting" : "pending")
+            let first = entry.proposal.justification.split(separator: "\n").first.map(String.init) ?? ""
+            out +=
+                TextLayout.pad(entry.proposal.id.rawValue, 30) + TextLayout.pad(entry.proposal.bottle.rawValue, 20)
+                + TextLayout.pad(entry.proposal.tool.rawValue, 18)
+                + TextLayout.pad(ConsoleView.age(of: entry.proposal.createdAt, now: now), 6)
+                + TextLayout.pad(state, 10) + Escaped(first).description + "\n"
+        }
+        return out
+    }
+}
+
+/// The `list --json` document: `{"format": 1, "proposals": [...]}`, fields in docs/console.md.
+enum ListJSON {
+    struct Document: Encodable {
+        let format = 1
+        let proposals: [Item]
+    }
+
+    struct Item: Encodable {
+        let id: String
+        let bottle: String
+        let tool: String
+        let file: String
+        let createdAt: String
+        let expiresAt: String?
+        let state: String
+        let waiting: Bool
+        let archived: Bool
+        let justification: String
+        let currentFileSHA256: String?
+        let proposedFileSHA256: String
+        let decidedBy: String?
+        let decidedAt: String?
+        let notes: String?
+        let apply: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, bottle, tool, file, state, waiting, archived, justification, notes, apply
+            case createdAt = "created_at"
+            case expiresAt = "expires_at"
+            case currentFileSHA256 = "current_file_sha256"
+            case proposedFileSHA256 = "proposed_file_sha256"
+            case decidedBy = "decided_by"
+            case decidedAt = "decided_at"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(bottle, forKey: .bottle)
+            try container.encode(tool, forKey: .tool)
+            try container.encode(file, forKey: .file)
+            try container.encode(createdAt, forKey: .createdAt)
+            try container.encode(expiresAt, forKey: .expiresAt)
+            try container.encode(state, forKey: .state)
+            try container.encode(waiting, forKey: .waiting)
+            try container.encode(archived, forKey: .archived)
+            try container.encode(justification, forKey: .justification)
+            try container.encode(currentFileSHA256, forKey: .currentFileSHA256)
+            try container.encode(proposedFileSHA256, forKey: .proposedFileSHA256)
+            try container.encode(decidedBy, forKey: .decidedBy)
+            try container.encode(decidedAt, forKey: .decidedAt)
+            try container.encode(notes, forKey: .notes)
+            try container.encode(apply, forKey: .apply)
+        }
+    }
+
+    static func render(_ entries: [QueueEntry]) -> String {
+        let items = entries.map { entry in
+            Item(
+                id: entry.proposal.id.rawValue, bottle: entry.proposal.bottle.rawValue,
+                tool: entry.proposal.tool.rawValue,
+                file: entry.proposal.tool.configFile.fileName, createdAt: Timestamp.format(entry.proposal.createdAt),
+                expiresAt: entry.proposal.expiresAt.map(Timestamp.format),
+                state: entry.decision?.status.rawValue ?? "pending", waiting: entry.waiting, archived: entry.archived,
+                justification: entry.proposal.justification, currentFileSHA256: entry.proposal.currentFileSHA256,
+                proposedFileSHA256: entry.proposal.proposedFileSHA256, decidedBy: entry.decision?.decidedBy,
+                decidedAt: entry.decision.map { Timestamp.format($0.decidedAt) }, notes: entry.decision?.notes,
+                apply: entry.decision?.apply?.state.rawValue)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(Document(proposals: items))) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}

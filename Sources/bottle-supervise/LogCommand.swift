@@ -1,0 +1,110 @@
+import Apply
+import ArgumentParser
+import Foundation
+import Queue
+import SystemPackage
+
+/// `bottle-supervise log`: the audit trail of decisions, applies and rollbacks.
+struct Log: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log",
+        abstract: "Show or verify the audit trail of decisions, applies and rollbacks.",
+        discussion: """
+            The trail is <queue-root>/audit.log, one JSON record per line, each carrying the SHA-256 of \
+            the line before it. --verify checks the chain and exits 1 naming the first line that was \
+            edited, removed or reordered; otherwise it prints "N records, chain intact" and exits 0.
+            """
+    )
+
+    @Flag(help: "Print the records as JSON lines, exactly as stored.")
+    var json = false
+
+    @Flag(help: "Check the hash chain instead of printing the records.")
+    var verify = false
+
+    @OptionGroup var locations: HostLocationOptions
+
+    func run() throws {
+        let log = AuditLog(queueRoot: locations.queueRoot)
+        do {
+            if verify {
+                let result = try log.verify()
+                switch result {
+                case .intact:
+                    print("\(result)")
+                case .broken:
+                    FileHandle.standardError.write(Data("\(log.path): \(Escaped(result.description))\n".utf8))
+                    throw ExitCode(1)
+                }
+                return
+            }
+            if json {
+                for line in try log.lines() {
+                    print(AuditTable.terminalSafeJSON(String(decoding: line, as: UTF8.self)))
+                }
+                return
+            }
+            let records = try log.records()
+            guard !records.isEmpty else {
+                print("no audit records yet in \(Escaped(log.path.string))")
+                return
+            }
+            print(AuditTable.render(records))
+        } catch let error as QueueError {
+            FileHandle.standardError.write(Data("bottle-supervise log: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// The human view of the audit log: one row per record, every field escaped.
+enum AuditTable {
+    static func render(_ records: [AuditRecord]) -> String {
+        let header = ["TIME", "EVENT", "BOTTLE", "FILE", "ID", "STATUS", "BY", "OLD", "NEW", "OUTCOME"]
+        var rows = [header]
+        for record in records {
+            rows.append(
+                [
+                    Timestamp.format(record.at), record.event.rawValue, record.bottle.rawValue, record.file.fileName,
+                    record.id?.rawValue ?? "-", record.status, record.by, short(record.oldSHA256),
+                    short(record.newSHA256), record.apply?.summary ?? "",
+                ].map { Escaped($0).description })
+        }
+        var widths = Array(repeating: 0, count: header.count - 1)
+        for row in rows {
+            for index in widths.indices { widths[index] = max(widths[index], row[index].count) }
+        }
+        return rows.map { row in
+            var line = ""
+            for (index, cell) in row.enumerated() {
+                if index < widths.count {
+                    line += cell + String(repeating: " ", count: widths[index] - cell.count + 2)
+                } else {
+                    line += cell
+                }
+            }
+            return line
+        }.joined(separator: "\n")
+    }
+
+    /// A JSON line with every character ``Escaped`` would rewrite turned
+    /// into a JSON `\uXXXX` escape: still valid JSON with the same meaning
+    /// (such characters only occur inside strings), never raw on a terminal.
+    static func terminalSafeJSON(_ line: String) -> String {
+        guard Escaped.needsEscaping(line) else { return line }
+        var out = ""
+        for scalar in line.unicodeScalars {
+            if Escaped.mustEscape(scalar) {
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    private static func short(_ hash: String?) -> String {
+        hash.map { String($0.prefix(8)) } ?? "-"
+    }
+}

@@ -1,0 +1,93 @@
+import Apply
+import ArgumentParser
+import Console
+import Foundation
+import Queue
+
+/// `bottle-supervise modify ID (--file F | --edit)`: approve a changed version.
+struct Modify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Approve a changed version of a proposal, then apply it.",
+        discussion: """
+            --file takes the new version from a file; --edit opens $VISUAL or $EDITOR on the proposed file. \
+            The new version is validated like the agent's, and the agent is sent the final file. \
+            Exit status as for approve.
+            """
+    )
+
+    @Argument(help: "The proposal id (from `list`).")
+    var id: String
+
+    @Option(help: "The file to approve instead of the proposed one.")
+    var file: String?
+
+    @Flag(help: "Edit the proposed file in $VISUAL or $EDITOR.")
+    var edit = false
+
+    @Option(help: "Notes for the agent.")
+    var notes: String = ""
+
+    @Flag(help: "Apply even though the bottle's file changed since the proposal was made.")
+    var force = false
+
+    @OptionGroup var locations: HostLocationOptions
+
+    func validate() throws {
+        guard (file != nil) != edit else {
+            throw ArgumentParser.ValidationError("give exactly one of --file F or --edit")
+        }
+    }
+
+    func run() async throws {
+        let lookup = ProposalLookup(locations: locations)
+        do {
+            let (entry, queue) = try lookup.find(id)
+            try lookup.requirePending(entry)
+            let proposal = entry.proposal
+            let current = lookup.currentFile(for: proposal)
+            let content: String
+            if let file {
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    throw Failure.failed("cannot read \(Escaped(file))")
+                }
+                content = String(decoding: data, as: UTF8.self)
+            } else {
+                do {
+                    content = try Editor.edit(proposal.proposedFile, fileName: proposal.tool.configFile.fileName)
+                } catch {
+                    throw Failure.failed("\(error)")
+                }
+            }
+            do throws(Queue.ValidationError) {
+                try ProposedFileValidator.validate(content, for: proposal.tool, current: current)
+            } catch {
+                throw Failure.failed("the modified file does not validate:\n\(error)")
+            }
+            if edit {
+                var changed = proposal
+                changed.proposedFile = content
+                print(
+                    ProposalReview(proposal: changed, currentFile: current).render(color: useColor()).joined(
+                        separator: "\n"))
+                if isatty(STDIN_FILENO) == 1 {
+                    print("Approve this version? [y/N] ", terminator: "")
+                    guard readLine()?.lowercased().hasPrefix("y") == true else {
+                        print("nothing decided")
+                        return
+                    }
+                }
+            }
+            let decision = try await lookup.deciding {
+                try await lookup.applier.apply(
+                    decision: Decision(
+                        id: proposal.id, status: .modified, notes: notes, finalFile: content,
+                        decidedBy: OperatorName.current),
+                    proposal: proposal, queue: queue, force: force)
+            }
+            ProposalLookup.report(decision, of: proposal)
+            if decision.apply?.state == .failed { throw ExitCode(1) }
+        } catch let failure as Failure {
+            throw Failure.exit(failure, command: "modify")
+        }
+    }
+}

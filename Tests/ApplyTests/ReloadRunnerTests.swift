@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+
+@testable import Apply
+
+@Suite struct ReloadRunnerTests {
+    @Test func keepsExitStatusAndOutputWithoutAShell() async {
+        let run = await ReloadRunner.run(
+            ["sh", "-c", "echo out; echo err >&2; exit 3", "$(touch /tmp/x)"], timeout: .seconds(5))
+        #expect(run.exitStatus == 3)
+        #expect(run.outputTail == "out\nerr")
+        #expect(run.failureReason == "sh exited with status 3")
+        let literal = await ReloadRunner.run(["echo", "$(id)", "; reboot", "`id`"], timeout: .seconds(5))
+        #expect(literal.succeeded)
+        #expect(literal.outputTail == "$(id) ; reboot `id`")
+    }
+
+    @Test func aMissingProgramIsAFailureNotACrash() async {
+        let run = await ReloadRunner.run(["no-such-program-for-bottle-supervise"], timeout: .seconds(5))
+        #expect(!run.succeeded)
+        #expect(run.failureReason?.hasPrefix("could not start no-such-program-for-bottle-supervise") == true)
+    }
+
+    @Test func keepsOnlyTheLastFortyLinesAndFourKiB() async {
+        let lines = await ReloadRunner.run(["seq", "1", "1000"], timeout: .seconds(5))
+        #expect(lines.outputTail.split(separator: "\n").count == 40)
+        #expect(lines.outputTail.hasSuffix("1000"))
+        let bytes = await ReloadRunner.run(["head", "-c", "100000", "/dev/zero"], timeout: .seconds(5))
+        #expect(bytes.outputTail.utf8.count <= 4096)
+    }
+
+    @Test func aTimeoutKillsTheWholeProcessGroup() async throws {
+        let marker = NSTemporaryDirectory() + "grandchild-\(UUID().uuidString.prefix(8))"
+        let clock = ContinuousClock()
+        let start = clock.now
+        let run = await ReloadRunner.run(
+            ["sh", "-c", "sleep 30 & echo $! > \(marker); wait"], timeout: .milliseconds(300))
+        // Well under the grandchild's 30 s: the run did not wait for it to finish (bound loose for a loaded machine).
+        #expect(clock.now - start < .seconds(20))
+        #expect(run.timedOut)
+        #expect(run.failureReason?.contains("timed out") == true)
+        let grandchild = try #require(
+            Int32(String(contentsOfFile: marker, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        var alive = true
+        for _ in 0..<300 where alive {
+            alive = Self.isRunning(grandchild)
+            if alive { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(!alive, "the background child of the reload command survived the timeout")
+        try? FileManager.default.removeItem(atPath: marker)
+    }
+
+    /// Whether `pid` is a live process (a zombie waiting for its reaper is not).
+    static func isRunning(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        let state = stat[stat.index(close, offsetBy: 2)]
+        return state != "Z" && state != "X"
+    }
+}
