@@ -2,12 +2,16 @@
 # Time from starting `bottle-supervise console` to its first screen, with 1,000 bottles
 # holding 10 pending proposals each (goal: 500 ms). Drives the real TUI in tmux and
 # polls the screen every 5 ms; reports the median and worst of RUNS starts.
-# Usage: bench/tui-first-screen.sh [BOTTLES] [PENDING] [RUNS]     (release build)
+# Usage: bench/tui-first-screen.sh [BOTTLES] [PENDING] [RUNS]     (release build, or $BOTTLE_SUPERVISE_BIN)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bottles="${1:-1000}"; pending="${2:-10}"; runs="${3:-5}"
-swift build -c release --product bottle-supervise >/dev/null
-bin="$(swift build -c release --show-bin-path)/bottle-supervise"
+if [ -z "${BOTTLE_SUPERVISE_BIN:-}" ]; then
+  swift build -c release --product bottle-supervise >/dev/null
+  bin="$(swift build -c release --show-bin-path)/bottle-supervise"
+else
+  bin="$BOTTLE_SUPERVISE_BIN"   # e.g. a debug build, to measure without a release build
+fi
 state="$(mktemp -d)"; trap 'tmux kill-session -t tuibench 2>/dev/null; rm -rf "$state"' EXIT
 python3 bench/make-queue.py "$state/queue" "$state/bottles" "$bottles" "$pending"
 echo "== $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores: $bottles bottles × $pending pending"
