@@ -129,19 +129,19 @@ struct TUIViewTests {
     }
 }
 
-@Suite("TUI: review until the diff renderer is wired in")
-struct TUIPlainReviewTests {
+@Suite("TUI: the review in the detail view")
+struct TUIReviewTests {
     @Test("a current file changed since the proposal is flagged; the proposed file is shown escaped")
     func conflictAndEscaping() {
         let proposal = Proposal(
             bottle: try! BottleSlug("b1"), tool: .pipelockBlock, proposedFile: "a.example\n\u{1B}]0;pwned\u{07}\n",
             justification: "need it", currentFileSHA256: SHA256Hex.of("old.example\n"))
         let entry = QueueEntry(proposal: proposal, decision: nil, waiting: true, archived: false)
-        let unchanged = ConsoleApp.plainReview(entry, "old.example\n", false, 80)
+        let unchanged = ConsoleApp.review(entry, "old.example\n", false, 80)
         #expect(!unchanged.joined().contains("changed since"))
-        let changed = ConsoleApp.plainReview(entry, "someone.else.example\n", false, 80)
-        #expect(changed.first == "! the current file changed since this proposal was made")
-        #expect(changed.contains("  \\e]0;pwned\\x07"))
+        let changed = ConsoleApp.review(entry, "someone.else.example\n", false, 80)
+        #expect(changed.contains { $0.contains("the current file changed since this proposal was made") })
+        #expect(changed.joined().contains("\\e]0;pwned\\x07"))
         #expect(!changed.joined().unicodeScalars.contains { $0.value < 0x20 })
     }
 }
