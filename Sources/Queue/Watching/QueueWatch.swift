@@ -26,7 +26,9 @@ public enum QueueWatch {
             of: Change.self, bufferingPolicy: .bufferingNewest(1024))
         let queueRoot = QueueRoot(root)
         let box = WatcherBox()
-        let watcher = DirectoryWatcher(pollInterval: pollInterval, useInotify: useInotify) { change in
+        // With inotify, the safety rescan re-reads every bottle: at thousands of proposals, twice a minute is plenty.
+        let watcher = DirectoryWatcher(pollInterval: pollInterval, rescanInterval: .seconds(30), useInotify: useInotify)
+        { change in
             switch change {
             case .rescan:
                 continuation.yield(.all)

@@ -1,0 +1,125 @@
+import Foundation
+import Queue
+import SystemPackage
+import Testing
+
+/// The scriptable commands, run as the real binary: what they print and the exit statuses PRODUCT.md fixes.
+@Suite("CLI end to end")
+struct CLITests {
+    let scratch = Scratch()
+    var queueRoot: String { scratch.path + "/queue" }
+    var configRoot: String { scratch.path + "/bottles" }
+
+    init() {
+        scratch.write("api.github.com\n", at: "bottles/demo/allowlist")
+        // A harmless reload action, so approvals apply without containers.
+        scratch.write("[reload.allowlist]\ncommand = [\"true\"]\n", at: "bottles/demo/supervise.toml")
+    }
+
+    @discardableResult
+    func propose(_ file: String = "api.github.com\npypi.org\n", justification: String = "pip needs PyPI") throws
+        -> Proposal
+    {
+        let proposal = Proposal(
+            bottle: try BottleSlug("demo"), tool: .pipelockBlock, proposedFile: file, justification: justification,
+            currentFileSHA256: SHA256Hex.of("api.github.com\n"))
+        _ = try QueueRoot(FilePath(queueRoot)).queue(for: proposal.bottle).submit(proposal)
+        return proposal
+    }
+
+    func cli(_ arguments: String...) throws -> (status: Int32, out: String, err: String) {
+        try ApplyFixtures.run(
+            [BuiltBinary.path] + arguments,
+            environment: ["SUPERVISE_QUEUE_ROOT": queueRoot, "SUPERVISE_CONFIG_ROOT": configRoot, "NO_COLOR": "1"])
+    }
+
+    @Test("list shows pending proposals with escaped justifications; --json is the documented shape")
+    func list() throws {
+        let proposal = try propose(justification: "needs PyPI\u{1B}[2J\u{202E}")
+        let table = try cli("list")
+        #expect(table.status == 0)
+        #expect(table.out.contains(proposal.id.rawValue))
+        #expect(table.out.contains("needs PyPI\\e[2J\\u{202e}"))
+        #expect(!table.out.contains("\u{1B}"))
+        let json = try cli("list", "--json")
+        #expect(json.status == 0)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any])
+        #expect(document["format"] as? Int == 1)
+        let item = try #require((document["proposals"] as? [[String: Any]])?.first)
+        #expect(item["id"] as? String == proposal.id.rawValue)
+        #expect(item["state"] as? String == "pending")
+        #expect(item["tool"] as? String == "pipelock-block")
+        #expect(item["file"] as? String == "allowlist")
+    }
+
+    @Test("show gives the summary and the diff against the current file")
+    func show() throws {
+        let proposal = try propose()
+        let shown = try cli("show", proposal.id.rawValue)
+        #expect(shown.status == 0)
+        #expect(shown.out.contains("host added: pypi.org"))
+        #expect(shown.out.contains("+pypi.org"))
+        #expect(shown.out.contains(" api.github.com"))
+    }
+
+    @Test("approve applies the file; a second approve is 4; an unknown id is 3; reject without notes is 2")
+    func exitStatuses() throws {
+        let proposal = try propose()
+        let approved = try cli("approve", proposal.id.rawValue, "--notes", "ok")
+        #expect(approved.status == 0, "\(approved.err)")
+        #expect(
+            try String(contentsOfFile: configRoot + "/demo/allowlist", encoding: .utf8) == "api.github.com\npypi.org\n")
+        #expect(try cli("approve", proposal.id.rawValue).status == 4)
+        #expect(try cli("reject", proposal.id.rawValue, "--notes", "late").status == 4)
+        #expect(try cli("show", "20200101-000000-000000000000").status == 3)
+        #expect(try cli("approve", "../../etc/passwd").status == 3)
+        let other = try propose("api.github.com\nnpmjs.org\n")
+        #expect(try cli("reject", other.id.rawValue).status == 2)
+        #expect(try cli("modify", other.id.rawValue).status == 2)
+        let listed = try cli("list", "--all")
+        #expect(listed.out.contains("approved"))
+    }
+
+    @Test("modify --file approves the operator's version and the agent's final file is it")
+    func modifyFromFile() throws {
+        let proposal = try propose("api.github.com\npypi.org\nevil.example\n")
+        let version = scratch.write("api.github.com\npypi.org\n", at: "mine")
+        let modified = try cli("modify", proposal.id.rawValue, "--file", version, "--notes", "dropped evil.example")
+        #expect(modified.status == 0, "\(modified.err)")
+        let decision = try #require(
+            try QueueRoot(FilePath(queueRoot)).queue(for: proposal.bottle).decision(proposal.id))
+        #expect(decision.status == .modified)
+        #expect(decision.finalFile == "api.github.com\npypi.org\n")
+        #expect(decision.apply?.state == .applied)
+        let invalid = scratch.write("not a host!\n", at: "bad")
+        let other = try propose("api.github.com\nx.example\n")
+        let refused = try cli("modify", other.id.rawValue, "--file", invalid)
+        #expect(refused.status == 1)
+        #expect(refused.err.contains("does not validate"))
+    }
+
+    @Test("two operators approving at once: exactly one wins, the other is told 4")
+    func racingOperators() async throws {
+        let proposal = try propose()
+        let statuses = try await withThrowingTaskGroup(of: Int32.self) { group in
+            for _ in 0..<2 {
+                group.addTask { try cli("approve", proposal.id.rawValue).status }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(statuses.sorted() == [0, 4])
+    }
+
+    @Test("demo runs the whole loop and prints what the agent received")
+    func demo() throws {
+        let state = scratch.path + "/demo"
+        let run = try ApplyFixtures.run(
+            ["sh", "-c", "echo a | '\(BuiltBinary.path)' demo --no-tui --state-dir '\(state)'"], timeout: .seconds(120))
+        #expect(run.status == 0, "\(run.err)")
+        #expect(run.out.contains("claude mcp add --transport http supervise http://127.0.0.1:"))
+        #expect(run.out.contains("The agent received:"))
+        #expect(run.out.contains("status: approved"))
+        #expect(
+            try String(contentsOfFile: state + "/bottles/demo-bottle/allowlist", encoding: .utf8).contains("pypi.org"))
+    }
+}
