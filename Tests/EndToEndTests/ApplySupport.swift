@@ -12,16 +12,7 @@ enum ApplyFixtures {
     static func path(_ name: String) -> String { directory + "/" + name }
 
     /// The `bottle-supervise` binary: `$BOTTLE_SUPERVISE_BIN`, else the one built beside the tests.
-    static var binary: String {
-        if let path = ProcessInfo.processInfo.environment["BOTTLE_SUPERVISE_BIN"] { return path }
-        var directory = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent()
-        while directory.path != "/" {
-            let candidate = directory.appendingPathComponent("bottle-supervise").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory.deleteLastPathComponent()
-        }
-        return "bottle-supervise"
-    }
+    static var binary: String { BuiltBinary.path }
 
     /// Runs a program to completion; returns its exit status, standard output and error.
     ///

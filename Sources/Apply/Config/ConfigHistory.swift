@@ -63,18 +63,7 @@ public struct ConfigHistory: Sendable {
 
     /// Every version name, oldest first.
     public func names() throws(QueueError) -> [String] {
-        guard let handle = opendir(directory.string) else {
-            if errno == ENOENT || errno == ENOTDIR { return [] }
-            throw .io(operation: "list", path: directory.string, errno: errno)
-        }
-        defer { closedir(handle) }
-        var names: [String] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if ConfigHistory.microseconds(in: name) != nil { names.append(name) }
-        }
+        let names = try DirectoryListing.names(in: directory).filter { ConfigHistory.microseconds(in: $0) != nil }
         return names.sorted()
     }
 

@@ -183,9 +183,9 @@ public enum AtomicFile {
 
 /// Directory listings without Foundation's FileManager, which allocates a URL
 /// per entry: the console lists thousands of queue files per frame.
-enum DirectoryListing {
+public enum DirectoryListing {
     /// The names in `directory` (not `.` or `..`); empty when it does not exist.
-    static func names(in directory: FilePath) throws(QueueError) -> [String] {
+    public static func names(in directory: FilePath) throws(QueueError) -> [String] {
         guard let handle = opendir(directory.string) else {
             if errno == ENOENT || errno == ENOTDIR { return [] }
             throw .io(operation: "list", path: directory.string, errno: errno)
