@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# tools/list throughput, side by side in one run: nginx returning the same bytes (the ceiling),
+# our sidecar (release build) and the seed's reference server. wrk -t2 -c32 for DURATION seconds each.
+# Also: our time to healthy and idle resident memory beside the seed's.
+# Usage: bench/sidecar-throughput.sh [DURATION]     (needs wrk, nginx, curl, python3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration="${1:-8}"
+reference="${SUPERVISE_REFERENCE:-../shared/reference}"
+swift build -c release --product bottle-supervise >/dev/null
+bin="$(swift build -c release --show-bin-path)/bottle-supervise"
+dir="$(mktemp -d)"; mkdir -p "$dir/q" "$dir/c" "$dir/www"
+cleanup() { kill "${ours:-}" "${seed:-}" 2>/dev/null || true; [ -f "$dir/nginx.pid" ] && kill "$(cat "$dir/nginx.pid")" 2>/dev/null || true; rm -rf "$dir"; }
+trap cleanup EXIT
+"$bin" serve --slug bench --queue-dir "$dir/q" --current-config "$dir/c" --port 19201 2>/dev/null & ours=$!
+(cd "$reference" && SUPERVISE_BOTTLE_SLUG=bench SUPERVISE_QUEUE_DIR="$dir/seedq" SUPERVISE_PORT=19202 \
+  SUPERVISE_BIND=127.0.0.1 exec python3 seed_server.py 2>/dev/null) & seed=$!
+until curl -sf http://127.0.0.1:19201/health >/dev/null; do sleep 0.01; done
+sleep 0.5
+echo "== $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
+echo "idle RSS: ours $(grep VmRSS /proc/$ours/status | tr -s ' ' | cut -d' ' -f2) kB, seed $(grep VmRSS /proc/$seed/status | tr -s ' ' | cut -d' ' -f2) kB"
+curl -s -X POST http://127.0.0.1:19201/mcp -H 'Content-Type: application/json' -H 'MCP-Protocol-Version: 2025-06-18' \
+  -H 'Accept: application/json, text/event-stream' -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' -o "$dir/www/mcp"
+sed "s#@DIR@#$dir#g" bench/sidecar/nginx.conf.template > "$dir/nginx.conf"
+nginx -c "$dir/nginx.conf"
+sleep 0.3
+for target in "nginx 19203" "ours 19201" "seed 19202"; do
+  set -- $target
+  echo "-- $1"
+  wrk -t2 -c32 -d"${duration}s" --latency -s bench/sidecar/tools-list.lua "http://127.0.0.1:$2/mcp" | grep -E "Requests/sec|50%|99%|errors|Non-2xx"
+done
+starts=()
+for _ in 1 2 3 4 5; do
+  start=$(date +%s%N)
+  "$bin" serve --slug start --queue-dir "$dir/q2" --current-config "$dir/c" --port 19210 2>/dev/null & p=$!
+  until curl -sf http://127.0.0.1:19210/health >/dev/null; do sleep 0.002; done
+  starts+=($(( ($(date +%s%N) - start) / 1000000 )))
+  kill $p; wait $p 2>/dev/null || true
+done
+echo "time to healthy (ms): ${starts[*]}"
