@@ -21,6 +21,7 @@ echo "== $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1 /proc
 echo "idle RSS: ours $(grep VmRSS /proc/$ours/status | tr -s ' ' | cut -d' ' -f2) kB, seed $(grep VmRSS /proc/$seed/status | tr -s ' ' | cut -d' ' -f2) kB"
 curl -s -X POST http://127.0.0.1:19201/mcp -H 'Content-Type: application/json' -H 'MCP-Protocol-Version: 2025-06-18' \
   -H 'Accept: application/json, text/event-stream' -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' -o "$dir/www/mcp"
+chmod 755 "$dir" "$dir/www"; chmod 644 "$dir/www/mcp"  # nginx workers run unprivileged
 sed "s#@DIR@#$dir#g" bench/sidecar/nginx.conf.template > "$dir/nginx.conf"
 nginx -c "$dir/nginx.conf"
 sleep 0.3
