@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Time from starting `bottle-supervise console` to its first screen, with 1,000 bottles
-# holding 10 pending proposals each (goal: 500 ms). Drives the real TUI in tmux and
-# polls the screen every 5 ms; reports the median and worst of RUNS starts.
-# Usage: bench/tui-first-screen.sh [BOTTLES] [PENDING] [RUNS]     (release build, or $BOTTLE_SUPERVISE_BIN)
+# The console at scale, with 1,000 bottles holding 10 pending proposals each: the time of
+# `bottle-supervise list` (goal: 300 ms), then from starting `bottle-supervise console` to
+# its first screen (goal: 500 ms; drives the real TUI in tmux and polls the screen every
+# 5 ms). Reports each run, the median and the worst.
+# Usage: bench/console-scale.sh [BOTTLES] [PENDING] [RUNS]     (release build, or $BOTTLE_SUPERVISE_BIN)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bottles="${1:-1000}"; pending="${2:-10}"; runs="${3:-5}"
@@ -15,6 +16,14 @@ fi
 state="$(mktemp -d)"; trap 'tmux kill-session -t tuibench 2>/dev/null; rm -rf "$state"' EXIT
 python3 bench/make-queue.py "$state/queue" "$state/bottles" "$bottles" "$pending"
 echo "== $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores: $bottles bottles × $pending pending"
+lists=()
+for _ in $(seq "$runs"); do
+  start=$(date +%s%N)
+  "$bin" list --queue-root "$state/queue" >/dev/null
+  lists+=($(( ($(date +%s%N) - start) / 1000000 )))
+done
+sorted=$(printf '%s\n' "${lists[@]}" | sort -n)
+echo "list (ms): ${lists[*]}  median $(echo "$sorted" | sed -n "$(( (runs + 1) / 2 ))p")  worst $(echo "$sorted" | tail -1)"
 times=()
 for _ in $(seq "$runs"); do
   tmux kill-session -t tuibench 2>/dev/null || true
