@@ -129,15 +129,21 @@ struct TUIConsoleTests {
         #expect(screen.contains("Bottle Supervise —"), "the screen was cleared by the agent's text")
     }
 
-    @Test("quitting gives the terminal back: prompt, echo and canonical mode restored")
-    func restoresTerminal() async throws {
-        let tmux = try await startConsole()
-        try tmux.type("q")
+    /// Once the console is gone, asks the shell in the pane which of echo and canonical mode are on
+    /// (`echo icanon` when the terminal was given back); returns the screen.
+    func terminalModes(after tmux: Tmux) async throws -> String {
         try await Task.sleep(for: .milliseconds(300))
         try tmux.type(
             "stty -a | tr ' ' '\\n' | grep -x -e icanon -e echo -e -icanon -e -echo | sort | tr '\\n' ' '; echo DONE-$((1+1))",
             enter: true)
-        let screen = try await tmux.waitFor("DONE-2")
+        return try await tmux.waitFor("DONE-2")
+    }
+
+    @Test("quitting gives the terminal back: prompt, echo and canonical mode restored")
+    func restoresTerminal() async throws {
+        let tmux = try await startConsole()
+        try tmux.type("q")
+        let screen = try await terminalModes(after: tmux)
         #expect(screen.contains("echo icanon DONE-2"))
         #expect(!screen.contains("Bottle Supervise —"), "still on the console's alternate screen")
     }
@@ -146,24 +152,14 @@ struct TUIConsoleTests {
     func restoresOnTerminate() async throws {
         let tmux = try await startConsole()
         #expect(kill(try consolePID(), SIGTERM) == 0, "no console process to terminate")
-        try await Task.sleep(for: .milliseconds(300))
-        try tmux.type(
-            "stty -a | tr ' ' '\\n' | grep -x -e icanon -e echo -e -icanon -e -echo | sort | tr '\\n' ' '; echo DONE-$((1+1))",
-            enter: true)
-        let screen = try await tmux.waitFor("DONE-2")
-        #expect(screen.contains("echo icanon DONE-2"))
+        #expect(try await terminalModes(after: tmux).contains("echo icanon DONE-2"))
     }
 
     @Test("SIGHUP (the terminal window closed) gives the terminal back as well")
     func restoresOnHangUp() async throws {
         let tmux = try await startConsole()
         #expect(kill(try consolePID(), SIGHUP) == 0, "no console process to hang up")
-        try await Task.sleep(for: .milliseconds(300))
-        try tmux.type(
-            "stty -a | tr ' ' '\\n' | grep -x -e icanon -e echo -e -icanon -e -echo | sort | tr '\\n' ' '; echo DONE-$((1+1))",
-            enter: true)
-        let screen = try await tmux.waitFor("DONE-2")
-        #expect(screen.contains("echo icanon DONE-2"))
+        #expect(try await terminalModes(after: tmux).contains("echo icanon DONE-2"))
     }
 
     @Test("a bottle whose queue directory appears after the console started is picked up live")
