@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Hummingbird
 import Logging
 import Queue
 import ServiceLifecycle
@@ -123,10 +122,11 @@ struct Serve: AsyncParsableCommand {
             sweeping?.cancel()
             return
         }
-        let server = SidecarHTTPServer(
-            dispatcher: dispatcher, keepalive: configuration.keepaliveInterval, logger: logger)
         let display = host.contains(":") ? "[\(host)]" : host
-        let app = server.application(host: host, port: portNumber) { bound in
+        let app = SidecarHTTPServer(
+            dispatcher: dispatcher, keepalive: configuration.keepaliveInterval, host: host, port: portNumber,
+            logger: logger
+        ) { bound in
             FileHandle.standardError.write(Data("bottle-supervise: listening on http://\(display):\(bound)/mcp\n".utf8))
         }
         let group = ServiceGroup(

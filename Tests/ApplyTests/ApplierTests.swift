@@ -16,7 +16,7 @@ import Testing
     @Test func approvalWritesTheFileKeepsHistoryAndAnswersTheAgent() async throws {
         let bed = try ApplyBed()
         try bed.write(ApplyBed.routesV1, to: "routes.json")
-        let proposal = try bed.propose(ApplyBed.routesV2)
+        let proposal = try await bed.propose(ApplyBed.routesV2)
         let decision = try await bed.applier(settings: Self.succeed).apply(
             decision: approval(proposal), proposal: proposal, queue: bed.queue)
         #expect(decision.apply?.state == .applied)
@@ -37,7 +37,7 @@ import Testing
 
     @Test func modifiedAppliesTheOperatorsVersion() async throws {
         let bed = try ApplyBed()
-        let proposal = try bed.propose(ApplyBed.routesV2)
+        let proposal = try await bed.propose(ApplyBed.routesV2)
         let decision = try await bed.applier(settings: Self.succeed).apply(
             decision: approval(proposal, .modified, finalFile: ApplyBed.routesV1), proposal: proposal, queue: bed.queue)
         #expect(decision.status == .modified)
@@ -48,7 +48,7 @@ import Testing
     @Test func aFailedReloadPutsThePreviousFileBack() async throws {
         let bed = try ApplyBed()
         try bed.write(ApplyBed.routesV1, to: "routes.json")
-        let proposal = try bed.propose(ApplyBed.routesV2)
+        let proposal = try await bed.propose(ApplyBed.routesV2)
         let decision = try await bed.applier(settings: Self.fail).apply(
             decision: approval(proposal), proposal: proposal, queue: bed.queue)
         #expect(decision.status == .approved)
@@ -62,7 +62,7 @@ import Testing
 
     @Test func aFailedReloadRemovesAFileThatDidNotExist() async throws {
         let bed = try ApplyBed()
-        let proposal = try bed.propose(ApplyBed.routesV2)
+        let proposal = try await bed.propose(ApplyBed.routesV2)
         let decision = try await bed.applier(settings: Self.fail).apply(
             decision: approval(proposal), proposal: proposal, queue: bed.queue)
         #expect(decision.apply?.state == .failed)
@@ -72,7 +72,7 @@ import Testing
     @Test func aChangedFileIsAConflictUnlessForced() async throws {
         let bed = try ApplyBed()
         try bed.write(ApplyBed.routesV1, to: "routes.json")
-        let proposal = try bed.propose(ApplyBed.routesV2)
+        let proposal = try await bed.propose(ApplyBed.routesV2)
         let edited = #"{"routes": []}"# + "\n"
         try bed.write(edited, to: "routes.json")
         let applier = try bed.applier(settings: Self.succeed)
@@ -93,7 +93,7 @@ import Testing
     @Test func theSecondOperatorGetsAlreadyDecidedAndWritesNothing() async throws {
         let bed = try ApplyBed()
         try bed.write(ApplyBed.routesV1, to: "routes.json")
-        let proposal = try bed.propose(ApplyBed.routesV2)
+        let proposal = try await bed.propose(ApplyBed.routesV2)
         let applier = try bed.applier(settings: Self.succeed)
         _ = try applier.reject(proposal, notes: "no", queue: bed.queue)
         await #expect(throws: QueueError.alreadyDecided(proposal.id, status: .rejected)) {
@@ -105,7 +105,7 @@ import Testing
 
     @Test func racingApprovalsApplyExactlyOnce() async throws {
         let bed = try ApplyBed()
-        let proposal = try bed.propose(ApplyBed.routesV2)
+        let proposal = try await bed.propose(ApplyBed.routesV2)
         let applier = try bed.applier(settings: Self.succeed)
         let queue = bed.queue
         let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -129,7 +129,7 @@ import Testing
 
     @Test func aBadSettingsFileStopsBeforeAnythingIsDecided() async throws {
         let bed = try ApplyBed()
-        let proposal = try bed.propose(ApplyBed.routesV2)
+        let proposal = try await bed.propose(ApplyBed.routesV2)
         let applier = try bed.applier(settings: "[reload.routes]\ncommand = \"true\"\n")
         await #expect(throws: ApplyError.self) {
             try await applier.apply(decision: approval(proposal), proposal: proposal, queue: bed.queue)
@@ -139,7 +139,7 @@ import Testing
 
     @Test func rejectionIsNotAnApply() async throws {
         let bed = try ApplyBed()
-        let proposal = try bed.propose(ApplyBed.routesV2)
+        let proposal = try await bed.propose(ApplyBed.routesV2)
         let applier = try bed.applier()
         await #expect(throws: ApplyError.notAnApproval(.rejected)) {
             try await applier.apply(
@@ -148,9 +148,9 @@ import Testing
         }
     }
 
-    @Test func anInterruptedApplyIsFinishedAsFailed() throws {
+    @Test func anInterruptedApplyIsFinishedAsFailed() async throws {
         let bed = try ApplyBed()
-        let proposal = try bed.propose(ApplyBed.routesV2)
+        let proposal = try await bed.propose(ApplyBed.routesV2)
         var claimed = Decision(id: proposal.id, status: .approved, decidedBy: "alice")
         claimed.apply = ApplyOutcome(state: .pending, summary: "applying")
         try bed.queue.decide(claimed)
@@ -168,7 +168,7 @@ import Testing
         let bed = try ApplyBed()
         try bed.write(ApplyBed.routesV1, to: "routes.json")
         let applier = try bed.applier(settings: Self.succeed)
-        let proposal = try bed.propose(ApplyBed.routesV2)
+        let proposal = try await bed.propose(ApplyBed.routesV2)
         _ = try await applier.apply(decision: approval(proposal), proposal: proposal, queue: bed.queue)
         let back = try await applier.rollback(bottle: bed.bottle, file: .routes)
         #expect(back.state == .applied)
@@ -184,7 +184,7 @@ import Testing
     @Test func rollbackWithAFailedReloadLeavesTheFileAsItWas() async throws {
         let bed = try ApplyBed()
         try bed.write(ApplyBed.routesV1, to: "routes.json")
-        let proposal = try bed.propose(ApplyBed.routesV2)
+        let proposal = try await bed.propose(ApplyBed.routesV2)
         _ = try await bed.applier(settings: Self.succeed).apply(
             decision: approval(proposal), proposal: proposal, queue: bed.queue)
         let history = bed.config.history(of: .routes, for: bed.bottle)

@@ -43,11 +43,13 @@ final class ApplyBed: Sendable {
     }
 
     /// Submits a proposal made against the bottle's current file.
-    func propose(_ text: String, tool: Tool = .credProxyBlock, justification: String = "need it") throws -> Proposal {
+    func propose(_ text: String, tool: Tool = .credProxyBlock, justification: String = "need it") async throws
+        -> Proposal
+    {
         let proposal = Proposal(
             bottle: bottle, tool: tool, proposedFile: text, justification: justification,
             currentFileSHA256: try config.currentSHA256(tool.configFile, for: bottle))
-        _ = try queue.submit(proposal)
+        _ = try await queue.submit(proposal)
         return proposal
     }
 

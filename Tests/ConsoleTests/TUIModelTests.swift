@@ -189,9 +189,13 @@ struct UnifiedDiffTests {
     @Test("summaries name hosts added and removed, and routes added")
     func summaries() {
         let allowlist = Proposal(
-            bottle: try! BottleSlug("b"), tool: .pipelockBlock, proposedFile: "a.example\nc.example\n", justification: "j",
+            bottle: try! BottleSlug("b"), tool: .pipelockBlock, proposedFile: "a.example\nc.example\n",
+            justification: "j",
             currentFileSHA256: nil)
-        #expect(ProposalReview(proposal: allowlist, currentFile: "a.example\nb.example\n").summary == ["host added: c.example", "host removed: b.example"])
+        #expect(
+            ProposalReview(proposal: allowlist, currentFile: "a.example\nb.example\n").summary == [
+                "host added: c.example", "host removed: b.example",
+            ])
         let routes = Proposal(
             bottle: try! BottleSlug("b"), tool: .credProxyBlock,
             proposedFile: #"{"routes": [{"path": "/gh", "upstream": "x"}, {"path": "/npm"}]}"#, justification: "j",

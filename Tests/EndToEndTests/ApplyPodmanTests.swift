@@ -42,7 +42,7 @@ struct ApplyPodmanTests {
         let proposal = Proposal(
             bottle: bottle, tool: .pipelockBlock, proposedFile: "api.one.example\napi.two.example\n",
             justification: "need api.two", currentFileSHA256: SHA256Hex.of("api.one.example\n"))
-        _ = try queue.submit(proposal)
+        _ = try await queue.submit(proposal)
         let applier = Applier(
             configRoot: configRoot, queueRoot: queueRoot, engine: ContainerEngine("podman"), operatorName: "alice")
         let clock = ContinuousClock()

@@ -23,7 +23,7 @@ import Testing
         let host = try await ReloadableBottle(routes: Self.v1)
         try host.configure(host.hupSettings)
         #expect(try host.loaded().generation == 1)
-        let proposal = try host.propose(Self.v2)
+        let proposal = try await host.propose(Self.v2)
         let waiter = Task { try await DecisionWaiter(queue: host.queue).decision(for: proposal.id) }
 
         let clock = ContinuousClock()
@@ -47,7 +47,7 @@ import Testing
     @Test func aFailingReloadRestoresTheFileAndTheAgentHearsNotApplied() async throws {
         let host = try await ReloadableBottle(routes: Self.v1)
         try host.configure(host.failingSettings)
-        let proposal = try host.propose(Self.v2)
+        let proposal = try await host.propose(Self.v2)
         let waiter = Task { try await DecisionWaiter(queue: host.queue).decision(for: proposal.id) }
         _ = try await applier(host).apply(
             decision: Decision(id: proposal.id, status: .approved, decidedBy: "alice"), proposal: proposal,
@@ -74,7 +74,7 @@ import Testing
             #"{"routes": [{"host": "api.two.example", "note": "\#(hostile.joined(separator: " ").replacingOccurrences(of: "\n", with: "\\n"))"}]}"#
         let host = try await ReloadableBottle(routes: Self.v1)
         try host.configure(host.hupSettings)
-        let proposal = try host.propose(routes, justification: hostile.joined(separator: "\n"))
+        let proposal = try await host.propose(routes, justification: hostile.joined(separator: "\n"))
         _ = try await applier(host).apply(
             decision: Decision(
                 id: proposal.id, status: .modified, notes: "$(touch \(marker))", finalFile: routes, decidedBy: "alice"),
@@ -98,7 +98,7 @@ import Testing
     @Test func rollbackPutsThePreviousRoutesBackLive() async throws {
         let host = try await ReloadableBottle(routes: Self.v1)
         try host.configure(host.hupSettings)
-        let proposal = try host.propose(Self.v2)
+        let proposal = try await host.propose(Self.v2)
         _ = try await applier(host).apply(
             decision: Decision(id: proposal.id, status: .approved, decidedBy: "alice"), proposal: proposal,
             queue: host.queue)
@@ -133,7 +133,7 @@ import Testing
         let applier = applier(host)
         let v3 = #"{"routes": [{"host": "api.three.example", "header": "X-Key"}]}"# + "\n"
         for routes in [Self.v2, v3, Self.v1] {
-            let proposal = try host.propose(routes)
+            let proposal = try await host.propose(routes)
             _ = try await applier.apply(
                 decision: Decision(id: proposal.id, status: .approved, decidedBy: "alice"), proposal: proposal,
                 queue: host.queue)

@@ -189,12 +189,12 @@ final class ReloadableBottle: @unchecked Sendable {
     }
 
     /// Submits a proposal made against the current routes.
-    func propose(_ routes: String, justification: String = "need the second API") throws -> Proposal {
+    func propose(_ routes: String, justification: String = "need the second API") async throws -> Proposal {
         let current = try AtomicFile.read(FilePath(routesPath)).map { SHA256Hex.of($0) }
         let proposal = Proposal(
             bottle: bottle, tool: .credProxyBlock, proposedFile: routes, justification: justification,
             currentFileSHA256: current)
-        _ = try queue.submit(proposal)
+        _ = try await queue.submit(proposal)
         return proposal
     }
 

@@ -17,13 +17,13 @@ struct CLITests {
     }
 
     @discardableResult
-    func propose(_ file: String = "api.github.com\npypi.org\n", justification: String = "pip needs PyPI") throws
+    func propose(_ file: String = "api.github.com\npypi.org\n", justification: String = "pip needs PyPI") async throws
         -> Proposal
     {
         let proposal = Proposal(
             bottle: try BottleSlug("demo"), tool: .pipelockBlock, proposedFile: file, justification: justification,
             currentFileSHA256: SHA256Hex.of("api.github.com\n"))
-        _ = try QueueRoot(FilePath(queueRoot)).queue(for: proposal.bottle).submit(proposal)
+        _ = try await QueueRoot(FilePath(queueRoot)).queue(for: proposal.bottle).submit(proposal)
         return proposal
     }
 
@@ -34,8 +34,8 @@ struct CLITests {
     }
 
     @Test("list shows pending proposals with escaped justifications; --json is the documented shape")
-    func list() throws {
-        let proposal = try propose(justification: "needs PyPI\u{1B}[2J\u{202E}")
+    func list() async throws {
+        let proposal = try await propose(justification: "needs PyPI\u{1B}[2J\u{202E}")
         let table = try cli("list")
         #expect(table.status == 0)
         #expect(table.out.contains(proposal.id.rawValue))
@@ -53,8 +53,8 @@ struct CLITests {
     }
 
     @Test("show gives the summary and the diff against the current file")
-    func show() throws {
-        let proposal = try propose()
+    func show() async throws {
+        let proposal = try await propose()
         let shown = try cli("show", proposal.id.rawValue)
         #expect(shown.status == 0)
         #expect(shown.out.contains("host added: pypi.org"))
@@ -63,8 +63,8 @@ struct CLITests {
     }
 
     @Test("approve applies the file; a second approve is 4; an unknown id is 3; reject without notes is 2")
-    func exitStatuses() throws {
-        let proposal = try propose()
+    func exitStatuses() async throws {
+        let proposal = try await propose()
         let approved = try cli("approve", proposal.id.rawValue, "--notes", "ok")
         #expect(approved.status == 0, "\(approved.err)")
         #expect(
@@ -73,7 +73,7 @@ struct CLITests {
         #expect(try cli("reject", proposal.id.rawValue, "--notes", "late").status == 4)
         #expect(try cli("show", "20200101-000000-000000000000").status == 3)
         #expect(try cli("approve", "../../etc/passwd").status == 3)
-        let other = try propose("api.github.com\nnpmjs.org\n")
+        let other = try await propose("api.github.com\nnpmjs.org\n")
         #expect(try cli("reject", other.id.rawValue).status == 2)
         #expect(try cli("modify", other.id.rawValue).status == 2)
         let listed = try cli("list", "--all")
@@ -81,8 +81,8 @@ struct CLITests {
     }
 
     @Test("modify --file approves the operator's version and the agent's final file is it")
-    func modifyFromFile() throws {
-        let proposal = try propose("api.github.com\npypi.org\nevil.example\n")
+    func modifyFromFile() async throws {
+        let proposal = try await propose("api.github.com\npypi.org\nevil.example\n")
         let version = scratch.write("api.github.com\npypi.org\n", at: "mine")
         let modified = try cli("modify", proposal.id.rawValue, "--file", version, "--notes", "dropped evil.example")
         #expect(modified.status == 0, "\(modified.err)")
@@ -92,7 +92,7 @@ struct CLITests {
         #expect(decision.finalFile == "api.github.com\npypi.org\n")
         #expect(decision.apply?.state == .applied)
         let invalid = scratch.write("not a host!\n", at: "bad")
-        let other = try propose("api.github.com\nx.example\n")
+        let other = try await propose("api.github.com\nx.example\n")
         let refused = try cli("modify", other.id.rawValue, "--file", invalid)
         #expect(refused.status == 1)
         #expect(refused.err.contains("does not validate"))
@@ -100,7 +100,7 @@ struct CLITests {
 
     @Test("two operators approving at once: exactly one wins, the other is told 4")
     func racingOperators() async throws {
-        let proposal = try propose()
+        let proposal = try await propose()
         let statuses = try await withThrowingTaskGroup(of: Int32.self) { group in
             for _ in 0..<2 {
                 group.addTask { try cli("approve", proposal.id.rawValue).status }
@@ -111,7 +111,7 @@ struct CLITests {
     }
 
     @Test("demo runs the whole loop and prints what the agent received")
-    func demo() throws {
+    func demo() async throws {
         let state = scratch.path + "/demo"
         let run = try ApplyFixtures.run(
             ["sh", "-c", "echo a | '\(BuiltBinary.path)' demo --no-tui --state-dir '\(state)'"], timeout: .seconds(120))

@@ -24,11 +24,11 @@ struct TUIConsoleTests {
     @discardableResult
     func propose(
         _ file: String = "api.github.com\npypi.org\n", justification: String = "pip needs PyPI", bottle: String = "demo"
-    ) throws -> Proposal {
+    ) async throws -> Proposal {
         let proposal = Proposal(
             bottle: try BottleSlug(bottle), tool: .pipelockBlock, proposedFile: file, justification: justification,
             currentFileSHA256: SHA256Hex.of("api.github.com\n"))
-        _ = try queue(bottle).submit(proposal)
+        _ = try await queue(bottle).submit(proposal)
         return proposal
     }
 
@@ -64,7 +64,7 @@ struct TUIConsoleTests {
     func liveAndApprove() async throws {
         let tmux = try await startConsole()
         try await tmux.waitFor("0 pending")
-        let proposal = try propose()
+        let proposal = try await propose()
         try await tmux.waitFor("pip needs PyPI", timeout: .seconds(3))
         try tmux.press("Enter")
         let detail = try await tmux.waitFor("Justification")
@@ -83,7 +83,7 @@ struct TUIConsoleTests {
         let editor = scratch.write(
             "#!/bin/sh\nprintf 'api.github.com\\nfiles.pythonhosted.org\\n' > \"$1\"\n", at: "editor.sh",
             executable: true)
-        let proposal = try propose()
+        let proposal = try await propose()
         let tmux = try await startConsole(environment: ["EDITOR": editor, "VISUAL": editor])
         try await tmux.waitFor("pip needs PyPI")
         try tmux.type("m")
@@ -97,7 +97,7 @@ struct TUIConsoleTests {
 
     @Test("reject asks for notes and sends them")
     func reject() async throws {
-        let proposal = try propose()
+        let proposal = try await propose()
         let tmux = try await startConsole()
         try await tmux.waitFor("pip needs PyPI")
         try tmux.type("r")
@@ -110,7 +110,7 @@ struct TUIConsoleTests {
 
     @Test("a proposal withdrawn by its agent changes state in place and can't be decided")
     func withdrawn() async throws {
-        let proposal = try propose()
+        let proposal = try await propose()
         let tmux = try await startConsole()
         try await tmux.waitFor("pip needs PyPI")
         try queue().decide(Decision(id: proposal.id, status: .withdrawn, decidedBy: "agent"))
@@ -122,7 +122,7 @@ struct TUIConsoleTests {
 
     @Test("control characters in a justification arrive visibly escaped")
     func hostileJustification() async throws {
-        try propose(justification: "please\u{1B}[2J\u{1B}]52;c;cHduZWQ=\u{07}\u{202E}gnp.exe")
+        try await propose(justification: "please\u{1B}[2J\u{1B}]52;c;cHduZWQ=\u{07}\u{202E}gnp.exe")
         let tmux = try await startConsole()
         let screen = try await tmux.waitFor("please")
         #expect(screen.contains("please\\e[2J\\e]52;c;cHduZWQ=\\x07\\u{202e}gnp.exe"))
@@ -166,14 +166,14 @@ struct TUIConsoleTests {
     func newBottle() async throws {
         let tmux = try await startConsole()
         try await tmux.waitFor("0 pending")
-        try propose(justification: "a brand new bottle asks", bottle: "late-bottle")
+        try await propose(justification: "a brand new bottle asks", bottle: "late-bottle")
         let screen = try await tmux.waitFor("a brand new bottle asks", timeout: .seconds(3))
         #expect(screen.contains("late-bottle"))
     }
 
     @Test("a narrow window is followed on resize, lines cut to its width")
     func resize() async throws {
-        try propose(justification: "pip needs PyPI " + String(repeating: "and more words ", count: 20))
+        try await propose(justification: "pip needs PyPI " + String(repeating: "and more words ", count: 20))
         let tmux = try await startConsole()
         try await tmux.waitFor("pip needs PyPI")
         try Tmux.run(["resize-window", "-t", tmux.name, "-x", "50", "-y", "20"])
@@ -187,8 +187,8 @@ struct TUIConsoleTests {
 
     @Test("--filter opens the list narrowed to a bottle or tool")
     func filterOption() async throws {
-        try propose(justification: "from the first bottle", bottle: "alpha")
-        try propose(justification: "from the second bottle", bottle: "beta")
+        try await propose(justification: "from the first bottle", bottle: "alpha")
+        try await propose(justification: "from the second bottle", bottle: "beta")
         let tmux = try await startConsole(arguments: "--filter beta")
         let screen = try await tmux.waitFor("from the second bottle")
         #expect(!screen.contains("from the first bottle"))

@@ -7,11 +7,11 @@ import Testing
 @Suite("A bottle's queue")
 struct BottleQueueTests {
     @Test("a submitted proposal is pending, readable and listed")
-    func submitAndRead() throws {
+    func submitAndRead() async throws {
         let directory = TemporaryDirectory()
         let queue = try makeQueue(in: directory)
         let proposal = makeProposal()
-        #expect(try queue.submit(proposal) == .queued(proposal))
+        #expect(try await queue.submit(proposal) == .queued(proposal))
         #expect(try queue.proposal(proposal.id) == proposal)
         #expect(try queue.decision(proposal.id) == nil)
         #expect(try queue.pending() == [proposal])
@@ -20,32 +20,32 @@ struct BottleQueueTests {
     }
 
     @Test("an identical proposal re-attaches; a different one queues")
-    func resubmission() throws {
+    func resubmission() async throws {
         let directory = TemporaryDirectory()
         let queue = try makeQueue(in: directory)
         let first = makeProposal(file: "a.example\n", justification: "first")
-        #expect(try queue.submit(first) == .queued(first))
+        #expect(try await queue.submit(first) == .queued(first))
         let retry = makeProposal(file: "a.example\n", justification: "asked again")
-        #expect(try queue.submit(retry) == .attached(first))
+        #expect(try await queue.submit(retry) == .attached(first))
         let otherTool = makeProposal(tool: .capabilityBlock, file: "a.example\n")
-        #expect(try queue.submit(otherTool) == .queued(otherTool))
+        #expect(try await queue.submit(otherTool) == .queued(otherTool))
         let otherFile = makeProposal(file: "b.example\n")
-        #expect(try queue.submit(otherFile) == .queued(otherFile))
+        #expect(try await queue.submit(otherFile) == .queued(otherFile))
         #expect(try queue.pending().count == 3)
     }
 
     @Test("a retry after a decision nobody received gets that decision; after archive a new proposal queues")
-    func retryAfterDecision() throws {
+    func retryAfterDecision() async throws {
         let directory = TemporaryDirectory()
         let queue = try makeQueue(in: directory)
         let first = makeProposal()
-        _ = try queue.submit(first)
+        _ = try await queue.submit(first)
         let decision = Decision(id: first.id, status: .rejected, notes: "no", decidedBy: "ops")
         try queue.decide(decision)
-        #expect(try queue.submit(makeProposal()) == .decided(first, decision))
-        try queue.archive(first.id)
+        #expect(try await queue.submit(makeProposal()) == .decided(first, decision))
+        try await queue.archive(first.id)
         let again = makeProposal()
-        #expect(try queue.submit(again) == .queued(again))
+        #expect(try await queue.submit(again) == .queued(again))
     }
 
     @Test("concurrent identical submissions in one process make one proposal")
@@ -53,7 +53,7 @@ struct BottleQueueTests {
         let directory = TemporaryDirectory()
         let queue = try makeQueue(in: directory)
         let ids = try await withThrowingTaskGroup(of: ProposalID.self) { group in
-            for _ in 0..<32 { group.addTask { try queue.submit(makeProposal()).proposal.id } }
+            for _ in 0..<32 { group.addTask { try await queue.submit(makeProposal()).proposal.id } }
             return try await group.reduce(into: Set<ProposalID>()) { $0.insert($1) }
         }
         #expect(ids.count == 1)
@@ -65,7 +65,7 @@ struct BottleQueueTests {
         let directory = TemporaryDirectory()
         let queue = try makeQueue(in: directory)
         let proposal = makeProposal()
-        _ = try queue.submit(proposal)
+        _ = try await queue.submit(proposal)
         let statuses: [DecisionStatus] = [.approved, .rejected, .withdrawn, .expired]
         let results = await withTaskGroup(of: Result<DecisionStatus, QueueError>.self) { group in
             for index in 0..<100 {
@@ -90,7 +90,7 @@ struct BottleQueueTests {
     }
 
     @Test("deciding an unknown id says no such proposal; deciding an archived one says already decided")
-    func decideUnknownOrArchived() throws {
+    func decideUnknownOrArchived() async throws {
         let directory = TemporaryDirectory()
         let queue = try makeQueue(in: directory)
         let unknown = ProposalID.generate()
@@ -98,25 +98,25 @@ struct BottleQueueTests {
             try queue.decide(Decision(id: unknown, status: .approved, decidedBy: "ops"))
         }
         let proposal = makeProposal()
-        _ = try queue.submit(proposal)
+        _ = try await queue.submit(proposal)
         try queue.decide(Decision(id: proposal.id, status: .withdrawn, decidedBy: "agent"))
-        try queue.archive(proposal.id)
+        try await queue.archive(proposal.id)
         #expect(throws: QueueError.alreadyDecided(proposal.id, status: .withdrawn)) {
             try queue.decide(Decision(id: proposal.id, status: .approved, decidedBy: "ops"))
         }
     }
 
     @Test("archive moves proposal and decision, keeps them readable, and lists them with --all")
-    func archive() throws {
+    func archive() async throws {
         let directory = TemporaryDirectory()
         let queue = try makeQueue(in: directory)
         let proposal = makeProposal()
-        _ = try queue.submit(proposal)
+        _ = try await queue.submit(proposal)
         try queue.setWaiting(proposal.id, true)
-        #expect(throws: QueueError.self) { try queue.archive(proposal.id) }
+        await #expect(throws: QueueError.self) { try await queue.archive(proposal.id) }
         let decision = Decision(id: proposal.id, status: .modified, finalFile: "x.example\n", decidedBy: "ops")
         try queue.decide(decision)
-        try queue.archive(proposal.id)
+        try await queue.archive(proposal.id)
         #expect(!queue.isLive(proposal.id))
         #expect(!queue.isWaiting(proposal.id))
         #expect(try queue.proposal(proposal.id) == proposal)
@@ -130,11 +130,11 @@ struct BottleQueueTests {
     }
 
     @Test("the apply outcome is filled into the winner's decision")
-    func recordApply() throws {
+    func recordApply() async throws {
         let directory = TemporaryDirectory()
         let queue = try makeQueue(in: directory)
         let proposal = makeProposal()
-        _ = try queue.submit(proposal)
+        _ = try await queue.submit(proposal)
         try queue.decide(
             Decision(
                 id: proposal.id, status: .approved, decidedBy: "ops",
@@ -150,13 +150,13 @@ struct BottleQueueTests {
     @Test(
         "restart after a crash: temp files cleaned, half-done archive finished, markers cleared, pending still decidable"
     )
-    func recovery() throws {
+    func recovery() async throws {
         let directory = TemporaryDirectory()
         let queue = try makeQueue(in: directory)
         let pending = makeProposal(file: "p.example\n")
         let decided = makeProposal(file: "d.example\n")
-        _ = try queue.submit(pending)
-        _ = try queue.submit(decided)
+        _ = try await queue.submit(pending)
+        _ = try await queue.submit(decided)
         try queue.setWaiting(pending.id, true)
         try queue.decide(Decision(id: decided.id, status: .approved, decidedBy: "ops"))
         // The crash: archive cut after the proposal moved, and a writer died mid-write.
@@ -181,7 +181,7 @@ struct BottleQueueTests {
     }
 
     @Test("a proposal file claiming another bottle or another id is refused, not believed")
-    func filesAreNotBelievedAboutOthers() throws {
+    func filesAreNotBelievedAboutOthers() async throws {
         let directory = TemporaryDirectory()
         let queue = try makeQueue(in: directory)
         let foreign = makeProposal(bottle: slug("other"))
@@ -195,7 +195,7 @@ struct BottleQueueTests {
     }
 
     @Test("stray names in the queue directory are ignored")
-    func strayNames() throws {
+    func strayNames() async throws {
         let directory = TemporaryDirectory()
         let queue = try makeQueue(in: directory)
         writeRaw("x", to: queue.directory.appending("../escape.proposal.json"))
@@ -208,13 +208,13 @@ struct BottleQueueTests {
 @Suite("The queue root")
 struct QueueRootTests {
     @Test("pending proposals of every bottle, oldest first; locate finds the bottle")
-    func acrossBottles() throws {
+    func acrossBottles() async throws {
         let directory = TemporaryDirectory()
         let root = QueueRoot(directory.path)
         let a = makeProposal(bottle: slug("a"), createdAt: Date(timeIntervalSince1970: 300))
         let b = makeProposal(bottle: slug("b"), createdAt: Date(timeIntervalSince1970: 100))
         let c = makeProposal(bottle: slug("b"), file: "c.example\n", createdAt: Date(timeIntervalSince1970: 200))
-        for proposal in [a, b, c] { _ = try root.queue(for: proposal.bottle).submit(proposal) }
+        for proposal in [a, b, c] { _ = try await root.queue(for: proposal.bottle).submit(proposal) }
         writeRaw("not a bottle", to: directory.path.appending("audit.log"))
         try FileManager.default.createDirectory(
             atPath: directory.path.appending("..hidden").string, withIntermediateDirectories: true)

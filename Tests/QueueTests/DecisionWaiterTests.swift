@@ -12,7 +12,7 @@ struct DecisionWaiterTests {
         let waiter = try DecisionWaiter(queue: queue, pollInterval: .milliseconds(50), useInotify: useInotify)
         #expect(waiter.isEventDriven == useInotify)
         let proposal = makeProposal()
-        _ = try queue.submit(proposal)
+        _ = try await queue.submit(proposal)
         let waiting = Task { try await waiter.decision(for: proposal.id) }
         try await Task.sleep(for: .milliseconds(100))
         // The host side writes through its own queue value, as the console does.
@@ -28,9 +28,9 @@ struct DecisionWaiterTests {
         let directory = TemporaryDirectory()
         let queue = try makeQueue(in: directory)
         let proposal = makeProposal()
-        _ = try queue.submit(proposal)
+        _ = try await queue.submit(proposal)
         try queue.decide(Decision(id: proposal.id, status: .rejected, notes: "no", decidedBy: "ops"))
-        try queue.archive(proposal.id)
+        try await queue.archive(proposal.id)
         let waiter = try DecisionWaiter(queue: queue)
         #expect(try await waiter.decision(for: proposal.id).status == .rejected)
     }
@@ -41,7 +41,7 @@ struct DecisionWaiterTests {
         let queue = try makeQueue(in: directory)
         let waiter = try DecisionWaiter(queue: queue)
         let proposal = makeProposal()
-        _ = try queue.submit(proposal)
+        _ = try await queue.submit(proposal)
         let waiting = Task { try await waiter.decision(for: proposal.id) }
         try queue.decide(
             Decision(
@@ -59,7 +59,7 @@ struct DecisionWaiterTests {
         let queue = try makeQueue(in: directory)
         let waiter = try DecisionWaiter(queue: queue)
         let proposal = makeProposal()
-        _ = try queue.submit(proposal)
+        _ = try await queue.submit(proposal)
         let waiting = Task { try await waiter.decision(for: proposal.id) }
         try await Task.sleep(for: .milliseconds(50))
         waiting.cancel()
@@ -74,7 +74,7 @@ struct DecisionWaiterTests {
         let queue = try makeQueue(in: directory)
         let waiter = try DecisionWaiter(queue: queue)
         let proposal = makeProposal()
-        _ = try queue.submit(proposal)
+        _ = try await queue.submit(proposal)
         let waiting = Task { try await waiter.decision(for: proposal.id) }
         try await Task.sleep(for: .milliseconds(50))
         try AtomicFile.write(
@@ -89,7 +89,7 @@ struct DecisionWaiterTests {
         let queue = try makeQueue(in: directory)
         let waiter = try DecisionWaiter(queue: queue)
         let proposals = (0..<200).map { makeProposal(file: "h\($0).example\n") }
-        for proposal in proposals { _ = try queue.submit(proposal) }
+        for proposal in proposals { _ = try await queue.submit(proposal) }
         let results = try await withThrowingTaskGroup(of: (ProposalID, String).self) { group in
             for proposal in proposals {
                 group.addTask { (proposal.id, try await waiter.decision(for: proposal.id).notes) }
@@ -125,7 +125,7 @@ struct QueueWatchTests {
             return false
         }
         try await Task.sleep(for: .milliseconds(50))
-        _ = try root.queue(for: proposal.bottle).submit(proposal)
+        _ = try await root.queue(for: proposal.bottle).submit(proposal)
         let seen = try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask { try await watching.value }
             group.addTask {

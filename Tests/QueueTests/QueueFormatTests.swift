@@ -94,7 +94,8 @@ struct TimestampTests {
     func roundTrip() throws {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<2000 {
-            let date = Timestamp.normalized(Date(timeIntervalSince1970: Double.random(in: 0..<4_000_000_000, using: &generator)))
+            let date = Timestamp.normalized(
+                Date(timeIntervalSince1970: Double.random(in: 0..<4_000_000_000, using: &generator)))
             let text = Timestamp.format(date)
             #expect(Timestamp.parse(text) == date, "\(text)")
         }

@@ -8,7 +8,7 @@ import Testing
 @Suite("Dispatch: JSON-RPC errors, negotiation, tools")
 struct DispatcherTests {
     @Test("malformed bodies get the seed's codes and say what was wrong")
-    func malformed() throws {
+    func malformed() async throws {
         let sidecar = try TestSidecar()
         let cases: [(String, Int, String)] = [
             ("{not json", -32700, "parse error"),
@@ -21,17 +21,17 @@ struct DispatcherTests {
             (#"{"jsonrpc":"2.0","id":1,"method":"resources/list"}"#, -32601, "method not found: resources/list"),
         ]
         for (body, code, message) in cases {
-            let answer = try sidecar.answer(body)
+            let answer = try await sidecar.answer(body)
             #expect(answer.errorCode == code, "\(body)")
             #expect(answer.errorMessage?.contains(message) == true, "\(body): \(answer.errorMessage ?? "")")
         }
     }
 
     @Test("the id is echoed back, string or number")
-    func echoesID() throws {
+    func echoesID() async throws {
         let sidecar = try TestSidecar()
-        #expect(try sidecar.answer(#"{"jsonrpc":"2.0","id":"a\"b","method":"ping"}"#)["id"] as? String == "a\"b")
-        #expect(try sidecar.answer(#"{"jsonrpc":"2.0","id":12,"method":"ping"}"#)["id"] as? Int == 12)
+        #expect(try await sidecar.answer(#"{"jsonrpc":"2.0","id":"a\"b","method":"ping"}"#)["id"] as? String == "a\"b")
+        #expect(try await sidecar.answer(#"{"jsonrpc":"2.0","id":12,"method":"ping"}"#)["id"] as? Int == 12)
     }
 
     @Test(
@@ -40,9 +40,9 @@ struct DispatcherTests {
             ("2024-11-05", "2024-11-05"), ("2025-03-26", "2025-03-26"), ("2025-06-18", "2025-06-18"),
             ("2025-11-25", "2025-11-25"), ("2099-01-01", "2025-11-25"),
         ])
-    func negotiation(requested: String, negotiated: String) throws {
+    func negotiation(requested: String, negotiated: String) async throws {
         let sidecar = try TestSidecar()
-        let reply = sidecar.send(
+        let reply = await sidecar.send(
             #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"\#(requested)","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#
         )
         guard case .response(let bytes, let session) = reply else { throw TestFailure("no response") }
@@ -54,29 +54,30 @@ struct DispatcherTests {
     }
 
     @Test("server/discover lists every revision, modern requests get resultType, ping is gone at 2026-07-28")
-    func modern() throws {
+    func modern() async throws {
         let sidecar = try TestSidecar()
         let envelope =
             #"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"t","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}"#
-        let discover = try sidecar.answer(
+        let discover = try await sidecar.answer(
             #"{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":\#(envelope)}}"#)
         #expect(discover.result?["supportedVersions"] as? [String] == ProtocolRevision.all)
         #expect(discover.result?["resultType"] as? String == "complete")
-        let list = try sidecar.answer(
+        let list = try await sidecar.answer(
             #"{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{"_meta":\#(envelope)}}"#)
         #expect(list.result?["resultType"] as? String == "complete")
         #expect((list.result?["tools"] as? [Any])?.count == 3)
-        let ping = try sidecar.answer(#"{"jsonrpc":"2.0","id":3,"method":"ping","params":{"_meta":\#(envelope)}}"#)
+        let ping = try await sidecar.answer(
+            #"{"jsonrpc":"2.0","id":3,"method":"ping","params":{"_meta":\#(envelope)}}"#)
         #expect(ping.errorCode == -32601)
-        let initialize = try sidecar.answer(
+        let initialize = try await sidecar.answer(
             #"{"jsonrpc":"2.0","id":4,"method":"initialize","params":{"_meta":\#(envelope)}}"#)
         #expect(initialize.errorCode == -32600)
     }
 
     @Test("an envelope naming an unknown revision gets -32022 with the supported list")
-    func unsupportedRevision() throws {
+    func unsupportedRevision() async throws {
         let sidecar = try TestSidecar()
-        let answer = try sidecar.answer(
+        let answer = try await sidecar.answer(
             #"{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2030-01-01"}}}"#
         )
         #expect(answer.errorCode == -32022)
@@ -86,9 +87,10 @@ struct DispatcherTests {
     }
 
     @Test("tools/list: the seed's names, argument names and schemas; newer revisions add annotations and outputSchema")
-    func toolsList() throws {
+    func toolsList() async throws {
         let sidecar = try TestSidecar()
-        let latest = try sidecar.answer(#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#, revision: "2025-11-25")
+        let latest = try await sidecar.answer(
+            #"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#, revision: "2025-11-25")
         let tools = try #require(latest.result?["tools"] as? [[String: Any]])
         #expect(tools.map { $0["name"] as? String } == ["cred-proxy-block", "pipelock-block", "capability-block"])
         for (tool, argument) in zip(tools, ["routes", "allowlist", "dockerfile"]) {
@@ -98,15 +100,16 @@ struct DispatcherTests {
             #expect(tool["outputSchema"] != nil)
             #expect(tool["annotations"] != nil)
         }
-        let oldest = try sidecar.answer(#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#, revision: "2024-11-05")
+        let oldest = try await sidecar.answer(
+            #"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#, revision: "2024-11-05")
         let oldTools = try #require(oldest.result?["tools"] as? [[String: Any]])
         #expect(oldTools.allSatisfy { $0["annotations"] == nil && $0["outputSchema"] == nil })
     }
 
     @Test("notifications get no answer")
-    func notifications() throws {
+    func notifications() async throws {
         let sidecar = try TestSidecar()
-        guard case .accepted = sidecar.send(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#) else {
+        guard case .accepted = await sidecar.send(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#) else {
             Issue.record("a notification was answered")
             return
         }

@@ -11,7 +11,7 @@ struct ExpiryTests {
     func expires() async throws {
         let sidecar = try TestSidecar(expireAfter: .seconds(60))
         guard
-            case .held(let call, let context) = sidecar.send(
+            case .held(let call, let context) = await sidecar.send(
                 toolCall(tool: "pipelock-block", file: "example.com\n"), revision: "2025-11-25")
         else { throw TestFailure("the call was not held") }
         let deadline = try #require(call.proposal.expiresAt)
@@ -31,9 +31,9 @@ struct ExpiryTests {
     }
 
     @Test("the operator's decision before the deadline stands")
-    func operatorFirst() throws {
+    func operatorFirst() async throws {
         let sidecar = try TestSidecar(expireAfter: .seconds(1))
-        guard case .held(let call, _) = sidecar.send(toolCall(tool: "pipelock-block", file: "example.com\n"))
+        guard case .held(let call, _) = await sidecar.send(toolCall(tool: "pipelock-block", file: "example.com\n"))
         else { throw TestFailure("the call was not held") }
         try sidecar.holder.queue.decide(Decision(id: call.proposal.id, status: .approved, decidedBy: "ops"))
         let expiry = ProposalExpiry(queue: sidecar.holder.queue, logger: Logger(label: "test"))
@@ -42,9 +42,9 @@ struct ExpiryTests {
     }
 
     @Test("without --expire-after a proposal has no deadline")
-    func noDeadline() throws {
+    func noDeadline() async throws {
         let sidecar = try TestSidecar()
-        guard case .held(let call, _) = sidecar.send(toolCall(tool: "pipelock-block", file: "example.com\n"))
+        guard case .held(let call, _) = await sidecar.send(toolCall(tool: "pipelock-block", file: "example.com\n"))
         else { throw TestFailure("the call was not held") }
         #expect(call.proposal.expiresAt == nil)
     }

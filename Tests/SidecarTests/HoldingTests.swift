@@ -10,30 +10,31 @@ struct HoldingTests {
     static let routes = #"{"routes": [{"path": "/github/", "upstream": "https://api.github.com"}]}"#
 
     @Test("a proposed file that fails validation is refused with -32602 and nothing is queued")
-    func validation() throws {
+    func validation() async throws {
         let sidecar = try TestSidecar()
-        let answer = try sidecar.answer(toolCall(tool: "cred-proxy-block", file: "{\"routes\": 3}"))
+        let answer = try await sidecar.answer(toolCall(tool: "cred-proxy-block", file: "{\"routes\": 3}"))
         #expect(answer.errorCode == -32602)
         #expect(answer.errorMessage?.hasPrefix("cred-proxy-block: ") == true)
         #expect(try sidecar.holder.queue.pending().isEmpty)
     }
 
     @Test("missing arguments are named")
-    func arguments() throws {
+    func arguments() async throws {
         let sidecar = try TestSidecar()
-        let noFile = try sidecar.answer(
+        let noFile = try await sidecar.answer(
             #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"pipelock-block","arguments":{"justification":"x"}}}"#
         )
         #expect(noFile.errorMessage == "pipelock-block: 'allowlist' is required and must be a string")
-        let unknown = try sidecar.answer(#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"rm-rf"}}"#)
+        let unknown = try await sidecar.answer(
+            #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"rm-rf"}}"#)
         #expect(unknown.errorCode == -32602)
         #expect(unknown.errorMessage?.contains("unknown tool 'rm-rf'") == true)
     }
 
     @Test("a proposal identical to the current file is refused as a no-op")
-    func noOp() throws {
+    func noOp() async throws {
         let sidecar = try TestSidecar(currentFiles: ["allowlist": "api.github.com\n"])
-        let answer = try sidecar.answer(toolCall(tool: "pipelock-block", file: "api.github.com\n"))
+        let answer = try await sidecar.answer(toolCall(tool: "pipelock-block", file: "api.github.com\n"))
         #expect(answer.errorCode == -32602)
     }
 
@@ -41,7 +42,7 @@ struct HoldingTests {
     func decided() async throws {
         let sidecar = try TestSidecar(currentFiles: ["routes.json": #"{"routes": []}"#])
         guard
-            case .held(let call, let context) = sidecar.send(
+            case .held(let call, let context) = await sidecar.send(
                 toolCall(tool: "cred-proxy-block", file: Self.routes), revision: "2025-11-25")
         else {
             throw TestFailure("the call was not held")
@@ -63,14 +64,16 @@ struct HoldingTests {
         #expect(structured["proposal_id"] as? String == call.proposal.id.rawValue)
         #expect(answer.result?["isError"] as? Bool == false)
         guard case .decided(_, let proposal) = outcome else { throw TestFailure("not decided") }
-        sidecar.holder.delivered(proposal)
+        await sidecar.holder.delivered(proposal)
         #expect(try sidecar.holder.queue.all().first?.archived == true)
     }
 
     @Test("a rejection is an error result")
     func rejected() async throws {
         let sidecar = try TestSidecar()
-        guard case .held(let call, let context) = sidecar.send(toolCall(tool: "pipelock-block", file: "example.com\n"))
+        guard
+            case .held(let call, let context) = await sidecar.send(
+                toolCall(tool: "pipelock-block", file: "example.com\n"))
         else {
             throw TestFailure("the call was not held")
         }
@@ -84,12 +87,12 @@ struct HoldingTests {
     func cancellation() async throws {
         let sidecar = try TestSidecar()
         guard
-            case .held(let call, _) = sidecar.send(
+            case .held(let call, _) = await sidecar.send(
                 toolCall(id: 41, tool: "pipelock-block", file: "example.com\n"), session: "s1")
         else { throw TestFailure("the call was not held") }
         let waiting = Task { await sidecar.holder.wait(call) }
         try await Task.sleep(for: .milliseconds(50))
-        _ = sidecar.send(
+        _ = await sidecar.send(
             #"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":41}}"#, session: "s1")
         guard case .withdrawn = await waiting.value else { throw TestFailure("not withdrawn") }
         let entry = try #require(try sidecar.holder.queue.all().first)
@@ -104,7 +107,7 @@ struct HoldingTests {
     func retry() async throws {
         let sidecar = try TestSidecar()
         let request = toolCall(tool: "pipelock-block", file: "example.com\n")
-        guard case .held(let first, _) = sidecar.send(request) else { throw TestFailure("not held") }
+        guard case .held(let first, _) = await sidecar.send(request) else { throw TestFailure("not held") }
         let waiting = Task { await sidecar.holder.wait(first) }
         try await Task.sleep(for: .milliseconds(50))
         first.interrupt(.disconnected)
@@ -112,11 +115,11 @@ struct HoldingTests {
         #expect(!sidecar.holder.queue.isWaiting(first.proposal.id))
         #expect(try sidecar.holder.queue.pending().map(\.id) == [first.proposal.id])
 
-        guard case .held(let second, _) = sidecar.send(request) else { throw TestFailure("retry not held") }
+        guard case .held(let second, _) = await sidecar.send(request) else { throw TestFailure("retry not held") }
         #expect(second.proposal.id == first.proposal.id)
 
         try sidecar.holder.queue.decide(Decision(id: first.proposal.id, status: .approved, decidedBy: "ops"))
-        let answer = try sidecar.answer(request, revision: "2025-11-25")
+        let answer = try await sidecar.answer(request, revision: "2025-11-25")
         #expect((answer.result?["structuredContent"] as? [String: Any])?["status"] as? String == "approved")
         #expect(try sidecar.holder.queue.all().first?.archived == true)
     }
@@ -124,7 +127,9 @@ struct HoldingTests {
     @Test("shutdown ends held calls with 'sidecar restarting' and keeps the proposal")
     func shutdown() async throws {
         let sidecar = try TestSidecar()
-        guard case .held(let call, let context) = sidecar.send(toolCall(tool: "pipelock-block", file: "example.com\n"))
+        guard
+            case .held(let call, let context) = await sidecar.send(
+                toolCall(tool: "pipelock-block", file: "example.com\n"))
         else {
             throw TestFailure("not held")
         }

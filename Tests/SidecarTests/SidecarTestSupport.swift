@@ -29,19 +29,35 @@ final class TestSidecar: Sendable {
 
     deinit { try? FileManager.default.removeItem(atPath: root) }
 
-    /// Dispatches raw JSON text as the HTTP transport would (with sessions).
-    func send(_ json: String, session: String = "", revision: String? = nil) -> Dispatcher.Reply {
+    /// What the transport ends up doing with a message.
+    enum Sent {
+        case accepted
+        case response([UInt8], session: String?)
+        case held(HeldCall, Dispatcher.Context)
+    }
+
+    /// Dispatches raw JSON text as the HTTP transport would (with sessions),
+    /// admitting a `tools/call`.
+    func send(_ json: String, session: String = "", revision: String? = nil) async -> Sent {
         switch RPCMessage.decode(Array(json.utf8)) {
         case .success(let message):
-            return dispatcher.handle(message, session: session, sessionRevision: revision, startsSessions: true)
+            switch dispatcher.handle(message, session: session, sessionRevision: revision, startsSessions: true) {
+            case .accepted: return .accepted
+            case .response(let bytes, let session): return .response(bytes, session: session)
+            case .toolCall(let call):
+                switch await dispatcher.admit(call) {
+                case .response(let bytes): return .response(bytes, session: nil)
+                case .held(let held, let context): return .held(held, context)
+                }
+            }
         case .failure(let failure):
             return .response(RPCReply.error(id: failure.id, failure.error), session: nil)
         }
     }
 
     /// The response of a message answered at once, as a JSON object.
-    func answer(_ json: String, revision: String? = nil) throws -> [String: Any] {
-        guard case .response(let bytes, _) = send(json, revision: revision) else {
+    func answer(_ json: String, revision: String? = nil) async throws -> [String: Any] {
+        guard case .response(let bytes, _) = await send(json, revision: revision) else {
             throw TestFailure("expected an immediate response to \(json)")
         }
         return try Self.object(bytes)

@@ -48,7 +48,7 @@ struct QueueLatency {
             let proposal = Proposal(
                 bottle: bottle, tool: .pipelockBlock, proposedFile: "host\(index).example.com\n",
                 justification: "bench", currentFileSHA256: nil)
-            _ = try sidecar.submit(proposal)
+            _ = try await sidecar.submit(proposal)
             let woke = Task { () -> ContinuousClock.Instant in
                 _ = try await waiter.decision(for: proposal.id)
                 return clock.now
@@ -61,14 +61,16 @@ struct QueueLatency {
                 let temp = directory.appending(".\(proposal.id).decision.json.bench.tmp")
                 try AtomicFile.write(try QueueFormat.encode(decision), to: temp)
                 let start = clock.now
-                guard rename(temp.string, final.string) == 0 else { throw QueueError.io(operation: "rename", path: temp.string, errno: errno) }
+                guard rename(temp.string, final.string) == 0 else {
+                    throw QueueError.io(operation: "rename", path: temp.string, errno: errno)
+                }
                 visibleToWake.append(try await woke.value - start)
             } else {
                 let start = clock.now
                 try host.decide(decision)
                 decideToWake.append(try await woke.value - start)
             }
-            try sidecar.archive(proposal.id)
+            try await sidecar.archive(proposal.id)
         }
         print("queue-latency: \(count) proposals, \(waiter.isEventDriven ? "inotify" : "polling (fallback)")")
         report("visible→wake", visibleToWake)
@@ -79,9 +81,13 @@ struct QueueLatency {
         let sorted = samples.sorted()
         guard !sorted.isEmpty else { return }
         func ms(_ duration: Duration) -> String {
-            String(format: "%.3f ms", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000)
+            String(
+                format: "%.3f ms",
+                Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000)
         }
         let p99 = sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
-        print("  \(label)  n=\(sorted.count)  median \(ms(sorted[sorted.count / 2]))  p99 \(ms(p99))  worst \(ms(sorted.last!))")
+        print(
+            "  \(label)  n=\(sorted.count)  median \(ms(sorted[sorted.count / 2]))  p99 \(ms(p99))  worst \(ms(sorted.last!))"
+        )
     }
 }

@@ -17,16 +17,23 @@ import SystemPackage
 /// therefore sees the old file, the new file, or no file — never part of
 /// one. A crash leaves at most a temp file, which ``removeStaleTempFiles(in:olderThan:)``
 /// cleans on the next start.
+///
+/// `durable: false` keeps the whole-or-nothing guarantee but skips both
+/// fsyncs: for markers a restart clears anyway (`<id>.waiting`) and indexes
+/// recovery rebuilds (`<key>.key`), where a journal commit per write would be
+/// most of the sidecar's cost under load.
 public enum AtomicFile {
     /// Replaces (or creates) `path` with `data`.
-    public static func write(_ data: Data, to path: FilePath, mode: mode_t = 0o644) throws(QueueError) {
-        let temp = try writeTemp(data, beside: path, mode: mode)
+    public static func write(_ data: Data, to path: FilePath, mode: mode_t = 0o644, durable: Bool = true)
+        throws(QueueError)
+    {
+        let temp = try writeTemp(data, beside: path, mode: mode, sync: durable)
         guard rename(temp.string, path.string) == 0 else {
             let code = errno
             unlink(temp.string)
             throw .io(operation: "rename to", path: path.string, errno: code)
         }
-        try syncDirectory(of: path)
+        if durable { try syncDirectory(of: path) }
     }
 
     /// Creates `path` with `data` only if nothing exists there yet.
@@ -37,17 +44,17 @@ public enum AtomicFile {
     /// complete when it appears.
     /// - Returns: `true` if this call created the file, `false` if it existed.
     @discardableResult
-    public static func create(_ data: Data, at path: FilePath, mode: mode_t = 0o644)
+    public static func create(_ data: Data, at path: FilePath, mode: mode_t = 0o644, durable: Bool = true)
         throws(QueueError) -> Bool
     {
-        let temp = try writeTemp(data, beside: path, mode: mode)
+        let temp = try writeTemp(data, beside: path, mode: mode, sync: durable)
         defer { unlink(temp.string) }
         guard link(temp.string, path.string) == 0 else {
             let code = errno
             if code == EEXIST { return false }
             throw .io(operation: "create", path: path.string, errno: code)
         }
-        try syncDirectory(of: path)
+        if durable { try syncDirectory(of: path) }
         return true
     }
 
@@ -133,7 +140,8 @@ public enum AtomicFile {
 
     // MARK: - Internals
 
-    private static func writeTemp(_ data: Data, beside path: FilePath, mode: mode_t)
+    /// Writes `data` to a new temp file beside `path`, fsynced when `sync`.
+    static func writeTemp(_ data: Data, beside path: FilePath, mode: mode_t, sync: Bool)
         throws(QueueError) -> FilePath
     {
         guard let name = path.lastComponent?.string else {
@@ -162,13 +170,24 @@ public enum AtomicFile {
             return 0
         }
         if failure != 0 { throw .io(operation: "write", path: temp.string, errno: failure) }
-        guard fsync(fd) == 0 else { throw .io(operation: "fsync", path: temp.string, errno: errno) }
+        if sync, fsync(fd) != 0 { throw .io(operation: "fsync", path: temp.string, errno: errno) }
         ok = true
         return temp
     }
 
-    private static func syncDirectory(of path: FilePath) throws(QueueError) {
-        let directory = path.removingLastComponent()
+    /// fsyncs the file at `path` (an fsync needs no write access).
+    static func sync(_ path: FilePath) throws(QueueError) {
+        let fd = open(path.string, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io(operation: "open", path: path.string, errno: errno) }
+        defer { close(fd) }
+        if fsync(fd) != 0 { throw .io(operation: "fsync", path: path.string, errno: errno) }
+    }
+
+    static func syncDirectory(of path: FilePath) throws(QueueError) {
+        try syncDirectory(path.removingLastComponent())
+    }
+
+    static func syncDirectory(_ directory: FilePath) throws(QueueError) {
         let fd = open(directory.isEmpty ? "." : directory.string, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else {
             throw .io(operation: "open directory", path: directory.string, errno: errno)

@@ -53,30 +53,61 @@ public struct BottleQueue: Sendable {
     /// Identical means same bottle, same tool and byte-identical proposed
     /// file. While such a proposal is pending, the caller attaches to it; if
     /// it was decided while nobody waited, the caller gets that decision.
-    public func submit(_ proposal: Proposal) throws(QueueError) -> Submission {
+    /// Identical calls racing in this process resolve to one proposal: the
+    /// first queues it, the others attach to its result. The proposal file
+    /// is durable when this returns (written through ``GroupCommit``, so
+    /// many concurrent submissions share one journal commit).
+    public func submit(_ proposal: Proposal) async throws(QueueError) -> Submission {
         try prepare()
         let keyPath = QueueLayout.key(for: proposal, in: directory)
-        return try BottleQueue.submitLock.withLock { _ throws(QueueError) -> Submission in
-            if let existing = try liveMatch(forKey: keyPath) {
-                return existing
+        let key = keyPath.string
+        let first: Result<Submission, QueueError>? = await withCheckedContinuation { continuation in
+            let leads = BottleQueue.inFlight.withLock { inFlight -> Bool in
+                guard inFlight[key] == nil else {
+                    inFlight[key]!.append(continuation)
+                    return false
+                }
+                inFlight[key] = []
+                return true
             }
-            try AtomicFile.write(
-                try encode(proposal), to: QueueLayout.proposal(proposal.id, in: directory))
-            // The key is created exclusively: should another process have
-            // queued the same proposal meanwhile, ours yields to it.
-            if try AtomicFile.create(Data(proposal.id.rawValue.utf8), at: keyPath) {
-                return .queued(proposal)
-            }
-            unlink(QueueLayout.proposal(proposal.id, in: directory).string)
-            if let existing = try liveMatch(forKey: keyPath) { return existing }
-            throw .io(operation: "queue", path: keyPath.string, errno: EAGAIN)
+            if leads { continuation.resume(returning: nil) }
         }
+        if let first {
+            // Attached to an identical call of this process: its new proposal is ours to wait on.
+            if case .success(.queued(let proposal)) = first { return .attached(proposal) }
+            return try first.get()
+        }
+        let result: Result<Submission, QueueError>
+        do throws(QueueError) {
+            result = .success(try await queueOrMatch(proposal, keyPath: keyPath))
+        } catch {
+            result = .failure(error)
+        }
+        let followers = BottleQueue.inFlight.withLock { $0.removeValue(forKey: key) } ?? []
+        for follower in followers { follower.resume(returning: result) }
+        return try result.get()
     }
 
-    /// Serialises submissions within this process, so concurrent identical
-    /// calls in one sidecar resolve to one proposal without touching the
-    /// exclusive-create fallback.
-    private static let submitLock = Mutex(())
+    private func queueOrMatch(_ proposal: Proposal, keyPath: FilePath) async throws(QueueError) -> Submission {
+        if let existing = try liveMatch(forKey: keyPath) {
+            return existing
+        }
+        let path = QueueLayout.proposal(proposal.id, in: directory)
+        try await GroupCommit.shared.commit([.write(try encode(proposal), to: path)])
+        // The key is created exclusively: should another process have
+        // queued the same proposal meanwhile, ours yields to it. It is an
+        // index, not a record: not fsynced, and rebuilt by ``recover(clearWaitingMarkers:)``.
+        if try AtomicFile.create(Data(proposal.id.rawValue.utf8), at: keyPath, durable: false) {
+            return .queued(proposal)
+        }
+        unlink(path.string)
+        if let existing = try liveMatch(forKey: keyPath) { return existing }
+        throw .io(operation: "queue", path: keyPath.string, errno: EAGAIN)
+    }
+
+    /// Submissions in progress in this process, by key path, with the
+    /// identical submissions waiting for their outcome.
+    private static let inFlight = Mutex<[String: [CheckedContinuation<Result<Submission, QueueError>?, Never>]]>([:])
 
     /// The live proposal a key file names, if it is still live; a stale key
     /// (its proposal archived or gone) is removed.
@@ -132,6 +163,15 @@ public struct BottleQueue: Sendable {
         try DirectoryListing.names(in: directory)
             .compactMap { QueueLayout.id(in: $0, suffix: QueueLayout.proposalSuffix) }
             .sorted()
+    }
+
+    /// How many live proposals have no decision yet, from the file names
+    /// alone (for `/metrics`, which must stay cheap with 10,000 pending).
+    public func pendingCount() throws(QueueError) -> Int {
+        let names = try DirectoryListing.names(in: directory)
+        let decided = Set(names.compactMap { QueueLayout.id(in: $0, suffix: QueueLayout.decisionSuffix) })
+        return names.lazy.compactMap { QueueLayout.id(in: $0, suffix: QueueLayout.proposalSuffix) }
+            .filter { !decided.contains($0) }.count
     }
 
     /// Every undecided proposal, oldest first.
@@ -236,10 +276,13 @@ public struct BottleQueue: Sendable {
     // MARK: - Waiting markers and archive
 
     /// Marks whether an agent's call is attached to `id` (for the console's "waiting" column).
+    ///
+    /// The marker is not fsynced: it describes a connection, which a crash
+    /// ends anyway, and the sidecar clears every marker when it starts.
     public func setWaiting(_ id: ProposalID, _ waiting: Bool) throws(QueueError) {
         let path = QueueLayout.waiting(id, in: directory)
         if waiting {
-            try AtomicFile.write(Data(Timestamp.format(Date()).utf8), to: path)
+            try AtomicFile.write(Data(Timestamp.format(Date()).utf8), to: path, durable: false)
         } else if unlink(path.string) != 0, errno != ENOENT {
             throw .io(operation: "remove", path: path.string, errno: errno)
         }
@@ -250,8 +293,10 @@ public struct BottleQueue: Sendable {
     /// The proposal moves first, then the decision, so that at every instant
     /// a reader that looks in the live directory and then the archive finds
     /// the decision. Archiving an undecided proposal is refused: the audit
-    /// trail never holds a proposal without its outcome.
-    public func archive(_ id: ProposalID) throws(QueueError) {
+    /// trail never holds a proposal without its outcome. Both moves are one
+    /// ``GroupCommit``: durable when this returns, at one flush however many
+    /// calls are answered at once.
+    public func archive(_ id: ProposalID) async throws(QueueError) {
         try prepare()
         guard let proposal = try readProposal(id, in: directory) else {
             if try readProposal(id, in: archiveDirectory) != nil { return }
@@ -262,10 +307,10 @@ public struct BottleQueue: Sendable {
                 path: QueueLayout.proposal(id, in: directory).string,
                 reason: "cannot archive an undecided proposal")
         }
-        try AtomicFile.move(
-            QueueLayout.proposal(id, in: directory), to: QueueLayout.proposal(id, in: archiveDirectory))
-        try AtomicFile.move(
-            QueueLayout.decision(id, in: directory), to: QueueLayout.decision(id, in: archiveDirectory))
+        try await GroupCommit.shared.commit([
+            .move(QueueLayout.proposal(id, in: directory), to: QueueLayout.proposal(id, in: archiveDirectory)),
+            .move(QueueLayout.decision(id, in: directory), to: QueueLayout.decision(id, in: archiveDirectory)),
+        ])
         unlink(QueueLayout.waiting(id, in: directory).string)
         let keyPath = QueueLayout.key(for: proposal, in: directory)
         if let data = try AtomicFile.read(keyPath), String(decoding: data, as: UTF8.self) == id.rawValue {
@@ -278,7 +323,8 @@ public struct BottleQueue: Sendable {
     /// Brings the directory back to a consistent state after a crash.
     ///
     /// Removes temp files a dead writer left, finishes an archive that was
-    /// cut between its two moves, and — when the caller is the sidecar
+    /// cut between its two moves, makes again the key of any pending
+    /// proposal whose key a crash lost, and — when the caller is the sidecar
     /// starting afresh, so no call can be attached — clears waiting markers.
     /// Pending proposals are left alone: they stay listed and decidable.
     @discardableResult
@@ -307,6 +353,11 @@ public struct BottleQueue: Sendable {
         }
         for entry in try entries(archived: false) where entry.isPending {
             report.pendingProposals += 1
+            // Keys are not fsynced: one a crash lost is made again, so an identical retry still attaches.
+            let keyPath = QueueLayout.key(for: entry.proposal, in: directory)
+            if access(keyPath.string, F_OK) != 0 {
+                _ = try? AtomicFile.create(Data(entry.proposal.id.rawValue.utf8), at: keyPath, durable: false)
+            }
         }
         return report
     }

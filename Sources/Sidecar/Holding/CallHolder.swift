@@ -64,7 +64,7 @@ public final class CallHolder: Sendable {
     /// Validates a `tools/call` and submits its proposal.
     ///
     /// Validation runs before anything is queued; its message goes back as -32602.
-    public func admit(_ params: [String: Value], key: CallKey) throws(RPCError) -> Admission {
+    public func admit(_ params: [String: Value], key: CallKey) async throws(RPCError) -> Admission {
         if stopping.load(ordering: .relaxed) { throw .restarting }
         let request = try ToolCallRequest(params)
         let current = configuration.currentFile(request.tool.configFile)
@@ -79,7 +79,7 @@ public final class CallHolder: Sendable {
             expiresAt: configuration.deadline(from: Date()))
         let submission: Submission
         do {
-            submission = try queue.submit(candidate)
+            submission = try await queue.submit(candidate)
         } catch {
             logger.error("could not queue proposal", metadata: ["error": "\(error)"])
             throw .internalError("the sidecar could not write to its queue: \(error.description)")
@@ -130,7 +130,7 @@ public final class CallHolder: Sendable {
         case .failure(let error):
             switch call.interruption {
             case .cancelled:
-                withdraw(call.proposal)
+                await withdraw(call.proposal)
                 return .withdrawn
             case .restarting:
                 clearWaiting(id, except: call)
@@ -149,9 +149,9 @@ public final class CallHolder: Sendable {
     }
 
     /// Archives a proposal whose decision reached the agent.
-    public func delivered(_ proposal: Proposal) {
+    public func delivered(_ proposal: Proposal) async {
         do {
-            try queue.archive(proposal.id)
+            try await queue.archive(proposal.id)
         } catch {
             logger.error("could not archive proposal", metadata: ["proposal": "\(proposal.id)", "error": "\(error)"])
         }
@@ -176,7 +176,7 @@ public final class CallHolder: Sendable {
     }
 
     /// The number of undecided proposals in the queue (for `/metrics`).
-    public func pendingCount() -> Int { (try? queue.pending().count) ?? 0 }
+    public func pendingCount() -> Int { (try? queue.pendingCount()) ?? 0 }
 
     /// Removes `id`'s waiting marker unless another call (a retry that
     /// arrived before this one's drop was noticed) still waits on it.
@@ -187,7 +187,7 @@ public final class CallHolder: Sendable {
         if !othersWaiting { try? queue.setWaiting(id, false) }
     }
 
-    private func withdraw(_ proposal: Proposal) {
+    private func withdraw(_ proposal: Proposal) async {
         let withdrawal = Decision(
             id: proposal.id, status: .withdrawn, notes: "the agent cancelled the call", decidedBy: "agent")
         do {
@@ -202,7 +202,7 @@ public final class CallHolder: Sendable {
             logger.error("could not withdraw proposal", metadata: ["proposal": "\(proposal.id)", "error": "\(error)"])
             return
         }
-        delivered(proposal)
+        await delivered(proposal)
     }
 }
 

@@ -16,8 +16,26 @@ public struct Dispatcher: Sendable {
         case accepted
         /// A complete response; `session` is set when `initialize` started one.
         case response([UInt8], session: String?)
-        /// A held `tools/call`: the transport waits with ``CallHolder/wait(_:)``,
-        /// sending keep-alives meanwhile, then answers with ``answer(_:to:)``.
+        /// A `tools/call`: it reads and writes the queue, so the transport
+        /// runs ``admit(_:)`` off its event loop.
+        case toolCall(ToolCall)
+    }
+
+    /// A `tools/call` that passed the envelope checks, to be admitted.
+    public struct ToolCall: Sendable {
+        /// The request.
+        public var message: RPCMessage
+        /// Where it came from.
+        public var context: Context
+    }
+
+    /// What admitting a `tools/call` gives.
+    public enum Admission: Sendable {
+        /// A complete response: a validation error, or a retry's decision.
+        case response([UInt8])
+        /// A held call: the transport waits with ``CallHolder/wait(_:)``,
+        /// sending keep-alives meanwhile, then answers with ``answer(_:to:)``
+        /// and, once the answer is out, ``CallHolder/delivered(_:)``.
         case held(HeldCall, Context)
     }
 
@@ -123,18 +141,24 @@ public struct Dispatcher: Sendable {
     }
 
     private func call(_ message: RPCMessage, context: Context) -> Reply {
-        guard let id = message.id else { return .accepted }
+        guard message.id != nil else { return .accepted }
+        return .toolCall(ToolCall(message: message, context: context))
+    }
+
+    /// Validates and queues a `tools/call` (or re-attaches it to its pending proposal).
+    public func admit(_ call: ToolCall) async -> Admission {
+        let key = CallKey(session: call.context.session, id: call.message.id ?? .number(0))
         do {
-            switch try holder.admit(message.params, key: CallKey(session: context.session, id: id)) {
+            switch try await holder.admit(call.message.params, key: key) {
             case .answered(let result, let proposal):
-                let bytes = answer(result, context: context)
-                holder.delivered(proposal)
-                return .response(bytes, session: nil)
-            case .held(let call):
-                return .held(call, context)
+                let bytes = answer(result, context: call.context)
+                await holder.delivered(proposal)
+                return .response(bytes)
+            case .held(let held):
+                return .held(held, call.context)
             }
         } catch {
-            return self.error(error, for: message)
+            return .response(RPCReply.error(id: call.message.id, error))
         }
     }
 

@@ -43,29 +43,49 @@ public struct RPCMessage: Sendable {
 
     /// Decodes `body`. The error carries the id when it could be read, so the
     /// answer can name the request it refuses.
-    public static func decode(_ body: some DataProtocol) -> Result<RPCMessage, RPCFailure> {
-        let data = Data(body)
-        let envelope: Envelope
+    public static func decode(_ body: [UInt8]) -> Result<RPCMessage, RPCFailure> {
+        let value: Value
         do {
-            envelope = try decoder.decode(Envelope.self, from: data)
-        } catch let failure as RPCFailure {
-            return .failure(failure)
-        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
-            return .failure(RPCFailure(id: nil, error: .parse("parse error: body is not valid JSON")))
-        } catch DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty {
-            let first = data.first { !" \t\r\n".utf8.contains($0) }
-            let message =
-                first == UInt8(ascii: "[")
-                ? "batch requests are not supported: send one JSON-RPC request object per message"
-                : "request must be a JSON object"
-            return .failure(RPCFailure(id: nil, error: .invalidRequest(message)))
+            value = try JSONReader.value(of: body)
         } catch {
-            return .failure(RPCFailure(id: nil, error: .parse("parse error: \(error)")))
+            return .failure(
+                RPCFailure(
+                    id: nil,
+                    error: .parse("parse error: body is not valid JSON (\(error.reason) at byte \(error.offset))")))
         }
-        return .success(envelope.message)
+        guard case .object(let envelope) = value else {
+            let message =
+                if case .array = value {
+                    "batch requests are not supported: send one JSON-RPC request object per message"
+                } else {
+                    "request must be a JSON object"
+                }
+            return .failure(RPCFailure(id: nil, error: .invalidRequest(message)))
+        }
+        var id: RequestID?
+        switch envelope["id"] {
+        case nil: break
+        case .int(let n)?: id = .number(n)
+        case .string(let s)?: id = .string(s)
+        default: return .failure(RPCFailure(id: nil, error: .invalidRequest("id must be a string or an integer")))
+        }
+        guard envelope["jsonrpc"] == .string("2.0") else {
+            return .failure(RPCFailure(id: id, error: .invalidRequest("jsonrpc field must be '2.0'")))
+        }
+        guard case .string(let method)? = envelope["method"] else {
+            return .failure(RPCFailure(id: id, error: .invalidRequest("method must be a string")))
+        }
+        switch envelope["params"] {
+        case nil, .null?: return .success(RPCMessage(method: method, id: id))
+        case .object(let params)?: return .success(RPCMessage(method: method, id: id, params: params))
+        default: return .failure(RPCFailure(id: id, error: .invalidParams("params must be an object")))
+        }
     }
 
-    private static let decoder = JSONDecoder()
+    /// Decodes `body`.
+    public static func decode(_ body: some Collection<UInt8>) -> Result<RPCMessage, RPCFailure> {
+        decode(Array(body))
+    }
 }
 
 /// A message that could not be decoded, with the id when it was readable.
@@ -74,39 +94,4 @@ public struct RPCFailure: Error, Sendable {
     public var id: RequestID?
     /// What was wrong.
     public var error: RPCError
-}
-
-/// The JSON-RPC envelope, decoded field by field so each fault gets its own message.
-private struct Envelope: Decodable {
-    var message: RPCMessage
-
-    enum Keys: String, CodingKey { case jsonrpc, id, method, params }
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: Keys.self)
-        var id: RequestID?
-        if container.contains(.id) {
-            if let n = try? container.decode(Int.self, forKey: .id) {
-                id = .number(n)
-            } else if let s = try? container.decode(String.self, forKey: .id) {
-                id = .string(s)
-            } else {
-                throw RPCFailure(id: nil, error: .invalidRequest("id must be a string or an integer"))
-            }
-        }
-        guard (try? container.decodeIfPresent(String.self, forKey: .jsonrpc)) == "2.0" else {
-            throw RPCFailure(id: id, error: .invalidRequest("jsonrpc field must be '2.0'"))
-        }
-        guard let method = try? container.decodeIfPresent(String.self, forKey: .method) else {
-            throw RPCFailure(id: id, error: .invalidRequest("method must be a string"))
-        }
-        var params: [String: Value] = [:]
-        if container.contains(.params), try !container.decodeNil(forKey: .params) {
-            guard let object = try? container.decode([String: Value].self, forKey: .params) else {
-                throw RPCFailure(id: id, error: .invalidParams("params must be an object"))
-            }
-            params = object
-        }
-        message = RPCMessage(method: method, id: id, params: params)
-    }
 }

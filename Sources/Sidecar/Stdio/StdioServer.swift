@@ -43,8 +43,13 @@ public struct StdioServer: Sendable {
                 switch dispatcher.handle(message, session: "", sessionRevision: revision, startsSessions: false) {
                 case .accepted: break
                 case .response(let bytes, _): write(bytes)
-                case .held(let call, let context):
-                    group.addTask { await hold(call, context) }
+                case .toolCall(let call):
+                    group.addTask {
+                        switch await dispatcher.admit(call) {
+                        case .response(let bytes): write(bytes)
+                        case .held(let held, let context): await hold(held, context)
+                        }
+                    }
                 }
             }
             dispatcher.holder.shutdownForDisconnect()
@@ -78,7 +83,7 @@ public struct StdioServer: Sendable {
         case .withdrawn, .disconnected: return
         case .decided(_, let proposal):
             write(dispatcher.answer(outcome, to: context))
-            holder.delivered(proposal)
+            await holder.delivered(proposal)
         case .restarting, .failed:
             write(dispatcher.answer(outcome, to: context))
         }

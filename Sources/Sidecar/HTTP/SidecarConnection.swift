@@ -1,0 +1,379 @@
+import Foundation
+import Logging
+import MCP
+import NIOCore
+import NIOHTTP1
+import Queue
+
+/// One client connection to the sidecar: reads HTTP/1.1 requests and answers
+/// them, on the connection's event loop.
+///
+/// Everything that needs no file is answered right here, without leaving the
+/// event loop — `tools/list`, `initialize`, `ping`, `server/discover`,
+/// `/health`: that is most requests, and a hop to a Swift task and back
+/// would cost more than the answer. A `tools/call` reads and writes the
+/// queue, so it is admitted in a task; a held one then costs this handler's
+/// state, one task parked on its decision, and a keep-alive timer on the
+/// event loop — no thread, no stream.
+///
+/// `HTTPServerPipelineHandler` (in front of this one) holds back a pipelined
+/// request until the previous response has ended, so requests are answered in
+/// order and this handler sees one at a time.
+final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// What the connection's owner configured.
+    struct Settings: Sendable {
+        var dispatcher: Dispatcher
+        var keepalive: Duration
+        /// A request must be complete within this of the connection opening
+        /// or of the previous response: it bounds idle connections and
+        /// clients that send their headers or body a byte at a time.
+        var requestTimeout: Duration
+        var logger: Logger
+    }
+
+    private enum State {
+        /// Between requests.
+        case idle
+        /// Reading a request's body.
+        case reading(HTTPRequestHead, ByteBuffer)
+        /// The request was refused before its end (413); the rest is dropped and the connection closes.
+        case refusing
+        /// A request is being answered (a tools/call being admitted, /metrics being gathered).
+        case answering
+        /// A tools/call is held for the operator.
+        case holding(HeldCall, keepalive: RepeatedTask?)
+    }
+
+    private let settings: Settings
+    private var state = State.idle
+    private var context: ChannelHandlerContext!
+    private var requestTimer: Scheduled<Void>?
+    private var keepAlive = true
+    /// Keep-alives sent on the held call's stream (the progress value).
+    private var beats = 0
+
+    init(settings: Settings) {
+        self.settings = settings
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        armRequestTimer()
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        requestTimer?.cancel()
+        if case .holding(let call, let keepalive) = state {
+            keepalive?.cancel()
+            // A dropped connection is not a cancellation: the proposal stays for a retry.
+            call.interrupt(.disconnected)
+        }
+        state = .idle
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            keepAlive = head.isKeepAlive
+            if let length = head.headers.first(name: "content-length").flatMap(Int.init),
+                length > SidecarHTTPServer.maximumBodySize
+            {
+                return refuseTooLarge()
+            }
+            if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
+                context.writeAndFlush(
+                    wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+            }
+            state = .reading(head, context.channel.allocator.buffer(capacity: 0))
+        case .body(var chunk):
+            guard case .reading(let head, var body) = state else { return }
+            guard body.readableBytes + chunk.readableBytes <= SidecarHTTPServer.maximumBodySize else {
+                return refuseTooLarge()
+            }
+            state = .answering  // drop the reference while appending, so the buffer is not copied
+            body.writeBuffer(&chunk)
+            state = .reading(head, body)
+        case .end:
+            guard case .reading(let head, let body) = state else { return }
+            requestTimer?.cancel()
+            state = .answering
+            route(head, body)
+        }
+    }
+
+    // MARK: - Routing
+
+    private func route(_ head: HTTPRequestHead, _ body: ByteBuffer) {
+        let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        switch (head.method, path) {
+        case (.POST, "/mcp"), (.POST, "/"):
+            post(head, body)
+        case (.GET, "/health"):
+            respond(.ok, contentType: "text/plain", "ok\n")
+        case (.GET, "/metrics"):
+            let holder = settings.dispatcher.holder
+            later {
+                holder.metrics.exposition(pendingCount: holder.pendingCount())
+            } then: { connection, bytes in
+                connection.respond(.ok, contentType: "text/plain; version=0.0.4", bytes)
+            }
+        case (.DELETE, "/mcp"):
+            guard let session = head.headers.first(name: SidecarHTTPServer.sessionHeader),
+                settings.dispatcher.sessions.end(session)
+            else { return respond(.notFound, contentType: "text/plain", "no such session\n") }
+            respond(.noContent, contentType: nil, [])
+        case (_, "/mcp"), (_, "/"):
+            respond(
+                .methodNotAllowed, contentType: "text/plain",
+                "this server sends no standalone event stream; POST requests\n",
+                headers: [("Allow", "POST, DELETE")])
+        default:
+            respond(.notFound, contentType: "text/plain", "not found: \(head.method) \(path)\n")
+        }
+    }
+
+    private func post(_ head: HTTPRequestHead, _ body: ByteBuffer) {
+        let started = ContinuousClock.now
+        let dispatcher = settings.dispatcher
+        guard OriginPolicy.allows(origin: head.headers.first(name: "origin"), host: head.headers.first(name: "host"))
+        else {
+            let origin = head.headers.first(name: "origin") ?? ""
+            return respondJSON(.forbidden, RPCReply.error(id: nil, .invalidRequest("forbidden Origin: \(origin)")))
+        }
+        let message: RPCMessage
+        switch RPCMessage.decode(Array(body.readableBytesView)) {
+        case .success(let decoded): message = decoded
+        case .failure(let failure):
+            return respondJSON(.badRequest, RPCReply.error(id: failure.id, failure.error))
+        }
+
+        var sessionRevision: String?
+        var session = ""
+        if let id = head.headers.first(name: SidecarHTTPServer.sessionHeader), message.method != "initialize" {
+            guard let revision = dispatcher.sessions.revision(of: id) else {
+                return respondJSON(
+                    .notFound,
+                    RPCReply.error(id: message.id, .invalidRequest("unknown session \(id); initialize again")))
+            }
+            session = id
+            sessionRevision = revision
+        }
+        if let version = head.headers.first(name: SidecarHTTPServer.versionHeader) {
+            guard ProtocolRevision.all.contains(version) else {
+                let supported = ProtocolRevision.all.joined(separator: ", ")
+                return respondJSON(
+                    .badRequest,
+                    RPCReply.error(
+                        id: message.id,
+                        .invalidRequest("unsupported MCP-Protocol-Version \(version); supported: \(supported)")))
+            }
+            if sessionRevision == nil, ProtocolRevision.handshake.contains(version) { sessionRevision = version }
+        }
+
+        switch dispatcher.handle(message, session: session, sessionRevision: sessionRevision, startsSessions: true) {
+        case .accepted:
+            dispatcher.holder.metrics.request(message.method, took: ContinuousClock.now - started)
+            respond(.accepted, contentType: nil, [])
+        case .response(let bytes, let newSession):
+            dispatcher.holder.metrics.request(message.method, took: ContinuousClock.now - started)
+            respondJSON(.ok, bytes, headers: newSession.map { [(SidecarHTTPServer.sessionHeader, $0)] } ?? [])
+        case .toolCall(let call):
+            let stream = head.headers[canonicalForm: "accept"].contains { $0.contains("text/event-stream") }
+            later {
+                await dispatcher.admit(call)
+            } then: { connection, admission in
+                switch admission {
+                case .response(let bytes):
+                    dispatcher.holder.metrics.request(message.method, took: ContinuousClock.now - started)
+                    connection.respondJSON(.ok, bytes)
+                case .held(let held, let context):
+                    connection.hold(held, context, stream: stream, started: started)
+                }
+            }
+        }
+    }
+
+    // MARK: - Holding a call
+
+    private func hold(
+        _ call: HeldCall, _ callContext: Dispatcher.Context, stream: Bool, started: ContinuousClock.Instant
+    ) {
+        guard context.channel.isActive else {
+            call.interrupt(.disconnected)
+            return
+        }
+        var keepalive: RepeatedTask?
+        if stream {
+            var head = HTTPResponseHead(version: .http1_1, status: .ok)
+            head.headers.add(name: "Content-Type", value: "text/event-stream")
+            head.headers.add(name: "Cache-Control", value: "no-cache")
+            context.writeAndFlush(wrapOutboundOut(.head(head)), promise: nil)
+            beats = 0
+            let interval = Self.timeAmount(settings.keepalive)
+            let connection = NIOLoopBound(self, eventLoop: context.eventLoop)
+            keepalive = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+                connection.value.sendKeepalive(call: call, callContext: callContext)
+            }
+        }
+        state = .holding(call, keepalive: keepalive)
+        let dispatcher = settings.dispatcher
+        later {
+            await dispatcher.holder.wait(call)
+        } then: { connection, outcome in
+            connection.answer(outcome, of: call, callContext, stream: stream, started: started)
+        }
+    }
+
+    private func sendKeepalive(call: HeldCall, callContext: Dispatcher.Context) {
+        guard case .holding = state else { return }
+        beats += 1
+        let beat = beats
+        let bytes: ByteBuffer
+        if let token = callContext.progressToken {
+            let notification = RPCReply.notification(
+                method: "notifications/progress",
+                params: .object([
+                    "progressToken": token, "progress": .int(beat),
+                    "message": .string("waiting for the operator's decision on proposal \(call.proposal.id)"),
+                ]))
+            bytes = Self.event(notification)
+        } else {
+            bytes = ByteBuffer(string: ": waiting for the operator's decision on proposal \(call.proposal.id)\n\n")
+        }
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
+    }
+
+    private func answer(
+        _ outcome: CallHolder.Outcome, of call: HeldCall, _ callContext: Dispatcher.Context, stream: Bool,
+        started: ContinuousClock.Instant
+    ) {
+        let dispatcher = settings.dispatcher
+        dispatcher.holder.metrics.request("tools/call", took: ContinuousClock.now - started)
+        var holding = false
+        if case .holding(_, let keepalive) = state {
+            keepalive?.cancel()
+            holding = true
+        }
+        let disconnected = if case .disconnected = outcome { true } else { false }
+        guard holding, context.channel.isActive, !disconnected else {
+            // Nobody to tell: a decision stays live for the agent's retry, no longer marked as awaited.
+            if case .decided(_, let proposal) = outcome { try? dispatcher.holder.queue.setWaiting(proposal.id, false) }
+            return
+        }
+        let bytes = dispatcher.answer(outcome, to: callContext)
+        let written = context.eventLoop.makePromise(of: Void.self)
+        if stream {
+            context.write(wrapOutboundOut(.body(.byteBuffer(Self.event(bytes)))), promise: nil)
+            finish(written)
+        } else {
+            respondJSON(.ok, bytes, promise: written)
+        }
+        let queue = dispatcher.holder.queue
+        written.futureResult.whenComplete { result in
+            switch (result, outcome) {
+            case (.success, .decided(_, let proposal)):
+                // Only a decision the agent received goes to the archive; otherwise its retry gets it.
+                Task { await dispatcher.holder.delivered(proposal) }
+            case (.failure, .decided(_, let proposal)):
+                try? queue.setWaiting(proposal.id, false)
+            default: break
+            }
+        }
+    }
+
+    // MARK: - Responses
+
+    private func respondJSON(
+        _ status: HTTPResponseStatus, _ bytes: [UInt8], headers: [(String, String)] = [],
+        promise: EventLoopPromise<Void>? = nil
+    ) {
+        respond(status, contentType: "application/json", bytes, headers: headers, promise: promise)
+    }
+
+    private func respond(
+        _ status: HTTPResponseStatus, contentType: String?, _ text: String, headers: [(String, String)] = []
+    ) {
+        respond(status, contentType: contentType, Array(text.utf8), headers: headers)
+    }
+
+    private func respond(
+        _ status: HTTPResponseStatus, contentType: String?, _ bytes: [UInt8], headers: [(String, String)] = [],
+        promise: EventLoopPromise<Void>? = nil
+    ) {
+        var head = HTTPResponseHead(version: .http1_1, status: status)
+        if let contentType { head.headers.add(name: "Content-Type", value: contentType) }
+        if status != .noContent { head.headers.add(name: "Content-Length", value: String(bytes.count)) }
+        for (name, value) in headers { head.headers.add(name: name, value: value) }
+        if !keepAlive { head.headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if !bytes.isEmpty {
+            context.write(
+                wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))), promise: nil)
+        }
+        finish(promise)
+    }
+
+    /// Ends the response; the connection then waits for its next request or closes.
+    private func finish(_ promise: EventLoopPromise<Void>?) {
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if let promise { written.cascade(to: promise) }
+        state = .idle
+        if keepAlive {
+            armRequestTimer()
+        } else {
+            let context = self.context!
+            written.whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+
+    /// 413, then close: the client may still be sending a body we will not read.
+    private func refuseTooLarge() {
+        keepAlive = false
+        respond(
+            .payloadTooLarge, contentType: "text/plain",
+            "request body too large (limit \(SidecarHTTPServer.maximumBodySize) bytes)\n")
+        state = .refusing
+    }
+
+    private func armRequestTimer() {
+        requestTimer?.cancel()
+        let context = self.context!
+        requestTimer = context.eventLoop.scheduleTask(in: Self.timeAmount(settings.requestTimeout)) {
+            context.close(promise: nil)
+        }
+    }
+
+    private static func timeAmount(_ duration: Duration) -> TimeAmount {
+        .nanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+
+    /// Runs `work` in a task, then `then` back on this connection's event loop.
+    private func later<Value: Sendable>(
+        _ work: @escaping @Sendable () async -> Value,
+        then: @escaping (SidecarConnection, Value) -> Void
+    ) {
+        let eventLoop = context.eventLoop
+        let connection = NIOLoopBound(self, eventLoop: eventLoop)
+        let then = NIOLoopBound(then, eventLoop: eventLoop)
+        Task {
+            let value = await work()
+            eventLoop.execute { then.value(connection.value, value) }
+        }
+    }
+
+    private static func event(_ json: [UInt8]) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeString("event: message\ndata: ")
+        buffer.writeBytes(json)
+        buffer.writeString("\n\n")
+        return buffer
+    }
+}
