@@ -182,7 +182,7 @@ async def main():
     results = {"format": args.format, "calls": args.calls, "rss_idle_kb": rss_kb(args.pid)}
 
     calls = [Call(n) for n in range(1, args.calls + 1)]
-    gate = asyncio.Semaphore(512)  # connects in flight; all calls stay open
+    gate = asyncio.Semaphore(int(os.environ.get("HELD_CALLS_GATE", "512")))  # connects in flight; all calls stay open
     started = time.time()
     tasks = [asyncio.create_task(hold(call, host, port, path, args.accept, gate)) for call in calls]
 

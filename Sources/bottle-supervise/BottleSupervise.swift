@@ -12,7 +12,8 @@ struct BottleSupervise: AsyncParsableCommand {
             the operator reviews, decides and applies it (`console`, or the scriptable commands).
             """,
         subcommands: [
-            Serve.self, ConsoleCommand.self, List.self, Show.self, Approve.self, Modify.self, Reject.self, Log.self, Rollback.self, Demo.self,
+            Serve.self, ConsoleCommand.self, List.self, Show.self, Approve.self, Modify.self, Reject.self, Log.self,
+            Rollback.self, Demo.self,
         ]
     )
 

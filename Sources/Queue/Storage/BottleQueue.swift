@@ -297,12 +297,23 @@ public struct BottleQueue: Sendable {
     /// ``GroupCommit``: durable when this returns, at one flush however many
     /// calls are answered at once.
     public func archive(_ id: ProposalID) async throws(QueueError) {
-        try prepare()
         guard let proposal = try readProposal(id, in: directory) else {
             if try readProposal(id, in: archiveDirectory) != nil { return }
             throw .noSuchProposal(id.rawValue)
         }
-        guard try readDecision(id, in: directory) != nil else {
+        try await archive(proposal)
+    }
+
+    /// Archives `proposal`, already read by the caller (the sidecar holds it):
+    /// the same as ``archive(_:)-(ProposalID)`` without reading it again.
+    public func archive(_ proposal: Proposal) async throws(QueueError) {
+        try prepare()
+        let id = proposal.id
+        guard isLive(id) else {
+            if access(QueueLayout.proposal(id, in: archiveDirectory).string, F_OK) == 0 { return }
+            throw .noSuchProposal(id.rawValue)
+        }
+        guard access(QueueLayout.decision(id, in: directory).string, F_OK) == 0 else {
             throw .malformedFile(
                 path: QueueLayout.proposal(id, in: directory).string,
                 reason: "cannot archive an undecided proposal")

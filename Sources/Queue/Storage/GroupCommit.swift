@@ -24,9 +24,9 @@ import SystemPackage
 /// files are on disk whole, and no reader ever saw part of one. A lone write
 /// costs what it did before; the batching only appears under load.
 ///
-/// The flusher is a thread of its own, started when work arrives and ended
-/// when none is left, so a blocking fsync never holds a Swift concurrency
-/// thread (there are as many of those as cores).
+/// The flusher runs on a serial dispatch queue while work is waiting, so a
+/// blocking fsync never holds a Swift concurrency thread (there are as many
+/// of those as cores).
 public final class GroupCommit: Sendable {
     /// One step of a caller's commit; a caller's steps run in order.
     public enum Step: Sendable {
@@ -51,6 +51,9 @@ public final class GroupCommit: Sendable {
     }
 
     private let state = Mutex<(waiting: [Request], flushing: Bool)>(([], false))
+    /// Where flushes run: a serial dispatch queue, whose thread is not one of
+    /// Swift concurrency's (a blocking fsync there would stall the sidecar).
+    private static let flusher = DispatchQueue(label: "queue-group-commit")
 
     /// A flusher; most code uses ``shared``.
     public init() {}
@@ -65,11 +68,7 @@ public final class GroupCommit: Sendable {
                 state.flushing = true
                 return true
             }
-            if startFlusher {
-                let thread = Thread { [self] in flushUntilIdle() }
-                thread.name = "queue-group-commit"
-                thread.start()
-            }
+            if startFlusher { Self.flusher.async { [self] in flushUntilIdle() } }
         }
         try result.get()
     }

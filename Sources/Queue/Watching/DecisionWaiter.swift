@@ -53,10 +53,21 @@ public final class DecisionWaiter: Sendable {
     /// withdrawal). A decision file that cannot be read ends the wait with
     /// that error, never with an approval.
     public func decision(for id: ProposalID) async throws -> Decision {
+        try await decision(for: id, cancellable: nil)
+    }
+
+    /// Returns `id`'s decision once it is final, like ``decision(for:)``;
+    /// `cancellable` gets, once the wait is registered, a closure that ends
+    /// it with `CancellationError` — so a held call can be interrupted
+    /// without a task of its own to cancel.
+    public func decision(
+        for id: ProposalID, cancellable: (@Sendable (_ cancel: @escaping @Sendable () -> Void) -> Void)?
+    ) async throws -> Decision {
         let token = nextToken.add(1, ordering: .relaxed).newValue
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 waiters.withLock { $0[id, default: [:]][token] = continuation }
+                cancellable? { [weak self] in self?.resume(id, token: token, with: .failure(CancellationError())) }
                 // Registered first, checked second: a decision written just
                 // before registration is found here, one written after is
                 // announced by the watcher.

@@ -113,6 +113,12 @@ final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     private func route(_ head: HTTPRequestHead, _ body: ByteBuffer) {
         let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        settings.logger.debug(
+            "request",
+            metadata: [
+                "http": "\(head.method) \(Escaped(String(path)))", "bytes": "\(body.readableBytes)",
+                "peer": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")",
+            ])
         switch (head.method, path) {
         case (.POST, "/mcp"), (.POST, "/"):
             post(head, body)
@@ -155,6 +161,9 @@ final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
             return respondJSON(.badRequest, RPCReply.error(id: failure.id, failure.error))
         }
 
+        settings.logger.debug(
+            "json-rpc",
+            metadata: ["method": "\(Escaped(message.method))", "id": "\(message.id.map { "\($0)" } ?? "-")"])
         var sessionRevision: String?
         var session = ""
         if let id = head.headers.first(name: SidecarHTTPServer.sessionHeader), message.method != "initialize" {
@@ -329,8 +338,8 @@ final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
         if keepAlive {
             armRequestTimer()
         } else {
-            let context = self.context!
-            written.whenComplete { _ in context.close(promise: nil) }
+            let channel = context.channel
+            written.whenComplete { _ in channel.close(promise: nil) }
         }
     }
 
@@ -345,9 +354,9 @@ final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     private func armRequestTimer() {
         requestTimer?.cancel()
-        let context = self.context!
+        let channel = context.channel
         requestTimer = context.eventLoop.scheduleTask(in: Self.timeAmount(settings.requestTimeout)) {
-            context.close(promise: nil)
+            channel.close(promise: nil)
         }
     }
 

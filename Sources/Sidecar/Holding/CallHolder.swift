@@ -118,10 +118,13 @@ public final class CallHolder: Sendable {
             metrics.heldCalls(heldCount)
         }
         if stopping.load(ordering: .relaxed) { call.interrupt(.restarting) }
-        let waiter = self.waiter
-        let task = Task { try await waiter.decision(for: id) }
-        call.attach(task)
-        switch await task.result {
+        let result: Result<Decision, any Error>
+        do {
+            result = .success(try await waiter.decision(for: id) { cancel in call.attach(cancel) })
+        } catch {
+            result = .failure(error)
+        }
+        switch result {
         case .success(let decision):
             logger.info(
                 "decided proposal", metadata: ["proposal": "\(id)", "status": "\(decision.status.rawValue)"])
@@ -151,7 +154,7 @@ public final class CallHolder: Sendable {
     /// Archives a proposal whose decision reached the agent.
     public func delivered(_ proposal: Proposal) async {
         do {
-            try await queue.archive(proposal.id)
+            try await queue.archive(proposal)
         } catch {
             logger.error("could not archive proposal", metadata: ["proposal": "\(proposal.id)", "error": "\(error)"])
         }

@@ -18,7 +18,7 @@ public final class HeldCall: Sendable {
     public let proposal: Proposal
     /// The `(session, request id)` a cancellation names.
     public let key: CallKey
-    private let state = Mutex<(interrupt: Interrupt?, task: Task<Decision, any Error>?)>((nil, nil))
+    private let state = Mutex<(interrupt: Interrupt?, cancel: (@Sendable () -> Void)?)>((nil, nil))
 
     init(proposal: Proposal, key: CallKey) {
         self.proposal = proposal
@@ -27,22 +27,22 @@ public final class HeldCall: Sendable {
 
     /// Ends the wait for `reason`; the first reason wins.
     public func interrupt(_ reason: Interrupt) {
-        let task = state.withLock { state -> Task<Decision, any Error>? in
+        let cancel = state.withLock { state -> (@Sendable () -> Void)? in
             if state.interrupt == nil { state.interrupt = reason }
-            return state.task
+            return state.cancel
         }
-        task?.cancel()
+        cancel?()
     }
 
     var interruption: Interrupt? { state.withLock { $0.interrupt } }
 
-    /// Installs the waiting task; cancels it at once when an interrupt came first.
-    func attach(_ task: Task<Decision, any Error>) {
+    /// Installs what ends the wait; calls it at once when an interrupt came first.
+    func attach(_ cancel: @escaping @Sendable () -> Void) {
         let interrupted = state.withLock { state -> Bool in
-            state.task = task
+            state.cancel = cancel
             return state.interrupt != nil
         }
-        if interrupted { task.cancel() }
+        if interrupted { cancel() }
     }
 }
 

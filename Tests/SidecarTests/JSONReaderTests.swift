@@ -1,0 +1,82 @@
+import MCP
+import Testing
+
+@testable import Sidecar
+
+@Suite("Reading JSON-RPC bodies")
+struct JSONReaderTests {
+    @Test("objects, arrays, strings, numbers and literals become MCP values")
+    func values() throws {
+        let value = try JSONReader.value(
+            of: Array(
+                #" {"a": [1, -2, 3.5, 1e3, true, false, null], "b": {"c": "d"}, "big": 12345678901234567890} "#.utf8))
+        #expect(
+            value
+                == .object([
+                    "a": .array([.int(1), .int(-2), .double(3.5), .double(1000), .bool(true), .bool(false), .null]),
+                    "b": .object(["c": .string("d")]),
+                    "big": .double(Double("12345678901234567890")!),
+                ]))
+    }
+
+    @Test("escapes, surrogate pairs and raw UTF-8 are decoded; a lone surrogate becomes U+FFFD")
+    func strings() throws {
+        let text = #""tab\t quote\" slash\/ \u00e9 \ud83d\ude00 é \ud800x""#
+        #expect(try JSONReader.value(of: Array(text.utf8)) == .string("tab\t quote\" slash/ é 😀 é \u{FFFD}x"))
+    }
+
+    @Test("a justification that looks like a data URL stays a string")
+    func dataURL() throws {
+        let message = try RPCMessage.decode(
+            Array(
+                #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"arguments":{"justification":"data:text/plain;base64,aGk="}}}"#
+                    .utf8)
+        ).get()
+        #expect(message.params["arguments"]?.objectValue?["justification"] == .string("data:text/plain;base64,aGk="))
+    }
+
+    @Test(
+        "malformed text is refused with where it went wrong",
+        arguments: [
+            ("{", "expected a member name"), (#"{"a" 1}"#, "expected ':'"), ("[1,]", "unexpected character"),
+            ("01", "unexpected text after the value"), ("\"a\u{01}\"", "control character"), ("1.", "expected a digit"),
+            (#""\x""#, "unknown escape"), ("{} {}", "unexpected text after the value"), ("tru", "unexpected end"),
+        ])
+    func malformed(text: String, reason: String) {
+        #expect {
+            try JSONReader.value(of: Array(text.utf8))
+        } throws: { error in
+            (error as? JSONReader.Failure)?.reason.contains(reason) == true
+        }
+    }
+
+    @Test("nesting is capped, so a hostile body cannot exhaust the stack")
+    func depth() throws {
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect {
+            try JSONReader.value(of: Array(deep.utf8))
+        } throws: { error in
+            (error as? JSONReader.Failure)?.reason.contains("nested deeper than") == true
+        }
+        let fine =
+            String(repeating: "[", count: JSONReader.maximumDepth)
+            + String(repeating: "]", count: JSONReader.maximumDepth)
+        _ = try JSONReader.value(of: Array(fine.utf8))
+    }
+
+    @Test("the envelope's faults get the seed's codes, with the id when it was readable")
+    func envelope() {
+        func failure(_ text: String) -> RPCFailure? {
+            if case .failure(let failure) = RPCMessage.decode(Array(text.utf8)) { return failure }
+            return nil
+        }
+        #expect(failure("{nope")?.error.code == -32700)
+        #expect(failure("[]")?.error.message.contains("batch requests are not supported") == true)
+        #expect(failure("3")?.error.message == "request must be a JSON object")
+        #expect(failure(#"{"jsonrpc":"2.0","id":1.5,"method":"ping"}"#)?.error.code == -32600)
+        let version = failure(#"{"jsonrpc":"1.0","id":"x","method":"ping"}"#)
+        #expect(version?.error.code == -32600)
+        #expect(version?.id == .string("x"))
+        #expect(failure(#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":[1]}"#)?.error.code == -32602)
+    }
+}
