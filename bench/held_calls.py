@@ -8,7 +8,9 @@ What it measures, for a server already listening on URL with its queue in QUEUE:
      latency of `tools/list` meanwhile (sequential requests on one connection);
   3. answered: every queued proposal is decided by a separate process writing
      decision files as the operator's console would; for each call, the time
-     from its decision file appearing to its answer arriving.
+     from its decision file appearing to its answer arriving at the client
+     and (ours) to the sidecar archiving it, which it does once the answer
+     is written — the server's side, without the client's own delay.
 
 Each call is its own TCP connection posting an `allowlist` proposal of its own
 (`host-<n>.example.com`), so none is an identical resubmission of another.
@@ -186,18 +188,18 @@ async def main():
     started = time.time()
     tasks = [asyncio.create_task(hold(call, host, port, path, args.accept, gate)) for call in calls]
 
-    queued_at = None
     peak_rss = 0
     while time.time() - started < args.queue_timeout:
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.25)  # listing the queue costs the server too: not too often
         peak_rss = max(peak_rss, rss_kb(args.pid))
-        count = len(proposal_ids(args.queue))
-        if count >= args.calls:
-            queued_at = time.time()
+        if len(proposal_ids(args.queue)) >= args.calls:
             break
-    queued = len(proposal_ids(args.queue))
+    stems = proposal_ids(args.queue)
+    queued = len(stems)
     results["queued"] = queued
-    results["queued_s"] = round((queued_at or time.time()) - started, 3)
+    # When the last proposal appeared: its file's ctime (set by the rename that queued it).
+    last = max((os.stat(os.path.join(args.queue, f"{stem}.proposal.json")).st_ctime for stem in stems), default=started)
+    results["queued_s"] = round((last if queued >= args.calls else time.time()) - started, 3)
     results["failed_before_decision"] = sum(1 for call in calls if call.error)
     log(f"{args.format}: {queued}/{args.calls} queued after {results['queued_s']} s")
 
@@ -213,7 +215,8 @@ async def main():
         [sys.executable, os.path.join(os.path.dirname(__file__), "held_calls_decide.py"), args.format, args.queue],
         capture_output=True, text=True, check=True,
     )
-    decided = json.loads(decider.stdout)  # call number -> wall time its decision file appeared
+    report = json.loads(decider.stdout)
+    decided = report["decided"]  # call number -> wall time its decision file appeared
     results["decide_s"] = round(max(decided.values()) - min(decided.values()), 3) if decided else 0
 
     waiting = [task for task, call in zip(tasks, calls) if not call.error]
@@ -228,6 +231,16 @@ async def main():
     after = [(call.answered - decided[str(call.n)]) * 1000 for call in answered if str(call.n) in decided]
     if after:
         results["answer_after_decision"] = summary_ms(after)
+    if args.format == "ours":
+        # Server side: the sidecar archives a decision once its answer is written, and the rename
+        # sets the file's ctime; this leaves out how long the Python client took to read the answers.
+        archived = []
+        for stem, n in report["ids"].items():
+            path = os.path.join(args.queue, "archive", f"{stem}.decision.json")
+            if os.path.exists(path) and n in decided:
+                archived.append((os.stat(path).st_ctime - decided[n]) * 1000)
+        if archived:
+            results["archived_after_decision"] = summary_ms(archived)
     errors = {}
     for call in calls:
         if call.error:

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Approves every live proposal in a queue directory, as fast as it can, the way
-the operator's console writes a decision; prints {call number: wall time the
-decision appeared} as JSON (the call number is read from the proposed file,
-`host-<n>.example.com`).
+the operator's console writes a decision; prints as JSON
+{"decided": {call number: wall time the decision appeared}, "ids": {proposal id: call number}}
+(the call number is read from the proposed file, `host-<n>.example.com`).
 
 Usage: held_calls_decide.py ours|seed QUEUE_DIR
 
@@ -22,12 +22,14 @@ def main():
     kind, queue = sys.argv[1], sys.argv[2]
     names = sorted(name for name in os.listdir(queue) if name.endswith(".proposal.json"))
     decided = {}
+    ids = {}
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     for name in names:
         stem = name[: -len(".proposal.json")]
         with open(os.path.join(queue, name)) as file:
             proposal = json.load(file)
         n = proposal["proposed_file"].split(".", 1)[0].removeprefix("host-")
+        ids[stem] = n
         temp = os.path.join(queue, f".{stem}.decision.{os.getpid()}.tmp")
         if kind == "ours":
             decision = {"format": 1, "id": stem, "status": "approved", "notes": "benchmark",
@@ -44,7 +46,7 @@ def main():
                 json.dump({"id": stem, "status": "approved", "notes": "benchmark", "final_file": None}, file)
             os.replace(temp, os.path.join(queue, f"{stem}.response.json"))
         decided[n] = time.time()
-    print(json.dumps(decided))
+    print(json.dumps({"decided": decided, "ids": ids}))
 
 
 if __name__ == "__main__":

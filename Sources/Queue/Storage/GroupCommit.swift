@@ -32,6 +32,8 @@ public final class GroupCommit: Sendable {
     public enum Step: Sendable {
         /// Replace (or create) the file at `to` with the data.
         case write(Data, to: FilePath)
+        /// Create the file at `at` with the data; fails with `EEXIST` if the name is taken.
+        case create(Data, at: FilePath)
         /// Rename a file, for instance into the archive.
         case move(FilePath, to: FilePath)
     }
@@ -90,16 +92,20 @@ public final class GroupCommit: Sendable {
     /// Runs every caller's steps; one result per caller.
     static func perform(_ commits: [[Step]]) -> [Result<Void, QueueError>] {
         var results = [Result<Void, QueueError>](repeating: .success(()), count: commits.count)
-        // 1. Every new content into a temp file beside its final name, unsynced.
-        var temps = [[FilePath?]](repeating: [], count: commits.count)
+        // 1. Every new content into a temp (or unnamed) file beside its final name, unsynced.
+        var staged = [[AtomicFile.Staged?]](repeating: [], count: commits.count)
         for (index, steps) in commits.enumerated() {
             for step in steps {
-                guard case .write(let data, let path) = step else {
-                    temps[index].append(nil)
-                    continue
-                }
                 do {
-                    temps[index].append(try AtomicFile.writeTemp(data, beside: path, mode: 0o644, sync: false))
+                    switch step {
+                    case .write(let data, let path):
+                        staged[index].append(
+                            .temp(try AtomicFile.writeTemp(data, beside: path, mode: 0o644, sync: false)))
+                    case .create(let data, let path):
+                        staged[index].append(try AtomicFile.stage(data, beside: path, mode: 0o644))
+                    case .move:
+                        staged[index].append(nil)
+                    }
                 } catch {
                     results[index] = .failure(error)
                     break
@@ -107,28 +113,39 @@ public final class GroupCommit: Sendable {
             }
         }
         // 2. Their data on disk: the first fsync commits the journal for all of them.
-        for (index, paths) in temps.enumerated() {
-            for case let temp? in paths where results[index].isSuccess {
-                do { try AtomicFile.sync(temp) } catch { results[index] = .failure(error) }
+        for (index, files) in staged.enumerated() {
+            for case let file? in files where results[index].isSuccess {
+                do { try AtomicFile.sync(file) } catch { results[index] = .failure(error) }
             }
         }
-        // 3. Each caller's renames, in its order; a failed caller's temp files go.
+        // 3. Each caller's renames and links, in its order; a failed caller's staged files go.
         var directories: [FilePath: [Int]] = [:]
         for (index, steps) in commits.enumerated() {
             for (position, step) in steps.enumerated() {
-                let temp = position < temps[index].count ? temps[index][position] : nil
+                let file = position < staged[index].count ? staged[index][position] : nil
                 guard results[index].isSuccess else {
-                    if let temp { unlink(temp.string) }
+                    if let file { AtomicFile.discard(file) }
                     continue
                 }
                 switch step {
                 case .write(_, let path):
-                    guard let temp else { continue }
+                    guard case .temp(let temp)? = file else { continue }
                     if rename(temp.string, path.string) != 0 {
                         results[index] = .failure(.io(operation: "rename to", path: path.string, errno: errno))
                         unlink(temp.string)
                     } else {
                         directories[path.removingLastComponent(), default: []].append(index)
+                    }
+                case .create(_, let path):
+                    guard let file else { continue }
+                    do {
+                        if try AtomicFile.link(file, exclusivelyAt: path) {
+                            directories[path.removingLastComponent(), default: []].append(index)
+                        } else {
+                            results[index] = .failure(.io(operation: "create", path: path.string, errno: EEXIST))
+                        }
+                    } catch {
+                        results[index] = .failure(error)
                     }
                 case .move(let source, let destination):
                     if rename(source.string, destination.string) != 0 {

@@ -32,6 +32,8 @@ final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
         /// clients that send their headers or body a byte at a time.
         var requestTimeout: Duration
         var logger: Logger
+        /// Bounds the tool calls being admitted at once, across connections.
+        var admissions: AdmissionGate
     }
 
     private enum State {
@@ -196,7 +198,7 @@ final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
             respondJSON(.ok, bytes, headers: newSession.map { [(SidecarHTTPServer.sessionHeader, $0)] } ?? [])
         case .toolCall(let call):
             let stream = head.headers[canonicalForm: "accept"].contains { $0.contains("text/event-stream") }
-            later {
+            later(gate: settings.admissions) {
                 await dispatcher.admit(call)
             } then: { connection, admission in
                 switch admission {
@@ -216,7 +218,9 @@ final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
         _ call: HeldCall, _ callContext: Dispatcher.Context, stream: Bool, started: ContinuousClock.Instant
     ) {
         guard context.channel.isActive else {
+            // Gone while it was being admitted: held and dropped at once, so its waiting marker goes.
             call.interrupt(.disconnected)
+            settings.dispatcher.holder.hold(call) { _ in }
             return
         }
         var keepalive: RepeatedTask?
@@ -233,11 +237,12 @@ final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
             }
         }
         state = .holding(call, keepalive: keepalive)
-        let dispatcher = settings.dispatcher
-        later {
-            await dispatcher.holder.wait(call)
-        } then: { connection, outcome in
-            connection.answer(outcome, of: call, callContext, stream: stream, started: started)
+        let connection = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        settings.dispatcher.holder.hold(call) { outcome in
+            eventLoop.execute {
+                connection.value.answer(outcome, of: call, callContext, stream: stream, started: started)
+            }
         }
     }
 
@@ -366,16 +371,18 @@ final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Runs `work` in a task, then `then` back on this connection's event loop.
     private func later<Value: Sendable>(
+        gate: AdmissionGate? = nil,
         _ work: @escaping @Sendable () async -> Value,
         then: @escaping (SidecarConnection, Value) -> Void
     ) {
         let eventLoop = context.eventLoop
         let connection = NIOLoopBound(self, eventLoop: eventLoop)
         let then = NIOLoopBound(then, eventLoop: eventLoop)
-        Task {
+        let job: @Sendable () async -> Void = {
             let value = await work()
             eventLoop.execute { then.value(connection.value, value) }
         }
+        if let gate { gate.run(job) } else { Task { await job() } }
     }
 
     private static func event(_ json: [UInt8]) -> ByteBuffer {

@@ -28,6 +28,8 @@ public struct SidecarHTTPServer: Service {
     /// A request must be complete within this of the connection opening or
     /// of the previous response; idle connections close after it.
     public static let requestTimeout: Duration = .seconds(60)
+    /// Tool calls admitted at once (the rest wait, cheaply; see ``AdmissionGate``).
+    static let concurrentAdmissions = 256
 
     static let sessionHeader = "Mcp-Session-Id"
     static let versionHeader = "MCP-Protocol-Version"
@@ -44,7 +46,8 @@ public struct SidecarHTTPServer: Service {
         onListening: @escaping @Sendable (Int) -> Void
     ) {
         settings = .init(
-            dispatcher: dispatcher, keepalive: keepalive, requestTimeout: Self.requestTimeout, logger: logger)
+            dispatcher: dispatcher, keepalive: keepalive, requestTimeout: Self.requestTimeout, logger: logger,
+            admissions: AdmissionGate(limit: Self.concurrentAdmissions))
         self.host = host
         self.port = port
         self.onListening = onListening
@@ -61,6 +64,11 @@ public struct SidecarHTTPServer: Service {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 4)
+            // Each connection keeps its last receive buffer for the next read:
+            // start small (a request is a few hundred bytes), grow for big bodies.
+            .childChannelOption(
+                .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 256, initial: 1024, maximum: 64 << 10)
+            )
             .childChannelInitializer { channel in
                 connections.opened(channel)
                 return channel.eventLoop.makeCompletedFuture {

@@ -86,6 +86,7 @@ public final class CallHolder: Sendable {
         }
         switch submission {
         case .queued(let proposal):
+            try? queue.setWaiting(proposal.id, true)
             logger.info(
                 "queued proposal",
                 metadata: [
@@ -93,6 +94,7 @@ public final class CallHolder: Sendable {
                 ])
             return .held(HeldCall(proposal: proposal, key: key))
         case .attached(let proposal):
+            try? queue.setWaiting(proposal.id, true)
             logger.info("re-attached to pending proposal", metadata: ["proposal": "\(proposal.id)"])
             return .held(HeldCall(proposal: proposal, key: key))
         case .decided(let proposal, let decision):
@@ -104,50 +106,59 @@ public final class CallHolder: Sendable {
         }
     }
 
-    /// Holds `call` until its decision or an interrupt.
-    public func wait(_ call: HeldCall) async -> Outcome {
+    /// Holds `call` until its decision or an interrupt, then calls `then`
+    /// with how it ended (on whichever thread noticed; `then` must not block).
+    ///
+    /// Nothing but a closure waits: no task, no thread, so 10,000 held calls
+    /// cost their proposals and a dictionary entry each.
+    public func hold(_ call: HeldCall, then: @escaping @Sendable (Outcome) -> Void) {
         let id = call.proposal.id
         let replaced = calls.withLock { calls in calls.updateValue(call, forKey: call.key) }
         replaced?.interrupt(.disconnected)
         metrics.heldCalls(heldCount)
-        try? queue.setWaiting(id, true)
-        defer {
+        if stopping.load(ordering: .relaxed) { call.interrupt(.restarting) }
+        let cancel = waiter.onDecision(for: id) { [self] result in
             calls.withLock { calls in
                 if calls[call.key] === call { calls[call.key] = nil }
             }
             metrics.heldCalls(heldCount)
-        }
-        if stopping.load(ordering: .relaxed) { call.interrupt(.restarting) }
-        let result: Result<Decision, any Error>
-        do {
-            result = .success(try await waiter.decision(for: id) { cancel in call.attach(cancel) })
-        } catch {
-            result = .failure(error)
-        }
-        switch result {
-        case .success(let decision):
-            logger.info(
-                "decided proposal", metadata: ["proposal": "\(id)", "status": "\(decision.status.rawValue)"])
-            metrics.decision(decision.status)
-            return .decided(result: ToolAnswer.result(for: decision, of: call.proposal), proposal: call.proposal)
-        case .failure(let error):
-            switch call.interruption {
-            case .cancelled:
-                await withdraw(call.proposal)
-                return .withdrawn
-            case .restarting:
-                clearWaiting(id, except: call)
-                return .restarting
-            case .disconnected, nil:
-                if !(error is CancellationError) {
-                    logger.error("waiting for a decision failed", metadata: ["proposal": "\(id)", "error": "\(error)"])
-                    try? queue.setWaiting(id, false)
-                    return .failed(.internalError("the sidecar could not read the decision: \(error)"))
+            switch result {
+            case .success(let decision):
+                logger.info(
+                    "decided proposal", metadata: ["proposal": "\(id)", "status": "\(decision.status.rawValue)"])
+                metrics.decision(decision.status)
+                then(.decided(result: ToolAnswer.result(for: decision, of: call.proposal), proposal: call.proposal))
+            case .failure(let error):
+                switch call.interruption {
+                case .cancelled:
+                    Task {
+                        await withdraw(call.proposal)
+                        then(.withdrawn)
+                    }
+                case .restarting:
+                    clearWaiting(id, except: call)
+                    then(.restarting)
+                case .disconnected, nil:
+                    if !(error is CancellationError) {
+                        logger.error(
+                            "waiting for a decision failed", metadata: ["proposal": "\(id)", "error": "\(error)"])
+                        try? queue.setWaiting(id, false)
+                        then(.failed(.internalError("the sidecar could not read the decision: \(error)")))
+                        return
+                    }
+                    clearWaiting(id, except: call)
+                    logger.info("held call dropped; proposal stays pending", metadata: ["proposal": "\(id)"])
+                    then(.disconnected)
                 }
-                clearWaiting(id, except: call)
-                logger.info("held call dropped; proposal stays pending", metadata: ["proposal": "\(id)"])
-                return .disconnected
             }
+        }
+        call.attach(cancel)
+    }
+
+    /// Holds `call` until its decision or an interrupt (``hold(_:then:)`` for a task).
+    public func wait(_ call: HeldCall) async -> Outcome {
+        await withCheckedContinuation { continuation in
+            hold(call) { continuation.resume(returning: $0) }
         }
     }
 
