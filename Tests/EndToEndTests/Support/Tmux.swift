@@ -56,19 +56,33 @@ final class Tmux {
         throw TmuxError.timedOut(waitingFor: text, screen: last)
     }
 
+    /// Runs one tmux command and returns what it printed.
+    ///
+    /// Spawned and reaped here rather than with Foundation's `Process`:
+    /// `tmux new-session -d` forks its server and exits, and after many
+    /// other processes had come and gone in the test run, `Process` at
+    /// times never noticed that exit (`waitUntilExit` hung on a zombie).
     @discardableResult
     static func run(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["tmux"] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else { throw TmuxError.failed(arguments, text) }
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("tmux-\(UUID().uuidString)").path
+        defer { unlink(outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv: [UnsafeMutablePointer<CChar>?] = (["tmux"] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid = pid_t()
+        let spawned = posix_spawnp(&pid, "tmux", &actions, nil, argv, environ)
+        guard spawned == 0 else { throw TmuxError.failed(arguments, "cannot start tmux: errno \(spawned)") }
+        var status: Int32 = 0
+        var waited = waitpid(pid, &status, 0)
+        while waited < 0, errno == EINTR { waited = waitpid(pid, &status, 0) }
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        // ECHILD: reaped by someone else; its output decides.
+        let exitStatus = waited < 0 ? 0 : (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        guard exitStatus == 0 else { throw TmuxError.failed(arguments, text) }
         return text
     }
 }
