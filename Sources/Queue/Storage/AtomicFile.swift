@@ -270,6 +270,28 @@ public enum AtomicFile {
         if fsync(fd) != 0 { throw .io(operation: "fsync", path: path.string, errno: errno) }
     }
 
+    /// Writes out everything dirty on the file system holding `directory`
+    /// (Linux's `syncfs`). Returns `false` where there is no syncfs.
+    static func syncFileSystem(of directory: FilePath) throws(QueueError) -> Bool {
+        guard let syncfs = syncfsFunction else { return false }
+        let fd = open(directory.isEmpty ? "." : directory.string, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io(operation: "open directory", path: directory.string, errno: errno) }
+        defer { close(fd) }
+        if syncfs(fd) != 0 { throw .io(operation: "syncfs", path: directory.string, errno: errno) }
+        return true
+    }
+
+    /// glibc's `syncfs`, looked up at run time: Swift's Glibc module does not
+    /// import it (it is behind `_GNU_SOURCE`).
+    private static let syncfsFunction: (@convention(c) (Int32) -> Int32)? = {
+        #if os(Linux)
+            guard let symbol = dlsym(nil, "syncfs") else { return nil }
+            return unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Int32).self)
+        #else
+            return nil
+        #endif
+    }()
+
     static func syncDirectory(of path: FilePath) throws(QueueError) {
         try syncDirectory(path.removingLastComponent())
     }

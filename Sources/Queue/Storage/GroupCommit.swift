@@ -16,9 +16,9 @@ import SystemPackage
 /// agents call at once, the sidecar would queue 10,000 of them one after the
 /// other and the last agent would wait half a minute to be queued. Here
 /// callers hand their steps to one flusher thread, which takes everything
-/// waiting (up to ``maximumBatch``), writes all temp files, fsyncs them — the
-/// first fsync commits the journal for every file of the batch, so the rest
-/// find their data already on disk — renames them in order and fsyncs each
+/// waiting (up to ``maximumBatch``), writes all new files, makes their data
+/// durable (an fsync each for a small batch; one `syncfs` for a burst, see
+/// ``wholeFileSystemSyncThreshold``), names them in order and fsyncs each
 /// directory once. Each caller gets the same guarantee as
 /// ``AtomicFile/write(_:to:mode:durable:)``: when its `commit` returns, its
 /// files are on disk whole, and no reader ever saw part of one. A lone write
@@ -90,6 +90,12 @@ public final class GroupCommit: Sendable {
     }
 
     /// Runs every caller's steps; one result per caller.
+    /// From this many new files in one batch on, their data is made durable
+    /// with one `syncfs` rather than an fsync each. syncfs also writes out
+    /// whatever else is dirty on that file system, so it is kept for bursts,
+    /// where it replaces hundreds of disk cache flushes with one.
+    static let wholeFileSystemSyncThreshold = 32
+
     static func perform(_ commits: [[Step]]) -> [Result<Void, QueueError>] {
         var results = [Result<Void, QueueError>](repeating: .success(()), count: commits.count)
         // 1. Every new content into a temp (or unnamed) file beside its final name, unsynced.
@@ -112,10 +118,34 @@ public final class GroupCommit: Sendable {
                 }
             }
         }
-        // 2. Their data on disk: the first fsync commits the journal for all of them.
-        for (index, files) in staged.enumerated() {
-            for case let file? in files where results[index].isSuccess {
-                do { try AtomicFile.sync(file) } catch { results[index] = .failure(error) }
+        // 2. Their data on disk. A few files: fsync each (the first commits the
+        // journal for all; each still costs the disk a cache flush). Many: one
+        // syncfs per directory's file system instead of that many flushes.
+        let stagedCount = staged.enumerated().reduce(0) { $0 + ($1.1.count { $0 != nil }) }
+        var synced = false
+        if stagedCount >= wholeFileSystemSyncThreshold {
+            synced = true
+            var callers: [FilePath: [Int]] = [:]
+            for (index, steps) in commits.enumerated() where results[index].isSuccess {
+                for step in steps {
+                    switch step {
+                    case .write(_, let path), .create(_, let path):
+                        callers[path.removingLastComponent(), default: []].append(index)
+                    case .move: break
+                    }
+                }
+            }
+            for (directory, indices) in callers where synced {
+                do { synced = try AtomicFile.syncFileSystem(of: directory) } catch {
+                    for index in indices where results[index].isSuccess { results[index] = .failure(error) }
+                }
+            }
+        }
+        if !synced {
+            for (index, files) in staged.enumerated() {
+                for case let file? in files where results[index].isSuccess {
+                    do { try AtomicFile.sync(file) } catch { results[index] = .failure(error) }
+                }
             }
         }
         // 3. Each caller's renames and links, in its order; a failed caller's staged files go.

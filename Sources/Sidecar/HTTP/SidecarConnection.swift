@@ -53,7 +53,11 @@ final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
     private var state = State.idle
     private var context: ChannelHandlerContext!
     private var requestTimer: Scheduled<Void>?
+    /// When the connection opened or its last response ended: the request clock's start.
+    private var lastResponse = NIODeadline.now()
     private var keepAlive = true
+    /// A request was refused (413): the connection closes once its body is in, not at once.
+    private var refused = false
     /// Keep-alives sent on the held call's stream (the progress value).
     private var beats = 0
 
@@ -104,8 +108,8 @@ final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
             body.writeBuffer(&chunk)
             state = .reading(head, body)
         case .end:
+            if case .refusing = state { return context.close(promise: nil) }
             guard case .reading(let head, let body) = state else { return }
-            requestTimer?.cancel()
             state = .answering
             route(head, body)
         }
@@ -342,26 +346,56 @@ final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
         state = .idle
         if keepAlive {
             armRequestTimer()
-        } else {
+        } else if !refused {
             let channel = context.channel
             written.whenComplete { _ in channel.close(promise: nil) }
         }
     }
 
-    /// 413, then close: the client may still be sending a body we will not read.
+    /// 413, then close once the client has sent the rest of its body (which
+    /// is read and dropped) or after ``lingerAfterRefusal``: closing at once,
+    /// with the body still arriving, resets the connection, and the client
+    /// sees a broken pipe instead of our answer.
     private func refuseTooLarge() {
         keepAlive = false
+        refused = true
         respond(
             .payloadTooLarge, contentType: "text/plain",
             "request body too large (limit \(SidecarHTTPServer.maximumBodySize) bytes)\n")
         state = .refusing
+        let channel = context.channel
+        context.eventLoop.scheduleTask(in: Self.lingerAfterRefusal) { channel.close(promise: nil) }
     }
 
+    /// How long a refused request's body may keep arriving before the connection closes.
+    static let lingerAfterRefusal = TimeAmount.seconds(5)
+
+    /// Starts the clock for the next request. One timer per connection,
+    /// moved lazily: when it fires early (a later response restarted the
+    /// clock) it sets itself again for the rest, so a busy keep-alive
+    /// connection does not schedule and cancel a timer per request.
     private func armRequestTimer() {
-        requestTimer?.cancel()
-        let channel = context.channel
-        requestTimer = context.eventLoop.scheduleTask(in: Self.timeAmount(settings.requestTimeout)) {
-            channel.close(promise: nil)
+        lastResponse = .now()
+        if requestTimer == nil { scheduleRequestTimer(at: lastResponse + Self.timeAmount(settings.requestTimeout)) }
+    }
+
+    private func scheduleRequestTimer(at deadline: NIODeadline) {
+        let connection = NIOLoopBound(self, eventLoop: context.eventLoop)
+        requestTimer = context.eventLoop.scheduleTask(deadline: deadline) { connection.value.requestTimerFired() }
+    }
+
+    private func requestTimerFired() {
+        requestTimer = nil
+        switch state {
+        case .answering, .holding:
+            return  // no request is outstanding; finishing the answer starts the clock again
+        case .idle, .reading, .refusing:
+            let deadline = lastResponse + Self.timeAmount(settings.requestTimeout)
+            if deadline <= .now() {
+                context.close(promise: nil)
+            } else {
+                scheduleRequestTimer(at: deadline)
+            }
         }
     }
 
