@@ -14,7 +14,7 @@ struct ProposalLookup {
 
     /// The proposal `text` names and its bottle's queue; exits 3 when there is none.
     func find(_ text: String) throws -> (entry: QueueEntry, queue: BottleQueue) {
-        do {
+        do throws(QueueError) {
             let id = try ProposalID(text)
             let queue = try root.locate(id)
             let proposal = try queue.proposal(id)
@@ -22,7 +22,7 @@ struct ProposalLookup {
                 proposal: proposal, decision: try queue.decision(id), waiting: queue.isWaiting(id),
                 archived: !queue.isLive(id))
             return (entry, queue)
-        } catch let error as QueueError {
+        } catch {
             switch error {
             case .invalidProposalID, .noSuchProposal: throw Failure.noSuchProposal(error.description)
             default: throw Failure.failed(error.description)
