@@ -89,6 +89,16 @@ let package = Package(
             path: "bench/queue-latency",
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "held-calls-client",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "bench/held-calls-client",
+            swiftSettings: strict
+        ),
         .testTarget(name: "QueueTests", dependencies: ["Queue"], swiftSettings: strict),
         .testTarget(name: "SidecarTests", dependencies: ["Sidecar", "Queue"], swiftSettings: strict),
         .testTarget(name: "ApplyTests", dependencies: ["Apply", "Queue"], swiftSettings: strict),

@@ -175,6 +175,9 @@ async def main():
     options.add_argument("--format", choices=["ours", "seed"], default="ours")
     options.add_argument("--queue-timeout", type=float, default=60)
     options.add_argument("--accept", default="application/json, text/event-stream")
+    options.add_argument(
+        "--client", help="the held-calls-client executable: hold the calls from it (Swift, light on CPU) instead of here"
+    )
     args = options.parse_args()
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -186,7 +189,15 @@ async def main():
     calls = [Call(n) for n in range(1, args.calls + 1)]
     gate = asyncio.Semaphore(int(os.environ.get("HELD_CALLS_GATE", "512")))  # connects in flight; all calls stay open
     started = time.time()
-    tasks = [asyncio.create_task(hold(call, host, port, path, args.accept, gate)) for call in calls]
+    client = None
+    if args.client:
+        answers = os.path.join(args.queue + ".answers")
+        client = subprocess.Popen(
+            [args.client, host, str(port), str(args.calls), answers, str(args.queue_timeout + 90)],
+            stdout=subprocess.DEVNULL)
+        tasks = []
+    else:
+        tasks = [asyncio.create_task(hold(call, host, port, path, args.accept, gate)) for call in calls]
 
     peak_rss = 0
     while time.time() - started < args.queue_timeout:
@@ -200,6 +211,7 @@ async def main():
     # When the last proposal appeared: its file's ctime (set by the rename that queued it).
     last = max((os.stat(os.path.join(args.queue, f"{stem}.proposal.json")).st_ctime for stem in stems), default=started)
     results["queued_s"] = round((last if queued >= args.calls else time.time()) - started, 3)
+    results["client"] = "swift" if client else "python"
     results["failed_before_decision"] = sum(1 for call in calls if call.error)
     log(f"{args.format}: {queued}/{args.calls} queued after {results['queued_s']} s")
 
@@ -219,8 +231,20 @@ async def main():
     decided = report["decided"]  # call number -> wall time its decision file appeared
     results["decide_s"] = round(max(decided.values()) - min(decided.values()), 3) if decided else 0
 
-    waiting = [task for task, call in zip(tasks, calls) if not call.error]
-    await asyncio.wait(waiting, timeout=30) if waiting else None
+    if client:
+        client.wait(timeout=args.queue_timeout + 120)
+        with open(answers) as lines:
+            for line in lines:
+                n, _, answered, outcome = line.split()
+                call = calls[int(n) - 1]
+                if answered == "-":
+                    call.error = outcome
+                else:
+                    call.answered, call.status = float(answered), outcome
+        os.unlink(answers)
+    else:
+        waiting = [task for task, call in zip(tasks, calls) if not call.error]
+        await asyncio.wait(waiting, timeout=30) if waiting else None
     peak_rss = max(peak_rss, rss_kb(args.pid))
     results["rss_peak_kb"] = peak_rss
     answered = [call for call in calls if call.answered and not call.error]
