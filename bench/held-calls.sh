@@ -4,7 +4,7 @@
 # resident memory while they are held, tools/list latency meanwhile (ours), and how long after
 # its decision each call is answered. See bench/held_calls.py; the calls are held by
 # bench/held-calls-client (Swift), the rest is Python.
-# Usage: bench/held-calls.sh [CALLS] [SEED_CALLS]     (default 10000 1000; needs python3, curl)
+# Usage: bench/held-calls.sh [CALLS] [SEED_CALLS]     (default 10000 1000; needs python3, curl, ss)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 calls="${1:-10000}"
@@ -18,18 +18,30 @@ dir="$(mktemp -d)"; mkdir -p "$dir/q" "$dir/c" "$dir/seedq"
 cleanup() { kill "${ours:-}" "${seed:-}" 2>/dev/null || true; rm -rf "$dir"; }
 trap cleanup EXIT
 ulimit -n "$(ulimit -Hn)"
+# Fresh ports each run: 10,000 connections of a previous run on the same port
+# leave the same address pairs in TIME_WAIT, and reusing them stalls connects
+# for seconds (seen as a run where a sixth of the calls queue 15 s late).
+ours_port=$((20000 + RANDOM % 20000)); seed_port=$((ours_port + 1))
+# And an idle port range: each run leaves its 10,000 client ports in TIME_WAIT
+# for a minute, and with the range (about 28,000 ports) mostly taken, connect()
+# itself stalls. Wait until they are gone.
+settle() {
+  for _ in $(seq 120); do [ "$(ss -tan state time-wait | wc -l)" -lt 2000 ] && return; sleep 1; done
+}
+settle
 echo "== $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
 
-"$bin" serve --slug bench --queue-dir "$dir/q" --current-config "$dir/c" --port 19301 2>"$dir/ours.log" & ours=$!
-until curl -sf http://127.0.0.1:19301/health >/dev/null; do sleep 0.01; done
+"$bin" serve --slug bench --queue-dir "$dir/q" --current-config "$dir/c" --port "$ours_port" 2>"$dir/ours.log" & ours=$!
+until curl -sf http://127.0.0.1:$ours_port/health >/dev/null; do sleep 0.01; done
 echo "-- ours, $calls calls"
-python3 bench/held_calls.py --url http://127.0.0.1:19301/mcp --queue "$dir/q" --pid "$ours" --calls "$calls" --format ours \
+python3 bench/held_calls.py --url http://127.0.0.1:$ours_port/mcp --queue "$dir/q" --pid "$ours" --calls "$calls" --format ours \
   --client "$client"
 kill "$ours"; wait "$ours" 2>/dev/null || true; ours=
 
-(cd "$reference" && SUPERVISE_BOTTLE_SLUG=bench SUPERVISE_QUEUE_DIR="$dir/seedq" SUPERVISE_PORT=19302 \
+settle
+(cd "$reference" && SUPERVISE_BOTTLE_SLUG=bench SUPERVISE_QUEUE_DIR="$dir/seedq" SUPERVISE_PORT="$seed_port" \
   SUPERVISE_BIND=127.0.0.1 exec python3 seed_server.py 2>/dev/null) & seed=$!
-until curl -sf http://127.0.0.1:19302/health >/dev/null; do sleep 0.01; done
+until curl -sf http://127.0.0.1:$seed_port/health >/dev/null; do sleep 0.01; done
 echo "-- seed, $seed_calls calls"
-python3 bench/held_calls.py --url http://127.0.0.1:19302/mcp --queue "$dir/seedq" --pid "$seed" --calls "$seed_calls" \
+python3 bench/held_calls.py --url http://127.0.0.1:$seed_port/mcp --queue "$dir/seedq" --pid "$seed" --calls "$seed_calls" \
   --format seed --queue-timeout 60 --client "$client"
