@@ -16,9 +16,9 @@ struct GroupCommitTests {
             for index in 0..<500 {
                 group.addTask {
                     let live = directory.path.appending("f\(index)")
-                    // Written, then moved: the move only works if the write came first.
+                    // Created, then moved: the move only works if the creation came first.
                     try await commit.commit([
-                        .write(Data("content \(index)\n".utf8), to: live),
+                        .create(Data("content \(index)\n".utf8), at: live),
                         .move(live, to: archive.appending("f\(index)")),
                     ])
                 }
@@ -36,7 +36,7 @@ struct GroupCommitTests {
     func failureIsolated() async throws {
         let directory = TemporaryDirectory()
         let commit = GroupCommit()
-        let good = Task { try await commit.commit([.write(Data("ok".utf8), to: directory.path.appending("good"))]) }
+        let good = Task { try await commit.commit([.create(Data("ok".utf8), at: directory.path.appending("good"))]) }
         let bad = Task {
             try await commit.commit([
                 .move(directory.path.appending("missing"), to: directory.path.appending("elsewhere"))

@@ -17,23 +17,16 @@ import SystemPackage
 /// therefore sees the old file, the new file, or no file — never part of
 /// one. A crash leaves at most a temp file, which ``removeStaleTempFiles(in:olderThan:)``
 /// cleans on the next start.
-///
-/// `durable: false` keeps the whole-or-nothing guarantee but skips both
-/// fsyncs: for markers a restart clears anyway (`<id>.waiting`) and indexes
-/// recovery rebuilds (`<key>.key`), where a journal commit per write would be
-/// most of the sidecar's cost under load.
 public enum AtomicFile {
     /// Replaces (or creates) `path` with `data`.
-    public static func write(_ data: Data, to path: FilePath, mode: mode_t = 0o644, durable: Bool = true)
-        throws(QueueError)
-    {
-        let temp = try writeTemp(data, beside: path, mode: mode, sync: durable)
+    public static func write(_ data: Data, to path: FilePath, mode: mode_t = 0o644) throws(QueueError) {
+        let temp = try writeTemp(data, beside: path, mode: mode, sync: true)
         guard rename(temp.string, path.string) == 0 else {
             let code = errno
             unlink(temp.string)
             throw .io(operation: "rename to", path: path.string, errno: code)
         }
-        if durable { try syncDirectory(of: path) }
+        try syncDirectory(of: path)
     }
 
     /// Creates `path` with `data` only if nothing exists there yet.
@@ -44,18 +37,14 @@ public enum AtomicFile {
     /// complete when it appears.
     /// - Returns: `true` if this call created the file, `false` if it existed.
     @discardableResult
-    public static func create(_ data: Data, at path: FilePath, mode: mode_t = 0o644, durable: Bool = true)
-        throws(QueueError) -> Bool
-    {
+    public static func create(_ data: Data, at path: FilePath, mode: mode_t = 0o644) throws(QueueError) -> Bool {
         let staged = try stage(data, beside: path, mode: mode)
-        if durable {
-            do { try sync(staged) } catch {
-                discard(staged)
-                throw error
-            }
+        do { try sync(staged) } catch {
+            discard(staged)
+            throw error
         }
         guard try link(staged, exclusivelyAt: path) else { return false }
-        if durable { try syncDirectory(of: path) }
+        try syncDirectory(of: path)
         return true
     }
 

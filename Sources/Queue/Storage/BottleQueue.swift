@@ -46,6 +46,12 @@ public struct BottleQueue: Sendable {
         try AtomicFile.makeDirectory(archiveDirectory)
     }
 
+    /// ``prepare()`` only if the archive is missing: a hot path's check that
+    /// costs a lookup, where `mkdir` would take the directory's lock.
+    private func prepareIfMissing() throws(QueueError) {
+        if access(archiveDirectory.string, F_OK) != 0 { try prepare() }
+    }
+
     // MARK: - Proposing
 
     /// Queues `proposal`, or finds the identical one already queued.
@@ -58,7 +64,7 @@ public struct BottleQueue: Sendable {
     /// is durable when this returns (written through ``GroupCommit``, so
     /// many concurrent submissions share one journal commit).
     public func submit(_ proposal: Proposal) async throws(QueueError) -> Submission {
-        if access(archiveDirectory.string, F_OK) != 0 { try prepare() }
+        try prepareIfMissing()
         let keyPath = QueueLayout.key(for: proposal, in: directory)
         let key = keyPath.string
         let first: Result<Submission, QueueError>? = await withCheckedContinuation { continuation in
@@ -99,8 +105,7 @@ public struct BottleQueue: Sendable {
         // meanwhile, ours yields to it. A link allocates no inode, which under
         // 10,000 calls is most of what creating a file costs. It is an index,
         // not a record: not fsynced, and rebuilt by ``recover(clearWaitingMarkers:)``.
-        if Glibc.link(path.string, keyPath.string) == 0 { return .queued(proposal) }
-        guard errno == EEXIST else { throw .io(operation: "create", path: keyPath.string, errno: errno) }
+        if try linkProposal(proposal.id, as: keyPath) { return .queued(proposal) }
         unlink(path.string)
         if let existing = try liveMatch(forKey: keyPath) { return existing }
         throw .io(operation: "queue", path: keyPath.string, errno: EAGAIN)
@@ -287,9 +292,7 @@ public struct BottleQueue: Sendable {
     public func setWaiting(_ id: ProposalID, _ waiting: Bool) throws(QueueError) {
         let path = QueueLayout.waiting(id, in: directory)
         if waiting {
-            guard Glibc.link(QueueLayout.proposal(id, in: directory).string, path.string) == 0 || errno == EEXIST else {
-                throw .io(operation: "create", path: path.string, errno: errno)
-            }
+            _ = try linkProposal(id, as: path)
         } else if unlink(path.string) != 0, errno != ENOENT {
             throw .io(operation: "remove", path: path.string, errno: errno)
         }
@@ -324,8 +327,7 @@ public struct BottleQueue: Sendable {
                 path: QueueLayout.proposal(id, in: directory).string,
                 reason: "cannot archive an undecided proposal")
         }
-        // The archive directory exists since `prepare()`; made again only if someone removed it.
-        if access(archiveDirectory.string, F_OK) != 0 { try prepare() }
+        try prepareIfMissing()
         try await GroupCommit.shared.commit([
             .move(QueueLayout.proposal(id, in: directory), to: QueueLayout.proposal(id, in: archiveDirectory)),
             .move(QueueLayout.decision(id, in: directory), to: QueueLayout.decision(id, in: archiveDirectory)),
@@ -380,14 +382,21 @@ public struct BottleQueue: Sendable {
             report.pendingProposals += 1
             // Keys are not fsynced: one a crash lost is made again, so an identical retry still attaches.
             let keyPath = QueueLayout.key(for: entry.proposal, in: directory)
-            if access(keyPath.string, F_OK) != 0 {
-                Glibc.link(QueueLayout.proposal(entry.proposal.id, in: directory).string, keyPath.string)
-            }
+            if access(keyPath.string, F_OK) != 0 { _ = try? linkProposal(entry.proposal.id, as: keyPath) }
         }
         return report
     }
 
     // MARK: - Files
+
+    /// Gives the live proposal `id` a second name (a hard link: no new
+    /// inode), as keys and waiting markers are.
+    /// - Returns: `false` when the name is already taken.
+    private func linkProposal(_ id: ProposalID, as name: FilePath) throws(QueueError) -> Bool {
+        if link(QueueLayout.proposal(id, in: directory).string, name.string) == 0 { return true }
+        guard errno == EEXIST else { throw .io(operation: "create", path: name.string, errno: errno) }
+        return false
+    }
 
     private func encode<T: Encodable>(_ value: T) throws(QueueError) -> Data {
         do { return try QueueFormat.encode(value) } catch {

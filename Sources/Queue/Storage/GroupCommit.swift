@@ -20,7 +20,7 @@ import SystemPackage
 /// durable (an fsync each for a small batch; one `syncfs` for a burst, see
 /// ``wholeFileSystemSyncThreshold``), names them in order and fsyncs each
 /// directory once. Each caller gets the same guarantee as
-/// ``AtomicFile/write(_:to:mode:durable:)``: when its `commit` returns, its
+/// ``AtomicFile/create(_:at:mode:)``: when its `commit` returns, its
 /// files are on disk whole, and no reader ever saw part of one. A lone write
 /// costs what it did before; the batching only appears under load.
 ///
@@ -30,8 +30,6 @@ import SystemPackage
 public final class GroupCommit: Sendable {
     /// One step of a caller's commit; a caller's steps run in order.
     public enum Step: Sendable {
-        /// Replace (or create) the file at `to` with the data.
-        case write(Data, to: FilePath)
         /// Create the file at `at` with the data; fails with `EEXIST` if the name is taken.
         case create(Data, at: FilePath)
         /// Rename a file, for instance into the archive.
@@ -41,9 +39,9 @@ public final class GroupCommit: Sendable {
     /// The process's flusher: one for every queue the process writes.
     public static let shared = GroupCommit()
 
-    /// The most callers one batch serves: each holds a temp file until the
-    /// batch's renames, and the process's file descriptors are mostly
-    /// connections.
+    /// The most callers one batch serves: each holds an open unnamed file
+    /// until the batch's links, and the process's file descriptors are
+    /// mostly connections.
     public static let maximumBatch = 512
 
     private typealias Completion = CheckedContinuation<Result<Void, QueueError>, Never>
@@ -89,24 +87,21 @@ public final class GroupCommit: Sendable {
         }
     }
 
-    /// Runs every caller's steps; one result per caller.
     /// From this many new files in one batch on, their data is made durable
     /// with one `syncfs` rather than an fsync each. syncfs also writes out
     /// whatever else is dirty on that file system, so it is kept for bursts,
     /// where it replaces hundreds of disk cache flushes with one.
     static let wholeFileSystemSyncThreshold = 32
 
+    /// Runs every caller's steps; one result per caller.
     static func perform(_ commits: [[Step]]) -> [Result<Void, QueueError>] {
         var results = [Result<Void, QueueError>](repeating: .success(()), count: commits.count)
-        // 1. Every new content into a temp (or unnamed) file beside its final name, unsynced.
+        // 1. Every new content into an unnamed (or temp) file beside its final name, unsynced.
         var staged = [[AtomicFile.Staged?]](repeating: [], count: commits.count)
         for (index, steps) in commits.enumerated() {
             for step in steps {
                 do {
                     switch step {
-                    case .write(let data, let path):
-                        staged[index].append(
-                            .temp(try AtomicFile.writeTemp(data, beside: path, mode: 0o644, sync: false)))
                     case .create(let data, let path):
                         staged[index].append(try AtomicFile.stage(data, beside: path, mode: 0o644))
                     case .move:
@@ -121,34 +116,15 @@ public final class GroupCommit: Sendable {
         // 2. Their data on disk. A few files: fsync each (the first commits the
         // journal for all; each still costs the disk a cache flush). Many: one
         // syncfs per directory's file system instead of that many flushes.
-        let stagedCount = staged.enumerated().reduce(0) { $0 + ($1.1.count { $0 != nil }) }
-        var synced = false
-        if stagedCount >= wholeFileSystemSyncThreshold {
-            synced = true
-            var callers: [FilePath: [Int]] = [:]
-            for (index, steps) in commits.enumerated() where results[index].isSuccess {
-                for step in steps {
-                    switch step {
-                    case .write(_, let path), .create(_, let path):
-                        callers[path.removingLastComponent(), default: []].append(index)
-                    case .move: break
-                    }
-                }
-            }
-            for (directory, indices) in callers where synced {
-                do { synced = try AtomicFile.syncFileSystem(of: directory) } catch {
-                    for index in indices where results[index].isSuccess { results[index] = .failure(error) }
-                }
-            }
-        }
-        if !synced {
+        let stagedCount = staged.reduce(0) { $0 + $1.count { $0 != nil } }
+        if stagedCount < wholeFileSystemSyncThreshold || !syncFileSystems(of: commits, results: &results) {
             for (index, files) in staged.enumerated() {
                 for case let file? in files where results[index].isSuccess {
                     do { try AtomicFile.sync(file) } catch { results[index] = .failure(error) }
                 }
             }
         }
-        // 3. Each caller's renames and links, in its order; a failed caller's staged files go.
+        // 3. Each caller's links and renames, in its order; a failed caller's staged files go.
         var directories: [FilePath: [Int]] = [:]
         for (index, steps) in commits.enumerated() {
             for (position, step) in steps.enumerated() {
@@ -158,14 +134,6 @@ public final class GroupCommit: Sendable {
                     continue
                 }
                 switch step {
-                case .write(_, let path):
-                    guard case .temp(let temp)? = file else { continue }
-                    if rename(temp.string, path.string) != 0 {
-                        results[index] = .failure(.io(operation: "rename to", path: path.string, errno: errno))
-                        unlink(temp.string)
-                    } else {
-                        directories[path.removingLastComponent(), default: []].append(index)
-                    }
                 case .create(_, let path):
                     guard let file else { continue }
                     do {
@@ -194,6 +162,26 @@ public final class GroupCommit: Sendable {
             }
         }
         return results
+    }
+
+    /// One syncfs for the file system of each directory the batch creates
+    /// files in; a failure fails the callers writing there.
+    /// - Returns: `false` where there is no syncfs (the caller fsyncs each file).
+    private static func syncFileSystems(of commits: [[Step]], results: inout [Result<Void, QueueError>]) -> Bool {
+        var callers: [FilePath: [Int]] = [:]
+        for (index, steps) in commits.enumerated() where results[index].isSuccess {
+            for case .create(_, let path) in steps {
+                callers[path.removingLastComponent(), default: []].append(index)
+            }
+        }
+        for (directory, indices) in callers {
+            do {
+                guard try AtomicFile.syncFileSystem(of: directory) else { return false }
+            } catch {
+                for index in indices where results[index].isSuccess { results[index] = .failure(error) }
+            }
+        }
+        return true
     }
 }
 

@@ -56,8 +56,6 @@ final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
     /// When the connection opened or its last response ended: the request clock's start.
     private var lastResponse = NIODeadline.now()
     private var keepAlive = true
-    /// A request was refused (413): the connection closes once its body is in, not at once.
-    private var refused = false
     /// Keep-alives sent on the held call's stream (the progress value).
     private var beats = 0
 
@@ -343,10 +341,12 @@ final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
     private func finish(_ promise: EventLoopPromise<Void>?) {
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if let promise { written.cascade(to: promise) }
+        // A refused request's connection closes once its body is in (see refuseTooLarge).
+        if case .refusing = state { return }
         state = .idle
         if keepAlive {
             armRequestTimer()
-        } else if !refused {
+        } else {
             let channel = context.channel
             written.whenComplete { _ in channel.close(promise: nil) }
         }
@@ -358,11 +358,10 @@ final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
     /// sees a broken pipe instead of our answer.
     private func refuseTooLarge() {
         keepAlive = false
-        refused = true
+        state = .refusing
         respond(
             .payloadTooLarge, contentType: "text/plain",
             "request body too large (limit \(SidecarHTTPServer.maximumBodySize) bytes)\n")
-        state = .refusing
         let channel = context.channel
         context.eventLoop.scheduleTask(in: Self.lingerAfterRefusal) { channel.close(promise: nil) }
     }
