@@ -48,6 +48,35 @@ struct BottleQueueTests {
         #expect(try await queue.submit(again) == .queued(again))
     }
 
+    @Test("after a restart an identical retry still re-attaches, or gets the decision nobody received")
+    func resubmissionAfterRestart() async throws {
+        let directory = TemporaryDirectory()
+        let queue = try makeQueue(in: directory)
+        let pending = makeProposal(file: "pending.example\n")
+        let decided = makeProposal(file: "decided.example\n")
+        _ = try await queue.submit(pending)
+        _ = try await queue.submit(decided)
+        let decision = Decision(id: decided.id, status: .approved, decidedBy: "ops")
+        try queue.decide(decision)
+        // A leftover index file of an older build goes on recovery.
+        writeRaw("{}", to: queue.directory.appending(String(repeating: "ab", count: 32) + ".key"))
+
+        // The sidecar restarts: the index is read again from the live proposals, at recovery…
+        ResubmissionIndex.shared.forget(queue.directory.string)
+        let report = try queue.recover(clearWaitingMarkers: true)
+        #expect(report.pendingProposals == 1)
+        #expect(try DirectoryListing.names(in: queue.directory).allSatisfy { !$0.hasSuffix(".key") })
+        #expect(try await queue.submit(makeProposal(file: "pending.example\n")) == .attached(pending))
+        #expect(try await queue.submit(makeProposal(file: "decided.example\n")) == .decided(decided, decision))
+
+        // …or, without a recovery, at the first submission.
+        ResubmissionIndex.shared.forget(queue.directory.string)
+        #expect(try await queue.submit(makeProposal(file: "pending.example\n")) == .attached(pending))
+        try await queue.archive(decided.id)
+        let fresh = makeProposal(file: "decided.example\n")
+        #expect(try await queue.submit(fresh) == .queued(fresh))
+    }
+
     @Test("concurrent identical submissions in one process make one proposal")
     func concurrentIdentical() async throws {
         let directory = TemporaryDirectory()

@@ -46,21 +46,4 @@ struct GroupCommitTests {
         await #expect(throws: QueueError.self) { try await bad.value }
         #expect(try AtomicFile.read(directory.path.appending("good")) == Data("ok".utf8))
     }
-
-    @Test("a key a crash lost is made again on recovery, so an identical retry still attaches")
-    func keyRebuilt() async throws {
-        let directory = TemporaryDirectory()
-        let queue = try makeQueue(in: directory)
-        let proposal = makeProposal()
-        _ = try await queue.submit(proposal)
-        let keys = try DirectoryListing.names(in: queue.directory).filter { $0.hasSuffix(".key") }
-        #expect(keys.count == 1)
-        for key in keys { unlink(queue.directory.appending(key).string) }
-        try queue.recover(clearWaitingMarkers: true)
-        guard case .attached(let again) = try await queue.submit(makeProposal()) else {
-            Issue.record("the retry did not attach")
-            return
-        }
-        #expect(again.id == proposal.id)
-    }
 }

@@ -100,6 +100,7 @@ struct TimestampTests {
             #expect(Timestamp.parse(text) == date, "\(text)")
         }
         #expect(Timestamp.format(Date(timeIntervalSince1970: 1_764_038_943.123)) == "2025-11-25T02:49:03.123Z")
+        #expect(Timestamp.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
         #expect(Timestamp.parse("2026-11-25T02:49:03Z") == Date(timeIntervalSince1970: 1_795_574_943))
         #expect(Timestamp.parse("yesterday") == nil)
     }

@@ -31,10 +31,15 @@ public struct ProposalID: Hashable, Sendable, Comparable, CustomStringConvertibl
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        let stamp = String(
-            format: "%04d%02d%02d-%02d%02d%02d",
-            Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+        var stamp = ""
+        stamp.reserveCapacity(28)
+        stamp.appendDigits(Int(parts.tm_year) + 1900, width: 4)
+        stamp.appendDigits(Int(parts.tm_mon) + 1, width: 2)
+        stamp.appendDigits(Int(parts.tm_mday), width: 2)
+        stamp.append("-")
+        stamp.appendDigits(Int(parts.tm_hour), width: 2)
+        stamp.appendDigits(Int(parts.tm_min), width: 2)
+        stamp.appendDigits(Int(parts.tm_sec), width: 2)
         var random = SystemRandomNumberGenerator()
         let suffix = String(random.next() & 0xFFFF_FFFF_FFFF, radix: 16)
         let padded = String(repeating: "0", count: 12 - suffix.count) + suffix

@@ -18,16 +18,23 @@ public enum QueueFormat {
 
     /// Encodes a queue record as pretty-printed, key-sorted JSON with a trailing newline.
     public static func encode<T: Encodable>(_ value: T) throws -> Data {
+        var data = try encoder.encode(value)
+        data.append(UInt8(ascii: "\n"))
+        return data
+    }
+
+    /// One encoder for every write, as ``decoder`` is for reads: the sidecar
+    /// encodes a proposal per queued call. `JSONEncoder` is safe to share
+    /// once configured.
+    private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
             try container.encode(Timestamp.format(date))
         }
-        var data = try encoder.encode(value)
-        data.append(UInt8(ascii: "\n"))
-        return data
-    }
+        return encoder
+    }()
 
     /// Decodes a queue record, refusing a format version this build does not know.
     /// - Parameter path: named in errors, so the operator knows which file is bad.
@@ -101,9 +108,23 @@ public enum Timestamp {
         let fraction = Int(milliseconds.quotientAndRemainderFlooring(dividingBy: 1000).remainder)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), fraction)
+        var text = ""
+        text.reserveCapacity(24)
+        text.appendDigits(Int(parts.tm_year) + 1900, width: 4)
+        text.append("-")
+        text.appendDigits(Int(parts.tm_mon) + 1, width: 2)
+        text.append("-")
+        text.appendDigits(Int(parts.tm_mday), width: 2)
+        text.append("T")
+        text.appendDigits(Int(parts.tm_hour), width: 2)
+        text.append(":")
+        text.appendDigits(Int(parts.tm_min), width: 2)
+        text.append(":")
+        text.appendDigits(Int(parts.tm_sec), width: 2)
+        text.append(".")
+        text.appendDigits(fraction, width: 3)
+        text.append("Z")
+        return text
     }
 
     /// Parses a timestamp with or without fractional seconds; `nil` if it is not one.
@@ -156,6 +177,26 @@ public enum Timestamp {
     }
 
     private static let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+}
+
+extension String {
+    /// Appends `value` (not negative) in decimal, zero-padded to `width`
+    /// digits: what `String(format: "%0*d")` does, without a format string
+    /// parsed per call — a proposal's timestamps and id are made on every
+    /// queued call.
+    mutating func appendDigits(_ value: Int, width: Int) {
+        var digits = [UInt8](repeating: UInt8(ascii: "0"), count: max(width, 1))
+        var rest = value
+        var index = digits.count - 1
+        while rest > 0, index >= 0 {
+            digits[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+            index -= 1
+        }
+        // A value wider than `width` keeps all its digits, as printf would.
+        if rest > 0 { return append(String(value)) }
+        append(String(decoding: digits, as: UTF8.self))
+    }
 }
 
 extension Int64 {

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import SystemPackage
 
 #if canImport(Glibc)
@@ -20,8 +19,6 @@ import SystemPackage
 ///   wins however many operators race; only the winner later fills in the
 ///   apply outcome.
 /// - `<id>.waiting` — present while an agent's call is attached.
-/// - `<key>.key` — the id of the pending proposal with a given tool and
-///   proposed file, so an identical retry re-attaches instead of queueing.
 /// - `archive/` — finished proposals and their decisions, for the audit trail.
 ///
 /// Readers always look in the live directory before the archive, and
@@ -65,18 +62,14 @@ public struct BottleQueue: Sendable {
     /// many concurrent submissions share one journal commit).
     public func submit(_ proposal: Proposal) async throws(QueueError) -> Submission {
         try prepareIfMissing()
-        let keyPath = QueueLayout.key(for: proposal, in: directory)
-        let key = keyPath.string
+        let index = ResubmissionIndex.shared
+        if !index.isLoaded(directory.string) {
+            // A damaged file is the operator's to see (`list` names it); it must not stop every call.
+            index.load(directory.string, try scan(archived: false).entries.map(\.proposal))
+        }
+        let key = ResubmissionIndex.key(for: proposal)
         let first: Result<Submission, QueueError>? = await withCheckedContinuation { continuation in
-            let leads = BottleQueue.inFlight.withLock { inFlight -> Bool in
-                guard inFlight[key] == nil else {
-                    inFlight[key]!.append(continuation)
-                    return false
-                }
-                inFlight[key] = []
-                return true
-            }
-            if leads { continuation.resume(returning: nil) }
+            if index.enter(key, in: directory.string, continuation) { continuation.resume(returning: nil) }
         }
         if let first {
             // Attached to an identical call of this process: its new proposal is ours to wait on.
@@ -85,49 +78,29 @@ public struct BottleQueue: Sendable {
         }
         let result: Result<Submission, QueueError>
         do throws(QueueError) {
-            result = .success(try await queueOrMatch(proposal, keyPath: keyPath))
+            result = .success(try await queueOrMatch(proposal, key: key))
         } catch {
             result = .failure(error)
         }
-        let followers = BottleQueue.inFlight.withLock { $0.removeValue(forKey: key) } ?? []
-        for follower in followers { follower.resume(returning: result) }
+        let queued: ProposalID? = if case .success(.queued(let proposal)) = result { proposal.id } else { nil }
+        for follower in index.leave(key, in: directory.string, queued: queued) { follower.resume(returning: result) }
         return try result.get()
     }
 
-    private func queueOrMatch(_ proposal: Proposal, keyPath: FilePath) async throws(QueueError) -> Submission {
-        if let existing = try liveMatch(forKey: keyPath) {
-            return existing
+    private func queueOrMatch(_ proposal: Proposal, key: String) async throws(QueueError) -> Submission {
+        if let id = ResubmissionIndex.shared.proposal(for: key, in: directory.string) {
+            if let existing = try liveMatch(id) { return existing }
+            ResubmissionIndex.shared.remove(key, naming: id, in: directory.string)
         }
         let path = QueueLayout.proposal(proposal.id, in: directory)
         try await GroupCommit.shared.commit([.create(try encode(proposal), at: path)])
-        // The key is a second name (a hard link) for the proposal file, made
-        // exclusively: should another process have queued the same proposal
-        // meanwhile, ours yields to it. A link allocates no inode, which under
-        // 10,000 calls is most of what creating a file costs. It is an index,
-        // not a record: not fsynced, and rebuilt by ``recover(clearWaitingMarkers:)``.
-        if try linkProposal(proposal.id, as: keyPath) { return .queued(proposal) }
-        unlink(path.string)
-        if let existing = try liveMatch(forKey: keyPath) { return existing }
-        throw .io(operation: "queue", path: keyPath.string, errno: EAGAIN)
+        return .queued(proposal)
     }
 
-    /// Submissions in progress in this process, by key path, with the
-    /// identical submissions waiting for their outcome.
-    private static let inFlight = Mutex<[String: [CheckedContinuation<Result<Submission, QueueError>?, Never>]]>([:])
-
-    /// The live proposal a key file names, if it is still live; a stale key
-    /// (its proposal archived or gone) is removed.
-    private func liveMatch(forKey keyPath: FilePath) throws(QueueError) -> Submission? {
-        guard let data = try AtomicFile.read(keyPath) else { return nil }
-        // The key is the proposal file under another name; it names its proposal by the id inside.
-        guard let id = try? QueueFormat.decode(Proposal.self, from: data, path: keyPath.string).id else {
-            unlink(keyPath.string)
-            return nil
-        }
-        guard let proposal = try readProposal(id, in: directory) else {
-            unlink(keyPath.string)
-            return nil
-        }
+    /// The proposal `id` as a retry finds it: decided while nobody waited,
+    /// or still pending; `nil` when it is no longer live.
+    private func liveMatch(_ id: ProposalID) throws(QueueError) -> Submission? {
+        guard let proposal = try readProposal(id, in: directory) else { return nil }
         if let decision = try readDecision(id, in: directory) {
             return .decided(proposal, decision)
         }
@@ -333,16 +306,7 @@ public struct BottleQueue: Sendable {
             .move(QueueLayout.decision(id, in: directory), to: QueueLayout.decision(id, in: archiveDirectory)),
         ])
         unlink(QueueLayout.waiting(id, in: directory).string)
-        // The key goes if it is still this proposal's (same file: same inode).
-        let keyPath = QueueLayout.key(for: proposal, in: directory)
-        var key = stat()
-        var archived = stat()
-        if stat(keyPath.string, &key) == 0,
-            stat(QueueLayout.proposal(id, in: archiveDirectory).string, &archived) == 0,
-            key.st_ino == archived.st_ino, key.st_dev == archived.st_dev
-        {
-            unlink(keyPath.string)
-        }
+        ResubmissionIndex.shared.remove(ResubmissionIndex.key(for: proposal), naming: id, in: directory.string)
     }
 
     // MARK: - Recovery
@@ -350,10 +314,11 @@ public struct BottleQueue: Sendable {
     /// Brings the directory back to a consistent state after a crash.
     ///
     /// Removes temp files a dead writer left, finishes an archive that was
-    /// cut between its two moves, makes again the key of any pending
-    /// proposal whose key a crash lost, and — when the caller is the sidecar
+    /// cut between its two moves, and — when the caller is the sidecar
     /// starting afresh, so no call can be attached — clears waiting markers.
-    /// Pending proposals are left alone: they stay listed and decidable.
+    /// Pending proposals are left alone: they stay listed and decidable, and
+    /// an identical retry finds them (they are read into the
+    /// ``ResubmissionIndex``).
     @discardableResult
     public func recover(clearWaitingMarkers: Bool) throws(QueueError) -> RecoveryReport {
         try prepare()
@@ -377,20 +342,21 @@ public struct BottleQueue: Sendable {
                 unlink(QueueLayout.waiting(id, in: directory).string)
                 report.clearedWaitingMarkers.append(id)
             }
+            if name.hasSuffix(QueueLayout.legacyKeySuffix) {
+                // An index file of builds before the in-memory index; the index is rebuilt below.
+                unlink(directory.appending(name).string)
+            }
         }
-        for entry in try entries(archived: false) where entry.isPending {
-            report.pendingProposals += 1
-            // Keys are not fsynced: one a crash lost is made again, so an identical retry still attaches.
-            let keyPath = QueueLayout.key(for: entry.proposal, in: directory)
-            if access(keyPath.string, F_OK) != 0 { _ = try? linkProposal(entry.proposal.id, as: keyPath) }
-        }
+        let live = try scan(archived: false).entries
+        report.pendingProposals = live.count { $0.isPending }
+        ResubmissionIndex.shared.load(directory.string, live.map(\.proposal))
         return report
     }
 
     // MARK: - Files
 
     /// Gives the live proposal `id` a second name (a hard link: no new
-    /// inode), as keys and waiting markers are.
+    /// inode), as waiting markers are.
     /// - Returns: `false` when the name is already taken.
     private func linkProposal(_ id: ProposalID, as name: FilePath) throws(QueueError) -> Bool {
         if link(QueueLayout.proposal(id, in: directory).string, name.string) == 0 { return true }

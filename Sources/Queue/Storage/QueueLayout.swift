@@ -9,7 +9,8 @@ enum QueueLayout {
     static let proposalSuffix = ".proposal.json"
     static let decisionSuffix = ".decision.json"
     static let waitingSuffix = ".waiting"
-    static let keySuffix = ".key"
+    /// Index files that builds before ``ResubmissionIndex`` wrote; removed on recovery.
+    static let legacyKeySuffix = ".key"
     static let archiveName = "archive"
 
     static func proposal(_ id: ProposalID, in directory: FilePath) -> FilePath {
@@ -22,12 +23,6 @@ enum QueueLayout {
 
     static func waiting(_ id: ProposalID, in directory: FilePath) -> FilePath {
         directory.appending(id.rawValue + waitingSuffix)
-    }
-
-    /// The dedupe key's file: one per distinct (tool, proposed file) pending in a bottle.
-    static func key(for proposal: Proposal, in directory: FilePath) -> FilePath {
-        directory.appending(
-            SHA256Hex.of(proposal.tool.rawValue + "\n" + proposal.proposedFileSHA256) + keySuffix)
     }
 
     /// The id in a file name of the form `<id><suffix>`, if it is one.
