@@ -40,7 +40,7 @@ final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
         /// Between requests.
         case idle
         /// Reading a request's body.
-        case reading(HTTPRequestHead, ByteBuffer)
+        case reading(HTTPRequestHead, RequestHeaders, ByteBuffer)
         /// The request was refused before its end (413); the rest is dropped and the connection closes.
         case refusing
         /// A request is being answered (a tools/call being admitted, /metrics being gathered).
@@ -87,36 +87,35 @@ final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             keepAlive = head.isKeepAlive
-            if let length = head.headers.first(name: "content-length").flatMap(Int.init),
-                length > SidecarHTTPServer.maximumBodySize
-            {
+            let headers = RequestHeaders(head.headers)
+            if let length = headers.contentLength, length > SidecarHTTPServer.maximumBodySize {
                 return refuseTooLarge()
             }
-            if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
+            if headers.expectsContinue {
                 context.writeAndFlush(
                     wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
             }
-            state = .reading(head, context.channel.allocator.buffer(capacity: 0))
+            state = .reading(head, headers, context.channel.allocator.buffer(capacity: 0))
         case .body(var chunk):
-            guard case .reading(let head, var body) = state else { return }
+            guard case .reading(let head, let headers, var body) = state else { return }
             guard body.readableBytes + chunk.readableBytes <= SidecarHTTPServer.maximumBodySize else {
                 return refuseTooLarge()
             }
             state = .answering  // drop the reference while appending, so the buffer is not copied
             body.writeBuffer(&chunk)
-            state = .reading(head, body)
+            state = .reading(head, headers, body)
         case .end:
             if case .refusing = state { return context.close(promise: nil) }
-            guard case .reading(let head, let body) = state else { return }
+            guard case .reading(let head, let headers, let body) = state else { return }
             state = .answering
-            route(head, body)
+            route(head, headers, body)
         }
     }
 
     // MARK: - Routing
 
-    private func route(_ head: HTTPRequestHead, _ body: ByteBuffer) {
-        let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+    private func route(_ head: HTTPRequestHead, _ headers: RequestHeaders, _ body: ByteBuffer) {
+        let path = head.uri.firstIndex(of: "?").map { head.uri[..<$0] } ?? head.uri[...]
         settings.logger.debug(
             "request",
             metadata: [
@@ -125,7 +124,7 @@ final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
             ])
         switch (head.method, path) {
         case (.POST, "/mcp"), (.POST, "/"):
-            post(head, body)
+            post(headers, body)
         case (.GET, "/health"):
             respond(.ok, contentType: "text/plain", "ok\n")
         case (.GET, "/metrics"):
@@ -136,7 +135,7 @@ final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
                 connection.respond(.ok, contentType: "text/plain; version=0.0.4", bytes)
             }
         case (.DELETE, "/mcp"):
-            guard let session = head.headers.first(name: SidecarHTTPServer.sessionHeader),
+            guard let session = headers.session,
                 settings.dispatcher.sessions.end(session)
             else { return respond(.notFound, contentType: "text/plain", "no such session\n") }
             respond(.noContent, contentType: nil, [])
@@ -150,12 +149,11 @@ final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private func post(_ head: HTTPRequestHead, _ body: ByteBuffer) {
+    private func post(_ headers: RequestHeaders, _ body: ByteBuffer) {
         let started = ContinuousClock.now
         let dispatcher = settings.dispatcher
-        guard OriginPolicy.allows(origin: head.headers.first(name: "origin"), host: head.headers.first(name: "host"))
-        else {
-            let origin = head.headers.first(name: "origin") ?? ""
+        guard OriginPolicy.allows(origin: headers.origin, host: headers.host) else {
+            let origin = headers.origin ?? ""
             return respondJSON(.forbidden, RPCReply.error(id: nil, .invalidRequest("forbidden Origin: \(origin)")))
         }
         let message: RPCMessage
@@ -170,7 +168,7 @@ final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
             metadata: ["method": "\(Escaped(message.method))", "id": "\(message.id.map { "\($0)" } ?? "-")"])
         var sessionRevision: String?
         var session = ""
-        if let id = head.headers.first(name: SidecarHTTPServer.sessionHeader), message.method != "initialize" {
+        if let id = headers.session, message.method != "initialize" {
             guard let revision = dispatcher.sessions.revision(of: id) else {
                 return respondJSON(
                     .notFound,
@@ -179,7 +177,7 @@ final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
             session = id
             sessionRevision = revision
         }
-        if let version = head.headers.first(name: SidecarHTTPServer.versionHeader) {
+        if let version = headers.protocolVersion {
             guard ProtocolRevision.all.contains(version) else {
                 let supported = ProtocolRevision.all.joined(separator: ", ")
                 return respondJSON(
@@ -199,7 +197,7 @@ final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
             dispatcher.holder.metrics.request(message.method, took: ContinuousClock.now - started)
             respondJSON(.ok, bytes, headers: newSession.map { [(SidecarHTTPServer.sessionHeader, $0)] } ?? [])
         case .toolCall(let call):
-            let stream = head.headers[canonicalForm: "accept"].contains { $0.contains("text/event-stream") }
+            let stream = headers.acceptsEventStream
             later(gate: settings.admissions) {
                 await dispatcher.admit(call)
             } then: { connection, admission in

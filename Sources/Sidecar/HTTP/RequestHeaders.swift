@@ -1,0 +1,61 @@
+import NIOHTTP1
+
+/// The request headers the sidecar reads, found in one pass over the head.
+///
+/// `HTTPHeaders.first(name:)` scans every header with a case-insensitive
+/// comparison; a `POST /mcp` consults seven of them, so looking each up
+/// separately costs seven scans on the hottest path (`tools/list` at tens of
+/// thousands a second). The first occurrence of each header counts, as with
+/// `first(name:)`.
+struct RequestHeaders {
+    var contentLength: Int?
+    var expectsContinue = false
+    var origin: String?
+    var host: String?
+    var session: String?
+    var protocolVersion: String?
+    /// Whether an `Accept` header names `text/event-stream`.
+    var acceptsEventStream = false
+
+    init(_ headers: HTTPHeaders) {
+        var sawContentLength = false
+        var sawExpect = false
+        for (name, value) in headers {
+            switch name.utf8.count {
+            case 4 where Self.named(name, "host"):
+                if host == nil { host = value }
+            case 6 where Self.named(name, "accept"):
+                if value.contains("text/event-stream") { acceptsEventStream = true }
+            case 6 where Self.named(name, "expect"):
+                if !sawExpect { expectsContinue = Self.named(value, "100-continue") }
+                sawExpect = true
+            case 6 where Self.named(name, "origin"):
+                if origin == nil { origin = value }
+            case 14 where Self.named(name, "content-length"):
+                if !sawContentLength { contentLength = Int(value) }
+                sawContentLength = true
+            case 14 where Self.named(name, "mcp-session-id"):
+                if session == nil { session = value }
+            case 20 where Self.named(name, "mcp-protocol-version"):
+                if protocolVersion == nil { protocolVersion = value }
+            default:
+                break
+            }
+        }
+    }
+
+    /// Whether `text` is `lowercased` up to ASCII case.
+    private static func named(_ text: String, _ lowercased: StaticString) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            guard bytes.count == lowercased.utf8CodeUnitCount else { return false }
+            let expected = lowercased.utf8Start
+            for index in 0..<bytes.count {
+                var byte = bytes[index]
+                if byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z") { byte += 32 }
+                if byte != expected[index] { return false }
+            }
+            return true
+        }
+    }
+}
