@@ -5,6 +5,13 @@
 # its decision each call is answered. See bench/held_calls.py; the calls are held by
 # bench/held-calls-client (Swift), the rest is Python.
 # Usage: bench/held-calls.sh [CALLS] [SEED_CALLS]     (default 10000 1000; needs python3, curl, ss)
+# Environment:
+#   RUNS=n        run ours n times (fresh server, port and queue each run), then print the median
+#   QUEUE_FS=...  where the queues live: root (default: under $TMPDIR or /tmp), tmpfs (/dev/shm),
+#                 or ext4 (a fresh journaled ext4 in a loop file; needs root and mkfs.ext4). On a
+#                 journal-less ext4 (this machine's root file system) inode allocation skips inodes
+#                 freed in the last minutes (ext4's recently_deleted), so a run right after a big
+#                 delete pays for it; see docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 calls="${1:-10000}"
@@ -14,8 +21,21 @@ swift build -c release --product bottle-supervise >/dev/null
 swift build -c release --product held-calls-client >/dev/null
 bin="$(swift build -c release --show-bin-path)/bottle-supervise"
 client="$(swift build -c release --show-bin-path)/held-calls-client"   # holds the calls; light on the shared cores
-dir="$(mktemp -d)"; mkdir -p "$dir/q" "$dir/c" "$dir/seedq"
-cleanup() { kill "${ours:-}" "${seed:-}" 2>/dev/null || true; rm -rf "$dir"; }
+runs="${RUNS:-1}"
+mnt=; img=
+case "${QUEUE_FS:-root}" in
+  root) base="${TMPDIR:-/tmp}" ;;
+  tmpfs) base=/dev/shm ;;
+  ext4)
+    img="$(mktemp /var/tmp/held-calls-XXXXXX.img)"; truncate -s 4G "$img"; mkfs.ext4 -q -F "$img"
+    mnt="$(mktemp -d)"; mount -o loop "$img" "$mnt"; base="$mnt" ;;
+  *) echo "QUEUE_FS must be root, tmpfs or ext4" >&2; exit 2 ;;
+esac
+dir="$(mktemp -d -p "$base")"; mkdir -p "$dir/c" "$dir/seedq"
+cleanup() {
+  kill "${ours:-}" "${seed:-}" 2>/dev/null || true; rm -rf "$dir"
+  if [ -n "$mnt" ]; then umount "$mnt"; rmdir "$mnt"; rm -f "$img"; fi
+}
 trap cleanup EXIT
 ulimit -n "$(ulimit -Hn)"
 # Fresh ports each run: 10,000 connections of a previous run on the same port
@@ -31,13 +51,31 @@ settle() {
 settle
 echo "== $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
 
-"$bin" serve --slug bench --queue-dir "$dir/q" --current-config "$dir/c" --port "$ours_port" 2>"$dir/ours.log" & ours=$!
-until curl -sf http://127.0.0.1:$ours_port/health >/dev/null; do sleep 0.01; done
-echo "-- ours, $calls calls"
-python3 bench/held_calls.py --url http://127.0.0.1:$ours_port/mcp --queue "$dir/q" --pid "$ours" --calls "$calls" --format ours \
-  --client "$client"
-kill "$ours"; wait "$ours" 2>/dev/null || true; ours=
+echo "queues on ${QUEUE_FS:-root}: $(df --output=fstype "$dir" | tail -1)"
+results=()
+for run in $(seq "$runs"); do
+  # Queues stay until the end: deleting 10,000 files between runs would charge the next run (see above).
+  q="$dir/q$run"; mkdir -p "$q"
+  [ "$run" -gt 1 ] && { settle; ours_port=$((20000 + RANDOM % 20000)); }
+  "$bin" serve --slug bench --queue-dir "$q" --current-config "$dir/c" --port "$ours_port" 2>"$dir/ours.log" & ours=$!
+  until curl -sf http://127.0.0.1:$ours_port/health >/dev/null; do sleep 0.01; done
+  echo "-- ours, $calls calls (run $run of $runs)"
+  result="$(python3 bench/held_calls.py --url http://127.0.0.1:$ours_port/mcp --queue "$q" --pid "$ours" --calls "$calls" \
+    --format ours --client "$client")"
+  echo "$result"; results+=("$result")
+  kill "$ours"; wait "$ours" 2>/dev/null || true; ours=
+done
+if [ "$runs" -gt 1 ]; then
+  printf '%s\n' "${results[@]}" | python3 -c '
+import json, statistics, sys
+runs = [json.loads(line) for line in sys.stdin if line.strip()]
+queued = sorted(r["queued_s"] for r in runs)
+print("queued_s per run:", queued, "median:", statistics.median(queued))
+print("rss_holding_kb median:", statistics.median(r["rss_holding_kb"] for r in runs))
+print("answer_after_decision max_ms per run:", [r.get("answer_after_decision", {}).get("max_ms") for r in runs])'
+fi
 
+[ "$seed_calls" -eq 0 ] && exit 0   # SEED_CALLS=0: ours only
 settle
 (cd "$reference" && SUPERVISE_BOTTLE_SLUG=bench SUPERVISE_QUEUE_DIR="$dir/seedq" SUPERVISE_PORT="$seed_port" \
   SUPERVISE_BIND=127.0.0.1 exec python3 seed_server.py 2>/dev/null) & seed=$!

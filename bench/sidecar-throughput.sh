@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # tools/list throughput, side by side in one run: nginx returning the same bytes (the ceiling),
-# our sidecar (release build) and the seed's reference server. wrk -t2 -c32 for DURATION seconds each.
-# Also: our time to healthy and idle resident memory beside the seed's.
-# Usage: bench/sidecar-throughput.sh [DURATION]     (needs wrk, nginx, curl, python3)
+# our sidecar (release build) and the seed's reference server. wrk -t2 -c32 for DURATION seconds each,
+# in ROUNDS rounds (nginx, ours, seed in turn, so that the shared machine's slow spells hit all three);
+# the ratios are of the medians. Also: our time to healthy and idle resident memory beside the seed's.
+# Usage: bench/sidecar-throughput.sh [DURATION] [ROUNDS]     (default 8 3; needs wrk, nginx, curl, python3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-8}"
+rounds="${2:-3}"
 reference="${SUPERVISE_REFERENCE:-../shared/reference}"
 swift build -c release --product bottle-supervise >/dev/null
 bin="$(swift build -c release --show-bin-path)/bottle-supervise"
@@ -25,11 +27,22 @@ chmod 755 "$dir" "$dir/www"; chmod 644 "$dir/www/mcp"  # nginx workers run unpri
 sed "s#@DIR@#$dir#g" bench/sidecar/nginx.conf.template > "$dir/nginx.conf"
 nginx -c "$dir/nginx.conf"
 sleep 0.3
-for target in "nginx 19203" "ours 19201" "seed 19202"; do
-  set -- $target
-  echo "-- $1"
-  wrk -t2 -c32 -d"${duration}s" --latency -s bench/sidecar/tools-list.lua "http://127.0.0.1:$2/mcp" | grep -E "Requests/sec|50%|99%|errors|Non-2xx"
+declare -A rates
+for round in $(seq "$rounds"); do
+  for target in "nginx 19203" "ours 19201" "seed 19202"; do
+    set -- $target
+    out="$(wrk -t2 -c32 -d"${duration}s" --latency -s bench/sidecar/tools-list.lua "http://127.0.0.1:$2/mcp")"
+    echo "-- $1, round $round"
+    echo "$out" | grep -E "Requests/sec|50%|99%|errors|Non-2xx"
+    rates[$1]+="$(echo "$out" | awk '/Requests\/sec/ {print $2}') "
+  done
 done
+python3 - "${rates[nginx]}" "${rates[ours]}" "${rates[seed]}" <<'PY'
+import statistics, sys
+nginx, ours, seed = (statistics.median(float(x) for x in arg.split()) for arg in sys.argv[1:])
+print(f"median req/s: nginx {nginx:.0f}, ours {ours:.0f}, seed {seed:.0f}")
+print(f"ours / nginx = {ours / nginx:.2f}, ours / seed = {ours / seed:.1f}")
+PY
 starts=()
 for _ in 1 2 3 4 5; do
   start=$(date +%s%N)

@@ -107,6 +107,12 @@ getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
 limit.rlim_cur = limit.rlim_max
 setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
 
+// Resolved once, not per connection (`connect(host:port:)` resolves and runs
+// the happy-eyeballs state machine each time).
+guard let address = try? SocketAddress.makeAddressResolvingHost(host, port: port) else {
+    FileHandle.standardError.write(Data("held-calls-client: cannot resolve \(host)\n".utf8))
+    exit(2)
+}
 let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 let results = Results(count: count)
 let inFlight = 512  // connects at a time, as the Python client
@@ -120,7 +126,7 @@ func connect(_ n: Int) -> EventLoopFuture<Void> {
                 try channel.pipeline.syncOperations.addHandler(AnswerHandler(n: n, results: results))
             }
         }
-        .connect(host: host, port: port)
+        .connect(to: address)
         .flatMap { channel in
             let (head, body) = request(n, host: host, port: port)
             let sent = now()
