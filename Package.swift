@@ -100,7 +100,10 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "QueueTests", dependencies: ["Queue"], swiftSettings: strict),
-        .testTarget(name: "SidecarTests", dependencies: ["Sidecar", "Queue"], swiftSettings: strict),
+        .testTarget(
+            name: "SidecarTests",
+            dependencies: ["Sidecar", "Queue", .product(name: "NIOHTTP1", package: "swift-nio")],
+            swiftSettings: strict),
         .testTarget(name: "ApplyTests", dependencies: ["Apply", "Queue"], swiftSettings: strict),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Queue", "Apply"], swiftSettings: strict),
         .testTarget(

@@ -25,7 +25,7 @@ struct RequestHeaders {
             case 4 where Self.named(name, "host"):
                 if host == nil { host = value }
             case 6 where Self.named(name, "accept"):
-                if value.contains("text/event-stream") { acceptsEventStream = true }
+                if Self.mentions(value, "text/event-stream") { acceptsEventStream = true }
             case 6 where Self.named(name, "expect"):
                 if !sawExpect { expectsContinue = Self.named(value, "100-continue") }
                 sawExpect = true
@@ -41,6 +41,24 @@ struct RequestHeaders {
             default:
                 break
             }
+        }
+    }
+
+    /// Whether `text` contains `word` (a byte search: `String.contains`
+    /// allocates a searcher per call).
+    private static func mentions(_ text: String, _ word: StaticString) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            let count = word.utf8CodeUnitCount
+            guard bytes.count >= count else { return false }
+            let needle = UnsafeBufferPointer(start: word.utf8Start, count: count)
+            for start in 0...(bytes.count - count)
+            where bytes[start] == needle[0]
+                && UnsafeBufferPointer(rebasing: bytes[start..<start + count]).elementsEqual(needle)
+            {
+                return true
+            }
+            return false
         }
     }
 

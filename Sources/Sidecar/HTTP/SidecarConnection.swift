@@ -157,7 +157,8 @@ final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
             return respondJSON(.forbidden, RPCReply.error(id: nil, .invalidRequest("forbidden Origin: \(origin)")))
         }
         let message: RPCMessage
-        switch RPCMessage.decode(Array(body.readableBytesView)) {
+        let decoded = body.withUnsafeReadableBytes { RPCMessage.decode($0.assumingMemoryBound(to: UInt8.self)) }
+        switch decoded {
         case .success(let decoded): message = decoded
         case .failure(let failure):
             return respondJSON(.badRequest, RPCReply.error(id: failure.id, failure.error))
@@ -322,12 +323,14 @@ final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
         _ status: HTTPResponseStatus, contentType: String?, _ bytes: [UInt8], headers: [(String, String)] = [],
         promise: EventLoopPromise<Void>? = nil
     ) {
-        var head = HTTPResponseHead(version: .http1_1, status: status)
-        if let contentType { head.headers.add(name: "Content-Type", value: contentType) }
-        if status != .noContent { head.headers.add(name: "Content-Length", value: String(bytes.count)) }
-        for (name, value) in headers { head.headers.add(name: name, value: value) }
-        if !keepAlive { head.headers.add(name: "Connection", value: "close") }
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        var fields = HTTPHeaders()
+        fields.reserveCapacity(3 + headers.count)
+        if let contentType { fields.add(name: "Content-Type", value: contentType) }
+        if status != .noContent { fields.add(name: "Content-Length", value: String(bytes.count)) }
+        for (name, value) in headers { fields.add(name: name, value: value) }
+        if !keepAlive { fields.add(name: "Connection", value: "close") }
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: fields))), promise: nil)
         if !bytes.isEmpty {
             context.write(
                 wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))), promise: nil)

@@ -26,14 +26,17 @@ enum JSONReader {
 
     /// The value of `bytes`, which must hold exactly one JSON value.
     static func value(of bytes: [UInt8]) throws(Failure) -> Value {
-        try bytes.withUnsafeBufferPointer { (buffer) throws(Failure) -> Value in
-            var reader = Reader(bytes: buffer)
-            reader.skipWhitespace()
-            let value = try reader.value(depth: 0)
-            reader.skipWhitespace()
-            guard reader.position == buffer.count else { throw reader.failure("unexpected text after the value") }
-            return value
-        }
+        try bytes.withUnsafeBufferPointer { (buffer) throws(Failure) -> Value in try value(of: buffer) }
+    }
+
+    /// The value of `bytes`, read in place (a request body in a `ByteBuffer`).
+    static func value(of bytes: UnsafeBufferPointer<UInt8>) throws(Failure) -> Value {
+        var reader = Reader(bytes: bytes)
+        reader.skipWhitespace()
+        let value = try reader.value(depth: 0)
+        reader.skipWhitespace()
+        guard reader.position == bytes.count else { throw reader.failure("unexpected text after the value") }
+        return value
     }
 
     private struct Reader {
@@ -139,11 +142,14 @@ enum JSONReader {
                 position += 1
             }
             guard let stop = current else { throw failure("unterminated string") }
-            var utf8 = Array(bytes[start..<position])
             if stop == UInt8(ascii: "\"") {
+                // Straight from the bytes: no intermediate array (names and
+                // short values then cost no allocation at all).
+                let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
                 position += 1
-                return String(decoding: utf8, as: UTF8.self)
+                return text
             }
+            var utf8 = Array(bytes[start..<position])
             while true {
                 guard let byte = current else { throw failure("unterminated string") }
                 position += 1

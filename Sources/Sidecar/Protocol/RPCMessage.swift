@@ -44,6 +44,11 @@ public struct RPCMessage: Sendable {
     /// Decodes `body`. The error carries the id when it could be read, so the
     /// answer can name the request it refuses.
     public static func decode(_ body: [UInt8]) -> Result<RPCMessage, RPCFailure> {
+        body.withUnsafeBufferPointer { decode($0) }
+    }
+
+    /// Decodes `body` in place (the HTTP transport's request buffer).
+    public static func decode(_ body: UnsafeBufferPointer<UInt8>) -> Result<RPCMessage, RPCFailure> {
         let value: Value
         do {
             value = try JSONReader.value(of: body)

@@ -1,0 +1,41 @@
+import NIOHTTP1
+import Testing
+
+@testable import Sidecar
+
+@Suite("Request headers")
+struct RequestHeadersTests {
+    @Test("names match in any case; the first of a repeated header counts")
+    func names() {
+        let headers = RequestHeaders(
+            HTTPHeaders([
+                ("HOST", "127.0.0.1:8080"), ("origin", "http://localhost:3000"), ("Origin", "http://evil.example"),
+                ("mcp-SESSION-id", "s1"), ("MCP-Protocol-Version", "2025-06-18"), ("Content-Length", "42"),
+                ("content-length", "7"), ("EXPECT", "100-Continue"),
+            ]))
+        #expect(headers.host == "127.0.0.1:8080")
+        #expect(headers.origin == "http://localhost:3000")
+        #expect(headers.session == "s1")
+        #expect(headers.protocolVersion == "2025-06-18")
+        #expect(headers.contentLength == 42)
+        #expect(headers.expectsContinue)
+        #expect(!headers.acceptsEventStream)
+    }
+
+    @Test("an event stream is accepted when any Accept header lists it")
+    func accept() {
+        #expect(
+            RequestHeaders(HTTPHeaders([("Accept", "application/json"), ("accept", "text/event-stream;q=0.9")]))
+                .acceptsEventStream)
+        #expect(RequestHeaders(HTTPHeaders([("Accept", "application/json, text/event-stream")])).acceptsEventStream)
+        #expect(!RequestHeaders(HTTPHeaders([("Accept", "text/event")])).acceptsEventStream)
+        #expect(!RequestHeaders(HTTPHeaders([("Accept-Encoding", "text/event-stream")])).acceptsEventStream)
+    }
+
+    @Test("a malformed Content-Length is no length; other expectations are not 100-continue")
+    func malformed() {
+        let headers = RequestHeaders(HTTPHeaders([("Content-Length", "lots"), ("Expect", "something-else")]))
+        #expect(headers.contentLength == nil)
+        #expect(!headers.expectsContinue)
+    }
+}
