@@ -2,7 +2,7 @@
 # tools/list throughput, side by side in one run: nginx returning the same bytes (the ceiling),
 # our sidecar (release build) and the seed's reference server. wrk -t2 -c32 for DURATION seconds each,
 # in ROUNDS rounds (nginx, ours, seed in turn, so that the shared machine's slow spells hit all three);
-# the ratios are of the medians. Also: our time to healthy and idle resident memory beside the seed's.
+# the ratios are of the medians. Also: our time to healthy. (Idle memory: bench/idle-memory.sh.)
 # Usage: bench/sidecar-throughput.sh [DURATION] [ROUNDS]     (default 8 3; needs wrk, nginx, curl, python3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +20,6 @@ trap cleanup EXIT
 until curl -sf http://127.0.0.1:19201/health >/dev/null; do sleep 0.01; done
 sleep 0.5
 echo "== $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
-echo "idle RSS: ours $(grep VmRSS /proc/$ours/status | tr -s ' ' | cut -d' ' -f2) kB, seed $(grep VmRSS /proc/$seed/status | tr -s ' ' | cut -d' ' -f2) kB"
 curl -s -X POST http://127.0.0.1:19201/mcp -H 'Content-Type: application/json' -H 'MCP-Protocol-Version: 2025-06-18' \
   -H 'Accept: application/json, text/event-stream' -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' -o "$dir/www/mcp"
 chmod 755 "$dir" "$dir/www"; chmod 644 "$dir/www/mcp"  # nginx workers run unprivileged
