@@ -14,14 +14,14 @@ public final class SidecarMetrics: Sendable {
 
     /// A fresh registry.
     public init() {
-        pending = registry.makeGauge(name: "supervise_pending_proposals", help: "Proposals waiting for a decision.")
-        held = registry.makeGauge(name: "supervise_held_calls", help: "Tool calls held open for a decision.")
+        pending = registry.makeGauge(descriptor: Self.pendingProposals)
+        held = registry.makeGauge(descriptor: Self.heldCalls)
         var perMethod: [String: (Counter, DurationHistogram)] = [:]
         for method in Self.knownMethods.union(["other"]) {
             perMethod[method] = (
-                registry.makeCounter(name: "supervise_requests_total", labels: [("method", method)]),
+                registry.makeCounter(descriptor: Self.requestsTotal, labels: [("method", method)]),
                 registry.makeDurationHistogram(
-                    name: "supervise_request_duration_seconds", labels: [("method", method)], buckets: Self.buckets)
+                    descriptor: Self.requestDuration, labels: [("method", method)], buckets: Self.buckets)
             )
         }
         requests = perMethod
@@ -37,7 +37,7 @@ public final class SidecarMetrics: Sendable {
 
     /// Counts a decision delivered to (or withdrawn by) the agent.
     public func decision(_ status: DecisionStatus) {
-        registry.makeCounter(name: "supervise_decisions_total", labels: [("status", status.rawValue)]).increment()
+        registry.makeCounter(descriptor: Self.decisionsTotal, labels: [("status", status.rawValue)]).increment()
     }
 
     /// Sets the held-calls gauge.
@@ -51,6 +51,32 @@ public final class SidecarMetrics: Sendable {
         return buffer
     }
 
+    // Metric names: `<namespace>_<metricName>_<unitName>`. (Computed: the descriptor type is not Sendable.)
+    private static var pendingProposals: MetricNameDescriptor {
+        .init(
+            namespace: "supervise", metricName: "pending", unitName: "proposals",
+            helpText: "Proposals waiting for a decision.")
+    }
+    private static var heldCalls: MetricNameDescriptor {
+        .init(
+            namespace: "supervise", metricName: "held", unitName: "calls",
+            helpText: "Tool calls held open for a decision.")
+    }
+    private static var requestsTotal: MetricNameDescriptor {
+        .init(
+            namespace: "supervise", metricName: "requests", unitName: "total",
+            helpText: "Requests by JSON-RPC method.")
+    }
+    private static var requestDuration: MetricNameDescriptor {
+        .init(
+            namespace: "supervise", metricName: "request_duration", unitName: "seconds",
+            helpText: "Time to answer a request, by JSON-RPC method (a held tools/call: until its answer).")
+    }
+    private static var decisionsTotal: MetricNameDescriptor {
+        .init(
+            namespace: "supervise", metricName: "decisions", unitName: "total",
+            helpText: "Decisions delivered to (or withdrawn by) the agent, by status.")
+    }
     private static let knownMethods: Set<String> = [
         "initialize", "notifications/initialized", "ping", "tools/list", "tools/call", "server/discover",
         "notifications/cancelled",
