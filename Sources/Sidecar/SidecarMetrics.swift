@@ -51,31 +51,26 @@ public final class SidecarMetrics: Sendable {
         return buffer
     }
 
-    // Metric names: `<namespace>_<metricName>_<unitName>`. (Computed: the descriptor type is not Sendable.)
+    // Metric names are `supervise_<metric>_<unit>`. (Computed: the descriptor type is not Sendable.)
     private static var pendingProposals: MetricNameDescriptor {
-        .init(
-            namespace: "supervise", metricName: "pending", unitName: "proposals",
-            helpText: "Proposals waiting for a decision.")
+        named("pending", "proposals", help: "Proposals waiting for a decision.")
     }
     private static var heldCalls: MetricNameDescriptor {
-        .init(
-            namespace: "supervise", metricName: "held", unitName: "calls",
-            helpText: "Tool calls held open for a decision.")
+        named("held", "calls", help: "Tool calls held open for a decision.")
     }
     private static var requestsTotal: MetricNameDescriptor {
-        .init(
-            namespace: "supervise", metricName: "requests", unitName: "total",
-            helpText: "Requests by JSON-RPC method.")
+        named("requests", "total", help: "Requests by JSON-RPC method.")
     }
     private static var requestDuration: MetricNameDescriptor {
-        .init(
-            namespace: "supervise", metricName: "request_duration", unitName: "seconds",
-            helpText: "Time to answer a request, by JSON-RPC method (a held tools/call: until its answer).")
+        named(
+            "request_duration", "seconds",
+            help: "Time to answer a request, by JSON-RPC method (a held tools/call: until its answer).")
     }
     private static var decisionsTotal: MetricNameDescriptor {
-        .init(
-            namespace: "supervise", metricName: "decisions", unitName: "total",
-            helpText: "Decisions delivered to (or withdrawn by) the agent, by status.")
+        named("decisions", "total", help: "Decisions delivered to (or withdrawn by) the agent, by status.")
+    }
+    private static func named(_ metric: String, _ unit: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "supervise", metricName: metric, unitName: unit, helpText: help)
     }
     private static let knownMethods: Set<String> = [
         "initialize", "notifications/initialized", "ping", "tools/list", "tools/call", "server/discover",

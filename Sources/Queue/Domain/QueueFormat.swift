@@ -185,17 +185,10 @@ extension String {
     /// parsed per call — a proposal's timestamps and id are made on every
     /// queued call.
     mutating func appendDigits(_ value: Int, width: Int) {
-        var digits = [UInt8](repeating: UInt8(ascii: "0"), count: max(width, 1))
-        var rest = value
-        var index = digits.count - 1
-        while rest > 0, index >= 0 {
-            digits[index] = UInt8(ascii: "0") + UInt8(rest % 10)
-            rest /= 10
-            index -= 1
-        }
+        let digits = String(value)  // a small string: no allocation
         // A value wider than `width` keeps all its digits, as printf would.
-        if rest > 0 { return append(String(value)) }
-        append(String(decoding: digits, as: UTF8.self))
+        if digits.utf8.count < width { append(String(repeating: "0", count: width - digits.utf8.count)) }
+        append(digits)
     }
 }
 

@@ -265,7 +265,10 @@ public struct BottleQueue: Sendable {
     public func setWaiting(_ id: ProposalID, _ waiting: Bool) throws(QueueError) {
         let path = QueueLayout.waiting(id, in: directory)
         if waiting {
-            _ = try linkProposal(id, as: path)
+            // A marker already there (EEXIST) is the same fact.
+            if link(QueueLayout.proposal(id, in: directory).string, path.string) != 0, errno != EEXIST {
+                throw .io(operation: "create", path: path.string, errno: errno)
+            }
         } else if unlink(path.string) != 0, errno != ENOENT {
             throw .io(operation: "remove", path: path.string, errno: errno)
         }
@@ -354,15 +357,6 @@ public struct BottleQueue: Sendable {
     }
 
     // MARK: - Files
-
-    /// Gives the live proposal `id` a second name (a hard link: no new
-    /// inode), as waiting markers are.
-    /// - Returns: `false` when the name is already taken.
-    private func linkProposal(_ id: ProposalID, as name: FilePath) throws(QueueError) -> Bool {
-        if link(QueueLayout.proposal(id, in: directory).string, name.string) == 0 { return true }
-        guard errno == EEXIST else { throw .io(operation: "create", path: name.string, errno: errno) }
-        return false
-    }
 
     private func encode<T: Encodable>(_ value: T) throws(QueueError) -> Data {
         do { return try QueueFormat.encode(value) } catch {
