@@ -71,6 +71,15 @@ public struct Applier: Sendable {
         guard let approved = decision.approvedFile(of: proposal) else {
             throw ApplyError.mismatch("a modified decision needs its final file")
         }
+        guard let reviewed = decision.proposalSHA256 else {
+            throw ApplyError.proposalChanged(proposal.id, reviewed: nil, now: try queue.liveProposalSHA256(proposal.id))
+        }
+        // The host checks the content itself: the sidecar that wrote the file is not trusted to have.
+        if let problem = proposal.shapeProblem() { throw ApplyError.invalidProposal(proposal.id, reason: problem) }
+        if SHA256Hex.of(proposal.proposedFile) != proposal.proposedFileSHA256 {
+            throw ApplyError.invalidProposal(
+                proposal.id, reason: "proposed_file_sha256 does not match the proposed file")
+        }
         let bottle = proposal.bottle
         let file = proposal.tool.configFile
         let settings = try ReloadSettings.load(from: configRoot.settingsPath(for: bottle))
@@ -94,6 +103,17 @@ public struct Applier: Sendable {
                 current: previous.map { String(decoding: $0, as: UTF8.self) },
                 expectedSHA256: proposal.currentFileSHA256, actualSHA256: previousSHA)
         }
+
+        // The file applied is the one reviewed: the validator the sidecar runs,
+        // run again here, and the queue's file still the bytes the decision is bound to.
+        do throws(ValidationError) {
+            try ProposedFileValidator.validate(
+                approved, for: proposal.tool, current: previous.map { String(decoding: $0, as: UTF8.self) })
+        } catch {
+            throw ApplyError.invalidProposal(proposal.id, reason: "the \(file.fileName) does not validate: \(error)")
+        }
+        let now = try queue.liveProposalSHA256(proposal.id)
+        guard now == reviewed else { throw ApplyError.proposalChanged(proposal.id, reviewed: reviewed, now: now) }
 
         // 2. Claim through the exactly-one rule.
         var claimed = decision
@@ -138,6 +158,10 @@ public struct Applier: Sendable {
     /// Records a decision that applies nothing (a rejection) and audits it.
     public func record(_ decision: Decision, of proposal: Proposal, queue: BottleQueue) throws {
         guard !decision.status.isApproval else { throw ApplyError.mismatch("an approval must go through apply") }
+        if let reviewed = decision.proposalSHA256 {
+            let now = try queue.liveProposalSHA256(proposal.id)
+            if let now, now != reviewed { throw ApplyError.proposalChanged(proposal.id, reviewed: reviewed, now: now) }
+        }
         try queue.decide(decision)
         let file = proposal.tool.configFile
         audit(
@@ -145,7 +169,7 @@ public struct Applier: Sendable {
                 event: .decision, by: decision.decidedBy, bottle: proposal.bottle, file: file, tool: proposal.tool,
                 id: proposal.id, status: decision.status.rawValue,
                 oldSHA256: try? configRoot.currentSHA256(file, for: proposal.bottle),
-                newSHA256: proposal.proposedFileSHA256))
+                newSHA256: SHA256Hex.of(proposal.proposedFile)))
     }
 
     // MARK: - Recovery
@@ -161,18 +185,18 @@ public struct Applier: Sendable {
         var finished: [ProposalID] = []
         for bottle in try root.bottles() {
             let queue = root.queue(for: bottle)
-            let stuck = try queue.all().filter { $0.decision?.apply?.state == .pending }
+            // Files that cannot be read are the operator's to see (`list` names them); they must not stop recovery.
+            let stuck = ((try? queue.scan(archived: false).entries) ?? [])
+                .filter { $0.decision?.apply?.state == .pending }
             guard !stuck.isEmpty else { continue }
-            let directory = configRoot.directory(of: bottle)
-            let lock: BottleLock?
-            if BottleLock.isHeld(directory) {
-                continue  // an apply is running for this bottle; its decisions are not interrupted
-            } else {
-                lock = BottleLock.tryAcquire(directory)
-            }
+            // A held lock is a running apply: its decisions are not interrupted. No lock
+            // file means no apply ever ran for this bottle, so nothing of ours is pending.
+            guard let lock = BottleLock.tryAcquire(configRoot.directory(of: bottle)) else { continue }
             defer { withExtendedLifetime(lock) {} }
             for entry in stuck {
-                guard let decision = entry.decision else { continue }
+                // Read again under the lock: the apply seen pending may have finished meanwhile.
+                guard let decision = try? queue.decision(entry.proposal.id), decision.apply?.state == .pending
+                else { continue }
                 let file = entry.proposal.tool.configFile
                 let current = try? configRoot.currentSHA256(file, for: bottle)
                 let outcome = ApplyOutcome(

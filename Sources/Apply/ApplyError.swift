@@ -17,6 +17,14 @@ public enum ApplyError: Error, Equatable, Sendable, CustomStringConvertible {
     case settings(path: String, reason: String)
     /// Rollback found no earlier version of the file.
     case nothingToRollBack(bottle: BottleSlug, file: ConfigFile)
+    /// The queue's proposal file no longer hashes to what the operator
+    /// reviewed (`reviewed`; `nil`: the decision was bound to nothing):
+    /// something replaced it between review and decision. Nothing was written.
+    case proposalChanged(ProposalID, reviewed: String?, now: String?)
+    /// The proposal cannot be applied as it stands: its hash field does not
+    /// match its file, or the file (as proposed or as modified) does not
+    /// pass the validator the sidecar runs. Nothing was written.
+    case invalidProposal(ProposalID, reason: String)
 
     public var description: String {
         switch self {
@@ -31,6 +39,12 @@ public enum ApplyError: Error, Equatable, Sendable, CustomStringConvertible {
             "cannot use \(Escaped(path)): \(reason)"
         case .nothingToRollBack(let bottle, let file):
             "no earlier version of \(file.fileName) for bottle \(bottle) to roll back to"
+        case .proposalChanged(let id, let reviewed, let now):
+            "proposal \(id) changed in the queue after it was reviewed (reviewed \(Self.short(reviewed)), "
+                + "now \(now.map { "sha256 " + $0.prefix(12) } ?? "gone")); nothing was written: "
+                + "review it again (`show \(id)`) before deciding"
+        case .invalidProposal(let id, let reason):
+            "proposal \(id) is refused: \(Escaped(reason)); nothing was written"
         }
     }
 

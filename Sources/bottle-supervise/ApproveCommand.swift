@@ -8,8 +8,9 @@ struct Approve: AsyncParsableCommand {
         abstract: "Approve a proposal as proposed, write it into the bottle's config and reload.",
         discussion: """
             Exit status: 0 approved (the outcome of applying is printed); 1 failed (for example the bottle's \
-            file changed since the proposal: review it, then --force); 3 no such proposal; 4 already decided, \
-            withdrawn or expired.
+            file changed since the proposal: review it, then --force; or the proposal does not validate); \
+            3 no such proposal; 4 already decided, withdrawn or expired; 5 the proposal file is not the one \
+            reviewed (--expect-sha256, or it was replaced in the queue): nothing was written.
             """
     )
 
@@ -22,17 +23,22 @@ struct Approve: AsyncParsableCommand {
     @Flag(help: "Apply even though the bottle's file changed since the proposal was made.")
     var force = false
 
+    @Option(name: .customLong("expect-sha256"), help: "Decide only if the proposal file still has this SHA-256 (as `show` printed).")
+    var expectSHA256: String?
+
+    func validate() throws { try ProposalLookup.validateDigest(expectSHA256) }
+
     @OptionGroup var locations: HostLocationOptions
 
     func run() async throws {
+        locations.finishInterruptedApplies(command: "approve")
         let lookup = ProposalLookup(locations: locations)
         do {
-            let (entry, queue) = try lookup.find(id)
+            let (entry, queue) = try lookup.find(id, expectedSHA256: expectSHA256)
             try lookup.requirePending(entry)
             let decision = try await lookup.deciding {
                 try await lookup.applier.apply(
-                    decision: Decision(
-                        id: entry.proposal.id, status: .approved, notes: notes, decidedBy: OperatorName.current),
+                    decision: ProposalLookup.decision(on: entry, .approved, notes: notes),
                     proposal: entry.proposal, queue: queue, force: force)
             }
             ProposalLookup.report(decision, of: entry.proposal)

@@ -89,22 +89,23 @@ struct Demo: AsyncParsableCommand {
     }
 
     static func decideAtPrompt(queue: BottleQueue, queueRoot: FilePath, configRoot: FilePath) async throws {
-        guard let proposal = try queue.pending().first else { return }
+        guard let pending = try queue.pending().first else { return }
+        // Read once: what is shown is what the decision is bound to.
+        let entry = try queue.entry(pending.id)
+        let proposal = entry.proposal
         let current = try ConfigRoot(configRoot).current(proposal.tool.configFile, for: proposal.bottle)
-        let entry = QueueEntry(
-            proposal: proposal, decision: nil, waiting: queue.isWaiting(proposal.id), archived: false)
         print("\n" + Show.render(entry, currentFile: current, color: useColor()))
         print("\napprove or reject? [a/r] ", terminator: "")
         let applier = Applier(configRoot: configRoot, queueRoot: queueRoot)
         switch readLine()?.lowercased().first {
         case "a":
             let decision = try await applier.apply(
-                decision: Decision(
-                    id: proposal.id, status: .approved, notes: "approved in the demo", decidedBy: OperatorName.current),
+                decision: ProposalLookup.decision(on: entry, .approved, notes: "approved in the demo"),
                 proposal: proposal, queue: queue)
             ProposalLookup.report(decision, of: proposal)
         case "r":
-            let decision = try applier.reject(proposal, notes: "rejected in the demo", queue: queue)
+            let decision = ProposalLookup.decision(on: entry, .rejected, notes: "rejected in the demo")
+            try applier.record(decision, of: proposal, queue: queue)
             ProposalLookup.report(decision, of: proposal)
         default:
             print("nothing decided")

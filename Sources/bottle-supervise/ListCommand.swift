@@ -23,11 +23,14 @@ struct List: ParsableCommand {
     @OptionGroup var locations: HostLocationOptions
 
     func run() throws {
+        locations.finishInterruptedApplies(command: "list")
         let root = QueueRoot(locations.queueRoot)
         var entries: [QueueEntry] = []
         var unreadable: [QueueError] = []
         do {
-            for bottle in try root.bottles() {
+            let bottles = try root.scanBottles()
+            unreadable += bottles.skipped
+            for bottle in bottles.bottles {
                 let queue = root.queue(for: bottle)
                 let live = try queue.scan(archived: false)
                 unreadable += live.unreadable
@@ -62,13 +65,15 @@ enum ListTable {
             + TextLayout.pad("AGE", 6) + TextLayout.pad("STATE", 10) + "JUSTIFICATION\n"
         if color { out = "\u{1B}[1m" + out.dropLast() + "\u{1B}[0m\n" }
         for entry in entries {
-            let state = entry.decision?.status.rawValue ?? (entry.waiting ? "waiting" : "pending")
+            let state =
+                entry.decision?.status.rawValue ?? (entry.problem != nil ? "refused" : entry.waiting ? "waiting" : "pending")
             let first = entry.proposal.justification.split(separator: "\n").first.map(String.init) ?? ""
             out +=
                 TextLayout.pad(entry.proposal.id.rawValue, 30) + TextLayout.pad(entry.proposal.bottle.rawValue, 20)
                 + TextLayout.pad(entry.proposal.tool.rawValue, 18)
                 + TextLayout.pad(ConsoleView.age(of: entry.proposal.createdAt, now: now), 6)
-                + TextLayout.pad(state, 10) + Escaped(first).description + "\n"
+                + TextLayout.pad(state, 10) + (entry.decision == nil ? entry.problem.map { "[\(Escaped($0))] " } ?? "" : "")
+                + Escaped(first).description + "\n"
         }
         return out
     }
@@ -98,9 +103,12 @@ enum ListJSON {
         let decidedAt: String?
         let notes: String?
         let apply: String?
+        let proposalSHA256: String?
+        let problem: String?
 
         enum CodingKeys: String, CodingKey {
-            case id, bottle, tool, file, state, waiting, archived, justification, notes, apply
+            case id, bottle, tool, file, state, waiting, archived, justification, notes, apply, problem
+            case proposalSHA256 = "proposal_sha256"
             case createdAt = "created_at"
             case expiresAt = "expires_at"
             case currentFileSHA256 = "current_file_sha256"
@@ -127,6 +135,8 @@ enum ListJSON {
             try container.encode(decidedAt, forKey: .decidedAt)
             try container.encode(notes, forKey: .notes)
             try container.encode(apply, forKey: .apply)
+            try container.encode(proposalSHA256, forKey: .proposalSHA256)
+            try container.encode(problem, forKey: .problem)
         }
     }
 
@@ -141,7 +151,8 @@ enum ListJSON {
                 justification: entry.proposal.justification, currentFileSHA256: entry.proposal.currentFileSHA256,
                 proposedFileSHA256: entry.proposal.proposedFileSHA256, decidedBy: entry.decision?.decidedBy,
                 decidedAt: entry.decision.map { Timestamp.format($0.decidedAt) }, notes: entry.decision?.notes,
-                apply: entry.decision?.apply?.state.rawValue)
+                apply: entry.decision?.apply?.state.rawValue, proposalSHA256: entry.proposalSHA256,
+                problem: entry.decision == nil ? entry.problem : nil)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

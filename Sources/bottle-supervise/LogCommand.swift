@@ -25,6 +25,7 @@ struct Log: ParsableCommand {
     @OptionGroup var locations: HostLocationOptions
 
     func run() throws {
+        locations.finishInterruptedApplies(command: "log")
         let log = AuditLog(queueRoot: locations.queueRoot)
         do {
             if verify {

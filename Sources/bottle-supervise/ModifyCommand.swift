@@ -30,18 +30,23 @@ struct Modify: AsyncParsableCommand {
     @Flag(help: "Apply even though the bottle's file changed since the proposal was made.")
     var force = false
 
+    @Option(name: .customLong("expect-sha256"), help: "Decide only if the proposal file still has this SHA-256 (as `show` printed).")
+    var expectSHA256: String?
+
     @OptionGroup var locations: HostLocationOptions
 
     func validate() throws {
+        try ProposalLookup.validateDigest(expectSHA256)
         guard (file != nil) != edit else {
             throw ArgumentParser.ValidationError("give exactly one of --file F or --edit")
         }
     }
 
     func run() async throws {
+        locations.finishInterruptedApplies(command: "modify")
         let lookup = ProposalLookup(locations: locations)
         do {
-            let (entry, queue) = try lookup.find(id)
+            let (entry, queue) = try lookup.find(id, expectedSHA256: expectSHA256)
             try lookup.requirePending(entry)
             let proposal = entry.proposal
             let current = lookup.currentFile(for: proposal)
@@ -79,9 +84,7 @@ struct Modify: AsyncParsableCommand {
             }
             let decision = try await lookup.deciding {
                 try await lookup.applier.apply(
-                    decision: Decision(
-                        id: proposal.id, status: .modified, notes: notes, finalFile: content,
-                        decidedBy: OperatorName.current),
+                    decision: ProposalLookup.decision(on: entry, .modified, notes: notes, finalFile: content),
                     proposal: proposal, queue: queue, force: force)
             }
             ProposalLookup.report(decision, of: proposal)

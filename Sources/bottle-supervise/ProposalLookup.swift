@@ -12,21 +12,46 @@ struct ProposalLookup {
     var root: QueueRoot { QueueRoot(locations.queueRoot) }
     var applier: Applier { Applier(configRoot: locations.configRoot, queueRoot: locations.queueRoot) }
 
-    /// The proposal `text` names and its bottle's queue; exits 3 when there is none.
-    func find(_ text: String) throws -> (entry: QueueEntry, queue: BottleQueue) {
+    /// The proposal `text` names and its bottle's queue, read once: what is
+    /// shown, checked and decided all comes from this one read. Exits 3 when
+    /// there is none, 5 when `expectedSHA256` is given and the proposal file
+    /// read does not hash to it (it is not the proposal the caller reviewed).
+    func find(_ text: String, expectedSHA256: String? = nil) throws -> (entry: QueueEntry, queue: BottleQueue) {
+        let found: (entry: QueueEntry, queue: BottleQueue)
         do throws(QueueError) {
             let id = try ProposalID(text)
             let queue = try root.locate(id)
-            let proposal = try queue.proposal(id)
-            let entry = QueueEntry(
-                proposal: proposal, decision: try queue.decision(id), waiting: queue.isWaiting(id),
-                archived: !queue.isLive(id))
-            return (entry, queue)
+            found = (try queue.entry(id), queue)
         } catch {
             switch error {
             case .invalidProposalID, .noSuchProposal: throw Failure.noSuchProposal(error.description)
             default: throw Failure.failed(error.description)
             }
+        }
+        if let expectedSHA256, found.entry.proposalSHA256 != expectedSHA256.lowercased() {
+            throw Failure.changed(
+                "proposal \(found.entry.proposal.id) is not the one reviewed: its file hashes to "
+                    + "\(found.entry.proposalSHA256 ?? "nothing"), not \(Escaped(expectedSHA256)); nothing was decided: "
+                    + "run `show \(found.entry.proposal.id)` again")
+        }
+        return found
+    }
+
+    /// A decision on `entry`, bound to the proposal file's bytes as read.
+    static func decision(
+        on entry: QueueEntry, _ status: DecisionStatus, notes: String, finalFile: String? = nil
+    ) -> Decision {
+        Decision(
+            id: entry.proposal.id, status: status, notes: notes, finalFile: finalFile,
+            decidedBy: OperatorName.current, proposalSHA256: entry.proposalSHA256)
+    }
+
+    /// Checks an `--expect-sha256` value's shape: a usage error (2) when it is not a digest.
+    static func validateDigest(_ text: String?) throws {
+        guard let text else { return }
+        guard SHA256Hex.isWellFormed(text.lowercased()) else {
+            throw ArgumentParser.ValidationError(
+                "--expect-sha256 takes the 64 hex digits `show` prints on its `sha256` line")
         }
     }
 
@@ -55,6 +80,7 @@ struct ProposalLookup {
             }
             throw Failure.failed(error.description)
         } catch let error as ApplyError {
+            if case .proposalChanged = error { throw Failure.changed(error.description) }
             throw Failure.failed(error.description)
         }
     }
@@ -72,18 +98,21 @@ enum Failure: Error {
     case failed(String)
     case noSuchProposal(String)
     case alreadyDecided(String)
+    /// The proposal file is not the one reviewed (exit 5): nothing was decided or written.
+    case changed(String)
 
     var status: Int32 {
         switch self {
         case .failed: 1
         case .noSuchProposal: 3
         case .alreadyDecided: 4
+        case .changed: 5
         }
     }
 
     var message: String {
         switch self {
-        case .failed(let text), .noSuchProposal(let text), .alreadyDecided(let text): text
+        case .failed(let text), .noSuchProposal(let text), .alreadyDecided(let text), .changed(let text): text
         }
     }
 

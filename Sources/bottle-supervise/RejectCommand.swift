@@ -6,7 +6,10 @@ import Queue
 struct Reject: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Reject a proposal; the notes tell the agent why (required).",
-        discussion: "Exit status: 0 rejected; 2 no notes; 3 no such proposal; 4 already decided, withdrawn or expired."
+        discussion: """
+            Exit status: 0 rejected; 2 no notes; 3 no such proposal; 4 already decided, withdrawn or expired; \
+            5 the proposal file is not the one reviewed (--expect-sha256, or it was replaced in the queue).
+            """
     )
 
     @Argument(help: "The proposal id (from `list`).")
@@ -15,21 +18,25 @@ struct Reject: ParsableCommand {
     @Option(help: "Why, for the agent (required).")
     var notes: String
 
+    @Option(name: .customLong("expect-sha256"), help: "Decide only if the proposal file still has this SHA-256 (as `show` printed).")
+    var expectSHA256: String?
+
     @OptionGroup var locations: HostLocationOptions
 
     func validate() throws {
+        try ProposalLookup.validateDigest(expectSHA256)
         guard !notes.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw ArgumentParser.ValidationError("a rejection needs --notes: tell the agent why")
         }
     }
 
     func run() throws {
+        locations.finishInterruptedApplies(command: "reject")
         let lookup = ProposalLookup(locations: locations)
         do {
-            let (entry, queue) = try lookup.find(id)
+            let (entry, queue) = try lookup.find(id, expectedSHA256: expectSHA256)
             try lookup.requirePending(entry)
-            let decision = Decision(
-                id: entry.proposal.id, status: .rejected, notes: notes, decidedBy: OperatorName.current)
+            let decision = ProposalLookup.decision(on: entry, .rejected, notes: notes)
             do {
                 try lookup.applier.record(decision, of: entry.proposal, queue: queue)
             } catch let error as QueueError {
@@ -37,6 +44,9 @@ struct Reject: ParsableCommand {
                     throw Failure.alreadyDecided(
                         "proposal \(id) is already \(status.rawValue): another decision won; nothing was changed")
                 }
+                throw Failure.failed(error.description)
+            } catch let error as ApplyError {
+                if case .proposalChanged = error { throw Failure.changed(error.description) }
                 throw Failure.failed(error.description)
             }
             ProposalLookup.report(decision, of: entry.proposal)

@@ -32,6 +32,7 @@ struct Rollback: AsyncParsableCommand {
     var engine: String?
 
     func run() async throws {
+        locations.finishInterruptedApplies(command: "rollback")
         let bottle: BottleSlug
         do { bottle = try BottleSlug(slug) } catch {
             fail("\(error)", status: 2)

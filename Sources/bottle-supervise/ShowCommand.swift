@@ -14,6 +14,7 @@ struct Show: ParsableCommand {
     @OptionGroup var locations: HostLocationOptions
 
     func run() throws {
+        locations.finishInterruptedApplies(command: "show")
         let lookup = ProposalLookup(locations: locations)
         do {
             let (entry, _) = try lookup.find(id)
@@ -34,7 +35,11 @@ struct Show: ParsableCommand {
             "tool      \(proposal.tool.rawValue) → \(proposal.tool.configFile.fileName)",
             "created   \(Timestamp.format(proposal.createdAt))",
             "state     \(state)",
+            "sha256    \(entry.proposalSHA256 ?? "-")",
         ]
+        if let problem = entry.problem, entry.decision == nil {
+            lines.append("refused   \(Escaped(problem)) — approving it will be refused")
+        }
         if let decision = entry.decision {
             if !decision.notes.isEmpty { lines.append("notes     \(Escaped(decision.notes))") }
             if let apply = decision.apply {
@@ -48,6 +53,11 @@ struct Show: ParsableCommand {
         ).map { "  " + $0 }
         lines.append("")
         lines += ProposalReview(proposal: proposal, currentFile: currentFile).render(color: color)
+        if entry.decision == nil, let digest = entry.proposalSHA256 {
+            // The digest binds a scripted decision to exactly what was shown here.
+            lines.append("")
+            lines.append("To decide exactly what is shown: bottle-supervise approve \(proposal.id) --expect-sha256 \(digest)")
+        }
         return lines.joined(separator: "\n")
     }
 }

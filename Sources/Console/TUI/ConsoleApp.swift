@@ -84,9 +84,11 @@ public struct ConsoleApp: Sendable {
             terminal.leave()
         }
 
+        var ticks = 0
         try terminal.enter()
         var session = Session(app: self, terminal: terminal, input: input)
         session.model.filter = filter
+        session.finishInterruptedApplies()
         session.reload(nil, announce: false)
         session.draw()
         for await event in events {
@@ -99,7 +101,11 @@ public struct ConsoleApp: Sendable {
                 }
             case .queue(.bottle(let slug)): session.reload([slug], announce: true)
             case .queue(.all): session.reload(nil, announce: true)
-            case .resize, .tick: break
+            case .tick:
+                // Every few seconds, not per frame: an apply cut off by a crash is finished while the console runs.
+                ticks += 1
+                if ticks % 5 == 0, session.finishInterruptedApplies() { session.reload(nil, announce: false) }
+            case .resize: break
             }
             session.draw()
         }
@@ -122,6 +128,20 @@ public struct ConsoleApp: Sendable {
 
         var root: QueueRoot { QueueRoot(app.queueRoot) }
 
+        /// Finishes applies a crash cut off (``Applier/recoverInterrupted(queueRoot:)``)
+        /// and tells the operator; `true` when there were any.
+        @discardableResult
+        mutating func finishInterruptedApplies() -> Bool {
+            let applier = Applier(configRoot: app.configRoot, queueRoot: app.queueRoot)
+            guard let finished = try? applier.recoverInterrupted(queueRoot: app.queueRoot), !finished.isEmpty else {
+                return false
+            }
+            model.message = .init(
+                text: "finished \(finished.count) interrupted apply(s) as failed (\(finished.map(\.rawValue).joined(separator: ", "))); check the bottles' files",
+                isError: true)
+            return true
+        }
+
         mutating func draw() {
             let size = terminal.size
             model.pageRows = max(1, size.rows - 4)
@@ -142,6 +162,7 @@ public struct ConsoleApp: Sendable {
             var kept = model.entries.filter { entry in !targetSet.contains(entry.proposal.bottle) }
             var arrived = false
             var damaged = 0
+            var replaced: ProposalID?
             // Bottles are read in parallel: at a thousand bottles, decoding their
             // queue files is what stands between start and the first screen.
             let scans = Self.scan(targets, in: root)
@@ -149,9 +170,24 @@ public struct ConsoleApp: Sendable {
                 guard let scan else { continue }
                 let queue = root.queue(for: bottle)
                 damaged += scan.unreadable.count
-                let pending = scan.entries.filter(\.isPending)
+                var pending = scan.entries.filter(\.isPending)
                 let pendingIDs = Set(pending.map(\.proposal.id))
                 arrived = arrived || pending.contains { !shown.contains($0.proposal.id) }
+                // The proposal under review (its detail, notes or confirm prompt open)
+                // stays as it was shown: a file renamed over it in the queue must not
+                // change what the operator is about to decide. The decision stays
+                // bound to the shown bytes, so the apply step refuses it.
+                if let reviewing = model.reviewingID,
+                    let index = pending.firstIndex(where: { $0.proposal.id == reviewing }),
+                    let shownEntry = model.entries.first(where: { $0.proposal.id == reviewing })
+                {
+                    if pending[index].proposalSHA256 != shownEntry.proposalSHA256 {
+                        replaced = reviewing
+                    }
+                    var keptEntry = shownEntry
+                    keptEntry.waiting = pending[index].waiting
+                    pending[index] = keptEntry
+                }
                 kept += pending
                 for var old in model.entries
                 where old.proposal.bottle == bottle && !pendingIDs.contains(old.proposal.id) {
@@ -169,6 +205,11 @@ public struct ConsoleApp: Sendable {
             if damaged > 0 {
                 model.message = .init(
                     text: "\(damaged) queue file(s) could not be read; see `bottle-supervise list`", isError: true)
+            }
+            if let replaced {
+                model.message = .init(
+                    text: "proposal \(replaced) was replaced in the queue while you reviewed it; deciding it will be refused",
+                    isError: true)
             }
             if announce, arrived, app.bell { terminal.write(ANSI.bell) }
             if model.screen == .detail, let id = model.selectedID { prepareDetail(id, keepScroll: true) }
@@ -212,6 +253,10 @@ public struct ConsoleApp: Sendable {
                 "Bottle \(proposal.bottle)   tool \(proposal.tool.rawValue) → \(proposal.tool.configFile.fileName)   created \(Timestamp.format(proposal.createdAt)) (\(ConsoleView.age(of: proposal.createdAt, now: Date())) ago)"
             )
             if let notes = model.notes[id], !notes.isEmpty { lines.append("Your notes: \(Escaped(notes))") }
+            lines.append("SHA-256 \(entry.proposalSHA256 ?? "-") (what a decision here is bound to)")
+            if let problem = entry.problem, entry.decision == nil {
+                lines.append(style(ANSI.bold + ANSI.red, "Refused: \(Escaped(problem)); approving it will fail"))
+            }
             lines.append("")
             lines.append(style(ANSI.bold, "Justification"))
             for line in TextLayout.wrap(
@@ -268,8 +313,11 @@ public struct ConsoleApp: Sendable {
         mutating func decide(_ id: ProposalID, _ status: DecisionStatus, notes: String, finalFile: String?) async {
             guard let entry = model.entries.first(where: { $0.proposal.id == id }) else { return }
             let queue = root.queue(for: entry.proposal.bottle)
+            // Bound to the proposal file as this console read and showed it: if the
+            // queue's file was replaced since, the apply step refuses.
             let decision = Decision(
-                id: id, status: status, notes: notes, finalFile: finalFile, decidedBy: OperatorName.current)
+                id: id, status: status, notes: notes, finalFile: finalFile, decidedBy: OperatorName.current,
+                proposalSHA256: entry.proposalSHA256)
             do {
                 let recorded = try await app.decider(decision, entry.proposal, queue)
                 var text = "\(status.rawValue) \(entry.proposal.tool.rawValue) for \(entry.proposal.bottle)"

@@ -63,6 +63,18 @@ public struct ConsoleModel: Sendable {
 
     public init() {}
 
+    /// The proposal being reviewed: the selected one while its detail view,
+    /// an input about it or a question about it is open. The console keeps
+    /// it exactly as shown until the operator goes back to the list.
+    public var reviewingID: ProposalID? {
+        switch screen {
+        case .list: nil
+        case .help: underlying == .list ? nil : selectedID
+        case .detail, .input(.notes, _), .input(.rejectNotes, _), .confirm: selectedID
+        case .input(.filter, _): underlying == .list ? nil : selectedID
+        }
+    }
+
     /// The proposals that pass the filter.
     public var visible: [QueueEntry] {
         guard !filter.isEmpty else { return entries }

@@ -145,6 +145,8 @@ public struct ConsoleView {
     private func state(of entry: QueueEntry) -> String {
         if let decision = entry.decision { return decision.status.rawValue }
         if entry.proposal.isExpired() { return DecisionStatus.expired.rawValue }
+        // The host would refuse to apply it (hash field forged, file invalid): say so before anyone tries.
+        if entry.problem != nil { return "refused" }
         return entry.waiting ? "waiting" : "pending"
     }
 

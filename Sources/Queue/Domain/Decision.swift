@@ -43,11 +43,19 @@ public struct Decision: Codable, Sendable, Equatable {
     public var decidedAt: Date
     /// What applying the approved file did; `nil` until an apply step ran.
     public var apply: ApplyOutcome?
+    /// SHA-256 of the proposal file exactly as the operator reviewed it
+    /// (``QueueEntry/proposalSHA256``): the decision is bound to those bytes,
+    /// and applying refuses when the queue's file no longer hashes the same.
+    /// `nil` only in decisions the sidecar writes (withdrawn, expired).
+    public var proposalSHA256: String?
+
+    /// The longest `decided_by` and `notes` the host accepts from a decision file.
+    public static let maximumNotesSize = 65_536
 
     /// A decision on `id`.
     public init(
         id: ProposalID, status: DecisionStatus, notes: String = "", finalFile: String? = nil,
-        decidedBy: String, decidedAt: Date = Date(), apply: ApplyOutcome? = nil
+        decidedBy: String, decidedAt: Date = Date(), apply: ApplyOutcome? = nil, proposalSHA256: String? = nil
     ) {
         self.format = QueueFormat.version
         self.id = id
@@ -57,6 +65,29 @@ public struct Decision: Codable, Sendable, Equatable {
         self.decidedBy = decidedBy
         self.decidedAt = Timestamp.normalized(decidedAt)
         self.apply = apply
+        self.proposalSHA256 = proposalSHA256
+    }
+
+    /// Checks the shape of the fields a decision file could forge before the
+    /// host shows or records them. - Returns: what is wrong, or `nil`.
+    public func shapeProblem() -> String? {
+        if let digest = proposalSHA256, !SHA256Hex.isWellFormed(digest) {
+            return "proposal_sha256 is not 64 lowercase hex digits"
+        }
+        if decidedBy.utf8.count > 256 { return "decided_by is \(decidedBy.utf8.count) bytes; the limit is 256" }
+        if notes.utf8.count > Self.maximumNotesSize {
+            return "notes is \(notes.utf8.count) bytes; the limit is \(Self.maximumNotesSize)"
+        }
+        if let finalFile, finalFile.utf8.count > ProposedFileValidator.maximumSize {
+            return "final_file is \(finalFile.utf8.count) bytes; the limit is \(ProposedFileValidator.maximumSize)"
+        }
+        for digest in [apply?.previousSHA256, apply?.newSHA256].compactMap({ $0 }) where !SHA256Hex.isWellFormed(digest) {
+            return "an apply hash is not 64 lowercase hex digits"
+        }
+        if let apply, apply.summary.utf8.count + (apply.outputTail?.utf8.count ?? 0) > Self.maximumNotesSize {
+            return "the apply outcome is longer than \(Self.maximumNotesSize) bytes"
+        }
+        return nil
     }
 
     /// The file that the decision lets through, if it is an approval.
@@ -79,6 +110,7 @@ public struct Decision: Codable, Sendable, Equatable {
         case finalFile = "final_file"
         case decidedBy = "decided_by"
         case decidedAt = "decided_at"
+        case proposalSHA256 = "proposal_sha256"
     }
 }
 

@@ -33,6 +33,53 @@ public struct Proposal: Codable, Sendable, Equatable {
     /// When it expires undecided, if it has a deadline.
     public var expiresAt: Date?
 
+    /// The longest justification the host reads, in bytes of UTF-8: a reason
+    /// for a config change, not a document; the bound keeps a hostile value
+    /// out of the operator's screen and records.
+    public static let maximumJustificationSize = 65_536
+
+    /// Checks the shape of every field a proposal file could forge, so the
+    /// host never shows or records a value it did not bound: the hashes are
+    /// digests (64 lowercase hex digits), the proposed file and the
+    /// justification within their limits. Whether the proposed file matches
+    /// its hash, and whether it is valid, is ``contentProblem(current:)``'s.
+    /// - Returns: what is wrong, or `nil`.
+    public func shapeProblem() -> String? {
+        if !SHA256Hex.isWellFormed(proposedFileSHA256) {
+            return "proposed_file_sha256 is not 64 lowercase hex digits (\(proposedFileSHA256.utf8.count) bytes)"
+        }
+        if let current = currentFileSHA256, !SHA256Hex.isWellFormed(current) {
+            return "current_file_sha256 is not 64 lowercase hex digits (\(current.utf8.count) bytes)"
+        }
+        if proposedFile.utf8.count > ProposedFileValidator.maximumSize {
+            return "proposed_file is \(proposedFile.utf8.count) bytes; the limit is \(ProposedFileValidator.maximumSize)"
+        }
+        if justification.utf8.count > Self.maximumJustificationSize {
+            return "justification is \(justification.utf8.count) bytes; the limit is \(Self.maximumJustificationSize)"
+        }
+        return nil
+    }
+
+    /// Why the host refuses to apply this proposal as it stands: its
+    /// `proposed_file_sha256` does not hash its file, or the file fails the
+    /// validator the sidecar should have run. The sidecar is not trusted to
+    /// have checked either.
+    /// - Parameter current: the bottle's current file (for the no-op check), if known.
+    /// - Returns: what is wrong, or `nil`.
+    public func contentProblem(current: String? = nil) -> String? {
+        if let shape = shapeProblem() { return shape }
+        if SHA256Hex.of(proposedFile) != proposedFileSHA256 {
+            return "proposed_file_sha256 does not match the proposed file: refused"
+        }
+        do throws(ValidationError) {
+            try ProposedFileValidator.validate(proposedFile, for: tool, current: current)
+        } catch {
+            let first = error.description.split(separator: "\n").first.map(String.init) ?? "invalid"
+            return "the proposed file does not validate: \(first)"
+        }
+        return nil
+    }
+
     /// A new proposal with a fresh id.
     public init(
         id: ProposalID = .generate(), bottle: BottleSlug, tool: Tool, proposedFile: String,

@@ -18,4 +18,12 @@ public enum SHA256Hex {
         }
         return out
     }
+
+    /// Whether `text` has the shape of a digest this type writes: exactly 64
+    /// lowercase hex digits. A hash field read from a queue file is checked
+    /// with this before the host shows it or copies it into a record.
+    public static func isWellFormed(_ text: String) -> Bool {
+        text.utf8.count == 64
+            && text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
+    }
 }

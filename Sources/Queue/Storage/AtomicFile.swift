@@ -48,6 +48,66 @@ public enum AtomicFile {
         return true
     }
 
+    /// Creates `name` in `directory` with `data` only if the name is free,
+    /// relative to the directory's descriptor: the host's way to write into a
+    /// queue directory, where the sidecar may have put a link under any name.
+    ///
+    /// The temp file is created `O_EXCL | O_NOFOLLOW` and named with `linkat`,
+    /// which fails on any existing name (a link included) instead of writing
+    /// through it.
+    /// - Returns: `true` if this call created the file, `false` if the name was taken.
+    @discardableResult
+    public static func create(_ data: Data, named name: String, in directory: QueueDirectory, mode: mode_t = 0o644)
+        throws(QueueError) -> Bool
+    {
+        let temp = try writeTemp(data, beside: name, in: directory, mode: mode)
+        defer { unlinkat(directory.descriptor, temp, 0) }
+        guard linkat(directory.descriptor, temp, directory.descriptor, name, 0) == 0 else {
+            if errno == EEXIST { return false }
+            throw .io(operation: "create", path: directory.path.appending(name).string, errno: errno)
+        }
+        try syncDirectory(directory)
+        return true
+    }
+
+    /// Replaces (or creates) `name` in `directory` with `data`, by `renameat`
+    /// within the directory's descriptor: the name is replaced, whatever it
+    /// was (a link included), and nothing is written through it.
+    public static func write(_ data: Data, named name: String, in directory: QueueDirectory, mode: mode_t = 0o644)
+        throws(QueueError)
+    {
+        let temp = try writeTemp(data, beside: name, in: directory, mode: mode)
+        guard renameat(directory.descriptor, temp, directory.descriptor, name) == 0 else {
+            let code = errno
+            unlinkat(directory.descriptor, temp, 0)
+            throw .io(operation: "rename to", path: directory.path.appending(name).string, errno: code)
+        }
+        try syncDirectory(directory)
+    }
+
+    private static func writeTemp(_ data: Data, beside name: String, in directory: QueueDirectory, mode: mode_t)
+        throws(QueueError) -> String
+    {
+        var random = SystemRandomNumberGenerator()
+        let temp = ".\(name).\(String(random.next() & 0xFFFF_FFFF, radix: 16)).tmp"
+        let fd = openat(directory.descriptor, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw .io(operation: "create", path: directory.path.appending(temp).string, errno: errno) }
+        defer { close(fd) }
+        var failure = writeAll(data, to: fd)
+        if failure == 0, fsync(fd) != 0 { failure = errno }
+        if failure != 0 {
+            unlinkat(directory.descriptor, temp, 0)
+            throw .io(operation: "write", path: directory.path.appending(temp).string, errno: failure)
+        }
+        return temp
+    }
+
+    private static func syncDirectory(_ directory: QueueDirectory) throws(QueueError) {
+        if fsync(directory.descriptor) != 0, errno != EINVAL {
+            throw .io(operation: "fsync directory", path: directory.path.string, errno: errno)
+        }
+    }
+
     /// Content written but not yet named: an unnamed inode (Linux's
     /// `O_TMPFILE`) or, where the file system lacks those, a temp file.
     ///

@@ -100,8 +100,9 @@ public struct BottleQueue: Sendable {
     /// The proposal `id` as a retry finds it: decided while nobody waited,
     /// or still pending; `nil` when it is no longer live.
     private func liveMatch(_ id: ProposalID) throws(QueueError) -> Submission? {
-        guard let proposal = try readProposal(id, in: directory) else { return nil }
-        if let decision = try readDecision(id, in: directory) {
+        let live = try openLive()
+        guard let proposal = try readProposal(id, in: live)?.proposal else { return nil }
+        if let decision = try readDecision(id, in: live) {
             return .decided(proposal, decision)
         }
         return .attached(proposal)
@@ -112,29 +113,61 @@ public struct BottleQueue: Sendable {
     /// The proposal with `id`, live or archived.
     /// - Throws: ``QueueError/noSuchProposal(_:)`` when it is in neither.
     public func proposal(_ id: ProposalID) throws(QueueError) -> Proposal {
-        if let proposal = try readProposal(id, in: directory) { return proposal }
-        if let proposal = try readProposal(id, in: archiveDirectory) {
-            return proposal
+        try entry(id).proposal
+    }
+
+    /// The proposal with `id`, live or archived, as one read: its file is
+    /// opened and read once, and the proposal, its digest
+    /// (``QueueEntry/proposalSHA256``) and any ``QueueEntry/problem`` all
+    /// come from those bytes — what the operator is shown is what a decision
+    /// on the entry is bound to.
+    /// - Throws: ``QueueError/noSuchProposal(_:)`` when it is in neither.
+    public func entry(_ id: ProposalID) throws(QueueError) -> QueueEntry {
+        let live = try openLive()
+        if let read = try readProposal(id, in: live) {
+            return QueueEntry(
+                proposal: read.proposal, decision: try readDecision(id, in: live),
+                waiting: live?.contains(id.rawValue + QueueLayout.waitingSuffix) ?? false, archived: false,
+                proposalSHA256: read.sha256, problem: read.proposal.contentProblem())
+        }
+        let archive = try live?.subdirectory(QueueLayout.archiveName)
+        if let read = try readProposal(id, in: archive) {
+            return QueueEntry(
+                proposal: read.proposal, decision: try readDecision(id, in: archive), waiting: false, archived: true,
+                proposalSHA256: read.sha256, problem: read.proposal.contentProblem())
         }
         throw .noSuchProposal(id.rawValue)
+    }
+
+    /// SHA-256 of the live proposal file `id` as it is now, read through the
+    /// same guards; `nil` when it is no longer live. Applying compares it
+    /// with the digest the decision was bound to.
+    public func liveProposalSHA256(_ id: ProposalID) throws(QueueError) -> String? {
+        guard let live = try openLive(), let data = try live.read(id.rawValue + QueueLayout.proposalSuffix) else {
+            return nil
+        }
+        return SHA256Hex.of(data)
     }
 
     /// The decision on `id`, live or archived; `nil` while it is pending.
     ///
     /// A decision file that cannot be read is an error, never an approval.
     public func decision(_ id: ProposalID) throws(QueueError) -> Decision? {
-        if let decision = try readDecision(id, in: directory) { return decision }
-        return try readDecision(id, in: archiveDirectory)
+        let live = try openLive()
+        if let decision = try readDecision(id, in: live) { return decision }
+        return try readDecision(id, in: try live?.subdirectory(QueueLayout.archiveName))
     }
 
     /// Whether `id` is live (not archived) in this queue.
     public func isLive(_ id: ProposalID) -> Bool {
-        access(QueueLayout.proposal(id, in: directory).string, F_OK) == 0
+        var info = stat()
+        return lstat(QueueLayout.proposal(id, in: directory).string, &info) == 0
     }
 
     /// Whether an agent's call is attached to `id`.
     public func isWaiting(_ id: ProposalID) -> Bool {
-        access(QueueLayout.waiting(id, in: directory).string, F_OK) == 0
+        var info = stat()
+        return lstat(QueueLayout.waiting(id, in: directory).string, &info) == 0
     }
 
     /// The ids of the live proposals, in id (creation) order.
@@ -176,23 +209,33 @@ public struct BottleQueue: Sendable {
     /// first, and the errors of files that could not be read — so one
     /// damaged file hides nothing else from the operator.
     public func scan(archived: Bool) throws(QueueError) -> (entries: [QueueEntry], unreadable: [QueueError]) {
-        let folder = archived ? archiveDirectory : directory
         var result: [QueueEntry] = []
         var unreadable: [QueueError] = []
-        let names = try DirectoryListing.names(in: folder)
+        let opened: QueueDirectory?
+        do throws(QueueError) {
+            let live = try openLive()
+            opened = archived ? try live?.subdirectory(QueueLayout.archiveName) : live
+        } catch {
+            // A slug directory or archive/ that is a link: skipped and reported, never entered.
+            return ([], [error])
+        }
+        guard let folder = opened else { return ([], []) }
+        let names = try folder.names()
         let decided = Set(names.compactMap { QueueLayout.id(in: $0, suffix: QueueLayout.decisionSuffix) })
         let waiting =
             archived ? [] : Set(names.compactMap { QueueLayout.id(in: $0, suffix: QueueLayout.waitingSuffix) })
         for id in names.compactMap({ QueueLayout.id(in: $0, suffix: QueueLayout.proposalSuffix) }) {
             do throws(QueueError) {
                 // A proposal can vanish between listing and reading: it was archived meanwhile.
-                guard let proposal = try readProposal(id, in: folder) else { continue }
+                guard let read = try readProposal(id, in: folder) else { continue }
                 // Archiving moves the proposal before its decision, so a live
                 // proposal's decision, if any, is live too.
                 let decision: Decision? = decided.contains(id) ? try readDecision(id, in: folder) : nil
                 result.append(
                     QueueEntry(
-                        proposal: proposal, decision: decision, waiting: waiting.contains(id), archived: archived))
+                        proposal: read.proposal, decision: decision, waiting: waiting.contains(id),
+                        archived: archived, proposalSHA256: read.sha256,
+                        problem: decision == nil ? read.proposal.contentProblem() : nil))
             } catch {
                 unreadable.append(error)
             }
@@ -211,16 +254,20 @@ public struct BottleQueue: Sendable {
     /// with ``QueueError/alreadyDecided(_:status:)`` naming the winner's status.
     public func decide(_ decision: Decision) throws(QueueError) {
         let id = decision.id
-        guard isLive(id) else {
+        let proposalName = id.rawValue + QueueLayout.proposalSuffix
+        let decisionName = id.rawValue + QueueLayout.decisionSuffix
+        guard let live = try openLive(), live.contains(proposalName) else {
             if let existing = try self.decision(id) { throw .alreadyDecided(id, status: existing.status) }
-            if try readProposal(id, in: archiveDirectory) != nil {
+            if try readProposal(id, in: try openLive()?.subdirectory(QueueLayout.archiveName)) != nil {
                 throw .alreadyDecided(id, status: .withdrawn)
             }
             throw .noSuchProposal(id.rawValue)
         }
-        let path = QueueLayout.decision(id, in: directory)
-        guard try AtomicFile.create(try encode(decision), at: path) else {
-            let existing = try self.decision(id)
+        // Created relative to the directory's descriptor with an exclusive
+        // link: a name the sidecar planted (a link, a FIFO) makes this fail,
+        // and nothing is ever written through it.
+        guard try AtomicFile.create(try encode(decision), named: decisionName, in: live) else {
+            let existing = try? self.decision(id)
             throw .alreadyDecided(id, status: existing?.status ?? .withdrawn)
         }
         // The proposal gone from the live directory means an archiver moved it
@@ -229,10 +276,11 @@ public struct BottleQueue: Sendable {
         // ours is an orphan and the earlier one stands. Otherwise the archiver
         // read *our* decision (the sidecar archives as soon as it has answered)
         // and is about to move it: ours stands and must not be removed.
-        if !isLive(id), let archived = try readDecision(id, in: archiveDirectory),
+        if !live.contains(proposalName),
+            let archived = try readDecision(id, in: try live.subdirectory(QueueLayout.archiveName)),
             archived != decision
         {
-            unlink(path.string)
+            unlinkat(live.descriptor, decisionName, 0)
             throw .alreadyDecided(id, status: archived.status)
         }
     }
@@ -242,11 +290,12 @@ public struct BottleQueue: Sendable {
     /// The decision file is replaced whole; a waiting caller wakes on the
     /// rename and, the decision now being final, is answered.
     public func recordApply(_ outcome: ApplyOutcome, for id: ProposalID) throws(QueueError) {
-        for folder in [directory, archiveDirectory] {
-            let path = QueueLayout.decision(id, in: folder)
-            guard var decision = try readDecision(id, in: folder) else { continue }
+        let live = try openLive()
+        for folder in [live, try live?.subdirectory(QueueLayout.archiveName)] {
+            guard let folder, var decision = try readDecision(id, in: folder) else { continue }
             decision.apply = outcome
-            try AtomicFile.write(try encode(decision), to: path)
+            // Replaced by renameat within the directory: never written through a planted link.
+            try AtomicFile.write(try encode(decision), named: id.rawValue + QueueLayout.decisionSuffix, in: folder)
             return
         }
         throw .noSuchProposal(id.rawValue)
@@ -283,8 +332,9 @@ public struct BottleQueue: Sendable {
     /// ``GroupCommit``: durable when this returns, at one flush however many
     /// calls are answered at once.
     public func archive(_ id: ProposalID) async throws(QueueError) {
-        guard let proposal = try readProposal(id, in: directory) else {
-            if try readProposal(id, in: archiveDirectory) != nil { return }
+        let live = try openLive()
+        guard let proposal = try readProposal(id, in: live)?.proposal else {
+            if try readProposal(id, in: try live?.subdirectory(QueueLayout.archiveName)) != nil { return }
             throw .noSuchProposal(id.rawValue)
         }
         try await archive(proposal)
@@ -364,33 +414,48 @@ public struct BottleQueue: Sendable {
         }
     }
 
-    func readProposal(_ id: ProposalID, in folder: FilePath) throws(QueueError) -> Proposal? {
-        let path = QueueLayout.proposal(id, in: folder)
-        guard let data = try AtomicFile.read(path) else { return nil }
-        let proposal = try QueueFormat.decode(Proposal.self, from: data, path: path.string)
-        // A file is only believed about itself: its name, bottle and content hash must agree.
-        guard proposal.id == id else {
-            throw .malformedFile(
-                path: path.string, reason: "its id \(proposal.id) does not match its file name")
-        }
-        guard proposal.bottle == bottle else {
-            throw .malformedFile(
-                path: path.string, reason: "it belongs to bottle \(proposal.bottle), not \(bottle)")
-        }
-        return proposal
+    /// The bottle's directory, opened without following a link (``QueueDirectory``);
+    /// `nil` when it does not exist.
+    func openLive() throws(QueueError) -> QueueDirectory? {
+        try QueueDirectory.open(directory)
     }
 
-    func readDecision(_ id: ProposalID, in folder: FilePath) throws(QueueError) -> Decision? {
-        let path = QueueLayout.decision(id, in: folder)
-        guard let data = try AtomicFile.read(path) else { return nil }
-        let decision = try QueueFormat.decode(Decision.self, from: data, path: path.string)
+    /// Reads `<id>.proposal.json` in `folder` through the guards of
+    /// ``QueueDirectory/read(_:limit:)``, and its digest from the same bytes.
+    ///
+    /// A file is only believed about itself: its id must match its name,
+    /// its bottle the directory's slug, and its fields their shapes
+    /// (``Proposal/shapeProblem()``), or it is malformed.
+    func readProposal(_ id: ProposalID, in folder: QueueDirectory?) throws(QueueError)
+        -> (proposal: Proposal, sha256: String)?
+    {
+        let name = id.rawValue + QueueLayout.proposalSuffix
+        guard let folder, let data = try folder.read(name) else { return nil }
+        let path = folder.path.appending(name).string
+        let proposal = try QueueFormat.decode(Proposal.self, from: data, path: path)
+        guard proposal.id == id else {
+            throw .malformedFile(path: path, reason: "its id \(proposal.id) does not match its file name")
+        }
+        guard proposal.bottle == bottle else {
+            throw .malformedFile(path: path, reason: "it belongs to bottle \(proposal.bottle), not \(bottle)")
+        }
+        if let problem = proposal.shapeProblem() { throw .malformedFile(path: path, reason: problem) }
+        return (proposal, SHA256Hex.of(data))
+    }
+
+    /// Reads `<id>.decision.json` in `folder` through the same guards.
+    func readDecision(_ id: ProposalID, in folder: QueueDirectory?) throws(QueueError) -> Decision? {
+        let name = id.rawValue + QueueLayout.decisionSuffix
+        guard let folder, let data = try folder.read(name) else { return nil }
+        let path = folder.path.appending(name).string
+        let decision = try QueueFormat.decode(Decision.self, from: data, path: path)
         guard decision.id == id else {
-            throw .malformedFile(
-                path: path.string, reason: "its id \(decision.id) does not match its file name")
+            throw .malformedFile(path: path, reason: "its id \(decision.id) does not match its file name")
         }
         if decision.status == .modified, decision.finalFile == nil {
-            throw .malformedFile(path: path.string, reason: "a modified decision has no final_file")
+            throw .malformedFile(path: path, reason: "a modified decision has no final_file")
         }
+        if let problem = decision.shapeProblem() { throw .malformedFile(path: path, reason: problem) }
         return decision
     }
 }

@@ -27,13 +27,26 @@ public struct QueueEntry: Sendable, Equatable {
     public var waiting: Bool
     /// Whether it has moved to the archive.
     public var archived: Bool
+    /// SHA-256 of the proposal file's bytes as they were read (lowercase
+    /// hex): what a decision on this entry is bound to. `nil` for an entry
+    /// made in memory rather than read from a queue file.
+    public var proposalSHA256: String?
+    /// Why the host would refuse to apply the proposal as read (its
+    /// `proposed_file_sha256` does not match, or the file does not
+    /// validate); `nil` when nothing is wrong. Shown in `list` and the console.
+    public var problem: String?
 
     /// An entry.
-    public init(proposal: Proposal, decision: Decision?, waiting: Bool, archived: Bool) {
+    public init(
+        proposal: Proposal, decision: Decision?, waiting: Bool, archived: Bool, proposalSHA256: String? = nil,
+        problem: String? = nil
+    ) {
         self.proposal = proposal
         self.decision = decision
         self.waiting = waiting
         self.archived = archived
+        self.proposalSHA256 = proposalSHA256
+        self.problem = problem
     }
 
     /// Whether it still awaits a decision.

@@ -1,6 +1,10 @@
 import Foundation
 import SystemPackage
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The host's view of every bottle's queue: a directory holding one queue
 /// directory per bottle slug (`~/.claude-bottle/queue/<slug>/`).
 ///
@@ -19,15 +23,31 @@ public struct QueueRoot: Sendable {
 
     /// The bottles that have a queue directory, sorted by slug.
     public func bottles() throws(QueueError) -> [BottleSlug] {
-        try DirectoryListing.names(in: path)
-            .compactMap { name -> BottleSlug? in
-                guard let slug = try? BottleSlug(name) else { return nil }
-                var info = stat()
-                guard stat(path.appending(name).string, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR
-                else { return nil }
-                return slug
+        try scanBottles().bottles
+    }
+
+    /// The bottles that have a queue directory, sorted by slug, and the
+    /// entries named like a slug that are not a real directory (a symbolic
+    /// link, a FIFO, a file): those are skipped, never entered, and reported
+    /// so the operator learns of them.
+    public func scanBottles() throws(QueueError) -> (bottles: [BottleSlug], skipped: [QueueError]) {
+        var bottles: [BottleSlug] = []
+        var skipped: [QueueError] = []
+        for name in try DirectoryListing.names(in: path) {
+            guard let slug = try? BottleSlug(name) else { continue }
+            var info = stat()
+            guard lstat(path.appending(name).string, &info) == 0 else { continue }
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR: bottles.append(slug)
+            case S_IFLNK:
+                skipped.append(
+                    .malformedFile(
+                        path: path.appending(name).string,
+                        reason: "a symbolic link where a bottle's queue directory belongs; not entered"))
+            default: continue  // a stray file named like a slug is not a queue (audit.log's neighbours)
             }
-            .sorted()
+        }
+        return (bottles.sorted(), skipped)
     }
 
     /// The queue of one bottle.
@@ -58,9 +78,8 @@ public struct QueueRoot: Sendable {
     public func locate(_ id: ProposalID) throws(QueueError) -> BottleQueue {
         for bottle in try bottles() {
             let queue = queue(for: bottle)
-            if queue.isLive(id)
-                || access(QueueLayout.proposal(id, in: queue.archiveDirectory).string, F_OK) == 0
-            {
+            var info = stat()
+            if queue.isLive(id) || lstat(QueueLayout.proposal(id, in: queue.archiveDirectory).string, &info) == 0 {
                 return queue
             }
         }

@@ -1,0 +1,158 @@
+import Foundation
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A queue directory opened without following links: the one way the host
+/// opens, lists, reads and names files in a bottle's queue.
+///
+/// Everything in a bottle's queue directory is written by the sidecar, which
+/// lives in the agent's network and must be assumed compromised, so every
+/// name may be a symbolic link to a file outside the roots, a FIFO that
+/// blocks a reader forever, a device that never ends, or a hard link. Paths
+/// are therefore never resolved again after the directory is opened:
+///
+/// - the directory itself is opened with `O_DIRECTORY | O_NOFOLLOW`, and a
+///   subdirectory (`archive/`) with `openat` and the same flags, so a
+///   symlinked slug directory or `archive/` is refused, never entered;
+/// - a file is opened with `openat(…, O_NOFOLLOW | O_NONBLOCK)` — a link
+///   fails, a FIFO opens without waiting for a writer — and `fstat` must
+///   say *regular file* of at most ``maximumFileSize`` bytes before one byte
+///   is read; the read stops at the cap whatever the file claims;
+/// - names are created with an exclusive `linkat` and replaced with
+///   `renameat` relative to the descriptor (``AtomicFile``'s `named:in:`
+///   variants), which replace a name and never write through one.
+///
+/// A hard link is a regular file and is read like one: the host only ever
+/// reads queue files, never writes into an existing one, so a hard link can
+/// at most show the operator a file they can read anyway, as a malformed
+/// queue file.
+public final class QueueDirectory: @unchecked Sendable {
+    // @unchecked: `descriptor` is immutable and closed only in deinit.
+
+    /// The largest queue file read: a 1 MiB proposed (or final) file, each
+    /// byte at most doubled by JSON's escaping of quotes and backslashes,
+    /// plus a bounded justification and the other fields.
+    public static let maximumFileSize = 2 * ProposedFileValidator.maximumSize + 2 * Proposal.maximumJustificationSize
+        + 16_384
+
+    /// The open directory.
+    public let descriptor: Int32
+    /// Its path, for messages only: never opened again.
+    public let path: FilePath
+
+    private init(descriptor: Int32, path: FilePath) {
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    deinit { close(descriptor) }
+
+    /// Opens the directory at `path`; `nil` when nothing is there.
+    /// - Throws: ``QueueError/malformedFile(path:reason:)`` when the last
+    ///   component is a link or not a directory.
+    public static func open(_ path: FilePath) throws(QueueError) -> QueueDirectory? {
+        let fd = Glibc.open(path.string, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        return try wrap(fd, errno: errno, path: path)
+    }
+
+    /// Opens the subdirectory `name`; `nil` when it does not exist.
+    public func subdirectory(_ name: String) throws(QueueError) -> QueueDirectory? {
+        let fd = openat(descriptor, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        return try Self.wrap(fd, errno: errno, path: path.appending(name))
+    }
+
+    private static func wrap(_ fd: Int32, errno code: Int32, path: FilePath) throws(QueueError) -> QueueDirectory? {
+        if fd >= 0 { return QueueDirectory(descriptor: fd, path: path) }
+        switch code {
+        case ENOENT: return nil
+        case ELOOP, ENOTDIR:
+            throw .malformedFile(path: path.string, reason: "not a real directory (a link or a file); not entered")
+        default: throw .io(operation: "open directory", path: path.string, errno: code)
+        }
+    }
+
+    /// The names in the directory (not `.` or `..`).
+    public func names() throws(QueueError) -> [String] {
+        let copy = dup(descriptor)
+        guard copy >= 0, let handle = fdopendir(copy) else {
+            let code = errno
+            if copy >= 0 { close(copy) }
+            throw .io(operation: "list", path: path.string, errno: code)
+        }
+        defer { closedir(handle) }
+        rewinddir(handle)
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Whether something (of any type, a link included) has the name `name`.
+    public func contains(_ name: String) -> Bool {
+        var info = stat()
+        return fstatat(descriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0
+    }
+
+    /// The contents of the regular file `name`, or `nil` when there is none.
+    /// - Throws: ``QueueError/malformedFile(path:reason:)`` for a link, a
+    ///   FIFO, a device, a directory or a file over `limit` bytes — before
+    ///   reading a byte of it.
+    public func read(_ name: String, limit: Int = QueueDirectory.maximumFileSize) throws(QueueError) -> Data? {
+        let fd = openat(descriptor, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+        let where_ = path.appending(name).string
+        guard fd >= 0 else {
+            switch errno {
+            case ENOENT: return nil
+            case ELOOP: throw .malformedFile(path: where_, reason: "a symbolic link, not a regular file; not followed")
+            case let code: throw .io(operation: "open", path: where_, errno: code)
+            }
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw .io(operation: "stat", path: where_, errno: errno) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw .malformedFile(path: where_, reason: "\(Self.kind(info.st_mode)), not a regular file; not read")
+        }
+        guard Int(info.st_size) <= limit else {
+            throw .malformedFile(path: where_, reason: "\(info.st_size) bytes; the limit is \(limit); not read")
+        }
+        var data = Data(count: Int(info.st_size) + 1)
+        var count = 0
+        while count < data.count {
+            let read = data.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
+            if read < 0 {
+                if errno == EINTR { continue }
+                throw .io(operation: "read", path: where_, errno: errno)
+            }
+            if read == 0 { break }
+            count += read
+            // A file that grows while it is read is cut at the cap, never followed further.
+            if count == data.count, data.count <= limit { data.count = min(data.count * 2, limit + 1) }
+        }
+        guard count <= limit else { throw .malformedFile(path: where_, reason: "larger than \(limit) bytes; not read") }
+        data.count = count
+        return data
+    }
+
+    /// Names the file type in `mode` for a message.
+    static func kind(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFIFO: "a FIFO"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFDIR: "a directory"
+        case S_IFSOCK: "a socket"
+        case S_IFLNK: "a symbolic link"
+        default: "a special file"
+        }
+    }
+}

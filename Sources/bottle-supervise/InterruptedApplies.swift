@@ -1,0 +1,25 @@
+import Apply
+import Foundation
+import Queue
+
+extension HostLocationOptions {
+    /// Finishes applies a crash cut off (``Applier/recoverInterrupted(queueRoot:)``)
+    /// before a host command reads the queue, so an agent whose apply was
+    /// interrupted is answered by whichever host command runs next, and the
+    /// operator is told. A failure here is reported and never stops the command:
+    /// the queue can still be read and decided.
+    func finishInterruptedApplies(command: String) {
+        let applier = Applier(configRoot: configRoot, queueRoot: queueRoot)
+        do {
+            for id in try applier.recoverInterrupted(queueRoot: queueRoot) {
+                FileHandle.standardError.write(
+                    Data(
+                        "bottle-supervise \(command): finished an interrupted apply of \(id): recorded as failed; check the bottle's file\n"
+                            .utf8))
+            }
+        } catch {
+            FileHandle.standardError.write(
+                Data("bottle-supervise \(command): could not finish interrupted applies: \(error)\n".utf8))
+        }
+    }
+}
