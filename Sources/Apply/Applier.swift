@@ -189,9 +189,11 @@ public struct Applier: Sendable {
             let stuck = ((try? queue.scan(archived: false).entries) ?? [])
                 .filter { $0.decision?.apply?.state == .pending }
             guard !stuck.isEmpty else { continue }
-            // A held lock is a running apply: its decisions are not interrupted. No lock
-            // file means no apply ever ran for this bottle, so nothing of ours is pending.
-            guard let lock = BottleLock.tryAcquire(configRoot.directory(of: bottle)) else { continue }
+            // A held lock is a running apply: its decisions are not interrupted. (No lock
+            // file: no apply is running, since an apply takes the lock before it claims.)
+            let directory = configRoot.directory(of: bottle)
+            let lock = BottleLock.tryAcquire(directory)
+            if lock == nil, BottleLock.isHeld(directory) { continue }
             defer { withExtendedLifetime(lock) {} }
             for entry in stuck {
                 // Read again under the lock: the apply seen pending may have finished meanwhile.

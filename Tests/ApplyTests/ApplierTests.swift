@@ -9,8 +9,11 @@ import Testing
     static let succeed = "[reload.routes]\ncommand = [\"true\"]\n"
     static let fail = "[reload.routes]\ncommand = [\"sh\", \"-c\", \"echo proxy says no; exit 4\"]\n"
 
+    /// An operator's decision bound to `proposal` as the sidecar wrote it (its file is exactly the encoded proposal).
     func approval(_ proposal: Proposal, _ status: DecisionStatus = .approved, finalFile: String? = nil) -> Decision {
-        Decision(id: proposal.id, status: status, notes: "ok", finalFile: finalFile, decidedBy: "alice")
+        Decision(
+            id: proposal.id, status: status, notes: "ok", finalFile: finalFile, decidedBy: "alice",
+            proposalSHA256: (try? QueueFormat.encode(proposal)).map { SHA256Hex.of($0) })
     }
 
     @Test func approvalWritesTheFileKeepsHistoryAndAnswersTheAgent() async throws {
@@ -108,12 +111,15 @@ import Testing
         let proposal = try await bed.propose(ApplyBed.routesV2)
         let applier = try bed.applier(settings: Self.succeed)
         let queue = bed.queue
+        let digest = try queue.entry(proposal.id).proposalSHA256
         let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
             for _ in 0..<8 {
                 group.addTask {
                     do {
                         _ = try await applier.apply(
-                            decision: Decision(id: proposal.id, status: .approved, decidedBy: "op"), proposal: proposal,
+                            decision: Decision(
+                                id: proposal.id, status: .approved, decidedBy: "op", proposalSHA256: digest),
+                            proposal: proposal,
                             queue: queue)
                         return true
                     } catch QueueError.alreadyDecided {

@@ -263,11 +263,18 @@ public struct BottleQueue: Sendable {
             }
             throw .noSuchProposal(id.rawValue)
         }
+        // Only a proposal that is a regular file can be decided: a link or a FIFO in its place is no proposal.
+        guard live.containsRegularFile(proposalName) else {
+            throw .malformedFile(
+                path: live.path.appending(proposalName).string, reason: "not a regular file; it cannot be decided")
+        }
         // Created relative to the directory's descriptor with an exclusive
         // link: a name the sidecar planted (a link, a FIFO) makes this fail,
         // and nothing is ever written through it.
         guard try AtomicFile.create(try encode(decision), named: decisionName, in: live) else {
-            let existing = try? self.decision(id)
+            // The name is taken: by a decision (another operator won), or by
+            // something that is not one, whose error the caller gets.
+            let existing = try self.decision(id)
             throw .alreadyDecided(id, status: existing?.status ?? .withdrawn)
         }
         // The proposal gone from the live directory means an archiver moved it

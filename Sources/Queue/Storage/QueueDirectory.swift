@@ -102,6 +102,12 @@ public final class QueueDirectory: @unchecked Sendable {
         return fstatat(descriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0
     }
 
+    /// Whether `name` is a regular file (not a link, FIFO, device or directory).
+    public func containsRegularFile(_ name: String) -> Bool {
+        var info = stat()
+        return fstatat(descriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
     /// The contents of the regular file `name`, or `nil` when there is none.
     /// - Throws: ``QueueError/malformedFile(path:reason:)`` for a link, a
     ///   FIFO, a device, a directory or a file over `limit` bytes — before
