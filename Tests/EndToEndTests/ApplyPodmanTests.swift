@@ -48,7 +48,7 @@ struct ApplyPodmanTests {
         let clock = ContinuousClock()
         let start = clock.now
         let decision = try await applier.apply(
-            decision: Decision(id: proposal.id, status: .approved, decidedBy: "alice"), proposal: proposal, queue: queue
+            decision: Decision(id: proposal.id, status: .approved, decidedBy: "alice", proposalSHA256: reviewedSHA256(proposal)), proposal: proposal, queue: queue
         )
         print("apply with podman restart took \(clock.now - start)")
         #expect(

@@ -29,7 +29,8 @@ import Testing
         let clock = ContinuousClock()
         let start = clock.now
         _ = try await applier(host).apply(
-            decision: Decision(id: proposal.id, status: .approved, notes: "go", decidedBy: "alice"), proposal: proposal,
+            decision: Decision(id: proposal.id, status: .approved, notes: "go", decidedBy: "alice",
+                proposalSHA256: reviewedSHA256(proposal)), proposal: proposal,
             queue: host.queue)
         let elapsed = clock.now - start
         let answer = try await waiter.value
@@ -50,7 +51,7 @@ import Testing
         let proposal = try await host.propose(Self.v2)
         let waiter = Task { try await DecisionWaiter(queue: host.queue).decision(for: proposal.id) }
         _ = try await applier(host).apply(
-            decision: Decision(id: proposal.id, status: .approved, decidedBy: "alice"), proposal: proposal,
+            decision: Decision(id: proposal.id, status: .approved, decidedBy: "alice", proposalSHA256: reviewedSHA256(proposal)), proposal: proposal,
             queue: host.queue)
         let answer = try await waiter.value
         #expect(answer.status == .approved)
@@ -77,7 +78,8 @@ import Testing
         let proposal = try await host.propose(routes, justification: hostile.joined(separator: "\n"))
         _ = try await applier(host).apply(
             decision: Decision(
-                id: proposal.id, status: .modified, notes: "$(touch \(marker))", finalFile: routes, decidedBy: "alice"),
+                id: proposal.id, status: .modified, notes: "$(touch \(marker))", finalFile: routes, decidedBy: "alice",
+                proposalSHA256: reviewedSHA256(proposal)),
             proposal: proposal, queue: host.queue)
 
         let argv = try host.recordedArgv()
@@ -100,7 +102,7 @@ import Testing
         try host.configure(host.hupSettings)
         let proposal = try await host.propose(Self.v2)
         _ = try await applier(host).apply(
-            decision: Decision(id: proposal.id, status: .approved, decidedBy: "alice"), proposal: proposal,
+            decision: Decision(id: proposal.id, status: .approved, decidedBy: "alice", proposalSHA256: reviewedSHA256(proposal)), proposal: proposal,
             queue: host.queue)
         #expect(try host.loaded().routes == (try ReloadableBottle.canonical(Self.v2)))
 
@@ -135,7 +137,7 @@ import Testing
         for routes in [Self.v2, v3, Self.v1] {
             let proposal = try await host.propose(routes)
             _ = try await applier.apply(
-                decision: Decision(id: proposal.id, status: .approved, decidedBy: "alice"), proposal: proposal,
+                decision: Decision(id: proposal.id, status: .approved, decidedBy: "alice", proposalSHA256: reviewedSHA256(proposal)), proposal: proposal,
                 queue: host.queue)
         }
         let intact = try host.cli(["log", "--verify"])

@@ -204,3 +204,9 @@ final class ReloadableBottle: @unchecked Sendable {
             [ApplyFixtures.binary] + arguments + ["--queue-root", queueRoot.string, "--config-root", configRoot.string])
     }
 }
+
+/// The digest a decision on `proposal` is bound to when the operator reviewed
+/// the file the sidecar wrote (which is exactly the encoded proposal).
+func reviewedSHA256(_ proposal: Proposal) -> String? {
+    (try? QueueFormat.encode(proposal)).map { SHA256Hex.of($0) }
+}

@@ -334,7 +334,10 @@ public struct ConsoleApp: Sendable {
             } catch {
                 model.message = .init(text: "\(error)", isError: true)
             }
+            // The outcome of the decision is the line the operator needs; the reload must not replace it.
+            let outcome = model.message
             reload([entry.proposal.bottle], announce: false)
+            model.message = outcome
             if model.screen == .detail { prepareDetail(id, keepScroll: true) }
         }
 
