@@ -34,14 +34,14 @@ struct Approve: AsyncParsableCommand {
         locations.finishInterruptedApplies(command: "approve")
         let lookup = ProposalLookup(locations: locations)
         do {
-            let (entry, queue) = try lookup.find(id, expectedSHA256: expectSHA256)
+            let (entry, queue) = try lookup.findForDecision(id, expectedSHA256: expectSHA256)
             try lookup.requirePending(entry)
             let decision = try await lookup.deciding {
                 try await lookup.applier.apply(
                     decision: ProposalLookup.decision(on: entry, .approved, notes: notes),
                     proposal: entry.proposal, queue: queue, force: force)
             }
-            ProposalLookup.report(decision, of: entry.proposal)
+            lookup.report(decision, of: entry.proposal)
             if decision.apply?.state == .failed { throw ExitCode(1) }
         } catch let failure as Failure {
             throw Failure.exit(failure, command: "approve")

@@ -46,7 +46,7 @@ struct Modify: AsyncParsableCommand {
         locations.finishInterruptedApplies(command: "modify")
         let lookup = ProposalLookup(locations: locations)
         do {
-            let (entry, queue) = try lookup.find(id, expectedSHA256: expectSHA256)
+            let (entry, queue) = try lookup.findForDecision(id, expectedSHA256: expectSHA256)
             try lookup.requirePending(entry)
             let proposal = entry.proposal
             let current = lookup.currentFile(for: proposal)
@@ -87,7 +87,7 @@ struct Modify: AsyncParsableCommand {
                     decision: ProposalLookup.decision(on: entry, .modified, notes: notes, finalFile: content),
                     proposal: proposal, queue: queue, force: force)
             }
-            ProposalLookup.report(decision, of: proposal)
+            lookup.report(decision, of: proposal)
             if decision.apply?.state == .failed { throw ExitCode(1) }
         } catch let failure as Failure {
             throw Failure.exit(failure, command: "modify")

@@ -17,6 +17,19 @@ struct ProposalLookup {
     /// there is none, 5 when `expectedSHA256` is given and the proposal file
     /// read does not hash to it (it is not the proposal the caller reviewed).
     func find(_ text: String, expectedSHA256: String? = nil) throws -> (entry: QueueEntry, queue: BottleQueue) {
+        try find(text, expectedSHA256: expectedSHA256, bindToShown: false)
+    }
+
+    /// ``find(_:expectedSHA256:)`` for a decision: without `--expect-sha256`,
+    /// the digest `show` last displayed for the proposal (``ReviewRecord``)
+    /// is expected instead, so the file decided is the one the operator saw.
+    func findForDecision(_ text: String, expectedSHA256: String?) throws -> (entry: QueueEntry, queue: BottleQueue) {
+        try find(text, expectedSHA256: expectedSHA256, bindToShown: true)
+    }
+
+    private func find(_ text: String, expectedSHA256: String?, bindToShown: Bool) throws
+        -> (entry: QueueEntry, queue: BottleQueue)
+    {
         let found: (entry: QueueEntry, queue: BottleQueue)
         do throws(QueueError) {
             let id = try ProposalID(text)
@@ -28,11 +41,20 @@ struct ProposalLookup {
             default: throw Failure.failed(error.description)
             }
         }
+        let id = found.entry.proposal.id
         if let expectedSHA256, found.entry.proposalSHA256 != expectedSHA256.lowercased() {
             throw Failure.changed(
-                "proposal \(found.entry.proposal.id) is not the one reviewed: its file hashes to "
+                "proposal \(id) is not the one reviewed: its file hashes to "
                     + "\(found.entry.proposalSHA256 ?? "nothing"), not \(Escaped(expectedSHA256)); nothing was decided: "
-                    + "run `show \(found.entry.proposal.id)` again")
+                    + "run `show \(id)` again")
+        }
+        if expectedSHA256 == nil, bindToShown, let shown = ReviewRecord(queueRoot: locations.queueRoot).shown(id),
+            found.entry.proposalSHA256 != shown
+        {
+            throw Failure.changed(
+                "proposal \(id) changed in the queue since `show` displayed it (shown sha256 \(shown.prefix(12)), "
+                    + "now \(found.entry.proposalSHA256?.prefix(12) ?? "unreadable")); nothing was decided: "
+                    + "run `show \(id)` again")
         }
         return found
     }
@@ -87,6 +109,16 @@ struct ProposalLookup {
 
     /// Prints what happened to a decision, for the operator.
     static func report(_ decision: Decision, of proposal: Proposal) {
+        reported(decision, of: proposal)
+    }
+
+    /// Prints what happened, and forgets what `show` displayed for the proposal, now decided.
+    func report(_ decision: Decision, of proposal: Proposal) {
+        ReviewRecord(queueRoot: locations.queueRoot).forget(proposal.id)
+        Self.reported(decision, of: proposal)
+    }
+
+    private static func reported(_ decision: Decision, of proposal: Proposal) {
         var line = "\(decision.status.rawValue) \(proposal.id) (\(proposal.tool.rawValue) for \(proposal.bottle))"
         if let apply = decision.apply { line += ": \(Escaped(apply.summary))" }
         print(line)

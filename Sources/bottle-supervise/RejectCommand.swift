@@ -34,7 +34,7 @@ struct Reject: ParsableCommand {
         locations.finishInterruptedApplies(command: "reject")
         let lookup = ProposalLookup(locations: locations)
         do {
-            let (entry, queue) = try lookup.find(id, expectedSHA256: expectSHA256)
+            let (entry, queue) = try lookup.findForDecision(id, expectedSHA256: expectSHA256)
             try lookup.requirePending(entry)
             let decision = ProposalLookup.decision(on: entry, .rejected, notes: notes)
             do {
@@ -49,7 +49,7 @@ struct Reject: ParsableCommand {
                 if case .proposalChanged = error { throw Failure.changed(error.description) }
                 throw Failure.failed(error.description)
             }
-            ProposalLookup.report(decision, of: entry.proposal)
+            lookup.report(decision, of: entry.proposal)
         } catch let failure as Failure {
             throw Failure.exit(failure, command: "reject")
         }

@@ -18,6 +18,9 @@ struct Show: ParsableCommand {
         let lookup = ProposalLookup(locations: locations)
         do {
             let (entry, _) = try lookup.find(id)
+            if entry.decision == nil, let digest = entry.proposalSHA256 {
+                ReviewRecord(queueRoot: locations.queueRoot).remember(entry.proposal.id, digest: digest)
+            }
             print(Self.render(entry, currentFile: lookup.currentFile(for: entry.proposal), color: useColor()))
         } catch let failure as Failure {
             throw Failure.exit(failure, command: "show")

@@ -75,6 +75,11 @@ struct QueueTrustTests {
             "modify", proposal.id.rawValue, "--file", allowlist, "--expect-sha256", digest.uppercased())
         #expect(modified.status == 5)
         #expect(try cli("approve", proposal.id.rawValue, "--expect-sha256", "not-a-digest").status == 2)
+        // Without --expect-sha256 the decision is bound to what `show` displayed last.
+        let plain = try cli("approve", proposal.id.rawValue)
+        #expect(plain.status == 5, "\(plain.err)")
+        #expect(plain.err.contains("changed in the queue since `show` displayed it"))
+        #expect(try cli("reject", proposal.id.rawValue, "--notes", "no").status == 5)
         try nothingApplied(proposal.id)
     }
 
