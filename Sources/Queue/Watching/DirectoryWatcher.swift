@@ -77,7 +77,8 @@ public final class DirectoryWatcher: Sendable {
     public func watch(_ directory: FilePath) -> Bool {
         #if os(Linux)
             guard inotifyFD >= 0 else { return false }
-            let mask = UInt32(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR)
+            // IN_DONT_FOLLOW: a slug directory or archive/ the sidecar replaced with a link is not watched through.
+            let mask = UInt32(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR | IN_DONT_FOLLOW)
             let descriptor = inotify_add_watch(inotifyFD, directory.string, mask)
             guard descriptor >= 0 else { return false }
             state.withLock { $0.directories[descriptor] = directory }
