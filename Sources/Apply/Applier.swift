@@ -186,8 +186,7 @@ public struct Applier: Sendable {
         for bottle in try root.bottles() {
             let queue = root.queue(for: bottle)
             // Files that cannot be read are the operator's to see (`list` names them); they must not stop recovery.
-            let stuck = ((try? queue.scan(archived: false).entries) ?? [])
-                .filter { $0.decision?.apply?.state == .pending }
+            let stuck = (try? queue.applyingEntries()) ?? []
             guard !stuck.isEmpty else { continue }
             // A held lock is a running apply: its decisions are not interrupted. (No lock
             // file: no apply is running, since an apply takes the lock before it claims.)

@@ -244,6 +244,26 @@ public struct BottleQueue: Sendable {
         return (result, unreadable)
     }
 
+    /// The live entries whose decision is an approval still applying
+    /// (`apply.state == pending`), for crash recovery: only decision files
+    /// are read, and a proposal only for those, so running it before every
+    /// host command costs a directory listing, not a scan of every proposal.
+    /// Files that cannot be read are skipped (``scan(archived:)`` reports them).
+    public func applyingEntries() throws(QueueError) -> [QueueEntry] {
+        guard let live = try? openLive() else { return [] }
+        var found: [QueueEntry] = []
+        for id in try live.names().compactMap({ QueueLayout.id(in: $0, suffix: QueueLayout.decisionSuffix) }) {
+            guard let decision = try? readDecision(id, in: live), decision.status.isApproval,
+                decision.apply?.state == .pending, let read = try? readProposal(id, in: live)
+            else { continue }
+            found.append(
+                QueueEntry(
+                    proposal: read.proposal, decision: decision, waiting: false, archived: false,
+                    proposalSHA256: read.sha256))
+        }
+        return found
+    }
+
     // MARK: - Deciding
 
     /// Records `decision`, if no decision exists yet.
