@@ -93,7 +93,7 @@ struct QueueTrustTests {
         #expect(try queue.decision(proposal.id)?.proposalSHA256 == digest)
     }
 
-    @Test("a forged proposed_file_sha256 and an invalid file are listed as refused and not applied")
+    @Test("a forged proposed_file_sha256 is listed as refused, an invalid file shown as refused; neither is applied")
     func refusedContent() async throws {
         var forged = Proposal(
             bottle: bottle, tool: .pipelockBlock, proposedFile: "api.github.com\nevil.example\n",
@@ -109,9 +109,12 @@ struct QueueTrustTests {
         }
         let listed = try cli("list")
         #expect(listed.status == 0)
+        let row = listed.out.split(separator: "\n").first { $0.contains(forged.id.rawValue) } ?? ""
+        #expect(row.contains("refused"), "\(listed.out)")
         for proposal in [forged, invalid] {
-            let row = listed.out.split(separator: "\n").first { $0.contains(proposal.id.rawValue) } ?? ""
-            #expect(row.contains("refused"), "\(listed.out)")
+            let shown = try cli("show", proposal.id.rawValue)
+            #expect(shown.out.contains("refused "), "\(shown.out)")
+            #expect(!shown.out.contains("\u{1B}"))
         }
         #expect(!listed.out.contains("\u{1B}"))
         for proposal in [forged, invalid] {

@@ -254,7 +254,8 @@ public struct ConsoleApp: Sendable {
             )
             if let notes = model.notes[id], !notes.isEmpty { lines.append("Your notes: \(Escaped(notes))") }
             lines.append("SHA-256 \(entry.proposalSHA256 ?? "-") (what a decision here is bound to)")
-            if let problem = entry.problem, entry.decision == nil {
+            // The list ran only the cheap check; the proposal on show gets the validator too.
+            if let problem = entry.problem ?? proposal.contentProblem(), entry.decision == nil {
                 lines.append(style(ANSI.bold + ANSI.red, "Refused: \(Escaped(problem)); approving it will fail"))
             }
             lines.append("")

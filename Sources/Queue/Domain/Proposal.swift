@@ -67,15 +67,24 @@ public struct Proposal: Codable, Sendable, Equatable {
     /// - Parameter current: the bottle's current file (for the no-op check), if known.
     /// - Returns: what is wrong, or `nil`.
     public func contentProblem(current: String? = nil) -> String? {
-        if let shape = shapeProblem() { return shape }
-        if SHA256Hex.of(proposedFile) != proposedFileSHA256 {
-            return "proposed_file_sha256 does not match the proposed file: refused"
-        }
+        if let problem = hashProblem() { return problem }
         do throws(ValidationError) {
             try ProposedFileValidator.validate(proposedFile, for: tool, current: current)
         } catch {
             let first = error.description.split(separator: "\n").first.map(String.init) ?? "invalid"
             return "the proposed file does not validate: \(first)"
+        }
+        return nil
+    }
+
+    /// The cheap half of ``contentProblem(current:)``: shapes and whether
+    /// `proposed_file_sha256` hashes the proposed file. Listing thousands of
+    /// proposals runs this; the validator runs where one proposal is shown
+    /// or applied.
+    public func hashProblem() -> String? {
+        if let shape = shapeProblem() { return shape }
+        if SHA256Hex.of(proposedFile) != proposedFileSHA256 {
+            return "proposed_file_sha256 does not match the proposed file"
         }
         return nil
     }

@@ -208,6 +208,9 @@ public struct BottleQueue: Sendable {
     /// The live entries (`archived: false`) or the archived ones, oldest
     /// first, and the errors of files that could not be read — so one
     /// damaged file hides nothing else from the operator.
+    ///
+    /// An entry's ``QueueEntry/problem`` here is only the cheap check
+    /// (``Proposal/hashProblem()``); ``entry(_:)`` runs the validator too.
     public func scan(archived: Bool) throws(QueueError) -> (entries: [QueueEntry], unreadable: [QueueError]) {
         var result: [QueueEntry] = []
         var unreadable: [QueueError] = []
@@ -235,7 +238,7 @@ public struct BottleQueue: Sendable {
                     QueueEntry(
                         proposal: read.proposal, decision: decision, waiting: waiting.contains(id),
                         archived: archived, proposalSHA256: read.sha256,
-                        problem: decision == nil ? read.proposal.contentProblem() : nil))
+                        problem: decision == nil ? read.proposal.hashProblem() : nil))
             } catch {
                 unreadable.append(error)
             }
