@@ -149,6 +149,13 @@ struct BoundedDiffTests {
         #expect(small.counts == (added: 1, removed: 1))
     }
 
+    @Test("lines are compared as bytes: a composed é and a decomposed é are a change, not context")
+    func bytesNotCanonicalEquivalence() {
+        let diff = UnifiedDiff(old: "caf\u{E9}.example\n", new: "cafe\u{301}.example\n")
+        #expect(diff.counts == (added: 1, removed: 1))
+        #expect(diff.lines.contains(.added("cafe\u{301}.example")))
+    }
+
     @Test("a summary reads as the operator expects, with digit grouping")
     func summaryWording() {
         #expect(UnifiedDiff.Summary(added: 1412, removed: 3).description == "1,412 lines added, 3 removed")

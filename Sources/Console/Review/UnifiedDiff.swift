@@ -54,11 +54,13 @@ public struct UnifiedDiff: Sendable {
     public init<C: Clock>(
         old: String, new: String, context: Int = 3, budget: Duration = UnifiedDiff.defaultBudget, clock: C
     ) where C.Duration == Duration {
-        let a = UnifiedDiff.split(old)
-        let b = UnifiedDiff.split(new)
-        var ids: [Substring: Int] = [:]
-        let internedA = a.map { line in UnifiedDiff.intern(line, &ids) }
-        let internedB = b.map { line in UnifiedDiff.intern(line, &ids) }
+        let a = LineList(old)
+        let b = LineList(new)
+        // Lines are compared as bytes: two different byte strings that Unicode calls
+        // equivalent must not be shown as an unchanged line.
+        var ids: [LineList.Key: Int] = [:]
+        let internedA = a.intern(&ids)
+        let internedB = b.intern(&ids)
         let deadline = clock.now.advanced(by: budget)
         do {
             let script = try LineDiff(internedA, internedB) { clock.now >= deadline }
@@ -82,19 +84,6 @@ public struct UnifiedDiff: Sendable {
             if case .added = line { total.0 += 1 }
             if case .removed = line { total.1 += 1 }
         }
-    }
-
-    static func split(_ text: String) -> [Substring] {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        if lines.last == "" { lines.removeLast() }
-        return lines
-    }
-
-    private static func intern(_ line: Substring, _ ids: inout [Substring: Int]) -> Int {
-        if let id = ids[line] { return id }
-        let id = ids.count
-        ids[line] = id
-        return id
     }
 
     /// Multiset difference: what the budget fallback can still say exactly in O(N + M).
@@ -147,7 +136,7 @@ public struct UnifiedDiff: Sendable {
         return edits
     }
 
-    private static func hunks(_ a: [Substring], _ b: [Substring], _ script: LineDiff, context: Int) -> [Line] {
+    private static func hunks(_ a: LineList, _ b: LineList, _ script: LineDiff, context: Int) -> [Line] {
         let edits = edits(script, oldCount: a.count, newCount: b.count)
         let changed = edits.indices.filter {
             if case .keep = edits[$0] { return false }
@@ -180,14 +169,14 @@ public struct UnifiedDiff: Sendable {
             for edit in edits[group] {
                 switch edit {
                 case .keep(let x, _):
-                    body.append(.context(String(a[x])))
+                    body.append(.context(a.text(x)))
                     oldCount += 1
                     newCount += 1
                 case .delete(let x):
-                    body.append(.removed(String(a[x])))
+                    body.append(.removed(a.text(x)))
                     oldCount += 1
                 case .insert(let y):
-                    body.append(.added(String(b[y])))
+                    body.append(.added(b.text(y)))
                     newCount += 1
                 }
             }
@@ -222,5 +211,54 @@ public struct UnifiedDiff: Sendable {
             }
         }
         return 0
+    }
+}
+
+/// A text's lines as byte ranges into one copy of its UTF-8: no string per line
+/// until a line is shown.
+struct LineList {
+    /// A line's bytes, hashed in one call (a 1 MiB file has tens of thousands of lines).
+    struct Key: Hashable {
+        let bytes: ArraySlice<UInt8>
+        func hash(into hasher: inout Hasher) {
+            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
+        static func == (lhs: Key, rhs: Key) -> Bool {
+            lhs.bytes.elementsEqual(rhs.bytes)
+        }
+    }
+
+    let bytes: [UInt8]
+    /// One range per line, newline excluded; a final newline does not start an empty line.
+    let ranges: [Range<Int>]
+
+    init(_ text: String) {
+        bytes = Array(text.utf8)
+        var ranges: [Range<Int>] = []
+        var start = 0
+        for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
+            ranges.append(start..<index)
+            start = index + 1
+        }
+        if start < bytes.count { ranges.append(start..<bytes.count) }
+        self.ranges = ranges
+    }
+
+    var count: Int { ranges.count }
+
+    /// Line `index` as text (invalid UTF-8 shown as U+FFFD).
+    func text(_ index: Int) -> String {
+        String(decoding: bytes[ranges[index]], as: UTF8.self)
+    }
+
+    /// Each line's number in `ids`, adding lines not seen before.
+    func intern(_ ids: inout [Key: Int]) -> [Int] {
+        ranges.map { range in
+            let key = Key(bytes: bytes[range])
+            if let id = ids[key] { return id }
+            let id = ids.count
+            ids[key] = id
+            return id
+        }
     }
 }
