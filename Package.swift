@@ -90,6 +90,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(
+            name: "audit-append",
+            dependencies: ["Apply", "Queue", .product(name: "SystemPackage", package: "swift-system")],
+            path: "bench/audit-append",
+            swiftSettings: strict
+        ),
+        .executableTarget(
             name: "held-calls-client",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -49,6 +49,6 @@ public enum ApplyError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     private static func short(_ hash: String?) -> String {
-        hash.map { "sha256 " + $0.prefix(12) } ?? "no file"
+        hash.map { "sha256 " + Escaped(String($0.prefix(12))).description } ?? "no file"
     }
 }

@@ -46,7 +46,7 @@ struct List: ParsableCommand {
         }
         entries.sort { ($0.proposal.createdAt, $0.proposal.id) < ($1.proposal.createdAt, $1.proposal.id) }
         for error in unreadable {
-            FileHandle.standardError.write(Data("bottle-supervise list: skipped \(error)\n".utf8))
+            FileHandle.standardError.write(Data("bottle-supervise list: skipped \(Escaped(error.description))\n".utf8))
         }
         if json {
             print(ListJSON.render(entries))
@@ -157,6 +157,7 @@ enum ListJSON {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = (try? encoder.encode(Document(proposals: items))) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        // JSONEncoder leaves DEL, C1 (U+009B is a CSI), bidi and zero-width characters raw.
+        return Escaped.json(String(decoding: data, as: UTF8.self))
     }
 }

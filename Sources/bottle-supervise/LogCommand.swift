@@ -41,7 +41,7 @@ struct Log: ParsableCommand {
             }
             if json {
                 for line in try log.lines() {
-                    print(AuditTable.terminalSafeJSON(String(decoding: line, as: UTF8.self)))
+                    print(Escaped.json(String(decoding: line, as: UTF8.self)))
                 }
                 return
             }
@@ -86,23 +86,6 @@ enum AuditTable {
             }
             return line
         }.joined(separator: "\n")
-    }
-
-    /// A JSON line with every character ``Escaped`` would rewrite turned
-    /// into a JSON `\uXXXX` escape: still valid JSON with the same meaning
-    /// (such characters only occur inside strings), never raw on a terminal.
-    static func terminalSafeJSON(_ line: String) -> String {
-        guard Escaped.needsEscaping(line) else { return line }
-        var out = ""
-        for scalar in line.unicodeScalars {
-            if Escaped.mustEscape(scalar) {
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
     }
 
     private static func short(_ hash: String?) -> String {

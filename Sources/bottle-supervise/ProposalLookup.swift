@@ -150,7 +150,9 @@ enum Failure: Error {
 
     /// Prints the message and exits with the status.
     static func exit(_ failure: Failure, command: String) -> ExitCode {
-        FileHandle.standardError.write(Data("bottle-supervise \(command): \(failure.message)\n".utf8))
+        // Messages quote queue values; escaping again is harmless (escapes contain no control characters).
+        FileHandle.standardError.write(
+            Data("bottle-supervise \(command): \(Escaped(failure.message, keepLayout: true))\n".utf8))
         return ExitCode(failure.status)
     }
 }

@@ -17,6 +17,14 @@ import SystemPackage
 /// the chain and ``verify()`` names it. Appends take an exclusive `flock`,
 /// so two operator processes never interleave or fork the chain, and are
 /// fsynced before the lock is released.
+///
+/// No line is longer than ``maximumLineLength``: ``append(_:)`` refuses a
+/// longer record, so a longer line was not written by this program. An
+/// append reads at most that many bytes from the end of the file, whatever
+/// the file holds; when the last line is longer, it is not hashed (that would
+/// cost time in proportion to whatever was planted there) and the new record's
+/// `prev` is ``oversizedPrevious``, while ``verify()`` reports the long line
+/// itself as the break in the chain.
 public struct AuditLog: Sendable {
     /// The log file.
     public let path: FilePath
@@ -34,6 +42,18 @@ public struct AuditLog: Sendable {
     /// The `prev` of the first record.
     public static let genesis = String(repeating: "0", count: 64)
 
+    /// The longest line a record may take, newline excluded. A record is a
+    /// few hundred bytes of host-computed values; the largest part, a reload
+    /// command's output tail, is capped at 4 KiB (up to six times that once
+    /// JSON-escaped), so 64 KiB leaves room without letting one line cost
+    /// more than a fraction of a millisecond to read and hash.
+    public static let maximumLineLength = 64 * 1024
+
+    /// The `prev` of a record appended after a line longer than
+    /// ``maximumLineLength``: that line was not written by this program and is
+    /// not read, so the chain restarts after it (``verify()`` reports it).
+    public static let oversizedPrevious = "previous-line-over-64KiB-not-hashed"
+
     /// Appends `record`, chained to the line before it.
     /// - Returns: the record as written (with ``AuditRecord/prev``).
     @discardableResult
@@ -47,8 +67,27 @@ public struct AuditLog: Sendable {
         }
         defer { flock(fd, LOCK_UN) }
         var chained = record
-        chained.prev = try lastLine(fd).map { SHA256Hex.of($0) } ?? AuditLog.genesis
-        var line = try AuditLog.line(for: chained)
+        let tail = try lastLine(fd)
+        switch tail {
+        case .none: chained.prev = AuditLog.genesis
+        case .line(let previous, _): chained.prev = SHA256Hex.of(previous)
+        case .oversized(_): chained.prev = AuditLog.oversizedPrevious
+        }
+        let encoded = try AuditLog.line(for: chained)
+        guard encoded.count <= AuditLog.maximumLineLength else {
+            throw .malformedFile(
+                path: path.string,
+                reason:
+                    "refused to append a record of \(encoded.count) bytes: an audit record is at most \(AuditLog.maximumLineLength) bytes (a field holds far more than a host value should)"
+            )
+        }
+        var line = Data()
+        // A torn last line (a crash mid-write) stays a line of its own: verify names it.
+        switch tail {
+        case .line(_, terminated: false), .oversized(terminated: false): line.append(UInt8(ascii: "\n"))
+        default: break
+        }
+        line.append(encoded)
         line.append(UInt8(ascii: "\n"))
         let failure: Int32 = line.withUnsafeBytes { buffer in
             var offset = 0
@@ -70,8 +109,21 @@ public struct AuditLog: Sendable {
     /// Every line of the log as raw bytes (without newlines); empty when there is no log.
     public func lines() throws(QueueError) -> [Data] {
         guard let data = try AtomicFile.read(path, limit: 1 << 30) else { return [] }
-        var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Data($0) }
-        if lines.last?.isEmpty == true { lines.removeLast() }
+        // memchr: a planted multi-megabyte line is split at memory speed.
+        var lines: [Data] = []
+        data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+            guard let base = buffer.baseAddress else { return }
+            var start = 0
+            while start < buffer.count {
+                guard let found = memchr(base + start, Int32(UInt8(ascii: "\n")), buffer.count - start) else {
+                    lines.append(Data(bytes: base + start, count: buffer.count - start))
+                    return
+                }
+                let end = base.distance(to: UnsafeRawPointer(found))
+                lines.append(Data(bytes: base + start, count: end - start))
+                start = end + 1
+            }
+        }
         return lines
     }
 
@@ -79,6 +131,10 @@ public struct AuditLog: Sendable {
     public func records() throws(QueueError) -> [AuditRecord] {
         var out: [AuditRecord] = []
         for (index, line) in try lines().enumerated() {
+            if line.count > AuditLog.maximumLineLength {
+                throw .malformedFile(
+                    path: path.string, reason: "line \(index + 1): \(AuditLog.oversizedReason(line.count))")
+            }
             switch AuditLog.decode(line) {
             case .success(let record): out.append(record)
             case .failure(let error):
@@ -95,6 +151,9 @@ public struct AuditLog: Sendable {
         for (index, line) in try lines().enumerated() {
             let number = index + 1
             let record: AuditRecord
+            if line.count > AuditLog.maximumLineLength {
+                return .broken(line: number, reason: AuditLog.oversizedReason(line.count))
+            }
             switch AuditLog.decode(line) {
             case .success(let decoded): record = decoded
             case .failure(let error): return .broken(line: number, reason: error.reason)
@@ -177,29 +236,44 @@ public struct AuditLog: Sendable {
         return decoder
     }
 
-    /// The last line of the open log (without its newline), or `nil` when it is empty.
-    private func lastLine(_ fd: Int32) throws(QueueError) -> Data? {
+    static func oversizedReason(_ length: Int) -> String {
+        "\(length) bytes, longer than the \(maximumLineLength) any record takes: not written by bottle-supervise (the log was tampered with or damaged)"
+    }
+
+    /// What ends the log: nothing, a line, or a line too long to be a record.
+    enum LastLine: Equatable {
+        case none
+        /// The last line without its newline; `terminated`: the file ends with a newline.
+        case line(Data, terminated: Bool)
+        /// Longer than ``maximumLineLength``; not read.
+        case oversized(terminated: Bool)
+    }
+
+    /// The last line of the open log, reading at most ``maximumLineLength`` + 2
+    /// bytes from its end (one `pread`), whatever the file holds.
+    func lastLine(_ fd: Int32) throws(QueueError) -> LastLine {
         let size = lseek(fd, 0, SEEK_END)
-        guard size > 0 else { return nil }
-        var end = size
-        var buffer = [UInt8](repeating: 0, count: 1)
-        if pread(fd, &buffer, 1, size - 1) == 1, buffer[0] == UInt8(ascii: "\n") { end = size - 1 }
-        var start = end
-        var collected: [UInt8] = []
-        let step = 4096
-        while start > 0 {
-            let from = max(0, start - off_t(step))
-            var block = [UInt8](repeating: 0, count: Int(start - from))
-            let count = block.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, from) }
-            guard count == block.count else { throw .io(operation: "read", path: path.string, errno: errno) }
-            if let newline = block.lastIndex(of: UInt8(ascii: "\n")) {
-                collected = Array(block[(newline + 1)...]) + collected
-                return Data(collected)
+        guard size > 0 else { return .none }
+        let window = min(Int(size), AuditLog.maximumLineLength + 2)
+        let from = size - off_t(window)
+        var block = [UInt8](repeating: 0, count: window)
+        var filled = 0
+        while filled < window {
+            let count = block.withUnsafeMutableBytes {
+                pread(fd, $0.baseAddress! + filled, window - filled, from + off_t(filled))
             }
-            collected = block + collected
-            start = from
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { throw .io(operation: "read", path: path.string, errno: count < 0 ? errno : EIO) }
+            filled += count
         }
-        return Data(collected)
+        let terminated = block.last == UInt8(ascii: "\n")
+        let end = terminated ? window - 1 : window
+        if let newline = block[..<end].lastIndex(of: UInt8(ascii: "\n")) {
+            return .line(Data(block[(newline + 1)..<end]), terminated: terminated)
+        }
+        // No newline in the window: the whole file is one line if the window reached its start.
+        guard from == 0, end <= AuditLog.maximumLineLength else { return .oversized(terminated: terminated) }
+        return .line(Data(block[..<end]), terminated: terminated)
     }
 }
 

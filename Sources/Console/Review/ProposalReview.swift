@@ -13,9 +13,18 @@ public struct ProposalReview: Sendable {
     /// The bottle's current file (`nil`: there is none, shown as empty).
     public let currentFile: String?
 
+    /// The clock the diff's time budget runs on.
+    let diffClock: any Clock<Duration>
+
     public init(proposal: Proposal, currentFile: String?) {
+        self.init(proposal: proposal, currentFile: currentFile, diffClock: ContinuousClock())
+    }
+
+    /// A review whose diff budget runs on `diffClock` (tests use one they control).
+    init(proposal: Proposal, currentFile: String?, diffClock: any Clock<Duration>) {
         self.proposal = proposal
         self.currentFile = currentFile
+        self.diffClock = diffClock
     }
 
     /// Whether the current file is not the one the proposal was made against.
@@ -55,8 +64,11 @@ public struct ProposalReview: Sendable {
             else {
                 return ["the proposed Dockerfile does not parse; see the diff"]
             }
-            let added = after.filter { !before.contains($0) }
-            let removed = before.filter { !after.contains($0) }
+            // Sets: a Dockerfile of the agent's may have tens of thousands of instructions.
+            let beforeSet = Set(before)
+            let afterSet = Set(after)
+            let added = after.filter { !beforeSet.contains($0) }
+            let removed = before.filter { !afterSet.contains($0) }
             var lines =
                 added.map { "instruction added: \(Escaped($0))" }
                 + removed.map { "instruction removed: \(Escaped($0))" }
@@ -82,7 +94,12 @@ public struct ProposalReview: Sendable {
         let file = proposal.tool.configFile.fileName
         lines.append(
             paint("\u{1B}[1m", "Diff against the current \(file)") + (currentFile == nil ? " (there is none yet)" : ""))
-        let diff = UnifiedDiff(old: currentFile ?? "", new: proposal.proposedFile)
+        let diff = UnifiedDiff(old: currentFile ?? "", new: proposal.proposedFile, clock: diffClock)
+        if let summary = diff.summary {
+            lines.append(
+                "  too large to compare line by line within \(Self.milliseconds(UnifiedDiff.defaultBudget)): \(summary)")
+            return lines
+        }
         lines.append(paint("\u{1B}[1m", "--- current/\(file)"))
         lines.append(paint("\u{1B}[1m", "+++ proposed/\(file)"))
         for line in diff.lines {
@@ -94,6 +111,11 @@ public struct ProposalReview: Sendable {
             }
         }
         return lines
+    }
+
+    /// `300 ms` for a budget, as the operator reads it.
+    static func milliseconds(_ duration: Duration) -> String {
+        "\(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000) ms"
     }
 
     private func listed(_ noun: String, added: Set<String>, removed: Set<String>) -> [String] {

@@ -124,7 +124,8 @@ public struct ConsoleView {
             return style(ANSI.bold, prompt) + Escaped(text).description + "▏"
         default:
             guard let message = model.message else { return "" }
-            return style(message.isError ? ANSI.red + ANSI.bold : ANSI.yellow, message.text)
+            // Messages quote queue values and error texts: escaped here, whoever made them.
+            return style(message.isError ? ANSI.red + ANSI.bold : ANSI.yellow, Escaped(message.text).description)
         }
     }
 

@@ -60,6 +60,47 @@ public struct Escaped: CustomStringConvertible, Sendable {
         }
     }
 
+    /// `text` escaped, and cut after `limit` characters with a note of how
+    /// much was left out: for agent values quoted inside messages, where an
+    /// 8 MiB field would otherwise become an 8 MiB error line.
+    public static func clipped(_ text: String, limit: Int = 200) -> String {
+        var count = 0
+        var end = text.unicodeScalars.startIndex
+        while end < text.unicodeScalars.endIndex, count < limit {
+            end = text.unicodeScalars.index(after: end)
+            count += 1
+        }
+        guard end < text.unicodeScalars.endIndex else { return Escaped(text).description }
+        let rest = text.utf8.distance(from: end.samePosition(in: text.utf8) ?? text.utf8.endIndex, to: text.utf8.endIndex)
+        return Escaped(String(text.unicodeScalars[..<end])).description + "… (\(rest) more bytes)"
+    }
+
+    /// A JSON text with every character ``mustEscape(_:)`` names written as a
+    /// JSON `\uXXXX` escape (a surrogate pair above U+FFFF).
+    ///
+    /// Newlines and tabs are kept: in a JSON encoder's output they are the
+    /// layout between tokens (inside strings the encoder already wrote every
+    /// U+0000–U+001F as an escape). Every other such character can only be
+    /// inside a string, so the result is valid JSON that parses back to the
+    /// same values, and it never reaches a terminal raw. Every `--json`
+    /// output goes through this.
+    public static func json(_ text: String) -> String {
+        guard needsEscaping(text, keepLayout: true) else { return text }
+        var out = ""
+        out.reserveCapacity(text.utf8.count + 64)
+        for scalar in text.unicodeScalars {
+            guard mustEscape(scalar), scalar != "\n", scalar != "\t" else {
+                out.unicodeScalars.append(scalar)
+                continue
+            }
+            for unit in String(scalar).utf16 {
+                let hex = String(unit, radix: 16)
+                out += "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+            }
+        }
+        return out
+    }
+
     private static func visible(_ scalar: Unicode.Scalar) -> String {
         switch scalar {
         case "\n": return "\\n"

@@ -16,18 +16,21 @@ public enum QueueError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The operating system refused a file operation.
     case io(operation: String, path: String, errno: Int32)
 
+    /// Every value in a message may come from a queue file the sidecar wrote
+    /// (a field's text is quoted in a decoding error), so the reason, too, is
+    /// escaped here and clipped: the one escaper, applied where the message is made.
     public var description: String {
         switch self {
         case .invalidSlug(let slug, let reason):
-            "invalid bottle slug \(Escaped(slug)): \(reason)"
+            "invalid bottle slug \(Escaped.clipped(slug)): \(Escaped(reason))"
         case .invalidProposalID(let id):
-            "invalid proposal id \(Escaped(id)): expected the form 20261125-024900-3fa9c2d1e4b7"
+            "invalid proposal id \(Escaped.clipped(id)): expected the form 20261125-024900-3fa9c2d1e4b7"
         case .noSuchProposal(let id):
-            "no such proposal: \(Escaped(id))"
+            "no such proposal: \(Escaped.clipped(id))"
         case .alreadyDecided(let id, let status):
             "proposal \(id) is already \(status.rawValue)"
         case .malformedFile(let path, let reason):
-            "malformed queue file \(Escaped(path)): \(reason)"
+            "malformed queue file \(Escaped(path)): \(Escaped.clipped(reason, limit: 400))"
         case .unsupportedFormat(let path, let version):
             "queue file \(Escaped(path)) has format \(version); this build reads format \(QueueFormat.version)"
         case .io(let operation, let path, let errno):
