@@ -26,21 +26,21 @@ struct JSONTokenizer {
 
     // --- Positions ---------------------------------------------------------
 
-    @inlinable
+    @inlinable @inline(__always)
     var here: JSONPosition { JSONPosition(offset: offset, line: line, lineStart: lineStart) }
 
-    @inlinable
+    @inlinable @inline(__always)
     var atEnd: Bool { offset >= bytes.count }
 
-    @inlinable
+    @inlinable @inline(__always)
     func peek(is byte: UInt8) -> Bool { offset < bytes.count && bytes[offset] == byte }
 
-    @inlinable
+    @inlinable @inline(__always)
     func isDigit(at index: Int) -> Bool {
         index < bytes.count && bytes[index] &- UInt8(ascii: "0") < 10
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     mutating func skipWhitespace() {
         while offset < bytes.count {
             switch bytes[offset] {

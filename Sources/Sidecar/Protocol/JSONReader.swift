@@ -48,7 +48,8 @@ enum JSONReader {
     }
 
     /// Builds MCP values; an object is a dictionary, so a second `key` is
-    /// seen by its insertion (no extra lookup on the hot path).
+    /// seen by its insertion (no extra lookup on the hot path; the parser
+    /// then refuses the body, so which value the dictionary kept is moot).
     struct ValueBuilder: JSONBuilder {
         func string(_ text: String, at position: JSONPosition) -> Value { .string(text) }
 
@@ -68,7 +69,11 @@ enum JSONReader {
         func addMember(_ key: String, at keyPosition: JSONPosition, value: Value, to object: inout [String: Value])
             -> JSONMemberInsertion
         {
-            object.updateValue(value, forKey: key) == nil ? .inserted : .duplicate(firstAt: nil)
+            // The count tells a new key from a replaced one: the subscript's
+            // store is cheaper than `updateValue`, which returns the old value.
+            let count = object.count
+            object[key] = value
+            return object.count > count ? .inserted : .duplicate(firstAt: nil)
         }
 
         func endObject(_ object: [String: Value], at position: JSONPosition) -> Value { .object(object) }
