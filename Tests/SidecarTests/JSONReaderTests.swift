@@ -65,6 +65,24 @@ struct JSONReaderTests {
         _ = try JSONReader.value(of: Array(fine.utf8))
     }
 
+    @Test("a body that is not JSON gets -32700 saying where, with agent text escaped")
+    func parseErrorMessage() {
+        func failure(_ text: String) -> RPCFailure? {
+            if case .failure(let failure) = RPCMessage.decode(Array(text.utf8)) { return failure }
+            return nil
+        }
+        #expect(
+            failure(#"{"a" 1}"#)?.error.message
+                == #"parse error: body is not valid JSON: line 1, column 6 (byte 5): expected ':' after the key "a", found '1'"#
+        )
+        let duplicate = failure(#"{"jsonrpc":"2.0","id":1,"method":"ping","id":2}"#)
+        #expect(duplicate?.error.code == -32700)
+        #expect(duplicate?.error.message.contains(#"duplicate key "id""#) == true)
+        let hostile = failure(#"{"\u001b]0;owned\u0007":1,"\u001b]0;owned\u0007":2}"#)?.error.message ?? ""
+        #expect(hostile.contains("duplicate key"))
+        #expect(!hostile.unicodeScalars.contains { $0.value < 0x20 })
+    }
+
     @Test("the envelope's faults get the seed's codes, with the id when it was readable")
     func envelope() {
         func failure(_ text: String) -> RPCFailure? {
