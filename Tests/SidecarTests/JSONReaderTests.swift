@@ -38,9 +38,10 @@ struct JSONReaderTests {
     @Test(
         "malformed text is refused with where it went wrong",
         arguments: [
-            ("{", "expected a member name"), (#"{"a" 1}"#, "expected ':'"), ("[1,]", "unexpected character"),
-            ("01", "unexpected text after the value"), ("\"a\u{01}\"", "control character"), ("1.", "expected a digit"),
-            (#""\x""#, "unknown escape"), ("{} {}", "unexpected text after the value"), ("tru", "unexpected end"),
+            ("{", "the object that starts at line 1, column 1 is not closed"), (#"{"a" 1}"#, "expected ':'"),
+            ("[1,]", "trailing comma before ']'"), ("01", "leading zeros"), ("\"a\u{01}\"", "control character"),
+            ("1.", "expected a digit"), (#""\x""#, "invalid escape"), ("{} {}", "after the end of the JSON value"),
+            ("tru", #"unexpected "tru""#), (#"{"a":1,"a":2}"#, #"duplicate key "a""#),
         ])
     func malformed(text: String, reason: String) {
         #expect {
@@ -56,12 +57,30 @@ struct JSONReaderTests {
         #expect {
             try JSONReader.value(of: Array(deep.utf8))
         } throws: { error in
-            (error as? JSONReader.Failure)?.reason.contains("nested deeper than") == true
+            (error as? JSONReader.Failure)?.reason.contains("nested more than 64 levels") == true
         }
         let fine =
             String(repeating: "[", count: JSONReader.maximumDepth)
             + String(repeating: "]", count: JSONReader.maximumDepth)
         _ = try JSONReader.value(of: Array(fine.utf8))
+    }
+
+    @Test("a body that is not JSON gets -32700 saying where, with agent text escaped")
+    func parseErrorMessage() {
+        func failure(_ text: String) -> RPCFailure? {
+            if case .failure(let failure) = RPCMessage.decode(Array(text.utf8)) { return failure }
+            return nil
+        }
+        #expect(
+            failure(#"{"a" 1}"#)?.error.message
+                == #"parse error: body is not valid JSON: line 1, column 6 (byte 5): expected ':' after the key "a", found '1'"#
+        )
+        let duplicate = failure(#"{"jsonrpc":"2.0","id":1,"method":"ping","id":2}"#)
+        #expect(duplicate?.error.code == -32700)
+        #expect(duplicate?.error.message.contains(#"duplicate key "id""#) == true)
+        let hostile = failure(#"{"\u001b]0;owned\u0007":1,"\u001b]0;owned\u0007":2}"#)?.error.message ?? ""
+        #expect(hostile.contains("duplicate key"))
+        #expect(!hostile.unicodeScalars.contains { $0.value < 0x20 })
     }
 
     @Test("the envelope's faults get the seed's codes, with the id when it was readable")

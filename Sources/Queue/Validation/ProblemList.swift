@@ -22,6 +22,12 @@ struct ProblemList {
         }
     }
 
+    /// Counts `count` problems found but not described (a caller that
+    /// already capped its own list, like the JSON parser's duplicate keys).
+    mutating func omit(_ count: Int) {
+        omitted += count
+    }
+
     /// Throws the collected problems for `tool`, if there are any.
     func throwIfAny(for tool: Tool) throws(ValidationError) {
         if !kept.isEmpty {

@@ -56,7 +56,9 @@ public struct RPCMessage: Sendable {
             return .failure(
                 RPCFailure(
                     id: nil,
-                    error: .parse("parse error: body is not valid JSON (\(error.reason) at byte \(error.offset))")))
+                    error: .parse(
+                        "parse error: body is not valid JSON: line \(error.line), column \(error.column) (byte \(error.offset)): \(error.reason)"
+                    )))
         }
         guard case .object(let envelope) = value else {
             let message =

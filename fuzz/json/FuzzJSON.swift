@@ -1,0 +1,77 @@
+import MCP
+import Queue
+
+/// libFuzzer entry: every input through the shared JSON parser, as the
+/// sidecar reads a request body and as the validator reads a routes.json.
+///
+/// Beyond "no crash, no hang": a text either parser accepts must survive a
+/// round trip (printed and parsed again, the same value), the strict policy
+/// may accept only what the lenient one accepts, and every error's position
+/// must lie inside the text.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let bytes = UnsafeBufferPointer(start: data, count: size)
+
+    // The sidecar's reader (MCP values), on the raw bytes.
+    let sidecarAccepted = (try? JSONReader.value(of: bytes)) != nil
+
+    // The parser with both policies, building JSONValue.
+    let strict = parse(bytes, policy: JSONPolicy(duplicateKeys: .refuse, loneSurrogates: .refuse))
+    let lenient = parse(bytes, policy: JSONPolicy(duplicateKeys: .refuse, loneSurrogates: .replace))
+    if case .success(let value) = strict {
+        guard case .success(let same) = lenient, same == value else {
+            fatalError("the strict policy accepted a text the lenient one refused or read differently")
+        }
+    }
+    if case .success(let value) = lenient {
+        check(roundTripOf: value)
+        guard sidecarAccepted else { fatalError("the sidecar refused a text the parser accepts") }
+    }
+
+    // The validator's reading of the same text as a routes.json.
+    _ = try? RoutesDocument.parse(String(decoding: bytes, as: UTF8.self))
+    return 0
+}
+
+private func parse(_ bytes: UnsafeBufferPointer<UInt8>, policy: JSONPolicy) -> Result<JSONValue, JSONSyntaxError> {
+    var parser = JSONParser(bytes: bytes, policy: policy, builder: ValueBuilder())
+    do throws(JSONSyntaxError) {
+        return .success(try parser.parseDocument())
+    } catch {
+        let position = error.position
+        guard position.offset >= 0, position.offset <= bytes.count, position.line >= 1,
+            position.lineStart <= position.offset, error.column >= 1, !error.message.isEmpty
+        else { fatalError("an error position outside the text: \(position), column \(error.column)") }
+        return .failure(error)
+    }
+}
+
+private func check(roundTripOf value: JSONValue) {
+    var text = value.description
+    let again = text.withUTF8 { parse($0, policy: JSONPolicy(duplicateKeys: .refuse, loneSurrogates: .refuse)) }
+    guard case .success(let reread) = again, reread == value else {
+        fatalError("a value did not survive printing and parsing again: \(text)")
+    }
+}
+
+/// Builds ``JSONValue``s (the validator's values), refusing duplicate keys by bytes.
+private struct ValueBuilder: JSONBuilder {
+    func string(_ text: String, at position: JSONPosition) -> JSONValue { .string(text) }
+    func number(_ text: UnsafeBufferPointer<UInt8>, isInteger: Bool, at position: JSONPosition) -> JSONValue? {
+        .number(String(decoding: text, as: UTF8.self))
+    }
+    func bool(_ value: Bool, at position: JSONPosition) -> JSONValue { .bool(value) }
+    func null(at position: JSONPosition) -> JSONValue { .null }
+    func beginObject(at position: JSONPosition) -> [JSONMember] { [] }
+    func addMember(_ key: String, at keyPosition: JSONPosition, value: JSONValue, to object: inout [JSONMember])
+        -> JSONMemberInsertion
+    {
+        let duplicate = object.contains { $0.key.utf8.elementsEqual(key.utf8) }
+        object.append(JSONMember(key: key, value: value))
+        return duplicate ? .duplicate(firstAt: nil) : .inserted
+    }
+    func endObject(_ object: [JSONMember], at position: JSONPosition) -> JSONValue { .object(object) }
+    func beginArray(at position: JSONPosition) -> [JSONValue] { [] }
+    func append(_ value: JSONValue, to array: inout [JSONValue]) { array.append(value) }
+    func endArray(_ array: [JSONValue], at position: JSONPosition) -> JSONValue { .array(array) }
+}
