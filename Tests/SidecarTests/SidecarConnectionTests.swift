@@ -112,6 +112,25 @@ struct SidecarConnectionTests {
         #expect(try send(Self.request(.GET, "/health", host: nil), to: channel).head.status == .misdirectedRequest)
     }
 
+    @Test("a refused Host full of escape sequences is echoed escaped, never raw")
+    func escapedHost() throws {
+        let channel = try embedded()
+        let response = try send(Self.request(.GET, "/health", host: "evil\u{1B}]0;owned\u{07}.com"), to: channel)
+        #expect(response.head.status == .misdirectedRequest)
+        #expect(!response.body.contains("\u{1B}"))
+        #expect(!response.body.contains("\u{07}"))
+    }
+
+    @Test("an accepted Host is remembered per connection, but a later rebinding request on it is still refused")
+    func hostCheckedPerRequest() throws {
+        let channel = try embedded()
+        #expect(try send(Self.request(.GET, "/health", host: "localhost:9100"), to: channel).head.status == .ok)
+        #expect(try send(Self.request(.GET, "/health", host: "evil.com:9100"), to: channel).head.status == .misdirectedRequest)
+        let origin = try send(
+            Self.request(.GET, "/health", host: "localhost:9100", headers: [("Origin", "http://evil.com")]), to: channel)
+        #expect(origin.head.status == .forbidden)
+    }
+
     // MARK: - 2026-07-28 rules
 
     @Test("a 2026-07-28 request without Mcp-Method gets 400 with -32020; with it, a result carrying serverInfo")

@@ -148,18 +148,11 @@ final class SidecarConnection<C: Clock<Duration>>: ChannelInboundHandler, Remova
                 "peer": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")",
             ])
         // DNS rebinding: every route, since /metrics and /health speak about the bottle too.
-        switch settings.hosts.check(host: headers.repeated == "host" ? nil : headers.host, origin: headers.origin) {
-        case .host(let host)?:
-            return respond(
-                .misdirectedRequest, contentType: "text/plain",
-                "this server does not answer to Host \(Escaped(host ?? "(none)")); "
-                    + "address it by a name on its allow-list (--allowed-host)\n")
-        case .origin(let origin)?:
-            return respondJSON(
-                .forbidden, RPCReply.error(id: nil, .invalidRequest("forbidden Origin: \(Escaped(origin))")))
-        case nil: break
+        if headers.origin != nil || headers.host != acceptedHost || headers.repeated == "host" {
+            if let refusal = checkHost(headers) { return refuse(refusal) }
         }
         switch (head.method, path) {
+
         case (.POST, "/mcp"), (.POST, "/"):
             post(headers, body)
         case (.GET, "/health"):
@@ -183,6 +176,30 @@ final class SidecarConnection<C: Clock<Duration>>: ChannelInboundHandler, Remova
                 headers: [("Allow", "POST, DELETE")])
         default:
             respond(.notFound, contentType: "text/plain", "not found: \(head.method) \(Escaped(String(path)))\n")
+        }
+    }
+
+    /// The `Host` this connection's last request was accepted with: a
+    /// keep-alive client sends the same one every time, so the allow-list
+    /// is consulted once per connection, not per `tools/list`.
+    private var acceptedHost: String?
+
+    private func checkHost(_ headers: RequestHeaders) -> HostAllowList.Refusal? {
+        let host = headers.repeated == "host" ? nil : headers.host
+        if let refusal = settings.hosts.check(host: host, origin: headers.origin) { return refusal }
+        acceptedHost = host
+        return nil
+    }
+
+    private func refuse(_ refusal: HostAllowList.Refusal) {
+        switch refusal {
+        case .host(let host):
+            respond(
+                .misdirectedRequest, contentType: "text/plain",
+                "this server does not answer to Host \(Escaped(host ?? "(none)")); "
+                    + "address it by a name on its allow-list (--allowed-host)\n")
+        case .origin(let origin):
+            respondJSON(.forbidden, RPCReply.error(id: nil, .invalidRequest("forbidden Origin: \(Escaped(origin))")))
         }
     }
 
