@@ -11,12 +11,17 @@ import Synchronization
 /// the batch's held calls as a disconnect — their proposals stay for a retry.
 final class BatchAnswer: Sendable {
     private let dispatcher: Dispatcher
+    private let admissions: AdmissionGate
     private let session: String
     private let revision: String
     private let held = Mutex<(calls: [HeldCall], dropped: Bool)>(([], false))
 
-    init(dispatcher: Dispatcher, session: String, revision: String) {
+    /// A batch whose `tools/call` members are admitted through `admissions`,
+    /// one slot each and only while being admitted: a batch held for hours
+    /// must not keep a slot that other agents' calls need.
+    init(dispatcher: Dispatcher, admissions: AdmissionGate, session: String, revision: String) {
         self.dispatcher = dispatcher
+        self.admissions = admissions
         self.session = session
         self.revision = revision
     }
@@ -63,7 +68,11 @@ final class BatchAnswer: Sendable {
         case .accepted: return (nil, nil)
         case .response(let bytes, _), .refused(let bytes, _): return (bytes, nil)
         case .toolCall(let call):
-            switch await dispatcher.admit(call) {
+            let dispatcher = self.dispatcher
+            let admission = await withCheckedContinuation { continuation in
+                admissions.run { continuation.resume(returning: await dispatcher.admit(call)) }
+            }
+            switch admission {
             case .response(let bytes): return (bytes, nil)
             case .held(let call, let context):
                 let dropped = held.withLock { held in

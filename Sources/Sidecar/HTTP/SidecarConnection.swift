@@ -309,8 +309,9 @@ final class SidecarConnection<C: Clock<Duration>>: ChannelInboundHandler, Remova
                     + "send one JSON-RPC request object per message"
             return respondJSON(.badRequest, RPCReply.error(id: nil, .invalidRequest(reason)))
         }
-        let batch = BatchAnswer(dispatcher: dispatcher, session: session.id, revision: revision)
-        later(gate: settings.admissions) {
+        let batch = BatchAnswer(
+            dispatcher: dispatcher, admissions: settings.admissions, session: session.id, revision: revision)
+        later {
             await batch.answer(members)
         } then: { connection, answered in
             guard let (bytes, delivered) = answered else { return connection.respond(.accepted, contentType: nil, []) }
