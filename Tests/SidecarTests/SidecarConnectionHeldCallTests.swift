@@ -149,4 +149,29 @@ struct SidecarConnectionHeldCallTests {
         #expect(error.errorCode == -32600)
         #expect(error.errorMessage?.contains("2025-03-26") == true)
     }
+
+    @Test("a tools/call in a batch is held; the array is answered with its decision, which is then archived")
+    func batchWithHeldCall() async throws {
+        let channel = try await channel()
+        let batch = "[" + toolCall(id: 1, tool: "pipelock-block", file: "example.com\n") + ","
+            + #"{"jsonrpc":"2.0","id":2,"method":"tools/list"}]"#
+        try await post(batch, headers: [], to: channel)
+        try await eventually("the batch's call is queued and waiting") {
+            guard let proposal = try sidecar.holder.queue.pending().first else { return false }
+            return sidecar.holder.queue.isWaiting(proposal.id)
+        }
+        #expect(try await channel.readOutbound(as: HTTPServerResponsePart.self) == nil, "nothing before the decision")
+        let proposal = try #require(try sidecar.holder.queue.pending().first)
+        try sidecar.holder.queue.decide(Decision(id: proposal.id, status: .approved, decidedBy: "ops"))
+        guard case .head(let head) = try await next(channel) else { throw TestFailure("no head") }
+        #expect(head.status == .ok)
+        let array = try #require(
+            try JSONSerialization.jsonObject(with: Data((text(try await next(channel)) ?? "").utf8)) as? [[String: Any]])
+        #expect(array.map { $0["id"] as? Int } == [1, 2])
+        #expect(array[0].result?["isError"] as? Bool != true)
+        #expect(((array[0].result?["content"] as? [[String: Any]])?.first?["text"] as? String)?.contains("approved") == true)
+        try await eventually("the delivered decision is archived") {
+            try sidecar.holder.queue.all().first?.archived == true
+        }
+    }
 }
