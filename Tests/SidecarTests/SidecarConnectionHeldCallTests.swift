@@ -174,4 +174,24 @@ struct SidecarConnectionHeldCallTests {
             try sidecar.holder.queue.all().first?.archived == true
         }
     }
+
+    @Test("at 2026-07-28 a posted notifications/cancelled is acknowledged but cancels nothing: any client could name the id")
+    func postedCancellationIgnored() async throws {
+        let holding = try await channel()
+        let (body, headers) = modernCall(id: 77)
+        try await post(body, headers: headers, to: holding)
+        guard case .head = try await next(holding) else { throw TestFailure("not held") }
+
+        let other = try await channel()
+        try await post(
+            #"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":77,"_meta":\#(SidecarConnectionTests.modernMeta)}}"#,
+            headers: [("MCP-Protocol-Version", "2026-07-28")], to: other)
+        guard case .head(let accepted) = try await next(other) else { throw TestFailure("no answer") }
+        #expect(accepted.status == .accepted)
+        try await Task.sleep(for: .milliseconds(200))
+        let entry = try #require(try sidecar.holder.queue.all().first)
+        #expect(entry.decision == nil)
+        #expect(sidecar.holder.queue.isWaiting(entry.proposal.id))
+        #expect(holding.isActive)
+    }
 }

@@ -38,6 +38,8 @@ enum TransportRules {
         if let version = headers.protocolVersion, !ProtocolRevision.all.contains(version) {
             return Refusal(status: .badRequest, error: .unsupportedRevision(version))
         }
+        // 2026-07-28 defines no header rules for notifications (they are acknowledged and dropped).
+        if message.isNotification { return nil }
         let envelope = message.meta?[ProtocolRevision.versionMetaKey]
         if let envelope {
             guard case .string(let requested) = envelope else {

@@ -131,7 +131,10 @@ public struct Dispatcher: Sendable {
         case "tools/call":
             return call(message, context: context)
         case "notifications/cancelled":
-            if let id = Self.requestID(message.params["requestId"]) { holder.cancel(CallKey(session: "", id: id)) }
+            // At 2026-07-28 a client cancels by closing the response stream (the
+            // transport tells the held call). A posted cancellation names only a
+            // request id, and without sessions any client could name another's:
+            // acknowledged and dropped, as the revision's HTTP transport allows.
             return .accepted
         case "initialize":
             return error(
