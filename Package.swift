@@ -108,7 +108,10 @@ let package = Package(
         .testTarget(name: "QueueTests", dependencies: ["Queue"], swiftSettings: strict),
         .testTarget(
             name: "SidecarTests",
-            dependencies: ["Sidecar", "Queue", .product(name: "NIOHTTP1", package: "swift-nio")],
+            dependencies: [
+                "Sidecar", "Queue", .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
             swiftSettings: strict),
         .testTarget(name: "ApplyTests", dependencies: ["Apply", "Queue"], swiftSettings: strict),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Queue", "Apply"], swiftSettings: strict),

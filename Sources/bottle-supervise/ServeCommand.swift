@@ -39,6 +39,17 @@ struct Serve: AsyncParsableCommand {
     var bind: String?
 
     @Option(
+        name: .customLong("allowed-host"),
+        help: ArgumentHelp(
+            "A name agents address the sidecar by (repeatable; default: $SUPERVISE_ALLOWED_HOSTS, comma-separated).",
+            discussion: """
+                Requests whose Host (or Origin) names anything else are refused (421, 403): the defence \
+                against DNS rebinding. Loopback names, IP addresses, the --bind address and <slug>-supervise \
+                (the container's name) are always allowed.
+                """))
+    var allowedHosts: [String] = []
+
+    @Option(
         name: .customLong("current-config"),
         help: """
             The bottle's current config, read for hashes and no-op detection \
@@ -125,6 +136,7 @@ struct Serve: AsyncParsableCommand {
         let display = host.contains(":") ? "[\(host)]" : host
         let app = SidecarHTTPServer(
             dispatcher: dispatcher, keepalive: configuration.keepaliveInterval, host: host, port: portNumber,
+            allowedHosts: try Self.allowedHosts(allowedHosts, environment: environment, bottle: bottle),
             logger: logger
         ) { bound in
             FileHandle.standardError.write(Data("bottle-supervise: listening on http://\(display):\(bound)/mcp\n".utf8))
@@ -136,5 +148,29 @@ struct Serve: AsyncParsableCommand {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
+    }
+
+    /// The names requests may address the sidecar by: `--allowed-host`
+    /// values (else `SUPERVISE_ALLOWED_HOSTS`), plus the container name the
+    /// image runs under, `<slug>-supervise`.
+    static func allowedHosts(_ flags: [String], environment: [String: String], bottle: BottleSlug) throws
+        -> [String]
+    {
+        let source = flags.isEmpty ? "SUPERVISE_ALLOWED_HOSTS" : "--allowed-host"
+        let given =
+            flags.isEmpty
+            ? (environment["SUPERVISE_ALLOWED_HOSTS"] ?? "").split(separator: ",").map(String.init) : flags
+        var hosts = ["\(bottle)-supervise"]
+        for entry in given {
+            let name = entry.trimmingCharacters(in: .whitespaces)
+            if name.isEmpty { continue }
+            guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-._:[]".contains($0)) }) else {
+                throw ValidationError(
+                    "\(source): \"\(name)\" is not a host name; give names such as web-supervise or 10.0.0.5, "
+                        + "without a scheme or path")
+            }
+            hosts.append(name)
+        }
+        return hosts
     }
 }

@@ -14,6 +14,63 @@ struct SidecarHTTPTests {
         #expect(local["status"] as? Int == 200)
     }
 
+    @Test("DNS rebinding: Host evil.com is refused with 421; the container name and --allowed-host are answered")
+    func rebinding() throws {
+        let sidecar = try SidecarProcess(extraArguments: ["--allowed-host", "agents.internal"])
+        let port = String(sidecar.port)
+        let rebound = try PythonClient.run([
+            "raw", sidecar.url, "--header", "Host: evil.com:\(port)", "--origin", "http://evil.com:\(port)",
+        ])
+        #expect(rebound["status"] as? Int == 421)
+        for name in ["web-supervise", "agents.internal", "localhost"] {
+            let allowed = try PythonClient.run(["raw", sidecar.url, "--header", "Host: \(name):\(port)"])
+            #expect(allowed["status"] as? Int == 200, "\(name)")
+        }
+        let crossSite = try PythonClient.run([
+            "raw", sidecar.url, "--header", "Host: web-supervise:\(port)", "--origin", "http://10.9.9.9",
+        ])
+        #expect(crossSite["status"] as? Int == 403)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sidecar.queueDirectory).allSatisfy { !$0.hasSuffix(".proposal.json") })
+    }
+
+    @Test("2026-07-28 over HTTP: mirrored headers checked (-32020), unsupported revisions listed (-32022), ping is 404")
+    func modernTransportRules() throws {
+        let sidecar = try SidecarProcess()
+        let meta = #"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#
+        let list = sidecar.scratch.write(
+            #"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":\#(meta)}}"#, at: "list.json")
+        let version = "MCP-Protocol-Version: 2026-07-28"
+        func code(_ response: [String: Any]) -> Int? {
+            let body = (response["body"] as? String).flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) }
+            return ((body as? [String: Any])?["error"] as? [String: Any])?["code"] as? Int
+        }
+        let mismatch = try PythonClient.run([
+            "raw", sidecar.url, "--body-file", list, "--header", version, "--header", "Mcp-Method: tools/call",
+        ])
+        #expect(mismatch["status"] as? Int == 400)
+        #expect(code(mismatch) == -32020)
+        let unsupported = try PythonClient.run([
+            "raw", sidecar.url, "--body-file", list, "--header", "MCP-Protocol-Version: 2031-01-01",
+            "--header", "Mcp-Method: tools/list",
+        ])
+        #expect(unsupported["status"] as? Int == 400)
+        #expect(code(unsupported) == -32022)
+        #expect((unsupported["body"] as? String)?.contains("2026-07-28") == true)
+        let ping = sidecar.scratch.write(
+            #"{"jsonrpc":"2.0","id":2,"method":"ping","params":{"_meta":\#(meta)}}"#, at: "ping.json")
+        let pinged = try PythonClient.run([
+            "raw", sidecar.url, "--body-file", ping, "--header", version, "--header", "Mcp-Method: ping",
+        ])
+        #expect(pinged["status"] as? Int == 404)
+        #expect(code(pinged) == -32601)
+        let listed = try PythonClient.run([
+            "raw", sidecar.url, "--body-file", list, "--header", version, "--header", "Mcp-Method: tools/list",
+            "--header", "Mcp-Session-Id: stale-session",
+        ])
+        #expect(listed["status"] as? Int == 200)
+        #expect((listed["body"] as? String)?.contains("io.modelcontextprotocol/serverInfo") == true)
+    }
+
     @Test("bodies over 1 MiB get 413, with or without Content-Length; chunked bodies are read")
     func bodyLimit() throws {
         let sidecar = try SidecarProcess()

@@ -22,6 +22,20 @@ struct RequestHeadersTests {
         #expect(!headers.acceptsEventStream)
     }
 
+    @Test("the mirrored MCP headers are read; a routing header sent twice is recorded, an Origin sent twice is not")
+    func mirroredHeaders() {
+        let headers = RequestHeaders(
+            HTTPHeaders([
+                ("mcp-method", "tools/call"), ("MCP-NAME", "pipelock-block"), ("Mcp-Method", "tools/list"),
+                ("Origin", "http://a"), ("Origin", "http://b"),
+            ]))
+        #expect(headers.method == "tools/call")
+        #expect(headers.name == "pipelock-block")
+        #expect(headers.repeated == "mcp-method")
+        #expect(RequestHeaders(HTTPHeaders([("Host", "a"), ("host", "b")])).repeated == "host")
+        #expect(RequestHeaders(HTTPHeaders([("Host", "a"), ("Origin", "x"), ("Origin", "y")])).repeated == nil)
+    }
+
     @Test("an event stream is accepted when any Accept header lists it")
     func accept() {
         #expect(

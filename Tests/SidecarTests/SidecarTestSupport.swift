@@ -44,6 +44,7 @@ final class TestSidecar: Sendable {
             switch dispatcher.handle(message, session: session, sessionRevision: revision, startsSessions: true) {
             case .accepted: return .accepted
             case .response(let bytes, let session): return .response(bytes, session: session)
+            case .refused(let bytes, _): return .response(bytes, session: nil)
             case .toolCall(let call):
                 switch await dispatcher.admit(call) {
                 case .response(let bytes): return .response(bytes, session: nil)

@@ -3,10 +3,14 @@ import NIOHTTP1
 /// The request headers the sidecar reads, found in one pass over the head.
 ///
 /// `HTTPHeaders.first(name:)` scans every header with a case-insensitive
-/// comparison; a `POST /mcp` consults seven of them, so looking each up
-/// separately costs seven scans on the hottest path (`tools/list` at tens of
+/// comparison; a `POST /mcp` consults nine of them, so looking each up
+/// separately costs nine scans on the hottest path (`tools/list` at tens of
 /// thousands a second). The first occurrence of each header counts, as with
-/// `first(name:)`.
+/// `first(name:)` — except for the headers a request is routed or checked by
+/// (`Host`, `Mcp-Method`, `Mcp-Name`, `MCP-Protocol-Version`): a second copy
+/// is recorded in ``repeated``, and the request refused, because a proxy that
+/// reads the last copy and this server reading the first would disagree about
+/// what the request is.
 struct RequestHeaders {
     var contentLength: Int?
     var expectsContinue = false
@@ -14,6 +18,12 @@ struct RequestHeaders {
     var host: String?
     var session: String?
     var protocolVersion: String?
+    /// `Mcp-Method` (2026-07-28): the JSON-RPC method, mirrored from the body.
+    var method: String?
+    /// `Mcp-Name` (2026-07-28): the tool name of a `tools/call`, mirrored from the body.
+    var name: String?
+    /// The first routing header that appeared more than once (lowercased).
+    var repeated: String?
     /// Whether an `Accept` header names `text/event-stream`.
     var acceptsEventStream = false
 
@@ -23,7 +33,7 @@ struct RequestHeaders {
         for (name, value) in headers {
             switch name.utf8.count {
             case 4 where Self.named(name, "host"):
-                if host == nil { host = value }
+                if host == nil { host = value } else { repeated = repeated ?? "host" }
             case 6 where Self.named(name, "accept"):
                 if Self.mentions(value, "text/event-stream") { acceptsEventStream = true }
             case 6 where Self.named(name, "expect"):
@@ -37,7 +47,11 @@ struct RequestHeaders {
             case 14 where Self.named(name, "mcp-session-id"):
                 if session == nil { session = value }
             case 20 where Self.named(name, "mcp-protocol-version"):
-                if protocolVersion == nil { protocolVersion = value }
+                if protocolVersion == nil { protocolVersion = value } else { repeated = repeated ?? "mcp-protocol-version" }
+            case 10 where Self.named(name, "mcp-method"):
+                if method == nil { method = value } else { repeated = repeated ?? "mcp-method" }
+            case 8 where Self.named(name, "mcp-name"):
+                if self.name == nil { self.name = value } else { repeated = repeated ?? "mcp-name" }
             default:
                 break
             }

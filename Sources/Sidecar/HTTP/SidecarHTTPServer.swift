@@ -34,20 +34,22 @@ public struct SidecarHTTPServer: Service {
     static let sessionHeader = "Mcp-Session-Id"
     static let versionHeader = "MCP-Protocol-Version"
 
-    private let settings: SidecarConnection.Settings
+    private let settings: SidecarConnection<ContinuousClock>.Settings
     private let host: String
     private let port: Int
     private let onListening: @Sendable (Int) -> Void
 
     /// A server over `dispatcher` for `host:port`; `onListening` gets the
-    /// bound port (useful with port 0).
+    /// bound port (useful with port 0). Requests must address it by a name
+    /// in `allowedHosts` (loopback names and `host` are always allowed).
     public init(
-        dispatcher: Dispatcher, keepalive: Duration, host: String, port: Int, logger: Logger,
-        onListening: @escaping @Sendable (Int) -> Void
+        dispatcher: Dispatcher, keepalive: Duration, host: String, port: Int, allowedHosts: [String] = [],
+        logger: Logger, onListening: @escaping @Sendable (Int) -> Void
     ) {
         settings = .init(
             dispatcher: dispatcher, keepalive: keepalive, requestTimeout: Self.requestTimeout, logger: logger,
-            admissions: AdmissionGate(limit: Self.concurrentAdmissions))
+            admissions: AdmissionGate(limit: Self.concurrentAdmissions),
+            hosts: HostAllowList(bindAddress: host, extra: allowedHosts))
         self.host = host
         self.port = port
         self.onListening = onListening
@@ -57,10 +59,15 @@ public struct SidecarHTTPServer: Service {
     /// the held calls' last answers out ("sidecar restarting") and closes
     /// the remaining connections.
     public func run() async throws {
-        let connections = OpenConnections(limit: Self.maximumConnections)
+        let connections = OpenConnections()
         let settings = self.settings
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 4096)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ConnectionCap(limit: Self.maximumConnections))
+                }
+            }
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 4)
@@ -76,7 +83,7 @@ public struct SidecarHTTPServer: Service {
                     // Our response headers are constants and ids we generate: no need to validate each one.
                     try pipeline.configureHTTPServerPipeline(
                         withPipeliningAssistance: true, withErrorHandling: true, withOutboundHeaderValidation: false)
-                    try pipeline.addHandler(SidecarConnection(settings: settings))
+                    try pipeline.addHandler(SidecarConnection<ContinuousClock>(settings: settings))
                 }
             }
         let listener = try await bootstrap.bind(host: host, port: port).get()
@@ -97,37 +104,19 @@ public struct SidecarHTTPServer: Service {
     }
 }
 
-/// The open client connections: counted, so that above the cap the listener
-/// stops accepting (the rest wait in the backlog) instead of failing, and
-/// listed, so shutdown can close them.
+/// The open client connections, listed so that shutdown can close them
+/// (``ConnectionCap`` bounds how many there are).
 private final class OpenConnections: Sendable {
-    private let limit: Int
-    private let open = Mutex<(channels: [ObjectIdentifier: any Channel], paused: (any Channel)?)>(([:], nil))
-
-    init(limit: Int) { self.limit = limit }
+    private let open = Mutex<[ObjectIdentifier: any Channel]>([:])
 
     func opened(_ channel: any Channel) {
         let key = ObjectIdentifier(channel)
-        let pause = open.withLock { open -> (any Channel)? in
-            open.channels[key] = channel
-            guard open.channels.count >= limit, open.paused == nil, let listener = channel.parent else { return nil }
-            open.paused = listener
-            return listener
-        }
-        pause?.setOption(.autoRead, value: false).whenComplete { _ in }
-        channel.closeFuture.whenComplete { [self] _ in
-            let resume = open.withLock { open -> (any Channel)? in
-                open.channels[key] = nil
-                guard open.channels.count < limit, let listener = open.paused else { return nil }
-                open.paused = nil
-                return listener
-            }
-            resume?.setOption(.autoRead, value: true).whenComplete { _ in }
-        }
+        open.withLock { $0[key] = channel }
+        channel.closeFuture.whenComplete { [self] _ in open.withLock { $0[key] = nil } }
     }
 
     func closeAll() async {
-        let channels = open.withLock { Array($0.channels.values) }
+        let channels = open.withLock { Array($0.values) }
         for channel in channels { channel.close(promise: nil) }
         for channel in channels { try? await channel.closeFuture.get() }
     }

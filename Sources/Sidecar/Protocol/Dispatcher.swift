@@ -16,6 +16,9 @@ public struct Dispatcher: Sendable {
         case accepted
         /// A complete response; `session` is set when `initialize` started one.
         case response([UInt8], session: String?)
+        /// An error response; the HTTP transport picks its status from the
+        /// code (a 2026-07-28 -32601 is HTTP 404), stdio sends it like any other.
+        case refused([UInt8], RPCError)
         /// A `tools/call`: it reads and writes the queue, so the transport
         /// runs ``admit(_:)`` off its event loop.
         case toolCall(ToolCall)
@@ -128,7 +131,10 @@ public struct Dispatcher: Sendable {
         case "tools/call":
             return call(message, context: context)
         case "notifications/cancelled":
-            if let id = Self.requestID(message.params["requestId"]) { holder.cancel(CallKey(session: "", id: id)) }
+            // At 2026-07-28 a client cancels by closing the response stream (the
+            // transport tells the held call). A posted cancellation names only a
+            // request id, and without sessions any client could name another's:
+            // acknowledged and dropped, as the revision's HTTP transport allows.
             return .accepted
         case "initialize":
             return error(
@@ -177,8 +183,18 @@ public struct Dispatcher: Sendable {
     private func answer(_ result: Value, context: Context) -> [UInt8] {
         guard case .object(var object) = result else { return RPCReply.result(id: context.id, result) }
         if context.revision < "2025-06-18" { object["structuredContent"] = nil }
-        if context.isModern { object["resultType"] = "complete" }
+        if context.isModern {
+            object["resultType"] = "complete"
+            object["_meta"] = Self.modernMeta(object["_meta"])
+        }
         return RPCReply.result(id: context.id, .object(object))
+    }
+
+    /// A 2026-07-28 result's `_meta`: whatever it carries, plus the server's name and version.
+    static func modernMeta(_ meta: Value?) -> Value {
+        var object = meta?.objectValue ?? [:]
+        object[ProtocolRevision.serverInfoMetaKey] = serverInfo
+        return .object(object)
     }
 
     private var discoverResult: Value {
@@ -194,7 +210,7 @@ public struct Dispatcher: Sendable {
     }
 
     private func error(_ error: RPCError, for message: RPCMessage) -> Reply {
-        message.isNotification ? .accepted : .response(RPCReply.error(id: message.id, error), session: nil)
+        message.isNotification ? .accepted : .refused(RPCReply.error(id: message.id, error), error)
     }
 
     private static func requestID(_ value: Value?) -> RequestID? {

@@ -60,6 +60,11 @@ public struct RPCMessage: Sendable {
                         "parse error: body is not valid JSON: line \(error.line), column \(error.column) (byte \(error.offset)): \(error.reason)"
                     )))
         }
+        return message(from: value)
+    }
+
+    /// The message `value` encodes (a batch is refused: see ``RPCBody`` for the HTTP transport).
+    static func message(from value: Value) -> Result<RPCMessage, RPCFailure> {
         guard case .object(let envelope) = value else {
             let message =
                 if case .array = value {
@@ -101,4 +106,29 @@ public struct RPCFailure: Error, Sendable {
     public var id: RequestID?
     /// What was wrong.
     public var error: RPCError
+}
+
+/// A decoded HTTP request body: one message, or a JSON-RPC batch (which only
+/// the 2025-03-26 revision has), each member decoded on its own so one bad
+/// member is answered with its own error.
+public enum RPCBody: Sendable {
+    /// One message.
+    case single(RPCMessage)
+    /// A batch, in order.
+    case batch([Result<RPCMessage, RPCFailure>])
+
+    /// Decodes `body` in place.
+    public static func decode(_ body: UnsafeBufferPointer<UInt8>) -> Result<RPCBody, RPCFailure> {
+        let value: Value
+        do {
+            value = try JSONReader.value(of: body)
+        } catch {
+            return .failure(
+                RPCFailure(
+                    id: nil,
+                    error: .parse("parse error: body is not valid JSON (\(error.reason) at byte \(error.offset))")))
+        }
+        if case .array(let members) = value { return .success(.batch(members.map(RPCMessage.message(from:)))) }
+        return RPCMessage.message(from: value).map(RPCBody.single)
+    }
 }

@@ -42,7 +42,7 @@ public struct StdioServer: Sendable {
                 }
                 switch dispatcher.handle(message, session: "", sessionRevision: revision, startsSessions: false) {
                 case .accepted: break
-                case .response(let bytes, _): write(bytes)
+                case .response(let bytes, _), .refused(let bytes, _): write(bytes)
                 case .toolCall(let call):
                     group.addTask {
                         switch await dispatcher.admit(call) {

@@ -40,6 +40,7 @@ public struct ToolsListResponses: Sendable {
                 result["resultType"] = "complete"
                 result["ttlMs"] = 0
                 result["cacheScope"] = "private"
+                result["_meta"] = Dispatcher.modernMeta(nil)
             }
             table[revision] = RPCReply.json(.object(result))
         }

@@ -13,7 +13,7 @@ final class SidecarProcess: Sendable {
     var queueDirectory: String { scratch.path + "/queue" }
     var stderrText: String { errors.text }
 
-    init(keepalive: Double = 15, currentFiles: [String: String] = [:]) throws {
+    init(keepalive: Double = 15, currentFiles: [String: String] = [:], extraArguments: [String] = []) throws {
         scratch = Scratch()
         for (name, text) in currentFiles { scratch.write(text, at: "current/\(name)") }
         try FileManager.default.createDirectory(atPath: scratch.path + "/current", withIntermediateDirectories: true)
@@ -22,7 +22,7 @@ final class SidecarProcess: Sendable {
         process.arguments = [
             "serve", "--slug", "web", "--queue-dir", scratch.path + "/queue", "--current-config",
             scratch.path + "/current", "--port", "0", "--keepalive", String(keepalive),
-        ]
+        ] + extraArguments
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice

@@ -6,7 +6,7 @@ on stdout; the Swift test decides proposals through the queue files meanwhile.
     sidecar_client.py list   TARGET MODE
     sidecar_client.py call   TARGET MODE TOOL FILE [--read-timeout S] [--progress]
     sidecar_client.py cancel TARGET MODE TOOL FILE --after S
-    sidecar_client.py raw    URL [--origin O] [--body-file F] [--chunked]
+    sidecar_client.py raw    URL [--origin O] [--body-file F] [--chunked] [--header 'Name: value']...
 
 TARGET is an http:// URL, or `stdio:` followed by the server command line
 (space-separated). MODE is `legacy` or `auto`.
@@ -106,13 +106,20 @@ def raw(args) -> dict:
     headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
     if args.origin:
         headers["Origin"] = args.origin
+    for header in args.header:
+        name, _, value = header.partition(":")
+        headers[name.strip()] = value.strip()  # a Host given here replaces the one http.client would send
     if args.chunked:
         headers["Transfer-Encoding"] = "chunked"
         connection.request("POST", url.path or "/", body=iter([body[i : i + 4096] for i in range(0, len(body), 4096)]), headers=headers, encode_chunked=True)
     else:
         connection.request("POST", url.path or "/", body=body, headers=headers)
     response = connection.getresponse()
-    return {"status": response.status, "body": response.read().decode("utf-8", "replace")}
+    return {
+        "status": response.status,
+        "body": response.read().decode("utf-8", "replace"),
+        "headers": {name.lower(): value for name, value in response.getheaders()},
+    }
 
 
 def main() -> int:
@@ -126,6 +133,7 @@ def main() -> int:
     parser.add_argument("--origin")
     parser.add_argument("--body-file")
     parser.add_argument("--chunked", action="store_true")
+    parser.add_argument("--header", action="append", default=[])
     args = parser.parse_args()
     rest = args.rest + [None] * (3 - len(args.rest))
     args.mode, args.tool, args.file = rest[0] or "legacy", rest[1], rest[2]

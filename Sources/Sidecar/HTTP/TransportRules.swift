@@ -1,0 +1,98 @@
+import Foundation
+import MCP
+import NIOHTTP1
+
+/// The checks a `POST /mcp` must pass before its message is dispatched: the
+/// 2026-07-28 Streamable HTTP rules (SEP-2243's mirrored headers, the
+/// protocol-version header), and the handshake era's session lookup.
+///
+/// 2026-07-28 lets proxies and gateways route, rate-limit and authorize a
+/// request by its headers (`Mcp-Method`, `Mcp-Name`) without reading the
+/// body; a request whose headers say one thing and whose body another would
+/// pass such a gateway as one operation and be executed as another, so a
+/// mismatch — or an absent header — is refused (HTTP 400, -32020). An
+/// unsupported revision, in the header or in `params._meta`, is refused
+/// with HTTP 400 and -32022 carrying the supported list, so an
+/// auto-negotiating client can fall back.
+enum TransportRules {
+    /// A request refused before dispatch: the HTTP status and the JSON-RPC error.
+    struct Refusal: Error, Equatable {
+        var status: HTTPResponseStatus
+        var error: RPCError
+    }
+
+    /// -32020 (2026-07-28): the mirrored headers are missing or disagree with the body.
+    static func headerMismatch(_ message: String) -> Refusal {
+        Refusal(status: .badRequest, error: RPCError(code: -32020, message: message))
+    }
+
+    /// Methods whose target is mirrored in `Mcp-Name`, and the parameter it mirrors.
+    static let nameBearing = ["tools/call": "name", "prompts/get": "name", "resources/read": "uri"]
+
+    /// Checks `message` against `headers`; `nil` when it may be dispatched.
+    static func check(_ headers: RequestHeaders, _ message: RPCMessage) -> Refusal? {
+        if let repeated = headers.repeated {
+            return headerMismatch("the \(repeated) header was sent more than once; send it once")
+        }
+        // An unsupported header takes precedence over a mismatch (the conformance suite's order).
+        if let version = headers.protocolVersion, !ProtocolRevision.all.contains(version) {
+            return Refusal(status: .badRequest, error: .unsupportedRevision(version))
+        }
+        // 2026-07-28 defines no header rules for notifications (they are acknowledged and dropped).
+        if message.isNotification { return nil }
+        let envelope = message.meta?[ProtocolRevision.versionMetaKey]
+        if let envelope {
+            guard case .string(let requested) = envelope else {
+                return Refusal(
+                    status: .badRequest,
+                    error: .invalidParams("params._meta[\"\(ProtocolRevision.versionMetaKey)\"] must be a string"))
+            }
+            guard let version = headers.protocolVersion else {
+                return headerMismatch(
+                    "the MCP-Protocol-Version header is missing; send the revision of params._meta (\(requested))")
+            }
+            guard version == requested else {
+                return headerMismatch(
+                    "the MCP-Protocol-Version header (\(version)) does not match params._meta (\(requested))")
+            }
+            guard headers.method != nil else {
+                return headerMismatch("the Mcp-Method header is missing; send the request's method (\(message.method))")
+            }
+        } else if let version = headers.protocolVersion, ProtocolRevision.modern.contains(version) {
+            return headerMismatch(
+                "the MCP-Protocol-Version header names \(version), but params._meta carries no "
+                    + "\"\(ProtocolRevision.versionMetaKey)\"; send the revision in both")
+        }
+        // Before 2026-07-28 the mirrored headers are optional, but when sent they must agree.
+        if let method = headers.method, method != message.method {
+            return headerMismatch(
+                "the Mcp-Method header (\(JSONText.quoted(method))) does not match the body's method "
+                    + "(\(JSONText.quoted(message.method)))")
+        }
+        if let key = nameBearing[message.method], case .string(let target)? = message.params[key] {
+            guard let sent = headers.name else {
+                if envelope == nil { return nil }
+                return headerMismatch("the Mcp-Name header is missing; send params.\(key) (\(JSONText.quoted(target)))")
+            }
+            guard decodeHeaderValue(sent) == target else {
+                return headerMismatch(
+                    "the Mcp-Name header (\(JSONText.quoted(sent))) does not match params.\(key) "
+                        + "(\(JSONText.quoted(target)))")
+            }
+        }
+        if let envelope, case .string(let requested) = envelope, !ProtocolRevision.modern.contains(requested) {
+            return Refusal(status: .badRequest, error: .unsupportedRevision(requested))
+        }
+        return nil
+    }
+
+    /// A header value as sent: verbatim, or the UTF-8 text of `=?base64?…?=`
+    /// (how clients send a name that is not printable ASCII). `nil` when the
+    /// base64 form is malformed, so a corrupt header never matches.
+    static func decodeHeaderValue(_ value: String) -> String? {
+        guard value.hasPrefix("=?base64?"), value.hasSuffix("?="), value.count >= 11 else { return value }
+        let payload = String(value.dropFirst(9).dropLast(2))
+        guard let data = Data(base64Encoded: payload), data.base64EncodedString() == payload else { return nil }
+        return String(data: data, encoding: .utf8)
+    }
+}
