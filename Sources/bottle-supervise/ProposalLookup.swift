@@ -20,7 +20,7 @@ struct ProposalLookup {
             let proposal = try queue.proposal(id)
             let entry = QueueEntry(
                 proposal: proposal, decision: try queue.decision(id), waiting: queue.isWaiting(id),
-                archived: !queue.isLive(id))
+                archived: !queue.isLive(id), stoppedWaitingAt: queue.stoppedWaitingTime(id))
             return (entry, queue)
         } catch {
             switch error {

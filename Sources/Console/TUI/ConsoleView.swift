@@ -145,7 +145,8 @@ public struct ConsoleView {
     private func state(of entry: QueueEntry) -> String {
         if let decision = entry.decision { return decision.status.rawValue }
         if entry.proposal.isExpired() { return DecisionStatus.expired.rawValue }
-        return entry.waiting ? "waiting" : "pending"
+        if entry.waiting { return "waiting" }
+        return entry.stoppedWaitingAt == nil ? "pending" : "stopped"
     }
 
     private func style(_ sequence: String, _ text: String) -> String {

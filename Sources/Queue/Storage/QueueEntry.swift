@@ -1,3 +1,5 @@
+import Foundation
+
 /// What ``BottleQueue/submit(_:)`` did with a proposal.
 public enum Submission: Sendable, Equatable {
     /// A new proposal was written to the queue.
@@ -27,13 +29,28 @@ public struct QueueEntry: Sendable, Equatable {
     public var waiting: Bool
     /// Whether it has moved to the archive.
     public var archived: Bool
+    /// When the agent's last call on it ended without the decision (timed
+    /// out, cancelled, dropped, or answered `pending`); `nil` while a call is
+    /// attached or when none ever stopped. Read from the queue, never guessed.
+    public var stoppedWaitingAt: Date?
 
     /// An entry.
-    public init(proposal: Proposal, decision: Decision?, waiting: Bool, archived: Bool) {
+    public init(
+        proposal: Proposal, decision: Decision?, waiting: Bool, archived: Bool, stoppedWaitingAt: Date? = nil
+    ) {
         self.proposal = proposal
         self.decision = decision
         self.waiting = waiting
         self.archived = archived
+        self.stoppedWaitingAt = stoppedWaitingAt
+    }
+
+    /// The state a reader shows for an undecided entry: `waiting` (a call is
+    /// attached), `stopped waiting at T` or plain `pending`.
+    public var attendance: String {
+        if waiting { return "the agent is waiting" }
+        if let stoppedWaitingAt { return "the agent stopped waiting at \(Timestamp.format(stoppedWaitingAt))" }
+        return "the agent is not connected"
     }
 
     /// Whether it still awaits a decision.

@@ -280,7 +280,7 @@ final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
         let disconnected = if case .disconnected = outcome { true } else { false }
         guard holding, context.channel.isActive, !disconnected else {
             // Nobody to tell: a decision stays live for the agent's retry, no longer marked as awaited.
-            if case .decided(_, let proposal) = outcome { try? dispatcher.holder.queue.setWaiting(proposal.id, false) }
+            if case .decided(_, let proposal) = outcome { dispatcher.holder.undelivered(proposal) }
             return
         }
         let bytes = dispatcher.answer(outcome, to: callContext)
@@ -291,14 +291,13 @@ final class SidecarConnection: ChannelInboundHandler, RemovableChannelHandler {
         } else {
             respondJSON(.ok, bytes, promise: written)
         }
-        let queue = dispatcher.holder.queue
         written.futureResult.whenComplete { result in
             switch (result, outcome) {
             case (.success, .decided(_, let proposal)):
                 // Only a decision the agent received goes to the archive; otherwise its retry gets it.
                 Task { await dispatcher.holder.delivered(proposal) }
             case (.failure, .decided(_, let proposal)):
-                try? queue.setWaiting(proposal.id, false)
+                dispatcher.holder.undelivered(proposal)
             default: break
             }
         }

@@ -6,8 +6,11 @@ import Synchronization
 public final class HeldCall: Sendable {
     /// Why a held call stopped waiting before its decision.
     public enum Interrupt: Sendable {
-        /// The client sent `notifications/cancelled`: withdraw the proposal.
+        /// The client sent `notifications/cancelled` (or closed the response
+        /// stream): stop holding; the proposal stays decidable.
         case cancelled
+        /// The hold limit passed: answer `pending` with the proposal id.
+        case holdLimit
         /// The client went away: keep the proposal for a retry.
         case disconnected
         /// The sidecar is stopping: keep the proposal, tell the client to retry.

@@ -7,7 +7,7 @@ import Queue
 /// Written here rather than taken from the MCP Swift SDK's `Server`: the SDK
 /// negotiates up to 2025-11-25 only (no `server/discover`, no per-request
 /// `_meta` envelope), and its tool handlers return a result at once, where a
-/// held call must stream keep-alives for hours and be withdrawn on
+/// held call must stream keep-alives for hours and outlive its
 /// cancellation. The SDK's types (`Tool`, `Value`) describe the tools.
 public struct Dispatcher: Sendable {
     /// What the transport should do with a message.
@@ -156,6 +156,8 @@ public struct Dispatcher: Sendable {
                 return .response(bytes)
             case .held(let held):
                 return .held(held, call.context)
+            case .invalid(let message):
+                return .response(invalidInput(message, context: call.context))
             }
         } catch {
             return .response(RPCReply.error(id: call.message.id, error))
@@ -165,10 +167,15 @@ public struct Dispatcher: Sendable {
     /// The response bytes for a held call's outcome.
     public func answer(_ outcome: CallHolder.Outcome, to context: Context) -> [UInt8] {
         switch outcome {
-        case .decided(let result, _): answer(result, context: context)
-        case .withdrawn:
+        case .decided(let result, _), .pending(let result, _): answer(result, context: context)
+        case .cancelled(let proposal):
             RPCReply.error(
-                id: context.id, RPCError(code: -32800, message: "request cancelled; the proposal was withdrawn"))
+                id: context.id,
+                RPCError(
+                    code: -32800,
+                    message:
+                        "request cancelled; proposal \(proposal.id) stays with the operator: call "
+                        + "\(ProposalStatusTool.name) with proposal_id \"\(proposal.id)\" for the decision"))
         case .disconnected, .restarting: RPCReply.error(id: context.id, .restarting)
         case .failed(let error): RPCReply.error(id: context.id, error)
         }
@@ -179,6 +186,13 @@ public struct Dispatcher: Sendable {
         if context.revision < "2025-06-18" { object["structuredContent"] = nil }
         if context.isModern { object["resultType"] = "complete" }
         return RPCReply.result(id: context.id, .object(object))
+    }
+
+    /// Tool input the model can correct: from 2025-11-25 on a tool result
+    /// with `isError` (so the model sees the message), before that -32602.
+    private func invalidInput(_ message: String, context: Context) -> [UInt8] {
+        guard context.revision >= "2025-11-25" else { return RPCReply.error(id: context.id, .invalidParams(message)) }
+        return answer(ToolAnswer.invalidInput(message), context: context)
     }
 
     private var discoverResult: Value {
