@@ -140,6 +140,12 @@ public final class CallHolder: Sendable {
         case .failure(.invalidInput(let message)): return .invalid(message)
         case .failure(.protocolError(let error)): throw error
         }
+        return try follow(id, key: key, bounded: true)
+    }
+
+    /// The decision on proposal `id` at once when there is one, else a hold
+    /// (up to the hold limit when `bounded`); an unknown id is ``Admission/invalid(_:)``.
+    public func follow(_ id: ProposalID, key: CallKey, bounded: Bool) throws(RPCError) -> Admission {
         let proposal: Proposal
         let decision: Decision?
         do {
@@ -151,12 +157,18 @@ public final class CallHolder: Sendable {
             throw .internalError("the sidecar could not read proposal \(id): \(error.description)")
         }
         if let decision {
-            return attach(.decided(proposal, decision), key: key, retry: true)
+            return attach(.decided(proposal, decision), key: key, retry: true, bounded: bounded)
         }
-        return attach(.attached(proposal), key: key, retry: true)
+        return attach(.attached(proposal), key: key, retry: true, bounded: bounded)
     }
 
-    private func attach(_ submission: Submission, key: CallKey, retry: Bool) -> Admission {
+    /// Lets go of a call that will not be held (a task-augmented call: the
+    /// client polls instead), so the queue does not show an agent waiting.
+    public func detach(_ call: HeldCall) {
+        try? queue.setWaiting(call.proposal.id, false)
+    }
+
+    private func attach(_ submission: Submission, key: CallKey, retry: Bool, bounded: Bool = true) -> Admission {
         switch submission {
         case .decided(let proposal, let decision) where decision.isFinal:
             logger.info(
@@ -169,7 +181,7 @@ public final class CallHolder: Sendable {
             if retry { logger.info("re-attached to proposal", metadata: ["proposal": "\(proposal.id)"]) }
             try? queue.setWaiting(proposal.id, true)
             queue.clearStoppedWaiting(proposal.id)
-            return .held(HeldCall(proposal: proposal, key: key))
+            return .held(HeldCall(proposal: proposal, key: key, bounded: bounded))
         }
     }
 
@@ -186,7 +198,7 @@ public final class CallHolder: Sendable {
         replaced?.interrupt(.disconnected)
         metrics.heldCalls(heldCount)
         if stopping.load(ordering: .relaxed) { call.interrupt(.restarting) }
-        let limit: Task<Void, Never>? = configuration.holdLimit.map { limit in
+        let limit: Task<Void, Never>? = (call.bounded ? configuration.holdLimit : nil).map { limit in
             Task {
                 try? await Task.sleep(for: limit)
                 if !Task.isCancelled { call.interrupt(.holdLimit) }

@@ -21,11 +21,14 @@ public final class HeldCall: Sendable {
     public let proposal: Proposal
     /// The `(session, request id)` a cancellation names.
     public let key: CallKey
+    /// Whether the hold limit applies (`tasks/result` waits until the decision, as the spec says).
+    public let bounded: Bool
     private let state = Mutex<(interrupt: Interrupt?, cancel: (@Sendable () -> Void)?)>((nil, nil))
 
-    init(proposal: Proposal, key: CallKey) {
+    init(proposal: Proposal, key: CallKey, bounded: Bool = true) {
         self.proposal = proposal
         self.key = key
+        self.bounded = bounded
     }
 
     /// Ends the wait for `reason`; the first reason wins.

@@ -50,6 +50,11 @@ public struct Dispatcher: Sendable {
         /// The progress token for keep-alive notifications, when the client sent one.
         public var progressToken: Value?
 
+        /// The task protocol a `tools/call` asked to be answered in, if any.
+        public var taskFlavor: ProposalTask.Flavor? = nil
+        /// The task a `tasks/result` answer belongs to (named in its `_meta`).
+        public var relatedTask: String? = nil
+
         /// Whether the revision is the stateless 2026-07-28 one.
         public var isModern: Bool { ProtocolRevision.modern.contains(revision) }
     }
@@ -84,15 +89,18 @@ public struct Dispatcher: Sendable {
             return handleModern(message, revision: requested)
         }
         let revision = sessionRevision ?? "2025-03-26"
-        let context = Context(
+        var context = Context(
             id: message.id, revision: revision, session: session, progressToken: message.progressToken)
+        if revision >= "2025-11-25", case .object? = message.params["task"] { context.taskFlavor = .core }
         switch message.method {
         case "initialize":
             let requested = message.params["protocolVersion"]?.stringValue
             let negotiated = ProtocolRevision.negotiate(requested)
+            var capabilities: [String: Value] = ["tools": .object(["listChanged": false])]
+            if negotiated >= "2025-11-25" { capabilities["tasks"] = ProposalTask.coreCapability }
             let result: Value = .object([
                 "protocolVersion": .string(negotiated),
-                "capabilities": .object(["tools": .object(["listChanged": false])]),
+                "capabilities": .object(capabilities),
                 "serverInfo": Self.serverInfo,
                 "instructions": .string(Self.instructions),
             ])
@@ -103,7 +111,7 @@ public struct Dispatcher: Sendable {
                 ? .accepted : .response(RPCReply.result(id: message.id, .object([:])), session: nil)
         case "tools/list":
             return .response(RPCReply.result(id: message.id, json: toolsList.result(for: revision)), session: nil)
-        case "tools/call":
+        case "tools/call", "tasks/get", "tasks/result", "tasks/list", "tasks/cancel":
             return call(message, context: context)
         case "server/discover":
             return .response(RPCReply.result(id: message.id, discoverResult), session: nil)
@@ -119,7 +127,9 @@ public struct Dispatcher: Sendable {
     }
 
     private func handleModern(_ message: RPCMessage, revision: String) -> Reply {
-        let context = Context(id: message.id, revision: revision, session: "", progressToken: message.progressToken)
+        var context = Context(id: message.id, revision: revision, session: "", progressToken: message.progressToken)
+        let declaresTasks = ProposalTask.declaresExtension(message)
+        if declaresTasks { context.taskFlavor = .extensionTasks }
         switch message.method {
         case "server/discover":
             return .response(RPCReply.result(id: message.id, discoverResult), session: nil)
@@ -127,6 +137,8 @@ public struct Dispatcher: Sendable {
             return .response(RPCReply.result(id: message.id, json: toolsList.result(for: revision)), session: nil)
         case "tools/call":
             return call(message, context: context)
+        case "tasks/get", "tasks/update", "tasks/cancel":
+            return declaresTasks ? call(message, context: context) : error(.missingTasksCapability, for: message)
         case "notifications/cancelled":
             if let id = Self.requestID(message.params["requestId"]) { holder.cancel(CallKey(session: "", id: id)) }
             return .accepted
@@ -147,6 +159,8 @@ public struct Dispatcher: Sendable {
 
     /// Validates and queues a `tools/call` (or re-attaches it to its pending proposal).
     public func admit(_ call: ToolCall) async -> Admission {
+        if call.message.method != "tools/call" { return await task(call) }
+        if let flavor = call.context.taskFlavor { return await callAsTask(call, flavor: flavor) }
         let key = CallKey(session: call.context.session, id: call.message.id ?? .number(0))
         do {
             switch try await holder.admit(call.message.params, key: key) {
@@ -181,10 +195,13 @@ public struct Dispatcher: Sendable {
         }
     }
 
-    private func answer(_ result: Value, context: Context) -> [UInt8] {
+    func answer(_ result: Value, context: Context) -> [UInt8] {
         guard case .object(var object) = result else { return RPCReply.result(id: context.id, result) }
         if context.revision < "2025-06-18" { object["structuredContent"] = nil }
         if context.isModern { object["resultType"] = "complete" }
+        if let task = context.relatedTask {
+            object["_meta"] = .object([ProposalTask.relatedTaskMetaKey: .object(["taskId": .string(task)])])
+        }
         return RPCReply.result(id: context.id, .object(object))
     }
 
@@ -198,7 +215,10 @@ public struct Dispatcher: Sendable {
     private var discoverResult: Value {
         .object([
             "supportedVersions": .array(ProtocolRevision.all.map { .string($0) }),
-            "capabilities": .object(["tools": .object(["listChanged": false])]),
+            "capabilities": .object([
+                "tools": .object(["listChanged": false]),
+                "extensions": .object([ProposalTask.extensionID: .object([:])]),
+            ]),
             "instructions": .string(Self.instructions),
             "resultType": "complete",
             "ttlMs": 0,

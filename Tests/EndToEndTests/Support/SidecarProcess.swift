@@ -13,8 +13,12 @@ final class SidecarProcess: Sendable {
     var queueDirectory: String { scratch.path + "/queue" }
     var stderrText: String { errors.text }
 
-    init(keepalive: Double = 15, currentFiles: [String: String] = [:], arguments: [String] = []) throws {
-        scratch = Scratch()
+    /// - Parameter scratch: an existing scratch directory (its queue), to start a sidecar again over it.
+    init(
+        keepalive: Double = 15, currentFiles: [String: String] = [:], arguments: [String] = [],
+        scratch existing: Scratch? = nil
+    ) throws {
+        scratch = existing ?? Scratch()
         for (name, text) in currentFiles { scratch.write(text, at: "current/\(name)") }
         try FileManager.default.createDirectory(atPath: scratch.path + "/current", withIntermediateDirectories: true)
         process = Process()
