@@ -38,6 +38,7 @@ struct SidecarTaskTests {
         return object
     }
 
+    /// The params of a `tools/call` of `tool`, without their closing brace.
     static func proposal(_ tool: String) -> String {
         let file = String(decoding: try! JSONEncoder().encode(SidecarProtocolTests.files[tool]!), as: UTF8.self)
         let argument = Queue.Tool(rawValue: tool)!.fileArgument
@@ -85,7 +86,8 @@ struct SidecarTaskTests {
         var sidecar = try SidecarProcess()
         let scratch = sidecar.scratch
         let tool = "cred-proxy-block"
-        let params = String(Self.proposal(tool).dropLast()) + #","_meta":\#(Self.extensionMeta)}"#
+        // `proposal` leaves the params object open for the caller's own fields.
+        let params = Self.proposal(tool) + #","_meta":\#(Self.extensionMeta)}"#
         let created = try await Self.post(
             sidecar.url, #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":\#(params)}"#,
             revision: "2026-07-28", method: "tools/call", name: tool)

@@ -54,13 +54,16 @@ struct TaskTests {
         #expect((listed.result?["tasks"] as? [[String: Any]])?.map { $0["taskId"] as? String } == [taskID])
 
         // tasks/result waits (no hold limit) until the operator decides.
-        let waiting = Task {
-            try await Self.exchange(sidecar, Self.request(6, "tasks/result", #"{"taskId":"\#(taskID)"}"#), revision: "2025-11-25")
-        }
+        guard
+            case .held(let held, let context) = await sidecar.send(
+                Self.request(6, "tasks/result", #"{"taskId":"\#(taskID)"}"#), revision: "2025-11-25")
+        else { throw TestFailure("tasks/result of a working task was not held") }
+        #expect(!held.bounded)
+        let waiting = Task { await sidecar.holder.wait(held) }
         try await eventually { sidecar.holder.heldCount == 1 }
         try sidecar.holder.queue.decide(
             Decision(id: try ProposalID(taskID), status: .rejected, notes: "not that host", decidedBy: "ops"))
-        let result = try await waiting.value
+        let result = try TestSidecar.object(sidecar.dispatcher.answer(await waiting.value, to: context))
         #expect((result.result?["structuredContent"] as? [String: Any])?["notes"] as? String == "not that host")
         #expect(result.result?["isError"] as? Bool == true)
         let related = (result.result?["_meta"] as? [String: Any])?["io.modelcontextprotocol/related-task"]
