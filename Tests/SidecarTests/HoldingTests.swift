@@ -165,6 +165,26 @@ struct HoldingTests {
         #expect(decided.result?["isError"] as? Bool == true)
     }
 
+    @Test("one shared deadline queue ends many held calls at the limit; a decision before it wins")
+    func holdLimitMany() async throws {
+        let sidecar = try TestSidecar(holdLimit: .seconds(2))
+        var held: [HeldCall] = []
+        for index in 0..<20 {
+            guard
+                case .held(let call, _) = await sidecar.send(
+                    toolCall(id: index, tool: "pipelock-block", file: "host\(index).example.com\n"))
+            else { throw TestFailure("call \(index) not held") }
+            held.append(call)
+        }
+        let outcomes = held.map { call in Task { await sidecar.holder.wait(call) } }
+        try sidecar.holder.queue.decide(Decision(id: held[0].proposal.id, status: .approved, decidedBy: "ops"))
+        guard case .decided = await outcomes[0].value else { throw TestFailure("the decided call was not decided") }
+        for outcome in outcomes.dropFirst() {
+            guard case .pending = await outcome.value else { throw TestFailure("a call outlived the hold limit") }
+        }
+        #expect(try sidecar.holder.queue.pending().count == 19)
+    }
+
     @Test("proposal-status with a malformed or unknown id tells the model what to fix, as an isError result")
     func statusErrors() async throws {
         let sidecar = try TestSidecar()

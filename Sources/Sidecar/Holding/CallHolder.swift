@@ -56,6 +56,7 @@ public final class CallHolder: Sendable {
     /// Counters for `/metrics`.
     public let metrics: SidecarMetrics
     private let waiter: DecisionWaiter
+    private let holdLimit: HoldLimit?
     private let logger: Logger
     fileprivate let calls = Mutex<[CallKey: HeldCall]>([:])
     private let stopping = Atomic<Bool>(false)
@@ -71,6 +72,7 @@ public final class CallHolder: Sendable {
         try queue.prepare()
         _ = try queue.recover(clearWaitingMarkers: true)
         waiter = try DecisionWaiter(queue: queue)
+        holdLimit = configuration.holdLimit.map(HoldLimit.init(limit:))
     }
 
     /// The number of calls held right now.
@@ -189,23 +191,16 @@ public final class CallHolder: Sendable {
     /// calls `then` with how it ended (on whichever thread noticed; `then`
     /// must not block).
     ///
-    /// Nothing but a closure waits (plus one sleeping timer when a hold limit
-    /// is set), so 10,000 held calls cost their proposals and a dictionary
-    /// entry each.
+    /// Nothing but a closure waits (the hold limit is one shared deadline
+    /// queue, ``HoldLimit``), so 10,000 held calls cost their proposals, a
+    /// dictionary entry and a deadline entry each.
     public func hold(_ call: HeldCall, then: @escaping @Sendable (Outcome) -> Void) {
         let id = call.proposal.id
         let replaced = calls.withLock { calls in calls.updateValue(call, forKey: call.key) }
         replaced?.interrupt(.disconnected)
         metrics.heldCalls(heldCount)
         if stopping.load(ordering: .relaxed) { call.interrupt(.restarting) }
-        let limit: Task<Void, Never>? = (call.bounded ? configuration.holdLimit : nil).map { limit in
-            Task {
-                try? await Task.sleep(for: limit)
-                if !Task.isCancelled { call.interrupt(.holdLimit) }
-            }
-        }
         let cancel = waiter.onDecision(for: id) { [self] result in
-            limit?.cancel()
             calls.withLock { calls in
                 if calls[call.key] === call { calls[call.key] = nil }
             }
@@ -243,6 +238,7 @@ public final class CallHolder: Sendable {
             }
         }
         call.attach(cancel)
+        if call.bounded { holdLimit?.start(call) }
     }
 
     /// Holds `call` until its decision or an interrupt (``hold(_:then:)`` for a task).
