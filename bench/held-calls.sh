@@ -6,6 +6,9 @@
 # bench/held-calls-client (Swift), the rest is Python.
 # Usage: bench/held-calls.sh [CALLS] [SEED_CALLS]     (default 10000 1000; needs python3, curl, ss)
 # Environment:
+#   HOLD_LIMIT=s  the sidecar's --hold-limit (default 0: every call held until its decision, which
+#                 is what this bench measures; 50 measures the default's deadline queue too — then a
+#                 run that takes over 50 s to queue sees its first calls answered 'pending')
 #   RUNS=n        run ours n times (fresh server, port and queue each run), then print the median
 #   QUEUE_FS=...  where the queues live: root (default: under $TMPDIR or /tmp), tmpfs (/dev/shm),
 #                 or ext4 (a fresh journaled ext4 in a loop file; needs root and mkfs.ext4). On a
@@ -57,7 +60,8 @@ for run in $(seq "$runs"); do
   # Queues stay until the end: deleting 10,000 files between runs would charge the next run (see above).
   q="$dir/q$run"; mkdir -p "$q"
   [ "$run" -gt 1 ] && { settle; ours_port=$((20000 + RANDOM % 20000)); }
-  "$bin" serve --slug bench --queue-dir "$q" --current-config "$dir/c" --port "$ours_port" 2>"$dir/ours.log" & ours=$!
+  "$bin" serve --slug bench --queue-dir "$q" --current-config "$dir/c" --port "$ours_port" \
+    --hold-limit "${HOLD_LIMIT:-0}" 2>"$dir/ours.log" & ours=$!
   until curl -sf http://127.0.0.1:$ours_port/health >/dev/null; do sleep 0.01; done
   echo "-- ours, $calls calls (run $run of $runs)"
   result="$(python3 bench/held_calls.py --url http://127.0.0.1:$ours_port/mcp --queue "$q" --pid "$ours" --calls "$calls" \

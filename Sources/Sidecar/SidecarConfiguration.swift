@@ -16,13 +16,24 @@ public struct SidecarConfiguration: Sendable {
     /// How long a proposal may wait for a decision before it expires
     /// (`--expire-after`); `nil`: it waits as long as the operator takes.
     public var expireAfter: Duration?
+    /// How long one call is held before it is answered `pending`
+    /// (`--hold-limit`, default 50 s: under the common 60 s client timeout);
+    /// `nil`: held until decided, the seed's behaviour.
+    public var holdLimit: Duration?
 
-    /// A configuration; defaults are the container's paths, 15 s keep-alives and no deadline.
+    /// The default hold limit: under the 60 s total timeout of the
+    /// TypeScript SDK, Codex CLI and LibreChat, with room for a slow network.
+    public static let defaultHoldLimit: Duration = .seconds(50)
+
+    /// A configuration; defaults are the container's paths, 15 s keep-alives,
+    /// no deadline and a 50 s hold limit.
     public init(
         bottle: BottleSlug, queueDirectory: FilePath = "/run/supervise/queue",
         currentConfigDirectory: FilePath = "/etc/claude-bottle/current-config",
-        keepaliveInterval: Duration = .seconds(15), expireAfter: Duration? = nil
+        keepaliveInterval: Duration = .seconds(15), expireAfter: Duration? = nil,
+        holdLimit: Duration? = defaultHoldLimit
     ) {
+        self.holdLimit = holdLimit
         self.bottle = bottle
         self.queueDirectory = queueDirectory
         self.currentConfigDirectory = currentConfigDirectory

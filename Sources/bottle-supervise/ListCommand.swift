@@ -62,20 +62,29 @@ enum ListTable {
         guard !entries.isEmpty else { return "no pending proposals\n" }
         var out =
             TextLayout.pad("ID", 30) + TextLayout.pad("BOTTLE", 20) + TextLayout.pad("TOOL", 18)
-            + TextLayout.pad("AGE", 6) + TextLayout.pad("STATE", 10) + "JUSTIFICATION\n"
+            + TextLayout.pad("AGE", 6) + TextLayout.pad("STATE", 13) + "JUSTIFICATION\n"
         if color { out = "\u{1B}[1m" + out.dropLast() + "\u{1B}[0m\n" }
         for entry in entries {
             let state =
-                entry.decision?.status.rawValue ?? (entry.problem != nil ? "refused" : entry.waiting ? "waiting" : "pending")
+                entry.decision?.status.rawValue
+                ?? (entry.problem != nil ? "refused" : ListTable.attendance(of: entry, now: now))
             let first = entry.proposal.justification.split(separator: "\n").first.map(String.init) ?? ""
             out +=
                 TextLayout.pad(entry.proposal.id.rawValue, 30) + TextLayout.pad(entry.proposal.bottle.rawValue, 20)
                 + TextLayout.pad(entry.proposal.tool.rawValue, 18)
                 + TextLayout.pad(ConsoleView.age(of: entry.proposal.createdAt, now: now), 6)
-                + TextLayout.pad(state, 10) + (entry.decision == nil ? entry.problem.map { "[\(Escaped($0))] " } ?? "" : "")
+                + TextLayout.pad(state, 13) + (entry.decision == nil ? entry.problem.map { "[\(Escaped($0))] " } ?? "" : "")
                 + Escaped(first).description + "\n"
         }
         return out
+    }
+
+    /// `waiting`, `stopped 12m` (the agent's call ended 12 minutes ago, as the
+    /// queue's marker says) or `pending` (no call since the sidecar started).
+    static func attendance(of entry: QueueEntry, now: Date) -> String {
+        if entry.waiting { return "waiting" }
+        guard let stopped = entry.stoppedWaitingAt else { return "pending" }
+        return "stopped \(ConsoleView.age(of: stopped, now: now))"
     }
 }
 
@@ -95,6 +104,7 @@ enum ListJSON {
         let expiresAt: String?
         let state: String
         let waiting: Bool
+        let stoppedWaitingAt: String?
         let archived: Bool
         let justification: String
         let currentFileSHA256: String?
@@ -115,6 +125,7 @@ enum ListJSON {
             case proposedFileSHA256 = "proposed_file_sha256"
             case decidedBy = "decided_by"
             case decidedAt = "decided_at"
+            case stoppedWaitingAt = "stopped_waiting_at"
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -127,6 +138,7 @@ enum ListJSON {
             try container.encode(expiresAt, forKey: .expiresAt)
             try container.encode(state, forKey: .state)
             try container.encode(waiting, forKey: .waiting)
+            try container.encode(stoppedWaitingAt, forKey: .stoppedWaitingAt)
             try container.encode(archived, forKey: .archived)
             try container.encode(justification, forKey: .justification)
             try container.encode(currentFileSHA256, forKey: .currentFileSHA256)
@@ -147,7 +159,8 @@ enum ListJSON {
                 tool: entry.proposal.tool.rawValue,
                 file: entry.proposal.tool.configFile.fileName, createdAt: Timestamp.format(entry.proposal.createdAt),
                 expiresAt: entry.proposal.expiresAt.map(Timestamp.format),
-                state: entry.decision?.status.rawValue ?? "pending", waiting: entry.waiting, archived: entry.archived,
+                state: entry.decision?.status.rawValue ?? "pending", waiting: entry.waiting,
+                stoppedWaitingAt: entry.stoppedWaitingAt.map(Timestamp.format), archived: entry.archived,
                 justification: entry.proposal.justification, currentFileSHA256: entry.proposal.currentFileSHA256,
                 proposedFileSHA256: entry.proposal.proposedFileSHA256, decidedBy: entry.decision?.decidedBy,
                 decidedAt: entry.decision.map { Timestamp.format($0.decidedAt) }, notes: entry.decision?.notes,

@@ -65,6 +65,15 @@ struct Serve: AsyncParsableCommand {
         help: "Seconds a proposal may wait for a decision; then it expires, which the agent reads as a refusal.")
     var expireAfter: Double?
 
+    @Option(
+        name: .customLong("hold-limit"),
+        help: """
+            Seconds a tool call is held before it answers 'pending' with the proposal id, for the \
+            proposal-status tool; 0 holds until decided (default: $SUPERVISE_HOLD_LIMIT, then 50, under the \
+            common 60 s client timeout).
+            """)
+    var holdLimit: Double?
+
     @Flag(help: "Speak MCP over stdin/stdout instead of HTTP (logs stay on stderr).")
     var stdio = false
 
@@ -96,6 +105,16 @@ struct Serve: AsyncParsableCommand {
         if let expireAfter, !(expireAfter > 0) {
             throw ValidationError("--expire-after must be a positive number of seconds")
         }
+        let holdLimit =
+            try holdLimit ?? environment["SUPERVISE_HOLD_LIMIT"].flatMap { $0.isEmpty ? nil : $0 }.map { text in
+                guard let value = Double(text) else {
+                    throw ValidationError("SUPERVISE_HOLD_LIMIT is not a number of seconds: \(text)")
+                }
+                return value
+            } ?? 50
+        guard holdLimit >= 0, holdLimit.isFinite else {
+            throw ValidationError("--hold-limit must be 0 (hold until decided) or a positive number of seconds")
+        }
         let currentConfig =
             currentConfig ?? environment["SUPERVISE_CURRENT_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
             ?? "/etc/claude-bottle/current-config"
@@ -116,7 +135,8 @@ struct Serve: AsyncParsableCommand {
         let configuration = SidecarConfiguration(
             bottle: bottle, queueDirectory: queueDirectory, currentConfigDirectory: FilePath(currentConfig),
             keepaliveInterval: .milliseconds(Int64(keepalive * 1000)),
-            expireAfter: expireAfter.map { .milliseconds(Int64($0 * 1000)) })
+            expireAfter: expireAfter.map { .milliseconds(Int64($0 * 1000)) },
+            holdLimit: holdLimit == 0 ? nil : .milliseconds(Int64(holdLimit * 1000)))
         let holder: CallHolder
         do {
             holder = try CallHolder(configuration: configuration, metrics: SidecarMetrics(), logger: logger)

@@ -31,7 +31,7 @@ struct Show: ParsableCommand {
         let proposal = entry.proposal
         let state =
             entry.decision.map { "\($0.status.rawValue) by \(Escaped($0.decidedBy))" }
-            ?? (entry.waiting ? "pending; the agent is waiting" : "pending; the agent is not connected")
+            ?? "pending; \(entry.attendance)"
         var lines = [
             "proposal  \(proposal.id)",
             "bottle    \(proposal.bottle)",

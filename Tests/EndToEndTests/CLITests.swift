@@ -52,6 +52,33 @@ struct CLITests {
         #expect(item["file"] as? String == "allowlist")
     }
 
+    @Test("list, list --json and show say when the agent stopped waiting; a hostile marker is not believed")
+    func stoppedWaiting() async throws {
+        let proposal = try await propose()
+        let queue = QueueRoot(FilePath(queueRoot)).queue(for: proposal.bottle)
+        try queue.markStoppedWaiting(proposal.id)
+        let stopped = try #require(queue.stoppedWaitingTime(proposal.id))
+        let table = try cli("list")
+        #expect(table.out.contains("stopped "), "\(table.out)")
+        let json = try cli("list", "--json")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any])
+        let item = try #require((document["proposals"] as? [[String: Any]])?.first)
+        #expect(item["stopped_waiting_at"] as? String == Timestamp.format(stopped))
+        #expect(item["waiting"] as? Bool == false)
+        let shown = try cli("show", proposal.id.rawValue)
+        #expect(shown.out.contains("pending; the agent stopped waiting at \(Timestamp.format(stopped))"), "\(shown.out)")
+
+        // A symlink in the marker's place (the queue directory is the agent's side) is ignored, not followed.
+        let marker = "\(queueRoot)/demo/\(proposal.id).stopped-waiting"
+        unlink(marker)
+        #expect(symlink("/etc/passwd", marker) == 0)
+        let hostile = try cli("list", "--json")
+        let hostileDocument = try #require(
+            try JSONSerialization.jsonObject(with: Data(hostile.out.utf8)) as? [String: Any])
+        #expect((hostileDocument["proposals"] as? [[String: Any]])?.first?["stopped_waiting_at"] is NSNull)
+        #expect(try cli("show", proposal.id.rawValue).out.contains("pending; the agent is not connected"))
+    }
+
     @Test("show gives the summary and the diff against the current file")
     func show() async throws {
         let proposal = try await propose()

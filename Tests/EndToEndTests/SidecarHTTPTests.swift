@@ -16,7 +16,7 @@ struct SidecarHTTPTests {
 
     @Test("DNS rebinding: Host evil.com is refused with 421; the container name and --allowed-host are answered")
     func rebinding() throws {
-        let sidecar = try SidecarProcess(extraArguments: ["--allowed-host", "agents.internal"])
+        let sidecar = try SidecarProcess(arguments: ["--allowed-host", "agents.internal"])
         let port = String(sidecar.port)
         let rebound = try PythonClient.run([
             "raw", sidecar.url, "--header", "Host: evil.com:\(port)", "--origin", "http://evil.com:\(port)",

@@ -38,8 +38,12 @@ struct SidecarProtocolTests {
         let listed = try PythonClient.run(["list", sidecar.url, mode])
         #expect(listed["protocolVersion"] as? String == (mode == "legacy" ? "2025-11-25" : "2026-07-28"))
         let tools = try #require(listed["tools"] as? [[String: Any]])
-        #expect(tools.map { $0["name"] as? String } == ["cred-proxy-block", "pipelock-block", "capability-block"])
-        #expect(tools.map { ($0["required"] as? [String])?.first } == ["routes", "allowlist", "dockerfile"])
+        #expect(
+            tools.map { $0["name"] as? String } == [
+                "cred-proxy-block", "pipelock-block", "capability-block", "proposal-status",
+            ])
+        #expect(
+            tools.map { ($0["required"] as? [String])?.first } == ["routes", "allowlist", "dockerfile", "proposal_id"])
 
         let decisions: [(String, DecisionStatus)] = [
             ("cred-proxy-block", .approved), ("pipelock-block", .modified), ("capability-block", .rejected),
@@ -78,7 +82,7 @@ struct SidecarProtocolTests {
         if mode == "auto" { #expect(((answer["progress"] as? [Any])?.count ?? 0) >= 3, "\(answer)") }
     }
 
-    @Test("cancelling the call withdraws the proposal")
+    @Test("cancelling the call withdraws nothing: the proposal stays decidable, marked as no longer awaited")
     func cancellation() throws {
         let sidecar = try SidecarProcess()
         let run = try PythonClient.Run(
@@ -88,10 +92,9 @@ struct SidecarProtocolTests {
             ])
         let id = try #require(try sidecar.waitForPending().first)
         _ = try run.finish()
-        let decision = try String(
-            contentsOfFile: "\(sidecar.queueDirectory)/archive/\(id).decision.json", encoding: .utf8)
-        #expect(decision.contains("withdrawn"))
-        #expect(throws: (any Error).self) { try Self.decide(sidecar, id, .approved) }
+        #expect(try sidecar.waitForStoppedWaiting(id))
+        #expect(sidecar.pendingIDs() == [id])
+        try Self.decide(sidecar, id, .approved)
     }
 
     @Test(

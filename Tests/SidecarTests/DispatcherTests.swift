@@ -65,7 +65,7 @@ struct DispatcherTests {
         let list = try await sidecar.answer(
             #"{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{"_meta":\#(envelope)}}"#)
         #expect(list.result?["resultType"] as? String == "complete")
-        #expect((list.result?["tools"] as? [Any])?.count == 3)
+        #expect((list.result?["tools"] as? [Any])?.count == 4)
         let ping = try await sidecar.answer(
             #"{"jsonrpc":"2.0","id":3,"method":"ping","params":{"_meta":\#(envelope)}}"#)
         #expect(ping.errorCode == -32601)
@@ -92,7 +92,15 @@ struct DispatcherTests {
         let latest = try await sidecar.answer(
             #"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#, revision: "2025-11-25")
         let tools = try #require(latest.result?["tools"] as? [[String: Any]])
-        #expect(tools.map { $0["name"] as? String } == ["cred-proxy-block", "pipelock-block", "capability-block"])
+        #expect(
+            tools.map { $0["name"] as? String } == [
+                "cred-proxy-block", "pipelock-block", "capability-block", "proposal-status",
+            ])
+        let status = try #require(tools.last)
+        #expect((status["annotations"] as? [String: Any])?["readOnlyHint"] as? Bool == true)
+        #expect((status["inputSchema"] as? [String: Any])?["required"] as? [String] == ["proposal_id"])
+        #expect((status["description"] as? String)?.contains("'pending'") == true)
+        #expect((tools.first?["description"] as? String)?.contains("call proposal-status with that proposal_id") == true)
         for (tool, argument) in zip(tools, ["routes", "allowlist", "dockerfile"]) {
             let schema = try #require(tool["inputSchema"] as? [String: Any])
             #expect(schema["required"] as? [String] == [argument, "justification"])

@@ -83,7 +83,7 @@ struct HoldingTests {
         #expect(answer.result?["isError"] as? Bool == true)
     }
 
-    @Test("notifications/cancelled withdraws the proposal; the operator can no longer decide it")
+    @Test("notifications/cancelled withdraws nothing: the proposal stays decidable, marked as no longer awaited")
     func cancellation() async throws {
         let sidecar = try TestSidecar()
         guard
@@ -91,16 +91,125 @@ struct HoldingTests {
                 toolCall(id: 41, tool: "pipelock-block", file: "example.com\n"), session: "s1")
         else { throw TestFailure("the call was not held") }
         let waiting = Task { await sidecar.holder.wait(call) }
-        try await Task.sleep(for: .milliseconds(50))
+        try await eventually { sidecar.holder.heldCount == 1 }
+        let before = Date().addingTimeInterval(-1)
         _ = await sidecar.send(
             #"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":41}}"#, session: "s1")
-        guard case .withdrawn = await waiting.value else { throw TestFailure("not withdrawn") }
+        guard case .cancelled(let proposal) = await waiting.value else { throw TestFailure("not cancelled") }
+        #expect(proposal.id == call.proposal.id)
         let entry = try #require(try sidecar.holder.queue.all().first)
-        #expect(entry.decision?.status == .withdrawn)
-        #expect(entry.decision?.decidedBy == "agent")
-        #expect(throws: QueueError.self) {
-            try sidecar.holder.queue.decide(Decision(id: call.proposal.id, status: .approved, decidedBy: "ops"))
+        #expect(entry.decision == nil)
+        #expect(!entry.waiting)
+        let stopped = try #require(entry.stoppedWaitingAt)
+        #expect(stopped >= before && stopped <= Date().addingTimeInterval(1))
+        // The operator's approval after the cancel is accepted and reaches the agent's status check.
+        try sidecar.holder.queue.decide(Decision(id: call.proposal.id, status: .approved, decidedBy: "ops"))
+        let answer = try await sidecar.answer(statusCall(call.proposal.id.rawValue), revision: "2025-11-25")
+        #expect((answer.result?["structuredContent"] as? [String: Any])?["status"] as? String == "approved")
+        #expect(try sidecar.holder.queue.all().first?.archived == true)
+    }
+
+    @Test("a retry after an approval gets the approval, though the approved file is now the current one")
+    func retryAfterApproval() async throws {
+        let sidecar = try TestSidecar()
+        let request = toolCall(tool: "pipelock-block", file: "example.com\n")
+        guard case .held(let first, _) = await sidecar.send(request) else { throw TestFailure("not held") }
+        first.interrupt(.disconnected)
+        guard case .disconnected = await sidecar.holder.wait(first) else { throw TestFailure("not disconnected") }
+        try sidecar.holder.queue.decide(Decision(id: first.proposal.id, status: .approved, decidedBy: "ops"))
+        // The console applied it: the proposed file is now the bottle's current file (a no-op if queued anew).
+        try Data("example.com\n".utf8).write(to: URL(fileURLWithPath: sidecar.root + "/current/allowlist"))
+        let answer = try await sidecar.answer(request, revision: "2025-11-25")
+        let structured = try #require(answer.result?["structuredContent"] as? [String: Any])
+        #expect(structured["status"] as? String == "approved")
+        #expect(structured["proposal_id"] as? String == first.proposal.id.rawValue)
+    }
+
+    @Test("the hold limit answers 'pending' with the proposal id; proposal-status then returns the decision")
+    func holdLimit() async throws {
+        let sidecar = try TestSidecar(holdLimit: .milliseconds(100))
+        guard
+            case .held(let call, let context) = await sidecar.send(
+                toolCall(tool: "pipelock-block", file: "example.com\n"), revision: "2025-11-25")
+        else { throw TestFailure("not held") }
+        let outcome = await sidecar.holder.wait(call)
+        guard case .pending = outcome else { throw TestFailure("not answered pending: \(outcome)") }
+        let pending = try TestSidecar.object(sidecar.dispatcher.answer(outcome, to: context))
+        let structured = try #require(pending.result?["structuredContent"] as? [String: Any])
+        #expect(structured["status"] as? String == "pending")
+        #expect(structured["proposal_id"] as? String == call.proposal.id.rawValue)
+        #expect(pending.result?["isError"] as? Bool == false)
+        let text = try #require(((pending.result?["content"] as? [[String: Any]])?.first)?["text"] as? String)
+        #expect(text.contains("call proposal-status with proposal_id \"\(call.proposal.id)\""))
+        #expect(try sidecar.holder.queue.all().first?.stoppedWaitingAt != nil)
+
+        // Still undecided: proposal-status holds again and answers pending again.
+        guard
+            case .held(let again, let againContext) = await sidecar.send(
+                statusCall(call.proposal.id.rawValue), revision: "2025-11-25")
+        else { throw TestFailure("status not held") }
+        #expect(sidecar.holder.queue.isWaiting(call.proposal.id))
+        #expect(try sidecar.holder.queue.all().first?.stoppedWaitingAt == nil)
+        guard case .pending = await sidecar.holder.wait(again) else { throw TestFailure("not pending again") }
+
+        // Decided while a status call is held: the answer has the original call's shape.
+        guard case .held(let third, _) = await sidecar.send(statusCall(call.proposal.id.rawValue), revision: "2025-11-25")
+        else { throw TestFailure("status not held") }
+        let waiting = Task { await sidecar.holder.wait(third) }
+        try sidecar.holder.queue.decide(
+            Decision(id: call.proposal.id, status: .rejected, notes: "use the mirror", decidedBy: "ops"))
+        let decided = try TestSidecar.object(sidecar.dispatcher.answer(await waiting.value, to: againContext))
+        let final = try #require(decided.result?["structuredContent"] as? [String: Any])
+        #expect(final["status"] as? String == "rejected")
+        #expect(final["notes"] as? String == "use the mirror")
+        #expect(decided.result?["isError"] as? Bool == true)
+    }
+
+    @Test("one shared deadline queue ends many held calls at the limit; a decision before it wins")
+    func holdLimitMany() async throws {
+        let sidecar = try TestSidecar(holdLimit: .seconds(2))
+        var held: [HeldCall] = []
+        for index in 0..<20 {
+            guard
+                case .held(let call, _) = await sidecar.send(
+                    toolCall(id: index, tool: "pipelock-block", file: "host\(index).example.com\n"))
+            else { throw TestFailure("call \(index) not held") }
+            held.append(call)
         }
+        let outcomes = held.map { call in Task { await sidecar.holder.wait(call) } }
+        try sidecar.holder.queue.decide(Decision(id: held[0].proposal.id, status: .approved, decidedBy: "ops"))
+        guard case .decided = await outcomes[0].value else { throw TestFailure("the decided call was not decided") }
+        for outcome in outcomes.dropFirst() {
+            guard case .pending = await outcome.value else { throw TestFailure("a call outlived the hold limit") }
+        }
+        #expect(try sidecar.holder.queue.pending().count == 19)
+    }
+
+    @Test("proposal-status with a malformed or unknown id tells the model what to fix, as an isError result")
+    func statusErrors() async throws {
+        let sidecar = try TestSidecar()
+        let malformed = try await sidecar.answer(statusCall("../../etc/passwd"), revision: "2025-11-25")
+        #expect(malformed.result?["isError"] as? Bool == true)
+        #expect(resultText(malformed)?.contains("must be a proposal id such as") == true)
+        let unknown = try await sidecar.answer(statusCall("20261125-024900-3fa9c2d1e4b7"), revision: "2025-11-25")
+        #expect(resultText(unknown)?.contains("there is no proposal 20261125-024900-3fa9c2d1e4b7") == true)
+        let old = try await sidecar.answer(statusCall("nope"), revision: "2025-06-18")
+        #expect(old.errorCode == -32602)
+    }
+
+    @Test("invalid tool input is an isError result from 2025-11-25 on, with the validator's message once prefixed")
+    func invalidInputResult() async throws {
+        let sidecar = try TestSidecar()
+        let modern = try await sidecar.answer(
+            toolCall(tool: "pipelock-block", file: "exa mple.com\n"), revision: "2025-11-25")
+        #expect(modern.result?["isError"] as? Bool == true)
+        let text = try #require(resultText(modern))
+        #expect(text.hasPrefix("pipelock-block: "))
+        #expect(!text.contains("pipelock-block: pipelock-block:"))
+        let old = try await sidecar.answer(toolCall(tool: "pipelock-block", file: "exa mple.com\n"))
+        #expect(old.errorCode == -32602)
+        #expect(old.errorMessage?.contains("pipelock-block: pipelock-block:") == false)
+        #expect(try sidecar.holder.queue.pending().isEmpty)
     }
 
     @Test("a dropped call keeps its proposal; the retry re-attaches, and gets a decision made meanwhile at once")
@@ -114,6 +223,7 @@ struct HoldingTests {
         guard case .disconnected = await waiting.value else { throw TestFailure("not disconnected") }
         #expect(!sidecar.holder.queue.isWaiting(first.proposal.id))
         #expect(try sidecar.holder.queue.pending().map(\.id) == [first.proposal.id])
+        #expect(try sidecar.holder.queue.all().first?.stoppedWaitingAt != nil)
 
         guard case .held(let second, _) = await sidecar.send(request) else { throw TestFailure("retry not held") }
         #expect(second.proposal.id == first.proposal.id)
@@ -140,6 +250,16 @@ struct HoldingTests {
         #expect(answer.errorMessage?.contains("sidecar restarting") == true)
         #expect(try sidecar.holder.queue.pending().count == 1)
     }
+}
+
+/// A `proposal-status` call for `id`.
+func statusCall(_ id: String, requestID: Int = 9) -> String {
+    #"{"jsonrpc":"2.0","id":\#(requestID),"method":"tools/call","params":{"name":"proposal-status","arguments":{"proposal_id":"\#(id)"}}}"#
+}
+
+/// The text content of a tool result.
+func resultText(_ response: [String: Any]) -> String? {
+    ((response.result?["content"] as? [[String: Any]])?.first)?["text"] as? String
 }
 
 /// Waits up to two seconds for `condition`.

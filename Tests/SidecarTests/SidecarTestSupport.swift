@@ -12,7 +12,7 @@ final class TestSidecar: Sendable {
     let holder: CallHolder
     let dispatcher: Dispatcher
 
-    init(currentFiles: [String: String] = [:], expireAfter: Duration? = nil) throws {
+    init(currentFiles: [String: String] = [:], expireAfter: Duration? = nil, holdLimit: Duration? = nil) throws {
         root =
             FileManager.default.temporaryDirectory.appendingPathComponent("sidecar-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: root + "/current", withIntermediateDirectories: true)
@@ -22,7 +22,7 @@ final class TestSidecar: Sendable {
         let configuration = SidecarConfiguration(
             bottle: try BottleSlug("web"), queueDirectory: FilePath(root + "/queue"),
             currentConfigDirectory: FilePath(root + "/current"), keepaliveInterval: .milliseconds(50),
-            expireAfter: expireAfter)
+            expireAfter: expireAfter, holdLimit: holdLimit)
         holder = try CallHolder(configuration: configuration, metrics: SidecarMetrics(), logger: Logger(label: "test"))
         dispatcher = Dispatcher(holder: holder)
     }

@@ -193,6 +193,7 @@ public struct ConsoleApp: Sendable {
                 where old.proposal.bottle == bottle && !pendingIDs.contains(old.proposal.id) {
                     if old.decision == nil { old.decision = try? queue.decision(old.proposal.id) }
                     old.waiting = false
+                    old.stoppedWaitingAt = nil
                     if old.decision != nil { kept.append(old) }
                 }
             }
@@ -247,7 +248,7 @@ public struct ConsoleApp: Sendable {
             let proposal = entry.proposal
             let state =
                 entry.decision.map { "\($0.status.rawValue) by \(Escaped($0.decidedBy))" }
-                ?? (entry.waiting ? "pending; the agent is waiting" : "pending; the agent is not connected")
+                ?? "pending; \(entry.attendance)"
             lines.append(style(ANSI.bold, "Proposal \(proposal.id)") + "   \(state)")
             lines.append(
                 "Bottle \(proposal.bottle)   tool \(proposal.tool.rawValue) → \(proposal.tool.configFile.fileName)   created \(Timestamp.format(proposal.createdAt)) (\(ConsoleView.age(of: proposal.createdAt, now: Date())) ago)"

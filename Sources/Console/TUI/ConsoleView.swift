@@ -148,7 +148,8 @@ public struct ConsoleView {
         if entry.proposal.isExpired() { return DecisionStatus.expired.rawValue }
         // The host would refuse to apply it (hash field forged, file invalid): say so before anyone tries.
         if entry.problem != nil { return "refused" }
-        return entry.waiting ? "waiting" : "pending"
+        if entry.waiting { return "waiting" }
+        return entry.stoppedWaitingAt == nil ? "pending" : "stopped"
     }
 
     private func style(_ sequence: String, _ text: String) -> String {

@@ -87,6 +87,26 @@ public struct BottleQueue: Sendable {
         return try result.get()
     }
 
+    /// The live proposal identical to a call of `tool` with `proposedFile`,
+    /// pending (``Submission/attached(_:)``) or decided while nobody waited
+    /// (``Submission/decided(_:_:)``); `nil` when there is none.
+    ///
+    /// The sidecar asks this before validating a call: a retry must find its
+    /// decision even when the operator's approval has since made the file
+    /// current, which would fail the no-op check.
+    public func identical(tool: Tool, proposedFile: String) throws(QueueError) -> Submission? {
+        try prepareIfMissing()
+        let index = ResubmissionIndex.shared
+        if !index.isLoaded(directory.string) {
+            index.load(directory.string, try scan(archived: false).entries.map(\.proposal))
+        }
+        let key = ResubmissionIndex.key(tool: tool, proposedFileSHA256: SHA256Hex.of(proposedFile))
+        guard let id = index.proposal(for: key, in: directory.string) else { return nil }
+        if let match = try liveMatch(id) { return match }
+        index.remove(key, naming: id, in: directory.string)
+        return nil
+    }
+
     private func queueOrMatch(_ proposal: Proposal, key: String) async throws(QueueError) -> Submission {
         if let id = ResubmissionIndex.shared.proposal(for: key, in: directory.string) {
             if let existing = try liveMatch(id) { return existing }
@@ -125,10 +145,11 @@ public struct BottleQueue: Sendable {
     public func entry(_ id: ProposalID) throws(QueueError) -> QueueEntry {
         let live = try openLive()
         if let read = try readProposal(id, in: live) {
+            let waiting = live?.contains(id.rawValue + QueueLayout.waitingSuffix) ?? false
             return QueueEntry(
-                proposal: read.proposal, decision: try readDecision(id, in: live),
-                waiting: live?.contains(id.rawValue + QueueLayout.waitingSuffix) ?? false, archived: false,
-                proposalSHA256: read.sha256, problem: read.proposal.contentProblem())
+                proposal: read.proposal, decision: try readDecision(id, in: live), waiting: waiting, archived: false,
+                proposalSHA256: read.sha256, problem: read.proposal.contentProblem(),
+                stoppedWaitingAt: waiting ? nil : stoppedWaitingTime(id))
         }
         let archive = try live?.subdirectory(QueueLayout.archiveName)
         if let read = try readProposal(id, in: archive) {
@@ -227,6 +248,9 @@ public struct BottleQueue: Sendable {
         let decided = Set(names.compactMap { QueueLayout.id(in: $0, suffix: QueueLayout.decisionSuffix) })
         let waiting =
             archived ? [] : Set(names.compactMap { QueueLayout.id(in: $0, suffix: QueueLayout.waitingSuffix) })
+        let stopped =
+            archived
+            ? [] : Set(names.compactMap { QueueLayout.id(in: $0, suffix: QueueLayout.stoppedWaitingSuffix) })
         for id in names.compactMap({ QueueLayout.id(in: $0, suffix: QueueLayout.proposalSuffix) }) {
             do throws(QueueError) {
                 // A proposal can vanish between listing and reading: it was archived meanwhile.
@@ -234,11 +258,13 @@ public struct BottleQueue: Sendable {
                 // Archiving moves the proposal before its decision, so a live
                 // proposal's decision, if any, is live too.
                 let decision: Decision? = decided.contains(id) ? try readDecision(id, in: folder) : nil
+                let isWaiting = waiting.contains(id)
                 result.append(
                     QueueEntry(
-                        proposal: read.proposal, decision: decision, waiting: waiting.contains(id),
+                        proposal: read.proposal, decision: decision, waiting: isWaiting,
                         archived: archived, proposalSHA256: read.sha256,
-                        problem: decision == nil ? read.proposal.hashProblem() : nil))
+                        problem: decision == nil ? read.proposal.hashProblem() : nil,
+                        stoppedWaitingAt: !isWaiting && stopped.contains(id) ? stoppedWaitingTime(id) : nil))
             } catch {
                 unreadable.append(error)
             }
@@ -389,6 +415,7 @@ public struct BottleQueue: Sendable {
             .move(QueueLayout.decision(id, in: directory), to: QueueLayout.decision(id, in: archiveDirectory)),
         ])
         unlink(QueueLayout.waiting(id, in: directory).string)
+        clearStoppedWaiting(id)
         ResubmissionIndex.shared.remove(ResubmissionIndex.key(for: proposal), naming: id, in: directory.string)
     }
 
@@ -424,6 +451,11 @@ public struct BottleQueue: Sendable {
             {
                 unlink(QueueLayout.waiting(id, in: directory).string)
                 report.clearedWaitingMarkers.append(id)
+                // The call ended with the sidecar, at the latest now: the operator sees it stopped waiting.
+                if isLive(id) { try? markStoppedWaiting(id) }
+            }
+            if let id = QueueLayout.id(in: name, suffix: QueueLayout.stoppedWaitingSuffix), !isLive(id) {
+                clearStoppedWaiting(id)
             }
             if name.hasSuffix(QueueLayout.legacyKeySuffix) {
                 // An index file of builds before the in-memory index; the index is rebuilt below.

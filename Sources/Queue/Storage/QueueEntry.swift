@@ -1,3 +1,5 @@
+import Foundation
+
 /// What ``BottleQueue/submit(_:)`` did with a proposal.
 public enum Submission: Sendable, Equatable {
     /// A new proposal was written to the queue.
@@ -36,10 +38,15 @@ public struct QueueEntry: Sendable, Equatable {
     /// validate); `nil` when nothing is wrong. Shown in `list` and the console.
     public var problem: String?
 
+    /// When the agent's last call on it ended without the decision (timed
+    /// out, cancelled, dropped, or answered `pending`); `nil` while a call is
+    /// attached or when none ever stopped. Read from the queue, never guessed.
+    public var stoppedWaitingAt: Date?
+
     /// An entry.
     public init(
         proposal: Proposal, decision: Decision?, waiting: Bool, archived: Bool, proposalSHA256: String? = nil,
-        problem: String? = nil
+        problem: String? = nil, stoppedWaitingAt: Date? = nil
     ) {
         self.proposal = proposal
         self.decision = decision
@@ -47,6 +54,15 @@ public struct QueueEntry: Sendable, Equatable {
         self.archived = archived
         self.proposalSHA256 = proposalSHA256
         self.problem = problem
+        self.stoppedWaitingAt = stoppedWaitingAt
+    }
+
+    /// The state a reader shows for an undecided entry: `waiting` (a call is
+    /// attached), `stopped waiting at T` or plain `pending`.
+    public var attendance: String {
+        if waiting { return "the agent is waiting" }
+        if let stoppedWaitingAt { return "the agent stopped waiting at \(Timestamp.format(stoppedWaitingAt))" }
+        return "the agent is not connected"
     }
 
     /// Whether it still awaits a decision.

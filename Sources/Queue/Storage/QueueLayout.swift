@@ -9,6 +9,8 @@ enum QueueLayout {
     static let proposalSuffix = ".proposal.json"
     static let decisionSuffix = ".decision.json"
     static let waitingSuffix = ".waiting"
+    /// The agent's call ended without the decision; the file's mtime says when.
+    static let stoppedWaitingSuffix = ".stopped-waiting"
     /// Index files that builds before ``ResubmissionIndex`` wrote; removed on recovery.
     static let legacyKeySuffix = ".key"
     static let archiveName = "archive"
@@ -23,6 +25,10 @@ enum QueueLayout {
 
     static func waiting(_ id: ProposalID, in directory: FilePath) -> FilePath {
         directory.appending(id.rawValue + waitingSuffix)
+    }
+
+    static func stoppedWaiting(_ id: ProposalID, in directory: FilePath) -> FilePath {
+        directory.appending(id.rawValue + stoppedWaitingSuffix)
     }
 
     /// The id in a file name of the form `<id><suffix>`, if it is one.

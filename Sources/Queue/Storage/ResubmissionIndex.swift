@@ -40,7 +40,12 @@ final class ResubmissionIndex: Sendable {
 
     /// The key of `proposal`: its tool and the hash of its proposed file.
     static func key(for proposal: Proposal) -> String {
-        proposal.tool.rawValue + "\n" + proposal.proposedFileSHA256
+        key(tool: proposal.tool, proposedFileSHA256: proposal.proposedFileSHA256)
+    }
+
+    /// The key of a call of `tool` whose proposed file hashes to `proposedFileSHA256`.
+    static func key(tool: Tool, proposedFileSHA256: String) -> String {
+        tool.rawValue + "\n" + proposedFileSHA256
     }
 
     /// Whether `directory`'s live proposals have been read into the index.

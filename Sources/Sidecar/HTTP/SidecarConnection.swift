@@ -394,10 +394,10 @@ final class SidecarConnection<C: Clock<Duration>>: ChannelInboundHandler, Remova
         keepaliveTimer = nil
         self.held = nil
         let disconnected = if case .disconnected = outcome { true } else { false }
-        let queue = dispatcher.holder.queue
         guard !disconnected, machine.answerReady() else {
             // Nobody to tell: a decision stays live for the agent's retry, no longer marked as awaited.
-            if case .decided(_, let proposal) = outcome { Task { try? queue.setWaiting(proposal.id, false) } }
+            // Off the event loop: marking "stopped waiting" touches the queue directory.
+            if case .decided(_, let proposal) = outcome { Task { dispatcher.holder.undelivered(proposal) } }
             return
         }
         let bytes = dispatcher.answer(outcome, to: held.context)
@@ -414,7 +414,7 @@ final class SidecarConnection<C: Clock<Duration>>: ChannelInboundHandler, Remova
                 // Only a decision the agent received goes to the archive; otherwise its retry gets it.
                 Task { await dispatcher.holder.delivered(proposal) }
             case (.failure, .decided(_, let proposal)):
-                Task { try? queue.setWaiting(proposal.id, false) }
+                Task { dispatcher.holder.undelivered(proposal) }
             default: break
             }
         }

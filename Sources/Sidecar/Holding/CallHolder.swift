@@ -5,20 +5,29 @@ import Queue
 import Synchronization
 
 /// Turns a `tools/call` into a proposal in the bottle's queue and holds the
-/// call until the operator decides.
+/// call until the operator decides, or until the hold limit passes.
 ///
-/// Every held call waits through one ``DecisionWaiter`` (one inotify watch for
-/// all of them). A call ends in one of four ways: a decision (answered, then
-/// archived), a cancellation (the proposal is withdrawn), a dropped connection
-/// (the proposal stays; the same call retried re-attaches) or a shutdown (the
-/// proposal stays; the client is told to retry).
+/// A proposal outlives the call that made it. Every held call waits through
+/// one ``DecisionWaiter`` (one inotify watch for all of them) and ends in
+/// one of these ways: a decision (answered; archived only once the answer
+/// was written to a connection that then completed), the hold limit (answered
+/// `pending` with the proposal id, for `proposal-status`), a cancellation or a
+/// dropped connection (nothing is withdrawn: the proposal stays decidable and
+/// the queue records when the agent stopped waiting), or a shutdown (the
+/// client is told to retry). A decision made while nobody waits stays live
+/// until an agent asks for it: by the identical call, `proposal-status` or
+/// `tasks/result`.
 public final class CallHolder: Sendable {
     /// How a held call ended.
     public enum Outcome: Sendable {
-        /// The operator decided: the `tools/call` result to send, then ``delivered(_:)``.
+        /// The operator decided: the `tools/call` result to send, then ``delivered(_:)``
+        /// once it was written (or ``undelivered(_:)`` when it could not be).
         case decided(result: Value, proposal: Proposal)
-        /// The client cancelled; the proposal is withdrawn (or the operator's decision stands).
-        case withdrawn
+        /// The hold limit passed undecided: the `pending` result to send.
+        /// The proposal stays in the queue for `proposal-status`.
+        case pending(result: Value, proposal: Proposal)
+        /// The client cancelled the call; the proposal stays decidable.
+        case cancelled(proposal: Proposal)
         /// The client went away; the proposal waits for a retry.
         case disconnected
         /// The sidecar is stopping.
@@ -27,12 +36,17 @@ public final class CallHolder: Sendable {
         case failed(RPCError)
     }
 
-    /// What `tools/call` does after validation and submission.
+    /// What `tools/call` does after its arguments are read.
     public enum Admission: Sendable {
-        /// Already decided (a retry of a decided proposal): answer at once, then ``delivered(_:)``.
+        /// Already decided (a retry, or a status check of a decided proposal):
+        /// answer at once, then ``delivered(_:)``.
         case answered(result: Value, proposal: Proposal)
-        /// Pending: hold the call with ``wait(_:)``.
+        /// Pending: hold the call with ``hold(_:then:)`` or ``wait(_:)``.
         case held(HeldCall)
+        /// The tool's input is wrong in a way the model can fix: the message
+        /// says what to fix (a tool result with `isError` from 2025-11-25 on,
+        /// -32602 before).
+        case invalid(String)
     }
 
     /// The sidecar's settings.
@@ -42,12 +56,14 @@ public final class CallHolder: Sendable {
     /// Counters for `/metrics`.
     public let metrics: SidecarMetrics
     private let waiter: DecisionWaiter
+    private let holdLimit: HoldLimit?
     private let logger: Logger
     fileprivate let calls = Mutex<[CallKey: HeldCall]>([:])
     private let stopping = Atomic<Bool>(false)
 
-    /// Opens the bottle's queue, recovers it after a crash or restart (clearing
-    /// waiting markers: no call is attached yet) and starts watching decisions.
+    /// Opens the bottle's queue, recovers it after a crash or restart (a
+    /// waiting marker becomes "stopped waiting": no call is attached yet)
+    /// and starts watching decisions.
     public init(configuration: SidecarConfiguration, metrics: SidecarMetrics, logger: Logger) throws(QueueError) {
         self.configuration = configuration
         self.metrics = metrics
@@ -56,22 +72,45 @@ public final class CallHolder: Sendable {
         try queue.prepare()
         _ = try queue.recover(clearWaitingMarkers: true)
         waiter = try DecisionWaiter(queue: queue)
+        holdLimit = configuration.holdLimit.map(HoldLimit.init(limit:))
     }
 
     /// The number of calls held right now.
     public var heldCount: Int { calls.withLock { $0.count } }
 
-    /// Validates a `tools/call` and submits its proposal.
+    /// Reads a `tools/call` and finds, or submits, its proposal.
     ///
-    /// Validation runs before anything is queued; its message goes back as -32602.
+    /// An identical call (same tool, byte-identical file) finds its earlier
+    /// proposal *first*, pending or decided, before any validation or no-op
+    /// check: the retry of a call whose client timed out must get the
+    /// operator's decision even when that decision made the file current.
+    /// Only a new proposal is validated; its problems come back as
+    /// ``Admission/invalid(_:)``.
     public func admit(_ params: [String: Value], key: CallKey) async throws(RPCError) -> Admission {
         if stopping.load(ordering: .relaxed) { throw .restarting }
-        let request = try ToolCallRequest(params)
+        if ToolCallRequest.toolName(params) == ProposalStatusTool.name { return try status(params, key: key) }
+        let request: ToolCallRequest
+        do throws(ToolCallRequest.Problem) {
+            request = try ToolCallRequest(params)
+        } catch {
+            switch error {
+            case .invalidInput(let message): return .invalid(message)
+            case .protocolError(let error): throw error
+            }
+        }
+        do {
+            if let earlier = try queue.identical(tool: request.tool, proposedFile: request.proposedFile) {
+                return attach(earlier, key: key, retry: true)
+            }
+        } catch {
+            logger.error("could not look up earlier proposals", metadata: ["error": "\(error)"])
+            throw .internalError("the sidecar could not read its queue: \(error.description)")
+        }
         let current = configuration.currentFile(request.tool.configFile)
         do {
             try ProposedFileValidator.validate(request.proposedFile, for: request.tool, current: current)
         } catch {
-            throw .invalidParams("\(request.tool.rawValue): \(error.description)")
+            return .invalid(error.description)
         }
         let candidate = Proposal(
             bottle: configuration.bottle, tool: request.tool, proposedFile: request.proposedFile,
@@ -84,33 +123,77 @@ public final class CallHolder: Sendable {
             logger.error("could not queue proposal", metadata: ["error": "\(error)"])
             throw .internalError("the sidecar could not write to its queue: \(error.description)")
         }
-        switch submission {
-        case .queued(let proposal):
-            try? queue.setWaiting(proposal.id, true)
+        if case .queued(let proposal) = submission {
             logger.info(
                 "queued proposal",
                 metadata: [
                     "proposal": "\(proposal.id)", "tool": "\(proposal.tool.rawValue)", "bottle": "\(proposal.bottle)",
                 ])
-            return .held(HeldCall(proposal: proposal, key: key))
-        case .attached(let proposal):
-            try? queue.setWaiting(proposal.id, true)
-            logger.info("re-attached to pending proposal", metadata: ["proposal": "\(proposal.id)"])
-            return .held(HeldCall(proposal: proposal, key: key))
-        case .decided(let proposal, let decision):
+        }
+        return attach(submission, key: key, retry: false)
+    }
+
+    /// `proposal-status`: the decision on a proposal this bottle made, at once
+    /// when there is one, else a hold (up to the limit) like the original call.
+    public func status(_ params: [String: Value], key: CallKey) throws(RPCError) -> Admission {
+        let id: ProposalID
+        switch ProposalStatusTool.proposalID(in: params) {
+        case .success(let value): id = value
+        case .failure(.invalidInput(let message)): return .invalid(message)
+        case .failure(.protocolError(let error)): throw error
+        }
+        return try follow(id, key: key, bounded: true)
+    }
+
+    /// The decision on proposal `id` at once when there is one, else a hold
+    /// (up to the hold limit when `bounded`); an unknown id is ``Admission/invalid(_:)``.
+    public func follow(_ id: ProposalID, key: CallKey, bounded: Bool) throws(RPCError) -> Admission {
+        let proposal: Proposal
+        let decision: Decision?
+        do {
+            proposal = try queue.proposal(id)
+            decision = try queue.decision(id)
+        } catch .noSuchProposal {
+            return .invalid(ProposalStatusTool.unknown(id))
+        } catch {
+            throw .internalError("the sidecar could not read proposal \(id): \(error.description)")
+        }
+        if let decision {
+            return attach(.decided(proposal, decision), key: key, retry: true, bounded: bounded)
+        }
+        return attach(.attached(proposal), key: key, retry: true, bounded: bounded)
+    }
+
+    /// Lets go of a call that will not be held (a task-augmented call: the
+    /// client polls instead), so the queue does not show an agent waiting.
+    public func detach(_ call: HeldCall) {
+        try? queue.setWaiting(call.proposal.id, false)
+    }
+
+    private func attach(_ submission: Submission, key: CallKey, retry: Bool, bounded: Bool = true) -> Admission {
+        switch submission {
+        case .decided(let proposal, let decision) where decision.isFinal:
             logger.info(
-                "answered retry with its decision",
+                "answered with its decision",
                 metadata: ["proposal": "\(proposal.id)", "status": "\(decision.status.rawValue)"])
             metrics.decision(decision.status)
             return .answered(result: ToolAnswer.result(for: decision, of: proposal), proposal: proposal)
+        case .queued(let proposal), .attached(let proposal), .decided(let proposal, _):
+            // A queued proposal is live; one found in the archive is decided (and final) above.
+            if retry { logger.info("re-attached to proposal", metadata: ["proposal": "\(proposal.id)"]) }
+            try? queue.setWaiting(proposal.id, true)
+            queue.clearStoppedWaiting(proposal.id)
+            return .held(HeldCall(proposal: proposal, key: key, bounded: bounded))
         }
     }
 
-    /// Holds `call` until its decision or an interrupt, then calls `then`
-    /// with how it ended (on whichever thread noticed; `then` must not block).
+    /// Holds `call` until its decision, the hold limit or an interrupt, then
+    /// calls `then` with how it ended (on whichever thread noticed; `then`
+    /// must not block).
     ///
-    /// Nothing but a closure waits: no task, no thread, so 10,000 held calls
-    /// cost their proposals and a dictionary entry each.
+    /// Nothing but a closure waits (the hold limit is one shared deadline
+    /// queue, ``HoldLimit``), so 10,000 held calls cost their proposals, a
+    /// dictionary entry and a deadline entry each.
     public func hold(_ call: HeldCall, then: @escaping @Sendable (Outcome) -> Void) {
         let id = call.proposal.id
         let replaced = calls.withLock { calls in calls.updateValue(call, forKey: call.key) }
@@ -131,28 +214,31 @@ public final class CallHolder: Sendable {
             case .failure(let error):
                 switch call.interruption {
                 case .cancelled:
-                    Task {
-                        await withdraw(call.proposal)
-                        then(.withdrawn)
-                    }
+                    stoppedWaiting(id, except: call)
+                    logger.info("call cancelled; proposal stays decidable", metadata: ["proposal": "\(id)"])
+                    then(.cancelled(proposal: call.proposal))
+                case .holdLimit:
+                    stoppedWaiting(id, except: call)
+                    then(.pending(result: ToolAnswer.pending(call.proposal), proposal: call.proposal))
                 case .restarting:
-                    clearWaiting(id, except: call)
+                    stoppedWaiting(id, except: call)
                     then(.restarting)
                 case .disconnected, nil:
                     if !(error is CancellationError) {
                         logger.error(
                             "waiting for a decision failed", metadata: ["proposal": "\(id)", "error": "\(error)"])
-                        try? queue.setWaiting(id, false)
+                        stoppedWaiting(id, except: call)
                         then(.failed(.internalError("the sidecar could not read the decision: \(error)")))
                         return
                     }
-                    clearWaiting(id, except: call)
+                    stoppedWaiting(id, except: call)
                     logger.info("held call dropped; proposal stays pending", metadata: ["proposal": "\(id)"])
                     then(.disconnected)
                 }
             }
         }
         call.attach(cancel)
+        if call.bounded { holdLimit?.start(call) }
     }
 
     /// Holds `call` until its decision or an interrupt (``hold(_:then:)`` for a task).
@@ -162,7 +248,8 @@ public final class CallHolder: Sendable {
         }
     }
 
-    /// Archives a proposal whose decision reached the agent.
+    /// Archives a proposal whose decision reached the agent: it was written
+    /// to a connection that then completed.
     public func delivered(_ proposal: Proposal) async {
         do {
             try await queue.archive(proposal)
@@ -171,7 +258,15 @@ public final class CallHolder: Sendable {
         }
     }
 
-    /// Handles `notifications/cancelled` for `key`: withdraws the held call's proposal.
+    /// A decision that could not be written (the connection was gone): it
+    /// stays live for the agent's next ask, and the queue shows that the
+    /// agent stopped waiting.
+    public func undelivered(_ proposal: Proposal) {
+        stoppedWaiting(proposal.id, except: nil)
+    }
+
+    /// Handles `notifications/cancelled` for `key` (or a response stream the
+    /// client closed): the held call ends, and its proposal stays decidable.
     /// Returns whether a held call matched.
     @discardableResult
     public func cancel(_ key: CallKey) -> Bool {
@@ -192,31 +287,18 @@ public final class CallHolder: Sendable {
     /// The number of undecided proposals in the queue (for `/metrics`).
     public func pendingCount() -> Int { (try? queue.pendingCount()) ?? 0 }
 
-    /// Removes `id`'s waiting marker unless another call (a retry that
-    /// arrived before this one's drop was noticed) still waits on it.
-    private func clearWaiting(_ id: ProposalID, except call: HeldCall) {
+    /// Removes `id`'s waiting marker and records when the agent stopped
+    /// waiting, unless another call (a retry that arrived before this one's
+    /// end was noticed) still waits on it.
+    private func stoppedWaiting(_ id: ProposalID, except call: HeldCall?) {
         let othersWaiting = calls.withLock { calls in
             calls.values.contains { $0 !== call && $0.proposal.id == id }
         }
-        if !othersWaiting { try? queue.setWaiting(id, false) }
-    }
-
-    private func withdraw(_ proposal: Proposal) async {
-        let withdrawal = Decision(
-            id: proposal.id, status: .withdrawn, notes: "the agent cancelled the call", decidedBy: "agent")
-        do {
-            try queue.decide(withdrawal)
-            logger.info("withdrew proposal", metadata: ["proposal": "\(proposal.id)"])
-            metrics.decision(.withdrawn)
-        } catch .alreadyDecided(_, let status) {
-            logger.info(
-                "cancelled call's proposal was already decided",
-                metadata: ["proposal": "\(proposal.id)", "status": "\(status.rawValue)"])
-        } catch {
-            logger.error("could not withdraw proposal", metadata: ["proposal": "\(proposal.id)", "error": "\(error)"])
-            return
+        guard !othersWaiting, queue.isLive(id) else { return }
+        try? queue.setWaiting(id, false)
+        do { try queue.markStoppedWaiting(id) } catch {
+            logger.error("could not record that the agent stopped waiting", metadata: ["proposal": "\(id)"])
         }
-        await delivered(proposal)
     }
 }
 

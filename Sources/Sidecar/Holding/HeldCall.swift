@@ -6,8 +6,11 @@ import Synchronization
 public final class HeldCall: Sendable {
     /// Why a held call stopped waiting before its decision.
     public enum Interrupt: Sendable {
-        /// The client sent `notifications/cancelled`: withdraw the proposal.
+        /// The client sent `notifications/cancelled` (or closed the response
+        /// stream): stop holding; the proposal stays decidable.
         case cancelled
+        /// The hold limit passed: answer `pending` with the proposal id.
+        case holdLimit
         /// The client went away: keep the proposal for a retry.
         case disconnected
         /// The sidecar is stopping: keep the proposal, tell the client to retry.
@@ -18,11 +21,14 @@ public final class HeldCall: Sendable {
     public let proposal: Proposal
     /// The `(session, request id)` a cancellation names.
     public let key: CallKey
+    /// Whether the hold limit applies (`tasks/result` waits until the decision, as the spec says).
+    public let bounded: Bool
     private let state = Mutex<(interrupt: Interrupt?, cancel: (@Sendable () -> Void)?)>((nil, nil))
 
-    init(proposal: Proposal, key: CallKey) {
+    init(proposal: Proposal, key: CallKey, bounded: Bool = true) {
         self.proposal = proposal
         self.key = key
+        self.bounded = bounded
     }
 
     /// Ends the wait for `reason`; the first reason wins.

@@ -7,7 +7,7 @@ import Queue
 /// Written here rather than taken from the MCP Swift SDK's `Server`: the SDK
 /// negotiates up to 2025-11-25 only (no `server/discover`, no per-request
 /// `_meta` envelope), and its tool handlers return a result at once, where a
-/// held call must stream keep-alives for hours and be withdrawn on
+/// held call must stream keep-alives for hours and outlive its
 /// cancellation. The SDK's types (`Tool`, `Value`) describe the tools.
 public struct Dispatcher: Sendable {
     /// What the transport should do with a message.
@@ -53,6 +53,11 @@ public struct Dispatcher: Sendable {
         /// The progress token for keep-alive notifications, when the client sent one.
         public var progressToken: Value?
 
+        /// The task protocol a `tools/call` asked to be answered in, if any.
+        public var taskFlavor: ProposalTask.Flavor? = nil
+        /// The task a `tasks/result` answer belongs to (named in its `_meta`).
+        public var relatedTask: String? = nil
+
         /// Whether the revision is the stateless 2026-07-28 one.
         public var isModern: Bool { ProtocolRevision.modern.contains(revision) }
     }
@@ -87,15 +92,18 @@ public struct Dispatcher: Sendable {
             return handleModern(message, revision: requested)
         }
         let revision = sessionRevision ?? "2025-03-26"
-        let context = Context(
+        var context = Context(
             id: message.id, revision: revision, session: session, progressToken: message.progressToken)
+        if revision >= "2025-11-25", case .object? = message.params["task"] { context.taskFlavor = .core }
         switch message.method {
         case "initialize":
             let requested = message.params["protocolVersion"]?.stringValue
             let negotiated = ProtocolRevision.negotiate(requested)
+            var capabilities: [String: Value] = ["tools": .object(["listChanged": false])]
+            if negotiated >= "2025-11-25" { capabilities["tasks"] = ProposalTask.coreCapability }
             let result: Value = .object([
                 "protocolVersion": .string(negotiated),
-                "capabilities": .object(["tools": .object(["listChanged": false])]),
+                "capabilities": .object(capabilities),
                 "serverInfo": Self.serverInfo,
                 "instructions": .string(Self.instructions),
             ])
@@ -106,7 +114,7 @@ public struct Dispatcher: Sendable {
                 ? .accepted : .response(RPCReply.result(id: message.id, .object([:])), session: nil)
         case "tools/list":
             return .response(RPCReply.result(id: message.id, json: toolsList.result(for: revision)), session: nil)
-        case "tools/call":
+        case "tools/call", "tasks/get", "tasks/result", "tasks/list", "tasks/cancel":
             return call(message, context: context)
         case "server/discover":
             return .response(RPCReply.result(id: message.id, discoverResult), session: nil)
@@ -122,7 +130,9 @@ public struct Dispatcher: Sendable {
     }
 
     private func handleModern(_ message: RPCMessage, revision: String) -> Reply {
-        let context = Context(id: message.id, revision: revision, session: "", progressToken: message.progressToken)
+        var context = Context(id: message.id, revision: revision, session: "", progressToken: message.progressToken)
+        let declaresTasks = ProposalTask.declaresExtension(message)
+        if declaresTasks { context.taskFlavor = .extensionTasks }
         switch message.method {
         case "server/discover":
             return .response(RPCReply.result(id: message.id, discoverResult), session: nil)
@@ -130,6 +140,8 @@ public struct Dispatcher: Sendable {
             return .response(RPCReply.result(id: message.id, json: toolsList.result(for: revision)), session: nil)
         case "tools/call":
             return call(message, context: context)
+        case "tasks/get", "tasks/update", "tasks/cancel":
+            return declaresTasks ? call(message, context: context) : error(.missingTasksCapability, for: message)
         case "notifications/cancelled":
             // At 2026-07-28 a client cancels by closing the response stream (the
             // transport tells the held call). A posted cancellation names only a
@@ -153,6 +165,8 @@ public struct Dispatcher: Sendable {
 
     /// Validates and queues a `tools/call` (or re-attaches it to its pending proposal).
     public func admit(_ call: ToolCall) async -> Admission {
+        if call.message.method != "tools/call" { return await task(call) }
+        if let flavor = call.context.taskFlavor { return await callAsTask(call, flavor: flavor) }
         let key = CallKey(session: call.context.session, id: call.message.id ?? .number(0))
         do {
             switch try await holder.admit(call.message.params, key: key) {
@@ -162,6 +176,8 @@ public struct Dispatcher: Sendable {
                 return .response(bytes)
             case .held(let held):
                 return .held(held, call.context)
+            case .invalid(let message):
+                return .response(invalidInput(message, context: call.context))
             }
         } catch {
             return .response(RPCReply.error(id: call.message.id, error))
@@ -171,18 +187,28 @@ public struct Dispatcher: Sendable {
     /// The response bytes for a held call's outcome.
     public func answer(_ outcome: CallHolder.Outcome, to context: Context) -> [UInt8] {
         switch outcome {
-        case .decided(let result, _): answer(result, context: context)
-        case .withdrawn:
+        case .decided(let result, _), .pending(let result, _): answer(result, context: context)
+        case .cancelled(let proposal):
             RPCReply.error(
-                id: context.id, RPCError(code: -32800, message: "request cancelled; the proposal was withdrawn"))
+                id: context.id,
+                RPCError(
+                    code: -32800,
+                    message:
+                        "request cancelled; proposal \(proposal.id) stays with the operator: call "
+                        + "\(ProposalStatusTool.name) with proposal_id \"\(proposal.id)\" for the decision"))
         case .disconnected, .restarting: RPCReply.error(id: context.id, .restarting)
         case .failed(let error): RPCReply.error(id: context.id, error)
         }
     }
 
-    private func answer(_ result: Value, context: Context) -> [UInt8] {
+    func answer(_ result: Value, context: Context) -> [UInt8] {
         guard case .object(var object) = result else { return RPCReply.result(id: context.id, result) }
         if context.revision < "2025-06-18" { object["structuredContent"] = nil }
+        if let task = context.relatedTask {
+            var meta = object["_meta"]?.objectValue ?? [:]
+            meta[ProposalTask.relatedTaskMetaKey] = .object(["taskId": .string(task)])
+            object["_meta"] = .object(meta)
+        }
         if context.isModern {
             object["resultType"] = "complete"
             object["_meta"] = Self.modernMeta(object["_meta"])
@@ -197,10 +223,20 @@ public struct Dispatcher: Sendable {
         return .object(object)
     }
 
+    /// Tool input the model can correct: from 2025-11-25 on a tool result
+    /// with `isError` (so the model sees the message), before that -32602.
+    private func invalidInput(_ message: String, context: Context) -> [UInt8] {
+        guard context.revision >= "2025-11-25" else { return RPCReply.error(id: context.id, .invalidParams(message)) }
+        return answer(ToolAnswer.invalidInput(message), context: context)
+    }
+
     private var discoverResult: Value {
         .object([
             "supportedVersions": .array(ProtocolRevision.all.map { .string($0) }),
-            "capabilities": .object(["tools": .object(["listChanged": false])]),
+            "capabilities": .object([
+                "tools": .object(["listChanged": false]),
+                "extensions": .object([ProposalTask.extensionID: .object([:])]),
+            ]),
             "instructions": .string(Self.instructions),
             "resultType": "complete",
             "ttlMs": 0,

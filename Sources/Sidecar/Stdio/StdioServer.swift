@@ -80,11 +80,11 @@ public struct StdioServer: Sendable {
         let outcome = await waiting.value
         beats?.cancel()
         switch outcome {
-        case .withdrawn, .disconnected: return
+        case .cancelled, .disconnected: return
         case .decided(_, let proposal):
             write(dispatcher.answer(outcome, to: context))
             await holder.delivered(proposal)
-        case .restarting, .failed:
+        case .pending, .restarting, .failed:
             write(dispatcher.answer(outcome, to: context))
         }
     }

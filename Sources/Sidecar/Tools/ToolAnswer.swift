@@ -26,6 +26,31 @@ public enum ToolAnswer {
         ])
     }
 
+    /// The result for a proposal still undecided when the hold limit passed:
+    /// not an error (nothing failed), the proposal id, and one sentence
+    /// telling the model what to do next.
+    public static func pending(_ proposal: Proposal) -> Value {
+        let id = proposal.id.rawValue
+        let text =
+            "status: pending\nproposal: \(id)\n" + "The operator has not decided yet; call \(ProposalStatusTool.name) "
+            + "with proposal_id \"\(id)\" to wait for the decision (do not send the proposal again)."
+        return .object([
+            "content": .array([.object(["type": "text", "text": .string(text)])]),
+            "structuredContent": .object([
+                "status": "pending", "notes": "", "proposal_id": .string(id),
+            ]),
+            "isError": false,
+        ])
+    }
+
+    /// A tool result for input the model can correct: the validator's message, `isError`.
+    public static func invalidInput(_ message: String) -> Value {
+        .object([
+            "content": .array([.object(["type": "text", "text": .string(message)])]),
+            "isError": true,
+        ])
+    }
+
     /// The text content: status, notes, and what the agent should do next.
     public static func text(for decision: Decision, of proposal: Proposal) -> String {
         var lines = ["status: \(decision.status.rawValue)", "proposal: \(proposal.id.rawValue)"]

@@ -1,36 +1,55 @@
 import MCP
 import Queue
 
-/// The arguments of a `tools/call`, checked field by field with the seed's messages.
+/// The arguments of a `tools/call` for one of the three proposal tools,
+/// checked field by field with the seed's messages.
 struct ToolCallRequest {
+    /// Why a call could not be read.
+    enum Problem: Error {
+        /// Not a call of a tool we have: a JSON-RPC error (-32602).
+        case protocolError(RPCError)
+        /// The tool's arguments are wrong: the model can fix them (see ``CallHolder/Admission/invalid(_:)``).
+        case invalidInput(String)
+    }
+
     var tool: Queue.Tool
     var proposedFile: String
     var justification: String
 
-    init(_ params: [String: Value]) throws(RPCError) {
-        guard let name = params["name"]?.stringValue else { throw .invalidParams("tools/call missing 'name'") }
-        guard let tool = Queue.Tool(rawValue: name) else {
-            throw .invalidParams(
-                "unknown tool '\(name)'; the tools are \(Queue.Tool.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        var arguments: [String: Value] = [:]
+    /// The `name` of a `tools/call`, if it has one.
+    static func toolName(_ params: [String: Value]) -> String? { params["name"]?.stringValue }
+
+    /// The arguments object of a `tools/call` (empty when absent).
+    static func arguments(_ params: [String: Value], tool name: String) throws(Problem) -> [String: Value] {
         switch params["arguments"] {
-        case nil, .null?: break
-        case .object(let object)?: arguments = object
-        default: throw .invalidParams("tools/call 'arguments' must be an object")
+        case nil, .null?: return [:]
+        case .object(let object)?: return object
+        default: throw .invalidInput("\(name): 'arguments' must be an object")
         }
+    }
+
+    init(_ params: [String: Value]) throws(Problem) {
+        guard let name = Self.toolName(params) else {
+            throw .protocolError(.invalidParams("tools/call missing 'name'"))
+        }
+        guard let tool = Queue.Tool(rawValue: name) else {
+            let names = Queue.Tool.allCases.map(\.rawValue) + [ProposalStatusTool.name]
+            throw .protocolError(
+                .invalidParams("unknown tool '\(name)'; the tools are \(names.joined(separator: ", "))"))
+        }
+        let arguments = try Self.arguments(params, tool: name)
         let field = tool.fileArgument
         guard let file = Self.string(arguments[field]) else {
-            throw .invalidParams("\(name): '\(field)' is required and must be a string")
+            throw .invalidInput("\(name): '\(field)' is required and must be a string")
         }
         guard let justification = Self.string(arguments["justification"]),
             !justification.allSatisfy(\.isWhitespace)
         else {
-            throw .invalidParams("\(name): 'justification' is required and must be a non-empty string")
+            throw .invalidInput("\(name): 'justification' is required and must be a non-empty string")
         }
         let known: Set<String> = [field, "justification"]
         if let extra = arguments.keys.sorted().first(where: { !known.contains($0) }) {
-            throw .invalidParams("\(name): unknown argument '\(extra)'; expected '\(field)' and 'justification'")
+            throw .invalidInput("\(name): unknown argument '\(extra)'; expected '\(field)' and 'justification'")
         }
         self.tool = tool
         self.proposedFile = file
@@ -38,7 +57,7 @@ struct ToolCallRequest {
     }
 
     /// A string argument.
-    private static func string(_ value: Value?) -> String? {
+    static func string(_ value: Value?) -> String? {
         if case .string(let s)? = value { return s }
         return nil
     }

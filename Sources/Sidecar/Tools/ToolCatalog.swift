@@ -26,8 +26,10 @@ public enum ToolCatalog {
         )
     }
 
-    /// All three declarations, in the seed's order.
-    public static var declarations: [MCP.Tool] { Queue.Tool.allCases.map(declaration(of:)) }
+    /// The seed's three tools in the seed's order, then `proposal-status`.
+    public static var declarations: [MCP.Tool] {
+        Queue.Tool.allCases.map(declaration(of:)) + [ProposalStatusTool.declaration]
+    }
 
     private static func title(of tool: Queue.Tool) -> String {
         switch tool {
@@ -38,9 +40,12 @@ public enum ToolCatalog {
     }
 
     private static let onApproval =
-        "The operator reviews your justification and a diff against the current file, then approves, "
-        + "modifies or rejects it; this call is held until then (minutes to hours) — do not retry while it "
-        + "is held; if the connection drops, the identical call re-attaches to the same proposal. On approval "
+        "A human operator reviews your justification and a diff against the current file, then approves, "
+        + "modifies or rejects it, which can take minutes to hours. This call waits for the decision up to a "
+        + "time limit; if the operator has not decided by then it answers status 'pending' with a "
+        + "proposal_id: then call proposal-status with that proposal_id, again after each 'pending', until the "
+        + "decision arrives. If this call is cut off by a timeout, the proposal is kept: call proposal-status (or "
+        + "repeat this identical call) to get the decision — never change the file just to retry. On approval "
         + "the operator's console writes the approved file into the bottle's config and reloads it; the answer "
         + "tells you whether it was applied, and carries the final file when the operator changed it."
 
@@ -91,12 +96,17 @@ public enum ToolCatalog {
     }
 
     /// The shape of `structuredContent` in every answer.
+    private static let statusValues: [Value] = DecisionStatus.allCases.map { .string($0.rawValue) } + ["pending"]
+    private static let statusDescription =
+        "The operator's decision (pending: not decided yet, call proposal-status; expired: nobody "
+        + "decided in time; withdrawn: only in queues of older versions)."
+
+    /// The shape of `structuredContent` in every answer.
     public static let outputSchema: Value = .object([
         "type": "object",
         "properties": .object([
             "status": .object([
-                "type": "string", "enum": .array(DecisionStatus.allCases.map { .string($0.rawValue) }),
-                "description": "The operator's decision (withdrawn: you cancelled; expired: nobody decided in time).",
+                "type": "string", "enum": .array(statusValues), "description": .string(statusDescription),
             ]),
             "notes": .object(["type": "string", "description": "The operator's notes to you."]),
             "proposal_id": .object(["type": "string", "description": "The proposal's id in the operator's queue."]),

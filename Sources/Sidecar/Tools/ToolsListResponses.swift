@@ -29,6 +29,11 @@ public struct ToolsListResponses: Sendable {
                         "openWorldHint": .bool(tool.annotations.openWorldHint ?? false),
                     ])
                 }
+                if revision >= "2025-11-25", !ProtocolRevision.modern.contains(revision) {
+                    // 2025-11-25 core tasks: a proposal may be made as a task (see ProposalTask).
+                    let support = tool.name == ProposalStatusTool.name ? "forbidden" : "optional"
+                    object["execution"] = .object(["taskSupport": .string(support)])
+                }
                 if revision >= "2025-06-18" {
                     if let title = tool.title { object["title"] = .string(title) }
                     if let schema = tool.outputSchema { object["outputSchema"] = schema }

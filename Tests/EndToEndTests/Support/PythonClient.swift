@@ -54,6 +54,15 @@ enum PythonClient {
             try process.run()
         }
 
+        /// A run of `script` (in Tests/EndToEndTests/python) with another interpreter.
+        init(python: String, script: String, _ arguments: [String]) throws {
+            process.executableURL = URL(fileURLWithPath: python)
+            process.arguments = [PythonClient.repoRoot + "/Tests/EndToEndTests/python/" + script] + arguments
+            process.standardOutput = output
+            process.standardError = errors
+            try process.run()
+        }
+
         /// Waits (up to `timeout`) and returns the JSON object the script printed.
         func finish(timeout: TimeInterval = 60) throws -> [String: Any] {
             let deadline = Date().addingTimeInterval(timeout)
@@ -78,6 +87,20 @@ enum PythonClient {
             process.waitUntilExit()
         }
     }
+
+    /// A Python with an older `mcp` 1.x (`.venv-mcp1`, made by scripts/test), or
+    /// `$SUPERVISE_TEST_PYTHON_MCP1`.
+    static let pythonMCP1: String? = {
+        var candidates: [String] = []
+        if let path = ProcessInfo.processInfo.environment["SUPERVISE_TEST_PYTHON_MCP1"] { candidates.append(path) }
+        candidates += [repoRoot + "/.venv-mcp1/bin/python", "/work/main/.venv-mcp1/bin/python"]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+
+    static let installHintMCP1 = """
+        the end-to-end test with an older client needs mcp 1.x in .venv-mcp1: run scripts/test, which makes it, \
+        or python3 -m venv .venv-mcp1 && .venv-mcp1/bin/pip install 'mcp==1.30.0'
+        """
 
     /// Runs a scenario to completion.
     static func run(_ arguments: [String], timeout: TimeInterval = 60) throws -> [String: Any] {

@@ -13,8 +13,12 @@ final class SidecarProcess: Sendable {
     var queueDirectory: String { scratch.path + "/queue" }
     var stderrText: String { errors.text }
 
-    init(keepalive: Double = 15, currentFiles: [String: String] = [:], extraArguments: [String] = []) throws {
-        scratch = Scratch()
+    /// - Parameter scratch: an existing scratch directory (its queue), to start a sidecar again over it.
+    init(
+        keepalive: Double = 15, currentFiles: [String: String] = [:], arguments: [String] = [],
+        scratch existing: Scratch? = nil
+    ) throws {
+        scratch = existing ?? Scratch()
         for (name, text) in currentFiles { scratch.write(text, at: "current/\(name)") }
         try FileManager.default.createDirectory(atPath: scratch.path + "/current", withIntermediateDirectories: true)
         process = Process()
@@ -22,7 +26,7 @@ final class SidecarProcess: Sendable {
         process.arguments = [
             "serve", "--slug", "web", "--queue-dir", scratch.path + "/queue", "--current-config",
             scratch.path + "/current", "--port", "0", "--keepalive", String(keepalive),
-        ] + extraArguments
+        ] + arguments
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice
@@ -74,6 +78,19 @@ final class SidecarProcess: Sendable {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: queueDirectory)) ?? []
         return names.filter { $0.hasSuffix(".proposal.json") }.map { String($0.dropLast(".proposal.json".count)) }
             .filter { !names.contains("\($0).decision.json") }.sorted()
+    }
+
+    /// Waits (up to `timeout`) until the queue records that the agent stopped waiting on `id`.
+    func waitForStoppedWaiting(_ id: String, timeout: TimeInterval = 30) throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        let path = "\(queueDirectory)/\(id).stopped-waiting"
+        while !FileManager.default.fileExists(atPath: path) {
+            guard Date() < deadline else {
+                throw E2EFailure("the agent never stopped waiting on \(id)\nsidecar log:\n\(stderrText)")
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return true
     }
 
     func isWaiting(_ id: String) -> Bool { FileManager.default.fileExists(atPath: "\(queueDirectory)/\(id).waiting") }

@@ -7,6 +7,13 @@ on stdout; the Swift test decides proposals through the queue files meanwhile.
     sidecar_client.py call   TARGET MODE TOOL FILE [--read-timeout S] [--progress]
     sidecar_client.py cancel TARGET MODE TOOL FILE --after S
     sidecar_client.py raw    URL [--origin O] [--body-file F] [--chunked] [--header 'Name: value']...
+    sidecar_client.py persist TARGET MODE TOOL FILE --call-timeout S [--retry-after S]
+
+`persist` is what a model does when its client gives up on a call before the
+operator decides: each call has a total timeout (`--call-timeout`); when the
+call times out, the identical call is retried (after `--retry-after`); when an
+answer says `pending`, `proposal-status` is called with its proposal id, until
+a decision arrives. It prints the decision and what happened on the way.
 
 TARGET is an http:// URL, or `stdio:` followed by the server command line
 (space-separated). MODE is `legacy` or `auto`.
@@ -99,6 +106,35 @@ async def cancel(args) -> dict:
         return {"cancelled": True, "protocolVersion": client.protocol_version}
 
 
+async def persist(args) -> dict:
+    with open(args.file) as f:
+        content = f.read()
+    steps: list[str] = []
+    arguments = {ARGUMENT[args.tool]: content, "justification": "the build needs it"}
+    async with Client(server_for(args.target, None), mode=args.mode) as client:
+        result = None
+        for _ in range(40):
+            if result is None:
+                name, call_arguments = args.tool, arguments
+            else:
+                name, call_arguments = "proposal-status", {"proposal_id": result["structured"]["proposal_id"]}
+            try:
+                answer = await client.call_tool(name, call_arguments, read_timeout_seconds=args.call_timeout)
+            except Exception as error:  # the client's own timeout, whatever it raises
+                steps.append(f"{name}: gave up ({type(error).__name__})")
+                await asyncio.sleep(args.retry_after)
+                continue
+            result = result_json(answer)
+            status = (result["structured"] or {}).get("status")
+            steps.append(f"{name}: {status}")
+            if status != "pending":
+                break
+        result = result or {}
+        result["steps"] = steps
+        result["protocolVersion"] = client.protocol_version
+        return result
+
+
 def raw(args) -> dict:
     url = urllib.parse.urlsplit(args.target)
     connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
@@ -124,7 +160,7 @@ def raw(args) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("scenario", choices=["list", "call", "cancel", "raw"])
+    parser.add_argument("scenario", choices=["list", "call", "cancel", "raw", "persist"])
     parser.add_argument("target")
     parser.add_argument("rest", nargs="*", help="MODE [TOOL FILE]")
     parser.add_argument("--read-timeout", type=float)
@@ -134,13 +170,15 @@ def main() -> int:
     parser.add_argument("--body-file")
     parser.add_argument("--chunked", action="store_true")
     parser.add_argument("--header", action="append", default=[])
+    parser.add_argument("--call-timeout", type=float, default=3.0)
+    parser.add_argument("--retry-after", type=float, default=0.0)
     args = parser.parse_args()
     rest = args.rest + [None] * (3 - len(args.rest))
     args.mode, args.tool, args.file = rest[0] or "legacy", rest[1], rest[2]
     if args.scenario == "raw":
         out = raw(args)
     else:
-        out = asyncio.run({"list": list_tools, "call": call, "cancel": cancel}[args.scenario](args))
+        out = asyncio.run({"list": list_tools, "call": call, "cancel": cancel, "persist": persist}[args.scenario](args))
     print(json.dumps(out), flush=True)
     return 0
 

@@ -1,0 +1,145 @@
+import Foundation
+import MCP
+import Queue
+
+extension RPCError {
+    /// -32021 (2026-07-28): a task method from a client that did not declare the tasks extension.
+    static let missingTasksCapability = RPCError(
+        code: -32021,
+        message:
+            "Missing required client capability: declare \(ProposalTask.extensionID) in "
+            + "_meta io.modelcontextprotocol/clientCapabilities.extensions to use tasks",
+        data: .object([
+            "requiredCapabilities": .object(["extensions": .object([ProposalTask.extensionID: .object([:])])])
+        ]))
+
+    static func unknownTask(_ text: String) -> RPCError {
+        .invalidParams(
+            "Failed to retrieve task: no task \(Escaped(String(text.prefix(64)))) in this bottle's queue "
+                + "(task ids are the proposal ids the sidecar returned)")
+    }
+}
+
+/// Task requests: every answer is computed from the queue files (see ``ProposalTask``).
+extension Dispatcher {
+    /// A `tools/call` answered with a task instead of a held call: the
+    /// proposal is found or queued exactly as for a held call, then the
+    /// client polls.
+    func callAsTask(_ call: ToolCall, flavor: ProposalTask.Flavor) async -> Admission {
+        let key = CallKey(session: call.context.session, id: call.message.id ?? .number(0))
+        let proposal: Proposal
+        do {
+            switch try await holder.admit(call.message.params, key: key) {
+            case .answered(_, let answered): proposal = answered
+            case .held(let held):
+                holder.detach(held)
+                proposal = held.proposal
+            case .invalid(let message):
+                // Polymorphic results (2026-07-28) may be complete; a 2025-11-25 task request gets -32602.
+                if flavor == .core { return .response(RPCReply.error(id: call.message.id, .invalidParams(message))) }
+                return .response(answer(ToolAnswer.invalidInput(message), context: call.context))
+            }
+        } catch {
+            return .response(RPCReply.error(id: call.message.id, error))
+        }
+        let decision = try? holder.queue.decision(proposal.id)
+        let task = ProposalTask.task(proposal, decision, flavor: flavor)
+        switch flavor {
+        case .core:
+            return .response(RPCReply.result(id: call.message.id, .object(["task": .object(task)])))
+        case .extensionTasks:
+            var created = task
+            created["resultType"] = "task"
+            return .response(RPCReply.result(id: call.message.id, .object(created)))
+        }
+    }
+
+    /// `tasks/get`, `tasks/result`, `tasks/list`, `tasks/cancel`, `tasks/update`.
+    func task(_ call: ToolCall) async -> Admission {
+        let flavor: ProposalTask.Flavor = call.context.isModern ? .extensionTasks : .core
+        let id = call.message.id
+        if call.message.method == "tasks/list" { return .response(list(call)) }
+        let taskID: String = call.message.params["taskId"]?.stringValue ?? ""
+        let proposal: Proposal
+        let decision: Decision?
+        do {
+            let proposalID = try ProposalID(taskID)
+            proposal = try holder.queue.proposal(proposalID)
+            decision = try holder.queue.decision(proposalID)
+        } catch .invalidProposalID, .noSuchProposal {
+            return .response(RPCReply.error(id: id, .unknownTask(taskID)))
+        } catch {
+            return .response(RPCReply.error(id: id, .internalError("could not read task \(taskID): \(error)")))
+        }
+        switch call.message.method {
+        case "tasks/get":
+            let task = ProposalTask.task(proposal, decision, flavor: flavor, inlineResult: true)
+            let bytes =
+                flavor == .core
+                ? RPCReply.result(id: id, .object(task)) : answer(.object(task), context: call.context)
+            if flavor == .extensionTasks, decision?.isFinal == true { await holder.delivered(proposal) }
+            return .response(bytes)
+        case "tasks/result":
+            var context = call.context
+            context.relatedTask = proposal.id.rawValue
+            let key = CallKey(session: context.session, id: id ?? .number(0))
+            do {
+                switch try holder.follow(proposal.id, key: key, bounded: false) {
+                case .answered(let result, let proposal):
+                    let bytes = answer(result, context: context)
+                    await holder.delivered(proposal)
+                    return .response(bytes)
+                case .held(let held): return .held(held, context)
+                case .invalid(let message): return .response(RPCReply.error(id: id, .invalidParams(message)))
+                }
+            } catch {
+                return .response(RPCReply.error(id: id, error))
+            }
+        case "tasks/cancel":
+            return .response(await cancel(proposal, decision, flavor: flavor, context: call.context))
+        default:  // tasks/update: nothing of ours ever asks the client for input
+            return .response(answer(.object([:]), context: call.context))
+        }
+    }
+
+    /// `tasks/cancel`: the agent no longer wants the change, so the
+    /// undecided proposal is withdrawn (an explicit request, unlike a timeout
+    /// or `notifications/cancelled`, which withdraw nothing).
+    private func cancel(
+        _ proposal: Proposal, _ decision: Decision?, flavor: ProposalTask.Flavor, context: Context
+    ) async -> [UInt8] {
+        var final = decision
+        if decision == nil {
+            let withdrawal = Decision(
+                id: proposal.id, status: .withdrawn, notes: "the agent cancelled the task", decidedBy: "agent")
+            do {
+                try holder.queue.decide(withdrawal)
+                holder.metrics.decision(.withdrawn)
+                final = withdrawal
+            } catch .alreadyDecided {
+                final = try? holder.queue.decision(proposal.id)
+            } catch {
+                return RPCReply.error(id: context.id, .internalError("could not cancel task \(proposal.id): \(error)"))
+            }
+        } else if flavor == .core {
+            let status = ProposalTask.status(of: decision, flavor: flavor)
+            return RPCReply.error(
+                id: context.id,
+                .invalidParams("task \(proposal.id) is already \(status); a finished task cannot be cancelled"))
+        }
+        guard flavor == .core else { return answer(.object([:]), context: context) }
+        return RPCReply.result(id: context.id, .object(ProposalTask.task(proposal, final, flavor: .core)))
+    }
+
+    /// `tasks/list` (2025-11-25): every proposal of this bottle, live and archived, oldest first.
+    private func list(_ call: ToolCall) -> [UInt8] {
+        do {
+            let tasks = try holder.queue.all().map {
+                Value.object(ProposalTask.task($0.proposal, $0.decision, flavor: .core))
+            }
+            return RPCReply.result(id: call.message.id, .object(["tasks": .array(tasks)]))
+        } catch {
+            return RPCReply.error(id: call.message.id, .internalError("could not list tasks: \(error)"))
+        }
+    }
+}
