@@ -104,11 +104,16 @@ struct SidecarConnectionHeldCallTests {
         let (body, headers) = modernCall()
         try await post(body, headers: headers, to: channel)
         guard case .head = try await next(channel) else { throw TestFailure("not held") }
+        let proposal = try #require(try sidecar.holder.queue.pending().first)
+        try await eventually("the call is registered as waiting") { sidecar.holder.queue.isWaiting(proposal.id) }
         try await channel.close()
-        // CallHolder's answer to a cancellation is its own business; today it records the agent's withdrawal.
+        // A cancellation withdraws nothing: the proposal stays decidable, and the
+        // queue records when the agent stopped waiting.
         try await eventually("the held call was cancelled") {
-            try sidecar.holder.queue.all().first?.decision?.decidedBy == "agent"
+            sidecar.holder.queue.stoppedWaitingTime(proposal.id) != nil
         }
+        #expect(try sidecar.holder.queue.pending().map(\.id) == [proposal.id])
+        #expect(!sidecar.holder.queue.isWaiting(proposal.id))
     }
 
     @Test("closing a handshake-era held call is a disconnect: the proposal stays pending, no longer awaited")
