@@ -114,22 +114,23 @@ public final class QueueDirectory: @unchecked Sendable {
     ///   reading a byte of it.
     public func read(_ name: String, limit: Int = QueueDirectory.maximumFileSize) throws(QueueError) -> Data? {
         let fd = openat(descriptor, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
-        let where_ = path.appending(name).string
+        // Built only for a message: FilePath arithmetic is not free, and a scan reads thousands of files.
+        func pathText() -> String { path.appending(name).string }
         guard fd >= 0 else {
             switch errno {
             case ENOENT: return nil
-            case ELOOP: throw .malformedFile(path: where_, reason: "a symbolic link, not a regular file; not followed")
-            case let code: throw .io(operation: "open", path: where_, errno: code)
+            case ELOOP: throw .malformedFile(path: pathText(), reason: "a symbolic link, not a regular file; not followed")
+            case let code: throw .io(operation: "open", path: pathText(), errno: code)
             }
         }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .io(operation: "stat", path: where_, errno: errno) }
+        guard fstat(fd, &info) == 0 else { throw .io(operation: "stat", path: pathText(), errno: errno) }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw .malformedFile(path: where_, reason: "\(Self.kind(info.st_mode)), not a regular file; not read")
+            throw .malformedFile(path: pathText(), reason: "\(Self.kind(info.st_mode)), not a regular file; not read")
         }
         guard Int(info.st_size) <= limit else {
-            throw .malformedFile(path: where_, reason: "\(info.st_size) bytes; the limit is \(limit); not read")
+            throw .malformedFile(path: pathText(), reason: "\(info.st_size) bytes; the limit is \(limit); not read")
         }
         var data = Data(count: Int(info.st_size) + 1)
         var count = 0
@@ -137,14 +138,14 @@ public final class QueueDirectory: @unchecked Sendable {
             let read = data.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
             if read < 0 {
                 if errno == EINTR { continue }
-                throw .io(operation: "read", path: where_, errno: errno)
+                throw .io(operation: "read", path: pathText(), errno: errno)
             }
             if read == 0 { break }
             count += read
             // A file that grows while it is read is cut at the cap, never followed further.
             if count == data.count, data.count <= limit { data.count = min(data.count * 2, limit + 1) }
         }
-        guard count <= limit else { throw .malformedFile(path: where_, reason: "larger than \(limit) bytes; not read") }
+        guard count <= limit else { throw .malformedFile(path: pathText(), reason: "larger than \(limit) bytes; not read") }
         data.count = count
         return data
     }
