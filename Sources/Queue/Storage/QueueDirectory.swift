@@ -54,24 +54,39 @@ public final class QueueDirectory: @unchecked Sendable {
 
     /// Opens the directory at `path`; `nil` when nothing is there.
     /// - Throws: ``QueueError/malformedFile(path:reason:)`` when the last
-    ///   component is a link or not a directory.
+    ///   component is a symbolic link; a file that is not a directory is `nil`.
     public static func open(_ path: FilePath) throws(QueueError) -> QueueDirectory? {
         let fd = Glibc.open(path.string, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        return try wrap(fd, errno: errno, path: path)
+        let code = errno
+        return try wrap(fd, errno: code, path: path) {
+            var info = stat()
+            return lstat(path.string, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
+        }
     }
 
     /// Opens the subdirectory `name`; `nil` when it does not exist.
     public func subdirectory(_ name: String) throws(QueueError) -> QueueDirectory? {
         let fd = openat(descriptor, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        return try Self.wrap(fd, errno: errno, path: path.appending(name))
+        let code = errno
+        return try Self.wrap(fd, errno: code, path: path.appending(name)) {
+            var info = stat()
+            return fstatat(descriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
+        }
     }
 
-    private static func wrap(_ fd: Int32, errno code: Int32, path: FilePath) throws(QueueError) -> QueueDirectory? {
+    /// `isLink` tells a link (Linux answers `O_DIRECTORY | O_NOFOLLOW` on one
+    /// with `ENOTDIR` or `ELOOP`) from a plain file where a directory would be —
+    /// the queue root's `audit.log` is named like a slug — which holds no
+    /// queue: nothing there, as when missing.
+    private static func wrap(_ fd: Int32, errno code: Int32, path: FilePath, isLink: () -> Bool)
+        throws(QueueError) -> QueueDirectory?
+    {
         if fd >= 0 { return QueueDirectory(descriptor: fd, path: path) }
         switch code {
         case ENOENT: return nil
+        case ENOTDIR where !isLink(): return nil
         case ELOOP, ENOTDIR:
-            throw .malformedFile(path: path.string, reason: "not a real directory (a link or a file); not entered")
+            throw .malformedFile(path: path.string, reason: "a symbolic link, not a real directory; not entered")
         default: throw .io(operation: "open directory", path: path.string, errno: code)
         }
     }
