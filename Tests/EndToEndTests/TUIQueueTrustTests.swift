@@ -68,7 +68,7 @@ struct TUIQueueTrustTests {
         _ = try await queue.submit(proposal)
         #expect(mkfifo(queue.directory.appending("20260101-000000-00000000f1f0.proposal.json").string, 0o644) == 0)
         let tmux = try await startConsole()
-        let screen = try await tmux.waitFor("could not be read", timeout: .seconds(10))
+        let screen = try await tmux.waitFor("a FIFO, not a regular file", timeout: .seconds(10))
         #expect(screen.contains("pip needs PyPI"))
         // A FIFO appearing while it runs, named like the shown proposal's decision.
         #expect(mkfifo(queue.directory.appending("\(proposal.id).decision.json").string, 0o644) == 0)

@@ -162,6 +162,7 @@ public struct ConsoleApp: Sendable {
             var kept = model.entries.filter { entry in !targetSet.contains(entry.proposal.bottle) }
             var arrived = false
             var damaged = 0
+            var firstDamage: QueueError?
             var replaced: ProposalID?
             // Bottles are read in parallel: at a thousand bottles, decoding their
             // queue files is what stands between start and the first screen.
@@ -170,6 +171,7 @@ public struct ConsoleApp: Sendable {
                 guard let scan else { continue }
                 let queue = root.queue(for: bottle)
                 damaged += scan.unreadable.count
+                firstDamage = firstDamage ?? scan.unreadable.first
                 var pending = scan.entries.filter(\.isPending)
                 let pendingIDs = Set(pending.map(\.proposal.id))
                 arrived = arrived || pending.contains { !shown.contains($0.proposal.id) }
@@ -205,7 +207,8 @@ public struct ConsoleApp: Sendable {
             }
             if damaged > 0 {
                 model.message = .init(
-                    text: "\(damaged) queue file(s) could not be read; see `bottle-supervise list`", isError: true)
+                    text: "\(damaged) queue file(s) skipped (\(firstDamage.map { "\($0)" } ?? "")); see `bottle-supervise list`",
+                    isError: true)
             }
             if let replaced {
                 model.message = .init(

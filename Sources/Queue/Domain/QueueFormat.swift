@@ -38,22 +38,22 @@ public enum QueueFormat {
 
     /// Decodes a queue record, refusing a format version this build does not know.
     /// - Parameter path: named in errors, so the operator knows which file is bad.
-    public static func decode<T: Decodable>(_ type: T.Type, from data: Data, path: String)
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data, path: @autoclosure () -> String)
         throws(QueueError) -> T
     {
         do {
             let value = try decoder.decode(type, from: data)
             if let record = value as? any QueueRecord, record.format != version {
-                throw QueueError.unsupportedFormat(path: path, version: record.format)
+                throw QueueError.unsupportedFormat(path: path(), version: record.format)
             }
             return value
         } catch {
             // A file of another version may not even decode: say that, not which field is off.
             if let header = try? decoder.decode(FormatHeader.self, from: data), header.format != version {
-                throw .unsupportedFormat(path: path, version: header.format)
+                throw .unsupportedFormat(path: path(), version: header.format)
             }
             if let error = error as? QueueError { throw error }
-            throw .malformedFile(path: path, reason: describe(error))
+            throw .malformedFile(path: path(), reason: describe(error))
         }
     }
 

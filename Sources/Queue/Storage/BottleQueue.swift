@@ -493,15 +493,15 @@ public struct BottleQueue: Sendable {
     {
         let name = id.rawValue + QueueLayout.proposalSuffix
         guard let folder, let data = try folder.read(name) else { return nil }
-        let path = folder.path.appending(name).string
-        let proposal = try QueueFormat.decode(Proposal.self, from: data, path: path)
+        func path() -> String { folder.path.appending(name).string }
+        let proposal = try QueueFormat.decode(Proposal.self, from: data, path: path())
         guard proposal.id == id else {
-            throw .malformedFile(path: path, reason: "its id \(proposal.id) does not match its file name")
+            throw .malformedFile(path: path(), reason: "its id \(proposal.id) does not match its file name")
         }
         guard proposal.bottle == bottle else {
-            throw .malformedFile(path: path, reason: "it belongs to bottle \(proposal.bottle), not \(bottle)")
+            throw .malformedFile(path: path(), reason: "it belongs to bottle \(proposal.bottle), not \(bottle)")
         }
-        if let problem = proposal.shapeProblem() { throw .malformedFile(path: path, reason: problem) }
+        if let problem = proposal.shapeProblem() { throw .malformedFile(path: path(), reason: problem) }
         return (proposal, SHA256Hex.of(data))
     }
 
@@ -509,15 +509,15 @@ public struct BottleQueue: Sendable {
     func readDecision(_ id: ProposalID, in folder: QueueDirectory?) throws(QueueError) -> Decision? {
         let name = id.rawValue + QueueLayout.decisionSuffix
         guard let folder, let data = try folder.read(name) else { return nil }
-        let path = folder.path.appending(name).string
-        let decision = try QueueFormat.decode(Decision.self, from: data, path: path)
+        func path() -> String { folder.path.appending(name).string }
+        let decision = try QueueFormat.decode(Decision.self, from: data, path: path())
         guard decision.id == id else {
-            throw .malformedFile(path: path, reason: "its id \(decision.id) does not match its file name")
+            throw .malformedFile(path: path(), reason: "its id \(decision.id) does not match its file name")
         }
         if decision.status == .modified, decision.finalFile == nil {
-            throw .malformedFile(path: path, reason: "a modified decision has no final_file")
+            throw .malformedFile(path: path(), reason: "a modified decision has no final_file")
         }
-        if let problem = decision.shapeProblem() { throw .malformedFile(path: path, reason: problem) }
+        if let problem = decision.shapeProblem() { throw .malformedFile(path: path(), reason: problem) }
         return decision
     }
 }

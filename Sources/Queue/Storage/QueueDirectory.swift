@@ -54,24 +54,39 @@ public final class QueueDirectory: @unchecked Sendable {
 
     /// Opens the directory at `path`; `nil` when nothing is there.
     /// - Throws: ``QueueError/malformedFile(path:reason:)`` when the last
-    ///   component is a link or not a directory.
+    ///   component is a symbolic link; a file that is not a directory is `nil`.
     public static func open(_ path: FilePath) throws(QueueError) -> QueueDirectory? {
         let fd = Glibc.open(path.string, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        return try wrap(fd, errno: errno, path: path)
+        let code = errno
+        return try wrap(fd, errno: code, path: path) {
+            var info = stat()
+            return lstat(path.string, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
+        }
     }
 
     /// Opens the subdirectory `name`; `nil` when it does not exist.
     public func subdirectory(_ name: String) throws(QueueError) -> QueueDirectory? {
         let fd = openat(descriptor, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        return try Self.wrap(fd, errno: errno, path: path.appending(name))
+        let code = errno
+        return try Self.wrap(fd, errno: code, path: path.appending(name)) {
+            var info = stat()
+            return fstatat(descriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
+        }
     }
 
-    private static func wrap(_ fd: Int32, errno code: Int32, path: FilePath) throws(QueueError) -> QueueDirectory? {
+    /// `isLink` tells a link (Linux answers `O_DIRECTORY | O_NOFOLLOW` on one
+    /// with `ENOTDIR` or `ELOOP`) from a plain file where a directory would be —
+    /// the queue root's `audit.log` is named like a slug — which holds no
+    /// queue: nothing there, as when missing.
+    private static func wrap(_ fd: Int32, errno code: Int32, path: FilePath, isLink: () -> Bool)
+        throws(QueueError) -> QueueDirectory?
+    {
         if fd >= 0 { return QueueDirectory(descriptor: fd, path: path) }
         switch code {
         case ENOENT: return nil
+        case ENOTDIR where !isLink(): return nil
         case ELOOP, ENOTDIR:
-            throw .malformedFile(path: path.string, reason: "not a real directory (a link or a file); not entered")
+            throw .malformedFile(path: path.string, reason: "a symbolic link, not a real directory; not entered")
         default: throw .io(operation: "open directory", path: path.string, errno: code)
         }
     }
@@ -114,22 +129,23 @@ public final class QueueDirectory: @unchecked Sendable {
     ///   reading a byte of it.
     public func read(_ name: String, limit: Int = QueueDirectory.maximumFileSize) throws(QueueError) -> Data? {
         let fd = openat(descriptor, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
-        let where_ = path.appending(name).string
+        // Built only for a message: FilePath arithmetic is not free, and a scan reads thousands of files.
+        func pathText() -> String { path.appending(name).string }
         guard fd >= 0 else {
             switch errno {
             case ENOENT: return nil
-            case ELOOP: throw .malformedFile(path: where_, reason: "a symbolic link, not a regular file; not followed")
-            case let code: throw .io(operation: "open", path: where_, errno: code)
+            case ELOOP: throw .malformedFile(path: pathText(), reason: "a symbolic link, not a regular file; not followed")
+            case let code: throw .io(operation: "open", path: pathText(), errno: code)
             }
         }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .io(operation: "stat", path: where_, errno: errno) }
+        guard fstat(fd, &info) == 0 else { throw .io(operation: "stat", path: pathText(), errno: errno) }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw .malformedFile(path: where_, reason: "\(Self.kind(info.st_mode)), not a regular file; not read")
+            throw .malformedFile(path: pathText(), reason: "\(Self.kind(info.st_mode)), not a regular file; not read")
         }
         guard Int(info.st_size) <= limit else {
-            throw .malformedFile(path: where_, reason: "\(info.st_size) bytes; the limit is \(limit); not read")
+            throw .malformedFile(path: pathText(), reason: "\(info.st_size) bytes; the limit is \(limit); not read")
         }
         var data = Data(count: Int(info.st_size) + 1)
         var count = 0
@@ -137,14 +153,14 @@ public final class QueueDirectory: @unchecked Sendable {
             let read = data.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
             if read < 0 {
                 if errno == EINTR { continue }
-                throw .io(operation: "read", path: where_, errno: errno)
+                throw .io(operation: "read", path: pathText(), errno: errno)
             }
             if read == 0 { break }
             count += read
             // A file that grows while it is read is cut at the cap, never followed further.
             if count == data.count, data.count <= limit { data.count = min(data.count * 2, limit + 1) }
         }
-        guard count <= limit else { throw .malformedFile(path: where_, reason: "larger than \(limit) bytes; not read") }
+        guard count <= limit else { throw .malformedFile(path: pathText(), reason: "larger than \(limit) bytes; not read") }
         data.count = count
         return data
     }
