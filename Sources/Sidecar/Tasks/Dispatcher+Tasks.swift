@@ -77,7 +77,8 @@ extension Dispatcher {
             let bytes =
                 flavor == .core
                 ? RPCReply.result(id: id, .object(task)) : answer(.object(task), context: call.context)
-            if flavor == .extensionTasks, decision?.isFinal == true { await holder.delivered(proposal) }
+            // The extension's tasks/get carries the result: once written, the decision was delivered.
+            if flavor == .extensionTasks, decision?.isFinal == true { return .delivery(bytes, proposal) }
             return .response(bytes)
         case "tasks/result":
             var context = call.context
@@ -86,9 +87,7 @@ extension Dispatcher {
             do {
                 switch try holder.follow(proposal.id, key: key, bounded: false) {
                 case .answered(let result, let proposal):
-                    let bytes = answer(result, context: context)
-                    await holder.delivered(proposal)
-                    return .response(bytes)
+                    return .delivery(answer(result, context: context), proposal)
                 case .held(let held): return .held(held, context)
                 case .invalid(let message): return .response(RPCReply.error(id: id, .invalidParams(message)))
                 }
