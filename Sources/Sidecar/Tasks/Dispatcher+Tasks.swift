@@ -130,12 +130,13 @@ extension Dispatcher {
         return RPCReply.result(id: context.id, .object(ProposalTask.task(proposal, final, flavor: .core)))
     }
 
-    /// `tasks/list` (2025-11-25): every proposal of this bottle, live and archived, oldest first.
+    /// `tasks/list` (2025-11-25): every proposal of this bottle, live and
+    /// archived, oldest first; a damaged file hides only itself.
     private func list(_ call: ToolCall) -> [UInt8] {
         do {
-            let tasks = try holder.queue.all().map {
-                Value.object(ProposalTask.task($0.proposal, $0.decision, flavor: .core))
-            }
+            let entries = try holder.queue.scan(archived: false).entries + holder.queue.scan(archived: true).entries
+            let tasks = entries.sorted { ($0.proposal.createdAt, $0.proposal.id) < ($1.proposal.createdAt, $1.proposal.id) }
+                .map { Value.object(ProposalTask.task($0.proposal, $0.decision, flavor: .core)) }
             return RPCReply.result(id: call.message.id, .object(["tasks": .array(tasks)]))
         } catch {
             return RPCReply.error(id: call.message.id, .internalError("could not list tasks: \(error)"))
