@@ -135,8 +135,10 @@ extension Dispatcher {
     private func list(_ call: ToolCall) -> [UInt8] {
         do {
             let entries = try holder.queue.scan(archived: false).entries + holder.queue.scan(archived: true).entries
-            let tasks = entries.sorted { ($0.proposal.createdAt, $0.proposal.id) < ($1.proposal.createdAt, $1.proposal.id) }
-                .map { Value.object(ProposalTask.task($0.proposal, $0.decision, flavor: .core)) }
+            let tasks = entries.sorted {
+                ($0.proposal.createdAt, $0.proposal.id) < ($1.proposal.createdAt, $1.proposal.id)
+            }
+            .map { Value.object(ProposalTask.task($0.proposal, $0.decision, flavor: .core)) }
             return RPCReply.result(id: call.message.id, .object(["tasks": .array(tasks)]))
         } catch {
             return RPCReply.error(id: call.message.id, .internalError("could not list tasks: \(error)"))
