@@ -212,6 +212,15 @@ final class DemoSidecar: @unchecked Sendable {
 
 /// The simulated agent: plain MCP over HTTP, as any client would speak it.
 enum DemoAgent {
+    /// The proposal id of a `pending` answer (the hold limit passed undecided), if `data` is one.
+    static func pendingProposal(in data: Data) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let structured = (object["result"] as? [String: Any])?["structuredContent"] as? [String: Any],
+            structured["status"] as? String == "pending"
+        else { return nil }
+        return structured["proposal_id"] as? String
+    }
+
     /// Initializes a session and calls `pipelock-block`; returns the tool result's text.
     static func askForPyPI(at url: String) async throws -> String {
         let session = URLSession(configuration: .ephemeral)
@@ -239,9 +248,18 @@ enum DemoAgent {
             "# egress the demo bottle may reach\\napi.github.com\\ngithub.com\\nobjects.githubusercontent.com\\npypi.org\\nfiles.pythonhosted.org\\n"
         let justification =
             "pip install -r requirements.txt fails: pipelock refused pypi.org and files.pythonhosted.org (the package index and its file host). The tests cannot run without them."
-        let (data, _) = try await post(
+        var (data, _) = try await post(
             #"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"pipelock-block","arguments":{"allowlist":""#
                 + allowlist + #"","justification":""# + justification + #""}}}"#)
+        // As the tool descriptions ask: while the answer is `pending` (the sidecar's hold limit passed
+        // before the operator decided), wait on with proposal-status and the proposal id.
+        var requestID = 3
+        while let id = pendingProposal(in: data) {
+            (data, _) = try await post(
+                #"{"jsonrpc":"2.0","id":\#(requestID),"method":"tools/call","params":{"name":"proposal-status","arguments":{"proposal_id":"\#(id)"}}}"#
+            )
+            requestID += 1
+        }
         guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             return String(decoding: data, as: UTF8.self)
         }

@@ -95,6 +95,24 @@ struct TUIModelTests {
 
 @Suite("TUI: view")
 struct TUIViewTests {
+    @Test("the list says whether the agent is waiting, stopped waiting, or was never attached")
+    func attendance() {
+        var model = ConsoleModel()
+        var waiting = entry("waiting-bottle")
+        var stopped = entry("stopped-bottle")
+        stopped.waiting = false
+        stopped.stoppedWaitingAt = Date().addingTimeInterval(-120)
+        var never = entry("never-bottle")
+        never.waiting = false
+        waiting.waiting = true
+        model.entries = [waiting, stopped, never]
+        let lines = ConsoleView(color: false).render(model, size: .init(rows: 10, columns: 200))
+        #expect(lines.contains { $0.contains("waiting-bottle") && $0.contains("waiting") })
+        #expect(lines.contains { $0.contains("stopped-bottle") && $0.contains("stopped") })
+        #expect(lines.contains { $0.contains("never-bottle") && $0.contains("pending") })
+        #expect(stopped.attendance.hasPrefix("the agent stopped waiting at "))
+    }
+
     @Test("hostile text in a justification is shown escaped and never reaches the screen raw")
     func hostileJustification() {
         var model = ConsoleModel()

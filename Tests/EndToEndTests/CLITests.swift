@@ -66,7 +66,8 @@ struct CLITests {
         #expect(item["stopped_waiting_at"] as? String == Timestamp.format(stopped))
         #expect(item["waiting"] as? Bool == false)
         let shown = try cli("show", proposal.id.rawValue)
-        #expect(shown.out.contains("pending; the agent stopped waiting at \(Timestamp.format(stopped))"), "\(shown.out)")
+        #expect(
+            shown.out.contains("pending; the agent stopped waiting at \(Timestamp.format(stopped))"), "\(shown.out)")
 
         // A symlink in the marker's place (the queue directory is the agent's side) is ignored, not followed.
         let marker = "\(queueRoot)/demo/\(proposal.id).stopped-waiting"

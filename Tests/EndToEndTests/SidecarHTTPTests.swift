@@ -111,7 +111,7 @@ struct SidecarHTTPTests {
             "--current-config", scratch.path + "/current",
         ].joined(separator: " ")
         let listed = try PythonClient.run(["list", "stdio:" + command, mode])
-        #expect((listed["tools"] as? [Any])?.count == 3)
+        #expect((listed["tools"] as? [Any])?.count == 4, "the three proposal tools and proposal-status")
         let file = scratch.write("api.github.com\n", at: "allowlist")
         let run = try PythonClient.Run(["call", "stdio:" + command, mode, "pipelock-block", file])
         var id: String?

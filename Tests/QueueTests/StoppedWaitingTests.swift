@@ -10,7 +10,8 @@ import Testing
 @Suite("The stopped-waiting marker")
 struct StoppedWaitingTests {
     static func queue() throws -> (BottleQueue, String) {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sw-\(UUID().uuidString.prefix(8))").path
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sw-\(UUID().uuidString.prefix(8))")
+            .path
         let queue = BottleQueue(directory: FilePath(root), bottle: try BottleSlug("web"))
         try queue.prepare()
         return (queue, root)

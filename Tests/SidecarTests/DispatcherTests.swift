@@ -100,7 +100,8 @@ struct DispatcherTests {
         #expect((status["annotations"] as? [String: Any])?["readOnlyHint"] as? Bool == true)
         #expect((status["inputSchema"] as? [String: Any])?["required"] as? [String] == ["proposal_id"])
         #expect((status["description"] as? String)?.contains("'pending'") == true)
-        #expect((tools.first?["description"] as? String)?.contains("call proposal-status with that proposal_id") == true)
+        #expect(
+            (tools.first?["description"] as? String)?.contains("call proposal-status with that proposal_id") == true)
         for (tool, argument) in zip(tools, ["routes", "allowlist", "dockerfile"]) {
             let schema = try #require(tool["inputSchema"] as? [String: Any])
             #expect(schema["required"] as? [String] == [argument, "justification"])

@@ -153,7 +153,8 @@ struct HoldingTests {
         guard case .pending = await sidecar.holder.wait(again) else { throw TestFailure("not pending again") }
 
         // Decided while a status call is held: the answer has the original call's shape.
-        guard case .held(let third, _) = await sidecar.send(statusCall(call.proposal.id.rawValue), revision: "2025-11-25")
+        guard
+            case .held(let third, _) = await sidecar.send(statusCall(call.proposal.id.rawValue), revision: "2025-11-25")
         else { throw TestFailure("status not held") }
         let waiting = Task { await sidecar.holder.wait(third) }
         try sidecar.holder.queue.decide(

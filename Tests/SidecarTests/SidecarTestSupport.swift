@@ -48,6 +48,10 @@ final class TestSidecar: Sendable {
             case .toolCall(let call):
                 switch await dispatcher.admit(call) {
                 case .response(let bytes): return .response(bytes, session: nil)
+                case .delivery(let bytes, let proposal):
+                    // Written whole here: what a transport does once its write completed.
+                    await holder.delivered(proposal)
+                    return .response(bytes, session: nil)
                 case .held(let held, let context): return .held(held, context)
                 }
             }

@@ -19,7 +19,8 @@ struct TaskTests {
     }
 
     /// Sends and, when the request is held (tasks/result), waits for its outcome.
-    static func exchange(_ sidecar: TestSidecar, _ json: String, revision: String? = nil) async throws -> [String: Any] {
+    static func exchange(_ sidecar: TestSidecar, _ json: String, revision: String? = nil) async throws -> [String: Any]
+    {
         switch await sidecar.send(json, revision: revision) {
         case .response(let bytes, _): return try TestSidecar.object(bytes)
         case .held(let call, let context):
@@ -32,14 +33,18 @@ struct TaskTests {
     func core() async throws {
         let sidecar = try TestSidecar()
         let initialize = try await sidecar.answer(
-            Self.request(1, "initialize", #"{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}"#))
+            Self.request(
+                1, "initialize",
+                #"{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}"#))
         #expect((initialize.result?["capabilities"] as? [String: Any])?["tasks"] != nil)
         let list = try await sidecar.answer(#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#, revision: "2025-11-25")
         let tools = try #require(list.result?["tools"] as? [[String: Any]])
         #expect((tools.first?["execution"] as? [String: Any])?["taskSupport"] as? String == "optional")
 
         var call = toolCall(id: 3, tool: "pipelock-block", file: "example.com\n")
-        call = call.replacingOccurrences(of: #""justification":"needed for the build"}"#, with: #""justification":"needed for the build"},"task":{"ttl":60000}"#)
+        call = call.replacingOccurrences(
+            of: #""justification":"needed for the build"}"#,
+            with: #""justification":"needed for the build"},"task":{"ttl":60000}"#)
         let created = try await Self.exchange(sidecar, call, revision: "2025-11-25")
         let task = try #require(created.result?["task"] as? [String: Any], "\(created)")
         let taskID = try #require(task["taskId"] as? String)
@@ -47,7 +52,8 @@ struct TaskTests {
         #expect(try sidecar.holder.queue.pending().map(\.id.rawValue) == [taskID])
         #expect(!sidecar.holder.queue.isWaiting(try ProposalID(taskID)), "a task is polled, not held")
 
-        let got = try await Self.exchange(sidecar, Self.request(4, "tasks/get", #"{"taskId":"\#(taskID)"}"#), revision: "2025-11-25")
+        let got = try await Self.exchange(
+            sidecar, Self.request(4, "tasks/get", #"{"taskId":"\#(taskID)"}"#), revision: "2025-11-25")
         #expect(got.result?["status"] as? String == "working")
         #expect(got.result?["pollInterval"] as? Int == 5000)
         let listed = try await Self.exchange(sidecar, Self.request(5, "tasks/list", "{}"), revision: "2025-11-25")
@@ -68,7 +74,8 @@ struct TaskTests {
         #expect(result.result?["isError"] as? Bool == true)
         let related = (result.result?["_meta"] as? [String: Any])?["io.modelcontextprotocol/related-task"]
         #expect((related as? [String: Any])?["taskId"] as? String == taskID)
-        let after = try await Self.exchange(sidecar, Self.request(7, "tasks/get", #"{"taskId":"\#(taskID)"}"#), revision: "2025-11-25")
+        let after = try await Self.exchange(
+            sidecar, Self.request(7, "tasks/get", #"{"taskId":"\#(taskID)"}"#), revision: "2025-11-25")
         #expect(after.result?["status"] as? String == "failed")
         let cancelFinished = try await Self.exchange(
             sidecar, Self.request(8, "tasks/cancel", #"{"taskId":"\#(taskID)"}"#), revision: "2025-11-25")
@@ -79,7 +86,9 @@ struct TaskTests {
     func cancel() async throws {
         let sidecar = try TestSidecar()
         var call = toolCall(id: 3, tool: "pipelock-block", file: "example.com\n")
-        call = call.replacingOccurrences(of: #""justification":"needed for the build"}"#, with: #""justification":"needed for the build"},"task":{}"#)
+        call = call.replacingOccurrences(
+            of: #""justification":"needed for the build"}"#, with: #""justification":"needed for the build"},"task":{}"#
+        )
         let created = try await Self.exchange(sidecar, call, revision: "2025-11-25")
         let taskID = try #require((created.result?["task"] as? [String: Any])?["taskId"] as? String)
         let cancelled = try await Self.exchange(
@@ -109,7 +118,8 @@ struct TaskTests {
         #expect(working.result?["status"] as? String == "working")
         #expect(working.result?["resultType"] as? String == "complete")
         let update = try await Self.exchange(
-            sidecar, Self.request(4, "tasks/update", #"{"taskId":"\#(taskID)","inputResponses":{},"_meta":\#(Self.envelope)}"#))
+            sidecar,
+            Self.request(4, "tasks/update", #"{"taskId":"\#(taskID)","inputResponses":{},"_meta":\#(Self.envelope)}"#))
         #expect(update.result?["resultType"] as? String == "complete")
 
         let final = "FROM debian:bookworm-slim\nRUN true\n"
@@ -141,7 +151,8 @@ struct TaskTests {
     func unknownTask() async throws {
         let sidecar = try TestSidecar()
         let unknown = try await Self.exchange(
-            sidecar, Self.request(1, "tasks/get", #"{"taskId":"20261125-024900-3fa9c2d1e4b7"}"#), revision: "2025-11-25")
+            sidecar, Self.request(1, "tasks/get", #"{"taskId":"20261125-024900-3fa9c2d1e4b7"}"#), revision: "2025-11-25"
+        )
         #expect(unknown.errorCode == -32602)
         #expect(unknown.errorMessage?.contains("20261125-024900-3fa9c2d1e4b7") == true)
         let hostile = try await Self.exchange(

@@ -247,6 +247,9 @@ final class SidecarConnection<C: Clock<Duration>>: ChannelInboundHandler, Remova
                 case .response(let bytes):
                     dispatcher.holder.metrics.request(message.method, took: ContinuousClock.now - started)
                     connection.respondJSON(.ok, bytes)
+                case .delivery(let bytes, let proposal):
+                    dispatcher.holder.metrics.request(message.method, took: ContinuousClock.now - started)
+                    connection.deliver(bytes, proposal)
                 case .held(let held, let context):
                     connection.hold(Held(call: held, context: context, started: started, streaming: stream))
                 }
@@ -416,6 +419,19 @@ final class SidecarConnection<C: Clock<Duration>>: ChannelInboundHandler, Remova
             case (.failure, .decided(_, let proposal)):
                 Task { dispatcher.holder.undelivered(proposal) }
             default: break
+            }
+        }
+    }
+
+    /// Writes a decision answered at once; it is archived only once the write completed.
+    private func deliver(_ bytes: [UInt8], _ proposal: Proposal) {
+        let written = context.eventLoop.makePromise(of: Void.self)
+        respondJSON(.ok, bytes, promise: written)
+        let holder = settings.dispatcher.holder
+        written.futureResult.whenComplete { result in
+            switch result {
+            case .success: Task { await holder.delivered(proposal) }
+            case .failure: holder.undelivered(proposal)
             }
         }
     }

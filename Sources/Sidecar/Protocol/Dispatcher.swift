@@ -34,8 +34,14 @@ public struct Dispatcher: Sendable {
 
     /// What admitting a `tools/call` gives.
     public enum Admission: Sendable {
-        /// A complete response: a validation error, or a retry's decision.
+        /// A complete response: a validation error, a task, a status.
         case response([UInt8])
+        /// A decision answered at once (a retry, `proposal-status`,
+        /// `tasks/result`): the transport writes it, then calls
+        /// ``CallHolder/delivered(_:)`` once the write completed (or
+        /// ``CallHolder/undelivered(_:)`` when it failed), so a decision
+        /// lost on a dead connection stays live for the next ask.
+        case delivery([UInt8], Proposal)
         /// A held call: the transport waits with ``CallHolder/wait(_:)``,
         /// sending keep-alives meanwhile, then answers with ``answer(_:to:)``
         /// and, once the answer is out, ``CallHolder/delivered(_:)``.
@@ -171,9 +177,7 @@ public struct Dispatcher: Sendable {
         do {
             switch try await holder.admit(call.message.params, key: key) {
             case .answered(let result, let proposal):
-                let bytes = answer(result, context: call.context)
-                await holder.delivered(proposal)
-                return .response(bytes)
+                return .delivery(answer(result, context: call.context), proposal)
             case .held(let held):
                 return .held(held, call.context)
             case .invalid(let message):

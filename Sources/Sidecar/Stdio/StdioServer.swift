@@ -47,6 +47,9 @@ public struct StdioServer: Sendable {
                     group.addTask {
                         switch await dispatcher.admit(call) {
                         case .response(let bytes): write(bytes)
+                        case .delivery(let bytes, let proposal):
+                            write(bytes)
+                            await dispatcher.holder.delivered(proposal)
                         case .held(let held, let context): await hold(held, context)
                         }
                     }

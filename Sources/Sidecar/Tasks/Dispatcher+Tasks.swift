@@ -77,7 +77,8 @@ extension Dispatcher {
             let bytes =
                 flavor == .core
                 ? RPCReply.result(id: id, .object(task)) : answer(.object(task), context: call.context)
-            if flavor == .extensionTasks, decision?.isFinal == true { await holder.delivered(proposal) }
+            // The extension's tasks/get carries the result: once written, the decision was delivered.
+            if flavor == .extensionTasks, decision?.isFinal == true { return .delivery(bytes, proposal) }
             return .response(bytes)
         case "tasks/result":
             var context = call.context
@@ -86,9 +87,7 @@ extension Dispatcher {
             do {
                 switch try holder.follow(proposal.id, key: key, bounded: false) {
                 case .answered(let result, let proposal):
-                    let bytes = answer(result, context: context)
-                    await holder.delivered(proposal)
-                    return .response(bytes)
+                    return .delivery(answer(result, context: context), proposal)
                 case .held(let held): return .held(held, context)
                 case .invalid(let message): return .response(RPCReply.error(id: id, .invalidParams(message)))
                 }
@@ -131,12 +130,15 @@ extension Dispatcher {
         return RPCReply.result(id: context.id, .object(ProposalTask.task(proposal, final, flavor: .core)))
     }
 
-    /// `tasks/list` (2025-11-25): every proposal of this bottle, live and archived, oldest first.
+    /// `tasks/list` (2025-11-25): every proposal of this bottle, live and
+    /// archived, oldest first; a damaged file hides only itself.
     private func list(_ call: ToolCall) -> [UInt8] {
         do {
-            let tasks = try holder.queue.all().map {
-                Value.object(ProposalTask.task($0.proposal, $0.decision, flavor: .core))
+            let entries = try holder.queue.scan(archived: false).entries + holder.queue.scan(archived: true).entries
+            let tasks = entries.sorted {
+                ($0.proposal.createdAt, $0.proposal.id) < ($1.proposal.createdAt, $1.proposal.id)
             }
+            .map { Value.object(ProposalTask.task($0.proposal, $0.decision, flavor: .core)) }
             return RPCReply.result(id: call.message.id, .object(["tasks": .array(tasks)]))
         } catch {
             return RPCReply.error(id: call.message.id, .internalError("could not list tasks: \(error)"))

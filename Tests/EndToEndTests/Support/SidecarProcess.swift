@@ -23,10 +23,11 @@ final class SidecarProcess: Sendable {
         try FileManager.default.createDirectory(atPath: scratch.path + "/current", withIntermediateDirectories: true)
         process = Process()
         process.executableURL = URL(fileURLWithPath: BuiltBinary.path)
-        process.arguments = [
-            "serve", "--slug", "web", "--queue-dir", scratch.path + "/queue", "--current-config",
-            scratch.path + "/current", "--port", "0", "--keepalive", String(keepalive),
-        ] + arguments
+        process.arguments =
+            [
+                "serve", "--slug", "web", "--queue-dir", scratch.path + "/queue", "--current-config",
+                scratch.path + "/current", "--port", "0", "--keepalive", String(keepalive),
+            ] + arguments
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice
