@@ -71,6 +71,7 @@ let package = Package(
                 "Queue",
                 "Apply",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             swiftSettings: strict
         ),
