@@ -7,7 +7,8 @@
 //               shared by sidecar and host; validation of proposed files.
 //   Sidecar   — the MCP server inside the bottle's network.
 //   Apply     — turning an approved proposal into a running config.
-//   Console   — the operator's TUI and scriptable commands.
+//   Console   — the operator's TUI, notifications and review rendering.
+//   WebConsole — the operator's console as a web page (Hummingbird, on the host).
 //   bottle-supervise — the thin executable wiring the above to a command line.
 import PackageDescription
 
@@ -30,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .target(
@@ -71,13 +74,27 @@ let package = Package(
                 "Queue",
                 "Apply",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "WebConsole",
+            dependencies: [
+                "Queue", "Apply", "Console",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "bottle-supervise",
             dependencies: [
-                "Queue", "Sidecar", "Apply", "Console",
+                "Queue", "Sidecar", "Apply", "Console", "WebConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -115,6 +132,13 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "ApplyTests", dependencies: ["Apply", "Queue"], swiftSettings: strict),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Queue", "Apply"], swiftSettings: strict),
+        .testTarget(
+            name: "WebConsoleTests",
+            dependencies: [
+                "WebConsole", "Queue", "Apply",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Queue", "Apply"],

@@ -13,7 +13,7 @@ struct BottleSupervise: AsyncParsableCommand {
             """,
         subcommands: [
             Serve.self, ConsoleCommand.self, List.self, Show.self, Approve.self, Modify.self, Reject.self, Log.self,
-            Rollback.self, Demo.self,
+            Rollback.self, NotifyCommand.self, WebCommand.self, Demo.self,
         ]
     )
 

@@ -23,9 +23,17 @@ struct ConsoleCommand: AsyncParsableCommand {
     @Option(help: "Open with only the proposals whose bottle or tool contains this text (`/` changes it).")
     var filter: String = ""
 
+    @Option(
+        help: "The host settings file whose [notify] table says where to announce new proposals (default: $SUPERVISE_SETTINGS, then ~/.claude-bottle/host.toml)."
+    )
+    var settings: String?
+
     func run() async throws {
+        let path = settings.map { FilePath($0) } ?? NotifySettings.defaultPath()
+        let notifications = Result { () throws(NotifySettingsError) in try NotifySettings.load(from: path) }
         let app = ConsoleApp(
-            queueRoot: locations.queueRoot, configRoot: locations.configRoot, bell: !noBell, filter: filter)
+            queueRoot: locations.queueRoot, configRoot: locations.configRoot, bell: !noBell, filter: filter,
+            notifications: notifications)
         do {
             try await app.run()
         } catch let error as TerminalError {

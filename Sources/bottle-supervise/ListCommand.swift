@@ -1,3 +1,4 @@
+import Apply
 import ArgumentParser
 import Console
 import Foundation
@@ -8,8 +9,8 @@ struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List pending proposals of every bottle, oldest first.",
         discussion: """
-            Columns: id, bottle, tool, age, state (waiting: the agent's call is attached), and the first \
-            line of the justification. --all adds decided and archived proposals with their status. \
+            Columns: id, bottle, tool, age, state (waiting: the agent's call is attached), the highest \
+            risk hint (docs/risk-hints.md; `-` for none), and the first line of the justification. --all adds decided and archived proposals with their status. \
             --json prints one stable JSON document (see docs/console.md).
             """
     )
@@ -48,23 +49,46 @@ struct List: ParsableCommand {
         for error in unreadable {
             FileHandle.standardError.write(Data("bottle-supervise list: skipped \(Escaped(error.description))\n".utf8))
         }
+        let hints = RiskOfEntries(configRoot: ConfigRoot(locations.configRoot)).hints(for: entries)
         if json {
-            print(ListJSON.render(entries))
+            print(ListJSON.render(entries, hints: hints))
         } else {
-            print(ListTable.render(entries, color: useColor(), now: Date()), terminator: "")
+            print(ListTable.render(entries, hints: hints, color: useColor(), now: Date()), terminator: "")
+        }
+    }
+}
+
+/// Risk hints of listed proposals, against each bottle's current file (read
+/// once per bottle and file, however many proposals it has).
+struct RiskOfEntries {
+    let configRoot: ConfigRoot
+
+    func hints(for entries: [QueueEntry]) -> [[RiskHint]] {
+        var currentFiles: [String: String?] = [:]
+        return entries.map { entry in
+            let proposal = entry.proposal
+            let key = proposal.bottle.rawValue + "/" + proposal.tool.configFile.fileName
+            let current: String?
+            if let cached = currentFiles[key] {
+                current = cached
+            } else {
+                current = try? configRoot.current(proposal.tool.configFile, for: proposal.bottle)
+                currentFiles[key] = .some(current)
+            }
+            return RiskHints.assess(tool: proposal.tool, proposed: proposal.proposedFile, current: current)
         }
     }
 }
 
 /// The `list` table: one line per proposal, agent text escaped.
 enum ListTable {
-    static func render(_ entries: [QueueEntry], color: Bool, now: Date) -> String {
+    static func render(_ entries: [QueueEntry], hints: [[RiskHint]], color: Bool, now: Date) -> String {
         guard !entries.isEmpty else { return "no pending proposals\n" }
         var out =
             TextLayout.pad("ID", 30) + TextLayout.pad("BOTTLE", 20) + TextLayout.pad("TOOL", 18)
-            + TextLayout.pad("AGE", 6) + TextLayout.pad("STATE", 13) + "JUSTIFICATION\n"
+            + TextLayout.pad("AGE", 6) + TextLayout.pad("STATE", 13) + TextLayout.pad("RISK", 9) + "JUSTIFICATION\n"
         if color { out = "\u{1B}[1m" + out.dropLast() + "\u{1B}[0m\n" }
-        for entry in entries {
+        for (entry, hints) in zip(entries, hints) {
             let state =
                 entry.decision?.status.rawValue
                 ?? (entry.problem != nil ? "refused" : ListTable.attendance(of: entry, now: now))
@@ -73,7 +97,8 @@ enum ListTable {
                 TextLayout.pad(entry.proposal.id.rawValue, 30) + TextLayout.pad(entry.proposal.bottle.rawValue, 20)
                 + TextLayout.pad(entry.proposal.tool.rawValue, 18)
                 + TextLayout.pad(ConsoleView.age(of: entry.proposal.createdAt, now: now), 6)
-                + TextLayout.pad(state, 13) + (entry.decision == nil ? entry.problem.map { "[\(Escaped($0))] " } ?? "" : "")
+                + TextLayout.pad(state, 13) + TextLayout.pad(RiskHintLines.column(hints), 9)
+                + (entry.decision == nil ? entry.problem.map { "[\(Escaped($0))] " } ?? "" : "")
                 + Escaped(first).description + "\n"
         }
         return out
@@ -115,10 +140,13 @@ enum ListJSON {
         let apply: String?
         let proposalSHA256: String?
         let problem: String?
+        let riskHints: [RiskHint]
 
         enum CodingKeys: String, CodingKey {
             case id, bottle, tool, file, state, waiting, archived, justification, notes, apply, problem
             case proposalSHA256 = "proposal_sha256"
+            case riskHints = "risk_hints"
+            case highestRisk = "highest_risk"
             case createdAt = "created_at"
             case expiresAt = "expires_at"
             case currentFileSHA256 = "current_file_sha256"
@@ -149,11 +177,13 @@ enum ListJSON {
             try container.encode(apply, forKey: .apply)
             try container.encode(proposalSHA256, forKey: .proposalSHA256)
             try container.encode(problem, forKey: .problem)
+            try container.encode(riskHints, forKey: .riskHints)
+            try container.encode(riskHints.highestSeverity, forKey: .highestRisk)
         }
     }
 
-    static func render(_ entries: [QueueEntry]) -> String {
-        let items = entries.map { entry in
+    static func render(_ entries: [QueueEntry], hints: [[RiskHint]]) -> String {
+        let items = zip(entries, hints).map { entry, hints in
             Item(
                 id: entry.proposal.id.rawValue, bottle: entry.proposal.bottle.rawValue,
                 tool: entry.proposal.tool.rawValue,
@@ -165,7 +195,7 @@ enum ListJSON {
                 proposedFileSHA256: entry.proposal.proposedFileSHA256, decidedBy: entry.decision?.decidedBy,
                 decidedAt: entry.decision.map { Timestamp.format($0.decidedAt) }, notes: entry.decision?.notes,
                 apply: entry.decision?.apply?.state.rawValue, proposalSHA256: entry.proposalSHA256,
-                problem: entry.decision == nil ? entry.problem : nil)
+                problem: entry.decision == nil ? entry.problem : nil, riskHints: hints)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -32,6 +32,12 @@ public struct ProposalReview: Sendable {
         (currentFile.map { SHA256Hex.of($0) }) != proposal.currentFileSHA256
     }
 
+    /// What the change could grant (docs/risk-hints.md), most severe first.
+    /// Computed here from the proposal's bytes, never read from the queue.
+    public var riskHints: [RiskHint] {
+        RiskHints.assess(tool: proposal.tool, proposed: proposal.proposedFile, current: currentFile)
+    }
+
     /// One-line facts: hosts, routes or instructions added, removed, changed.
     public var summary: [String] {
         let old = currentFile ?? ""
@@ -88,6 +94,8 @@ public struct ProposalReview: Sendable {
                     "! the current file changed since this proposal was made: read the diff against it before deciding")
             )
         }
+        lines += RiskHintLines.render(riskHints, color: color)
+        lines.append("")
         lines.append(paint("\u{1B}[1m", "Summary"))
         lines += summary.map { "  " + $0 }
         lines.append("")

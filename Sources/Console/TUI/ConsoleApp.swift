@@ -32,18 +32,22 @@ public struct ConsoleApp: Sendable {
     public let bell: Bool
     /// The filter the console opens with (bottle or tool contains it); `/` changes it.
     public let filter: String
+    /// Where new proposals are announced besides the bell (`[notify]`), or why that can't be read.
+    public let notifications: Result<NotifySettings, NotifySettingsError>
     private let reviewer: Reviewer
     private let decider: Decider
 
     /// A console over `queueRoot`, diffing against the files under `configRoot`.
     public init(
-        queueRoot: FilePath, configRoot: FilePath, bell: Bool = true, filter: String = "", reviewer: Reviewer? = nil,
+        queueRoot: FilePath, configRoot: FilePath, bell: Bool = true, filter: String = "",
+        notifications: Result<NotifySettings, NotifySettingsError> = .success(NotifySettings()), reviewer: Reviewer? = nil,
         decider: Decider? = nil
     ) {
         self.queueRoot = queueRoot
         self.configRoot = configRoot
         self.bell = bell
         self.filter = filter
+        self.notifications = notifications
         self.reviewer = reviewer ?? ConsoleApp.review
         let applier = Applier(configRoot: configRoot, queueRoot: queueRoot)
         self.decider =
@@ -89,6 +93,16 @@ public struct ConsoleApp: Sendable {
         var session = Session(app: self, terminal: terminal, input: input)
         session.model.filter = filter
         session.finishInterruptedApplies()
+        switch notifications {
+        case .success(let settings) where settings.isEnabled:
+            session.notifier = Notifier(settings: settings, queueRoot: queueRoot, configRoot: configRoot) { text, isError in
+                continuation.yield(.notification(text, isError: isError))
+            }
+        case .success: break
+        case .failure(let error):
+            session.model.message = .init(text: Escaped(error.description).description, isError: true)
+        }
+        defer { if let notifier = session.notifier { Task { await notifier.cancelAll() } } }
         session.reload(nil, announce: false)
         session.draw()
         for await event in events {
@@ -105,6 +119,7 @@ public struct ConsoleApp: Sendable {
                 // Every few seconds, not per frame: an apply cut off by a crash is finished while the console runs.
                 ticks += 1
                 if ticks % 5 == 0, session.finishInterruptedApplies() { session.reload(nil, announce: false) }
+            case .notification(let text, let isError): session.model.message = .init(text: text, isError: isError)
             case .resize: break
             }
             session.draw()
@@ -116,6 +131,7 @@ public struct ConsoleApp: Sendable {
         case queue(QueueWatch.Change)
         case resize
         case tick
+        case notification(String, isError: Bool)
     }
 
     /// The mutable side of a running console: the model and the things that act on it.
@@ -124,6 +140,8 @@ public struct ConsoleApp: Sendable {
         let terminal: Terminal
         let input: InputReader
         var model = ConsoleModel()
+        /// Announces new proposals on the `[notify]` channels; `nil` when none are set.
+        var notifier: Notifier?
         let view = ConsoleView(color: ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
 
         var root: QueueRoot { QueueRoot(app.queueRoot) }
@@ -201,6 +219,11 @@ public struct ConsoleApp: Sendable {
             }
             kept.sort { ($0.proposal.createdAt, $0.proposal.id) < ($1.proposal.createdAt, $1.proposal.id) }
             model.entries = kept
+            if let notifier {
+                // Never awaited here: a slow receiver must not hold up the screen or a decision.
+                let pending = kept.filter(\.isPending).map(\.proposal)
+                Task { await notifier.notice(pending) }
+            }
             if model.selectedID == nil || !kept.contains(where: { $0.proposal.id == model.selectedID }) {
                 model.selectedID =
                     model.visible.first(where: \.isPending)?.proposal.id ?? model.visible.first?.proposal.id

@@ -1,0 +1,209 @@
+/// Risk rules for the bottle's Dockerfile (`capability-block`): what the
+/// instructions a proposal adds would run, fetch or bake into the image.
+///
+/// Rules (docs/risk-hints.md): `pipe-to-shell`, `add-from-url`,
+/// `runs-as-root`, `unpinned-base-image`, `changed-base-image`,
+/// `secret-in-image`, `world-writable`, `new-package-source`, `sudo-nopasswd`.
+/// An instruction counts as added when the current file has no instruction
+/// with the same keyword, arguments and heredocs; `USER` and `FROM` are
+/// judged on the file's final stage as a whole.
+enum DockerfileRisks {
+    static func assess(proposed: String, current: String?) -> [RiskHint] {
+        guard let document = try? DockerfileDocument.parse(proposed) else { return [] }
+        let before = (current.flatMap { try? DockerfileDocument.parse($0) })?.instructions ?? []
+        let existing = Set(before.map(Signature.init))
+        var hints: [RiskHint] = []
+        for instruction in document.instructions where !existing.contains(Signature(instruction)) {
+            hints += DockerfileRisks.hints(for: instruction)
+        }
+        hints += userHints(document.instructions, before: before)
+        hints += baseImageHints(document.instructions, before: before)
+        return hints
+    }
+
+    /// What makes two instructions the same, whatever line they are on.
+    private struct Signature: Hashable {
+        let keyword: String
+        let arguments: String
+        let bodies: [String]
+        init(_ instruction: DockerfileInstruction) {
+            keyword = instruction.keyword
+            arguments = instruction.arguments
+            bodies = instruction.heredocs.map(\.body)
+        }
+    }
+
+    // MARK: - One instruction
+
+    private static func hints(for instruction: DockerfileInstruction) -> [RiskHint] {
+        let line = instruction.line
+        let text = ([instruction.arguments] + instruction.heredocs.map(\.body)).joined(separator: "\n")
+        let lower = text.lowercased()
+        var hints: [RiskHint] = []
+        switch instruction.keyword {
+        case "RUN":
+            if pipesDownloadIntoShell(lower) {
+                hints.append(
+                    RiskHint(
+                        .critical, "pipe-to-shell",
+                        "a download is run as a script without being checked (curl/wget piped into a shell)",
+                        line: line))
+            }
+            hints += commandHints(lower, line: line)
+        case "ADD":
+            let sources = instruction.arguments.split(whereSeparator: { $0 == " " || $0 == "\t" })
+                .filter { !$0.hasPrefix("--") }.dropLast()
+            if let url = sources.first(where: { $0.hasPrefix("http://") || $0.hasPrefix("https://") || $0.hasPrefix("git@") }) {
+                let pinned = instruction.arguments.contains("--checksum=")
+                hints.append(
+                    RiskHint(
+                        pinned ? .notice : .warning, "add-from-url",
+                        "ADD fetches \(url) at build time" + (pinned ? " (with a checksum)" : " with no checksum: its content can change"),
+                        line: line))
+            }
+        case "ENV", "ARG":
+            for name in declaredNames(instruction.arguments) where looksSecret(name) {
+                hints.append(
+                    RiskHint(
+                        .warning, "secret-in-image",
+                        "\(instruction.keyword) \(name) looks like a secret: its value is kept in the image's history for anyone who can pull it",
+                        line: line))
+            }
+        case "COPY":
+            hints += commandHints(lower, line: line)
+        default:
+            break
+        }
+        return hints
+    }
+
+    /// Hints that apply to any text that ends up as commands or files.
+    private static func commandHints(_ lower: String, line: Int) -> [RiskHint] {
+        var hints: [RiskHint] = []
+        if lower.contains("chmod") && (lower.contains("777") || lower.contains("a+rwx") || lower.contains("o+w") || lower.contains("a+w")) {
+            hints.append(
+                RiskHint(.warning, "world-writable", "makes files writable by every user (chmod 777 or o+w)", line: line))
+        }
+        let sourceMarkers = [
+            "sources.list", "add-apt-repository", "apt-key", "/etc/apt/keyrings", "trusted.gpg",
+            "--index-url", "--extra-index-url", "--trusted-host", "pip config set", "npm config set registry",
+            "yarn config set registry", "--registry", "gem sources", "/etc/apk/repositories", ".repo ", "yum-config-manager",
+            "dnf config-manager", "zypper addrepo", "zypper ar ",
+        ]
+        if let marker = sourceMarkers.first(where: { lower.contains($0) }) {
+            hints.append(
+                RiskHint(
+                    .warning, "new-package-source",
+                    "adds or changes a package source (\(marker.split(separator: " ").joined())): later installs come from it",
+                    line: line))
+        }
+        if lower.contains("nopasswd") || lower.contains("/etc/sudoers") {
+            hints.append(
+                RiskHint(
+                    .critical, "sudo-nopasswd", "gives a user sudo rights (sudoers or NOPASSWD): the agent can become root",
+                    line: line))
+        }
+        return hints
+    }
+
+    private static func pipesDownloadIntoShell(_ lower: String) -> Bool {
+        let fetchers = ["curl", "wget", "fetch "]
+        guard fetchers.contains(where: lower.contains) else { return false }
+        let shells = ["sh", "bash", "zsh", "dash", "ksh", "python", "python3", "perl", "ruby", "node", "sudo"]
+        for segment in lower.split(separator: "|").dropFirst() {
+            let word = segment.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).first.map {
+                String($0.split(separator: "/").last ?? $0)
+            }
+            if let word, shells.contains(word) { return true }
+        }
+        // `sh -c "$(curl …)"`, `bash <(curl …)`, `. <(wget …)`
+        return lower.contains("$(curl") || lower.contains("$(wget") || lower.contains("<(curl") || lower.contains("<(wget")
+    }
+
+    /// The names `ENV a=1 b=2`, `ENV a 1` or `ARG a=1` declares.
+    private static func declaredNames(_ arguments: String) -> [String] {
+        let words = arguments.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        guard let first = words.first else { return [] }
+        if !first.contains("=") { return [String(first)] }
+        return words.compactMap { word in
+            guard let equals = word.firstIndex(of: "=") else { return nil }
+            return String(word[..<equals])
+        }
+    }
+
+    private static func looksSecret(_ name: String) -> Bool {
+        let upper = name.uppercased()
+        let markers = ["TOKEN", "SECRET", "PASSWORD", "PASSWD", "API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY", "CREDENTIAL", "AUTH"]
+        return markers.contains(where: upper.contains)
+    }
+
+    // MARK: - The file as a whole
+
+    /// The instructions of the final stage (from the last `FROM` on).
+    private static func finalStage(_ instructions: [DockerfileInstruction]) -> ArraySlice<DockerfileInstruction> {
+        let start = instructions.lastIndex { $0.keyword == "FROM" } ?? instructions.startIndex
+        return instructions[start...]
+    }
+
+    /// The user the final stage ends as, and the line that sets it (`nil`: no `USER`, so root).
+    private static func finalUser(_ instructions: [DockerfileInstruction]) -> (user: String, line: Int)? {
+        guard let user = finalStage(instructions).last(where: { $0.keyword == "USER" }) else { return nil }
+        let name = user.arguments.split(separator: ":").first.map(String.init) ?? user.arguments
+        return (name, user.line)
+    }
+
+    private static func isRoot(_ user: (user: String, line: Int)?) -> Bool {
+        guard let user else { return true }
+        return user.user == "root" || user.user == "0"
+    }
+
+    private static func userHints(_ instructions: [DockerfileInstruction], before: [DockerfileInstruction]) -> [RiskHint] {
+        let after = finalUser(instructions)
+        guard isRoot(after) else { return [] }
+        let wasRoot = !before.isEmpty && isRoot(finalUser(before))
+        let how = after == nil ? "no USER after the last FROM" : "USER \(after!.user)"
+        return [
+            RiskHint(
+                wasRoot ? .notice : .warning, "runs-as-root",
+                "the bottle runs as root (\(how))" + (wasRoot ? ", as it did before" : ""), line: after?.line)
+        ]
+    }
+
+    /// The image the final stage starts from (`nil` for a stage name or `scratch`).
+    private static func baseImage(_ instructions: [DockerfileInstruction]) -> (image: String, line: Int)? {
+        let stages = Set(instructions.filter { $0.keyword == "FROM" }.compactMap { from -> String? in
+            let words = from.arguments.split(separator: " ")
+            guard words.count >= 3, words[words.count - 2].lowercased() == "as" else { return nil }
+            return String(words[words.count - 1]).lowercased()
+        })
+        guard let from = instructions.last(where: { $0.keyword == "FROM" }) else { return nil }
+        guard let image = from.arguments.split(separator: " ").first(where: { !$0.hasPrefix("--") }).map(String.init),
+            image.lowercased() != "scratch", !stages.contains(image.lowercased())
+        else { return nil }
+        return (image, from.line)
+    }
+
+    private static func baseImageHints(_ instructions: [DockerfileInstruction], before: [DockerfileInstruction]) -> [RiskHint] {
+        guard let base = baseImage(instructions) else { return [] }
+        var hints: [RiskHint] = []
+        let previous = baseImage(before)
+        if let previous, previous.image != base.image {
+            hints.append(
+                RiskHint(
+                    .warning, "changed-base-image", "the base image changes from \(previous.image) to \(base.image)",
+                    line: base.line))
+        }
+        if !base.image.contains("@sha256:"), !base.image.hasPrefix("$"), previous?.image != base.image {
+            let lastPart = base.image.split(separator: "/").last ?? Substring(base.image)
+            let tag = lastPart.split(separator: ":").dropFirst().first
+            if tag == nil || tag == "latest" {
+                hints.append(
+                    RiskHint(
+                        .warning, "unpinned-base-image",
+                        "the base image \(base.image) is not pinned (no tag or :latest, no digest): each build may get another image",
+                        line: base.line))
+            }
+        }
+        return hints
+    }
+}

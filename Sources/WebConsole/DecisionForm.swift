@@ -1,0 +1,47 @@
+import Foundation
+import Hummingbird
+import Queue
+
+/// The proposal page's form, as posted: which button, the notes, the
+/// operator's version of the file, the CSRF token and the digest of what
+/// the page showed.
+struct DecisionForm: Decodable, Sendable {
+    enum Action: String, Decodable, Sendable {
+        case approve, modify, reject
+    }
+
+    // Optional, so a form missing its CSRF token is refused as such (403),
+    // not as a malformed form.
+    var action: Action?
+    var csrf: String?
+    var reviewed: String?
+    var notes: String?
+    var final_file: String?
+
+    /// The largest form accepted: a 1 MiB file, escaped by the browser, and the rest.
+    static let limit = 4 * 1024 * 1024
+
+    static func read(_ request: Request) async throws -> DecisionForm {
+        let body = try await request.body.collect(upTo: limit)
+        return try URLEncodedFormDecoder().decode(DecisionForm.self, from: String(buffer: body))
+    }
+
+    /// The operator's file, with the line breaks the proposal used: browsers
+    /// send a textarea's lines as CRLF, which would turn an allowlist into one
+    /// with `\r` in every name.
+    func finalFile(for proposal: Proposal) -> String? {
+        guard let text = final_file else { return nil }
+        return proposal.proposedFile.contains("\r\n") ? text : text.replacingOccurrences(of: "\r\n", with: "\n")
+    }
+}
+
+/// The digest a page binds its decision to: what would be applied and why,
+/// as the page showed it. A proposal file replaced in the queue after the
+/// page was loaded no longer matches, and nothing is decided.
+enum ReviewDigest {
+    static func of(_ proposal: Proposal) -> String {
+        SHA256Hex.of(
+            proposal.id.rawValue + "\n" + proposal.bottle.rawValue + "\n" + proposal.tool.rawValue + "\n"
+                + proposal.proposedFile + "\n" + proposal.justification)
+    }
+}

@@ -1,0 +1,85 @@
+import Apply
+import Console
+import Foundation
+import Queue
+
+/// What the pages show of proposals, as template values. Agent text is
+/// passed through ``Escaped`` (control, bidi and zero-width characters made
+/// visible) before the template engine HTML-escapes it: the same text an
+/// operator sees in the terminal, inert in the browser.
+enum ProposalViews {
+    /// The most lines of a diff a page shows; a longer one ends with a note.
+    static let diffLineLimit = 5000
+
+    /// One row of the pending list.
+    static func row(_ entry: QueueEntry, hints: [RiskHint], now: Date) -> [String: Any] {
+        let proposal = entry.proposal
+        let first = proposal.justification.split(separator: "\n").first.map(String.init) ?? ""
+        let escaped = Escaped(first).description
+        return [
+            "id": proposal.id.rawValue, "bottle": proposal.bottle.rawValue, "tool": proposal.tool.rawValue,
+            "file": proposal.tool.configFile.fileName, "age": ConsoleView.age(of: proposal.createdAt, now: now),
+            "waiting": entry.waiting, "risk": hints.highestSeverity?.rawValue ?? "none",
+            "riskLabel": hints.highestSeverity?.rawValue ?? "",
+            "justification": escaped.count > 240 ? String(escaped.prefix(239)) + "…" : escaped,
+        ]
+    }
+
+    /// The proposal page's values.
+    static func page(
+        _ entry: QueueEntry, currentFile: String?, reviewed: String, session: SessionStore.Session,
+        message: (text: String, isError: Bool)?
+    ) -> [String: Any] {
+        let proposal = entry.proposal
+        let review = ProposalReview(proposal: proposal, currentFile: currentFile)
+        var values: [String: Any] = [
+            "id": proposal.id.rawValue, "bottle": proposal.bottle.rawValue, "tool": proposal.tool.rawValue,
+            "file": proposal.tool.configFile.fileName, "created": Timestamp.format(proposal.createdAt),
+            "state": entry.decision?.status.rawValue ?? (entry.waiting ? "pending; the agent is waiting" : "pending"),
+            "justification": Escaped(proposal.justification, keepLayout: true).description,
+            "summary": review.summary.map { ["text": $0] },
+            "hints": review.riskHints.map { hint -> [String: Any] in
+                var item: [String: Any] = ["severity": hint.severity.rawValue, "reason": Escaped(hint.reason).description]
+                if let line = hint.line { item["line"] = line }
+                return item
+            },
+            "current": Escaped(currentFile ?? "(there is none yet)", keepLayout: true).description,
+            "csrf": session.csrf, "reviewed": reviewed,
+        ]
+        if entry.decision == nil {
+            values["pending"] = true
+            values["proposed"] = proposal.proposedFile
+            if review.currentFileChanged { values["conflict"] = true }
+            do throws(ValidationError) {
+                try ProposedFileValidator.validate(proposal.proposedFile, for: proposal.tool, current: nil)
+            } catch {
+                values["invalid"] = Escaped(error.description).description
+            }
+        }
+        if let decision = entry.decision {
+            var item: [String: Any] = [
+                "status": decision.status.rawValue, "decidedBy": Escaped(decision.decidedBy).description,
+                "decidedAt": Timestamp.format(decision.decidedAt),
+            ]
+            if !decision.notes.isEmpty { item["notes"] = Escaped(decision.notes).description }
+            if let apply = decision.apply { item["apply"] = "\(apply.state.rawValue): \(Escaped(apply.summary))" }
+            values["decision"] = item
+        }
+        if let message {
+            values["message"] = message.text
+            values["messageKind"] = message.isError ? "error" : "ok"
+        }
+        var diff: [[String: Any]] = []
+        for line in UnifiedDiff(old: currentFile ?? "", new: proposal.proposedFile).lines.prefix(diffLineLimit) {
+            switch line {
+            case .hunk(let text): diff.append(["kind": "hunk", "text": text])
+            case .context(let text): diff.append(["kind": "ctx", "text": " " + Escaped(text).description])
+            case .removed(let text): diff.append(["kind": "del", "text": "-" + Escaped(text).description])
+            case .added(let text): diff.append(["kind": "add", "text": "+" + Escaped(text).description])
+            }
+        }
+        values["diff"] = diff
+        if diff.count == diffLineLimit { values["diffCut"] = "The diff is cut at \(diffLineLimit) lines." }
+        return values
+    }
+}

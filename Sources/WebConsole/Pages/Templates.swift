@@ -1,0 +1,64 @@
+/// The page templates (swift-mustache), kept in the binary so the web
+/// console is one file to install. `{{x}}` HTML-escapes; `{{{x}}}` is used
+/// only for HTML this program rendered itself (a page body, the list).
+enum Templates {
+    static let layout = """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{title}} — Bottle Supervise</title>
+        <link rel="stylesheet" href="/static/app.css">
+        </head>
+        <body>
+        <header><a class="brand" href="/">Bottle Supervise</a>{{#csrf}}<form method="post" action="/logout" class="logout"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">Log out</button></form>{{/csrf}}</header>
+        <main>{{{body}}}</main>
+        {{#live}}<script src="/static/live.js"></script>{{/live}}
+        </body>
+        </html>
+        """
+
+    static let list = """
+        <h1>Pending proposals</h1>
+        <div id="proposals" aria-live="polite">{{{rows}}}</div>
+        """
+
+    static let rows = """
+        {{^rows}}<p class="empty">No pending proposals. New ones appear here as agents ask.</p>{{/rows}}{{#rows}}<a class="row risk-{{risk}}" href="/proposals/{{id}}" data-id="{{id}}"><span class="meta"><strong>{{bottle}}</strong> · {{tool}} → {{file}} · {{age}}{{#waiting}} · agent waiting{{/waiting}}</span><span class="badge">{{riskLabel}}</span><span class="why">{{justification}}</span></a>{{/rows}}
+        """
+
+    static let proposal = """
+        <p><a href="/">← all proposals</a></p>
+        <h1>{{bottle}}: {{tool}} → {{file}}</h1>
+        <p class="meta">{{id}} · created {{created}} · <span id="state">{{state}}</span></p>
+        {{#message}}<p class="message {{messageKind}}" id="message">{{message}}</p>{{/message}}
+        {{#conflict}}<p class="message error">The bottle's current file changed since this proposal was made: read the diff against it before deciding.</p>{{/conflict}}
+        {{#invalid}}<p class="message error">This proposal cannot be applied: {{invalid}}</p>{{/invalid}}
+        <section><h2>Justification</h2><pre class="text" id="justification">{{justification}}</pre></section>
+        <section><h2>Risk hints</h2>{{^hints}}<p>None found. Hints inform; none found does not make a change safe.</p>{{/hints}}<ul class="hints">{{#hints}}<li class="risk-{{severity}}"><strong>{{severity}}</strong>{{#line}} line {{line}}{{/line}}: {{reason}}</li>{{/hints}}</ul></section>
+        <section><h2>Summary</h2><ul>{{#summary}}<li>{{text}}</li>{{/summary}}</ul></section>
+        {{#pending}}<section class="decide"><h2>Decide</h2>
+        <form method="post" action="/proposals/{{id}}/decide">
+        <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="reviewed" value="{{reviewed}}">
+        <label for="notes">Notes to the agent (required to reject)</label>
+        <textarea id="notes" name="notes" rows="2"></textarea>
+        <div class="buttons"><button type="submit" name="action" value="approve" class="approve" id="approve">Approve</button><button type="submit" name="action" value="reject" class="reject" id="reject">Reject</button></div>
+        <details id="modify-panel"><summary>Modify before approving</summary>
+        <label for="final_file">The {{file}} to approve instead</label>
+        <textarea id="final_file" name="final_file" rows="12" spellcheck="false">{{proposed}}</textarea>
+        <button type="submit" name="action" value="modify" id="modify">Approve this version</button></details>
+        </form></section>{{/pending}}
+        {{#decision}}<section><h2>Decision</h2><p><strong>{{status}}</strong> by {{decidedBy}} at {{decidedAt}}</p>{{#notes}}<p>Notes: {{notes}}</p>{{/notes}}{{#apply}}<p>Apply: {{apply}}</p>{{/apply}}</section>{{/decision}}
+        <section><h2>Diff against the current {{file}}</h2><pre class="diff">{{#diff}}<span class="{{kind}}">{{text}}</span>
+        {{/diff}}</pre>{{#diffCut}}<p class="meta">{{diffCut}}</p>{{/diffCut}}</section>
+        <section><details><summary>Current {{file}}</summary><pre class="text">{{current}}</pre></details></section>
+        """
+
+    static let login = """
+        <h1>Log in</h1>
+        {{#message}}<p class="message error">{{message}}</p>{{/message}}
+        <p>Open the login link <code>bottle-supervise web</code> printed when it started (each link works once), or paste the access token from its file (<code>~/.claude-bottle/web-token</code> unless <code>--token-file</code> says otherwise).</p>
+        <form method="post" action="/login"><label for="token">Access token</label><input id="token" name="token" type="password" autocomplete="current-password"><button type="submit">Log in</button></form>
+        """
+}

@@ -1,0 +1,109 @@
+import Apply
+import Console
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import Queue
+import SystemPackage
+
+/// `bottle-supervise web`: the operator's console as a web page, on the host.
+///
+/// Every pending proposal of every bottle, updating live (server-sent
+/// events fed by one inotify watch); a page per proposal with its
+/// justification, risk hints, summary, diff and the current file; approve,
+/// modify and reject through the same apply step as the CLI and the TUI,
+/// bound to the proposal as the page showed it. An admin panel's defences:
+/// loopback by default, a one-time login URL and an HttpOnly SameSite=Strict
+/// session cookie, CSRF tokens, a strict Content-Security-Policy, `Host` and
+/// `Origin` checked (docs/web-console.md, docs/security.md).
+public struct WebConsole: Sendable {
+    public let configuration: WebConsoleConfiguration
+
+    public init(configuration: WebConsoleConfiguration) {
+        self.configuration = configuration
+    }
+
+    /// Serves until SIGINT or SIGTERM; `onStart` gets the one-time login URL
+    /// once the server listens.
+    public func run(logger: Logger, onStart: @escaping @Sendable (String) -> Void) async throws {
+        let token = try AccessToken.loadOrCreate(at: configuration.tokenFile)
+        let sessions = SessionStore(accessToken: token)
+        let broadcast = QueueBroadcast()
+        let notifier: Notifier? =
+            configuration.notifications.isEnabled
+            ? Notifier(
+                settings: configuration.notifications, queueRoot: configuration.queueRoot,
+                configRoot: configuration.configRoot, logger: logger)
+            : nil
+        let router = makeRouter(sessions: sessions, broadcast: broadcast)
+        let server: HTTPServerBuilder
+        if let certificate = configuration.tlsCertificate, let key = configuration.tlsKey {
+            do {
+                let tls = TLSConfiguration.makeServerConfiguration(
+                    certificateChain: try NIOSSLCertificate.fromPEMFile(certificate.string).map { .certificate($0) },
+                    privateKey: .privateKey(try NIOSSLPrivateKey(file: key.string, format: .pem)))
+                server = try .tls(.http1(), tlsConfiguration: tls)
+            } catch {
+                throw WebConsoleError.tls("cannot use \(certificate) and \(key): \(error)")
+            }
+        } else {
+            server = .http1()
+        }
+        let scheme = configuration.usesTLS ? "https" : "http"
+        let host = ["0.0.0.0", "::"].contains(configuration.bind) ? "127.0.0.1" : configuration.bind
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        let app = Application(
+            router: router, server: server,
+            configuration: .init(address: .hostname(configuration.bind, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                let code = await sessions.newLoginCode()
+                onStart("\(scheme)://\(shownHost):\(port)/login?code=\(code)")
+            },
+            logger: logger)
+
+        let queueRoot = configuration.queueRoot
+        let watching = Task {
+            await notifier?.notice(Self.pending(in: QueueRoot(queueRoot), bottles: nil))
+            for await change in QueueWatch.changes(root: queueRoot) {
+                await broadcast.changed()
+                if let notifier {
+                    let bottles: [BottleSlug]? = if case .bottle(let slug) = change { [slug] } else { nil }
+                    await notifier.notice(Self.pending(in: QueueRoot(queueRoot), bottles: bottles))
+                }
+            }
+        }
+        let keepingAlive = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(15))
+                await broadcast.keepAlive()
+            }
+        }
+        defer {
+            watching.cancel()
+            keepingAlive.cancel()
+        }
+        try await app.runService()
+        await broadcast.finishAll()
+        await notifier?.cancelAll()
+    }
+
+    static func pending(in root: QueueRoot, bottles: [BottleSlug]?) -> [Proposal] {
+        let targets = bottles ?? ((try? root.bottles()) ?? [])
+        return targets.flatMap { bottle in
+            ((try? root.queue(for: bottle).scan(archived: false).entries) ?? []).filter(\.isPending).map(\.proposal)
+        }
+    }
+
+    /// The router with its middleware and routes (public for the tests' in-process client).
+    public func makeRouter(sessions: SessionStore, broadcast: QueueBroadcast) -> Router<WebRequestContext> {
+        let router = Router(context: WebRequestContext.self)
+        router.add(middleware: HostCheckMiddleware(hosts: AllowedHosts(bind: configuration.bind, extra: configuration.allowedHosts)))
+        router.add(middleware: SecurityHeadersMiddleware(usesTLS: configuration.usesTLS))
+        router.add(middleware: SessionMiddleware(sessions: sessions))
+        WebRoutes(configuration: configuration, sessions: sessions, broadcast: broadcast).add(to: router)
+        return router
+    }
+}

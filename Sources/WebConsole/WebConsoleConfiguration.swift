@@ -1,0 +1,34 @@
+import Console
+import SystemPackage
+
+/// How `bottle-supervise web` is run: where it listens, which names it
+/// answers to, where the queues and configs are, and its secrets' file.
+public struct WebConsoleConfiguration: Sendable {
+    /// The address to listen on; loopback by default, never a bottle's network.
+    public var bind = "127.0.0.1"
+    /// The port; 0 picks a free one (printed at start).
+    public var port = 9200
+    /// Host names besides loopback and the bind address that the page may be
+    /// reached by (the laptop's name on the LAN, a reverse proxy's name).
+    public var allowedHosts: [String] = []
+    /// A PEM certificate chain and key: serve HTTPS.
+    public var tlsCertificate: FilePath?
+    public var tlsKey: FilePath?
+    /// The access token file (created 0600 on first start).
+    public var tokenFile: FilePath
+    /// The queue root (one directory per bottle).
+    public var queueRoot: FilePath
+    /// The config root (each bottle's current files).
+    public var configRoot: FilePath
+    /// Notifications to send while the page runs (`[notify]`).
+    public var notifications = NotifySettings()
+
+    public init(tokenFile: FilePath, queueRoot: FilePath, configRoot: FilePath) {
+        self.tokenFile = tokenFile
+        self.queueRoot = queueRoot
+        self.configRoot = configRoot
+    }
+
+    /// Whether the page is served over TLS.
+    public var usesTLS: Bool { tlsCertificate != nil }
+}

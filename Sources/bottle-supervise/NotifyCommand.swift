@@ -1,0 +1,84 @@
+import ArgumentParser
+import Console
+import Foundation
+import Logging
+import Queue
+import SystemPackage
+
+/// `bottle-supervise notify`: announce new proposals without a console open.
+struct NotifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "notify",
+        abstract: "Watch every bottle's queue and announce new proposals on the channels of [notify].",
+        discussion: """
+            Reads [notify] from the host settings file (--settings, $SUPERVISE_SETTINGS, then \
+            ~/.claude-bottle/host.toml; docs/notifications.md) and sends one notification per new proposal \
+            to each channel: a webhook, an ntfy topic, a Slack incoming webhook, notify-send. Run it as a \
+            service when no console is open; the console sends the same notifications while it runs, and \
+            each proposal is announced once however many watchers run. Stops on SIGINT or SIGTERM.
+            """
+    )
+
+    @OptionGroup var locations: HostLocationOptions
+
+    @Option(help: "The host settings file (default: $SUPERVISE_SETTINGS, then ~/.claude-bottle/host.toml).")
+    var settings: String?
+
+    func run() async throws {
+        let path = settings.map { FilePath($0) } ?? NotifySettings.defaultPath()
+        let loaded: NotifySettings
+        do {
+            loaded = try NotifySettings.load(from: path)
+        } catch {
+            throw Failure.exit(.failed(error.description), command: "notify")
+        }
+        guard loaded.isEnabled else {
+            throw Failure.exit(
+                .failed("\(path) sets no notification channel; add a [notify] table (docs/notifications.md)"),
+                command: "notify")
+        }
+        var logger = Logger(label: "bottle-supervise.notify")
+        logger.logLevel = .info
+        let notifier = Notifier(
+            settings: loaded, queueRoot: locations.queueRoot, configRoot: locations.configRoot, logger: logger)
+        let root = QueueRoot(locations.queueRoot)
+        let names = loaded.channels.map(\.name).joined(separator: ", ")
+        FileHandle.standardError.write(Data("bottle-supervise notify: watching \(locations.queueRoot) (\(names))\n".utf8))
+
+        let watching = Task {
+            await notifier.notice(Self.pending(in: root, bottles: nil))
+            for await change in QueueWatch.changes(root: locations.queueRoot) {
+                switch change {
+                case .bottle(let slug): await notifier.notice(Self.pending(in: root, bottles: [slug]))
+                case .all: await notifier.notice(Self.pending(in: root, bottles: nil))
+                }
+            }
+        }
+        await Self.waitForTermination()
+        watching.cancel()
+        await notifier.cancelAll()
+    }
+
+    /// The pending proposals of `bottles` (all when `nil`); unreadable files are the listing's to report.
+    static func pending(in root: QueueRoot, bottles: [BottleSlug]?) -> [Proposal] {
+        let targets = bottles ?? ((try? root.bottles()) ?? [])
+        return targets.flatMap { bottle in
+            ((try? root.queue(for: bottle).scan(archived: false).entries) ?? []).filter(\.isPending).map(\.proposal)
+        }
+    }
+
+    /// Returns when SIGINT or SIGTERM arrives.
+    static func waitForTermination() async {
+        let (stream, continuation) = AsyncStream.makeStream(of: Void.self)
+        var sources: [any DispatchSourceSignal] = []
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber)
+            source.setEventHandler { continuation.yield() }
+            source.resume()
+            sources.append(source)
+        }
+        for await _ in stream { break }
+        for source in sources { source.cancel() }
+    }
+}
