@@ -55,17 +55,18 @@ for n, (name, (current, proposed)) in enumerate(cases.items()):
     open(f"{state}/{name}.id", "w").write(pid)
     print(f"{name}: current {len(current.splitlines())} lines, proposed {len(proposed.splitlines())} lines / {len(proposed.encode())} bytes")
 PY
-echo "== $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $("$bin" --version 2>/dev/null || echo bottle-supervise) at $bin"
+echo "== $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), $("$bin" --version 2>/dev/null || echo bottle-supervise) at $bin"
 measure() {  # label, command...: wall seconds and peak RSS from GNU time
   local out="$state/time.txt" status=0
   ( ulimit -v 4194304; timeout 60 /usr/bin/time -v "${@:2}" >"$state/stdout.txt" 2>"$out" ) || status=$?
-  local rss wall
+  local rss wall cpu
   rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2 / 1024}' "$out")
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$out")
+  cpu=$(awk -F': ' '/User time|System time/ {sum += $2} END {printf "%.2fs", sum}' "$out")
   local note=""
   [ "$status" = 124 ] && note=" (killed by the 60 s timeout)"
   [ "$status" != 0 ] && [ "$status" != 124 ] && note=" (exit $status: $(grep -m1 -iE 'fatal|error|memory' "$out" "$state/stdout.txt" | cut -c1-80))"
-  printf '%-28s wall %-9s peak RSS %8s MB%s\n' "$1" "${wall:-?}" "${rss:-?}" "$note"
+  printf '%-28s wall %-9s cpu %-7s peak RSS %8s MB%s\n' "$1" "${wall:-?}" "${cpu:-?}" "${rss:-?}" "$note"
 }
 for name in big scatter shuffle; do
   id=$(cat "$state/$name.id")

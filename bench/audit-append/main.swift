@@ -2,9 +2,9 @@
 // the time with a normal log (issue 9's benchmark; goal: under 20 ms).
 //
 // normal   a log of 1,000 records; each timed append adds one more.
-// hostile  before each timed append, a 16 MiB line without a newline is planted at the
-//          end of the log (not timed; written as a sparse hole after a record's opening),
-//          so every timed append is the first one after such a line.
+// hostile  a log whose last line is 16 MiB with no newline in it (as if planted); each
+//          timed append is the first one after that line, then the file is cut back
+//          to end with the planted line again (not timed, and synced before the next).
 // Each append is the real AuditLog.append: flock, read the last line, write, fsync.
 //
 // Usage: audit-append [--runs N] [--dir PATH] [--mib M]
@@ -59,17 +59,18 @@ struct AuditAppend {
         let hostile = AuditLog(path: directory.appending("hostile.log"))
         try hostile.append(record())
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: hostile.path.string))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(#"{"hash":""#.utf8) + Data(repeating: UInt8(ascii: "f"), count: mebibytes << 20))
+        let end = try handle.offset()
+        try handle.synchronize()  // the planted bytes reach the disk before any timing
         var hostileTimes: [Double] = []
         for _ in 0..<runs {
-            // Plant the line (not timed): a record's opening, then a hole of M MiB (read back as
-            // zero bytes, so no newline) — a real 16 MiB line without writing 16 MiB per run.
-            let start = try handle.seekToEnd()
-            try handle.write(contentsOf: Data(#"{"hash":""#.utf8))
-            try handle.truncate(atOffset: start + UInt64(mebibytes << 20))
-            try handle.synchronize()
             let started = clock.now
             try hostile.append(record())
             hostileTimes.append(milliseconds(started.duration(to: clock.now)))
+            // Cut the file back so the planted line is last again (not timed).
+            try handle.truncate(atOffset: end)
+            try handle.synchronize()
         }
         try handle.close()
         // The same on a small log, read back whole: verify names the planted line.
