@@ -74,6 +74,8 @@ final class BatchAnswer: Sendable {
             }
             switch admission {
             case .response(let bytes): return (bytes, nil)
+            // Answered at once from the queue: delivered (archived) once the array is written.
+            case .delivery(let bytes, let proposal): return (bytes, proposal)
             case .held(let call, let context):
                 let dropped = held.withLock { held in
                     held.calls.append(call)
