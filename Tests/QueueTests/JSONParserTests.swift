@@ -119,7 +119,8 @@ struct JSONParserTests {
         let error = try #require(failure("{\"a\": 1,\n \"b\": {}, \"a\": 2}"))
         #expect(error.position.line == 2 && error.column == 11)
         #expect(
-            error.message == "duplicate key \"a\" (already at line 1, column 2); a key may appear only once in an object")
+            error.message
+                == "duplicate key \"a\" (already at line 1, column 2); a key may appear only once in an object")
         #expect(value(#"{"a": {"a": 1}, "b": [{"a": 2}, {"a": 3}]}"#) != nil)
     }
 
@@ -186,7 +187,8 @@ struct JSONParserTests {
     func numbers() throws {
         let (result, parser) = parse("[0, -0, 12345678901234567890, 1.5, -2e10, 3E+2, 4.0e-1]")
         _ = try result.get()
-        #expect(parser.builder.numbers.map(\.text) == ["0", "-0", "12345678901234567890", "1.5", "-2e10", "3E+2", "4.0e-1"])
+        #expect(
+            parser.builder.numbers.map(\.text) == ["0", "-0", "12345678901234567890", "1.5", "-2e10", "3E+2", "4.0e-1"])
         #expect(parser.builder.numbers.map(\.isInteger) == [true, true, true, false, false, false, false])
     }
 
@@ -194,7 +196,8 @@ struct JSONParserTests {
         "malformed numbers are refused at the offending character",
         arguments: [
             ("01", 1, "leading zeros"), ("-", 1, "after '-'"), ("-a", 1, "after '-'"), ("1.", 2, "decimal point"),
-            ("1.e5", 2, "decimal point"), ("1e", 2, "exponent"), ("1e+", 3, "exponent"), ("+1", 0, "cannot start with '+'"),
+            ("1.e5", 2, "decimal point"), ("1e", 2, "exponent"), ("1e+", 3, "exponent"),
+            ("+1", 0, "cannot start with '+'"),
             (".5", 0, "cannot start with '.'"), ("NaN", 0, "not a JSON number"), ("1 2", 2, "exactly one JSON value"),
         ])
     func malformedNumbers(text: String, offset: Int, reason: String) throws {

@@ -2,7 +2,8 @@ import MCP
 import Queue
 
 /// libFuzzer entry: every input through the shared JSON parser, as the
-/// sidecar reads a request body and as the validator reads a routes.json.
+/// sidecar reads a request body (and decodes its JSON-RPC envelope) and as
+/// the validator reads a routes.json.
 ///
 /// Beyond "no crash, no hang": a text either parser accepts must survive a
 /// round trip (printed and parsed again, the same value), the strict policy
@@ -12,8 +13,13 @@ import Queue
 public func fuzzJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = UnsafeBufferPointer(start: data, count: size)
 
-    // The sidecar's reader (MCP values), on the raw bytes.
+    // The sidecar's reader (MCP values), on the raw bytes, and the JSON-RPC
+    // envelope decoder on top of it: a body the reader refuses is -32700,
+    // one it accepts never is.
     let sidecarAccepted = (try? JSONReader.value(of: bytes)) != nil
+    if case .failure(let failure) = RPCMessage.decode(bytes), (failure.error.code == -32700) == sidecarAccepted {
+        fatalError("the envelope decoder and the reader disagree on whether this is JSON")
+    }
 
     // The parser with both policies, building JSONValue.
     let strict = parse(bytes, policy: JSONPolicy(duplicateKeys: .refuse, loneSurrogates: .refuse))

@@ -33,7 +33,9 @@ private func roundTrip<Record: Codable & Equatable>(_ type: Record.Type, _ file:
         let reread = try QueueFormat.decode(type, from: first, path: "fuzz.json")
         let second = try QueueFormat.encode(reread)
         guard first == second else {
-            fatalError("not stable: \(String(decoding: first, as: UTF8.self)) became \(String(decoding: second, as: UTF8.self))")
+            fatalError(
+                "not stable: \(String(decoding: first, as: UTF8.self)) became \(String(decoding: second, as: UTF8.self))"
+            )
         }
     } catch {
         fatalError("a decoded record did not survive writing and reading: \(error)")

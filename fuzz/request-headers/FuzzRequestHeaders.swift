@@ -40,7 +40,8 @@ private func expect(_ condition: Bool, _ field: String, _ headers: HTTPHeaders) 
 /// RFC 9110 `tchar`: the bytes a header name may hold.
 private func isTokenByte(_ byte: UInt8) -> Bool {
     switch byte {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"):
+    case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+        UInt8(ascii: "A")...UInt8(ascii: "Z"):
         true
     default:
         "!#$%&'*+-.^_`|~".utf8.contains(byte)

@@ -204,7 +204,8 @@ public struct JSONParser<Builder: JSONBuilder> {
         if tokenizer.peek(is: UInt8(ascii: "\"")) {
             return tokenizer.failure("missing ',' between the value of \(QuotedText(key)) and the next key")
         }
-        return tokenizer.failure("expected ',' or '\(closing)' after the value of \(QuotedText(key)), found \(tokenizer.found)")
+        return tokenizer.failure(
+            "expected ',' or '\(closing)' after the value of \(QuotedText(key)), found \(tokenizer.found)")
     }
 
     @usableFromInline

@@ -20,7 +20,8 @@ enum StrictJSONParser {
         return text.withUTF8 { bytes in
             var parser = JSONParser(
                 bytes: bytes,
-                policy: JSONPolicy(duplicateKeys: .report(limit: ValidationError.problemLimit), loneSurrogates: .refuse),
+                policy: JSONPolicy(
+                    duplicateKeys: .report(limit: ValidationError.problemLimit), loneSurrogates: .refuse),
                 builder: NodeBuilder())
             let result: Result<JSONNode, JSONSyntaxError>
             do throws(JSONSyntaxError) {
