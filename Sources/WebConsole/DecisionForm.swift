@@ -34,14 +34,3 @@ struct DecisionForm: Decodable, Sendable {
         return proposal.proposedFile.contains("\r\n") ? text : text.replacingOccurrences(of: "\r\n", with: "\n")
     }
 }
-
-/// The digest a page binds its decision to: what would be applied and why,
-/// as the page showed it. A proposal file replaced in the queue after the
-/// page was loaded no longer matches, and nothing is decided.
-enum ReviewDigest {
-    static func of(_ proposal: Proposal) -> String {
-        SHA256Hex.of(
-            proposal.id.rawValue + "\n" + proposal.bottle.rawValue + "\n" + proposal.tool.rawValue + "\n"
-                + proposal.proposedFile + "\n" + proposal.justification)
-    }
-}

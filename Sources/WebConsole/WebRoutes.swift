@@ -131,15 +131,14 @@ struct WebRoutes: Sendable {
             })
     }
 
-    /// The proposal an `:id` parameter names, with its bottle's queue; `nil` for none.
+    /// The proposal an `:id` parameter names, read once through the queue's
+    /// guards (with the SHA-256 of the bytes read), and its bottle's queue;
+    /// `nil` for none.
     private func lookUp(_ context: WebRequestContext) -> (QueueEntry, BottleQueue)? {
         guard let text = context.parameters.get("id"), let id = try? ProposalID(text),
-            let queue = try? root.locate(id), let proposal = try? queue.proposal(id)
+            let queue = try? root.locate(id), let entry = try? queue.entry(id)
         else { return nil }
-        guard let decision = try? queue.decision(id) else {
-            return (QueueEntry(proposal: proposal, decision: nil, waiting: queue.isWaiting(id), archived: !queue.isLive(id)), queue)
-        }
-        return (QueueEntry(proposal: proposal, decision: decision, waiting: queue.isWaiting(id), archived: !queue.isLive(id)), queue)
+        return (entry, queue)
     }
 
     private func proposalPage(
@@ -151,14 +150,14 @@ struct WebRoutes: Sendable {
             return Page.plain(.notFound, "No such proposal.")
         }
         var message = message
-        if message == nil, let done = request.uri.queryParameters["done"], let decision = entry.decision,
-            decision.status.rawValue == done
-        {
-            let applied = decision.apply.map { ": \($0.state.rawValue) — \(Escaped($0.summary))" } ?? ""
-            message = ("\(decision.status.rawValue.capitalized)\(applied)", decision.apply?.state == .failed)
+        if message == nil, let done = request.uri.queryParameters["done"].flatMap({ DecisionStatus(rawValue: String($0)) }) {
+            // The redirect after a decision says what was decided; the apply outcome when it is readable.
+            let decision = entry.decision.flatMap { $0.status == done ? $0 : nil }
+            let applied = decision?.apply.map { ": \($0.state.rawValue) — \(Escaped($0.summary))" } ?? ""
+            message = ("\(done.rawValue.capitalized)\(applied)", decision?.apply?.state == .failed)
         }
         let values = ProposalViews.page(
-            entry, currentFile: currentFile(for: entry.proposal), reviewed: ReviewDigest.of(entry.proposal),
+            entry, currentFile: currentFile(for: entry.proposal), reviewed: entry.proposalSHA256 ?? "",
             session: session, message: message)
         return Page.html(
             title: "\(entry.proposal.bottle.rawValue): \(entry.proposal.tool.rawValue)", template: "proposal",
@@ -183,7 +182,7 @@ struct WebRoutes: Sendable {
             try proposalPage(request, context, message: (text, true), status: status)
         }
         let proposal = entry.proposal
-        guard SessionStore.same(reviewed, ReviewDigest.of(proposal)) else {
+        guard let digest = entry.proposalSHA256, SessionStore.same(reviewed, digest) else {
             return try again(
                 "This proposal changed in the queue after the page was loaded; nothing was decided. Review it again below.",
                 .conflict)
@@ -196,10 +195,12 @@ struct WebRoutes: Sendable {
         let decision: Decision
         switch action {
         case .approve:
-            decision = Decision(id: proposal.id, status: .approved, notes: notes, decidedBy: decidedBy)
+            decision = Decision(
+                id: proposal.id, status: .approved, notes: notes, decidedBy: decidedBy, proposalSHA256: digest)
         case .reject:
             guard !notes.isEmpty else { return try again("A rejection needs notes: tell the agent why.", .badRequest) }
-            decision = Decision(id: proposal.id, status: .rejected, notes: notes, decidedBy: decidedBy)
+            decision = Decision(
+                id: proposal.id, status: .rejected, notes: notes, decidedBy: decidedBy, proposalSHA256: digest)
         case .modify:
             guard let file = form.finalFile(for: proposal) else {
                 return try again("Modify needs the file to approve.", .badRequest)
@@ -209,7 +210,9 @@ struct WebRoutes: Sendable {
             } catch {
                 return try again("Your version does not validate, nothing was decided: \(Escaped(error.description))", .badRequest)
             }
-            decision = Decision(id: proposal.id, status: .modified, notes: notes, finalFile: file, decidedBy: decidedBy)
+            decision = Decision(
+                id: proposal.id, status: .modified, notes: notes, finalFile: file, decidedBy: decidedBy,
+                proposalSHA256: digest)
         }
         do {
             if decision.status.isApproval {
@@ -217,6 +220,13 @@ struct WebRoutes: Sendable {
             } else {
                 try applier.record(decision, of: proposal, queue: queue)
             }
+        } catch let error as ApplyError {
+            if case .proposalChanged = error {
+                return try again(
+                    "This proposal changed in the queue after the page was loaded; nothing was decided. Review it again below.",
+                    .conflict)
+            }
+            return try again("Nothing was decided: \(Escaped(error.description))", .internalServerError)
         } catch let error as QueueError {
             if case .alreadyDecided(_, let status) = error {
                 return try again("Already \(status.rawValue): another decision won; nothing was changed.", .conflict)

@@ -64,7 +64,9 @@ struct WebConsoleBrowserTests {
         let inner = try #require(out["phone_inner_width"] as? Int)
         #expect(scroll <= inner)
         #expect((out["phone_approve_right"] as? Double ?? 9999) <= Double(inner))
-        #expect((out["approve_message"] as? String)?.hasPrefix("Approved") == true)
+        #expect(
+            (out["approve_message"] as? String)?.hasPrefix("Approved") == true,
+            "\(out["approve_message"] ?? "none"): \(out["approve_page"] ?? "")")
 
         func structured(_ key: String) -> [String: Any]? {
             (out[key] as? [String: Any])?["structured"] as? [String: Any]

@@ -146,8 +146,14 @@ public struct BottleQueue: Sendable {
         let live = try openLive()
         if let read = try readProposal(id, in: live) {
             let waiting = live?.contains(id.rawValue + QueueLayout.waitingSuffix) ?? false
+            var decision = try readDecision(id, in: live)
+            if decision == nil, live?.contains(id.rawValue + QueueLayout.proposalSuffix) != true {
+                // Archived between the two reads (the proposal moves first, then its
+                // decision): the decision is in the archive now, not absent.
+                decision = try readDecision(id, in: try live?.subdirectory(QueueLayout.archiveName))
+            }
             return QueueEntry(
-                proposal: read.proposal, decision: try readDecision(id, in: live), waiting: waiting, archived: false,
+                proposal: read.proposal, decision: decision, waiting: waiting, archived: false,
                 proposalSHA256: read.sha256, problem: read.proposal.contentProblem(),
                 stoppedWaitingAt: waiting ? nil : stoppedWaitingTime(id))
         }

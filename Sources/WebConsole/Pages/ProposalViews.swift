@@ -50,11 +50,8 @@ enum ProposalViews {
             values["pending"] = true
             values["proposed"] = proposal.proposedFile
             if review.currentFileChanged { values["conflict"] = true }
-            do throws(ValidationError) {
-                try ProposedFileValidator.validate(proposal.proposedFile, for: proposal.tool, current: nil)
-            } catch {
-                values["invalid"] = Escaped(error.description).description
-            }
+            // The host's own checks of the file as read (forged hash, invalid file): it would be refused.
+            if let problem = entry.problem { values["invalid"] = Escaped(problem).description }
         }
         if let decision = entry.decision {
             var item: [String: Any] = [

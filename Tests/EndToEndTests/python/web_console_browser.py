@@ -136,7 +136,10 @@ try:
     # Approve reaches the waiting agent.
     driver.get(f"{base}/proposals/{first_id}")
     driver.find_element(By.ID, "approve").click()
-    out["approve_message"] = wait(lambda: driver.find_elements(By.ID, "message"), 10) and driver.find_element(By.ID, "message").text
+    shown = wait(lambda: driver.find_elements(By.ID, "message"), 10)
+    out["approve_message"] = shown[0].text if shown else None
+    if not shown:  # what the page said instead, for the failure message
+        out["approve_page"] = driver.find_element(By.TAG_NAME, "body").text[:600]
     first.join(30)
     out["approve_agent"] = first.result
 
