@@ -66,12 +66,12 @@ public struct WebConsole: Sendable {
 
         let queueRoot = configuration.queueRoot
         let watching = Task {
-            await notifier?.notice(Self.pending(in: QueueRoot(queueRoot), bottles: nil))
+            await notifier?.notice(QueueRoot(queueRoot).pendingProposals())
             for await change in QueueWatch.changes(root: queueRoot) {
                 await broadcast.changed()
                 if let notifier {
                     let bottles: [BottleSlug]? = if case .bottle(let slug) = change { [slug] } else { nil }
-                    await notifier.notice(Self.pending(in: QueueRoot(queueRoot), bottles: bottles))
+                    await notifier.notice(QueueRoot(queueRoot).pendingProposals(of: bottles))
                 }
             }
         }
@@ -90,12 +90,6 @@ public struct WebConsole: Sendable {
         await notifier?.cancelAll()
     }
 
-    static func pending(in root: QueueRoot, bottles: [BottleSlug]?) -> [Proposal] {
-        let targets = bottles ?? ((try? root.bottles()) ?? [])
-        return targets.flatMap { bottle in
-            ((try? root.queue(for: bottle).scan(archived: false).entries) ?? []).filter(\.isPending).map(\.proposal)
-        }
-    }
 
     /// The router with its middleware and routes (public for the tests' in-process client).
     public func makeRouter(sessions: SessionStore, broadcast: QueueBroadcast) -> Router<WebRequestContext> {

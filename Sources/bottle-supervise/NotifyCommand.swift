@@ -46,11 +46,11 @@ struct NotifyCommand: AsyncParsableCommand {
         FileHandle.standardError.write(Data("bottle-supervise notify: watching \(locations.queueRoot) (\(names))\n".utf8))
 
         let watching = Task {
-            await notifier.notice(Self.pending(in: root, bottles: nil))
+            await notifier.notice(root.pendingProposals())
             for await change in QueueWatch.changes(root: locations.queueRoot) {
                 switch change {
-                case .bottle(let slug): await notifier.notice(Self.pending(in: root, bottles: [slug]))
-                case .all: await notifier.notice(Self.pending(in: root, bottles: nil))
+                case .bottle(let slug): await notifier.notice(root.pendingProposals(of: [slug]))
+                case .all: await notifier.notice(root.pendingProposals())
                 }
             }
         }
@@ -59,13 +59,6 @@ struct NotifyCommand: AsyncParsableCommand {
         await notifier.cancelAll()
     }
 
-    /// The pending proposals of `bottles` (all when `nil`); unreadable files are the listing's to report.
-    static func pending(in root: QueueRoot, bottles: [BottleSlug]?) -> [Proposal] {
-        let targets = bottles ?? ((try? root.bottles()) ?? [])
-        return targets.flatMap { bottle in
-            ((try? root.queue(for: bottle).scan(archived: false).entries) ?? []).filter(\.isPending).map(\.proposal)
-        }
-    }
 
     /// Returns when SIGINT or SIGTERM arrives.
     static func waitForTermination() async {
