@@ -53,6 +53,7 @@ struct WebConsoleBrowserTests {
         #expect(out["foreign_host_status"] as? Int == 421)
         let appeared = try #require(out["appeared_after_s"] as? Double, "the proposal never appeared live")
         #expect(appeared < 1.0)
+        print("web console: a queued proposal appeared on the open page after \(appeared) s")
         #expect(out["pwned"] is NSNull)
         #expect((out["justification_text"] as? String)?.contains("<script>window.pwned=1</script>") == true)
         #expect(out["script_elements"] as? Int == 0)
