@@ -53,14 +53,19 @@ public struct RPCMessage: Sendable {
         do {
             value = try JSONReader.value(of: body)
         } catch {
-            return .failure(
-                RPCFailure(
-                    id: nil,
-                    error: .parse(
-                        "parse error: body is not valid JSON: line \(error.line), column \(error.column) (byte \(error.offset)): \(error.reason)"
-                    )))
+            return .failure(notJSON(error))
         }
         return message(from: value)
+    }
+
+    /// The -32700 answer to a body that is not JSON, saying where: one text
+    /// for a single message and a batch alike.
+    static func notJSON(_ error: JSONReader.Failure) -> RPCFailure {
+        RPCFailure(
+            id: nil,
+            error: .parse(
+                "parse error: body is not valid JSON: line \(error.line), column \(error.column) (byte \(error.offset)): \(error.reason)"
+            ))
     }
 
     /// The message `value` encodes (a batch is refused: see ``RPCBody`` for the HTTP transport).
@@ -123,10 +128,7 @@ public enum RPCBody: Sendable {
         do {
             value = try JSONReader.value(of: body)
         } catch {
-            return .failure(
-                RPCFailure(
-                    id: nil,
-                    error: .parse("parse error: body is not valid JSON (\(error.reason) at byte \(error.offset))")))
+            return .failure(RPCMessage.notJSON(error))
         }
         if case .array(let members) = value { return .success(.batch(members.map(RPCMessage.message(from:)))) }
         return RPCMessage.message(from: value).map(RPCBody.single)
