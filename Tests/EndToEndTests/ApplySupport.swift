@@ -60,6 +60,17 @@ enum ApplyFixtures {
         return (code, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
     }
 
+    /// Runs the built `bottle-supervise` as an operator would, over the given
+    /// queue and config roots, without colour.
+    static func operatorCommand(
+        _ arguments: [String], queueRoot: String, configRoot: String, timeout: Duration = .seconds(120)
+    ) throws -> (status: Int32, out: String, err: String) {
+        try run(
+            [BuiltBinary.path] + arguments,
+            environment: ["SUPERVISE_QUEUE_ROOT": queueRoot, "SUPERVISE_CONFIG_ROOT": configRoot, "NO_COLOR": "1"],
+            timeout: timeout)
+    }
+
     /// Starts `argv` (found through `PATH`) with a clean signal state; returns its pid.
     static func spawn(_ argv: [String], environment: [String: String] = [:], stdout: Int32? = nil, stderr: Int32? = nil)
         throws -> pid_t

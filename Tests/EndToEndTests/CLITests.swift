@@ -28,9 +28,7 @@ struct CLITests {
     }
 
     func cli(_ arguments: String...) throws -> (status: Int32, out: String, err: String) {
-        try ApplyFixtures.run(
-            [BuiltBinary.path] + arguments,
-            environment: ["SUPERVISE_QUEUE_ROOT": queueRoot, "SUPERVISE_CONFIG_ROOT": configRoot, "NO_COLOR": "1"])
+        try ApplyFixtures.operatorCommand(arguments, queueRoot: queueRoot, configRoot: configRoot)
     }
 
     @Test("list shows pending proposals with escaped justifications; --json is the documented shape")

@@ -29,10 +29,7 @@ struct EscapingTests {
     }
 
     func cli(_ arguments: String...) throws -> (status: Int32, out: String, err: String) {
-        try ApplyFixtures.run(
-            [BuiltBinary.path] + arguments,
-            environment: ["SUPERVISE_QUEUE_ROOT": queueRoot, "SUPERVISE_CONFIG_ROOT": configRoot, "NO_COLOR": "1"],
-            timeout: .seconds(60))
+        try ApplyFixtures.operatorCommand(arguments, queueRoot: queueRoot, configRoot: configRoot, timeout: .seconds(60))
     }
 
     /// Writes a queue record as the sidecar (or an attacker with its mount) could.
@@ -64,10 +61,7 @@ struct EscapingTests {
                 ],
             ], as: "\(id).decision.json")
         for arguments in [["list", "--all"], ["show", id.rawValue]] {
-            let result = try ApplyFixtures.run(
-                [BuiltBinary.path] + arguments,
-                environment: ["SUPERVISE_QUEUE_ROOT": queueRoot, "SUPERVISE_CONFIG_ROOT": configRoot, "NO_COLOR": "1"],
-                timeout: .seconds(60))
+            let result = try ApplyFixtures.operatorCommand(arguments, queueRoot: queueRoot, configRoot: configRoot, timeout: .seconds(60))
             #expect(rawControls(result.out).isEmpty, "\(arguments) stdout: \(rawControls(result.out))")
             #expect(rawControls(result.err).isEmpty, "\(arguments) stderr: \(rawControls(result.err))")
         }

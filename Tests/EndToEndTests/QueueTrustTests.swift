@@ -33,10 +33,7 @@ struct QueueTrustTests {
     }
 
     func cli(_ arguments: String..., timeout: Duration = .seconds(20)) throws -> (status: Int32, out: String, err: String) {
-        try ApplyFixtures.run(
-            [BuiltBinary.path] + arguments,
-            environment: ["SUPERVISE_QUEUE_ROOT": queueRoot, "SUPERVISE_CONFIG_ROOT": configRoot, "NO_COLOR": "1"],
-            timeout: timeout)
+        try ApplyFixtures.operatorCommand(arguments, queueRoot: queueRoot, configRoot: configRoot, timeout: timeout)
     }
 
     /// What a compromised sidecar does: renames another proposal file over `id`'s, here another tool's.

@@ -23,9 +23,7 @@ struct RiskHintsCLITests {
     }
 
     func cli(_ arguments: String...) throws -> (status: Int32, out: String, err: String) {
-        try ApplyFixtures.run(
-            [BuiltBinary.path] + arguments,
-            environment: ["SUPERVISE_QUEUE_ROOT": queueRoot, "SUPERVISE_CONFIG_ROOT": configRoot, "NO_COLOR": "1"])
+        try ApplyFixtures.operatorCommand(arguments, queueRoot: queueRoot, configRoot: configRoot)
     }
 
     @Test("list shows the highest risk; --json lists every hint; show explains each with its line")
