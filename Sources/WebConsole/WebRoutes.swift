@@ -105,12 +105,9 @@ struct WebRoutes: Sendable {
 
     private func rowsFragment() -> String {
         let now = Date()
-        let rows = pendingEntries().map { entry in
-            let hints = RiskHints.assess(
-                tool: entry.proposal.tool, proposed: entry.proposal.proposedFile,
-                current: currentFile(for: entry.proposal))
-            return ProposalViews.row(entry, hints: hints, now: now)
-        }
+        let entries = pendingEntries()
+        let hints = RiskOfEntries(configRoot: ConfigRoot(configuration.configRoot)).hints(for: entries)
+        let rows = zip(entries, hints).map { ProposalViews.row($0, hints: $1, now: now) }
         return Page.fragment("rows", ["rows": rows])
     }
 

@@ -58,28 +58,6 @@ struct List: ParsableCommand {
     }
 }
 
-/// Risk hints of listed proposals, against each bottle's current file (read
-/// once per bottle and file, however many proposals it has).
-struct RiskOfEntries {
-    let configRoot: ConfigRoot
-
-    func hints(for entries: [QueueEntry]) -> [[RiskHint]] {
-        var currentFiles: [String: String?] = [:]
-        return entries.map { entry in
-            let proposal = entry.proposal
-            let key = proposal.bottle.rawValue + "/" + proposal.tool.configFile.fileName
-            let current: String?
-            if let cached = currentFiles[key] {
-                current = cached
-            } else {
-                current = try? configRoot.current(proposal.tool.configFile, for: proposal.bottle)
-                currentFiles[key] = .some(current)
-            }
-            return RiskHints.assess(tool: proposal.tool, proposed: proposal.proposedFile, current: current)
-        }
-    }
-}
-
 /// The `list` table: one line per proposal, agent text escaped.
 enum ListTable {
     static func render(_ entries: [QueueEntry], hints: [[RiskHint]], color: Bool, now: Date) -> String {
