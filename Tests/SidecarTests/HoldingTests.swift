@@ -213,6 +213,22 @@ struct HoldingTests {
         #expect(try sidecar.holder.queue.pending().isEmpty)
     }
 
+    @Test("a justification over the host's 64 KiB limit is refused to the agent, not queued for a host that would refuse it")
+    func oversizedJustification() async throws {
+        let sidecar = try TestSidecar()
+        let limit = Proposal.maximumJustificationSize
+        let tooLong = toolCall(
+            tool: "pipelock-block", file: "example.com\n", justification: String(repeating: "é", count: limit / 2 + 1))
+        let answer = try await sidecar.answer(tooLong, revision: "2025-11-25")
+        #expect(answer.result?["isError"] as? Bool == true)
+        #expect(resultText(answer)?.contains("'justification' is \(limit + 2) bytes; the limit is \(limit)") == true)
+        #expect(try sidecar.holder.queue.pending().isEmpty)
+        let atLimit = toolCall(
+            tool: "pipelock-block", file: "example.com\n", justification: String(repeating: "a", count: limit))
+        guard case .held = await sidecar.send(atLimit) else { throw TestFailure("a justification at the limit was not held") }
+        #expect(try sidecar.holder.queue.pending().count == 1)
+    }
+
     @Test("a dropped call keeps its proposal; the retry re-attaches, and gets a decision made meanwhile at once")
     func retry() async throws {
         let sidecar = try TestSidecar()

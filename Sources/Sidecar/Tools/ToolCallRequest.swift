@@ -47,6 +47,15 @@ struct ToolCallRequest {
         else {
             throw .invalidInput("\(name): 'justification' is required and must be a non-empty string")
         }
+        // The host refuses a proposal file whose justification is longer
+        // (Proposal.shapeProblem); queued, it would never be decided and the
+        // agent would wait for nothing. Told now, the model can shorten it.
+        let limit = Proposal.maximumJustificationSize
+        if justification.utf8.count > limit {
+            throw .invalidInput(
+                "\(name): 'justification' is \(justification.utf8.count) bytes; the limit is \(limit) (\(limit / 1024) KiB): "
+                    + "give the reason in a few sentences, not the document")
+        }
         let known: Set<String> = [field, "justification"]
         if let extra = arguments.keys.sorted().first(where: { !known.contains($0) }) {
             throw .invalidInput("\(name): unknown argument '\(extra)'; expected '\(field)' and 'justification'")
