@@ -5,7 +5,7 @@ import Testing
 
 @testable import Sidecar
 
-@Suite("Holding: validation, queueing, decisions, cancellation, retries")
+@Suite("Holding: validation, queueing, decisions, cancellation, retries", .timeLimit(.minutes(1)))
 struct HoldingTests {
     static let routes = #"{"routes": [{"path": "/github/", "upstream": "https://api.github.com"}]}"#
 

@@ -7,7 +7,7 @@ import Testing
 
 /// Proposals as MCP tasks: the 2025-11-25 core tasks and the 2026-07-28
 /// extension, every answer derived from the queue files.
-@Suite("Tasks: a proposal as an MCP task, in both flavours")
+@Suite("Tasks: a proposal as an MCP task, in both flavours", .timeLimit(.minutes(1)))
 struct TaskTests {
     static let envelope =
         #"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"t","version":"1"},"io.modelcontextprotocol/clientCapabilities":{"extensions":{"io.modelcontextprotocol/tasks":{}}}}"#
@@ -145,6 +145,59 @@ struct TaskTests {
             case .held = await sidecar.send(
                 toolCall(id: 2, tool: "pipelock-block", file: "example.com\n", meta: Self.bareEnvelope))
         else { throw TestFailure("a call without the extension was not held") }
+    }
+
+    @Test("tasks/list pages 100 at a time with nextCursor, oldest first, none skipped or repeated; a bad cursor is -32602")
+    func listPages() async throws {
+        let sidecar = try TestSidecar()
+        let base = Date(timeIntervalSince1970: 1_780_000_000)
+        var made: [String] = []
+        for index in 0..<205 {
+            let proposal = Proposal(
+                bottle: try BottleSlug("web"), tool: .pipelockBlock, proposedFile: "host\(index).example\n",
+                justification: "n", currentFileSHA256: nil, createdAt: base.addingTimeInterval(Double(index)))
+            _ = try await sidecar.holder.queue.submit(proposal)
+            made.append(proposal.id.rawValue)
+        }
+        var listed: [String] = []
+        var pages: [Int] = []
+        var cursor: String? = nil
+        for request in 1...4 {
+            let params = cursor.map { #"{"cursor":"\#($0)"}"# } ?? "{}"
+            let page = try await Self.exchange(sidecar, Self.request(request, "tasks/list", params), revision: "2025-11-25")
+            let tasks = try #require(page.result?["tasks"] as? [[String: Any]], "\(page)")
+            pages.append(tasks.count)
+            listed += tasks.compactMap { $0["taskId"] as? String }
+            cursor = page.result?["nextCursor"] as? String
+            if cursor == nil { break }
+        }
+        #expect(pages == [100, 100, 5])
+        #expect(listed == made)
+        let bad = try await Self.exchange(
+            sidecar, Self.request(9, "tasks/list", #"{"cursor":"nope\u001b[2J"}"#), revision: "2025-11-25")
+        #expect(bad.errorCode == -32602)
+        #expect(bad.errorMessage?.contains("invalid cursor") == true)
+        #expect(bad.errorMessage?.contains("\u{1B}") == false)
+    }
+
+    @Test("proposal-status (taskSupport forbidden) as a 2025-11-25 task is -32601; under the extension it is a plain call")
+    func statusIsNeverATask() async throws {
+        let sidecar = try TestSidecar()
+        guard case .held(let held, _) = await sidecar.send(toolCall(id: 1, tool: "pipelock-block", file: "example.com\n"))
+        else { throw TestFailure("not held") }
+        let id = held.proposal.id.rawValue
+        let asTask = statusCall(id, requestID: 2).replacingOccurrences(
+            of: #""arguments":{"proposal_id":"\#(id)"}"#, with: #""arguments":{"proposal_id":"\#(id)"},"task":{"ttl":60000}"#)
+        let core = try await Self.exchange(sidecar, asTask, revision: "2025-11-25")
+        #expect(core.errorCode == -32601, "\(core)")
+        #expect(core.errorMessage?.contains("call it without 'task'") == true)
+        #expect(try sidecar.holder.queue.pending().count == 1, "nothing queued or withdrawn")
+
+        try sidecar.holder.queue.decide(Decision(id: held.proposal.id, status: .rejected, notes: "no", decidedBy: "ops"))
+        let modern = #"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"proposal-status","arguments":{"proposal_id":"\#(id)"},"_meta":\#(Self.envelope)}}"#
+        let plain = try await Self.exchange(sidecar, modern)
+        #expect(plain.result?["resultType"] as? String != "task", "\(plain)")
+        #expect((plain.result?["structuredContent"] as? [String: Any])?["status"] as? String == "rejected", "\(plain)")
     }
 
     @Test("unknown and malformed task ids are -32602 naming the id, escaped")

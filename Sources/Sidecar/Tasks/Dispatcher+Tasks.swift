@@ -26,6 +26,26 @@ extension Dispatcher {
     /// proposal is found or queued exactly as for a held call, then the
     /// client polls.
     func callAsTask(_ call: ToolCall, flavor: ProposalTask.Flavor) async -> Admission {
+        if ToolCallRequest.toolName(call.message.params) == ProposalStatusTool.name {
+            // proposal-status declares taskSupport "forbidden": it answers at
+            // once and is itself how a task's outcome is asked for. A
+            // 2025-11-25 task request for it gets -32601, as the spec asks of
+            // a forbidden tool; under the 2026-07-28 extension the server
+            // chooses the result's shape, so it is answered as a plain call.
+            if flavor == .core {
+                return .response(
+                    RPCReply.error(
+                        id: call.message.id,
+                        RPCError(
+                            code: -32601,
+                            message:
+                                "\(ProposalStatusTool.name) cannot be called as a task (its taskSupport is "
+                                + "\"forbidden\"): call it without 'task'; it answers at once")))
+            }
+            var plain = call
+            plain.context.taskFlavor = nil
+            return await admit(plain)
+        }
         let key = CallKey(session: call.context.session, id: call.message.id ?? .number(0))
         let proposal: Proposal
         do {
@@ -130,18 +150,47 @@ extension Dispatcher {
         return RPCReply.result(id: context.id, .object(ProposalTask.task(proposal, final, flavor: .core)))
     }
 
+    /// How many tasks one `tasks/list` page holds: a bottle that has run for
+    /// months has thousands of archived proposals, and one answer holding
+    /// them all would be megabytes for a client that wants the latest.
+    static let tasksPerPage = 100
+
     /// `tasks/list` (2025-11-25): every proposal of this bottle, live and
-    /// archived, oldest first; a damaged file hides only itself.
+    /// archived, oldest first, ``tasksPerPage`` at a time; a damaged file
+    /// hides only itself. The cursor is the last task id of the previous page
+    /// (opaque to the client, as the spec's pagination asks): proposals are
+    /// only ever added at the end of this order, so a page boundary never
+    /// skips or repeats one.
     private func list(_ call: ToolCall) -> [UInt8] {
+        let entries: [QueueEntry]
         do {
-            let entries = try holder.queue.scan(archived: false).entries + holder.queue.scan(archived: true).entries
-            let tasks = entries.sorted {
-                ($0.proposal.createdAt, $0.proposal.id) < ($1.proposal.createdAt, $1.proposal.id)
-            }
-            .map { Value.object(ProposalTask.task($0.proposal, $0.decision, flavor: .core)) }
-            return RPCReply.result(id: call.message.id, .object(["tasks": .array(tasks)]))
+            entries = try (holder.queue.scan(archived: false).entries + holder.queue.scan(archived: true).entries)
+                .sorted { ($0.proposal.createdAt, $0.proposal.id) < ($1.proposal.createdAt, $1.proposal.id) }
         } catch {
             return RPCReply.error(id: call.message.id, .internalError("could not list tasks: \(error)"))
         }
+        var start = entries.startIndex
+        switch call.message.params["cursor"] {
+        case nil, .null?: break
+        case .string(let cursor)?:
+            guard let last = entries.firstIndex(where: { $0.proposal.id.rawValue == cursor }) else {
+                return RPCReply.error(
+                    id: call.message.id,
+                    .invalidParams(
+                        "invalid cursor \(Escaped(String(cursor.prefix(64)))): pass the nextCursor of the previous "
+                            + "tasks/list answer, or no cursor for the first page"))
+            }
+            start = entries.index(after: last)
+        default:
+            return RPCReply.error(id: call.message.id, .invalidParams("tasks/list: 'cursor' must be a string"))
+        }
+        let page = entries[start...].prefix(Self.tasksPerPage)
+        var result: [String: Value] = [
+            "tasks": .array(page.map { .object(ProposalTask.task($0.proposal, $0.decision, flavor: .core)) })
+        ]
+        if page.endIndex < entries.endIndex, let last = page.last {
+            result["nextCursor"] = .string(last.proposal.id.rawValue)
+        }
+        return RPCReply.result(id: call.message.id, .object(result))
     }
 }
