@@ -59,7 +59,8 @@ enum ProposalViews {
                 "decidedAt": Timestamp.format(decision.decidedAt),
             ]
             if !decision.notes.isEmpty { item["notes"] = Escaped(decision.notes).description }
-            if let apply = decision.apply { item["apply"] = "\(apply.state.rawValue): \(Escaped(apply.summary))" }
+            // The summary names the outcome itself: prefixing the state would say it twice.
+            if let apply = decision.apply { item["apply"] = Escaped(apply.summary).description }
             values["decision"] = item
         }
         if let message {
