@@ -157,7 +157,10 @@ struct WebRoutes: Sendable {
             message = ("\(done.rawValue.capitalized)\(applied)", decision?.apply?.state == .failed)
         }
         let values = ProposalViews.page(
-            entry, currentFile: currentFile(for: entry.proposal), reviewed: entry.proposalSHA256 ?? "",
+            entry, currentFile: currentFile(for: entry.proposal),
+            decided: entry.decision.map {
+                DecisionReview(proposal: entry.proposal, decision: $0, configRoot: configuration.configRoot)
+            }, reviewed: entry.proposalSHA256 ?? "",
             session: session, message: message)
         return Page.html(
             title: "\(entry.proposal.bottle.rawValue): \(entry.proposal.tool.rawValue)", template: "proposal",

@@ -190,6 +190,31 @@ struct WebConsoleTests {
         }
     }
 
+    @Test("a decided proposal's page shows what was applied, against the file it replaced, and the outcome once")
+    func decidedPage() async throws {
+        let proposal = try await propose()
+        try await withClient { client, cookie in
+            let page = try await client.execute(
+                uri: "/proposals/\(proposal.id)", method: .get, headers: headers(cookie: cookie))
+            let html = String(buffer: page.body)
+            let token = try #require(csrfToken(in: html))
+            let reviewed = try #require(field("reviewed", in: html))
+            try await client.execute(
+                uri: "/proposals/\(proposal.id)/decide", method: .post, headers: headers(cookie: cookie, form: true),
+                body: ByteBuffer(string: "action=approve&csrf=\(token)&reviewed=\(reviewed)")
+            ) { response in #expect(response.status == .seeOther) }
+            let decided = String(
+                buffer: try await client.execute(
+                    uri: "/proposals/\(proposal.id)?done=approved", method: .get, headers: headers(cookie: cookie)
+                ).body)
+            #expect(decided.contains("What was applied: the allowlist it replaced"), "\(decided)")
+            #expect(decided.contains("+pypi.org"), "\(decided)")
+            #expect(decided.contains("host added: pypi.org"), "\(decided)")
+            #expect(!decided.contains("applied: applied"), "\(decided)")
+            #expect(!decided.contains("applied — applied"), "\(decided)")
+        }
+    }
+
     @Test("the access token file is created 0600 and reused; a file others can read is refused")
     func tokenFile() throws {
         let path = FilePath(root + "/secrets/web-token")

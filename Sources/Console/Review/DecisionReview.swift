@@ -135,6 +135,14 @@ public struct DecisionReview: Sendable {
         }
     }
 
+    /// The heading over the diff, for pages that draw it themselves.
+    public var diffHeading: String {
+        if case .gone(let sha256) = base {
+            return "The file it was compared with (sha256 \(sha256.prefix(12))) is no longer kept"
+        }
+        return comparison.heading
+    }
+
     private var comparison: ProposalReview.Comparison {
         let file = proposal.tool.configFile.fileName
         switch decision.status {
