@@ -209,7 +209,7 @@ struct WebConsoleTests {
                 buffer: try await client.execute(
                     uri: "/proposals/\(proposal.id)?done=approved", method: .get, headers: headers(cookie: cookie)
                 ).body)
-            #expect(decided.contains("What was applied: the allowlist it replaced"), "\(decided)")
+            #expect(decided.contains("What was applied: the approved allowlist, against the one it replaced"), "\(decided)")
             #expect(decided.contains("+pypi.org"), "\(decided)")
             #expect(decided.contains("host added: pypi.org"), "\(decided)")
             #expect(!decided.contains("applied: applied"), "\(decided)")
