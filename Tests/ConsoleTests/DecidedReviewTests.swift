@@ -82,6 +82,23 @@ struct DecidedReviewTests {
         #expect(!text.contains("other.example"), "diffed against the file it was made against: \(text)")
     }
 
+    @Test("a failed apply says it was not applied, and diffs the approved file against the one it was made against")
+    func failedApply() throws {
+        try AtomicFile.write(Data(Self.before.utf8), to: ConfigRoot(configRoot).path(of: .allowlist, for: bottle))
+        let proposal = proposal()
+        let decision = Decision(
+            id: proposal.id, status: .approved, decidedBy: "alice",
+            apply: ApplyOutcome(
+                state: .failed, summary: "approved, not applied: podman exited with status 125: Error: no such container",
+                previousSHA256: SHA256Hex.of(Self.before)))
+        let text = DecisionReview(proposal: proposal, decision: decision, configRoot: configRoot).render(color: false)
+            .joined(separator: "\n")
+        #expect(text.contains("not applied: the apply step failed"), "\(text)")
+        #expect(text.contains("(not applied)"), "\(text)")
+        #expect(text.contains("+pypi.org"), "\(text)")
+        #expect(!text.contains("replaced the bottle's"), "\(text)")
+    }
+
     @Test("when the replaced file is no longer kept, the applied file is shown whole, not as all added")
     func replacedFileGone() throws {
         let proposal = proposal()

@@ -117,10 +117,13 @@ public struct DecisionReview: Sendable {
         switch decision.status {
         case .approved, .modified:
             let whose = decision.status == .modified ? "the operator's version" : "the proposed file"
+            // Only what the outcome proves: an interrupted apply may have left either file in place.
             switch decision.apply?.state {
             case .applied: return "\(whose) replaced the bottle's \(file)"
             case .pending: return "\(whose) is being applied"
-            case .failed, .skipped, nil: return "nothing was applied: the bottle's \(file) stayed as it was"
+            case .failed: return "not applied: the apply step failed, as the line above says"
+            case .skipped: return "not applied: the apply step was skipped"
+            case nil: return "no apply outcome is recorded: the bottle's \(file) shows what is in effect"
             }
         case .rejected, .withdrawn, .expired:
             return "nothing was applied: the bottle's \(file) stayed as it was"
