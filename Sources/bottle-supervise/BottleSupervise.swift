@@ -37,7 +37,7 @@ struct BottleSupervise: AsyncParsableCommand {
             } catch let failure as Failure {
                 failure.report(command: name)
                 Foundation.exit(failure.status)
-            } catch where exitCode(for: error) == .failure && !(error is ExitCode) {
+            } catch let error where exitCode(for: error) == .failure && !(error is ExitCode) {
                 // Not foreseen by the command: still a failure, said the same way.
                 Failure.failed("\(error)").report(command: name)
                 Foundation.exit(1)

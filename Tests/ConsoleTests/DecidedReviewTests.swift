@@ -31,7 +31,8 @@ struct DecidedReviewTests {
         try root.history(of: .allowlist, for: bottle).save(Data(Self.before.utf8))
         try AtomicFile.write(Data(final.utf8), to: root.path(of: .allowlist, for: bottle))
         return ApplyOutcome(
-            state: .applied, summary: "applied: wrote allowlist and ran true", previousSHA256: SHA256Hex.of(Self.before),
+            state: .applied, summary: "applied: wrote allowlist and ran true",
+            previousSHA256: SHA256Hex.of(Self.before),
             newSHA256: SHA256Hex.of(final))
     }
 
@@ -89,7 +90,8 @@ struct DecidedReviewTests {
         let decision = Decision(
             id: proposal.id, status: .approved, decidedBy: "alice",
             apply: ApplyOutcome(
-                state: .failed, summary: "approved, not applied: podman exited with status 125: Error: no such container",
+                state: .failed,
+                summary: "approved, not applied: podman exited with status 125: Error: no such container",
                 previousSHA256: SHA256Hex.of(Self.before)))
         let text = DecisionReview(proposal: proposal, decision: decision, configRoot: configRoot).render(color: false)
             .joined(separator: "\n")

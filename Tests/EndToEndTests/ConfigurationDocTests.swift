@@ -58,8 +58,10 @@ struct ConfigurationDocTests {
 
     @Test(
         "each command's --help flags are the documented ones, both ways",
-        arguments: ["serve", "console", "list", "show", "approve", "modify", "reject", "log", "rollback", "notify",
-            "web", "demo"])
+        arguments: [
+            "serve", "console", "list", "show", "approve", "modify", "reject", "log", "rollback", "notify",
+            "web", "demo",
+        ])
     func flags(command: String) throws {
         let inHelp = Self.flags(inHelp: try Self.help([command, "--help"]))
         let documented = Self.document.index[command] ?? []

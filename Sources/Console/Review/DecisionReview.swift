@@ -152,9 +152,11 @@ public struct DecisionReview: Sendable {
         case .approved, .modified:
             let new = decision.status == .modified ? "modified" : "approved"
             return wasApplied
-                ? .init(heading: "What was applied: the \(new) \(file), against the one it replaced", old: "replaced",
+                ? .init(
+                    heading: "What was applied: the \(new) \(file), against the one it replaced", old: "replaced",
                     new: new, warnsOfChange: false)
-                : .init(heading: "What was approved, against the \(file) it was made against (not applied)",
+                : .init(
+                    heading: "What was approved, against the \(file) it was made against (not applied)",
                     old: "before", new: new, warnsOfChange: false)
         case .rejected, .withdrawn, .expired:
             return .init(
