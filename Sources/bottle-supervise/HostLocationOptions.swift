@@ -30,8 +30,9 @@ struct HostLocationOptions: ParsableArguments {
         try Self.requireDirectory(queueRoot, "queue root", flag: "--queue-root", given: queueRootPath != nil)
     }
 
-    /// Fails (status 1) unless the config root is a directory: an approval
-    /// writes into it, and a mistyped one must not make files appear elsewhere.
+    /// Fails (status 1) unless the config root is a directory, for the commands
+    /// that apply (approve, modify, rollback, console, web): an approval writes
+    /// into it, and a mistyped one must not make files appear elsewhere.
     func requireConfigRoot() throws(Failure) {
         try Self.requireDirectory(configRoot, "config root", flag: "--config-root", given: configRootPath != nil)
     }

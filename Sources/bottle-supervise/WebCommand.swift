@@ -55,6 +55,7 @@ struct WebCommand: AsyncParsableCommand {
 
     func run() async throws {
         try locations.requireQueueRoot()
+        try locations.requireConfigRoot()  // approvals are applied into it
         var configuration = WebConsoleConfiguration(
             tokenFile: tokenFile.map { FilePath($0) }
                 ?? FilePath(FileManager.default.homeDirectoryForCurrentUser.path).appending(".claude-bottle/web-token"),

@@ -29,6 +29,12 @@ struct OperatorTruthTests {
     func cli(_ arguments: String..., environment: [String: String] = [:]) throws -> (
         status: Int32, out: String, err: String
     ) {
+        try cli(arguments, environment: environment)
+    }
+
+    func cli(_ arguments: [String], environment: [String: String] = [:]) throws -> (
+        status: Int32, out: String, err: String
+    ) {
         try ApplyFixtures.run(
             [BuiltBinary.path] + arguments,
             environment: ["SUPERVISE_QUEUE_ROOT": queueRoot, "SUPERVISE_CONFIG_ROOT": configRoot, "NO_COLOR": "1"]
@@ -98,6 +104,24 @@ struct OperatorTruthTests {
         let fromVariable = try cli("list", environment: ["SUPERVISE_QUEUE_ROOT": scratch.path + "/typo"])
         #expect(fromVariable.status == 1)
         #expect(fromVariable.err.contains("(from $SUPERVISE_QUEUE_ROOT)"), "\(fromVariable.err)")
+    }
+
+    @Test("the commands that apply fail with status 1 on a config root that does not exist, and write nothing")
+    func missingConfigRoot() async throws {
+        let proposal = try await propose()
+        let typo = scratch.path + "/bottels"
+        let id = proposal.id.rawValue
+        let mine = scratch.write("api.github.com\n", at: "mine")
+        for arguments in [
+            ["approve", id], ["modify", id, "--file", mine], ["rollback", "demo", "allowlist"], ["console"],
+            ["web", "--port", "0"],
+        ] {
+            let run = try cli(arguments + ["--config-root", typo])
+            #expect(run.status == 1, "\(arguments): \(run.err)")
+            #expect(run.err.contains("the config root \(typo) does not exist (--config-root)"), "\(arguments): \(run.err)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: typo))
+        #expect(try QueueRoot(FilePath(queueRoot)).queue(for: proposal.bottle).decision(proposal.id) == nil)
     }
 
     @Test("log --verify: a missing audit log fails, an empty one passes")
