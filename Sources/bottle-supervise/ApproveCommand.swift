@@ -23,10 +23,7 @@ struct Approve: AsyncParsableCommand {
     @Flag(help: "Apply even though the bottle's file changed since the proposal was made.")
     var force = false
 
-    @Option(name: .customLong("expect-sha256"), help: "Decide only if the proposal file still has this SHA-256 (as `show` printed).")
-    var expectSHA256: String?
-
-    func validate() throws { try ProposalLookup.validateDigest(expectSHA256) }
+    @OptionGroup var binding: ReviewBindingOptions
 
     @OptionGroup var locations: HostLocationOptions
 
@@ -37,7 +34,7 @@ struct Approve: AsyncParsableCommand {
         try locations.requireConfigRoot()
         locations.finishInterruptedApplies(command: "approve")
         let lookup = ProposalLookup(locations: locations, engine: apply.containerEngine)
-        let (entry, queue) = try lookup.findForDecision(id, expectedSHA256: expectSHA256)
+        let (entry, queue) = try lookup.findForDecision(id, expectedSHA256: binding.expectSHA256?.hex)
         try lookup.requirePending(entry)
         let decision = try await lookup.deciding {
             try await lookup.applier.apply(

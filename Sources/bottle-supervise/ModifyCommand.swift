@@ -30,15 +30,13 @@ struct Modify: AsyncParsableCommand {
     @Flag(help: "Apply even though the bottle's file changed since the proposal was made.")
     var force = false
 
-    @Option(name: .customLong("expect-sha256"), help: "Decide only if the proposal file still has this SHA-256 (as `show` printed).")
-    var expectSHA256: String?
+    @OptionGroup var binding: ReviewBindingOptions
 
     @OptionGroup var locations: HostLocationOptions
 
     @OptionGroup var apply: ApplyOptions
 
     func validate() throws {
-        try ProposalLookup.validateDigest(expectSHA256)
         guard (file != nil) != edit else {
             throw ArgumentParser.ValidationError("give exactly one of --file F or --edit")
         }
@@ -49,7 +47,7 @@ struct Modify: AsyncParsableCommand {
         try locations.requireConfigRoot()
         locations.finishInterruptedApplies(command: "modify")
         let lookup = ProposalLookup(locations: locations, engine: apply.containerEngine)
-        let (entry, queue) = try lookup.findForDecision(id, expectedSHA256: expectSHA256)
+        let (entry, queue) = try lookup.findForDecision(id, expectedSHA256: binding.expectSHA256?.hex)
         try lookup.requirePending(entry)
         let proposal = entry.proposal
         let current = lookup.currentFile(for: proposal)

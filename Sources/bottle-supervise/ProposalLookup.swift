@@ -70,15 +70,6 @@ struct ProposalLookup {
             decidedBy: OperatorName.current, proposalSHA256: entry.proposalSHA256)
     }
 
-    /// Checks an `--expect-sha256` value's shape: a usage error (2) when it is not a digest.
-    static func validateDigest(_ text: String?) throws {
-        guard let text else { return }
-        guard SHA256Hex.isWellFormed(text.lowercased()) else {
-            throw ArgumentParser.ValidationError(
-                "--expect-sha256 takes the 64 hex digits `show` prints on its `sha256` line")
-        }
-    }
-
     /// The bottle's current file for `proposal` (`nil`: none).
     func currentFile(for proposal: Proposal) -> String? {
         try? ConfigRoot(locations.configRoot).current(proposal.tool.configFile, for: proposal.bottle)

@@ -18,13 +18,11 @@ struct Reject: AsyncParsableCommand {
     @Option(help: "Why, for the agent (required).")
     var notes: String
 
-    @Option(name: .customLong("expect-sha256"), help: "Decide only if the proposal file still has this SHA-256 (as `show` printed).")
-    var expectSHA256: String?
+    @OptionGroup var binding: ReviewBindingOptions
 
     @OptionGroup var locations: HostLocationOptions
 
     func validate() throws {
-        try ProposalLookup.validateDigest(expectSHA256)
         guard !notes.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw ArgumentParser.ValidationError("a rejection needs --notes: tell the agent why")
         }
@@ -34,7 +32,7 @@ struct Reject: AsyncParsableCommand {
         try locations.requireQueueRoot()
         locations.finishInterruptedApplies(command: "reject")
         let lookup = ProposalLookup(locations: locations)
-        let (entry, queue) = try lookup.findForDecision(id, expectedSHA256: expectSHA256)
+        let (entry, queue) = try lookup.findForDecision(id, expectedSHA256: binding.expectSHA256?.hex)
         try lookup.requirePending(entry)
         let decision = ProposalLookup.decision(on: entry, .rejected, notes: notes)
         try await lookup.deciding { try lookup.applier.record(decision, of: entry.proposal, queue: queue) }

@@ -118,7 +118,8 @@ struct OperatorTruthTests {
         ] {
             let run = try cli(arguments + ["--config-root", typo])
             #expect(run.status == 1, "\(arguments): \(run.err)")
-            #expect(run.err.contains("the config root \(typo) does not exist (--config-root)"), "\(arguments): \(run.err)")
+            #expect(
+                run.err.contains("the config root \(typo) does not exist (--config-root)"), "\(arguments): \(run.err)")
         }
         #expect(!FileManager.default.fileExists(atPath: typo))
         #expect(try QueueRoot(FilePath(queueRoot)).queue(for: proposal.bottle).decision(proposal.id) == nil)
