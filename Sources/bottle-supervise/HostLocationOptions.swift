@@ -1,6 +1,7 @@
 import Apply
 import ArgumentParser
 import Foundation
+import Logging
 import SystemPackage
 
 /// Where the operator's files are: `--queue-root` and `--config-root`, shared
@@ -66,4 +67,13 @@ struct ApplyOptions: ParsableArguments {
 
     /// The engine chosen by the flag, then `$SUPERVISE_ENGINE`, then what is installed.
     var containerEngine: ContainerEngine { .resolve(flag: engine) }
+
+    /// The apply step's log for a command: errors only (an audit log that cannot
+    /// be written). Its warning on a failed reload would repeat, a third time,
+    /// what the command prints on standard output and standard error.
+    static var commandLogger: Logger {
+        var logger = Logger(label: "bottle-supervise.apply")
+        logger.logLevel = .error
+        return logger
+    }
 }

@@ -12,7 +12,11 @@ struct ProposalLookup {
     var engine: ContainerEngine = .resolve()
 
     var root: QueueRoot { QueueRoot(locations.queueRoot) }
-    var applier: Applier { Applier(configRoot: locations.configRoot, queueRoot: locations.queueRoot, engine: engine) }
+    var applier: Applier {
+        Applier(
+            configRoot: locations.configRoot, queueRoot: locations.queueRoot, engine: engine,
+            logger: ApplyOptions.commandLogger)
+    }
 
     /// The proposal `text` names and its bottle's queue, read once: what is
     /// shown, checked and decided all comes from this one read. Exits 3 when

@@ -32,7 +32,8 @@ struct Rollback: AsyncParsableCommand {
         try locations.requireConfigRoot()
         locations.finishInterruptedApplies(command: "rollback")
         let applier = Applier(
-            configRoot: locations.configRoot, queueRoot: locations.queueRoot, engine: apply.containerEngine)
+            configRoot: locations.configRoot, queueRoot: locations.queueRoot, engine: apply.containerEngine,
+            logger: ApplyOptions.commandLogger)
         let outcome: ApplyOutcome
         do {
             outcome = try await applier.rollback(bottle: slug, file: file)

@@ -174,6 +174,8 @@ struct OperatorTruthTests {
                 "approved, not applied: sh exited with status 125: Error: no container with name demo-pipelock found"),
             "\(approved.out)")
         #expect(approved.err.contains("pulling"), "\(approved.err)")
+        // Said on standard output and standard error once each, not a third time by the apply step's log.
+        #expect(!approved.err.contains("apply failed; previous file restored"), "\(approved.err)")
         let decision = try #require(
             try QueueRoot(FilePath(queueRoot)).queue(for: proposal.bottle).decision(proposal.id))
         #expect(decision.apply?.summary.contains("Error: no container with name demo-pipelock found") == true)
