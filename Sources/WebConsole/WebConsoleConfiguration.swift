@@ -1,3 +1,4 @@
+import Apply
 import Console
 import SystemPackage
 
@@ -22,6 +23,8 @@ public struct WebConsoleConfiguration: Sendable {
     public var configRoot: FilePath
     /// Notifications to send while the page runs (`[notify]`).
     public var notifications = NotifySettings()
+    /// The engine the default reload actions call when a decision is applied (`--engine`).
+    public var engine: ContainerEngine = .resolve()
 
     public init(tokenFile: FilePath, queueRoot: FilePath, configRoot: FilePath) {
         self.tokenFile = tokenFile

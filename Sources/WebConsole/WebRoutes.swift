@@ -12,7 +12,9 @@ struct WebRoutes: Sendable {
     let broadcast: QueueBroadcast
 
     var root: QueueRoot { QueueRoot(configuration.queueRoot) }
-    var applier: Applier { Applier(configRoot: configuration.configRoot, queueRoot: configuration.queueRoot) }
+    var applier: Applier {
+        Applier(configRoot: configuration.configRoot, queueRoot: configuration.queueRoot, engine: configuration.engine)
+    }
 
     func add(to router: Router<WebRequestContext>) {
         router.get("/login") { request, _ in await logInWithCode(request) }
@@ -150,11 +152,15 @@ struct WebRoutes: Sendable {
         if message == nil, let done = request.uri.queryParameters["done"].flatMap({ DecisionStatus(rawValue: String($0)) }) {
             // The redirect after a decision says what was decided; the apply outcome when it is readable.
             let decision = entry.decision.flatMap { $0.status == done ? $0 : nil }
-            let applied = decision?.apply.map { ": \($0.state.rawValue) — \(Escaped($0.summary))" } ?? ""
+            // The summary names the outcome itself ("applied: wrote …", "approved, not applied: …").
+            let applied = decision?.apply.map { " — \(Escaped($0.summary))" } ?? ""
             message = ("\(done.rawValue.capitalized)\(applied)", decision?.apply?.state == .failed)
         }
         let values = ProposalViews.page(
-            entry, currentFile: currentFile(for: entry.proposal), reviewed: entry.proposalSHA256 ?? "",
+            entry, currentFile: currentFile(for: entry.proposal),
+            decided: entry.decision.map {
+                DecisionReview(proposal: entry.proposal, decision: $0, configRoot: configuration.configRoot)
+            }, reviewed: entry.proposalSHA256 ?? "",
             session: session, message: message)
         return Page.html(
             title: "\(entry.proposal.bottle.rawValue): \(entry.proposal.tool.rawValue)", template: "proposal",

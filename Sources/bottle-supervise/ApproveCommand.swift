@@ -23,28 +23,24 @@ struct Approve: AsyncParsableCommand {
     @Flag(help: "Apply even though the bottle's file changed since the proposal was made.")
     var force = false
 
-    @Option(name: .customLong("expect-sha256"), help: "Decide only if the proposal file still has this SHA-256 (as `show` printed).")
-    var expectSHA256: String?
-
-    func validate() throws { try ProposalLookup.validateDigest(expectSHA256) }
+    @OptionGroup var binding: ReviewBindingOptions
 
     @OptionGroup var locations: HostLocationOptions
 
+    @OptionGroup var apply: ApplyOptions
+
     func run() async throws {
+        try locations.requireQueueRoot()
+        try locations.requireConfigRoot()
         locations.finishInterruptedApplies(command: "approve")
-        let lookup = ProposalLookup(locations: locations)
-        do {
-            let (entry, queue) = try lookup.findForDecision(id, expectedSHA256: expectSHA256)
-            try lookup.requirePending(entry)
-            let decision = try await lookup.deciding {
-                try await lookup.applier.apply(
-                    decision: ProposalLookup.decision(on: entry, .approved, notes: notes),
-                    proposal: entry.proposal, queue: queue, force: force)
-            }
-            lookup.report(decision, of: entry.proposal)
-            if decision.apply?.state == .failed { throw ExitCode(1) }
-        } catch let failure as Failure {
-            throw Failure.exit(failure, command: "approve")
+        let lookup = ProposalLookup(locations: locations, engine: apply.containerEngine)
+        let (entry, queue) = try lookup.findForDecision(id, expectedSHA256: binding.expectSHA256?.hex)
+        try lookup.requirePending(entry)
+        let decision = try await lookup.deciding {
+            try await lookup.applier.apply(
+                decision: ProposalLookup.decision(on: entry, .approved, notes: notes),
+                proposal: entry.proposal, queue: queue, force: force)
         }
+        try lookup.report(decision, of: entry.proposal)
     }
 }

@@ -17,22 +17,38 @@ struct BottleSupervise: AsyncParsableCommand {
         ]
     )
 
-    /// Runs the command line, with PRODUCT.md's exit statuses: a usage error
-    /// is 2 (ArgumentParser's own default is 64).
+    /// Runs the command line with PRODUCT.md's exit statuses, in one place.
+    ///
+    /// Bad input (a value that does not parse, a check in `validate()`) is a
+    /// usage error, 2 (ArgumentParser's own default is 64), printed with the
+    /// usage of the subcommand that was given. Once a command runs it fails
+    /// only by throwing a ``Failure``, printed as `bottle-supervise <command>:
+    /// <message>` with its status; anything else it throws is a failure (1).
     static func main() async {
         do {
             var command = try parseAsRoot()
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
+            let name = type(of: command)._commandName
+            do {
+                if var asyncCommand = command as? any AsyncParsableCommand {
+                    try await asyncCommand.run()
+                } else {
+                    try command.run()
+                }
+            } catch let failure as Failure {
+                failure.report(command: name)
+                Foundation.exit(failure.status)
+            } catch let error where exitCode(for: error) == .failure && !(error is ExitCode) {
+                // Not foreseen by the command: still a failure, said the same way.
+                Failure.failed("\(error)").report(command: name)
+                Foundation.exit(1)
             }
         } catch {
             if exitCode(for: error) == .validationFailure {
+                // The error carries the parsed subcommand: its usage is the one shown.
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
                 Foundation.exit(2)
             }
-            exit(withError: error)
+            exit(withError: error)  // --help and --version (status 0), ExitCode
         }
     }
 }

@@ -17,6 +17,8 @@ struct ConsoleCommand: AsyncParsableCommand {
 
     @OptionGroup var locations: HostLocationOptions
 
+    @OptionGroup var apply: ApplyOptions
+
     @Flag(name: .customLong("no-bell"), help: "Do not ring the terminal bell when a proposal arrives.")
     var noBell = false
 
@@ -29,43 +31,18 @@ struct ConsoleCommand: AsyncParsableCommand {
     var settings: String?
 
     func run() async throws {
+        try locations.requireQueueRoot()
+        try locations.requireConfigRoot()  // approvals are applied into it
         let path = settings.map { FilePath($0) } ?? NotifySettings.defaultPath()
         let notifications = Result { () throws(NotifySettingsError) in try NotifySettings.load(from: path) }
         let app = ConsoleApp(
-            queueRoot: locations.queueRoot, configRoot: locations.configRoot, bell: !noBell, filter: filter,
-            notifications: notifications)
+            queueRoot: locations.queueRoot, configRoot: locations.configRoot, engine: apply.containerEngine,
+            bell: !noBell, filter: filter, notifications: notifications)
         do {
             try await app.run()
         } catch let error as TerminalError {
             // A usage error (status 2, as PRODUCT.md fixes): the command was run without a terminal.
-            FileHandle.standardError.write(Data("bottle-supervise console: \(error.description)\n".utf8))
-            throw ExitCode(2)
+            throw Failure.usage(error.description)
         }
-    }
-}
-
-/// Where the operator's files are: `--queue-root` and `--config-root`.
-struct HostLocationOptions: ParsableArguments {
-    @Option(
-        name: .customLong("queue-root"),
-        help: "One queue directory per bottle (default: $SUPERVISE_QUEUE_ROOT, then ~/.claude-bottle/queue).")
-    var queueRootPath: String?
-
-    @Option(
-        name: .customLong("config-root"),
-        help: "One config directory per bottle (default: $SUPERVISE_CONFIG_ROOT, then ~/.claude-bottle/bottles).")
-    var configRootPath: String?
-
-    var queueRoot: FilePath {
-        resolve(queueRootPath, variable: "SUPERVISE_QUEUE_ROOT", fallback: ".claude-bottle/queue")
-    }
-    var configRoot: FilePath {
-        resolve(configRootPath, variable: "SUPERVISE_CONFIG_ROOT", fallback: ".claude-bottle/bottles")
-    }
-
-    private func resolve(_ flag: String?, variable: String, fallback: String) -> FilePath {
-        if let flag { return FilePath(flag) }
-        if let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty { return FilePath(value) }
-        return FilePath(FileManager.default.homeDirectoryForCurrentUser.path).appending(fallback)
     }
 }

@@ -62,7 +62,7 @@ struct Demo: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(50))
             waited += 1
             if waited > 200 {
-                throw ValidationError("the agent's proposal did not reach the queue; is the sidecar running?")
+                throw Failure.failed("the agent's proposal did not reach the queue within 10 s; is the sidecar running?")
             }
         }
 
@@ -75,8 +75,14 @@ struct Demo: AsyncParsableCommand {
         }
 
         guard (try? queue.pending().isEmpty) == true else {
-            print("\nYou left without deciding: the proposal stays pending and the agent keeps waiting.")
-            print("Decide later with: bottle-supervise console --queue-root \(queueRoot) --config-root \(configRoot)")
+            // The sidecar is the demo's child and stops with it: nobody is left waiting.
+            print(
+                """
+
+                Nothing was decided: the proposal stays pending in \(queueRoot). The demo stops its sidecar \
+                now, so the agent's call ends unanswered. You can still review and decide the proposal with:
+                    bottle-supervise console --queue-root \(queueRoot) --config-root \(configRoot)
+                """)
             agent.cancel()
             return
         }
@@ -94,30 +100,53 @@ struct Demo: AsyncParsableCommand {
         let entry = try queue.entry(pending.id)
         let proposal = entry.proposal
         let current = try ConfigRoot(configRoot).current(proposal.tool.configFile, for: proposal.bottle)
-        print("\n" + Show.render(entry, currentFile: current, color: useColor()))
-        print("\napprove or reject? [a/r] ", terminator: "")
+        print("\n" + Show.render(entry, currentFile: current, configRoot: configRoot, color: useColor()))
         let applier = Applier(configRoot: configRoot, queueRoot: queueRoot)
-        switch readLine()?.lowercased().first {
-        case "a":
-            let decision = try await applier.apply(
-                decision: ProposalLookup.decision(on: entry, .approved, notes: "approved in the demo"),
-                proposal: proposal, queue: queue)
-            ProposalLookup.report(decision, of: proposal)
-        case "r":
-            let decision = ProposalLookup.decision(on: entry, .rejected, notes: "rejected in the demo")
-            try applier.record(decision, of: proposal, queue: queue)
-            ProposalLookup.report(decision, of: proposal)
-        default:
-            print("nothing decided")
+        while true {
+            print("\napprove or reject? [a/r] ", terminator: "")
+            guard let line = readLine() else {
+                print("\n(end of input)")
+                return
+            }
+            switch DemoAnswer(line) {
+            case .approve:
+                let decision = try await applier.apply(
+                    decision: ProposalLookup.decision(on: entry, .approved, notes: "approved in the demo"),
+                    proposal: proposal, queue: queue)
+                ProposalLookup.report(decision, of: proposal)
+                return
+            case .reject:
+                let decision = ProposalLookup.decision(on: entry, .rejected, notes: "rejected in the demo")
+                try applier.record(decision, of: proposal, queue: queue)
+                ProposalLookup.report(decision, of: proposal)
+                return
+            case nil:
+                // One typo must not end the demo: ask again.
+                print("\(Escaped(line.trimmingCharacters(in: .whitespaces))) is not an answer: type a to approve or r to reject")
+            }
         }
     }
 
     static func makeTemporaryDirectory() throws -> String {
         var template = Array((NSTemporaryDirectory() + "bottle-supervise-demo-XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw ValidationError("cannot create a temporary directory")
+            throw Failure.failed("cannot create a temporary directory in \(NSTemporaryDirectory())")
         }
         return String(cString: made)
+    }
+}
+
+/// An answer at the demo's prompt: `a`/`approve` or `r`/`reject`, any case.
+enum DemoAnswer {
+    case approve
+    case reject
+
+    init?(_ line: String) {
+        switch line.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "a", "approve": self = .approve
+        case "r", "reject": self = .reject
+        default: return nil
+        }
     }
 }
 
@@ -199,7 +228,7 @@ final class DemoSidecar: @unchecked Sendable {
             }
         }
         process.terminate()
-        throw ValidationError("the sidecar did not start:\n\(String(decoding: buffer, as: UTF8.self))")
+        throw Failure.failed("the sidecar did not start:\n\(String(decoding: buffer, as: UTF8.self))")
     }
 
     func stop() {
@@ -227,7 +256,7 @@ enum DemoAgent {
         var sessionID: String?
         func post(_ body: String) async throws -> (Data, HTTPURLResponse) {
             guard let endpoint = URL(string: url) else {
-                throw ValidationError("the sidecar gave no usable address: \(url)")
+                throw Failure.failed("the sidecar gave no usable address: \(url)")
             }
             var request = URLRequest(url: endpoint, timeoutInterval: 24 * 3600)
             request.httpMethod = "POST"

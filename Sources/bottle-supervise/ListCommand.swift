@@ -24,6 +24,7 @@ struct List: ParsableCommand {
     @OptionGroup var locations: HostLocationOptions
 
     func run() throws {
+        try locations.requireQueueRoot()
         locations.finishInterruptedApplies(command: "list")
         let root = QueueRoot(locations.queueRoot)
         var entries: [QueueEntry] = []
@@ -43,7 +44,7 @@ struct List: ParsableCommand {
                 }
             }
         } catch {
-            throw Failure.exit(.failed(error.description), command: "list")
+            throw Failure.failed(error.description)
         }
         entries.sort { ($0.proposal.createdAt, $0.proposal.id) < ($1.proposal.createdAt, $1.proposal.id) }
         for error in unreadable {
@@ -53,15 +54,20 @@ struct List: ParsableCommand {
         if json {
             print(ListJSON.render(entries, hints: hints))
         } else {
-            print(ListTable.render(entries, hints: hints, color: useColor(), now: Date()), terminator: "")
+            print(
+                ListTable.render(entries, hints: hints, color: useColor(), now: Date(), includingDecided: all),
+                terminator: "")
         }
     }
 }
 
 /// The `list` table: one line per proposal, agent text escaped.
 enum ListTable {
-    static func render(_ entries: [QueueEntry], hints: [[RiskHint]], color: Bool, now: Date) -> String {
-        guard !entries.isEmpty else { return "no pending proposals\n" }
+    /// - Parameter includingDecided: the table is `list --all`'s, so an empty one says "no proposals".
+    static func render(
+        _ entries: [QueueEntry], hints: [[RiskHint]], color: Bool, now: Date, includingDecided: Bool = false
+    ) -> String {
+        guard !entries.isEmpty else { return includingDecided ? "no proposals\n" : "no pending proposals\n" }
         var out =
             TextLayout.pad("ID", 30) + TextLayout.pad("BOTTLE", 20) + TextLayout.pad("TOOL", 18)
             + TextLayout.pad("AGE", 6) + TextLayout.pad("STATE", 13) + TextLayout.pad("RISK", 9) + "JUSTIFICATION\n"

@@ -25,17 +25,24 @@ struct Log: ParsableCommand {
     @OptionGroup var locations: HostLocationOptions
 
     func run() throws {
+        try locations.requireQueueRoot()
         locations.finishInterruptedApplies(command: "log")
         let log = AuditLog(queueRoot: locations.queueRoot)
         do {
             if verify {
+                // A verification passes only on a log that is there: an empty one is fine, a missing one is not.
+                var info = stat()
+                guard lstat(log.path.string, &info) == 0 else {
+                    throw Failure.failed(
+                        "there is no audit log at \(log.path) to verify; nothing was checked "
+                            + "(it is created by the first decision; is this the right queue root?)")
+                }
                 let result = try log.verify()
                 switch result {
                 case .intact:
                     print("\(result)")
                 case .broken:
-                    FileHandle.standardError.write(Data("\(log.path): \(Escaped(result.description))\n".utf8))
-                    throw ExitCode(1)
+                    throw Failure.failed("\(log.path): \(result.description)")
                 }
                 return
             }
@@ -52,8 +59,7 @@ struct Log: ParsableCommand {
             }
             print(AuditTable.render(records))
         } catch let error as QueueError {
-            FileHandle.standardError.write(Data("bottle-supervise log: \(error)\n".utf8))
-            throw ExitCode(1)
+            throw Failure.failed(error.description)
         }
     }
 }

@@ -30,67 +30,64 @@ struct Modify: AsyncParsableCommand {
     @Flag(help: "Apply even though the bottle's file changed since the proposal was made.")
     var force = false
 
-    @Option(name: .customLong("expect-sha256"), help: "Decide only if the proposal file still has this SHA-256 (as `show` printed).")
-    var expectSHA256: String?
+    @OptionGroup var binding: ReviewBindingOptions
 
     @OptionGroup var locations: HostLocationOptions
 
+    @OptionGroup var apply: ApplyOptions
+
     func validate() throws {
-        try ProposalLookup.validateDigest(expectSHA256)
         guard (file != nil) != edit else {
             throw ArgumentParser.ValidationError("give exactly one of --file F or --edit")
         }
     }
 
     func run() async throws {
+        try locations.requireQueueRoot()
+        try locations.requireConfigRoot()
         locations.finishInterruptedApplies(command: "modify")
-        let lookup = ProposalLookup(locations: locations)
-        do {
-            let (entry, queue) = try lookup.findForDecision(id, expectedSHA256: expectSHA256)
-            try lookup.requirePending(entry)
-            let proposal = entry.proposal
-            let current = lookup.currentFile(for: proposal)
-            let content: String
-            if let file {
-                guard let data = FileManager.default.contents(atPath: file) else {
-                    throw Failure.failed("cannot read \(Escaped(file))")
-                }
-                content = String(decoding: data, as: UTF8.self)
-            } else {
-                do {
-                    content = try Editor.edit(proposal.proposedFile, fileName: proposal.tool.configFile.fileName)
-                } catch {
-                    throw Failure.failed("\(error)")
-                }
+        let lookup = ProposalLookup(locations: locations, engine: apply.containerEngine)
+        let (entry, queue) = try lookup.findForDecision(id, expectedSHA256: binding.expectSHA256?.hex)
+        try lookup.requirePending(entry)
+        let proposal = entry.proposal
+        let current = lookup.currentFile(for: proposal)
+        let content: String
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw Failure.failed("cannot read \(Escaped(file))")
             }
-            do throws(Queue.ValidationError) {
-                try ProposedFileValidator.validate(content, for: proposal.tool, current: current)
+            content = String(decoding: data, as: UTF8.self)
+        } else {
+            do {
+                content = try Editor.edit(proposal.proposedFile, fileName: proposal.tool.configFile.fileName)
             } catch {
-                throw Failure.failed("the modified file does not validate:\n\(error)")
+                throw Failure.failed("\(error)")
             }
-            if edit {
-                var changed = proposal
-                changed.proposedFile = content
-                print(
-                    ProposalReview(proposal: changed, currentFile: current).render(color: useColor()).joined(
-                        separator: "\n"))
-                if isatty(STDIN_FILENO) == 1 {
-                    print("Approve this version? [y/N] ", terminator: "")
-                    guard readLine()?.lowercased().hasPrefix("y") == true else {
-                        print("nothing decided")
-                        return
-                    }
+        }
+        do throws(Queue.ValidationError) {
+            try ProposedFileValidator.validate(content, for: proposal.tool, current: current)
+        } catch {
+            throw Failure.failed("the modified file does not validate:\n\(error)")
+        }
+        if edit {
+            var changed = proposal
+            changed.proposedFile = content
+            print(
+                ProposalReview(proposal: changed, currentFile: current).render(color: useColor()).joined(
+                    separator: "\n"))
+            if isatty(STDIN_FILENO) == 1 {
+                print("Approve this version? [y/N] ", terminator: "")
+                guard readLine()?.lowercased().hasPrefix("y") == true else {
+                    print("nothing decided")
+                    return
                 }
             }
-            let decision = try await lookup.deciding {
-                try await lookup.applier.apply(
-                    decision: ProposalLookup.decision(on: entry, .modified, notes: notes, finalFile: content),
-                    proposal: proposal, queue: queue, force: force)
-            }
-            lookup.report(decision, of: proposal)
-            if decision.apply?.state == .failed { throw ExitCode(1) }
-        } catch let failure as Failure {
-            throw Failure.exit(failure, command: "modify")
         }
+        let decision = try await lookup.deciding {
+            try await lookup.applier.apply(
+                decision: ProposalLookup.decision(on: entry, .modified, notes: notes, finalFile: content),
+                proposal: proposal, queue: queue, force: force)
+        }
+        try lookup.report(decision, of: proposal)
     }
 }

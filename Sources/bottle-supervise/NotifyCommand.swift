@@ -25,17 +25,16 @@ struct NotifyCommand: AsyncParsableCommand {
     var settings: String?
 
     func run() async throws {
+        try locations.requireQueueRoot()
         let path = settings.map { FilePath($0) } ?? NotifySettings.defaultPath()
         let loaded: NotifySettings
         do {
             loaded = try NotifySettings.load(from: path)
         } catch {
-            throw Failure.exit(.failed(error.description), command: "notify")
+            throw Failure.failed(error.description)
         }
         guard loaded.isEnabled else {
-            throw Failure.exit(
-                .failed("\(path) sets no notification channel; add a [notify] table (docs/notifications.md)"),
-                command: "notify")
+            throw Failure.failed("\(path) sets no notification channel; add a [notify] table (docs/notifications.md)")
         }
         var logger = Logger(label: "bottle-supervise.notify")
         logger.logLevel = .info

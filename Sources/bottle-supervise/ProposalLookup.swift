@@ -8,9 +8,15 @@ import Queue
 /// statuses PRODUCT.md fixes (3 no such proposal, 4 already decided).
 struct ProposalLookup {
     let locations: HostLocationOptions
+    /// The engine the default reload actions call (`--engine`).
+    var engine: ContainerEngine = .resolve()
 
     var root: QueueRoot { QueueRoot(locations.queueRoot) }
-    var applier: Applier { Applier(configRoot: locations.configRoot, queueRoot: locations.queueRoot) }
+    var applier: Applier {
+        Applier(
+            configRoot: locations.configRoot, queueRoot: locations.queueRoot, engine: engine,
+            logger: ApplyOptions.commandLogger)
+    }
 
     /// The proposal `text` names and its bottle's queue, read once: what is
     /// shown, checked and decided all comes from this one read. Exits 3 when
@@ -37,7 +43,7 @@ struct ProposalLookup {
             found = (try queue.entry(id), queue)
         } catch {
             switch error {
-            case .invalidProposalID, .noSuchProposal: throw Failure.noSuchProposal(error.description)
+            case .invalidProposalID, .noSuchProposal: throw Failure.notFound(error.description)
             default: throw Failure.failed(error.description)
             }
         }
@@ -68,15 +74,6 @@ struct ProposalLookup {
             decidedBy: OperatorName.current, proposalSHA256: entry.proposalSHA256)
     }
 
-    /// Checks an `--expect-sha256` value's shape: a usage error (2) when it is not a digest.
-    static func validateDigest(_ text: String?) throws {
-        guard let text else { return }
-        guard SHA256Hex.isWellFormed(text.lowercased()) else {
-            throw ArgumentParser.ValidationError(
-                "--expect-sha256 takes the 64 hex digits `show` prints on its `sha256` line")
-        }
-    }
-
     /// The bottle's current file for `proposal` (`nil`: none).
     func currentFile(for proposal: Proposal) -> String? {
         try? ConfigRoot(locations.configRoot).current(proposal.tool.configFile, for: proposal.bottle)
@@ -92,7 +89,7 @@ struct ProposalLookup {
     }
 
     /// Runs a decision, mapping the queue's and the apply step's errors to exit statuses.
-    func deciding(_ body: () async throws -> Decision) async throws -> Decision {
+    func deciding<Decided>(_ body: () async throws -> Decided) async throws -> Decided {
         do {
             return try await body()
         } catch let error as QueueError {
@@ -113,47 +110,22 @@ struct ProposalLookup {
     }
 
     /// Prints what happened, and forgets what `show` displayed for the proposal, now decided.
-    func report(_ decision: Decision, of proposal: Proposal) {
+    /// - Throws: a failure (1) when the apply did not take: standard output has
+    ///   said so already; standard error gets the reload command's output, where its cause is.
+    func report(_ decision: Decision, of proposal: Proposal) throws(Failure) {
         ReviewRecord(queueRoot: locations.queueRoot).forget(proposal.id)
         Self.reported(decision, of: proposal)
+        if let apply = decision.apply, apply.state == .failed {
+            throw .failed(
+                apply.outputTail.map { "nothing was applied; the reload's output ended with:\n\($0)" }
+                    ?? "nothing was applied")
+        }
     }
 
     private static func reported(_ decision: Decision, of proposal: Proposal) {
         var line = "\(decision.status.rawValue) \(proposal.id) (\(proposal.tool.rawValue) for \(proposal.bottle))"
         if let apply = decision.apply { line += ": \(Escaped(apply.summary))" }
         print(line)
-    }
-}
-
-/// A failure with its exit status and a message for standard error.
-enum Failure: Error {
-    case failed(String)
-    case noSuchProposal(String)
-    case alreadyDecided(String)
-    /// The proposal file is not the one reviewed (exit 5): nothing was decided or written.
-    case changed(String)
-
-    var status: Int32 {
-        switch self {
-        case .failed: 1
-        case .noSuchProposal: 3
-        case .alreadyDecided: 4
-        case .changed: 5
-        }
-    }
-
-    var message: String {
-        switch self {
-        case .failed(let text), .noSuchProposal(let text), .alreadyDecided(let text), .changed(let text): text
-        }
-    }
-
-    /// Prints the message and exits with the status.
-    static func exit(_ failure: Failure, command: String) -> ExitCode {
-        // Messages quote queue values; escaping again is harmless (escapes contain no control characters).
-        FileHandle.standardError.write(
-            Data("bottle-supervise \(command): \(Escaped(failure.message, keepLayout: true))\n".utf8))
-        return ExitCode(failure.status)
     }
 }
 

@@ -3,7 +3,7 @@ import ArgumentParser
 import Queue
 
 /// `bottle-supervise reject ID --notes T`: refuse a proposal, telling the agent why.
-struct Reject: ParsableCommand {
+struct Reject: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Reject a proposal; the notes tell the agent why (required).",
         discussion: """
@@ -18,40 +18,24 @@ struct Reject: ParsableCommand {
     @Option(help: "Why, for the agent (required).")
     var notes: String
 
-    @Option(name: .customLong("expect-sha256"), help: "Decide only if the proposal file still has this SHA-256 (as `show` printed).")
-    var expectSHA256: String?
+    @OptionGroup var binding: ReviewBindingOptions
 
     @OptionGroup var locations: HostLocationOptions
 
     func validate() throws {
-        try ProposalLookup.validateDigest(expectSHA256)
         guard !notes.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw ArgumentParser.ValidationError("a rejection needs --notes: tell the agent why")
         }
     }
 
-    func run() throws {
+    func run() async throws {
+        try locations.requireQueueRoot()
         locations.finishInterruptedApplies(command: "reject")
         let lookup = ProposalLookup(locations: locations)
-        do {
-            let (entry, queue) = try lookup.findForDecision(id, expectedSHA256: expectSHA256)
-            try lookup.requirePending(entry)
-            let decision = ProposalLookup.decision(on: entry, .rejected, notes: notes)
-            do {
-                try lookup.applier.record(decision, of: entry.proposal, queue: queue)
-            } catch let error as QueueError {
-                if case .alreadyDecided(let id, let status) = error {
-                    throw Failure.alreadyDecided(
-                        "proposal \(id) is already \(status.rawValue): another decision won; nothing was changed")
-                }
-                throw Failure.failed(error.description)
-            } catch let error as ApplyError {
-                if case .proposalChanged = error { throw Failure.changed(error.description) }
-                throw Failure.failed(error.description)
-            }
-            lookup.report(decision, of: entry.proposal)
-        } catch let failure as Failure {
-            throw Failure.exit(failure, command: "reject")
-        }
+        let (entry, queue) = try lookup.findForDecision(id, expectedSHA256: binding.expectSHA256?.hex)
+        try lookup.requirePending(entry)
+        let decision = ProposalLookup.decision(on: entry, .rejected, notes: notes)
+        try await lookup.deciding { try lookup.applier.record(decision, of: entry.proposal, queue: queue) }
+        try lookup.report(decision, of: entry.proposal)
     }
 }

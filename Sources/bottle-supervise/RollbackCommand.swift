@@ -17,48 +17,34 @@ struct Rollback: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The bottle's slug.")
-    var slug: String
+    @Argument(help: ArgumentHelp("The bottle's slug (\(BottleSlug.argumentRule)).", valueName: "slug"))
+    var slug: BottleSlug
 
-    @Argument(help: "The file: routes.json, allowlist or Dockerfile.")
-    var file: String
+    @Argument(help: "The file to roll back.")
+    var file: ConfigFile
 
     @OptionGroup var locations: HostLocationOptions
 
-    @Option(
-        help:
-            "Container engine for the default reload actions (default: $SUPERVISE_ENGINE, then podman if installed, else docker)."
-    )
-    var engine: String?
+    @OptionGroup var apply: ApplyOptions
 
     func run() async throws {
+        try locations.requireQueueRoot()
+        try locations.requireConfigRoot()
         locations.finishInterruptedApplies(command: "rollback")
-        let bottle: BottleSlug
-        do { bottle = try BottleSlug(slug) } catch {
-            fail("\(error)", status: 2)
-        }
-        guard let configFile = ConfigFile(argument: file) else {
-            fail("unknown file \(Escaped(file)); expected routes.json, allowlist or Dockerfile", status: 2)
-        }
         let applier = Applier(
-            configRoot: locations.configRoot, queueRoot: locations.queueRoot,
-            engine: .resolve(flag: engine))
+            configRoot: locations.configRoot, queueRoot: locations.queueRoot, engine: apply.containerEngine,
+            logger: ApplyOptions.commandLogger)
+        let outcome: ApplyOutcome
         do {
-            let outcome = try await applier.rollback(bottle: bottle, file: configFile)
-            if let tail = outcome.outputTail {
-                FileHandle.standardError.write(Data("\(Escaped(tail, keepLayout: true))\n".utf8))
-            }
-            guard outcome.state == .applied else { fail(outcome.summary, status: 1) }
-            print(Escaped(outcome.summary))
-        } catch ApplyError.nothingToRollBack(let bottle, let file) {
-            fail("\(ApplyError.nothingToRollBack(bottle: bottle, file: file))", status: 3)
-        } catch {
-            fail("\(error)", status: 1)
+            outcome = try await applier.rollback(bottle: slug, file: file)
+        } catch let error as ApplyError {
+            if case .nothingToRollBack = error { throw Failure.notFound(error.description) }
+            throw Failure.failed(error.description)
         }
-    }
-
-    private func fail(_ message: String, status: Int32) -> Never {
-        FileHandle.standardError.write(Data("bottle-supervise rollback: \(Escaped(message))\n".utf8))
-        Foundation.exit(status)
+        guard outcome.state == .applied else {
+            throw Failure.failed(
+                outcome.summary + (outcome.outputTail.map { "\nthe reload's output ended with:\n\($0)" } ?? ""))
+        }
+        print(Escaped(outcome.summary))
     }
 }

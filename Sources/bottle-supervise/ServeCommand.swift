@@ -24,8 +24,11 @@ struct Serve: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The bottle's slug (default: $SUPERVISE_BOTTLE_SLUG; required).")
-    var slug: String?
+    @Option(
+        help: ArgumentHelp(
+            "The bottle's slug: \(BottleSlug.argumentRule) (default: $SUPERVISE_BOTTLE_SLUG; required).",
+            valueName: "slug"))
+    var slug: BottleSlug?
 
     @Option(
         name: .customLong("queue-dir"),
@@ -62,7 +65,10 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         name: .customLong("expire-after"),
-        help: "Seconds a proposal may wait for a decision; then it expires, which the agent reads as a refusal.")
+        help: """
+            Seconds a proposal may wait for a decision; then it expires, which the agent reads as a refusal \
+            (default: $SUPERVISE_EXPIRE_AFTER, then never).
+            """)
     var expireAfter: Double?
 
     @Option(
@@ -80,68 +86,86 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Log every request (default: $SUPERVISE_DEBUG set).")
     var debug = false
 
-    func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        let debugging = debug || !(environment["SUPERVISE_DEBUG"] ?? "").isEmpty
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = debugging ? .debug : .info
-            return handler
-        }
-        let logger = Logger(label: "bottle-supervise")
-        guard let slugText = slug ?? environment["SUPERVISE_BOTTLE_SLUG"].flatMap({ $0.isEmpty ? nil : $0 }) else {
+    /// The sidecar's settings: each flag, else its variable, else its default.
+    struct Settings {
+        var bottle: BottleSlug
+        var queueDirectory: FilePath
+        var currentConfig: FilePath
+        var port: Int
+        var host: String
+        var allowedHosts: [String]
+        var keepalive: Double
+        var expireAfter: Double?
+        var holdLimit: Double
+        var debug: Bool
+    }
+
+    /// Resolves and checks every setting before anything starts.
+    /// - Throws: `ValidationError` naming the flag or variable and what a valid value looks like.
+    func settings(environment: EnvironmentFallback = EnvironmentFallback()) throws -> Settings {
+        guard
+            let bottle = try environment.value(
+                slug, "SUPERVISE_BOTTLE_SLUG", default: nil, expected: "a slug (\(BottleSlug.argumentRule))")
+        else {
             throw ValidationError("the bottle's slug is required: pass --slug or set SUPERVISE_BOTTLE_SLUG")
         }
-        let bottle: BottleSlug
-        do { bottle = try BottleSlug(slugText) } catch { throw ValidationError(error.description) }
-        let keepalive =
-            try keepalive ?? environment["SUPERVISE_KEEPALIVE"].flatMap { $0.isEmpty ? nil : $0 }.map { text in
-                guard let value = Double(text) else {
-                    throw ValidationError("SUPERVISE_KEEPALIVE is not a number: \(text)")
-                }
-                return value
-            } ?? 15
-        guard keepalive > 0 else { throw ValidationError("--keepalive must be a positive number of seconds") }
-        if let expireAfter, !(expireAfter > 0) {
+        let port = try environment.value(port, "SUPERVISE_PORT", default: 9100, expected: "a port number")!
+        guard (0...65535).contains(port) else { throw ValidationError("the port must be 0…65535, not \(port)") }
+        let keepalive = try environment.value(
+            keepalive, "SUPERVISE_KEEPALIVE", default: 15, expected: "a number of seconds")!
+        guard keepalive > 0, keepalive.isFinite else {
+            throw ValidationError("--keepalive must be a positive number of seconds")
+        }
+        let expireAfter = try environment.value(
+            expireAfter, "SUPERVISE_EXPIRE_AFTER", default: nil, expected: "a number of seconds")
+        if let expireAfter, !(expireAfter > 0 && expireAfter.isFinite) {
             throw ValidationError("--expire-after must be a positive number of seconds")
         }
-        let holdLimit =
-            try holdLimit ?? environment["SUPERVISE_HOLD_LIMIT"].flatMap { $0.isEmpty ? nil : $0 }.map { text in
-                guard let value = Double(text) else {
-                    throw ValidationError("SUPERVISE_HOLD_LIMIT is not a number of seconds: \(text)")
-                }
-                return value
-            } ?? 50
+        let holdLimit = try environment.value(
+            holdLimit, "SUPERVISE_HOLD_LIMIT", default: 50, expected: "a number of seconds")!
         guard holdLimit >= 0, holdLimit.isFinite else {
             throw ValidationError("--hold-limit must be 0 (hold until decided) or a positive number of seconds")
         }
-        let currentConfig =
-            currentConfig ?? environment["SUPERVISE_CURRENT_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? "/etc/claude-bottle/current-config"
-        let portNumber =
-            try port ?? environment["SUPERVISE_PORT"].map { text in
-                guard let value = Int(text) else {
-                    throw ValidationError("SUPERVISE_PORT is not a port number: \(text)")
-                }
-                return value
-            } ?? 9100
-        guard (0...65535).contains(portNumber) else { throw ValidationError("port must be 0…65535") }
-        let host = bind ?? environment["SUPERVISE_BIND"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
-        let queueDirectory = FilePath(
-            queueDirectory ?? environment["SUPERVISE_QUEUE_DIR"].flatMap { $0.isEmpty ? nil : $0 }
-                ?? "/run/supervise/queue")
+        let host = environment.value(bind, "SUPERVISE_BIND", default: "127.0.0.1")
+        return Settings(
+            bottle: bottle,
+            queueDirectory: FilePath(
+                environment.value(queueDirectory, "SUPERVISE_QUEUE_DIR", default: "/run/supervise/queue")),
+            currentConfig: FilePath(
+                environment.value(
+                    currentConfig, "SUPERVISE_CURRENT_CONFIG", default: "/etc/claude-bottle/current-config")),
+            port: port, host: host,
+            allowedHosts: try Self.allowedHosts(
+                allowedHosts, environment: environment.environment, bottle: bottle),
+            keepalive: keepalive, expireAfter: expireAfter, holdLimit: holdLimit,
+            debug: environment.isOn(debug, "SUPERVISE_DEBUG"))
+    }
+
+    func validate() throws { _ = try settings() }
+
+    func run() async throws {
+        let settings = try settings()
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = settings.debug ? .debug : .info
+            return handler
+        }
+        let logger = Logger(label: "bottle-supervise")
+        let (bottle, queueDirectory, host, keepalive, holdLimit) = (
+            settings.bottle, settings.queueDirectory, settings.host, settings.keepalive, settings.holdLimit
+        )
 
         OpenFileLimit.raiseToHardLimit()
         let configuration = SidecarConfiguration(
-            bottle: bottle, queueDirectory: queueDirectory, currentConfigDirectory: FilePath(currentConfig),
+            bottle: bottle, queueDirectory: queueDirectory, currentConfigDirectory: settings.currentConfig,
             keepaliveInterval: .milliseconds(Int64(keepalive * 1000)),
-            expireAfter: expireAfter.map { .milliseconds(Int64($0 * 1000)) },
+            expireAfter: settings.expireAfter.map { .milliseconds(Int64($0 * 1000)) },
             holdLimit: holdLimit == 0 ? nil : .milliseconds(Int64(holdLimit * 1000)))
         let holder: CallHolder
         do {
             holder = try CallHolder(configuration: configuration, metrics: SidecarMetrics(), logger: logger)
         } catch {
-            throw ValidationError("cannot open the queue: \(error.description)")
+            throw Failure.failed("cannot open the queue: \(error.description)")
         }
         let dispatcher = Dispatcher(holder: holder)
 
@@ -155,8 +179,8 @@ struct Serve: AsyncParsableCommand {
         }
         let display = host.contains(":") ? "[\(host)]" : host
         let app = SidecarHTTPServer(
-            dispatcher: dispatcher, keepalive: configuration.keepaliveInterval, host: host, port: portNumber,
-            allowedHosts: try Self.allowedHosts(allowedHosts, environment: environment, bottle: bottle),
+            dispatcher: dispatcher, keepalive: configuration.keepaliveInterval, host: host, port: settings.port,
+            allowedHosts: settings.allowedHosts,
             logger: logger
         ) { bound in
             FileHandle.standardError.write(Data("bottle-supervise: listening on http://\(display):\(bound)/mcp\n".utf8))

@@ -2,6 +2,7 @@ import ArgumentParser
 import Console
 import Foundation
 import Queue
+import SystemPackage
 
 /// `bottle-supervise show ID`: one proposal, as the operator reviews it.
 struct Show: ParsableCommand {
@@ -14,20 +15,23 @@ struct Show: ParsableCommand {
     @OptionGroup var locations: HostLocationOptions
 
     func run() throws {
+        try locations.requireQueueRoot()
         locations.finishInterruptedApplies(command: "show")
         let lookup = ProposalLookup(locations: locations)
-        do {
-            let (entry, _) = try lookup.find(id)
-            if entry.decision == nil, let digest = entry.proposalSHA256 {
-                ReviewRecord(queueRoot: locations.queueRoot).remember(entry.proposal.id, digest: digest)
-            }
-            print(Self.render(entry, currentFile: lookup.currentFile(for: entry.proposal), color: useColor()))
-        } catch let failure as Failure {
-            throw Failure.exit(failure, command: "show")
+        let (entry, _) = try lookup.find(id)
+        if entry.decision == nil, let digest = entry.proposalSHA256 {
+            ReviewRecord(queueRoot: locations.queueRoot).remember(entry.proposal.id, digest: digest)
         }
+        print(
+            Self.render(
+                entry, currentFile: lookup.currentFile(for: entry.proposal), configRoot: locations.configRoot,
+                color: useColor()))
     }
 
-    static func render(_ entry: QueueEntry, currentFile: String?, color: Bool) -> String {
+    /// The proposal as the operator reviews it: while pending, against the
+    /// bottle's current file; once decided, what was decided and applied
+    /// (``DecisionReview``), with nothing offered to decide.
+    static func render(_ entry: QueueEntry, currentFile: String?, configRoot: FilePath, color: Bool) -> String {
         let proposal = entry.proposal
         let state =
             entry.decision.map { "\($0.status.rawValue) by \(Escaped($0.decidedBy))" }
@@ -43,19 +47,17 @@ struct Show: ParsableCommand {
         if let problem = entry.problem, entry.decision == nil {
             lines.append("refused   \(Escaped(problem)) — approving it will be refused")
         }
-        if let decision = entry.decision {
-            if !decision.notes.isEmpty { lines.append("notes     \(Escaped(decision.notes))") }
-            if let apply = decision.apply {
-                lines.append("apply     \(apply.state.rawValue): \(Escaped(apply.summary))")
-            }
-        }
         lines.append("")
         lines.append(color ? "\u{1B}[1mJustification\u{1B}[0m" : "Justification")
         lines += Escaped(proposal.justification, keepLayout: true).description.split(
             separator: "\n", omittingEmptySubsequences: false
         ).map { "  " + $0 }
         lines.append("")
-        lines += ProposalReview(proposal: proposal, currentFile: currentFile).render(color: color)
+        if let decision = entry.decision {
+            lines += DecisionReview(proposal: proposal, decision: decision, configRoot: configRoot).render(color: color)
+        } else {
+            lines += ProposalReview(proposal: proposal, currentFile: currentFile).render(color: color)
+        }
         if entry.decision == nil, let digest = entry.proposalSHA256 {
             // The digest binds a scripted decision to exactly what was shown here.
             lines.append("")

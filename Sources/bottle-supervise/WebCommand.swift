@@ -21,6 +21,8 @@ struct WebCommand: AsyncParsableCommand {
 
     @OptionGroup var locations: HostLocationOptions
 
+    @OptionGroup var apply: ApplyOptions
+
     @Option(help: "Address to listen on (default 127.0.0.1; 0.0.0.0 only behind --tls-cert and a firewall).")
     var bind = "127.0.0.1"
 
@@ -52,10 +54,13 @@ struct WebCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try locations.requireQueueRoot()
+        try locations.requireConfigRoot()  // approvals are applied into it
         var configuration = WebConsoleConfiguration(
             tokenFile: tokenFile.map { FilePath($0) }
                 ?? FilePath(FileManager.default.homeDirectoryForCurrentUser.path).appending(".claude-bottle/web-token"),
             queueRoot: locations.queueRoot, configRoot: locations.configRoot)
+        configuration.engine = apply.containerEngine
         configuration.bind = bind
         configuration.port = port
         configuration.allowedHosts = allowedHosts
@@ -65,7 +70,7 @@ struct WebCommand: AsyncParsableCommand {
             configuration.notifications = try NotifySettings.load(
                 from: settings.map { FilePath($0) } ?? NotifySettings.defaultPath())
         } catch {
-            throw Failure.exit(.failed(error.description), command: "web")
+            throw Failure.failed(error.description)
         }
         var logger = Logger(label: "bottle-supervise.web")
         logger.logLevel = .warning
@@ -75,7 +80,7 @@ struct WebCommand: AsyncParsableCommand {
                 FileHandle.standardOutput.write(Data("bottle-supervise web: log in at \(url)  (this link works once)\n".utf8))
             }
         } catch let error as WebConsoleError {
-            throw Failure.exit(.failed(error.description), command: "web")
+            throw Failure.failed(error.description)
         }
     }
 }

@@ -56,7 +56,7 @@ import Testing
             decision: approval(proposal), proposal: proposal, queue: bed.queue)
         #expect(decision.status == .approved)
         #expect(decision.apply?.state == .failed)
-        #expect(decision.apply?.summary == "approved, not applied: sh exited with status 4")
+        #expect(decision.apply?.summary == "approved, not applied: sh exited with status 4: proxy says no")
         #expect(decision.apply?.exitStatus == 4)
         #expect(decision.apply?.outputTail == "proxy says no")
         #expect(try bed.current(.routes) == ApplyBed.routesV1)
@@ -197,7 +197,7 @@ import Testing
         let before = try history.names()
         let outcome = try await bed.applier(settings: Self.fail).rollback(bottle: bed.bottle, file: .routes)
         #expect(outcome.state == .failed)
-        #expect(outcome.summary == "not rolled back: sh exited with status 4")
+        #expect(outcome.summary == "not rolled back: sh exited with status 4: proxy says no")
         #expect(try bed.current(.routes) == ApplyBed.routesV2)
         #expect(try history.names() == before)
     }

@@ -9,10 +9,22 @@ import Testing
             ["sh", "-c", "echo out; echo err >&2; exit 3", "$(touch /tmp/x)"], timeout: .seconds(5))
         #expect(run.exitStatus == 3)
         #expect(run.outputTail == "out\nerr")
-        #expect(run.failureReason == "sh exited with status 3")
+        #expect(run.failureReason == "sh exited with status 3: err")
         let literal = await ReloadRunner.run(["echo", "$(id)", "; reboot", "`id`"], timeout: .seconds(5))
         #expect(literal.succeeded)
         #expect(literal.outputTail == "$(id) ; reboot `id`")
+    }
+
+    @Test("a failure names the output's last non-empty line, escaped and clipped, since the status alone rarely says why")
+    func failureNamesTheLastOutputLine() async {
+        let run = await ReloadRunner.run(
+            ["sh", "-c", #"echo starting; printf 'Error: no container named \033[31mweb\n\n  \n'; exit 125"#],
+            timeout: .seconds(5))
+        #expect(run.failureReason == #"sh exited with status 125: Error: no container named \e[31mweb"#)
+        let long = await ReloadRunner.run(["sh", "-c", "printf '%0500d\\n' 0; exit 1"], timeout: .seconds(5))
+        #expect(long.failureReason?.hasSuffix("… (300 more bytes)") == true, "\(long.failureReason ?? "")")
+        let silent = await ReloadRunner.run(["sh", "-c", "exit 2"], timeout: .seconds(5))
+        #expect(silent.failureReason == "sh exited with status 2")
     }
 
     @Test func aMissingProgramIsAFailureNotACrash() async {

@@ -57,7 +57,10 @@ import Testing
         #expect(answer.status == .approved)
         #expect(answer.apply?.state == .failed)
         #expect(answer.apply?.summary.hasPrefix("approved, not applied: ") == true)
-        #expect(answer.apply?.summary.hasSuffix("exited with status 7") == true)
+        // The cause is the output's last line, not only the status: the agent and the operator read it here.
+        #expect(
+            answer.apply?.summary.hasSuffix("exited with status 7: cred-proxy: routes rejected: upstream unreachable")
+                == true, "\(answer.apply?.summary ?? "")")
         #expect(answer.apply?.exitStatus == 7)
         let tail = try #require(answer.apply?.outputTail)
         #expect(tail.split(separator: "\n").count == 40)

@@ -95,6 +95,31 @@ struct TUIConsoleTests {
         #expect(decision.finalFile == "api.github.com\nfiles.pythonhosted.org\n")
     }
 
+    @Test("after a modify, the review shows what was applied, the operator's host as added, and offers no decision")
+    func decidedReview() async throws {
+        scratch.write("[reload.allowlist]\ncommand = [\"true\"]\n", at: "bottles/demo/supervise.toml")
+        let editor = scratch.write(
+            "#!/bin/sh\nprintf 'api.github.com\\nfiles.pythonhosted.org\\n' > \"$1\"\n", at: "editor.sh",
+            executable: true)
+        let proposal = try await propose()
+        let tmux = try await startConsole(environment: ["EDITOR": editor, "VISUAL": editor], columns: 160)
+        try await tmux.waitFor("pip needs PyPI")
+        try tmux.press("Enter")
+        try await tmux.waitFor("Justification")
+        try tmux.type("m")
+        try await tmux.waitFor("Approve your modified allowlist? (y/n)")
+        try tmux.type("y")
+        #expect(try await waitForDecision(proposal.id).status == .modified)
+        let screen = try await tmux.waitFor("nothing to decide")
+        #expect(screen.contains("What was applied: the modified allowlist, against the one it replaced"), "\(screen)")
+        #expect(screen.contains("host added: files.pythonhosted.org"), "\(screen)")
+        #expect(!screen.contains("removed: files.pythonhosted.org"), "\(screen)")
+        #expect(!screen.contains("current file changed"), "\(screen)")
+        #expect(!screen.contains("a approve"), "\(screen)")
+        try tmux.type("a")
+        try await tmux.waitFor("already modified")
+    }
+
     @Test("reject asks for notes and sends them")
     func reject() async throws {
         let proposal = try await propose()

@@ -61,6 +61,16 @@ struct WebConsoleTests {
         return String(html[range.upperBound...].prefix { $0 != "\"" })
     }
 
+    /// Opens a proposal's page as a reviewer would: the CSRF token and the digest of what was shown.
+    func review(_ proposal: Proposal, client: any TestClientProtocol, cookie: String) async throws
+        -> (token: String, reviewed: String)
+    {
+        let page = try await client.execute(
+            uri: "/proposals/\(proposal.id)", method: .get, headers: headers(cookie: cookie))
+        let html = String(buffer: page.body)
+        return (try #require(csrfToken(in: html)), try #require(field("reviewed", in: html)))
+    }
+
     /// (A foreign `Host` is refused with 421 in the browser test: this in-process
     /// client always addresses the router as `localhost`.)
     @Test("a foreign Origin is refused with 403, a stranger gets the login page, pages carry a strict CSP")
@@ -142,11 +152,7 @@ struct WebConsoleTests {
         let proposal = try await propose()
         let queue = QueueRoot(FilePath(root + "/queue")).queue(for: proposal.bottle)
         try await withClient { client, cookie in
-            let page = try await client.execute(
-                uri: "/proposals/\(proposal.id)", method: .get, headers: headers(cookie: cookie))
-            let html = String(buffer: page.body)
-            let token = try #require(csrfToken(in: html))
-            let reviewed = try #require(field("reviewed", in: html))
+            let (token, reviewed) = try await review(proposal, client: client, cookie: cookie)
             let uri = "/proposals/\(proposal.id)/decide"
 
             try await client.execute(
@@ -187,6 +193,27 @@ struct WebConsoleTests {
                 uri: uri, method: .post, headers: headers(cookie: cookie, form: true),
                 body: ByteBuffer(string: "action=approve&csrf=\(token)&reviewed=\(reviewed)")
             ) { response in #expect(response.status == .conflict) }
+        }
+    }
+
+    @Test("a decided proposal's page shows what was applied, against the file it replaced, and the outcome once")
+    func decidedPage() async throws {
+        let proposal = try await propose()
+        try await withClient { client, cookie in
+            let (token, reviewed) = try await review(proposal, client: client, cookie: cookie)
+            try await client.execute(
+                uri: "/proposals/\(proposal.id)/decide", method: .post, headers: headers(cookie: cookie, form: true),
+                body: ByteBuffer(string: "action=approve&csrf=\(token)&reviewed=\(reviewed)")
+            ) { response in #expect(response.status == .seeOther) }
+            let decided = String(
+                buffer: try await client.execute(
+                    uri: "/proposals/\(proposal.id)?done=approved", method: .get, headers: headers(cookie: cookie)
+                ).body)
+            #expect(decided.contains("What was applied: the approved allowlist, against the one it replaced"), "\(decided)")
+            #expect(decided.contains("+pypi.org"), "\(decided)")
+            #expect(decided.contains("host added: pypi.org"), "\(decided)")
+            #expect(!decided.contains("applied: applied"), "\(decided)")
+            #expect(!decided.contains("applied — applied"), "\(decided)")
         }
     }
 

@@ -61,6 +61,20 @@ public struct ConfigHistory: Sendable {
         return Version(path: path, name: name, content: data)
     }
 
+    /// The newest saved version whose content hashes to `sha256`, or `nil`
+    /// when the history no longer holds one (a rollback takes the version it
+    /// restores out of the history). The name carries only the first eight
+    /// hex digits, so the content is hashed before it is believed.
+    public func version(withSHA256 sha256: String) throws(QueueError) -> Version? {
+        let suffix = "-" + sha256.prefix(8)
+        for name in try names().reversed() where name.hasSuffix(suffix) {
+            let path = directory.appending(name)
+            guard let data = try AtomicFile.read(path), SHA256Hex.of(data) == sha256 else { continue }
+            return Version(path: path, name: name, content: data)
+        }
+        return nil
+    }
+
     /// Every version name, oldest first.
     public func names() throws(QueueError) -> [String] {
         let names = try DirectoryListing.names(in: directory).filter { ConfigHistory.microseconds(in: $0) != nil }

@@ -1,4 +1,5 @@
 import Foundation
+import Queue
 
 #if canImport(Glibc)
     import Glibc
@@ -26,13 +27,32 @@ public struct ReloadRun: Sendable, Equatable {
     /// Whether the command did its job: started, exited 0, in time.
     public var succeeded: Bool { exitStatus == 0 && !timedOut && startFailure == nil }
 
-    /// Why it failed, in a few words; `nil` when it succeeded.
+    /// Why it failed, in one line; `nil` when it succeeded. An exit status
+    /// alone rarely says why (`podman exited with status 125`): the last
+    /// non-empty line of the output usually does, so it follows, escaped and
+    /// clipped, since it ends up in the summary the operator and the agent read.
     public var failureReason: String? {
-        if let startFailure { return "could not start \(command.first ?? ""): \(startFailure)" }
-        if timedOut { return "\(command.first ?? "") timed out after \(ReloadRun.seconds(duration)) and was killed" }
-        if let signal { return "\(command.first ?? "") was killed by signal \(signal)" }
-        if let exitStatus, exitStatus != 0 { return "\(command.first ?? "") exited with status \(exitStatus)" }
-        return nil
+        let program = command.first ?? ""
+        let reason: String
+        if let startFailure {
+            return "could not start \(program): \(startFailure)"
+        } else if timedOut {
+            reason = "\(program) timed out after \(ReloadRun.seconds(duration)) and was killed"
+        } else if let signal {
+            reason = "\(program) was killed by signal \(signal)"
+        } else if let exitStatus, exitStatus != 0 {
+            reason = "\(program) exited with status \(exitStatus)"
+        } else {
+            return nil
+        }
+        return lastOutputLine.map { "\(reason): \($0)" } ?? reason
+    }
+
+    /// The output's last line that is not blank, escaped and cut to 200 characters.
+    public var lastOutputLine: String? {
+        outputTail.split(whereSeparator: \.isNewline).last {
+            !$0.allSatisfy(\.isWhitespace)
+        }.map { Escaped.clipped($0.trimmingCharacters(in: .whitespaces), limit: 200) }
     }
 
     static func seconds(_ duration: Duration) -> String {

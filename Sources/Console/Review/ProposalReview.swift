@@ -83,11 +83,41 @@ public struct ProposalReview: Sendable {
         }
     }
 
+    /// What the diff compares: its heading, the labels of its two sides, and
+    /// whether a current file that changed under the proposal is worth a
+    /// warning (only while it can still be decided).
+    public struct Comparison: Sendable, Equatable {
+        /// The heading above the diff, e.g. `Diff against the current allowlist`.
+        public var heading: String
+        /// The label of the old side (`--- current/allowlist`).
+        public var old: String
+        /// The label of the new side (`+++ proposed/allowlist`).
+        public var new: String
+        /// Warn when the old side is not the file the proposal was made against.
+        public var warnsOfChange: Bool
+
+        public init(heading: String, old: String, new: String, warnsOfChange: Bool) {
+            self.heading = heading
+            self.old = old
+            self.new = new
+            self.warnsOfChange = warnsOfChange
+        }
+
+        /// A pending proposal's: the proposed file against the bottle's current one.
+        public static func pending(_ file: ConfigFile) -> Comparison {
+            Comparison(
+                heading: "Diff against the current \(file.fileName)", old: "current", new: "proposed",
+                warnsOfChange: true)
+        }
+    }
+
     /// The review as lines: summary, warning, diff — coloured if asked.
-    public func render(color: Bool) -> [String] {
+    /// - Parameter comparison: what the diff compares (default: a pending proposal against the current file).
+    public func render(color: Bool, comparison: Comparison? = nil) -> [String] {
         func paint(_ code: String, _ text: String) -> String { color ? code + text + "\u{1B}[0m" : text }
+        let comparison = comparison ?? .pending(proposal.tool.configFile)
         var lines: [String] = []
-        if currentFileChanged {
+        if comparison.warnsOfChange, currentFileChanged {
             lines.append(
                 paint(
                     "\u{1B}[1;31m",
@@ -101,15 +131,16 @@ public struct ProposalReview: Sendable {
         lines.append("")
         let file = proposal.tool.configFile.fileName
         lines.append(
-            paint("\u{1B}[1m", "Diff against the current \(file)") + (currentFile == nil ? " (there is none yet)" : ""))
+            paint("\u{1B}[1m", comparison.heading)
+                + (currentFile == nil ? (comparison.warnsOfChange ? " (there is none yet)" : " (there was none)") : ""))
         let diff = UnifiedDiff(old: currentFile ?? "", new: proposal.proposedFile, clock: diffClock)
         if let summary = diff.summary {
             lines.append(
                 "  too large to compare line by line within \(Self.milliseconds(UnifiedDiff.defaultBudget)): \(summary)")
             return lines
         }
-        lines.append(paint("\u{1B}[1m", "--- current/\(file)"))
-        lines.append(paint("\u{1B}[1m", "+++ proposed/\(file)"))
+        lines.append(paint("\u{1B}[1m", "--- \(comparison.old)/\(file)"))
+        lines.append(paint("\u{1B}[1m", "+++ \(comparison.new)/\(file)"))
         for line in diff.lines {
             switch line {
             case .hunk(let text): lines.append(paint("\u{1B}[36m", text))

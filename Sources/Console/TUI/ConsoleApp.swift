@@ -37,9 +37,11 @@ public struct ConsoleApp: Sendable {
     private let reviewer: Reviewer
     private let decider: Decider
 
-    /// A console over `queueRoot`, diffing against the files under `configRoot`.
+    /// A console over `queueRoot`, diffing against the files under `configRoot`;
+    /// approvals are applied with `engine`'s default reload actions.
     public init(
-        queueRoot: FilePath, configRoot: FilePath, bell: Bool = true, filter: String = "",
+        queueRoot: FilePath, configRoot: FilePath, engine: ContainerEngine = .resolve(), bell: Bool = true,
+        filter: String = "",
         notifications: Result<NotifySettings, NotifySettingsError> = .success(NotifySettings()), reviewer: Reviewer? = nil,
         decider: Decider? = nil
     ) {
@@ -49,7 +51,7 @@ public struct ConsoleApp: Sendable {
         self.filter = filter
         self.notifications = notifications
         self.reviewer = reviewer ?? ConsoleApp.review
-        let applier = Applier(configRoot: configRoot, queueRoot: queueRoot)
+        let applier = Applier(configRoot: configRoot, queueRoot: queueRoot, engine: engine)
         self.decider =
             decider ?? { decision, proposal, queue in
                 // Approvals are applied (write, reload, record); anything else is recorded as it is.
@@ -298,7 +300,13 @@ public struct ConsoleApp: Sendable {
                 entry.proposal.proposedFile = proposedOverride
                 lines.append(style(ANSI.bold + ANSI.yellow, "Your modified version, against the current file:"))
             }
-            lines += app.reviewer(entry, currentFile(for: proposal), view.color, columns)
+            if let decision = entry.decision {
+                // Decided: what was decided and applied, not a diff against a current file it changed.
+                lines += DecisionReview(proposal: proposal, decision: decision, configRoot: app.configRoot).render(
+                    color: view.color)
+            } else {
+                lines += app.reviewer(entry, currentFile(for: proposal), view.color, columns)
+            }
             model.detailLines = lines
             if !keepScroll { model.detailScroll = 0 }
         }

@@ -89,6 +89,13 @@ public struct ConsoleModel: Sendable {
         visible.first { $0.proposal.id == selectedID } ?? visible.first
     }
 
+    /// Whether the selected proposal can still be decided: it has no decision
+    /// and its deadline has not passed. The footer offers a, m, r and n only then.
+    public var selectedIsDecidable: Bool {
+        guard let entry = selected else { return false }
+        return entry.decision == nil && !entry.proposal.isExpired()
+    }
+
     /// The number of pending proposals and of bottles that have one.
     public var pendingSummary: (proposals: Int, bottles: Int) {
         let pending = entries.filter(\.isPending)
@@ -173,8 +180,8 @@ public struct ConsoleModel: Sendable {
             screen = .input(.rejectNotes, notes[selectedID!] ?? "")
             return []
         case .character("n"):
-            guard let entry = selected else { return [] }
-            selectedID = entry.proposal.id
+            // Notes go with a decision: none for a proposal that can't be decided any more.
+            guard let entry = decidable() else { return [] }
             underlying = screen
             screen = .input(.notes, notes[entry.proposal.id] ?? "")
             return []

@@ -130,13 +130,17 @@ public struct ConsoleView {
     }
 
     private func footer(_ model: ConsoleModel, _ columns: Int) -> String {
+        // Keys that decide are offered only for a proposal that can still be decided.
+        let decide = model.selectedIsDecidable ? "  a approve  m modify  r reject  n notes" : ""
         let keys =
             switch model.screen {
-            case .detail: " a approve  m modify  r reject  n notes  ↑↓ PgUp PgDn scroll  Esc back  ? help"
+            case .detail:
+                (model.selectedIsDecidable ? "" : " \(model.selected.map(state) ?? "decided"): nothing to decide ")
+                    + decide + "  ↑↓ PgUp PgDn scroll  Esc back  ? help"
             case .input: " Enter confirm  Esc cancel"
             case .confirm: " y yes  n no"
             case .help: " any key closes help"
-            case .list: " ↑↓ select  Enter review  a approve  m modify  r reject  n notes  / filter  ? help  q quit"
+            case .list: " ↑↓ select  Enter review" + decide + "  / filter  ? help  q quit"
             }
         return style(ANSI.reverse, TextLayout.pad(keys, columns))
     }

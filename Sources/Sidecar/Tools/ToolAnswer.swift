@@ -70,7 +70,9 @@ public enum ToolAnswer {
             lines.append("nobody decided in time; nothing changes")
         }
         if let apply = decision.apply {
-            lines.append("apply: \(apply.state.rawValue) — \(apply.summary)")
+            // The summary names the outcome itself ("applied: wrote …", "approved, not applied: …");
+            // the state is in structuredContent for programs.
+            lines.append("apply: \(apply.summary)")
         } else if decision.status.isApproval {
             lines.append(
                 "apply: not reported yet; the file in \(ToolCatalog.currentConfigDirectory) shows what is in effect")

@@ -25,13 +25,26 @@ enum ProposalViews {
         ]
     }
 
-    /// The proposal page's values.
+    /// The proposal page's values. A decided proposal (`decided`) is shown as
+    /// what was decided and applied: the final file against the file it
+    /// replaced, as in `show` and the console (``DecisionReview``).
     static func page(
-        _ entry: QueueEntry, currentFile: String?, reviewed: String, session: SessionStore.Session,
-        message: (text: String, isError: Bool)?
+        _ entry: QueueEntry, currentFile: String?, decided: DecisionReview? = nil, reviewed: String,
+        session: SessionStore.Session, message: (text: String, isError: Bool)?
     ) -> [String: Any] {
         let proposal = entry.proposal
-        let review = ProposalReview(proposal: proposal, currentFile: currentFile)
+        var compared = proposal
+        var old = currentFile
+        var heading = "Diff against the current \(proposal.tool.configFile.fileName)"
+        if let decided {
+            compared.proposedFile = decided.finalFile
+            switch decided.base {
+            case .file(let replaced): old = replaced
+            case .gone: old = decided.finalFile  // unknown: no diff is drawn, rather than a wrong one
+            }
+            heading = decided.diffHeading
+        }
+        let review = ProposalReview(proposal: compared, currentFile: old)
         var values: [String: Any] = [
             "id": proposal.id.rawValue, "bottle": proposal.bottle.rawValue, "tool": proposal.tool.rawValue,
             "file": proposal.tool.configFile.fileName, "created": Timestamp.format(proposal.createdAt),
@@ -59,7 +72,8 @@ enum ProposalViews {
                 "decidedAt": Timestamp.format(decision.decidedAt),
             ]
             if !decision.notes.isEmpty { item["notes"] = Escaped(decision.notes).description }
-            if let apply = decision.apply { item["apply"] = "\(apply.state.rawValue): \(Escaped(apply.summary))" }
+            // The summary names the outcome itself: prefixing the state would say it twice.
+            if let apply = decision.apply { item["apply"] = Escaped(apply.summary).description }
             values["decision"] = item
         }
         if let message {
@@ -67,7 +81,8 @@ enum ProposalViews {
             values["messageKind"] = message.isError ? "error" : "ok"
         }
         var diff: [[String: Any]] = []
-        for line in UnifiedDiff(old: currentFile ?? "", new: proposal.proposedFile).lines.prefix(diffLineLimit) {
+        values["diffHeading"] = heading
+        for line in UnifiedDiff(old: old ?? "", new: compared.proposedFile).lines.prefix(diffLineLimit) {
             switch line {
             case .hunk(let text): diff.append(["kind": "hunk", "text": text])
             case .context(let text): diff.append(["kind": "ctx", "text": " " + Escaped(text).description])

@@ -50,7 +50,7 @@ enum Templates {
         <button type="submit" name="action" value="modify" id="modify">Approve this version</button></details>
         </form></section>{{/pending}}
         {{#decision}}<section><h2>Decision</h2><p><strong>{{status}}</strong> by {{decidedBy}} at {{decidedAt}}</p>{{#notes}}<p>Notes: {{notes}}</p>{{/notes}}{{#apply}}<p>Apply: {{apply}}</p>{{/apply}}</section>{{/decision}}
-        <section><h2>Diff against the current {{file}}</h2><pre class="diff">{{#diff}}<span class="{{kind}}">{{text}}</span>
+        <section><h2>{{diffHeading}}</h2><pre class="diff">{{#diff}}<span class="{{kind}}">{{text}}</span>
         {{/diff}}</pre>{{#diffCut}}<p class="meta">{{diffCut}}</p>{{/diffCut}}</section>
         <section><details><summary>Current {{file}}</summary><pre class="text">{{current}}</pre></details></section>
         """
