@@ -47,8 +47,12 @@ struct Log: ParsableCommand {
                 return
             }
             if json {
-                for line in try log.lines() {
-                    print(Escaped.json(String(decoding: line, as: UTF8.self)))
+                try log.forEachLine { line in
+                    guard let bytes = line.bytes else {
+                        throw QueueError.malformedFile(
+                            path: log.path.string, reason: "line \(line.number): \(AuditLog.oversizedReason(line.length))")
+                    }
+                    print(Escaped.json(String(decoding: bytes, as: UTF8.self)))
                 }
                 return
             }

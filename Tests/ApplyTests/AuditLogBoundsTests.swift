@@ -114,4 +114,51 @@ struct AuditLogBoundsTests {
         #expect(try log.lines() == before)
         #expect(try log.verify() == .intact(records: 1))
     }
+
+    @Test("lines are read one at a time across the read buffer's edges, as a plain split would give them; an over-long one is only counted")
+    func streamedLines() throws {
+        let limit = AuditLog.maximumLineLength
+        let buffer = AuditLineReader.bufferSize
+        // Lengths that put line ends on, just before and just after the buffer's edges,
+        // lines at and over the cap straddling an edge, empty lines, and a last line with no newline.
+        var lengths = [0, 10, buffer - 12, 1, 0, limit, limit + 1, buffer, 3, limit - 1, 2 * buffer + 5, 0, 7]
+        lengths += Array(repeating: 300, count: 2_000)
+        lengths.append(limit + 1)
+        var file = Data()
+        for (index, length) in lengths.enumerated() {
+            file += Data(repeating: UInt8(ascii: "a") + UInt8(index % 26), count: length) + Data("\n".utf8)
+        }
+        file += Data("tail".utf8)
+        let log = log("stream")
+        try AtomicFile.write(file, to: log.path)
+
+        var seen: [AuditLogLine] = []
+        try log.forEachLine { seen.append($0) }
+        let expected = lengths + [4]
+        #expect(seen.map(\.length) == expected)
+        #expect(seen.map(\.number) == Array(1...expected.count))
+        for (line, length) in zip(seen, expected) where length <= limit {
+            let index = line.number - 1
+            let byte = index < lengths.count ? UInt8(ascii: "a") + UInt8(index % 26) : nil
+            let want = byte.map { Data(repeating: $0, count: length) } ?? Data("tail".utf8)
+            #expect(line.bytes == want, "line \(line.number) of \(length) bytes")
+        }
+        let overLong = expected.indices.filter { expected[$0] > limit }.map { $0 + 1 }
+        #expect(overLong == [3, 7, 8, 11, lengths.count])
+        #expect(seen.filter { $0.bytes == nil }.map(\.number) == overLong)
+        // verify stops at the first over-long line and names it.
+        #expect(try log.verify() == .broken(line: 1, reason: "not an audit record (no leading hash)"))
+    }
+
+    @Test("a symlink or a FIFO at the log's path is refused, never followed or opened for reading")
+    func logIsARegularFile() throws {
+        let target = bed.root.appending("elsewhere-\(UUID().uuidString.prefix(8)).log")
+        try AtomicFile.write(Data("secret\n".utf8), to: target)
+        let linked = log("link")
+        #expect(symlink(target.string, linked.path.string) == 0)
+        #expect(throws: QueueError.self) { try linked.verify() }
+        let fifo = log("fifo")
+        #expect(mkfifo(fifo.path.string, 0o600) == 0)
+        #expect(throws: QueueError.self) { try fifo.verify() }
+    }
 }

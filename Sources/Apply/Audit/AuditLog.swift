@@ -106,69 +106,79 @@ public struct AuditLog: Sendable {
         return chained
     }
 
-    /// Every line of the log as raw bytes (without newlines); empty when there is no log.
-    public func lines() throws(QueueError) -> [Data] {
-        guard let data = try AtomicFile.read(path, limit: 1 << 30) else { return [] }
-        // memchr: a planted multi-megabyte line is split at memory speed.
-        var lines: [Data] = []
-        data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
-            guard let base = buffer.baseAddress else { return }
-            var start = 0
-            while start < buffer.count {
-                guard let found = memchr(base + start, Int32(UInt8(ascii: "\n")), buffer.count - start) else {
-                    lines.append(Data(bytes: base + start, count: buffer.count - start))
-                    return
-                }
-                let end = base.distance(to: UnsafeRawPointer(found))
-                lines.append(Data(bytes: base + start, count: end - start))
-                start = end + 1
-            }
-        }
-        return lines
+    /// Calls `body` with each line of the log, in order, one at a time
+    /// (``AuditLineReader``: memory stays bounded whatever the file's size);
+    /// nothing when there is no log.
+    public func forEachLine(_ body: (AuditLogLine) throws -> Void) throws {
+        try AuditLineReader(path: path).forEachLine(body)
+    }
+
+    /// Every line as raw bytes (an over-long one as empty bytes), loaded at
+    /// once: for tests and small logs; the commands use ``forEachLine(_:)``.
+    func lines() throws -> [Data] {
+        var out: [Data] = []
+        try forEachLine { out.append($0.bytes ?? Data()) }
+        return out
     }
 
     /// The records, in order, checking each line's own hash but not the chain.
     public func records() throws(QueueError) -> [AuditRecord] {
         var out: [AuditRecord] = []
-        for (index, line) in try lines().enumerated() {
-            if line.count > AuditLog.maximumLineLength {
+        try readLines { line throws(QueueError) in
+            guard let bytes = line.bytes else {
                 throw .malformedFile(
-                    path: path.string, reason: "line \(index + 1): \(AuditLog.oversizedReason(line.count))")
+                    path: path.string, reason: "line \(line.number): \(AuditLog.oversizedReason(line.length))")
             }
-            switch AuditLog.decode(line) {
+            switch AuditLog.decode(bytes) {
             case .success(let record): out.append(record)
             case .failure(let error):
-                throw .malformedFile(path: path.string, reason: "line \(index + 1): \(error.reason)")
+                throw .malformedFile(path: path.string, reason: "line \(line.number): \(error.reason)")
             }
         }
         return out
     }
 
-    /// Checks the whole chain.
+    /// Checks the whole chain, reading one line at a time.
     public func verify() throws(QueueError) -> AuditVerification {
         var previous = AuditLog.genesis
         var count = 0
-        for (index, line) in try lines().enumerated() {
-            let number = index + 1
-            let record: AuditRecord
-            if line.count > AuditLog.maximumLineLength {
-                return .broken(line: number, reason: AuditLog.oversizedReason(line.count))
+        var broken: AuditVerification?
+        try readLines { line throws(QueueError) in
+            guard broken == nil else { return }
+            guard let bytes = line.bytes else {
+                broken = .broken(line: line.number, reason: AuditLog.oversizedReason(line.length))
+                return
             }
-            switch AuditLog.decode(line) {
+            let record: AuditRecord
+            switch AuditLog.decode(bytes) {
             case .success(let decoded): record = decoded
-            case .failure(let error): return .broken(line: number, reason: error.reason)
+            case .failure(let error):
+                broken = .broken(line: line.number, reason: error.reason)
+                return
             }
             guard record.prev == previous else {
-                return .broken(
-                    line: number,
-                    reason: number == 1
+                broken = .broken(
+                    line: line.number,
+                    reason: line.number == 1
                         ? "the first record does not start the chain (a line before it was removed)"
-                        : "its prev does not match line \(number - 1): a line was edited, removed or reordered")
+                        : "its prev does not match line \(line.number - 1): a line was edited, removed or reordered")
+                return
             }
-            previous = SHA256Hex.of(line)
+            previous = SHA256Hex.of(bytes)
             count += 1
         }
-        return .intact(records: count)
+        return broken ?? .intact(records: count)
+    }
+
+    /// ``forEachLine(_:)`` with the body's and the reader's errors as `QueueError`.
+    private func readLines(_ body: (AuditLogLine) throws(QueueError) -> Void) throws(QueueError) {
+        do {
+            try forEachLine { line in try body(line) }
+        } catch let error as QueueError {
+            throw error
+        } catch {
+            throw .io(operation: "read", path: path.string, errno: EIO)
+        }
     }
 
     // MARK: - Line format
@@ -252,7 +262,7 @@ public struct AuditLog: Sendable {
         }
     }
 
-    static func oversizedReason(_ length: Int) -> String {
+    public static func oversizedReason(_ length: Int) -> String {
         "\(length) bytes, longer than the \(maximumLineLength) any record takes: not written by bottle-supervise (the log was tampered with or damaged)"
     }
 
