@@ -1,0 +1,174 @@
+import Apply
+import Foundation
+import Queue
+import SystemPackage
+import Testing
+
+/// An approved Dockerfile replaces a real podman container: new image,
+/// everything else carried over; a failed build or start leaves the bottle
+/// running. Same conditions as ``ApplyPodmanTests``; elsewhere skipped, with this reason.
+@Suite(
+    .enabled(
+        if: PodmanHost.isUsable,
+        "needs podman on PATH, root, and /bin/busybox from busybox-static (apt-get install -y podman runc busybox-static)"
+    ),
+    .serialized)
+struct ContainerReplacementTests {
+    /// One bottle container on its own network, with a workspace, env, labels, a user and a restart policy.
+    final class Bottle {
+        let podman: PodmanHost
+        let slug: String
+        let bottle: BottleSlug
+        let configRoot: FilePath
+        let queueRoot: FilePath
+        let workspace: String
+        let engine: String
+        static let base = "FROM \(PodmanHost.image)\n"
+
+        init() throws {
+            podman = try PodmanHost()
+            slug = "bs-repl-\(UUID().uuidString.prefix(6).lowercased())"
+            bottle = try BottleSlug(slug)
+            configRoot = FilePath(podman.root + "/bottles")
+            queueRoot = FilePath(podman.root + "/queue")
+            workspace = podman.root + "/workspace"
+            try FileManager.default.createDirectory(atPath: workspace, withIntermediateDirectories: true)
+            try "on the branch\n".write(toFile: workspace + "/BRANCH", atomically: true, encoding: .utf8)
+            try AtomicFile.makeDirectory(configRoot.appending(slug))
+            try AtomicFile.write(Data(Self.base.utf8), to: configRoot.appending(slug).appending("Dockerfile"))
+            // The engine the operator names (--engine): podman on the test's isolated storage.
+            engine = podman.root + "/engine"
+            let flags = podman.globalFlags.map { "'\($0)'" }.joined(separator: " ")
+            try "#!/bin/sh\nCONTAINERS_CONF='\(podman.containersConf)' exec podman \(flags) \"$@\"\n".write(
+                toFile: engine, atomically: true, encoding: .utf8)
+            chmod(engine, 0o755)
+            try podman.podman(["network", "create", "\(slug)-net"])
+            try podman.podman([
+                "run", "-d", "--name", slug, "--network", "\(slug)-net", "--network-alias", "\(slug)-agent",
+                "-v", "\(workspace):/workspace:rw", "-e", "BOTTLE_TOKEN=abc 123", "-l", "bottle.slug=\(slug)",
+                "-u", "1000:1000", "--restart", "unless-stopped", "--stop-timeout", "1", "-w", "/workspace",
+                PodmanHost.image, "/busybox", "sleep", "3600",
+            ])
+            try QueueRoot(queueRoot).queue(for: bottle).prepare()
+        }
+
+        func tearDown() {
+            _ = try? podman.podman(["rm", "-a", "-f", "-t", "0"])
+            _ = try? podman.podman(["network", "rm", "-f", "\(slug)-net"])
+            _ = try? podman.podman(["rmi", "-f", "localhost/\(slug):supervise"])
+            podman.tearDown()
+        }
+
+        /// `inspect --format FORMAT NAME`, trimmed.
+        func inspect(_ format: String, _ name: String? = nil) throws -> String {
+            try podman.podman(["inspect", "--format", format, name ?? slug]).trimmingCharacters(
+                in: .whitespacesAndNewlines)
+        }
+
+        /// Runs `/busybox ARGS` inside the bottle.
+        func exec(_ arguments: [String]) throws -> String {
+            try podman.podman(["exec", slug, "/busybox"] + arguments).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        var containerNames: [String] {
+            get throws {
+                try podman.podman(["ps", "-a", "--format", "{{.Names}}"]).split(separator: "\n").map(String.init).sorted()
+            }
+        }
+
+        /// Proposes `dockerfile` as a capability-block and approves it through the Applier.
+        func approve(_ dockerfile: String) async throws -> (Decision, Duration) {
+            let queue = QueueRoot(queueRoot).queue(for: bottle)
+            let proposal = Proposal(
+                bottle: bottle, tool: .capabilityBlock, proposedFile: dockerfile, justification: "need the tool",
+                currentFileSHA256: try ConfigRoot(configRoot).currentSHA256(.dockerfile, for: bottle))
+            _ = try await queue.submit(proposal)
+            let applier = Applier(
+                configRoot: configRoot, queueRoot: queueRoot, engine: ContainerEngine(engine), operatorName: "alice")
+            let start = ContinuousClock.now
+            let decision = try await applier.apply(
+                decision: Decision(
+                    id: proposal.id, status: .approved, decidedBy: "alice", proposalSHA256: reviewedSHA256(proposal)),
+                proposal: proposal, queue: queue)
+            return (decision, ContinuousClock.now - start)
+        }
+
+        var currentDockerfile: String? {
+            get throws { try ConfigRoot(configRoot).current(.dockerfile, for: bottle) }
+        }
+    }
+
+    @Test func anApprovedDockerfileReplacesTheContainerKeepingItsSettings() async throws {
+        let bottle = try Bottle()
+        defer { bottle.tearDown() }
+        let oldID = try bottle.inspect("{{.Id}}")
+        let oldImage = try bottle.inspect("{{.Image}}")
+        let proposed =
+            Bottle.base + "RUN [\"/busybox\", \"sh\", \"-c\", \"echo v2 > /marker\"]\nLABEL bottle.version=2\n"
+
+        let (decision, took) = try await bottle.approve(proposed)
+        print("replacement (build included) took \(took)")
+        let outcome = try #require(decision.apply)
+        #expect(outcome.state == .applied, "\(outcome.summary) \(outcome.outputTail ?? "")")
+        #expect(outcome.summary.contains("replaced container \(bottle.slug)"))
+
+        // A new container from the new image, under the bottle's name; the old one is gone.
+        let newID = try bottle.inspect("{{.Id}}")
+        #expect(newID != oldID)
+        #expect(try bottle.inspect("{{.Image}}") != oldImage)
+        #expect(try bottle.inspect("{{.State.Running}}") == "true")
+        #expect(try bottle.containerNames == [bottle.slug])
+        #expect(try bottle.exec(["cat", "/marker"]) == "v2")
+        #expect(try bottle.inspect("{{index .Config.Labels \"bottle.version\"}}") == "2")
+        // Everything else carried over, seen from inside and from inspect.
+        #expect(try bottle.exec(["cat", "/workspace/BRANCH"]) == "on the branch")
+        #expect(try bottle.exec(["id", "-u"]) == "1000")
+        #expect(try bottle.exec(["pwd"]) == "/workspace")
+        #expect(try bottle.exec(["sh", "-c", "echo \"$BOTTLE_TOKEN\""]) == "abc 123")
+        #expect(try bottle.inspect("{{index .Config.Labels \"bottle.slug\"}}") == bottle.slug)
+        #expect(try bottle.inspect("{{.HostConfig.RestartPolicy.Name}}") == "unless-stopped")
+        #expect(try bottle.inspect("{{join .Config.Cmd \" \"}}") == "/busybox sleep 3600")
+        let networks = try bottle.inspect("{{range $name, $net := .NetworkSettings.Networks}}{{$name}}={{join $net.Aliases \",\"}};{{end}}")
+        #expect(networks.hasPrefix("\(bottle.slug)-net="))
+        #expect(networks.contains("\(bottle.slug)-agent"))
+        #expect(!networks.contains(String(oldID.prefix(12))))
+        // The file the bottle sees is the approved one.
+        #expect(try bottle.currentDockerfile == proposed)
+    }
+
+    @Test func aFailingBuildLeavesTheBottleRunningAndSaysWhy() async throws {
+        let bottle = try Bottle()
+        defer { bottle.tearDown() }
+        let oldID = try bottle.inspect("{{.Id}}")
+        let oldPID = try bottle.inspect("{{.State.Pid}}")
+
+        let (decision, _) = try await bottle.approve(Bottle.base + "RUN [\"/busybox\", \"false\"]\n")
+        let outcome = try #require(decision.apply)
+        #expect(outcome.state == .failed)
+        #expect(outcome.summary.hasPrefix("approved, not applied: building localhost/\(bottle.slug):supervise failed: "))
+        #expect(outcome.summary.contains("exit status 1"), "\(outcome.summary)")  // the build's last line
+        #expect(outcome.summary.hasSuffix("the bottle's container was not touched"))
+        #expect(try bottle.inspect("{{.Id}}") == oldID)
+        #expect(try bottle.inspect("{{.State.Pid}}") == oldPID)  // not even restarted
+        #expect(try bottle.containerNames == [bottle.slug])
+        #expect(try bottle.currentDockerfile == Bottle.base)  // the previous file is back
+    }
+
+    @Test func aNewContainerThatCannotStartGivesTheBottleBackItsOldOne() async throws {
+        let bottle = try Bottle()
+        defer { bottle.tearDown() }
+        let oldID = try bottle.inspect("{{.Id}}")
+
+        // The new image's entrypoint does not exist: `start` fails.
+        let (decision, _) = try await bottle.approve(Bottle.base + "ENTRYPOINT [\"/missing\"]\n")
+        let outcome = try #require(decision.apply)
+        #expect(outcome.state == .failed)
+        #expect(outcome.summary.contains("the new container"), "\(outcome.summary)")
+        #expect(outcome.summary.hasSuffix("the old container is running again"), "\(outcome.summary)")
+        #expect(try bottle.inspect("{{.Id}}") == oldID)
+        #expect(try bottle.inspect("{{.State.Running}}") == "true")
+        #expect(try bottle.containerNames == [bottle.slug])
+        #expect(try bottle.exec(["cat", "/workspace/BRANCH"]) == "on the branch")
+        #expect(try bottle.currentDockerfile == Bottle.base)
+    }
+}
