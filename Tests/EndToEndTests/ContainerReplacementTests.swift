@@ -76,13 +76,20 @@ struct ContainerReplacementTests {
             }
         }
 
-        /// Proposes `dockerfile` as a capability-block and approves it through the Applier.
-        func approve(_ dockerfile: String) async throws -> (Decision, Duration) {
-            let queue = QueueRoot(queueRoot).queue(for: bottle)
+        var queue: BottleQueue { QueueRoot(queueRoot).queue(for: bottle) }
+
+        /// Queues `dockerfile` as the agent's capability-block proposal.
+        func propose(_ dockerfile: String) async throws -> Proposal {
             let proposal = Proposal(
                 bottle: bottle, tool: .capabilityBlock, proposedFile: dockerfile, justification: "need the tool",
                 currentFileSHA256: try ConfigRoot(configRoot).currentSHA256(.dockerfile, for: bottle))
             _ = try await queue.submit(proposal)
+            return proposal
+        }
+
+        /// Proposes `dockerfile` as a capability-block and approves it through the Applier.
+        func approve(_ dockerfile: String) async throws -> (Decision, Duration) {
+            let proposal = try await propose(dockerfile)
             let applier = Applier(
                 configRoot: configRoot, queueRoot: queueRoot, engine: ContainerEngine(engine), operatorName: "alice")
             let start = ContinuousClock.now
@@ -169,6 +176,48 @@ struct ContainerReplacementTests {
         #expect(try bottle.inspect("{{.State.Running}}") == "true")
         #expect(try bottle.containerNames == [bottle.slug])
         #expect(try bottle.exec(["cat", "/workspace/BRANCH"]) == "on the branch")
+        #expect(try bottle.currentDockerfile == Bottle.base)
+    }
+
+    @Test func aHostProcessKilledBetweenStopAndStartIsFinishedByTheNextCommand() async throws {
+        let bottle = try Bottle()
+        defer { bottle.tearDown() }
+        let oldID = try bottle.inspect("{{.Id}}")
+        // An engine that kills its caller (bottle-supervise approve) at the first `start`: the
+        // old container is stopped and parked, the new one named but never started.
+        let crashing = bottle.podman.root + "/crashing-engine"
+        let marker = bottle.podman.root + "/crashed"
+        try """
+            #!/bin/sh
+            if [ "$1" = start ] && [ ! -e '\(marker)' ]; then touch '\(marker)'; kill -KILL $PPID; exit 1; fi
+            exec '\(bottle.engine)' "$@"
+
+            """.write(toFile: crashing, atomically: true, encoding: .utf8)
+        chmod(crashing, 0o755)
+        let proposal = try await bottle.propose(Bottle.base + "LABEL bottle.version=2\n")
+        let environment = [
+            "SUPERVISE_QUEUE_ROOT": bottle.queueRoot.string, "SUPERVISE_CONFIG_ROOT": bottle.configRoot.string,
+            "SUPERVISE_ENGINE": crashing, "NO_COLOR": "1",
+        ]
+        let approve = try ApplyFixtures.run(
+            [BuiltBinary.path, "approve", proposal.id.rawValue], environment: environment, timeout: .seconds(300))
+        #expect(approve.status == 128 + SIGKILL, "\(approve.out) \(approve.err)")
+        #expect(try bottle.inspect("{{.State.Running}}", oldID) == "false")  // the bottle is down
+        #expect(try bottle.queue.decision(proposal.id)?.apply?.state == .pending)
+
+        // Any next host command finishes it: the old container runs again under its name.
+        let list = try ApplyFixtures.run([BuiltBinary.path, "list"], environment: environment, timeout: .seconds(120))
+        #expect(list.status == 0, "\(list.out) \(list.err)")
+        #expect(list.err.contains("finished an interrupted apply of \(proposal.id)"), "\(list.err)")
+        #expect(try bottle.inspect("{{.Id}}") == oldID)
+        #expect(try bottle.inspect("{{.State.Running}}") == "true")
+        #expect(try bottle.containerNames == [bottle.slug])
+        let outcome = try #require(try bottle.queue.decision(proposal.id)?.apply)
+        #expect(outcome.state == .failed)
+        #expect(
+            outcome.summary
+                == "approved, not applied: apply interrupted; the interrupted replacement of container "
+                + "\(bottle.slug) was undone: the old container runs again; the previous Dockerfile was put back")
         #expect(try bottle.currentDockerfile == Bottle.base)
     }
 }
