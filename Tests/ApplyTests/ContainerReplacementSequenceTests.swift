@@ -40,8 +40,9 @@ final class SteppingClock: ReplacementClock, @unchecked Sendable {
         #expect(outcome.succeeded, "\(outcome.summary)")
         #expect(
             engine.verbs == [
+                // Watching: up at once, and still up (same restart count) when the settle time is over.
                 "inspect", "image inspect", "build", "create", "stop", "rename", "rename", "start", "inspect", "inspect",
-                "inspect", "inspect", "inspect", "inspect", "rm",
+                "rm",
             ])
         let recorded = engine.recorded
         #expect(recorded[2] == ["podman", "build", "-t", "localhost/bot1:supervise", "-f", "/cfg/bot1/Dockerfile", "/cfg/bot1"])
@@ -125,9 +126,20 @@ final class SteppingClock: ReplacementClock, @unchecked Sendable {
         #expect(!outcome.succeeded)
         #expect(
             outcome.summary
-                == "the new container stopped at once (exited, exit code 127): sh: /missing-entrypoint: not found; "
+                == "the new container stopped within 1.0 s of starting (exited, exit code 127): sh: /missing-entrypoint: not found; "
                 + "the old container is running again")
         #expect(try #require(engine.container(named: "bot1")).id == FakeEngine.oldID)
+        #expect(engine.all.count == 1)
+    }
+
+    @Test func aNewContainerThatCrashesWithinTheSettleTimeIsRolledBack() throws {
+        let engine = FakeEngine()
+        engine.newContainersCrashAfterInspects = 1  // up when started, gone a second later
+        let outcome = replacement(engine).run()
+        #expect(!outcome.succeeded)
+        #expect(outcome.summary.hasPrefix("the new container stopped within 1.0 s of starting (exited, exit code 1)"))
+        #expect(try #require(engine.container(named: "bot1")).id == FakeEngine.oldID)
+        #expect(engine.container(named: "bot1")?.running == true)
         #expect(engine.all.count == 1)
     }
 

@@ -35,6 +35,9 @@ final class FakeEngine: EngineCommandRunner, @unchecked Sendable {
     var failing: @Sendable ([String]) -> Failure? = { _ in nil }
     /// What a started new container does: stays up, or exits at once with this code.
     var newContainersExit: Int64?
+    /// A started new container is seen running this many times by `inspect`, then has crashed (exit 1).
+    var newContainersCrashAfterInspects: Int?
+    private var newInspects = 0
     /// After this command succeeds, every later command fails (the engine, or the host, died).
     var dieAfter: (@Sendable ([String]) -> Bool)?
     private var dead = false
@@ -102,7 +105,15 @@ final class FakeEngine: EngineCommandRunner, @unchecked Sendable {
             guard let at = index(of: reference) else { return noSuch(reference) }
             let container = containers[at]
             if container.id == Self.oldID { return (0, inspectOld(container), "") }
-            return (0, inspectNew(container), "")
+            if container.running, let limit = newContainersCrashAfterInspects {
+                newInspects += 1
+                if newInspects > limit {
+                    containers[at].running = false
+                    containers[at].status = "exited"
+                    containers[at].exitCode = 1
+                }
+            }
+            return (0, inspectNew(containers[at]), "")
         case "image":
             return (0, InspectFixtures.podmanImage, "")
         case "build":

@@ -364,7 +364,8 @@ struct ContainerReplacement: Sendable {
             } else if !state.running, !state.restarting {
                 let logs = engineRun(["logs", "--tail", "5", id], timeout: stepTimeout)
                 var failure = StepFailure(
-                    "the new container stopped at once (\(state.status), exit code \(state.exitCode ?? -1))"
+                    "the new container stopped within \(ReloadRun.seconds(settle)) of starting "
+                        + "(\(state.status), exit code \(state.exitCode ?? -1))"
                         + (state.error.map { ": " + Self.clip($0) } ?? ""), nil)
                 if state.error == nil, let line = Self.lastLine(logs.outputTail) {
                     failure.what += ": " + Self.clip(line)
@@ -379,7 +380,10 @@ struct ContainerReplacement: Sendable {
                     "the new container did not stay running for \(ReloadRun.seconds(settle)) within "
                         + "\(ReloadRun.seconds(startDeadline))", nil)
             }
-            clock.sleep(for: pollInterval)
+            // Up: look again when the settle time is over (each inspect is a process, ~0.1 s);
+            // not up yet: poll.
+            let remaining = upSince.map { settle - (now - $0) } ?? pollInterval
+            clock.sleep(for: min(max(remaining, pollInterval), deadline - now))
         }
     }
 
