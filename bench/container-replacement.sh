@@ -15,8 +15,8 @@ rounds="${1:-5}"
 bin="${BOTTLE_SUPERVISE_BIN:-$PWD/.build/debug/bottle-supervise}"
 [ "$(id -u)" = 0 ] && command -v podman >/dev/null && [ -x /bin/busybox ] || {
   echo "needs root, podman and /bin/busybox (apt-get install -y podman runc busybox-static)" >&2; exit 2; }
-work="$(mktemp -d)"; slug=bench-bottle
-trap 'podman_ rm -a -f -t 0 >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+work="$(mktemp -d)"; slug="bench-$$"
+trap 'podman_ rm -a -f -t 0 >/dev/null 2>&1 || true; podman_ network rm -f "$slug-net" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 printf '[containers]\ndefault_ulimits = []\n' > "$work/containers.conf"
 podman_() { CONTAINERS_CONF="$work/containers.conf" podman --root "$work/storage" --runroot "$work/run" \
   --storage-driver vfs --runtime runc --cgroup-manager cgroupfs "$@"; }
