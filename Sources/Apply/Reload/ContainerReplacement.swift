@@ -221,7 +221,7 @@ struct ContainerReplacement: Sendable {
     }
 
     /// Finishes a replacement a crash cut off, from its journal: `nil` when there is none.
-    static func recover(journalPath: FilePath, runner: any EngineCommandRunner, timeout: Duration = .seconds(60))
+    static func recover(journalPath: FilePath, runner: any EngineCommandRunner, timeout: Duration = .seconds(30))
         -> Recovery?
     {
         let journal: ReplacementJournal
