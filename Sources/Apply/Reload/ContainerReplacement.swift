@@ -410,9 +410,11 @@ struct ContainerReplacement: Sendable {
             .first { !$0.isEmpty }
     }
 
-    /// At most 200 characters of engine output, control characters made visible.
+    /// At most 300 characters of engine output, control characters made
+    /// visible; a longer line keeps its end, where engines put the cause
+    /// (`…: exec: "/missing": stat /missing: no such file or directory`).
     static func clip(_ text: String) -> String {
         let escaped = Escaped(text).description
-        return escaped.count > 200 ? String(escaped.prefix(199)) + "…" : escaped
+        return escaped.count > 300 ? "…" + String(escaped.suffix(299)) : escaped
     }
 }
