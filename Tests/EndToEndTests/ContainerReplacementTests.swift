@@ -23,9 +23,16 @@ struct ContainerReplacementTests {
         let queueRoot: FilePath
         let workspace: String
         let engine: String
+        /// podman's Docker-compatible API service, when the engine is the docker CLI.
+        private var service: pid_t?
         static let base = "FROM \(PodmanHost.image)\n"
 
-        init() throws {
+        /// Whether the docker CLI is here to drive podman's Docker-compatible API.
+        static var hasDockerCLI: Bool { (try? ApplyFixtures.run(["sh", "-c", "command -v docker"]).status) == 0 }
+
+        /// A bottle whose engine is podman, or (`dockerCLI`) the docker CLI talking to
+        /// `podman system service` on the same storage, which reports Docker-shaped inspect JSON.
+        init(dockerCLI: Bool = false) throws {
             podman = try PodmanHost()
             slug = "bs-repl-\(UUID().uuidString.prefix(6).lowercased())"
             bottle = try BottleSlug(slug)
@@ -39,22 +46,45 @@ struct ContainerReplacementTests {
             // The engine the operator names (--engine): podman on the test's isolated storage.
             engine = podman.root + "/engine"
             let flags = podman.globalFlags.map { "'\($0)'" }.joined(separator: " ")
-            try "#!/bin/sh\nCONTAINERS_CONF='\(podman.containersConf)' exec podman \(flags) \"$@\"\n".write(
-                toFile: engine, atomically: true, encoding: .utf8)
+            if dockerCLI {
+                let socket = podman.root + "/docker.sock"
+                service = try ApplyFixtures.spawn(
+                    ["podman"] + podman.globalFlags + ["system", "service", "--time=0", "unix://" + socket],
+                    environment: ["CONTAINERS_CONF": podman.containersConf])
+                try "#!/bin/sh\nDOCKER_HOST='unix://\(socket)' exec docker \"$@\"\n".write(
+                    toFile: engine, atomically: true, encoding: .utf8)
+                let deadline = ContinuousClock.now + .seconds(30)
+                while (try? ApplyFixtures.run(["sh", "-c", "DOCKER_HOST=unix://\(socket) docker version"]).status) != 0 {
+                    guard ContinuousClock.now < deadline else { throw PodmanFailure(description: "podman's API did not start") }
+                    usleep(100_000)
+                }
+            } else {
+                try "#!/bin/sh\nCONTAINERS_CONF='\(podman.containersConf)' exec podman \(flags) \"$@\"\n".write(
+                    toFile: engine, atomically: true, encoding: .utf8)
+            }
             chmod(engine, 0o755)
             try podman.podman(["network", "create", "\(slug)-net"])
             try podman.podman(["network", "create", "\(slug)-egress"])
-            try podman.podman([
-                "run", "-d", "--name", slug, "--network", "\(slug)-net", "--network", "\(slug)-egress",
-                "--network-alias", "\(slug)-agent",
+            let run = try ApplyFixtures.run([
+                engine, "run", "-d", "--name", slug, "--network", "\(slug)-net", "--network-alias", "\(slug)-agent",
                 "-v", "\(workspace):/workspace:rw", "-e", "BOTTLE_TOKEN=abc 123", "-l", "bottle.slug=\(slug)",
                 "-u", "1000:1000", "--restart", "unless-stopped", "--stop-timeout", "1", "-w", "/workspace",
                 PodmanHost.image, "/busybox", "sleep", "3600",
             ])
+            guard run.status == 0 else { throw PodmanFailure(description: "run: \(run.err)") }
+            let connect = try ApplyFixtures.run([
+                engine, "network", "connect", "--alias", "\(slug)-agent", "\(slug)-egress", slug,
+            ])
+            guard connect.status == 0 else { throw PodmanFailure(description: "network connect: \(connect.err)") }
             try QueueRoot(queueRoot).queue(for: bottle).prepare()
         }
 
         func tearDown() {
+            if let service {
+                kill(service, SIGTERM)
+                var status: Int32 = 0
+                waitpid(service, &status, 0)
+            }
             _ = try? podman.podman(["rm", "-a", "-f", "-t", "0"])
             _ = try? podman.podman(["network", "rm", "-f", "\(slug)-net", "\(slug)-egress"])
             _ = try? podman.podman(["rmi", "-f", "localhost/\(slug):supervise"])
@@ -144,6 +174,26 @@ struct ContainerReplacementTests {
         #expect(!networks.contains(String(oldID.prefix(12))))
         // The file the bottle sees is the approved one.
         #expect(try bottle.currentDockerfile == proposed)
+    }
+
+    @Test(.enabled(if: Bottle.hasDockerCLI, "needs the docker CLI (it talks to podman's Docker-compatible API here)"))
+    func theDockerCLIReplacesItTooFromDockerShapedInspect() async throws {
+        let bottle = try Bottle(dockerCLI: true)
+        defer { bottle.tearDown() }
+        let oldID = try bottle.inspect("{{.Id}}")
+        let (decision, _) = try await bottle.approve(
+            Bottle.base + "RUN [\"/busybox\", \"sh\", \"-c\", \"echo v2 > /marker\"]\n")
+        let outcome = try #require(decision.apply)
+        #expect(outcome.state == .applied, "\(outcome.summary) \(outcome.outputTail ?? "")")
+        #expect(try bottle.inspect("{{.Id}}") != oldID)
+        #expect(try bottle.containerNames == [bottle.slug])
+        #expect(try bottle.exec(["cat", "/marker"]) == "v2")
+        #expect(try bottle.exec(["cat", "/workspace/BRANCH"]) == "on the branch")
+        #expect(try bottle.exec(["id", "-u"]) == "1000")
+        #expect(try bottle.exec(["sh", "-c", "echo \"$BOTTLE_TOKEN\""]) == "abc 123")
+        let networks = try bottle.inspect("{{range $name, $net := .NetworkSettings.Networks}}{{$name}}={{join $net.Aliases \",\"}};{{end}}")
+        #expect(networks.contains("\(bottle.slug)-net=\(bottle.slug)-agent"), "\(networks)")
+        #expect(networks.contains("\(bottle.slug)-egress=\(bottle.slug)-agent"), "\(networks)")
     }
 
     @Test func aFailingBuildLeavesTheBottleRunningAndSaysWhy() async throws {

@@ -106,7 +106,8 @@ struct ContainerSpec: Sendable, Equatable {
         self.name = name
         self.imageID = imageID
         self.running = try state?.bool("Running") ?? false
-        self.stopTimeout = try config.integer("StopTimeout")
+        // Docker-compatible APIs report 0 for "not set"; carrying it would make `stop` kill at once.
+        self.stopTimeout = try config.integer("StopTimeout").flatMap { $0 > 0 ? $0 : nil }
 
         var options: [String] = []
         func flag(_ name: String, _ value: String) { options.append("--\(name)=\(value)") }
