@@ -30,7 +30,8 @@ import Testing
         try bed.write(Self.base, to: "Dockerfile")
         let engine = FakeEngine()
         let proposal = try await bed.propose(Self.next, tool: .capabilityBlock)
-        let decision = try await applier(bed, engine).apply(decision: approval(proposal), proposal: proposal, queue: bed.queue)
+        let decision = try await applier(bed, engine).apply(
+            decision: approval(proposal), proposal: proposal, queue: bed.queue)
         #expect(decision.apply?.state == .applied)
         #expect(
             decision.apply?.summary.hasPrefix(
@@ -39,7 +40,10 @@ import Testing
         #expect(try bed.current(.dockerfile) == Self.next)
         // The build used the file just written, in the bottle's config directory.
         let build = try #require(engine.recorded.first { $0[1] == "build" })
-        #expect(build.suffix(3) == ["-f", bed.configRoot.appending("demo/Dockerfile").string, bed.configRoot.appending("demo").string])
+        #expect(
+            build.suffix(3) == [
+                "-f", bed.configRoot.appending("demo/Dockerfile").string, bed.configRoot.appending("demo").string,
+            ])
     }
 
     @Test func aFailedReplacementIsApprovedNotAppliedWithThePreviousFileBack() async throws {
@@ -48,7 +52,8 @@ import Testing
         let engine = FakeEngine()
         engine.failing = { $0.first == "build" ? .init(status: 1, output: "Error: RUN failed") : nil }
         let proposal = try await bed.propose(Self.next, tool: .capabilityBlock)
-        let decision = try await applier(bed, engine).apply(decision: approval(proposal), proposal: proposal, queue: bed.queue)
+        let decision = try await applier(bed, engine).apply(
+            decision: approval(proposal), proposal: proposal, queue: bed.queue)
         #expect(decision.apply?.state == .failed)
         #expect(
             decision.apply?.summary

@@ -41,11 +41,15 @@ final class SteppingClock: ReplacementClock, @unchecked Sendable {
         #expect(
             engine.verbs == [
                 // Watching: up at once, and still up (same restart count) when the settle time is over.
-                "inspect", "image inspect", "build", "create", "stop", "rename", "rename", "start", "inspect", "inspect",
+                "inspect", "image inspect", "build", "create", "stop", "rename", "rename", "start", "inspect",
+                "inspect",
                 "rm",
             ])
         let recorded = engine.recorded
-        #expect(recorded[2] == ["podman", "build", "-t", "localhost/bot1:supervise", "-f", "/cfg/bot1/Dockerfile", "/cfg/bot1"])
+        #expect(
+            recorded[2] == [
+                "podman", "build", "-t", "localhost/bot1:supervise", "-f", "/cfg/bot1/Dockerfile", "/cfg/bot1",
+            ])
         #expect(recorded[4] == ["podman", "stop", "-t", "10", FakeEngine.oldID])
         #expect(recorded[5] == ["podman", "rename", FakeEngine.oldID, "bot1-old-abc123"])
         #expect(recorded[6].suffix(1) == ["bot1"])
@@ -63,7 +67,11 @@ final class SteppingClock: ReplacementClock, @unchecked Sendable {
 
     @Test func aFailedBuildTouchesNothing() {
         let engine = FakeEngine()
-        engine.failing = { $0.first == "build" ? .init(status: 1, output: "STEP 2/2: RUN false\nError: building at STEP \"RUN false\": exit status 1") : nil }
+        engine.failing = {
+            $0.first == "build"
+                ? .init(status: 1, output: "STEP 2/2: RUN false\nError: building at STEP \"RUN false\": exit status 1")
+                : nil
+        }
         let outcome = replacement(engine).run()
         #expect(!outcome.succeeded)
         #expect(engine.verbs == ["inspect", "image inspect", "build"])
@@ -166,7 +174,10 @@ final class SteppingClock: ReplacementClock, @unchecked Sendable {
         // The next host command, with the engine back.
         let healthy = FakeEngine.resuming(engine)
         let recovery = ContainerReplacement.recover(journalPath: journal, runner: healthy)
-        #expect(recovery == .restoredOld("the interrupted replacement of container bot1 was undone: the old container runs again"))
+        #expect(
+            recovery
+                == .restoredOld(
+                    "the interrupted replacement of container bot1 was undone: the old container runs again"))
         let old = try #require(healthy.container(named: "bot1"))
         #expect(old.id == FakeEngine.oldID && old.running)
         #expect(healthy.all.count == 1)
@@ -185,7 +196,8 @@ final class SteppingClock: ReplacementClock, @unchecked Sendable {
         written.phase = .removingOld
         try written.write(to: journal)
         let recovery = ContainerReplacement.recover(journalPath: journal, runner: healthy)
-        #expect(recovery == .keptNew("the interrupted replacement of container bot1 was finished: the new container runs"))
+        #expect(
+            recovery == .keptNew("the interrupted replacement of container bot1 was finished: the new container runs"))
         let new = try #require(healthy.container(named: "bot1"))
         #expect(new.id == written.newID && new.running)
     }

@@ -69,7 +69,8 @@ import Testing
                                                "db-net": {"Aliases": null}}}}]
             """#
         let image = #"[{"Config": {"Env": ["PATH=/usr/bin"], "Entrypoint": null, "Cmd": ["sh"]}}]"#
-        let spec = try ContainerSpec(container: ContainerState.single(from: docker), image: ContainerState.single(from: image))
+        let spec = try ContainerSpec(
+            container: ContainerState.single(from: docker), image: ContainerState.single(from: image))
         #expect(spec.name == "web-1")
         #expect(spec.entrypoint == ["/entry", "--flag"] && spec.command == ["serve"])
         #expect(spec.extraNetworks == [.init(name: "db-net", aliases: [])])

@@ -93,7 +93,9 @@ final class FakeEngine: EngineCommandRunner, @unchecked Sendable {
     }
 
     private func index(of reference: String) -> Int? {
-        containers.firstIndex { $0.id == reference || $0.name == reference || $0.id.hasPrefix(reference) && reference.count >= 12 }
+        containers.firstIndex {
+            $0.id == reference || $0.name == reference || $0.id.hasPrefix(reference) && reference.count >= 12
+        }
     }
 
     /// (status, standard output, extra output tail)

@@ -65,9 +65,10 @@ import Testing
                     container: "agent-web-1", image: "registry.local/web-1:next",
                     dockerfile: "/srv/bottles/web-1/Dockerfile", context: "/srv/src/web-1"))
         let plain = try ReloadSettings.parse("[reload.dockerfile]\nreplace = true\n")
+        let podman = ContainerEngine("podman")
         #expect(
-            plain.action(for: .dockerfile, bottle: bottle, directory: directory, engine: .init("podman"))
-                == ReloadSettings.defaultAction(for: .dockerfile, bottle: bottle, directory: directory, engine: .init("podman")))
+            plain.action(for: .dockerfile, bottle: bottle, directory: directory, engine: podman)
+                == ReloadSettings.defaultAction(for: .dockerfile, bottle: bottle, directory: directory, engine: podman))
     }
 
     @Test func substitutesOnlySlugAndFileInOnePass() {

@@ -54,8 +54,11 @@ struct ContainerReplacementTests {
                 try "#!/bin/sh\nDOCKER_HOST='unix://\(socket)' exec docker \"$@\"\n".write(
                     toFile: engine, atomically: true, encoding: .utf8)
                 let deadline = ContinuousClock.now + .seconds(30)
-                while (try? ApplyFixtures.run(["sh", "-c", "DOCKER_HOST=unix://\(socket) docker version"]).status) != 0 {
-                    guard ContinuousClock.now < deadline else { throw PodmanFailure(description: "podman's API did not start") }
+                while (try? ApplyFixtures.run(["sh", "-c", "DOCKER_HOST=unix://\(socket) docker version"]).status) != 0
+                {
+                    guard ContinuousClock.now < deadline else {
+                        throw PodmanFailure(description: "podman's API did not start")
+                    }
                     usleep(100_000)
                 }
             } else {
@@ -104,7 +107,8 @@ struct ContainerReplacementTests {
 
         var containerNames: [String] {
             get throws {
-                try podman.podman(["ps", "-a", "--format", "{{.Names}}"]).split(separator: "\n").map(String.init).sorted()
+                try podman.podman(["ps", "-a", "--format", "{{.Names}}"]).split(separator: "\n").map(String.init)
+                    .sorted()
             }
         }
 
@@ -167,7 +171,8 @@ struct ContainerReplacementTests {
         #expect(try bottle.inspect("{{index .Config.Labels \"bottle.slug\"}}") == bottle.slug)
         #expect(try bottle.inspect("{{.HostConfig.RestartPolicy.Name}}") == "unless-stopped")
         #expect(try bottle.inspect("{{join .Config.Cmd \" \"}}") == "/busybox sleep 3600")
-        let networks = try bottle.inspect("{{range $name, $net := .NetworkSettings.Networks}}{{$name}}={{join $net.Aliases \",\"}};{{end}}")
+        let networks = try bottle.inspect(
+            "{{range $name, $net := .NetworkSettings.Networks}}{{$name}}={{join $net.Aliases \",\"}};{{end}}")
         // Both networks, each with the alias (this podman uses CNI without DNS, so names are checked in inspect).
         #expect(networks.contains("\(bottle.slug)-net=\(bottle.slug)-agent"), "\(networks)")
         #expect(networks.contains("\(bottle.slug)-egress=\(bottle.slug)-agent"), "\(networks)")
@@ -191,7 +196,8 @@ struct ContainerReplacementTests {
         #expect(try bottle.exec(["cat", "/workspace/BRANCH"]) == "on the branch")
         #expect(try bottle.exec(["id", "-u"]) == "1000")
         #expect(try bottle.exec(["sh", "-c", "echo \"$BOTTLE_TOKEN\""]) == "abc 123")
-        let networks = try bottle.inspect("{{range $name, $net := .NetworkSettings.Networks}}{{$name}}={{join $net.Aliases \",\"}};{{end}}")
+        let networks = try bottle.inspect(
+            "{{range $name, $net := .NetworkSettings.Networks}}{{$name}}={{join $net.Aliases \",\"}};{{end}}")
         #expect(networks.contains("\(bottle.slug)-net=\(bottle.slug)-agent"), "\(networks)")
         #expect(networks.contains("\(bottle.slug)-egress=\(bottle.slug)-agent"), "\(networks)")
     }
@@ -205,7 +211,8 @@ struct ContainerReplacementTests {
         let (decision, _) = try await bottle.approve(Bottle.base + "RUN [\"/busybox\", \"false\"]\n")
         let outcome = try #require(decision.apply)
         #expect(outcome.state == .failed)
-        #expect(outcome.summary.hasPrefix("approved, not applied: building localhost/\(bottle.slug):supervise failed: "))
+        #expect(
+            outcome.summary.hasPrefix("approved, not applied: building localhost/\(bottle.slug):supervise failed: "))
         #expect(outcome.summary.contains("exit status 1"), "\(outcome.summary)")  // the build's last line
         #expect(outcome.summary.hasSuffix("the bottle's container was not touched"))
         #expect(try bottle.inspect("{{.Id}}") == oldID)
@@ -242,11 +249,11 @@ struct ContainerReplacementTests {
         let crashing = bottle.podman.root + "/crashing-engine"
         let marker = bottle.podman.root + "/crashed"
         try """
-            #!/bin/sh
-            if [ "$1" = start ] && [ ! -e '\(marker)' ]; then touch '\(marker)'; kill -KILL $PPID; exit 1; fi
-            exec '\(bottle.engine)' "$@"
+        #!/bin/sh
+        if [ "$1" = start ] && [ ! -e '\(marker)' ]; then touch '\(marker)'; kill -KILL $PPID; exit 1; fi
+        exec '\(bottle.engine)' "$@"
 
-            """.write(toFile: crashing, atomically: true, encoding: .utf8)
+        """.write(toFile: crashing, atomically: true, encoding: .utf8)
         chmod(crashing, 0o755)
         let proposal = try await bottle.propose(Bottle.base + "LABEL bottle.version=2\n")
         let environment = [

@@ -82,7 +82,8 @@ struct ContainerReplacement: Sendable {
         }
 
         // 2. Build.
-        let build = engineRun(["build", "-t", target.image, "-f", target.dockerfile, target.context], timeout: buildTimeout)
+        let build = engineRun(
+            ["build", "-t", target.image, "-f", target.dockerfile, target.context], timeout: buildTimeout)
         guard build.succeeded else {
             return StepFailure("building \(target.image) failed", build)
                 .outcome(suffix: "; the bottle's container was not touched")
@@ -130,17 +131,20 @@ struct ContainerReplacement: Sendable {
             let stop = engineRun(["stop", "-t", String(spec.stopTimeout ?? 10), spec.id], timeout: stopTimeout(spec))
             swap.stopped = true  // even a failed stop may have stopped it: the way back starts it again
             guard stop.succeeded else {
-                return rollBack(spec, newID: newID, swap: swap, failure: StepFailure("stopping the old container failed", stop))
+                return rollBack(
+                    spec, newID: newID, swap: swap, failure: StepFailure("stopping the old container failed", stop))
             }
         }
         let park = engineRun(["rename", spec.id, parkedName], timeout: stepTimeout)
         guard park.succeeded else {
-            return rollBack(spec, newID: newID, swap: swap, failure: StepFailure("renaming the old container failed", park))
+            return rollBack(
+                spec, newID: newID, swap: swap, failure: StepFailure("renaming the old container failed", park))
         }
         swap.parked = true
         let rename = engineRun(["rename", newID, spec.name], timeout: stepTimeout)
         guard rename.succeeded else {
-            return rollBack(spec, newID: newID, swap: swap, failure: StepFailure("renaming the new container failed", rename))
+            return rollBack(
+                spec, newID: newID, swap: swap, failure: StepFailure("renaming the new container failed", rename))
         }
         if spec.running {
             let start = engineRun(["start", newID], timeout: stepTimeout)
@@ -161,7 +165,8 @@ struct ContainerReplacement: Sendable {
             "built \(target.image) and replaced container \(spec.name) (new id \(newID.prefix(12)), its settings carried over"
             + (spec.running ? ", running)" : "; not started, as the old one was not running)")
         if !remove.succeeded {
-            summary += "; the old container \(parkedName) could not be removed (\(Self.reason(remove))): remove it by hand"
+            summary +=
+                "; the old container \(parkedName) could not be removed (\(Self.reason(remove))): remove it by hand"
         }
         return Outcome(
             succeeded: true, summary: summary, command: build.command, exitStatus: build.exitStatus,
@@ -229,7 +234,8 @@ struct ContainerReplacement: Sendable {
             guard let read = try ReplacementJournal.read(journalPath) else { return nil }
             journal = read
         } catch {
-            return .failed("the replacement journal \(journalPath) cannot be read (\(error)); check the bottle's containers")
+            return .failed(
+                "the replacement journal \(journalPath) cannot be read (\(error)); check the bottle's containers")
         }
         func run(_ arguments: [String], keepOutput: Bool = false) -> ReloadRun {
             runner.run([journal.engine] + arguments, timeout: timeout, keepOutput: keepOutput)
@@ -315,7 +321,8 @@ struct ContainerReplacement: Sendable {
 
     /// The container and the image it came from, read and turned into a ``ContainerSpec``.
     private func inspectSpec() -> Result<ContainerSpec, StepFailure> {
-        let container = engineRun(["inspect", "--type", "container", target.container], timeout: stepTimeout, keepOutput: true)
+        let container = engineRun(
+            ["inspect", "--type", "container", target.container], timeout: stepTimeout, keepOutput: true)
         guard container.succeeded else {
             return .failure(StepFailure("there is no container \(target.container) to replace", container))
         }

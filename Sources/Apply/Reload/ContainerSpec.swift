@@ -227,7 +227,9 @@ struct ContainerSpec: Sendable, Equatable {
                 flag("volume", "\(source):\(destination):\(mountOptions.joined(separator: ","))")
             case "volume":
                 let volume = try mount.string("Name") ?? ""
-                guard !volume.isEmpty else { throw EngineFieldError(field: mount.path + ".Name", expected: "a volume name") }
+                guard !volume.isEmpty else {
+                    throw EngineFieldError(field: mount.path + ".Name", expected: "a volume name")
+                }
                 try Self.checkMountPath(volume, of: destination)
                 try Self.checkMountPath(destination, of: destination)
                 flag("volume", "\(volume):\(destination):\(mode)")
@@ -254,7 +256,8 @@ struct ContainerSpec: Sendable, Equatable {
         for option in try host.strings("SecurityOpt") ?? [] {
             if option.hasPrefix("seccomp={") || option.hasPrefix("seccomp:{") {
                 throw Problem.unsupported(
-                    "it runs with an inline seccomp profile; give the profile as a file in [reload.dockerfile] commands")
+                    "it runs with an inline seccomp profile; give the profile as a file in [reload.dockerfile] commands"
+                )
             }
             flag("security-opt", option)
         }
@@ -343,7 +346,8 @@ struct ContainerSpec: Sendable, Equatable {
     private static func checkMountPath(_ path: String, of destination: String) throws {
         if path.isEmpty || path.contains(":") || path.contains(",") {
             throw Problem.unsupported(
-                "its mount at \(Escaped(destination)) has a path with ':' or ',' (or none), which --volume cannot carry")
+                "its mount at \(Escaped(destination)) has a path with ':' or ',' (or none), which --volume cannot carry"
+            )
         }
     }
 }

@@ -117,7 +117,8 @@ public struct ReloadSettings: Sendable, Equatable {
                     path: path, reason: "\(name).\(key) is only for [reload.dockerfile], which replaces the container")
             }
             let expected =
-                file == .dockerfile ? "replace, image, context, command, commands or timeout" : "command, commands or timeout"
+                file == .dockerfile
+                ? "replace, image, context, command, commands or timeout" : "command, commands or timeout"
             throw .settings(path: path, reason: "unknown key \(name).\(key); expected \(expected)")
         }
         let replacement = try parseReplacement(section, name: name, path: path)
@@ -151,7 +152,8 @@ public struct ReloadSettings: Sendable, Equatable {
         if let replacement {
             guard commands.isEmpty else {
                 throw .settings(
-                    path: path, reason: "\(name) has both replace and command(s); give one: the replacement or your commands")
+                    path: path,
+                    reason: "\(name) has both replace and command(s); give one: the replacement or your commands")
             }
             return ReloadAction(replacing: replacement, timeout: section["timeout"] == nil ? .seconds(600) : timeout)
         }
