@@ -89,6 +89,11 @@ import Testing
         (#""Source": "/work/tmp/wt-replace/pexp/ws""#, #""Source": "/srv/a:b""#, "has a path with ':' or ','"),
         (#""Type": "bind""#, #""Type": "npipe""#, "is of type npipe"),
         (#""Pod": """#, #""Pod": "p1""#, "it runs in pod p1"),
+        (#""AutoRemove": false"#, #""AutoRemove": true"#, "it was started with --rm"),
+        (
+            #""io.podman.annotations.autoremove": "FALSE""#, #""io.podman.annotations.autoremove": "TRUE""#,
+            "it was started with --rm"
+        ),
     ])
     func refusesWhatCannotBeCarriedOver(original: String, replacement: String, message: String) throws {
         let container = InspectFixtures.podmanContainer.replacingOccurrences(of: original, with: replacement)

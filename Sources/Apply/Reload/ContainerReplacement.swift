@@ -99,7 +99,9 @@ struct ContainerReplacement: Sendable {
         }
         let created = engineRun(
             spec.createArguments(name: nextName, image: target.image), timeout: stepTimeout, keepOutput: true)
-        guard created.succeeded, let newID = Self.lastLine(created.standardOutput) else {
+        guard created.succeeded, let newID = Self.lastLine(created.standardOutput),
+            newID.count >= 12, newID.allSatisfy(\.isHexDigit)
+        else {
             _ = engineRun(["rm", "-f", nextName], timeout: stepTimeout)
             ReplacementJournal.remove(journalPath)
             return StepFailure("creating the new container failed", created)

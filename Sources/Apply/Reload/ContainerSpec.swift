@@ -98,6 +98,14 @@ struct ContainerSpec: Sendable, Equatable {
         }
         let config = try container.object("Config") ?? InspectedObject(.object([]), path: "Config")
         let host = try container.object("HostConfig") ?? InspectedObject(.object([]), path: "HostConfig")
+        let podmanAutoRemove = try (config.stringMap("Annotations") ?? []).contains {
+            $0.key == "io.podman.annotations.autoremove" && $0.value == "TRUE"
+        }
+        if try host.bool("AutoRemove") ?? false || podmanAutoRemove {
+            throw Problem.unsupported(
+                "it was started with --rm, so stopping it would delete it and leave nothing to go back to "
+                    + "if the new one fails; start the bottle without --rm, or use [reload.dockerfile] commands")
+        }
         let state = try container.object("State")
         let imageConfig = try image.object("Config") ?? InspectedObject(.object([]), path: "image.Config")
         let shortID = String(id.prefix(12))
