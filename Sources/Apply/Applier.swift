@@ -247,7 +247,7 @@ public struct Applier: Sendable {
             return ApplyOutcome(
                 state: .applied, summary: "applied: wrote \(file.fileName) and, after an interruption, \(text)",
                 newSHA256: current)
-        case .restoredOld(let text)?:
+        case .restoredOld(let text)?, .nothingLeft(let text)?:
             var summary = "approved, not applied: apply interrupted; \(text)"
             let history = configRoot.history(of: file, for: proposal.bottle)
             if current != nil, current == newSHA, let version = try? history.newest() {

@@ -40,19 +40,20 @@ final class SteppingClock: ReplacementClock, @unchecked Sendable {
         #expect(outcome.succeeded, "\(outcome.summary)")
         #expect(
             engine.verbs == [
-                // Watching: up at once, and still up (same restart count) when the settle time is over.
-                "inspect", "image inspect", "build", "create", "stop", "rename", "rename", "start", "inspect",
-                "inspect",
-                "rm",
+                // Inspected before the build (fail early) and after it (what is carried over);
+                // watching: up at once, and still up (same restart count) when the settle time is over.
+                "inspect", "image inspect", "build", "inspect", "image inspect", "create", "stop", "rename",
+                "rename", "start", "inspect", "inspect", "rm",
             ])
         let recorded = engine.recorded
         #expect(
             recorded[2] == [
                 "podman", "build", "-t", "localhost/bot1:supervise", "-f", "/cfg/bot1/Dockerfile", "/cfg/bot1",
             ])
-        #expect(recorded[4] == ["podman", "stop", "-t", "10", FakeEngine.oldID])
-        #expect(recorded[5] == ["podman", "rename", FakeEngine.oldID, "bot1-old-abc123"])
-        #expect(recorded[6].suffix(1) == ["bot1"])
+        #expect(recorded[3] == ["podman", "inspect", "--type", "container", "bot1"])
+        #expect(recorded[6] == ["podman", "stop", "-t", "10", FakeEngine.oldID])
+        #expect(recorded[7] == ["podman", "rename", FakeEngine.oldID, "bot1-old-abc123"])
+        #expect(recorded[8].suffix(1) == ["bot1"])
         #expect(recorded.last == ["podman", "rm", FakeEngine.oldID])  // no -v: anonymous volumes stay
         // One container is left: the new one, under the bottle's name, running the new image.
         let containers = engine.all
@@ -80,6 +81,18 @@ final class SteppingClock: ReplacementClock, @unchecked Sendable {
                 == "building localhost/bot1:supervise failed: Error: building at STEP \"RUN false\": exit status 1 "
                 + "(podman exited with status 1); the bottle's container was not touched")
         #expect(engine.all.count == 1 && engine.all[0].running && engine.all[0].name == "bot1")
+    }
+
+    @Test func theContainerIsReadAgainAfterTheBuild() throws {
+        let engine = FakeEngine()
+        // The operator stopped the bottle while the image was building: the replacement stays stopped.
+        engine.afterBuild = { engine in
+            _ = engine.run(["podman", "stop", FakeEngine.oldID], timeout: .seconds(1), keepOutput: false)
+        }
+        let outcome = replacement(engine).run()
+        #expect(outcome.succeeded, "\(outcome.summary)")
+        #expect(!engine.verbs.dropFirst(3).contains("start"))
+        #expect(engine.container(named: "bot1")?.running == false)
     }
 
     @Test func aMissingContainerIsNotBuiltFor() {
@@ -200,6 +213,22 @@ final class SteppingClock: ReplacementClock, @unchecked Sendable {
             recovery == .keptNew("the interrupted replacement of container bot1 was finished: the new container runs"))
         let new = try #require(healthy.container(named: "bot1"))
         #expect(new.id == written.newID && new.running)
+    }
+
+    @Test func recoveryFindingBothContainersGoneAndTheNameTakenDropsTheJournal() throws {
+        let engine = FakeEngine()
+        engine.dieAfter = { $0.first == "stop" }
+        _ = replacement(engine).run()
+        // The operator cleaned up by hand and started a bottle of their own under the name.
+        let healthy = FakeEngine.resuming(engine)
+        for container in healthy.all {
+            _ = healthy.run(["podman", "rm", "-f", container.id], timeout: .seconds(1), keepOutput: false)
+        }
+        _ = healthy.run(["podman", "create", "--name=bot1", "img"], timeout: .seconds(1), keepOutput: true)
+        let recovery = ContainerReplacement.recover(journalPath: journal, runner: healthy)
+        #expect(recovery?.summary.contains("left nothing to undo") == true, "\(String(describing: recovery))")
+        #expect(!FileManager.default.fileExists(atPath: journal.string))
+        #expect(healthy.all.count == 1)  // theirs, untouched
     }
 
     @Test func recoveryThatCannotReachTheEngineKeepsTheJournal() throws {

@@ -38,6 +38,8 @@ final class FakeEngine: EngineCommandRunner, @unchecked Sendable {
     /// A started new container is seen running this many times by `inspect`, then has crashed (exit 1).
     var newContainersCrashAfterInspects: Int?
     private var newInspects = 0
+    /// Runs after a successful `build`, outside the engine's lock (the operator acting meanwhile).
+    var afterBuild: (@Sendable (FakeEngine) -> Void)?
     /// After this command succeeds, every later command fails (the engine, or the host, died).
     var dieAfter: (@Sendable ([String]) -> Bool)?
     private var dead = false
@@ -67,6 +69,12 @@ final class FakeEngine: EngineCommandRunner, @unchecked Sendable {
     }
 
     func run(_ argv: [String], timeout: Duration, keepOutput: Bool) -> ReloadRun {
+        let result = answerRecorded(argv, keepOutput: keepOutput)
+        if argv.dropFirst().first == "build", result.exitStatus == 0, let afterBuild { afterBuild(self) }
+        return result
+    }
+
+    private func answerRecorded(_ argv: [String], keepOutput: Bool) -> ReloadRun {
         lock.withLock {
             calls.append(argv)
             let arguments = Array(argv.dropFirst())

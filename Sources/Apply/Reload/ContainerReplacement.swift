@@ -10,7 +10,8 @@ import SystemPackage
 /// 1. `inspect` the container and `image inspect` the image it came from
 ///    (``ContainerSpec``: what to carry over); nothing is built for a
 ///    container that does not exist or cannot be carried over;
-/// 2. `build` the new image from the approved Dockerfile;
+/// 2. `build` the new image from the approved Dockerfile, then inspect again
+///    (a build takes minutes; what is carried over is read after it);
 /// 3. `create` the new container under `<name>-next-<suffix>` (not started)
 ///    and `network connect` it to every further network, with its aliases;
 /// 4. `stop` the old container, `rename` it to `<name>-old-<suffix>`,
@@ -74,8 +75,8 @@ struct ContainerReplacement: Sendable {
     // MARK: - The sequence
 
     func run() -> Outcome {
-        // 1. What runs now.
-        let spec: ContainerSpec
+        // 1. What runs now: a container that cannot be replaced is found before a long build.
+        var spec: ContainerSpec
         switch inspectSpec() {
         case .success(let found): spec = found
         case .failure(let failure): return failure.outcome(suffix: "; nothing was built or changed")
@@ -87,6 +88,12 @@ struct ContainerReplacement: Sendable {
         guard build.succeeded else {
             return StepFailure("building \(target.image) failed", build)
                 .outcome(suffix: "; the bottle's container was not touched")
+        }
+        // The build can take minutes: what is carried over is read again now, not from before it
+        // (the operator may have recreated the container, or it may have stopped, meanwhile).
+        switch inspectSpec() {
+        case .success(let found): spec = found
+        case .failure(let failure): return failure.outcome(suffix: "; the bottle's container was not touched")
         }
 
         // 3. Create, beside the old one.
@@ -217,12 +224,14 @@ struct ContainerReplacement: Sendable {
         case restoredOld(String)
         /// Only the old container's removal was left: the new one is the bottle.
         case keptNew(String)
+        /// Both containers are gone and another one holds the name (replaced by hand): nothing to undo.
+        case nothingLeft(String)
         /// The containers could not be put right; the journal stays for the next try.
         case failed(String)
 
         var summary: String {
             switch self {
-            case .restoredOld(let text), .keptNew(let text), .failed(let text): text
+            case .restoredOld(let text), .keptNew(let text), .nothingLeft(let text), .failed(let text): text
             }
         }
     }
@@ -279,6 +288,12 @@ struct ContainerReplacement: Sendable {
             result = .keptNew(
                 "the interrupted replacement of container \(journal.name) was finished: the new container "
                     + (journal.oldWasRunning ? "runs" : "is in place"))
+        } else if let other = state(journal.name) {
+            // Both of ours are gone and another container holds the name: someone replaced the
+            // bottle by hand. Nothing of ours is left to undo; keeping the journal would retry forever.
+            result = .nothingLeft(
+                "the interrupted replacement of container \(journal.name) left nothing to undo: both its "
+                    + "containers are gone and container \(other.id.prefix(12)) holds the name now")
         } else {
             return .failed(
                 "neither the old container \(journal.oldID.prefix(12)) nor the new one of \(journal.name) can be "
