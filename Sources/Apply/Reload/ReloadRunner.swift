@@ -98,8 +98,9 @@ public enum ReloadRunner {
             guard pipe(&dataFDs) == 0, fcntl(dataFDs[0], F_SETFD, FD_CLOEXEC) == 0,
                 fcntl(dataFDs[1], F_SETFD, FD_CLOEXEC) == 0
             else {
-                close(writeEnd)
                 result.startFailure = String(cString: strerror(errno))
+                close(writeEnd)
+                for fd in dataFDs where fd >= 0 { close(fd) }
                 return result
             }
         }
