@@ -189,8 +189,15 @@ public struct Applier: Sendable {
     /// - Returns: the ids finished.
     @discardableResult
     public func recoverInterrupted(queueRoot: FilePath) throws -> [ProposalID] {
+        try recoverInterruptedOutcomes(queueRoot: queueRoot).map(\.id)
+    }
+
+    /// ``recoverInterrupted(queueRoot:)``, with the outcome recorded for each
+    /// apply: an interrupted container replacement may have been finished
+    /// (`applied`) as well as undone, so a command tells the operator which.
+    public func recoverInterruptedOutcomes(queueRoot: FilePath) throws -> [(id: ProposalID, outcome: ApplyOutcome)] {
         let root = QueueRoot(queueRoot)
-        var finished: [ProposalID] = []
+        var finished: [(id: ProposalID, outcome: ApplyOutcome)] = []
         for bottle in try root.bottles() {
             let queue = root.queue(for: bottle)
             // Files that cannot be read are the operator's to see (`list` names them); they must not stop recovery.
@@ -227,7 +234,7 @@ public struct Applier: Sendable {
                         id: entry.proposal.id, status: outcome.state.rawValue, oldSHA256: current,
                         newSHA256: decision.approvedFile(of: entry.proposal).map { SHA256Hex.of($0) },
                         apply: outcome))
-                finished.append(entry.proposal.id)
+                finished.append((entry.proposal.id, outcome))
             }
         }
         return finished

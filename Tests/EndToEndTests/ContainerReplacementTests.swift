@@ -269,7 +269,10 @@ struct ContainerReplacementTests {
         // Any next host command finishes it: the old container runs again under its name.
         let list = try ApplyFixtures.run([BuiltBinary.path, "list"], environment: environment, timeout: .seconds(120))
         #expect(list.status == 0, "\(list.out) \(list.err)")
-        #expect(list.err.contains("finished an interrupted apply of \(proposal.id)"), "\(list.err)")
+        #expect(
+            list.err.contains(
+                "finished an interrupted apply of \(proposal.id): approved, not applied: apply interrupted; "
+                    + "the interrupted replacement of container \(bottle.slug) was undone"), "\(list.err)")
         #expect(try bottle.inspect("{{.Id}}") == oldID)
         #expect(try bottle.inspect("{{.State.Running}}") == "true")
         #expect(try bottle.containerNames == [bottle.slug])
