@@ -35,18 +35,26 @@ public struct Applier: Sendable {
     public let engine: ContainerEngine
     /// Who is recorded as having applied or rolled back.
     public let operatorName: String
+    /// Runs the engine's commands for a container replacement (a fake engine in tests).
+    let engineRunner: any EngineCommandRunner
+    /// The time source of a replacement's waits.
+    let replacementClock: any ReplacementClock
     private let logger: Logger
 
     /// An applier over `configRoot` that audits into `<queueRoot>/audit.log`.
     public init(
         configRoot: FilePath, queueRoot: FilePath, engine: ContainerEngine = .resolve(),
-        operatorName: String = OperatorName.current, logger: Logger = Logger(label: "bottle-supervise.apply")
+        operatorName: String = OperatorName.current, logger: Logger = Logger(label: "bottle-supervise.apply"),
+        engineRunner: any EngineCommandRunner = ProcessEngineRunner(),
+        replacementClock: any ReplacementClock = SystemReplacementClock()
     ) {
         self.configRoot = ConfigRoot(configRoot)
         self.auditLog = AuditLog(queueRoot: queueRoot)
         self.engine = engine
         self.operatorName = operatorName
         self.logger = logger
+        self.engineRunner = engineRunner
+        self.replacementClock = replacementClock
     }
 
     // MARK: - Approve and modify
@@ -181,27 +189,44 @@ public struct Applier: Sendable {
     /// - Returns: the ids finished.
     @discardableResult
     public func recoverInterrupted(queueRoot: FilePath) throws -> [ProposalID] {
+        try recoverInterruptedOutcomes(queueRoot: queueRoot).map(\.id)
+    }
+
+    /// ``recoverInterrupted(queueRoot:)``, with the outcome recorded for each
+    /// apply: an interrupted container replacement may have been finished
+    /// (`applied`) as well as undone, so a command tells the operator which.
+    public func recoverInterruptedOutcomes(queueRoot: FilePath) throws -> [(id: ProposalID, outcome: ApplyOutcome)] {
         let root = QueueRoot(queueRoot)
-        var finished: [ProposalID] = []
+        var finished: [(id: ProposalID, outcome: ApplyOutcome)] = []
         for bottle in try root.bottles() {
             let queue = root.queue(for: bottle)
             // Files that cannot be read are the operator's to see (`list` names them); they must not stop recovery.
             let stuck = (try? queue.applyingEntries()) ?? []
-            guard !stuck.isEmpty else { continue }
+            let directory = configRoot.directory(of: bottle)
+            let journal = ReplacementJournal.path(in: directory)
+            let replacing = access(journal.string, F_OK) == 0
+            guard !stuck.isEmpty || replacing else { continue }
             // A held lock is a running apply: its decisions are not interrupted. (No lock
             // file: no apply is running, since an apply takes the lock before it claims.)
-            let directory = configRoot.directory(of: bottle)
             let lock = BottleLock.tryAcquire(directory)
             if lock == nil, BottleLock.isHeld(directory) { continue }
             defer { withExtendedLifetime(lock) {} }
+            // A container replacement cut off midway: bring back a running bottle first.
+            let recovery = replacing ? ContainerReplacement.recover(journalPath: journal, runner: engineRunner) : nil
+            if let recovery {
+                logger.warning(
+                    "finished an interrupted container replacement",
+                    metadata: ["bottle": "\(bottle)", "outcome": "\(recovery.summary)"])
+            }
             for entry in stuck {
                 // Read again under the lock: the apply seen pending may have finished meanwhile.
                 guard let decision = try? queue.decision(entry.proposal.id), decision.apply?.state == .pending
                 else { continue }
                 let file = entry.proposal.tool.configFile
                 let current = try? configRoot.currentSHA256(file, for: bottle)
-                let outcome = ApplyOutcome(
-                    state: .failed, summary: "apply interrupted; check the bottle's file", previousSHA256: current)
+                let outcome = interruptedOutcome(
+                    of: entry.proposal, decision: decision, file: file, current: current,
+                    recovery: file == .dockerfile ? recovery : nil)
                 try queue.recordApply(outcome, for: entry.proposal.id)
                 audit(
                     AuditRecord(
@@ -209,10 +234,49 @@ public struct Applier: Sendable {
                         id: entry.proposal.id, status: outcome.state.rawValue, oldSHA256: current,
                         newSHA256: decision.approvedFile(of: entry.proposal).map { SHA256Hex.of($0) },
                         apply: outcome))
-                finished.append(entry.proposal.id)
+                finished.append((entry.proposal.id, outcome))
             }
         }
         return finished
+    }
+
+    /// The outcome recorded for an apply a crash cut off. After a container
+    /// replacement that recovery undid, the previous Dockerfile is put back
+    /// (as a failed reload does), so file and container agree; after one it
+    /// finished, the apply did happen.
+    private func interruptedOutcome(
+        of proposal: Proposal, decision: Decision, file: ConfigFile, current: String?,
+        recovery: ContainerReplacement.Recovery?
+    ) -> ApplyOutcome {
+        let newSHA = decision.approvedFile(of: proposal).map { SHA256Hex.of(Data($0.utf8)) }
+        switch recovery {
+        case .keptNew(let text)?:
+            return ApplyOutcome(
+                state: .applied, summary: "applied: wrote \(file.fileName) and, after an interruption, \(text)",
+                newSHA256: current)
+        case .restoredOld(let text)?, .nothingLeft(let text)?:
+            var summary = "approved, not applied: apply interrupted; \(text)"
+            let history = configRoot.history(of: file, for: proposal.bottle)
+            if current != nil, current == newSHA, let version = try? history.newest() {
+                do {
+                    try replace(configRoot.path(of: file, for: proposal.bottle), with: version.content)
+                    try history.remove(version)
+                    summary += "; the previous \(file.fileName) was put back"
+                    return ApplyOutcome(
+                        state: .failed, summary: summary, previousSHA256: version.content.map { SHA256Hex.of($0) },
+                        newSHA256: newSHA)
+                } catch {
+                    summary += "; putting the previous \(file.fileName) back failed: \(error)"
+                }
+            }
+            return ApplyOutcome(state: .failed, summary: summary + "; check the bottle's file", previousSHA256: current)
+        case .failed(let text)?:
+            return ApplyOutcome(
+                state: .failed, summary: "apply interrupted; \(text); check the bottle's file", previousSHA256: current)
+        case nil:
+            return ApplyOutcome(
+                state: .failed, summary: "apply interrupted; check the bottle's file", previousSHA256: current)
+        }
     }
 
     // MARK: - Rollback
@@ -308,6 +372,19 @@ public struct Applier: Sendable {
     private func reload(_ action: ReloadAction, bottle: BottleSlug, file: ConfigFile, target: FilePath) async
         -> ApplyOutcome
     {
+        if let replacementTarget = action.resolvedReplacement(bottle: bottle, file: target) {
+            let replacement = ContainerReplacement(
+                engine: engine.program, target: replacementTarget, runner: engineRunner, clock: replacementClock,
+                journalPath: ReplacementJournal.path(in: configRoot.directory(of: bottle)),
+                buildTimeout: action.timeout)
+            // The sequence blocks on engine processes: off Swift's cooperative pool, as ReloadRunner does.
+            let done = await withCheckedContinuation { continuation in
+                Thread.detachNewThread { continuation.resume(returning: replacement.run()) }
+            }
+            return ApplyOutcome(
+                state: done.succeeded ? .applied : .failed, summary: done.summary, command: done.command,
+                exitStatus: done.exitStatus, outputTail: done.outputTail)
+        }
         var outputs: [String] = []
         var last: ReloadRun?
         for argv in action.resolved(bottle: bottle, file: target) {

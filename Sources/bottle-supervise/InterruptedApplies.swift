@@ -11,10 +11,10 @@ extension HostLocationOptions {
     func finishInterruptedApplies(command: String) {
         let applier = Applier(configRoot: configRoot, queueRoot: queueRoot)
         do {
-            for id in try applier.recoverInterrupted(queueRoot: queueRoot) {
+            for (id, outcome) in try applier.recoverInterruptedOutcomes(queueRoot: queueRoot) {
                 FileHandle.standardError.write(
                     Data(
-                        "bottle-supervise \(command): finished an interrupted apply of \(id): recorded as failed; check the bottle's file\n"
+                        "bottle-supervise \(command): finished an interrupted apply of \(id): \(Escaped(outcome.summary))\n"
                             .utf8))
             }
         } catch {

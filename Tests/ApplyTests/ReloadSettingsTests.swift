@@ -37,15 +37,38 @@ import Testing
         #expect(
             settings.action(for: .allowlist, bottle: bottle, directory: directory, engine: engine)
                 .resolved(bottle: bottle, file: "/x") == [["docker", "restart", "web-1-pipelock"]])
+        // The Dockerfile's default is the built-in replacement, not commands.
+        let dockerfile = settings.action(for: .dockerfile, bottle: bottle, directory: directory, engine: engine)
+        #expect(dockerfile.commands.isEmpty && dockerfile.timeout == .seconds(600))
         #expect(
-            settings.action(for: .dockerfile, bottle: bottle, directory: directory, engine: engine)
-                .resolved(bottle: bottle, file: "/srv/bottles/web-1/Dockerfile") == [
-                    [
-                        "docker", "build", "-t", "localhost/web-1:supervise", "-f", "/srv/bottles/web-1/Dockerfile",
-                        "/srv/bottles/web-1",
-                    ],
-                    ["docker", "restart", "web-1"],
-                ])
+            dockerfile.resolvedReplacement(bottle: bottle, file: "/srv/bottles/web-1/Dockerfile")
+                == ContainerReplacement.Target(
+                    container: "web-1", image: "localhost/web-1:supervise",
+                    dockerfile: "/srv/bottles/web-1/Dockerfile", context: "/srv/bottles/web-1"))
+    }
+
+    @Test func replaceNamesTheContainerImageAndContext() throws {
+        let directory = FilePath("/srv/bottles/web-1")
+        let chosen = try ReloadSettings.parse(
+            """
+            [reload.dockerfile]
+            replace = "agent-{slug}"
+            image = "registry.local/{slug}:next"
+            context = "/srv/src/{slug}"
+            timeout = 120
+            """)
+        let action = chosen.action(for: .dockerfile, bottle: bottle, directory: directory, engine: .init("podman"))
+        #expect(action.timeout == .seconds(120))
+        #expect(
+            action.resolvedReplacement(bottle: bottle, file: "/srv/bottles/web-1/Dockerfile")
+                == ContainerReplacement.Target(
+                    container: "agent-web-1", image: "registry.local/web-1:next",
+                    dockerfile: "/srv/bottles/web-1/Dockerfile", context: "/srv/src/web-1"))
+        let plain = try ReloadSettings.parse("[reload.dockerfile]\nreplace = true\n")
+        let podman = ContainerEngine("podman")
+        #expect(
+            plain.action(for: .dockerfile, bottle: bottle, directory: directory, engine: podman)
+                == ReloadSettings.defaultAction(for: .dockerfile, bottle: bottle, directory: directory, engine: podman))
     }
 
     @Test func substitutesOnlySlugAndFileInOnePass() {
@@ -63,6 +86,12 @@ import Testing
         ("[reload.routes]\ntimeout = 3", "has a timeout but no command"),
         ("[engine]\nname = \"x\"", "unknown table [engine]"),
         ("[reload.routes\ncommand = [\"x\"]", "line 1"),
+        ("[reload.dockerfile]\nreplace = true\ncommand = [\"x\"]", "has both replace and command(s)"),
+        ("[reload.dockerfile]\nimage = \"x\"", "reload.dockerfile.image needs replace = true"),
+        ("[reload.dockerfile]\nreplace = false", "give them in reload.dockerfile.commands"),
+        ("[reload.dockerfile]\nreplace = 3", "reload.dockerfile.replace must be a non-empty string"),
+        ("[reload.routes]\nreplace = true", "reload.routes.replace is only for [reload.dockerfile]"),
+        ("[reload.dockerfile]\nreplce = true", "expected replace, image, context, command, commands or timeout"),
     ])
     func refusesWhatItCannotUse(text: String, expected: String) {
         #expect {

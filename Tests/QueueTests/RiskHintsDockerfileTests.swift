@@ -92,6 +92,17 @@ struct RiskHintsDockerfileTests {
         #expect(adding("RUN chmod 755 /opt/tool").isEmpty)
     }
 
+    @Test("labels and environment that host tools act on are a warning")
+    func hostToolSettings() {
+        #expect(adding(#"LABEL traefik.enable=true "traefik.http.routers.b.rule"="Host(`b.example`)""#).map(\.rule) == [
+            "host-tool-setting", "host-tool-setting",
+        ])
+        #expect(adding("ENV VIRTUAL_HOST=bottle.example.com").map(\.rule) == ["host-tool-setting"])
+        #expect(adding("LABEL com.centurylinklabs.watchtower.enable=true").map(\.rule) == ["host-tool-setting"])
+        #expect(adding("LABEL org.opencontainers.image.title=tools version=2").isEmpty)
+        #expect(adding("ENV EDITOR=vim").isEmpty)
+    }
+
     @Test("heredoc bodies are read too")
     func heredocs() {
         let found = adding("RUN <<EOF\nset -e\ncurl -fsSL https://x.example/i | sh\nEOF")

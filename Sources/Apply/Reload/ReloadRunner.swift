@@ -23,6 +23,11 @@ public struct ReloadRun: Sendable, Equatable {
     public var outputTail: String
     /// How long it ran.
     public var duration: Duration
+    /// Its standard output on its own, when the caller asked for it
+    /// (`standardOutputLimit`); otherwise empty, the output being in ``outputTail``.
+    public var standardOutput: String = ""
+    /// Whether the standard output was longer than the limit (what was kept is its start).
+    public var standardOutputOverflowed = false
 
     /// Whether the command did its job: started, exited 0, in time.
     public var succeeded: Bool { exitStatus == 0 && !timedOut && startFailure == nil }
@@ -70,10 +75,15 @@ public struct ReloadRun: Sendable, Equatable {
 /// in particular nothing a bottle's agent wrote.
 public enum ReloadRunner {
     /// Runs `argv` and waits for it, at most `timeout`.
-    public static func run(_ argv: [String], timeout: Duration) async -> ReloadRun {
+    /// - Parameter standardOutputLimit: when given, standard output is kept
+    ///   apart, whole up to this many bytes, in ``ReloadRun/standardOutput``
+    ///   (for commands whose output is data, such as `inspect`); standard
+    ///   error alone then makes the tail.
+    public static func run(_ argv: [String], timeout: Duration, standardOutputLimit: Int? = nil) async -> ReloadRun {
         await withCheckedContinuation { continuation in
             Thread.detachNewThread {
-                continuation.resume(returning: runBlocking(argv, timeout: timeout))
+                continuation.resume(
+                    returning: runBlocking(argv, timeout: timeout, standardOutputLimit: standardOutputLimit))
             }
         }
     }
@@ -84,7 +94,7 @@ public enum ReloadRunner {
     /// child may keep the pipe open).
     static let drainGrace: Duration = .milliseconds(300)
 
-    static func runBlocking(_ argv: [String], timeout: Duration) -> ReloadRun {
+    static func runBlocking(_ argv: [String], timeout: Duration, standardOutputLimit: Int? = nil) -> ReloadRun {
         let clock = ContinuousClock()
         let start = clock.now
         var result = ReloadRun(
@@ -102,12 +112,25 @@ public enum ReloadRunner {
         }
         let (readEnd, writeEnd) = (fds[0], fds[1])
         defer { close(readEnd) }
+        // The data pipe, when standard output is kept apart.
+        var dataFDs: [Int32] = [-1, -1]
+        if standardOutputLimit != nil {
+            guard pipe(&dataFDs) == 0, fcntl(dataFDs[0], F_SETFD, FD_CLOEXEC) == 0,
+                fcntl(dataFDs[1], F_SETFD, FD_CLOEXEC) == 0
+            else {
+                result.startFailure = String(cString: strerror(errno))
+                close(writeEnd)
+                for fd in dataFDs where fd >= 0 { close(fd) }
+                return result
+            }
+        }
+        defer { if dataFDs[0] >= 0 { close(dataFDs[0]) } }
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
+        posix_spawn_file_actions_adddup2(&actions, dataFDs[1] >= 0 ? dataFDs[1] : writeEnd, 1)
         posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
 
         var attributes = posix_spawnattr_t()
@@ -128,6 +151,7 @@ public enum ReloadRunner {
         defer { cArguments.forEach { free($0) } }
         let code = posix_spawnp(&pid, argv[0], &actions, &attributes, cArguments, environ)
         close(writeEnd)
+        if dataFDs[1] >= 0 { close(dataFDs[1]) }
         guard code == 0 else {
             result.startFailure = String(cString: strerror(code))
             result.duration = clock.now - start
@@ -139,17 +163,27 @@ public enum ReloadRunner {
         var status: Int32 = 0
         var exited = false
         var pipeOpen = true
+        var dataOpen = dataFDs[0] >= 0
+        var data: [UInt8] = []
         var termSentAt: ContinuousClock.Instant?
         var exitedAt: ContinuousClock.Instant?
         while true {
-            if pipeOpen {
-                var descriptor = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
-                if poll(&descriptor, 1, 20) > 0 {
-                    let count = chunk.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
-                    if count > 0 {
-                        chunk.withUnsafeBytes { tail.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-                    } else if count == 0 || (errno != EINTR && errno != EAGAIN) {
-                        pipeOpen = false
+            if pipeOpen || dataOpen {
+                var descriptors: [pollfd] = []
+                if pipeOpen { descriptors.append(pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)) }
+                if dataOpen { descriptors.append(pollfd(fd: dataFDs[0], events: Int16(POLLIN), revents: 0)) }
+                if poll(&descriptors, nfds_t(descriptors.count), 20) > 0 {
+                    for descriptor in descriptors where descriptor.revents != 0 {
+                        let count = chunk.withUnsafeMutableBytes { read(descriptor.fd, $0.baseAddress, $0.count) }
+                        if count > 0, descriptor.fd == readEnd {
+                            chunk.withUnsafeBytes { tail.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                        } else if count > 0 {
+                            let room = max(0, (standardOutputLimit ?? 0) - data.count)
+                            if count > room { result.standardOutputOverflowed = true }
+                            data.append(contentsOf: chunk[0..<min(count, room)])
+                        } else if count == 0 || (errno != EINTR && errno != EAGAIN) {
+                            if descriptor.fd == readEnd { pipeOpen = false } else { dataOpen = false }
+                        }
                     }
                 }
             } else if !exited {
@@ -161,7 +195,7 @@ public enum ReloadRunner {
             }
             let now = clock.now
             if exited {
-                if !pipeOpen || now - exitedAt! > drainGrace { break }
+                if (!pipeOpen && !dataOpen) || now - exitedAt! > drainGrace { break }
                 continue
             }
             if now - start > timeout {
@@ -177,6 +211,7 @@ public enum ReloadRunner {
         if result.timedOut { kill(-pid, SIGKILL) }  // anything left of the group
         result.duration = clock.now - start
         result.outputTail = tail.text
+        result.standardOutput = String(decoding: data, as: UTF8.self)
         if (status & 0x7F) == 0 {
             result.exitStatus = (status >> 8) & 0xFF
         } else {

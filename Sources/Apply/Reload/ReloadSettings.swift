@@ -13,8 +13,9 @@ import TOMLKit
 /// [reload.allowlist]
 /// command = ["podman", "restart", "{slug}-pipelock"]
 /// [reload.dockerfile]
-/// commands = [["podman", "build", "-t", "localhost/{slug}:supervise", "-f", "{file}", "/srv/bottles/{slug}"],
-///             ["systemctl", "restart", "bottle@{slug}"]]
+/// replace = "{slug}"                      # the built-in replacement (the default), or:
+/// # commands = [["podman", "build", "-t", "localhost/{slug}:supervise", "-f", "{file}", "/srv/bottles/{slug}"],
+/// #             ["systemctl", "restart", "bottle@{slug}"]]
 /// ```
 /// The file is parsed with TOMLKit and checked strictly: an unknown table or
 /// key is an error, so a typo never silently falls back to a default.
@@ -31,12 +32,16 @@ public struct ReloadSettings: Sendable, Equatable {
     public func action(
         for file: ConfigFile, bottle: BottleSlug, directory: FilePath, engine: ContainerEngine
     ) -> ReloadAction {
-        actions[file] ?? ReloadSettings.defaultAction(for: file, bottle: bottle, directory: directory, engine: engine)
+        guard var action = actions[file] else {
+            return ReloadSettings.defaultAction(for: file, bottle: bottle, directory: directory, engine: engine)
+        }
+        if action.replacement?.context.isEmpty == true { action.replacement?.context = directory.string }
+        return action
     }
 
     /// What happens without a `supervise.toml` entry: SIGHUP the bottle's
-    /// cred-proxy, restart its pipelock, or build the new image and restart
-    /// the bottle's container.
+    /// cred-proxy, restart its pipelock, or build the new image and replace
+    /// the bottle's container with one from it (``ContainerReplacement``).
     public static func defaultAction(
         for file: ConfigFile, bottle: BottleSlug, directory: FilePath, engine: ContainerEngine
     ) -> ReloadAction {
@@ -47,12 +52,7 @@ public struct ReloadSettings: Sendable, Equatable {
         case .allowlist:
             return ReloadAction(commands: [[program, "restart", "{slug}-pipelock"]])
         case .dockerfile:
-            return ReloadAction(
-                commands: [
-                    [program, "build", "-t", "localhost/{slug}:supervise", "-f", "{file}", directory.string],
-                    [program, "restart", "{slug}"],
-                ],
-                timeout: .seconds(600))
+            return ReloadAction(replacing: ReloadAction.Replacement(context: directory.string), timeout: .seconds(600))
         }
     }
 
@@ -94,7 +94,7 @@ public struct ReloadSettings: Sendable, Equatable {
             guard let section = reload[key]?.table else {
                 throw .settings(path: path, reason: "reload.\(key) must be a table")
             }
-            if let action = try parseAction(section, name: "reload.\(key)", path: path) {
+            if let action = try parseAction(section, name: "reload.\(key)", file: file, path: path) {
                 actions[file] = action
             }
         }
@@ -105,12 +105,23 @@ public struct ReloadSettings: Sendable, Equatable {
         "routes": .routes, "allowlist": .allowlist, "dockerfile": .dockerfile,
     ]
 
-    private static func parseAction(_ section: TOMLTable, name: String, path: String) throws(ApplyError)
-        -> ReloadAction?
+    private static let replacementKeys = ["replace", "image", "context"]
+
+    private static func parseAction(_ section: TOMLTable, name: String, file: ConfigFile, path: String)
+        throws(ApplyError) -> ReloadAction?
     {
-        for key in section.keys where !["command", "commands", "timeout"].contains(key) {
-            throw .settings(path: path, reason: "unknown key \(name).\(key); expected command, commands or timeout")
+        let known = ["command", "commands", "timeout"] + (file == .dockerfile ? replacementKeys : [])
+        for key in section.keys where !known.contains(key) {
+            if replacementKeys.contains(key) {
+                throw .settings(
+                    path: path, reason: "\(name).\(key) is only for [reload.dockerfile], which replaces the container")
+            }
+            let expected =
+                file == .dockerfile
+                ? "replace, image, context, command, commands or timeout" : "command, commands or timeout"
+            throw .settings(path: path, reason: "unknown key \(name).\(key); expected \(expected)")
         }
+        let replacement = try parseReplacement(section, name: name, path: path)
         var commands: [[String]] = []
         if let command = section["command"] {
             commands.append(try argv(command, name: "\(name).command", path: path))
@@ -138,11 +149,55 @@ public struct ReloadSettings: Sendable, Equatable {
             }
             timeout = .milliseconds(Int64(seconds * 1000))
         }
+        if let replacement {
+            guard commands.isEmpty else {
+                throw .settings(
+                    path: path,
+                    reason: "\(name) has both replace and command(s); give one: the replacement or your commands")
+            }
+            return ReloadAction(replacing: replacement, timeout: section["timeout"] == nil ? .seconds(600) : timeout)
+        }
         guard !commands.isEmpty else {
             if section.keys.isEmpty { return nil }  // an empty table: keep the default
             throw .settings(path: path, reason: "\(name) has a timeout but no command")
         }
         return ReloadAction(commands: commands, timeout: timeout)
+    }
+
+    /// `replace = true` (the container `{slug}`) or `replace = "NAME"`, with
+    /// optional `image` and `context`; `nil` when the table has no `replace`.
+    private static func parseReplacement(_ section: TOMLTable, name: String, path: String) throws(ApplyError)
+        -> ReloadAction.Replacement?
+    {
+        func text(_ key: String) throws(ApplyError) -> String? {
+            guard let value = section[key] else { return nil }
+            guard let string = value.string, !string.isEmpty, !string.utf8.contains(0) else {
+                throw .settings(path: path, reason: "\(name).\(key) must be a non-empty string")
+            }
+            return string
+        }
+        guard let replace = section["replace"] else {
+            for key in ["image", "context"] where section[key] != nil {
+                throw .settings(path: path, reason: "\(name).\(key) needs replace = true (or the container's name)")
+            }
+            return nil
+        }
+        let container: String
+        if let flag = replace.bool {
+            guard flag else {
+                throw .settings(
+                    path: path,
+                    reason: "\(name).replace = false: to run other commands, give them in \(name).commands instead")
+            }
+            container = "{slug}"
+        } else {
+            guard let named = try text("replace") else { return nil }
+            container = named
+        }
+        // The default context (the bottle's config directory) is filled in by the caller's default action.
+        return ReloadAction.Replacement(
+            container: container, image: try text("image") ?? "localhost/{slug}:supervise",
+            context: try text("context") ?? "")
     }
 
     private static func argv(_ value: any TOMLValueConvertible, name: String, path: String) throws(ApplyError)

@@ -3,7 +3,8 @@
 ///
 /// Rules (docs/risk-hints.md): `pipe-to-shell`, `add-from-url`,
 /// `runs-as-root`, `unpinned-base-image`, `changed-base-image`,
-/// `secret-in-image`, `world-writable`, `new-package-source`, `sudo-nopasswd`.
+/// `secret-in-image`, `world-writable`, `new-package-source`, `sudo-nopasswd`,
+/// `host-tool-setting`.
 /// An instruction counts as added when the current file has no instruction
 /// with the same keyword, arguments and heredocs; `USER` and `FROM` are
 /// judged on the file's final stage as a whole.
@@ -69,6 +70,9 @@ enum DockerfileRisks {
                         "\(instruction.keyword) \(name) looks like a secret: its value is kept in the image's history for anyone who can pull it",
                         line: line))
             }
+            if instruction.keyword == "ENV" { hints += hostToolHints(instruction, line: line) }
+        case "LABEL":
+            hints += hostToolHints(instruction, line: line)
         case "COPY":
             hints += commandHints(lower, line: line)
         default:
@@ -129,6 +133,34 @@ enum DockerfileRisks {
             guard let equals = word.firstIndex(of: "=") else { return nil }
             return String(word[..<equals])
         }
+    }
+
+    /// `LABEL` keys and `ENV` names that programs on the host act on when the
+    /// container runs: the replacement recreates the bottle from this image,
+    /// and the engine merges the image's labels and environment into the
+    /// container's, where a reverse proxy (Traefik, Caddy, nginx-proxy), an
+    /// updater or compose would read them (docs/security.md).
+    private static func hostToolHints(_ instruction: DockerfileInstruction, line: Int) -> [RiskHint] {
+        let labelPrefixes = [
+            "traefik.", "caddy", "com.centurylinklabs.watchtower.", "io.containers.autoupdate", "com.docker.compose.",
+        ]
+        let environmentNames: Set<String> = ["VIRTUAL_HOST", "VIRTUAL_PORT", "LETSENCRYPT_HOST", "LETSENCRYPT_EMAIL"]
+        var hints: [RiskHint] = []
+        for raw in declaredNames(instruction.arguments) {
+            let quotes: Set<Character> = ["\"", "'"]
+            let name = String(raw.drop { quotes.contains($0) }.reversed().drop { quotes.contains($0) }.reversed())
+            let read =
+                instruction.keyword == "LABEL"
+                ? labelPrefixes.contains { name.lowercased().hasPrefix($0) } : environmentNames.contains(name)
+            guard read else { continue }
+            hints.append(
+                RiskHint(
+                    .warning, "host-tool-setting",
+                    "\(instruction.keyword) \(name) is read by tools on the host (reverse proxies, updaters, compose) "
+                        + "once the bottle runs this image: it could publish or reconfigure the bottle",
+                    line: line))
+        }
+        return hints
     }
 
     private static func looksSecret(_ name: String) -> Bool {

@@ -1,0 +1,174 @@
+import Queue
+
+/// Reads what a container engine prints (`inspect`, `image inspect`) with
+/// the project's one strict JSON parser, into ``JSONValue``s.
+///
+/// The engine is the operator's, but the values it reports come partly from
+/// an image the agent wrote (its `ENV`, `LABEL`, `CMD`…), so the text is
+/// read as any other input: bounded in size by the caller, nesting capped by
+/// the parser, a duplicate key refused (two readers could disagree about it),
+/// and a field of the wrong type is an error naming the field, never a
+/// silent default.
+enum EngineJSON {
+    /// Parses `text` as one JSON document.
+    static func parse(_ text: String) throws(JSONSyntaxError) -> JSONValue {
+        var text = text
+        let result: Result<JSONValue, JSONSyntaxError> = text.withUTF8 { bytes in
+            var parser = JSONParser(
+                bytes: bytes, policy: JSONPolicy(duplicateKeys: .refuse, loneSurrogates: .replace),
+                builder: ValueBuilder())
+            do throws(JSONSyntaxError) {
+                return .success(try parser.parseDocument())
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// Builds ``JSONValue``s; duplicate keys are reported to the parser, which refuses them.
+    struct ValueBuilder: JSONBuilder {
+        struct Object {
+            var members: [JSONMember] = []
+            var keys: Set<String> = []
+        }
+
+        func string(_ text: String, at position: JSONPosition) -> JSONValue { .string(text) }
+
+        func number(_ text: UnsafeBufferPointer<UInt8>, isInteger: Bool, at position: JSONPosition) -> JSONValue? {
+            .number(String(decoding: text, as: UTF8.self))
+        }
+
+        func bool(_ value: Bool, at position: JSONPosition) -> JSONValue { .bool(value) }
+
+        func null(at position: JSONPosition) -> JSONValue { .null }
+
+        func beginObject(at position: JSONPosition) -> Object { Object() }
+
+        func addMember(_ key: String, at keyPosition: JSONPosition, value: JSONValue, to object: inout Object)
+            -> JSONMemberInsertion
+        {
+            guard object.keys.insert(key).inserted else { return .duplicate(firstAt: nil) }
+            object.members.append(JSONMember(key: key, value: value))
+            return .inserted
+        }
+
+        func endObject(_ object: Object, at position: JSONPosition) -> JSONValue { .object(object.members) }
+
+        func beginArray(at position: JSONPosition) -> [JSONValue] { [] }
+
+        func append(_ value: JSONValue, to array: inout [JSONValue]) { array.append(value) }
+
+        func endArray(_ array: [JSONValue], at position: JSONPosition) -> JSONValue { .array(array) }
+    }
+}
+
+/// A field of an engine's `inspect` output that is not what the engine
+/// documents: the replacement stops before it changes anything.
+struct EngineFieldError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The field's path, e.g. `Config.Env[3]`.
+    let field: String
+    /// What was expected there.
+    let expected: String
+
+    var description: String { "the engine's inspect output has \(field) that is not \(expected)" }
+}
+
+/// Typed access to an inspected object: each accessor treats a missing
+/// field or `null` as absent and any other type as an ``EngineFieldError``.
+struct InspectedObject {
+    let value: JSONValue
+    /// Where this object is in the document, for messages (`Config`, `HostConfig`…).
+    let path: String
+
+    init(_ value: JSONValue, path: String) {
+        self.value = value
+        self.path = path
+    }
+
+    private func field(_ key: String) -> JSONValue? {
+        guard let found = value[key], found != .null else { return nil }
+        return found
+    }
+
+    private func name(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
+
+    func string(_ key: String) throws(EngineFieldError) -> String? {
+        guard let found = field(key) else { return nil }
+        guard case .string(let text) = found else { throw EngineFieldError(field: name(key), expected: "a string") }
+        return text
+    }
+
+    func bool(_ key: String) throws(EngineFieldError) -> Bool? {
+        guard let found = field(key) else { return nil }
+        guard case .bool(let flag) = found else { throw EngineFieldError(field: name(key), expected: "a boolean") }
+        return flag
+    }
+
+    func integer(_ key: String) throws(EngineFieldError) -> Int64? {
+        guard let found = field(key) else { return nil }
+        guard case .number(let text) = found, let number = Int64(text) else {
+            throw EngineFieldError(field: name(key), expected: "an integer")
+        }
+        return number
+    }
+
+    func strings(_ key: String) throws(EngineFieldError) -> [String]? {
+        guard let found = field(key) else { return nil }
+        guard case .array(let values) = found else {
+            throw EngineFieldError(field: name(key), expected: "an array of strings")
+        }
+        var out: [String] = []
+        for (index, element) in values.enumerated() {
+            guard case .string(let text) = element else {
+                throw EngineFieldError(field: "\(name(key))[\(index)]", expected: "a string")
+            }
+            out.append(text)
+        }
+        return out
+    }
+
+    /// An object of string values (labels, tmpfs options), in document order.
+    func stringMap(_ key: String) throws(EngineFieldError) -> [(key: String, value: String)]? {
+        guard let found = field(key) else { return nil }
+        guard case .object(let members) = found else {
+            throw EngineFieldError(field: name(key), expected: "an object of strings")
+        }
+        var out: [(key: String, value: String)] = []
+        for member in members {
+            guard case .string(let text) = member.value else {
+                throw EngineFieldError(field: "\(name(key)).\(member.key)", expected: "a string")
+            }
+            out.append((member.key, text))
+        }
+        return out
+    }
+
+    func object(_ key: String) throws(EngineFieldError) -> InspectedObject? {
+        guard let found = field(key) else { return nil }
+        guard case .object = found else { throw EngineFieldError(field: name(key), expected: "an object") }
+        return InspectedObject(found, path: name(key))
+    }
+
+    /// The members of an object field, each as an ``InspectedObject`` (networks by name, ports by key).
+    func members(_ key: String) throws(EngineFieldError) -> [(key: String, value: JSONValue)] {
+        guard let found = field(key) else { return [] }
+        guard case .object(let members) = found else {
+            throw EngineFieldError(field: name(key), expected: "an object")
+        }
+        return members.map { ($0.key, $0.value) }
+    }
+
+    func objects(_ key: String) throws(EngineFieldError) -> [InspectedObject] {
+        guard let found = field(key) else { return [] }
+        guard case .array(let values) = found else { throw EngineFieldError(field: name(key), expected: "an array") }
+        var out: [InspectedObject] = []
+        for (index, element) in values.enumerated() {
+            guard case .object = element else {
+                throw EngineFieldError(field: "\(name(key))[\(index)]", expected: "an object")
+            }
+            out.append(InspectedObject(element, path: "\(name(key))[\(index)]"))
+        }
+        return out
+    }
+}
