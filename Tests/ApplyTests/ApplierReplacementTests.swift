@@ -57,8 +57,8 @@ import Testing
         #expect(decision.apply?.state == .failed)
         #expect(
             decision.apply?.summary
-                == "approved, not applied: building localhost/demo:supervise failed: Error: RUN failed "
-                + "(podman exited with status 1); the bottle's container was not touched")
+                == "approved, not applied: building localhost/demo:supervise failed: podman exited with status 1: "
+                + "Error: RUN failed; the bottle's container was not touched")
         #expect(decision.apply?.outputTail == "Error: RUN failed")
         #expect(try bed.current(.dockerfile) == Self.base)
     }

@@ -78,8 +78,8 @@ final class SteppingClock: ReplacementClock, @unchecked Sendable {
         #expect(engine.verbs == ["inspect", "image inspect", "build"])
         #expect(
             outcome.summary
-                == "building localhost/bot1:supervise failed: Error: building at STEP \"RUN false\": exit status 1 "
-                + "(podman exited with status 1); the bottle's container was not touched")
+                == "building localhost/bot1:supervise failed: podman exited with status 1: "
+                + "Error: building at STEP \"RUN false\": exit status 1; the bottle's container was not touched")
         #expect(engine.all.count == 1 && engine.all[0].running && engine.all[0].name == "bot1")
     }
 
@@ -105,7 +105,7 @@ final class SteppingClock: ReplacementClock, @unchecked Sendable {
         let outcome = replacement.run()
         #expect(!outcome.succeeded)
         #expect(engine.verbs == ["inspect"])
-        #expect(outcome.summary.hasPrefix("there is no container nope to replace: Error: no such container nope"))
+        #expect(outcome.summary.hasPrefix("there is no container nope to replace: podman exited with status 125: Error: no such container nope"))
         #expect(outcome.summary.hasSuffix("; nothing was built or changed"))
     }
 
@@ -116,7 +116,7 @@ final class SteppingClock: ReplacementClock, @unchecked Sendable {
         #expect(!outcome.succeeded)
         #expect(engine.recorded.last == ["podman", "rm", "-f", "bot1-next-abc123"])
         #expect(!engine.verbs.contains("stop"))
-        #expect(outcome.summary.contains("creating the new container failed: Error: invalid --cap-add"))
+        #expect(outcome.summary.contains("creating the new container failed: podman exited with status 125: Error: invalid --cap-add"))
         #expect(engine.all.map(\.name) == ["bot1"] && engine.all[0].running)
         #expect(!FileManager.default.fileExists(atPath: journal.string))
     }
@@ -129,7 +129,7 @@ final class SteppingClock: ReplacementClock, @unchecked Sendable {
         }
         let outcome = replacement(engine).run()
         #expect(!outcome.succeeded)
-        #expect(outcome.summary.hasPrefix("starting the new container failed: Error: runc: exec:"))
+        #expect(outcome.summary.hasPrefix("starting the new container failed: podman exited with status 127: Error: runc: exec:"))
         #expect(outcome.summary.hasSuffix("; the old container is running again"))
         let old = try #require(engine.container(named: "bot1"))
         #expect(old.id == FakeEngine.oldID && old.running)

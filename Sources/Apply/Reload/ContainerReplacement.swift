@@ -390,9 +390,9 @@ struct ContainerReplacement: Sendable {
                 var failure = StepFailure(
                     "the new container stopped within \(ReloadRun.seconds(settle)) of starting "
                         + "(\(state.status), exit code \(state.exitCode ?? -1))"
-                        + (state.error.map { ": " + Self.clip($0) } ?? ""), nil)
+                        + (state.error.map { ": " + OutputTail.summaryLine($0) } ?? ""), nil)
                 if state.error == nil, let line = Self.lastLine(logs.outputTail) {
-                    failure.what += ": " + Self.clip(line)
+                    failure.what += ": " + OutputTail.summaryLine(line)
                 }
                 return failure
             } else {
@@ -420,11 +420,10 @@ struct ContainerReplacement: Sendable {
         return try ContainerState.single(from: run.standardOutput)
     }
 
-    /// Why a command failed, for the summary: the last line it printed, else how it ended.
+    /// Why a command failed, for the summary: how it ended and the last line
+    /// it printed (``ReloadRun/failureReason``, one wording for every reload).
     static func reason(_ run: ReloadRun) -> String {
-        let how = run.failureReason ?? "\(run.command.first ?? "") succeeded"
-        guard run.startFailure == nil, !run.timedOut, let line = lastLine(run.outputTail) else { return how }
-        return clip(line) + " (\(how))"
+        run.failureReason ?? "\(run.command.first ?? "") succeeded"
     }
 
     /// The last non-empty line of `text`, without surrounding white space.
@@ -432,13 +431,5 @@ struct ContainerReplacement: Sendable {
         text.split(whereSeparator: \.isNewline).reversed()
             .map { $0.trimmingCharacters(in: .whitespaces) }
             .first { !$0.isEmpty }
-    }
-
-    /// At most 300 characters of engine output, control characters made
-    /// visible; a longer line keeps its end, where engines put the cause
-    /// (`…: exec: "/missing": stat /missing: no such file or directory`).
-    static func clip(_ text: String) -> String {
-        let escaped = Escaped(text).description
-        return escaped.count > 300 ? "…" + String(escaped.suffix(299)) : escaped
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Queue
 
 /// The last part of a command's output: at most 40 lines and 4 KiB, kept
 /// with the apply outcome so the operator (and the agent) can see why a
@@ -36,5 +37,14 @@ extension OutputTail {
         var tail = OutputTail()
         Array(text.utf8).withUnsafeBytes { tail.append($0) }
         return tail.text
+    }
+
+    /// One line of engine output for a one-line summary: control characters
+    /// made visible, at most 300 characters; a longer line keeps its end,
+    /// where engines put the cause (`…: exec: "/missing": stat /missing: no
+    /// such file or directory`).
+    static func summaryLine(_ text: some StringProtocol) -> String {
+        let escaped = Escaped(String(text)).description
+        return escaped.count > 300 ? "…" + String(escaped.suffix(299)) : escaped
     }
 }

@@ -53,11 +53,11 @@ public struct ReloadRun: Sendable, Equatable {
         return lastOutputLine.map { "\(reason): \($0)" } ?? reason
     }
 
-    /// The output's last line that is not blank, escaped and cut to 200 characters.
+    /// The output's last line that is not blank, as ``OutputTail/summaryLine(_:)`` shows it.
     public var lastOutputLine: String? {
         outputTail.split(whereSeparator: \.isNewline).last {
             !$0.allSatisfy(\.isWhitespace)
-        }.map { Escaped.clipped($0.trimmingCharacters(in: .whitespaces), limit: 200) }
+        }.map { OutputTail.summaryLine($0.trimmingCharacters(in: .whitespaces)) }
     }
 
     static func seconds(_ duration: Duration) -> String {
