@@ -2,6 +2,7 @@ import Apply
 import Foundation
 import Queue
 import SystemPackage
+import Synchronization
 import Testing
 
 @testable import Console
@@ -126,6 +127,35 @@ struct DecidedReviewTests {
         try AtomicFile.write(
             Data("c.example\n".utf8), to: history.directory.appending("20990101T000000.000000Z-\(forged.prefix(8))"))
         #expect(try history.version(withSHA256: forged) == nil)
+    }
+
+    @Test("the history lookup passes over a FIFO and a symlink named like the version: never blocks, never follows")
+    func historyLookupSkipsLinksAndFIFOs() throws {
+        let history = ConfigRoot(configRoot).history(of: .allowlist, for: bottle)
+        let content = "a.example\n"
+        let sha = SHA256Hex.of(content)
+        let saved = try history.save(Data(content.utf8))
+        // Newer than the real version: a FIFO, then a link to a file outside with the very same bytes.
+        let fifo = history.directory.appending("20990102T000000.000000Z-\(sha.prefix(8))")
+        #expect(mkfifo(fifo.string, 0o600) == 0)
+        let outside = configRoot.appending("outside")
+        try AtomicFile.write(Data(content.utf8), to: outside)
+        #expect(symlink(outside.string, history.directory.appending("20990101T000000.000000Z-\(sha.prefix(8))").string) == 0)
+
+        let found = Mutex<String?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            found.withLock { $0 = try? history.version(withSHA256: sha)?.name }
+            done.signal()
+        }
+        if done.wait(timeout: .now() + 10) == .timedOut {
+            // Deadline: release a reader stuck in open(2) on the FIFO, then fail.
+            let writer = open(fifo.string, O_WRONLY | O_NONBLOCK)
+            if writer >= 0 { close(writer) }
+            _ = done.wait(timeout: .now() + 10)
+            Issue.record("the lookup blocked on a FIFO in the history")
+        }
+        #expect(found.withLock { $0 } == saved.name)
     }
 }
 
