@@ -98,9 +98,7 @@ public struct DecisionReview: Sendable {
         lines.append("")
         switch base {
         case .gone(let sha256):
-            lines.append(
-                paint("\u{1B}[1m", "The \(headingNoun) \(file) in full")
-                    + " (the file it was compared with, sha256 \(sha256.prefix(12)), is no longer kept)")
+            lines.append(paint("\u{1B}[1m", "The \(headingNoun) \(file) in full") + Self.goneNote(sha256))
             lines += Escaped(finalFile, keepLayout: true).description.split(
                 separator: "\n", omittingEmptySubsequences: false
             ).map { "  " + $0 }
@@ -141,9 +139,15 @@ public struct DecisionReview: Sendable {
     /// The heading over the diff, for pages that draw it themselves.
     public var diffHeading: String {
         if case .gone(let sha256) = base {
-            return "The file it was compared with (sha256 \(sha256.prefix(12))) is no longer kept"
+            // The page draws the final file whole under it, as `show` does.
+            return "The \(headingNoun) \(proposal.tool.configFile.fileName) in full" + Self.goneNote(sha256)
         }
         return comparison.heading
+    }
+
+    /// Why the final file is shown whole: the one it replaced is no longer kept.
+    private static func goneNote(_ sha256: String) -> String {
+        " (the file it was compared with, sha256 \(sha256.prefix(12)), is no longer kept)"
     }
 
     private var comparison: ProposalReview.Comparison {
