@@ -102,6 +102,24 @@ struct DecidedReviewTests {
         #expect(!text.contains("replaced the bottle's"), "\(text)")
     }
 
+    @Test("an approval still being applied, or with no outcome recorded, is not called 'not applied'")
+    func unfinishedApply() throws {
+        try AtomicFile.write(Data(Self.before.utf8), to: ConfigRoot(configRoot).path(of: .allowlist, for: bottle))
+        let proposal = proposal()
+        let cases: [(ApplyOutcome?, String)] = [
+            (ApplyOutcome(state: .pending, summary: "approved; applying"), "(still being applied)"),
+            (nil, "(no apply outcome recorded)"),
+        ]
+        for (apply, note) in cases {
+            let decision = Decision(id: proposal.id, status: .approved, decidedBy: "alice", apply: apply)
+            let review = DecisionReview(proposal: proposal, decision: decision, configRoot: configRoot)
+            let text = review.render(color: false).joined(separator: "\n")
+            #expect(text.contains("What was approved, against the allowlist it was made against \(note)"), "\(text)")
+            #expect(!text.contains("not applied"), "\(text)")
+            #expect(review.diffHeading.hasSuffix(note))
+        }
+    }
+
     @Test("when the replaced file is no longer kept, the applied file is shown whole, not as all added")
     func replacedFileGone() throws {
         let proposal = proposal()

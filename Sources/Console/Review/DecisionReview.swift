@@ -150,6 +150,17 @@ public struct DecisionReview: Sendable {
         " (the file it was compared with, sha256 \(sha256.prefix(12)), is no longer kept)"
     }
 
+    /// Why an approval's diff is not "what was applied", as far as the outcome proves:
+    /// an apply still running, or one cut off before it was recorded, may yet have
+    /// put the file in place.
+    private var notAppliedNote: String {
+        switch decision.apply?.state {
+        case .failed, .skipped: "not applied"
+        case .pending: "still being applied"
+        case .applied, nil: "no apply outcome recorded"
+        }
+    }
+
     private var comparison: ProposalReview.Comparison {
         let file = proposal.tool.configFile.fileName
         switch decision.status {
@@ -160,7 +171,7 @@ public struct DecisionReview: Sendable {
                     heading: "What was applied: the \(new) \(file), against the one it replaced", old: "replaced",
                     new: new, warnsOfChange: false)
                 : .init(
-                    heading: "What was approved, against the \(file) it was made against (not applied)",
+                    heading: "What was approved, against the \(file) it was made against (\(notAppliedNote))",
                     old: "before", new: new, warnsOfChange: false)
         case .rejected, .withdrawn, .expired:
             return .init(
