@@ -52,6 +52,24 @@ struct DecidedReviewTests {
         #expect(text.contains("notes: ok"))
         #expect(text.contains("apply: applied: wrote allowlist and ran true"))
         #expect(!text.contains("applied: applied:"))
+        #expect(!text.contains("replaced since"), "the applied file is still in place: \(text)")
+    }
+
+    @Test("after a rollback (or a later approval) the review says the applied file is no longer what is in effect")
+    func replacedSince() throws {
+        let proposal = proposal()
+        let decision = Decision(
+            id: proposal.id, status: .approved, decidedBy: "alice", apply: try applied(proposal.proposedFile))
+        // A rollback put the earlier file back.
+        try AtomicFile.write(Data(Self.before.utf8), to: ConfigRoot(configRoot).path(of: .allowlist, for: bottle))
+        let text = DecisionReview(proposal: proposal, decision: decision, configRoot: configRoot).render(color: false)
+            .joined(separator: "\n")
+        #expect(
+            text.contains("the bottle's allowlist has been replaced since (a later approval or a rollback"), "\(text)")
+        #expect(text.contains("+pypi.org"), "what was applied is still shown: \(text)")
+        // A refusal changed nothing, so nothing after it can make it stale.
+        let rejected = Decision(id: proposal.id, status: .rejected, notes: "no", decidedBy: "alice")
+        #expect(DecisionReview(proposal: proposal, decision: rejected, configRoot: configRoot).replacedSinceNote == nil)
     }
 
     @Test("after a modify, the operator's added host shows as added and the agent's dropped one is not there")

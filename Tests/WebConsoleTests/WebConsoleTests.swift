@@ -214,6 +214,7 @@ struct WebConsoleTests {
             #expect(decided.contains("host added: pypi.org"), "\(decided)")
             #expect(!decided.contains("applied: applied"), "\(decided)")
             #expect(!decided.contains("applied — applied"), "\(decided)")
+            #expect(!decided.contains("replaced since"), "\(decided)")
         }
     }
 
@@ -237,6 +238,7 @@ struct WebConsoleTests {
             #expect(page.contains(#"<span class="ctx"> api.github.com</span>"#), "\(page)")
             #expect(page.contains(#"<span class="ctx"> pypi.org</span>"#), "\(page)")
             #expect(!page.contains(#"class="add""#) && !page.contains(#"class="del""#), "\(page)")
+            #expect(page.contains("has been replaced since (a later approval or a rollback"), "\(page)")
         }
     }
 

@@ -78,6 +78,7 @@ enum ProposalViews {
             if !decision.notes.isEmpty { item["notes"] = Escaped(decision.notes).description }
             // The summary names the outcome itself: prefixing the state would say it twice.
             if let apply = decision.apply { item["apply"] = Escaped(apply.summary).description }
+            if let since = decided?.replacedSinceNote { item["since"] = since }
             values["decision"] = item
         }
         if let message {
