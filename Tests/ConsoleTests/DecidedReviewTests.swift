@@ -1,8 +1,8 @@
 import Apply
 import Foundation
 import Queue
-import SystemPackage
 import Synchronization
+import SystemPackage
 import Testing
 
 @testable import Console
@@ -176,7 +176,8 @@ struct DecidedReviewTests {
         #expect(mkfifo(fifo.string, 0o600) == 0)
         let outside = configRoot.appending("outside")
         try AtomicFile.write(Data(content.utf8), to: outside)
-        #expect(symlink(outside.string, history.directory.appending("20990101T000000.000000Z-\(sha.prefix(8))").string) == 0)
+        let link = history.directory.appending("20990101T000000.000000Z-\(sha.prefix(8))")
+        #expect(symlink(outside.string, link.string) == 0)
 
         let found = Mutex<String?>(nil)
         let done = DispatchSemaphore(value: 0)
