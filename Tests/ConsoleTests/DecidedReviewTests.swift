@@ -70,6 +70,10 @@ struct DecidedReviewTests {
         // A refusal changed nothing, so nothing after it can make it stale.
         let rejected = Decision(id: proposal.id, status: .rejected, notes: "no", decidedBy: "alice")
         #expect(DecisionReview(proposal: proposal, decision: rejected, configRoot: configRoot).replacedSinceNote == nil)
+        // An outcome that recorded no hash of what it wrote (an older decision file) claims nothing.
+        var unhashed = decision
+        unhashed.apply?.newSHA256 = nil
+        #expect(DecisionReview(proposal: proposal, decision: unhashed, configRoot: configRoot).replacedSinceNote == nil)
     }
 
     @Test("after a modify, the operator's added host shows as added and the agent's dropped one is not there")

@@ -54,9 +54,12 @@ public struct DecisionReview: Sendable {
         let wanted = Self.baseSHA256(proposal: proposal, decision: decision)
         let current = try? AtomicFile.read(root.path(of: file, for: proposal.bottle))
         var replacedSince = false
-        if decision.status.isApproval, let apply = decision.apply, apply.state == .applied {
+        if decision.status.isApproval, let apply = decision.apply, apply.state == .applied,
+            let written = apply.newSHA256
+        {
             // The file the apply wrote, hashed as it recorded: anything else in its place came later.
-            replacedSince = current.map(SHA256Hex.of) != apply.newSHA256
+            // (An outcome that recorded no hash proves nothing either way.)
+            replacedSince = current.map(SHA256Hex.of) != written
         }
         guard let wanted else {
             self.init(proposal: proposal, decision: decision, base: .file(nil), replacedSince: replacedSince)
