@@ -111,21 +111,20 @@ struct Serve: AsyncParsableCommand {
         }
         let port = try environment.value(port, "SUPERVISE_PORT", default: 9100, expected: "a port number")!
         guard (0...65535).contains(port) else { throw ValidationError("the port must be 0…65535, not \(port)") }
-        let keepalive = try environment.value(
-            keepalive, "SUPERVISE_KEEPALIVE", default: 15, expected: "a number of seconds")!
-        guard keepalive > 0, keepalive.isFinite else {
-            throw ValidationError("--keepalive must be a positive number of seconds")
-        }
+        let keepalive = try Self.seconds(
+            environment.value(keepalive, "SUPERVISE_KEEPALIVE", default: 15, expected: "a number of seconds")!,
+            self.keepalive == nil ? "$SUPERVISE_KEEPALIVE" : "--keepalive", rule: "a positive number of seconds")
         let expireAfter = try environment.value(
-            expireAfter, "SUPERVISE_EXPIRE_AFTER", default: nil, expected: "a number of seconds")
-        if let expireAfter, !(expireAfter > 0 && expireAfter.isFinite) {
-            throw ValidationError("--expire-after must be a positive number of seconds")
+            expireAfter, "SUPERVISE_EXPIRE_AFTER", default: nil, expected: "a number of seconds"
+        ).map {
+            try Self.seconds(
+                $0, self.expireAfter == nil ? "$SUPERVISE_EXPIRE_AFTER" : "--expire-after",
+                rule: "a positive number of seconds")
         }
-        let holdLimit = try environment.value(
-            holdLimit, "SUPERVISE_HOLD_LIMIT", default: 50, expected: "a number of seconds")!
-        guard holdLimit >= 0, holdLimit.isFinite else {
-            throw ValidationError("--hold-limit must be 0 (hold until decided) or a positive number of seconds")
-        }
+        let holdLimit = try Self.seconds(
+            environment.value(holdLimit, "SUPERVISE_HOLD_LIMIT", default: 50, expected: "a number of seconds")!,
+            self.holdLimit == nil ? "$SUPERVISE_HOLD_LIMIT" : "--hold-limit",
+            rule: "0 (hold until decided) or a positive number of seconds", zeroAllowed: true)
         let host = environment.value(bind, "SUPERVISE_BIND", default: "127.0.0.1")
         return Settings(
             bottle: bottle,
@@ -139,6 +138,23 @@ struct Serve: AsyncParsableCommand {
                 allowedHosts, environment: environment.environment, bottle: bottle),
             keepalive: keepalive, expireAfter: expireAfter, holdLimit: holdLimit,
             debug: environment.isOn(debug, "SUPERVISE_DEBUG"))
+    }
+
+    /// The longest any of serve's durations may be: a year. A longer one is a
+    /// typo (`1e30`), and past about 292,000 years the millisecond `Duration`
+    /// the sidecar keeps would overflow: a crash at start instead of an answer.
+    static let longestSeconds: Double = 366 * 24 * 3600
+
+    /// `value` checked as a number of seconds for `name` (the flag, or the
+    /// variable it came from): finite, positive (or 0 when `zeroAllowed`), at
+    /// most ``longestSeconds``.
+    /// - Throws: `ValidationError` naming where the value came from and `rule`.
+    static func seconds(_ value: Double, _ name: String, rule: String, zeroAllowed: Bool = false) throws -> Double {
+        guard value.isFinite, value > 0 || (zeroAllowed && value == 0), value <= longestSeconds else {
+            throw ValidationError(
+                "\(name) must be \(rule), at most \(Int(longestSeconds)) (a year), not \(value)")
+        }
+        return value
     }
 
     func validate() throws { _ = try settings() }

@@ -1,6 +1,7 @@
 import Apply
 import Foundation
 import Queue
+import Synchronization
 import SystemPackage
 import Testing
 
@@ -51,6 +52,28 @@ struct DecidedReviewTests {
         #expect(text.contains("notes: ok"))
         #expect(text.contains("apply: applied: wrote allowlist and ran true"))
         #expect(!text.contains("applied: applied:"))
+        #expect(!text.contains("replaced since"), "the applied file is still in place: \(text)")
+    }
+
+    @Test("after a rollback (or a later approval) the review says the applied file is no longer what is in effect")
+    func replacedSince() throws {
+        let proposal = proposal()
+        let decision = Decision(
+            id: proposal.id, status: .approved, decidedBy: "alice", apply: try applied(proposal.proposedFile))
+        // A rollback put the earlier file back.
+        try AtomicFile.write(Data(Self.before.utf8), to: ConfigRoot(configRoot).path(of: .allowlist, for: bottle))
+        let text = DecisionReview(proposal: proposal, decision: decision, configRoot: configRoot).render(color: false)
+            .joined(separator: "\n")
+        #expect(
+            text.contains("the bottle's allowlist has been replaced since (a later approval or a rollback"), "\(text)")
+        #expect(text.contains("+pypi.org"), "what was applied is still shown: \(text)")
+        // A refusal changed nothing, so nothing after it can make it stale.
+        let rejected = Decision(id: proposal.id, status: .rejected, notes: "no", decidedBy: "alice")
+        #expect(DecisionReview(proposal: proposal, decision: rejected, configRoot: configRoot).replacedSinceNote == nil)
+        // An outcome that recorded no hash of what it wrote (an older decision file) claims nothing.
+        var unhashed = decision
+        unhashed.apply?.newSHA256 = nil
+        #expect(DecisionReview(proposal: proposal, decision: unhashed, configRoot: configRoot).replacedSinceNote == nil)
     }
 
     @Test("after a modify, the operator's added host shows as added and the agent's dropped one is not there")
@@ -101,6 +124,24 @@ struct DecidedReviewTests {
         #expect(!text.contains("replaced the bottle's"), "\(text)")
     }
 
+    @Test("an approval still being applied, or with no outcome recorded, is not called 'not applied'")
+    func unfinishedApply() throws {
+        try AtomicFile.write(Data(Self.before.utf8), to: ConfigRoot(configRoot).path(of: .allowlist, for: bottle))
+        let proposal = proposal()
+        let cases: [(ApplyOutcome?, String)] = [
+            (ApplyOutcome(state: .pending, summary: "approved; applying"), "(still being applied)"),
+            (nil, "(no apply outcome recorded)"),
+        ]
+        for (apply, note) in cases {
+            let decision = Decision(id: proposal.id, status: .approved, decidedBy: "alice", apply: apply)
+            let review = DecisionReview(proposal: proposal, decision: decision, configRoot: configRoot)
+            let text = review.render(color: false).joined(separator: "\n")
+            #expect(text.contains("What was approved, against the allowlist it was made against \(note)"), "\(text)")
+            #expect(!text.contains("not applied"), "\(text)")
+            #expect(review.diffHeading.hasSuffix(note))
+        }
+    }
+
     @Test("when the replaced file is no longer kept, the applied file is shown whole, not as all added")
     func replacedFileGone() throws {
         let proposal = proposal()
@@ -126,6 +167,36 @@ struct DecidedReviewTests {
         try AtomicFile.write(
             Data("c.example\n".utf8), to: history.directory.appending("20990101T000000.000000Z-\(forged.prefix(8))"))
         #expect(try history.version(withSHA256: forged) == nil)
+    }
+
+    @Test("the history lookup passes over a FIFO and a symlink named like the version: never blocks, never follows")
+    func historyLookupSkipsLinksAndFIFOs() throws {
+        let history = ConfigRoot(configRoot).history(of: .allowlist, for: bottle)
+        let content = "a.example\n"
+        let sha = SHA256Hex.of(content)
+        let saved = try history.save(Data(content.utf8))
+        // Newer than the real version: a FIFO, then a link to a file outside with the very same bytes.
+        let fifo = history.directory.appending("20990102T000000.000000Z-\(sha.prefix(8))")
+        #expect(mkfifo(fifo.string, 0o600) == 0)
+        let outside = configRoot.appending("outside")
+        try AtomicFile.write(Data(content.utf8), to: outside)
+        let link = history.directory.appending("20990101T000000.000000Z-\(sha.prefix(8))")
+        #expect(symlink(outside.string, link.string) == 0)
+
+        let found = Mutex<String?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            found.withLock { $0 = try? history.version(withSHA256: sha)?.name }
+            done.signal()
+        }
+        if done.wait(timeout: .now() + 10) == .timedOut {
+            // Deadline: release a reader stuck in open(2) on the FIFO, then fail.
+            let writer = open(fifo.string, O_WRONLY | O_NONBLOCK)
+            if writer >= 0 { close(writer) }
+            _ = done.wait(timeout: .now() + 10)
+            Issue.record("the lookup blocked on a FIFO in the history")
+        }
+        #expect(found.withLock { $0 } == saved.name)
     }
 }
 

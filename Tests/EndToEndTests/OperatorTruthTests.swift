@@ -199,6 +199,25 @@ struct OperatorTruthTests {
         }
     }
 
+    @Test("serve refuses a duration too long to keep (1e30 seconds), naming the flag or the variable it came from, instead of crashing")
+    func serveDurations() throws {
+        let cases: [([String], [String: String], String)] = [
+            (["--hold-limit", "1e30"], [:], "--hold-limit must be 0 (hold until decided) or a positive number of seconds, at most 31622400"),
+            ([], ["SUPERVISE_KEEPALIVE": "1e300"], "$SUPERVISE_KEEPALIVE must be a positive number of seconds, at most 31622400"),
+            (["--expire-after", "4e12"], [:], "--expire-after must be a positive number of seconds"),
+            ([], ["SUPERVISE_EXPIRE_AFTER": "-5"], "$SUPERVISE_EXPIRE_AFTER must be a positive number of seconds"),
+            ([], ["SUPERVISE_HOLD_LIMIT": "nan"], "$SUPERVISE_HOLD_LIMIT must be 0 (hold until decided)"),
+        ]
+        for (arguments, environment, message) in cases {
+            let run = try ApplyFixtures.run(
+                [BuiltBinary.path, "serve", "--slug", "web", "--queue-dir", scratch.path + "/q", "--port", "0"]
+                    + arguments, environment: environment, timeout: .seconds(30))
+            #expect(run.status == 2, "\(arguments) \(environment): \(run.err)")
+            #expect(run.err.contains(message), "\(arguments) \(environment): \(run.err)")
+            #expect(!FileManager.default.fileExists(atPath: scratch.path + "/q"), "nothing starts")
+        }
+    }
+
     @Test("rollback parses its slug and file before running: a bad one is a usage error naming valid values")
     func rollbackArguments() throws {
         let badFile = try cli("rollback", "demo", "passwd")

@@ -214,6 +214,31 @@ struct WebConsoleTests {
             #expect(decided.contains("host added: pypi.org"), "\(decided)")
             #expect(!decided.contains("applied: applied"), "\(decided)")
             #expect(!decided.contains("applied — applied"), "\(decided)")
+            #expect(!decided.contains("replaced since"), "\(decided)")
+        }
+    }
+
+    @Test("a decided proposal whose replaced file is no longer kept shows the applied file whole, as show does")
+    func decidedPageReplacedGone() async throws {
+        let proposal = try await propose()
+        try await withClient { client, cookie in
+            let (token, reviewed) = try await review(proposal, client: client, cookie: cookie)
+            try await client.execute(
+                uri: "/proposals/\(proposal.id)/decide", method: .post, headers: headers(cookie: cookie, form: true),
+                body: ByteBuffer(string: "action=approve&csrf=\(token)&reviewed=\(reviewed)")
+            ) { response in #expect(response.status == .seeOther) }
+            // Later: the history is pruned and the bottle's file changed again.
+            try FileManager.default.removeItem(atPath: root + "/bottles/demo/.history")
+            try Data("other.example\n".utf8).write(to: URL(fileURLWithPath: root + "/bottles/demo/allowlist"))
+            let page = String(
+                buffer: try await client.execute(
+                    uri: "/proposals/\(proposal.id)", method: .get, headers: headers(cookie: cookie)
+                ).body)
+            #expect(page.contains("The applied allowlist in full (the file it was compared with"), "\(page)")
+            #expect(page.contains(#"<span class="ctx"> api.github.com</span>"#), "\(page)")
+            #expect(page.contains(#"<span class="ctx"> pypi.org</span>"#), "\(page)")
+            #expect(!page.contains(#"class="add""#) && !page.contains(#"class="del""#), "\(page)")
+            #expect(page.contains("has been replaced since (a later approval or a rollback"), "\(page)")
         }
     }
 

@@ -57,19 +57,22 @@ public struct ConfigHistory: Sendable {
         guard let name = try names().last else { return nil }
         let path = directory.appending(name)
         if name.hasSuffix("-absent") { return Version(path: path, name: name, content: nil) }
-        guard let data = try AtomicFile.read(path) else { return nil }
+        guard let data = try AtomicFile.read(path, regularOnly: true) else { return nil }
         return Version(path: path, name: name, content: data)
     }
 
     /// The newest saved version whose content hashes to `sha256`, or `nil`
     /// when the history no longer holds one (a rollback takes the version it
     /// restores out of the history). The name carries only the first eight
-    /// hex digits, so the content is hashed before it is believed.
+    /// hex digits, so the content is hashed before it is believed; a name
+    /// that is not a regular file (a link, a FIFO) is passed over unread.
     public func version(withSHA256 sha256: String) throws(QueueError) -> Version? {
         let suffix = "-" + sha256.prefix(8)
         for name in try names().reversed() where name.hasSuffix(suffix) {
             let path = directory.appending(name)
-            guard let data = try AtomicFile.read(path), SHA256Hex.of(data) == sha256 else { continue }
+            guard let data = try? AtomicFile.read(path, regularOnly: true), SHA256Hex.of(data) == sha256 else {
+                continue
+            }
             return Version(path: path, name: name, content: data)
         }
         return nil

@@ -34,11 +34,17 @@ public struct DecisionReview: Sendable {
         case gone(sha256: String)
     }
 
+    /// Whether the bottle's file is no longer the one this decision applied:
+    /// a later approval or a rollback replaced it. What is shown is then
+    /// history, not what is in effect, and the review says so.
+    public let replacedSince: Bool
+
     /// A review of `decision` on `proposal`, with the replaced file as given.
-    public init(proposal: Proposal, decision: Decision, base: Base) {
+    public init(proposal: Proposal, decision: Decision, base: Base, replacedSince: Bool = false) {
         self.proposal = proposal
         self.decision = decision
         self.base = base
+        self.replacedSince = replacedSince
     }
 
     /// A review of `decision` on `proposal`, finding the replaced file under `configRoot`.
@@ -46,21 +52,30 @@ public struct DecisionReview: Sendable {
         let root = ConfigRoot(configRoot)
         let file = proposal.tool.configFile
         let wanted = Self.baseSHA256(proposal: proposal, decision: decision)
+        let current = try? AtomicFile.read(root.path(of: file, for: proposal.bottle))
+        var replacedSince = false
+        if decision.status.isApproval, let apply = decision.apply, apply.state == .applied,
+            let written = apply.newSHA256
+        {
+            // The file the apply wrote, hashed as it recorded: anything else in its place came later.
+            // (An outcome that recorded no hash proves nothing either way.)
+            replacedSince = current.map(SHA256Hex.of) != written
+        }
         guard let wanted else {
-            self.init(proposal: proposal, decision: decision, base: .file(nil))
+            self.init(proposal: proposal, decision: decision, base: .file(nil), replacedSince: replacedSince)
             return
         }
-        if let current = try? AtomicFile.read(root.path(of: file, for: proposal.bottle)),
-            SHA256Hex.of(current) == wanted
-        {
-            self.init(proposal: proposal, decision: decision, base: .file(String(decoding: current, as: UTF8.self)))
+        let base: Base
+        if let current, SHA256Hex.of(current) == wanted {
+            base = .file(String(decoding: current, as: UTF8.self))
         } else if let saved = try? root.history(of: file, for: proposal.bottle).version(withSHA256: wanted),
             let content = saved.content
         {
-            self.init(proposal: proposal, decision: decision, base: .file(String(decoding: content, as: UTF8.self)))
+            base = .file(String(decoding: content, as: UTF8.self))
         } else {
-            self.init(proposal: proposal, decision: decision, base: .gone(sha256: wanted))
+            base = .gone(sha256: wanted)
         }
+        self.init(proposal: proposal, decision: decision, base: base, replacedSince: replacedSince)
     }
 
     /// The hash of the old side: what the apply recorded it replaced, else
@@ -95,12 +110,11 @@ public struct DecisionReview: Sendable {
             lines.append("  apply: not recorded")
         }
         lines.append("  " + outcome(file))
+        if let since = replacedSinceNote { lines.append("  " + paint("\u{1B}[1;33m", since)) }
         lines.append("")
         switch base {
         case .gone(let sha256):
-            lines.append(
-                paint("\u{1B}[1m", "The \(headingNoun) \(file) in full")
-                    + " (the file it was compared with, sha256 \(sha256.prefix(12)), is no longer kept)")
+            lines.append(paint("\u{1B}[1m", "The \(headingNoun) \(file) in full") + Self.goneNote(sha256))
             lines += Escaped(finalFile, keepLayout: true).description.split(
                 separator: "\n", omittingEmptySubsequences: false
             ).map { "  " + $0 }
@@ -110,6 +124,14 @@ public struct DecisionReview: Sendable {
             lines += ProposalReview(proposal: shown, currentFile: old).render(color: color, comparison: comparison)
         }
         return lines
+    }
+
+    /// That the bottle's file was replaced after this decision, and where to
+    /// see by what; `nil` when the applied file is still in place.
+    public var replacedSinceNote: String? {
+        guard replacedSince else { return nil }
+        return "the bottle's \(proposal.tool.configFile.fileName) has been replaced since (a later approval or a "
+            + "rollback; `bottle-supervise log` says which): this is not what is in effect now"
     }
 
     /// One sentence on what is in the bottle now because of this decision.
@@ -141,9 +163,26 @@ public struct DecisionReview: Sendable {
     /// The heading over the diff, for pages that draw it themselves.
     public var diffHeading: String {
         if case .gone(let sha256) = base {
-            return "The file it was compared with (sha256 \(sha256.prefix(12))) is no longer kept"
+            // The page draws the final file whole under it, as `show` does.
+            return "The \(headingNoun) \(proposal.tool.configFile.fileName) in full" + Self.goneNote(sha256)
         }
         return comparison.heading
+    }
+
+    /// Why the final file is shown whole: the one it replaced is no longer kept.
+    private static func goneNote(_ sha256: String) -> String {
+        " (the file it was compared with, sha256 \(sha256.prefix(12)), is no longer kept)"
+    }
+
+    /// Why an approval's diff is not "what was applied", as far as the outcome proves:
+    /// an apply still running, or one cut off before it was recorded, may yet have
+    /// put the file in place.
+    private var notAppliedNote: String {
+        switch decision.apply?.state {
+        case .failed, .skipped: "not applied"
+        case .pending: "still being applied"
+        case .applied, nil: "no apply outcome recorded"
+        }
     }
 
     private var comparison: ProposalReview.Comparison {
@@ -156,7 +195,7 @@ public struct DecisionReview: Sendable {
                     heading: "What was applied: the \(new) \(file), against the one it replaced", old: "replaced",
                     new: new, warnsOfChange: false)
                 : .init(
-                    heading: "What was approved, against the \(file) it was made against (not applied)",
+                    heading: "What was approved, against the \(file) it was made against (\(notAppliedNote))",
                     old: "before", new: new, warnsOfChange: false)
         case .rejected, .withdrawn, .expired:
             return .init(

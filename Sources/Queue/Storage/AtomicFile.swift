@@ -197,8 +197,15 @@ public enum AtomicFile {
     }
 
     /// The contents of `path`, or `nil` when there is no such file.
-    public static func read(_ path: FilePath, limit: Int = 64 << 20) throws(QueueError) -> Data? {
-        let fd = open(path.string, O_RDONLY | O_CLOEXEC)
+    /// - Parameter regularOnly: refuse a symlink (`O_NOFOLLOW`) and anything
+    ///   but a regular file, without blocking on a FIFO (`O_NONBLOCK`, then
+    ///   `fstat`): for files looked up by name in a directory, where a planted
+    ///   link must not stand for the file it points to nor a FIFO hang the reader.
+    public static func read(_ path: FilePath, limit: Int = 64 << 20, regularOnly: Bool = false) throws(QueueError)
+        -> Data?
+    {
+        let flags = regularOnly ? O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY : O_RDONLY | O_CLOEXEC
+        let fd = open(path.string, flags)
         guard fd >= 0 else {
             let code = errno
             if code == ENOENT || code == ENOTDIR { return nil }
@@ -208,7 +215,11 @@ public enum AtomicFile {
         // Sized by fstat: queue files are small, and a fixed 64 KiB buffer per
         // read is what 10,000 decisions arriving at once would allocate.
         var info = stat()
-        let expected = fstat(fd, &info) == 0 ? Int(info.st_size) : 0
+        let statted = fstat(fd, &info) == 0
+        if regularOnly, !statted || (info.st_mode & S_IFMT) != S_IFREG {
+            throw .malformedFile(path: path.string, reason: "not a regular file")
+        }
+        let expected = statted ? Int(info.st_size) : 0
         var data = Data(count: min(max(expected, 0), limit) + 1)
         var count = 0
         while true {

@@ -36,11 +36,15 @@ enum ProposalViews {
         var compared = proposal
         var old = currentFile
         var heading = "Diff against the current \(proposal.tool.configFile.fileName)"
+        // The final file drawn whole: the file it replaced is no longer kept, so no diff is drawn, rather than a wrong one.
+        var whole: String?
         if let decided {
             compared.proposedFile = decided.finalFile
             switch decided.base {
             case .file(let replaced): old = replaced
-            case .gone: old = decided.finalFile  // unknown: no diff is drawn, rather than a wrong one
+            case .gone:
+                old = decided.finalFile  // nothing is claimed as added or removed
+                whole = decided.finalFile
             }
             heading = decided.diffHeading
         }
@@ -74,6 +78,7 @@ enum ProposalViews {
             if !decision.notes.isEmpty { item["notes"] = Escaped(decision.notes).description }
             // The summary names the outcome itself: prefixing the state would say it twice.
             if let apply = decision.apply { item["apply"] = Escaped(apply.summary).description }
+            if let since = decided?.replacedSinceNote { item["since"] = since }
             values["decision"] = item
         }
         if let message {
@@ -82,7 +87,12 @@ enum ProposalViews {
         }
         var diff: [[String: Any]] = []
         values["diffHeading"] = heading
-        for line in UnifiedDiff(old: old ?? "", new: compared.proposedFile).lines.prefix(diffLineLimit) {
+        let lines =
+            whole.map { file in
+                file.split(separator: "\n", omittingEmptySubsequences: false).dropLast(file.hasSuffix("\n") ? 1 : 0)
+                    .map { UnifiedDiff.Line.context(String($0)) }
+            } ?? UnifiedDiff(old: old ?? "", new: compared.proposedFile).lines
+        for line in lines.prefix(diffLineLimit) {
             switch line {
             case .hunk(let text): diff.append(["kind": "hunk", "text": text])
             case .context(let text): diff.append(["kind": "ctx", "text": " " + Escaped(text).description])
