@@ -29,7 +29,10 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         name: .customLong("queue-dir"),
-        help: "The bottle's queue directory (default: $SUPERVISE_QUEUE_DIR, then /run/supervise/queue).")
+        help: """
+            The bottle's queue directory; it must exist and be writable (default: $SUPERVISE_QUEUE_DIR, then \
+            /run/supervise/queue where it exists, as in the container image).
+            """)
     var queueDirectory: String?
 
     @Option(help: "TCP port; 0 picks a free one and prints it (default: $SUPERVISE_PORT, then 9100).")
@@ -127,9 +130,14 @@ struct Serve: AsyncParsableCommand {
             } ?? 9100
         guard (0...65535).contains(portNumber) else { throw ValidationError("port must be 0…65535") }
         let host = bind ?? environment["SUPERVISE_BIND"].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
-        let queueDirectory = FilePath(
-            queueDirectory ?? environment["SUPERVISE_QUEUE_DIR"].flatMap { $0.isEmpty ? nil : $0 }
-                ?? "/run/supervise/queue")
+        let queueDirectory: FilePath
+        do throws(QueueDirectoryCheck.Problem) {
+            queueDirectory = try QueueDirectoryCheck.resolve(given: self.queueDirectory ?? environment["SUPERVISE_QUEUE_DIR"])
+            try QueueDirectoryCheck.check(queueDirectory)
+        } catch {
+            if error.isUsageError { throw ValidationError(error.description) }
+            throw Failure.exit(.failed(error.description), command: "serve")
+        }
 
         OpenFileLimit.raiseToHardLimit()
         let configuration = SidecarConfiguration(
