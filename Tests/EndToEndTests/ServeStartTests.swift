@@ -57,13 +57,21 @@ struct ServeStartTests {
         #expect(result.err.contains("sudo chown -R 10001:10001"), "\(result.err)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: queue).isEmpty, "nothing written")
 
-        // Given to that user, the same directory works: the sidecar starts and listens.
+        // Given to that user, the same directory works: the sidecar starts and answers. (As a
+        // non-root user: TCP_NODELAY once went to SOL_SOCKET, i.e. SO_DEBUG, which only root may
+        // set, and every connection was closed unanswered.)
         chown(queue, 10001, 10001)
+        let port = String(try DeployedBottle.freePort())
         let started = try ApplyFixtures.run(
-            ["setpriv", "--reuid", "10001", "--regid", "10001", "--clear-groups", "sh", "-c",
-             "\"$0\" serve --slug web --port 0 --queue-dir \"$1\" --current-config \"$2\" & sleep 2; kill $!",
-             BuiltBinary.path, queue, scratch.path], timeout: .seconds(30))
-        #expect(started.err.contains("listening on http://127.0.0.1:"), "\(started.err)")
+            [
+                "setpriv", "--reuid", "10001", "--regid", "10001", "--clear-groups", "sh", "-c",
+                "\"$0\" serve --slug web --port $3 --queue-dir \"$1\" --current-config \"$2\" & sleep 2; "
+                    + "\"$0\" health --port $3; status=$?; kill $!; exit $status",
+                BuiltBinary.path, queue, scratch.path, port,
+            ], timeout: .seconds(30))
+        #expect(started.err.contains("listening on http://127.0.0.1:\(port)"), "\(started.err)")
+        #expect(started.status == 0, "health as uid 10001: \(started.out)\(started.err)")
+        #expect(started.out.contains("healthy: 127.0.0.1:\(port) answered /health"), "\(started.out)")
     }
 
     /// Whether every directory above the binary and the binary itself let another user in.
