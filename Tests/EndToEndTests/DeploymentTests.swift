@@ -74,6 +74,9 @@ struct DeploymentTests {
         let logs = { bottle.logs(sidecar) }
         #expect(healthy, "the health check never passed:\n\(logs())")
         print("sidecar container: podman run to healthy in \(clock.now - started)")
+        let mounts = try podman.podman(["inspect", "--format", "{{range .Mounts}}{{.Destination}}={{.RW}} {{end}}", sidecar])
+        #expect(mounts.contains("/etc/claude-bottle/current-config=false"), "the config is read-only: \(mounts)")
+        #expect(mounts.contains("/run/supervise/queue=true"), "\(mounts)")
         // The sidecar runs as the image's user, not root.
         let pid = try podman.pid(of: sidecar)
         let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
