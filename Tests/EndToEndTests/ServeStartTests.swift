@@ -74,6 +74,73 @@ struct ServeStartTests {
         #expect(started.out.contains("healthy: 127.0.0.1:\(port) answered /health"), "\(started.out)")
     }
 
+    @Test(
+        "a queue directory shared through the operator's group (2770): a non-root operator decides, the sidecar (uid 10001) answers",
+        .enabled(if: geteuid() == 0 && ServeStartTests.executableByOthers, "needs root (to run as uids 10001 and 2000) and a binary other users may run"),
+        .enabled(if: PythonClient.python != nil, "\(PythonClient.installHint)"))
+    func sharedGroup() async throws {
+        // The operator: uid and gid 2000, owning the queue root and the config root.
+        let queueRoot = scratch.path + "/queue"
+        let queue = queueRoot + "/web"
+        let config = scratch.path + "/bottles/web"
+        scratch.write("api.github.com\n", at: "bottles/web/allowlist")
+        scratch.write("[reload.allowlist]\ncommand = [\"true\"]\n", at: "bottles/web/supervise.toml")
+        try FileManager.default.createDirectory(atPath: queue, withIntermediateDirectories: true)
+        for path in [scratch.path, queueRoot, scratch.path + "/bottles", config, config + "/allowlist", config + "/supervise.toml"] {
+            chown(path, 2000, 2000)
+        }
+        chmod(scratch.path, 0o755)
+        // docs/deployment.md: sudo install -d -o 10001 -g "$(id -g)" -m 2770 …
+        chown(queue, 10001, 2000)
+        chmod(queue, 0o2770)
+
+        let port = try DeployedBottle.freePort()
+        let log = open(scratch.path + "/sidecar.log", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        defer { close(log) }
+        let sidecar = try ApplyFixtures.spawn(
+            [
+                "setpriv", "--reuid", "10001", "--regid", "10001", "--clear-groups", BuiltBinary.path, "serve",
+                "--slug", "web", "--port", String(port), "--queue-dir", queue, "--current-config", config,
+            ], stdout: log, stderr: log)
+        defer {
+            kill(sidecar, SIGTERM)
+            var status: Int32 = 0
+            waitpid(sidecar, &status, 0)
+        }
+        let sidecarLog = { (try? String(contentsOfFile: self.scratch.path + "/sidecar.log", encoding: .utf8)) ?? "" }
+        let up = await ApplyFixtures.eventually(timeout: .seconds(15)) {
+            (try? ApplyFixtures.run([BuiltBinary.path, "health", "--port", String(port)]).status) == 0
+        }
+        #expect(up, "\(sidecarLog())")
+
+        let asked = try PythonClient.Run(
+            ["call", "http://127.0.0.1:\(port)/mcp", "auto", "pipelock-block",
+             scratch.write("api.github.com\npypi.org\n", at: "agent/allowlist")])
+        var id: String?
+        _ = await ApplyFixtures.eventually(timeout: .seconds(15)) {
+            id = ((try? FileManager.default.contentsOfDirectory(atPath: queue)) ?? []).first { $0.hasSuffix(".proposal.json") }
+                .map { String($0.dropLast(".proposal.json".count)) }
+            return id != nil
+        }
+        let proposal = try #require(id, "no proposal queued\n\(sidecarLog())")
+        let decided = try ApplyFixtures.run(
+            ["setpriv", "--reuid", "2000", "--regid", "2000", "--clear-groups", BuiltBinary.path, "approve", proposal],
+            environment: ["SUPERVISE_QUEUE_ROOT": queueRoot, "SUPERVISE_CONFIG_ROOT": scratch.path + "/bottles"])
+        #expect(decided.status == 0, "\(decided.out)\(decided.err)")
+        let answer = try asked.finish(timeout: 60)
+        #expect((answer["structured"] as? [String: Any])?["status"] as? String == "approved", "\(answer)\n\(sidecarLog())")
+
+        // The sidecar made archive/ with the directory's own rwx bits (not the umask's 0755), so the operator's group can write there too.
+        var info = stat()
+        #expect(stat(queue + "/archive", &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o770, "archive/ is \(String(info.st_mode & 0o7777, radix: 8))")
+        #expect(info.st_gid == 2000)
+        let archived = await ApplyFixtures.eventually(timeout: .seconds(10)) {
+            FileManager.default.fileExists(atPath: queue + "/archive/\(proposal).decision.json")
+        }
+        #expect(archived, "\(sidecarLog())")
+    }
+
     /// Whether every directory above the binary and the binary itself let another user in.
     static var executableByOthers: Bool {
         var path = URL(fileURLWithPath: BuiltBinary.path).resolvingSymlinksInPath()
