@@ -37,7 +37,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ours="$(scripts/build-image --engine "$engine" 2>/dev/null | tail -1)"
+ours="$(scripts/build-image --engine "$engine" 2>"$work/build-image.log" | tail -1)" \
+  && [ -n "$ours" ] || { echo "bench/image.sh: scripts/build-image failed:" >&2; tail -20 "$work/build-image.log" >&2; exit 1; }
 
 # The seed, FROM scratch with Debian's Python runtime.
 seed="$work/seed"
