@@ -18,6 +18,9 @@ final class DeployedBottle: Sendable {
     let configRoot: String
     let network: String
 
+    /// The bridge interface of ``network``: unique, so that isolated test hosts never share one.
+    let bridge: String
+
     var queueDirectory: String { queueRoot + "/" + slug }
     var configDirectory: String { configRoot + "/" + slug }
 
@@ -34,6 +37,7 @@ final class DeployedBottle: Sendable {
         let suffix = UUID().uuidString.prefix(6).lowercased()
         slug = "bs-deploy-\(suffix)"
         network = "\(slug)-net"
+        bridge = "bsdep\(suffix)"
         queueRoot = podman.root + "/queue"
         configRoot = podman.root + "/bottles"
         engine = podman.root + "/podman-isolated"
@@ -58,15 +62,24 @@ final class DeployedBottle: Sendable {
         // (another worktree, another test) does not configure the same one.
         let subnet = "10.\(Int.random(in: 210...249)).\(Int.random(in: 0...255)).0/24"
         try podman.podman(["network", "create", "--subnet", subnet, network])
+        // CNI names the bridge cni-podmanN by what *this* configuration directory knows: another
+        // isolated test host (another test, another worktree) picks the same name, and the second
+        // one to start a container fails ("already has an IP address different from …"). Podman 4.3
+        // has no --interface-name, so the bridge is renamed in the network's own file.
+        let file = podman.root + "/cni/\(network).conflist"
+        let conflist = try String(contentsOfFile: file, encoding: .utf8)
+        guard let range = conflist.range(of: #""bridge": *"cni-podman[0-9]+""#, options: .regularExpression) else {
+            throw E2EFailure("no bridge name in \(file):\n\(conflist)")
+        }
+        try conflist.replacingCharacters(in: range, with: "\"bridge\": \"\(bridge)\"").write(
+            toFile: file, atomically: true, encoding: .utf8)
     }
 
     func tearDown() {
         _ = try? podman.podman(["rm", "-a", "-f", "-t", "0"])
-        // CNI leaves the network's bridge interface on the host when the network goes: removed too.
-        let bridge = (try? podman.podman(["network", "inspect", "--format", "{{.NetworkInterface}}", network]))?
-            .trimmingCharacters(in: .whitespacesAndNewlines)
         _ = try? podman.podman(["network", "rm", "-f", network])
-        if let bridge, !bridge.isEmpty { _ = try? ApplyFixtures.run(["ip", "link", "delete", bridge]) }
+        // CNI leaves the network's bridge on the host when the network goes: removed too.
+        _ = try? ApplyFixtures.run(["ip", "link", "delete", bridge])
         _ = try? podman.podman(["rmi", "-f", image])
         podman.tearDown()
     }
