@@ -83,10 +83,9 @@ struct DeploymentTests {
         #expect(status.split(separator: "\n").contains { $0.hasPrefix("Uid:\t10001\t") }, "\(status)")
 
         let url = "http://127.0.0.1:\(port)/mcp"
-        let environment = [
-            "SUPERVISE_QUEUE_ROOT": bottle.queueRoot, "SUPERVISE_CONFIG_ROOT": bottle.configRoot,
-            "SUPERVISE_ENGINE": bottle.engine, "NO_COLOR": "1",
-        ]
+        // The engine by its variable (the isolated-storage wrapper); the roots by flag, as an operator types them.
+        let environment = ["SUPERVISE_ENGINE": bottle.engine, "NO_COLOR": "1"]
+        let roots = ["--queue-root", bottle.queueRoot, "--config-root", bottle.configRoot]
         let scratch = Scratch()
 
         // 1. The allowlist: approved on the host, pipelock restarted with it.
@@ -97,7 +96,7 @@ struct DeploymentTests {
         var info = stat()
         #expect(stat(bottle.queueDirectory + "/\(first).proposal.json", &info) == 0 && info.st_uid == 10001,
             "the sidecar's user wrote the proposal through the bind mount")
-        let approved = try decide(["approve", first, "--notes", "go ahead"], environment: environment)
+        let approved = try decide(["approve", first, "--notes", "go ahead"] + roots, environment: environment)
         #expect(approved.status == 0, "\(approved.out)\(approved.err)")
         let answer = try asked.finish(timeout: 90)
         let structured = answer["structured"] as? [String: Any]
@@ -115,7 +114,7 @@ struct DeploymentTests {
         let askedRoutes = try PythonClient.Run(
             ["call", url, "auto", "cred-proxy-block", scratch.write(routes, at: "routes.json")])
         let second = try await pending(in: bottle, count: 1, logs: logs)
-        let approvedRoutes = try decide(["approve", second], environment: environment)
+        let approvedRoutes = try decide(["approve", second] + roots, environment: environment)
         #expect(approvedRoutes.status == 0, "\(approvedRoutes.out)\(approvedRoutes.err)")
         let routesAnswer = try askedRoutes.finish(timeout: 90)
         #expect((routesAnswer["structured"] as? [String: Any])?["status"] as? String == "approved", "\(routesAnswer)")
@@ -128,7 +127,7 @@ struct DeploymentTests {
         let askedAgain = try PythonClient.Run(
             ["call", url, "auto", "pipelock-block", scratch.write(allowlist + "evil.example\n", at: "allowlist2")])
         let third = try await pending(in: bottle, count: 1, logs: logs)
-        let rejected = try decide(["reject", third, "--notes", "not that host"], environment: environment)
+        let rejected = try decide(["reject", third, "--notes", "not that host"] + roots, environment: environment)
         #expect(rejected.status == 0, "\(rejected.out)\(rejected.err)")
         let rejection = try askedAgain.finish(timeout: 90)
         #expect((rejection["structured"] as? [String: Any])?["status"] as? String == "rejected", "\(rejection)")
