@@ -11,7 +11,7 @@ rounds="${2:-3}"
 reference="${SUPERVISE_REFERENCE:-../shared/reference}"
 swift build -c release --product bottle-supervise >/dev/null
 bin="$(swift build -c release --show-bin-path)/bottle-supervise"
-dir="$(mktemp -d)"; mkdir -p "$dir/q" "$dir/c" "$dir/www"
+dir="$(mktemp -d)"; mkdir -p "$dir/q" "$dir/q2" "$dir/c" "$dir/www"
 cleanup() { kill "${ours:-}" "${seed:-}" 2>/dev/null || true; [ -f "$dir/nginx.pid" ] && kill "$(cat "$dir/nginx.pid")" 2>/dev/null || true; rm -rf "$dir"; }
 trap cleanup EXIT
 "$bin" serve --slug bench --queue-dir "$dir/q" --current-config "$dir/c" --port 19201 2>/dev/null & ours=$!

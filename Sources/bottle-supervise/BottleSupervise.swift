@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Queue
 
 /// The root command: it only lists the subcommands, each in its own file.
 @main
@@ -11,9 +12,10 @@ struct BottleSupervise: AsyncParsableCommand {
             Agents in a bottle ask for a config change over MCP (the sidecar, `serve`); \
             the operator reviews, decides and applies it (`console`, or the scriptable commands).
             """,
+        version: ProductVersion.current,
         subcommands: [
             Serve.self, ConsoleCommand.self, List.self, Show.self, Approve.self, Modify.self, Reject.self, Log.self,
-            Rollback.self, NotifyCommand.self, WebCommand.self, Demo.self,
+            Rollback.self, NotifyCommand.self, WebCommand.self, Demo.self, Health.self,
         ]
     )
 

@@ -40,6 +40,8 @@ struct Demo: AsyncParsableCommand {
         try DemoBottle.write(to: configRoot.appending(bottle.rawValue))
 
         print("Bottle Supervise demo — state in \(state)")
+        // The host makes a bottle's queue directory; the sidecar only works in it.
+        try QueueRoot(queueRoot).queue(for: bottle).prepare()
         let sidecar = try DemoSidecar.start(
             bottle: bottle, queueDirectory: queueRoot.appending(bottle.rawValue),
             currentConfig: configRoot.appending(bottle.rawValue))

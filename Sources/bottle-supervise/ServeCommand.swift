@@ -32,7 +32,10 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         name: .customLong("queue-dir"),
-        help: "The bottle's queue directory (default: $SUPERVISE_QUEUE_DIR, then /run/supervise/queue).")
+        help: """
+            The bottle's queue directory; it must exist and be writable (default: $SUPERVISE_QUEUE_DIR, then \
+            /run/supervise/queue where it exists, as in the container image).
+            """)
     var queueDirectory: String?
 
     @Option(help: "TCP port; 0 picks a free one and prints it (default: $SUPERVISE_PORT, then 9100).")
@@ -126,10 +129,18 @@ struct Serve: AsyncParsableCommand {
             self.holdLimit == nil ? "$SUPERVISE_HOLD_LIMIT" : "--hold-limit",
             rule: "0 (hold until decided) or a positive number of seconds", zeroAllowed: true)
         let host = environment.value(bind, "SUPERVISE_BIND", default: "127.0.0.1")
+        // Which directory: a usage question (none given, and no container default here: exit 2).
+        // Whether it is usable is checked in run(), as an I/O failure (exit 1).
+        let queueDirectory: FilePath
+        do throws(QueueDirectoryCheck.Problem) {
+            queueDirectory = try QueueDirectoryCheck.resolve(
+                given: self.queueDirectory ?? environment.text("SUPERVISE_QUEUE_DIR"))
+        } catch {
+            throw ValidationError(error.description)
+        }
         return Settings(
             bottle: bottle,
-            queueDirectory: FilePath(
-                environment.value(queueDirectory, "SUPERVISE_QUEUE_DIR", default: "/run/supervise/queue")),
+            queueDirectory: queueDirectory,
             currentConfig: FilePath(
                 environment.value(
                     currentConfig, "SUPERVISE_CURRENT_CONFIG", default: "/etc/claude-bottle/current-config")),
@@ -170,6 +181,11 @@ struct Serve: AsyncParsableCommand {
         let (bottle, queueDirectory, host, keepalive, holdLimit) = (
             settings.bottle, settings.queueDirectory, settings.host, settings.keepalive, settings.holdLimit
         )
+        do throws(QueueDirectoryCheck.Problem) {
+            try QueueDirectoryCheck.check(queueDirectory)
+        } catch {
+            throw Failure.failed(error.description)
+        }
 
         OpenFileLimit.raiseToHardLimit()
         let configuration = SidecarConfiguration(

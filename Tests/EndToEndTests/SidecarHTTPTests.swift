@@ -106,6 +106,7 @@ struct SidecarHTTPTests {
     @Test("serve --stdio with the same client", arguments: ["legacy", "auto"])
     func stdio(mode: String) throws {
         let scratch = Scratch()
+        try FileManager.default.createDirectory(atPath: scratch.path + "/queue", withIntermediateDirectories: true)
         let command = [
             BuiltBinary.path, "serve", "--stdio", "--slug", "web", "--queue-dir", scratch.path + "/queue",
             "--current-config", scratch.path + "/current",

@@ -119,7 +119,7 @@ let inFlight = 512  // connects at a time, as the Python client
 var next = 1
 func connect(_ n: Int) -> EventLoopFuture<Void> {
     ClientBootstrap(group: group)
-        .channelOption(.socketOption(.tcp_nodelay), value: 1)
+        .channelOption(.tcpOption(.tcp_nodelay), value: 1)
         .channelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHTTPClientHandlers()

@@ -17,6 +17,12 @@ import SystemPackage
 /// therefore sees the old file, the new file, or no file — never part of
 /// one. A crash leaves at most a temp file, which ``removeStaleTempFiles(in:olderThan:)``
 /// cleans on the next start.
+///
+/// A file gets exactly the `mode` asked for, whatever the writer's umask
+/// (`fchmod` after `open`): across a container's bind mount, the host's
+/// decision must stay readable by the sidecar's user (uid 10001) and the
+/// sidecar's proposal by the operator's, even when an operator runs with
+/// `umask 077` (docs/deployment.md).
 public enum AtomicFile {
     /// Replaces (or creates) `path` with `data`.
     public static func write(_ data: Data, to path: FilePath, mode: mode_t = 0o644) throws(QueueError) {
@@ -93,7 +99,7 @@ public enum AtomicFile {
         let fd = openat(directory.descriptor, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else { throw .io(operation: "create", path: directory.path.appending(temp).string, errno: errno) }
         defer { close(fd) }
-        var failure = writeAll(data, to: fd)
+        var failure = fchmod(fd, mode) == 0 ? writeAll(data, to: fd) : errno
         if failure == 0, fsync(fd) != 0 { failure = errno }
         if failure != 0 {
             unlinkat(directory.descriptor, temp, 0)
@@ -126,7 +132,7 @@ public enum AtomicFile {
                 let directory = path.removingLastComponent()
                 let fd = open(directory.isEmpty ? "." : directory.string, openTmpFile | O_WRONLY | O_CLOEXEC, mode)
                 if fd >= 0 {
-                    let failure = writeAll(data, to: fd)
+                    let failure = fchmod(fd, mode) == 0 ? writeAll(data, to: fd) : errno
                     guard failure == 0 else {
                         close(fd)
                         throw .io(operation: "write", path: path.string, errno: failure)
@@ -315,7 +321,7 @@ public enum AtomicFile {
             close(fd)
             if !ok { unlink(temp.string) }
         }
-        let failure = writeAll(data, to: fd)
+        let failure = fchmod(fd, mode) == 0 ? writeAll(data, to: fd) : errno
         if failure != 0 { throw .io(operation: "write", path: temp.string, errno: failure) }
         if sync, fsync(fd) != 0 { throw .io(operation: "fsync", path: temp.string, errno: errno) }
         ok = true

@@ -39,8 +39,24 @@ public struct BottleQueue: Sendable {
     var archiveDirectory: FilePath { directory.appending(QueueLayout.archiveName) }
 
     /// Creates the directory and its archive if they are missing.
+    ///
+    /// The archive gets the queue directory's own read/write/search bits,
+    /// whatever the umask: when the host shares the directory with the
+    /// sidecar's user through a group (`chmod 2770`, docs/deployment.md),
+    /// the operator's tools must be able to write in the archive the sidecar
+    /// made, as they can in the directory itself. (Its group comes from the
+    /// setgid directory; the kernel may drop the setgid bit itself when the
+    /// sidecar is not in that group, which changes nothing: files enter the
+    /// archive by rename, keeping their group.)
     public func prepare() throws(QueueError) {
         try AtomicFile.makeDirectory(archiveDirectory)
+        var queueInfo = stat()
+        var archiveInfo = stat()
+        if stat(directory.string, &queueInfo) == 0, stat(archiveDirectory.string, &archiveInfo) == 0,
+            archiveInfo.st_uid == geteuid(), archiveInfo.st_mode & 0o777 != queueInfo.st_mode & 0o777
+        {
+            chmod(archiveDirectory.string, (queueInfo.st_mode & 0o777) | (archiveInfo.st_mode & 0o7000))
+        }
     }
 
     /// ``prepare()`` only if the archive is missing: a hot path's check that

@@ -69,7 +69,9 @@ public struct SidecarHTTPServer: Service {
                 }
             }
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // A TCP-level option: `.socketOption(.tcp_nodelay)` would set level SOL_SOCKET, option 1 —
+            // SO_DEBUG, which only root may set; as the image's non-root user every connection closed.
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 4)
             // Each connection keeps its last receive buffer for the next read:
             // start small (a request is a few hundred bytes), grow for big bodies.

@@ -75,7 +75,7 @@ public struct Dispatcher: Sendable {
     private let toolsList = ToolsListResponses()
 
     /// The server's name and version, as `initialize` and `server/discover` report them.
-    public static let serverInfo: Value = .object(["name": "bottle-supervise", "version": "1.0.0"])
+    public static let serverInfo: Value = .object(["name": "bottle-supervise", "version": .string(ProductVersion.current)])
 
     /// A dispatcher over `holder`.
     public init(holder: CallHolder, sessions: SessionRegistry = SessionRegistry()) {

@@ -21,6 +21,8 @@ final class SidecarProcess: Sendable {
         scratch = existing ?? Scratch()
         for (name, text) in currentFiles { scratch.write(text, at: "current/\(name)") }
         try FileManager.default.createDirectory(atPath: scratch.path + "/current", withIntermediateDirectories: true)
+        // The host makes the queue directory; serve refuses to start without one.
+        try FileManager.default.createDirectory(atPath: scratch.path + "/queue", withIntermediateDirectories: true)
         process = Process()
         process.executableURL = URL(fileURLWithPath: BuiltBinary.path)
         process.arguments =
