@@ -179,7 +179,7 @@ enum DemoBottle {
                 [reload.allowlist]
                 command = ["echo", "would restart {slug}-pipelock with {file}"]
                 [reload.dockerfile]
-                command = ["echo", "would rebuild {slug} from {file}"]
+                command = ["echo", "would build a new image from {file} and replace the {slug} container with one from it"]
 
                 """
             ),
