@@ -137,7 +137,8 @@ struct NotificationsTests {
             enter: true)
         try await tmux.waitFor("Bottle Supervise —")
         let proposal = try await propose("pypi.org")
-        try await tmux.waitFor("pip needs it", timeout: .seconds(5))
+        // How soon the proposal shows is not this test's point (15 s: a loaded CI machine); the decision's delay is.
+        try await tmux.waitFor("pip needs it", timeout: .seconds(15))
         // The receiver holds the notification's request open from here on.
         #expect(await ApplyFixtures.eventually(timeout: .seconds(10)) { received().count == 1 })
         let start = ContinuousClock.now

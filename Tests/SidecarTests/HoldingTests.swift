@@ -127,7 +127,9 @@ struct HoldingTests {
 
     @Test("the hold limit answers 'pending' with the proposal id; proposal-status then returns the decision")
     func holdLimit() async throws {
-        let sidecar = try TestSidecar(holdLimit: .milliseconds(100))
+        // 1 s, not less: the last step decides while a status call is held, and on a
+        // loaded machine more than 100 ms can pass between holding it and deciding.
+        let sidecar = try TestSidecar(holdLimit: .seconds(1))
         guard
             case .held(let call, let context) = await sidecar.send(
                 toolCall(tool: "pipelock-block", file: "example.com\n"), revision: "2025-11-25")
