@@ -31,13 +31,14 @@ struct List: ParsableCommand {
         do {
             let bottles = try root.scanBottles()
             unreadable += bottles.skipped
-            for bottle in bottles.bottles {
-                let queue = root.queue(for: bottle)
-                let live = try queue.scan(archived: false)
+            for result in root.scan(bottles.bottles, archived: false) {
+                let live = try result.get()
                 unreadable += live.unreadable
                 entries += all ? live.entries : live.entries.filter(\.isPending)
-                if all {
-                    let archived = try queue.scan(archived: true)
+            }
+            if all {
+                for result in root.scan(bottles.bottles, archived: true) {
+                    let archived = try result.get()
                     unreadable += archived.unreadable
                     entries += archived.entries
                 }

@@ -116,7 +116,7 @@ struct QueueWatchTests {
         let root = QueueRoot(directory.path)
         let watching = Task {
             for await change in stream {
-                if useInotify ? change == .bottle(slug("fresh")) : change == .all,
+                if useInotify ? change.bottle == slug("fresh") : change == .all,
                     try root.pending().contains(where: { $0.proposal.id == proposal.id })
                 {
                     return true

@@ -6,15 +6,42 @@ import SystemPackage
 /// Watches the root (a new bottle directory appears) and every bottle
 /// directory (a proposal arrives, is decided, withdrawn or archived, a
 /// caller attaches or leaves), adding a watch as each new bottle appears.
-/// The console re-reads only the bottle that changed, so a new proposal is
-/// on screen within milliseconds of its rename.
+/// A change to one proposal's files is named as such (``Change/entry(_:_:)``),
+/// so the console re-reads that one file, not the bottle, and a new proposal
+/// is on screen within milliseconds of its rename.
 public enum QueueWatch {
     /// Something changed under the queue root.
     public enum Change: Sendable, Equatable {
-        /// Files in this bottle's queue changed.
+        /// One proposal's files in this bottle changed: its proposal, its
+        /// decision, its waiting or stopped-waiting marker appeared, moved or
+        /// went away.
+        case entry(BottleSlug, ProposalID)
+        /// Files in this bottle's queue changed (a name that is no proposal's).
         case bottle(BottleSlug)
         /// Anything may have changed (a new bottle, an overflow, the periodic safety rescan): re-read all.
         case all
+
+        /// The bottle the change is confined to; `nil` for ``all``.
+        public var bottle: BottleSlug? {
+            switch self {
+            case .entry(let bottle, _), .bottle(let bottle): bottle
+            case .all: nil
+            }
+        }
+    }
+
+    /// What a name appearing in or leaving a bottle's directory means: one
+    /// proposal's file, nothing (a writer's temp file, whose rename is the
+    /// news; the archive directory itself), or anything in the bottle.
+    public static func change(named name: String, in bottle: BottleSlug) -> Change? {
+        if name.hasPrefix(".") || name == QueueLayout.archiveName { return nil }
+        for suffix in [
+            QueueLayout.proposalSuffix, QueueLayout.decisionSuffix, QueueLayout.waitingSuffix,
+            QueueLayout.stoppedWaitingSuffix,
+        ] {
+            if let id = QueueLayout.id(in: name, suffix: suffix) { return .entry(bottle, id) }
+        }
+        return .bottle(bottle)
     }
 
     /// The changes under `root`, until the stream's consumer stops iterating.
@@ -39,8 +66,10 @@ public enum QueueWatch {
                         box.watcher?.watch(queueRoot.queue(for: slug).directory)
                         continuation.yield(.bottle(slug))
                     }
-                } else if let slug = try? BottleSlug(directory.lastComponent?.string ?? "") {
-                    continuation.yield(.bottle(slug))
+                } else if let slug = try? BottleSlug(directory.lastComponent?.string ?? ""),
+                    let named = QueueWatch.change(named: name, in: slug)
+                {
+                    continuation.yield(named)
                 }
             }
         }
