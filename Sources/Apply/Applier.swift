@@ -183,10 +183,10 @@ public struct Applier: Sendable {
     public func recoverInterrupted(queueRoot: FilePath) throws -> [ProposalID] {
         let root = QueueRoot(queueRoot)
         var finished: [ProposalID] = []
-        for bottle in try root.bottles() {
+        let bottles = try root.bottles()
+        // Every host command starts here, so the look (a listing per bottle) runs on every core.
+        for (bottle, stuck) in zip(bottles, root.applyingEntries(of: bottles)) {
             let queue = root.queue(for: bottle)
-            // Files that cannot be read are the operator's to see (`list` names them); they must not stop recovery.
-            let stuck = (try? queue.applyingEntries()) ?? []
             guard !stuck.isEmpty else { continue }
             // A held lock is a running apply: its decisions are not interrupted. (No lock
             // file: no apply is running, since an apply takes the lock before it claims.)

@@ -92,7 +92,6 @@ public struct ConsoleApp: Sendable {
         try terminal.enter()
         var session = Session(app: self, terminal: terminal, input: input)
         session.model.filter = filter
-        session.finishInterruptedApplies()
         switch notifications {
         case .success(let settings) where settings.isEnabled:
             session.notifier = Notifier(settings: settings, queueRoot: queueRoot, configRoot: configRoot) { text, isError in
@@ -105,6 +104,12 @@ public struct ConsoleApp: Sendable {
         defer { if let notifier = session.notifier { Task { await notifier.cancelAll() } } }
         session.reload(nil, announce: false)
         session.draw()
+        // After the first screen, not before it: an approval whose apply a crash cut
+        // off has a decision, so it is not on the pending list either way.
+        if session.finishInterruptedApplies() {
+            session.reload(nil, announce: false)
+            session.draw()
+        }
         for await event in events {
             switch event {
             case .keys(let keys):

@@ -30,4 +30,18 @@ extension QueueRoot {
         }
         return results.withLock { $0.map { $0! } }
     }
+
+    /// The approvals still applying in each of `bottles`
+    /// (``BottleQueue/applyingEntries()``), looked for on every core: every
+    /// host command looks before it starts, and it costs a directory listing
+    /// per bottle. A bottle whose files cannot be read has none here (`list`
+    /// and the console name those files).
+    public func applyingEntries(of bottles: [BottleSlug]) -> [[QueueEntry]] {
+        let results = Mutex([[QueueEntry]](repeating: [], count: bottles.count))
+        DispatchQueue.concurrentPerform(iterations: bottles.count) { index in
+            let found = (try? queue(for: bottles[index]).applyingEntries()) ?? []
+            if !found.isEmpty { results.withLock { $0[index] = found } }
+        }
+        return results.withLock { $0 }
+    }
 }
