@@ -19,7 +19,7 @@ extension Proposal {
     ///   format version (before any other fault, as the full decode says it),
     ///   otherwise ``QueueError/malformedFile(path:reason:)`` naming the field,
     ///   or the id's or slug's own error.
-    static func listed(from data: Data, path: () -> String) throws(QueueError) -> Proposal {
+    public static func listed(from data: Data, path: () -> String) throws(QueueError) -> Proposal {
         let fields = try QueueFileFields(data, path: path)
         // A file of another version may lack any field this build knows: say that first.
         if let version = try? fields.integer("format", path: path), version != QueueFormat.version {
