@@ -113,6 +113,9 @@ struct ListedProposalTests {
         ("duplicate proposed file", edited("\"proposed_file\":", "\"proposed_file\":\"evil.example\\n\",\"proposed_file\":")),
         ("duplicate format", edited("\"format\":1", "\"format\":1,\"format\":2")),
         ("a duplicate inside an unknown member", edited("\"format\":1", "\"format\":1,\"x\":{\"k\":1,\"k\":2}")),
+        ("forty unknown members", edited("\"format\":1", "\"format\":1" + (0..<40).map { ",\"k\($0)\":\($0)" }.joined())),
+        ("forty unknown members, one twice", edited("\"format\":1", "\"format\":1" + (0..<40).map { ",\"k\($0)\":\($0)" }.joined() + ",\"k29\":0")),
+        ("forty unknown members, then the justification again", edited("\"format\":1", "\"format\":1" + (0..<40).map { ",\"k\($0)\":\($0)" }.joined()) .dropLast() + bytes(",\"justification\":\"x\"}")),
         ("an escaped key", edited("\"justification\":", "\"justific\\u0061tion\":")),
         ("a byte order mark", [0xEF, 0xBB, 0xBF] + bytes(record())),
         ("a trailing comma", bytes(record()).dropLast() + bytes(",}")),
@@ -181,10 +184,14 @@ struct ListedProposalTests {
             }
         }
         let listedIDs = Set(scan.entries.map(\.proposal.id))
-        for name in ["as written", "escape sequences in the justification", "format 1.0", "a surrogate pair escape"] {
+        for name in [
+            "as written", "escape sequences in the justification", "format 1.0", "a surrogate pair escape",
+            "forty unknown members",
+        ] {
             #expect(listedIDs.contains(ids[name]!), "\(name) should be listed")
         }
         for name in [
+            "forty unknown members, one twice", "forty unknown members, then the justification again",
             "duplicate proposed file", "a justification over the limit", "a forged hash", "missing justification",
             "a byte order mark", "invalid UTF-8", "id that is a path", "bottle that is a path",
         ] {

@@ -48,7 +48,7 @@ public enum TextLayout {
             out.unicodeScalars.append(scalar)
             used += size
         }
-        return out + "…" + (text.contains("\u{1B}") ? ANSI.reset : "")
+        return out + "…" + (text.utf8.contains(0x1B) ? ANSI.reset : "")
     }
 
     /// `text` cut or padded with spaces to exactly `columns` cells.

@@ -39,7 +39,9 @@ public enum SHA256Hex {
     /// lowercase hex digits. A hash field read from a queue file is checked
     /// with this before the host shows it or copies it into a record.
     public static func isWellFormed(_ text: String) -> Bool {
-        text.utf8.count == 64
-            && text.utf8.allSatisfy { $0 &- UInt8(ascii: "0") < 10 || $0 &- UInt8(ascii: "a") < 6 }
+        var text = text
+        return text.withUTF8 { bytes in
+            bytes.count == 64 && bytes.allSatisfy { $0 &- UInt8(ascii: "0") < 10 || $0 &- UInt8(ascii: "a") < 6 }
+        }
     }
 }

@@ -20,14 +20,14 @@ struct QueueFileFields {
     /// A member's value: scalars as read, containers only as their kind (no
     /// queue field the host reads is nested in a proposal, and a decision's
     /// `apply` object is left to the full decode).
-    indirect enum Value {
+    enum Value {
         case string(String)
         /// The literal's text, and whether it has no fraction or exponent.
         case number(String, isInteger: Bool)
         case bool(Bool)
         case null
         case array
-        case object([String: Value])
+        indirect case object(Members)
 
         /// What kind of value this is, for messages ("found a number").
         var kindName: String {
@@ -42,8 +42,44 @@ struct QueueFileFields {
         }
     }
 
-    /// The members of the file's top-level object, by key.
-    let members: [String: Value]
+    /// The members of one object, in file order, each key once.
+    ///
+    /// A queue record has about ten: they are kept in an array and a new key
+    /// is compared with each (hashing ten keys into a dictionary cost more
+    /// than the rest of the parse). Past ``indexedFrom`` members a
+    /// dictionary takes over, so a hostile object of a million keys is
+    /// still checked for duplicates in linear time.
+    struct Members {
+        static let indexedFrom = 16
+        private(set) var pairs: [(key: String, value: Value)] = []
+        private var index: [String: Int]?
+
+        /// Adds `key`; `false` (and nothing added) when it is already there.
+        mutating func add(_ key: String, _ value: Value) -> Bool {
+            if index != nil {
+                guard index?[key] == nil else { return false }
+                index?[key] = pairs.count
+            } else {
+                for pair in pairs where pair.key == key { return false }
+                if pairs.count + 1 >= Self.indexedFrom {
+                    var built = [String: Int](minimumCapacity: 2 * Self.indexedFrom)
+                    for (position, pair) in pairs.enumerated() { built[pair.key] = position }
+                    built[key] = pairs.count
+                    index = built
+                }
+            }
+            pairs.append((key, value))
+            return true
+        }
+
+        subscript(key: String) -> Value? {
+            if let index { return index[key].map { pairs[$0].value } }
+            return pairs.first { $0.key == key }?.value
+        }
+    }
+
+    /// The members of the file's top-level object.
+    let members: Members
 
     /// Parses a queue file's bytes.
     /// - Parameter path: named in errors, so the operator knows which file is bad.
@@ -86,7 +122,7 @@ struct QueueFileFields {
     /// Keeps each object's members (for the duplicate-key check and the top
     /// level's values) and nothing of arrays but that they were there.
     struct MemberBuilder: JSONBuilder {
-        typealias Object = [String: QueueFileFields.Value]
+        typealias Object = Members
         typealias Array = Void
 
         func string(_ text: String, at position: JSONPosition) -> QueueFileFields.Value { .string(text) }
@@ -100,13 +136,12 @@ struct QueueFileFields {
         func bool(_ value: Bool, at position: JSONPosition) -> QueueFileFields.Value { .bool(value) }
         func null(at position: JSONPosition) -> QueueFileFields.Value { .null }
 
-        func beginObject(at position: JSONPosition) -> Object { [:] }
+        func beginObject(at position: JSONPosition) -> Object { Members() }
 
         func addMember(_ key: String, at keyPosition: JSONPosition, value: QueueFileFields.Value, to object: inout Object)
             -> JSONMemberInsertion
         {
-            guard object.updateValue(value, forKey: key) == nil else { return .duplicate(firstAt: nil) }
-            return .inserted
+            object.add(key, value) ? .inserted : .duplicate(firstAt: nil)
         }
 
         func endObject(_ object: Object, at position: JSONPosition) -> QueueFileFields.Value { .object(object) }
