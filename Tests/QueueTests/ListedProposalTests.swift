@@ -14,13 +14,18 @@ private enum Outcome: Equatable, CustomStringConvertible {
         do throws(QueueError) {
             self = .proposal(try decode())
         } catch {
-            if case .unsupportedFormat(_, let version) = error { self = .unsupportedFormat(version) } else { self = .refused }
+            if case .unsupportedFormat(_, let version) = error {
+                self = .unsupportedFormat(version)
+            } else {
+                self = .refused
+            }
         }
     }
 
     var description: String {
         switch self {
-        case .proposal(let proposal): "a proposal (\(proposal.id), \(proposal.justification.utf8.count) bytes of justification)"
+        case .proposal(let proposal):
+            "a proposal (\(proposal.id), \(proposal.justification.utf8.count) bytes of justification)"
         case .unsupportedFormat(let version): "format \(version)"
         case .refused: "refused"
         }
@@ -79,8 +84,14 @@ struct ListedProposalTests {
         ("a timestamp without fraction", with("created_at", "2026-11-25T02:49:03Z")),
         ("a timestamp with an offset", with("created_at", "2026-11-25T02:49:03.125+02:00")),
         ("an unknown member", with("colour", ["nested": [1, 2, 3]])),
-        ("escape sequences in the justification", with("justification", "ok\u{1B}[2J\u{1B}]0;owned\u{07}\u{9B}31m\r\n\u{202E}")),
-        ("a justification over the limit", with("justification", String(repeating: "j", count: Proposal.maximumJustificationSize + 1))),
+        (
+            "escape sequences in the justification",
+            with("justification", "ok\u{1B}[2J\u{1B}]0;owned\u{07}\u{9B}31m\r\n\u{202E}")
+        ),
+        (
+            "a justification over the limit",
+            with("justification", String(repeating: "j", count: Proposal.maximumJustificationSize + 1))
+        ),
         ("a NUL in the justification", with("justification", "a\u{0}b")),
         ("a forged hash", with("proposed_file_sha256", "not-a-hash")),
         ("format 2", with("format", 2)),
@@ -110,12 +121,25 @@ struct ListedProposalTests {
         ("missing proposed hash", with("proposed_file_sha256", nil)),
         ("missing created_at", with("created_at", nil)),
         ("duplicate justification", edited("\"justification\":", "\"justification\":\"first\",\"justification\":")),
-        ("duplicate proposed file", edited("\"proposed_file\":", "\"proposed_file\":\"evil.example\\n\",\"proposed_file\":")),
+        (
+            "duplicate proposed file",
+            edited("\"proposed_file\":", "\"proposed_file\":\"evil.example\\n\",\"proposed_file\":")
+        ),
         ("duplicate format", edited("\"format\":1", "\"format\":1,\"format\":2")),
         ("a duplicate inside an unknown member", edited("\"format\":1", "\"format\":1,\"x\":{\"k\":1,\"k\":2}")),
-        ("forty unknown members", edited("\"format\":1", "\"format\":1" + (0..<40).map { ",\"k\($0)\":\($0)" }.joined())),
-        ("forty unknown members, one twice", edited("\"format\":1", "\"format\":1" + (0..<40).map { ",\"k\($0)\":\($0)" }.joined() + ",\"k29\":0")),
-        ("forty unknown members, then the justification again", edited("\"format\":1", "\"format\":1" + (0..<40).map { ",\"k\($0)\":\($0)" }.joined()) .dropLast() + bytes(",\"justification\":\"x\"}")),
+        (
+            "forty unknown members",
+            edited("\"format\":1", "\"format\":1" + (0..<40).map { ",\"k\($0)\":\($0)" }.joined())
+        ),
+        (
+            "forty unknown members, one twice",
+            edited("\"format\":1", "\"format\":1" + (0..<40).map { ",\"k\($0)\":\($0)" }.joined() + ",\"k29\":0")
+        ),
+        (
+            "forty unknown members, then the justification again",
+            edited("\"format\":1", "\"format\":1" + (0..<40).map { ",\"k\($0)\":\($0)" }.joined()).dropLast()
+                + bytes(",\"justification\":\"x\"}")
+        ),
         ("an escaped key", edited("\"justification\":", "\"justific\\u0061tion\":")),
         ("a byte order mark", [0xEF, 0xBB, 0xBF] + bytes(record())),
         ("a trailing comma", bytes(record()).dropLast() + bytes(",}")),
@@ -124,7 +148,12 @@ struct ListedProposalTests {
         ("a surrogate pair escape", edited("\"tests need it\"", "\"tests \\ud83d\\ude00 need it\"")),
         ("invalid UTF-8", edited("\"tests need it\"", "\"tests \u{FFFD} need it\"").map { $0 == 0xEF ? 0xFF : $0 }),
         ("a raw control character", edited("\"tests need it\"", "\"tests \u{01} need it\"")),
-        ("nesting 100 deep", edited("\"format\":1", "\"format\":1,\"x\":" + String(repeating: "[", count: 100) + String(repeating: "]", count: 100))),
+        (
+            "nesting 100 deep",
+            edited(
+                "\"format\":1",
+                "\"format\":1,\"x\":" + String(repeating: "[", count: 100) + String(repeating: "]", count: 100))
+        ),
         ("an array", bytes("[1, 2]")),
         ("null", bytes("null")),
         ("empty", []),
@@ -140,7 +169,9 @@ struct ListedProposalTests {
 
     @Test("reads what the sidecar writes, and refuses what Foundation alone would take")
     func strictWhereFoundationIsNot() throws {
-        #expect(outcomes(bytes(record())).listed == .proposal(try QueueFormat.decode(Proposal.self, from: Data(bytes(record())), path: "p")))
+        #expect(
+            outcomes(bytes(record())).listed
+                == .proposal(try QueueFormat.decode(Proposal.self, from: Data(bytes(record())), path: "p")))
         struct ProposedFileOnly: Decodable { var proposed_file: String }
         for name in ["duplicate proposed file", "a byte order mark", "a trailing comma", "nesting 100 deep"] {
             let file = try #require(Self.files.first { $0.0 == name }?.1)

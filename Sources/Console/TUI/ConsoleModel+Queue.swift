@@ -46,7 +46,8 @@ extension ConsoleModel {
 
     /// Re-reads proposal `id` of `bottle` alone (its proposal file, and its
     /// decision if it has one), for a change the watcher named.
-    mutating func refresh(_ id: ProposalID, of bottle: BottleSlug, from reader: some ConsoleQueueReader) -> QueueUpdate {
+    mutating func refresh(_ id: ProposalID, of bottle: BottleSlug, from reader: some ConsoleQueueReader) -> QueueUpdate
+    {
         var update = QueueUpdate()
         let index = entries.firstIndex { $0.proposal.id == id }
         let read: QueueEntry?
@@ -124,11 +125,13 @@ extension ConsoleModel {
         }
         if let first = unreadable.first {
             message = Message(
-                text: "\(unreadable.count) queue file(s) skipped (\(first)); see `bottle-supervise list`", isError: true)
+                text: "\(unreadable.count) queue file(s) skipped (\(first)); see `bottle-supervise list`", isError: true
+            )
         }
         if let replaced {
             message = Message(
-                text: "proposal \(replaced) was replaced in the queue while you reviewed it; deciding it will be refused",
+                text:
+                    "proposal \(replaced) was replaced in the queue while you reviewed it; deciding it will be refused",
                 isError: true)
         }
     }

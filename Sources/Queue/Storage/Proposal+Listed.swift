@@ -34,7 +34,8 @@ extension Proposal {
         guard let tool = Tool(rawValue: toolName) else {
             throw .malformedFile(
                 path: path(),
-                reason: "field tool: \(toolName) is not one of \(Tool.allCases.map(\.rawValue).joined(separator: ", "))")
+                reason: "field tool: \(toolName) is not one of \(Tool.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         let proposedFile = try fields.string("proposed_file", path: path)
         let justification = try fields.string("justification", path: path)

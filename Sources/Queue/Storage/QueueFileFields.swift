@@ -138,7 +138,9 @@ struct QueueFileFields {
 
         func beginObject(at position: JSONPosition) -> Object { Members() }
 
-        func addMember(_ key: String, at keyPosition: JSONPosition, value: QueueFileFields.Value, to object: inout Object)
+        func addMember(
+            _ key: String, at keyPosition: JSONPosition, value: QueueFileFields.Value, to object: inout Object
+        )
             -> JSONMemberInsertion
         {
             object.add(key, value) ? .inserted : .duplicate(firstAt: nil)
@@ -183,7 +185,8 @@ struct QueueFileFields {
             {
                 return exact
             }
-            throw .malformedFile(path: path(), reason: "field \(key): the number \(text) is not an integer this build reads")
+            throw .malformedFile(
+                path: path(), reason: "field \(key): the number \(text) is not an integer this build reads")
         case let other?: throw mismatch(key, expected: "an integer", found: other, path: path)
         }
     }
