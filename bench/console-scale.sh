@@ -23,7 +23,9 @@ else
   bin="$BOTTLE_SUPERVISE_BIN"   # e.g. a debug build, to measure without a release build
 fi
 baseline="${BASELINE_BIN:-}"
-state="$(mktemp -d)"; trap 'tmux kill-session -t tuibench 2>/dev/null; rm -rf "$state"' EXIT
+# A tmux server of our own (-L): the default one in /tmp may be another user's or test's, and killed under us.
+tmux_=(tmux -L "console-scale-$$")
+state="$(mktemp -d)"; trap '"${tmux_[@]}" kill-server 2>/dev/null; rm -rf "$state"' EXIT
 python3 bench/make-queue.py "$state/queue" "$state/bottles" "$bottles" "$pending"
 cat > "$state/naive_list.py" <<'EOF'
 import glob, json, os, sys
@@ -69,15 +71,18 @@ echo "ratios of medians: list/cat $(ratio "$(median "${lists[@]}")" "$(median "$
   "${baseline:+ list/baseline $(ratio "$(median "${lists[@]}")" "$(median "${befores[@]}")")}"
 
 if [ "${TUI:-1}" = 0 ]; then exit 0; fi
-first_screen() {  # prints ms from starting the console ($1) to its first screen
-  tmux kill-session -t tuibench 2>/dev/null || true
-  tmux new-session -d -x 160 -y 50 -s tuibench "bash --norc"
+first_screen() {  # prints ms from starting the console ($1) to its first screen; fails after 60 s
+  "${tmux_[@]}" kill-session -t tuibench 2>/dev/null || true
+  "${tmux_[@]}" new-session -d -x 160 -y 50 -s tuibench "bash --norc" || { echo "tmux did not start" >&2; return 1; }
   sleep 0.3
   local start; start=$(date +%s%N)
-  tmux send-keys -t tuibench "$1 console --no-bell --queue-root $state/queue --config-root $state/bottles" Enter
-  until tmux capture-pane -p -t tuibench | grep -q "pending in $bottles bottles"; do sleep 0.005; done
+  "${tmux_[@]}" send-keys -t tuibench "$1 console --no-bell --queue-root $state/queue --config-root $state/bottles" Enter
+  until "${tmux_[@]}" capture-pane -p -t tuibench 2>/dev/null | grep -q "pending in $bottles bottles"; do
+    if [ "$(ms "$start")" -gt 60000 ]; then echo "no first screen within 60 s" >&2; return 1; fi
+    sleep 0.005
+  done
   ms "$start"
-  tmux send-keys -t tuibench q
+  "${tmux_[@]}" send-keys -t tuibench q
   sleep 0.2
 }
 screens=(); screens_before=()
