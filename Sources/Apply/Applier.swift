@@ -198,10 +198,11 @@ public struct Applier: Sendable {
     public func recoverInterruptedOutcomes(queueRoot: FilePath) throws -> [(id: ProposalID, outcome: ApplyOutcome)] {
         let root = QueueRoot(queueRoot)
         var finished: [(id: ProposalID, outcome: ApplyOutcome)] = []
-        for bottle in try root.bottles() {
+        let bottles = try root.bottles()
+        // Every host command starts here, so the look (a listing per bottle) runs on every core.
+        // Files that cannot be read are the operator's to see (`list` names them); they must not stop recovery.
+        for (bottle, stuck) in zip(bottles, root.applyingEntries(of: bottles)) {
             let queue = root.queue(for: bottle)
-            // Files that cannot be read are the operator's to see (`list` names them); they must not stop recovery.
-            let stuck = (try? queue.applyingEntries()) ?? []
             let directory = configRoot.directory(of: bottle)
             let journal = ReplacementJournal.path(in: directory)
             let replacing = access(journal.string, F_OK) == 0

@@ -70,8 +70,7 @@ public struct WebConsole: Sendable {
             for await change in QueueWatch.changes(root: queueRoot) {
                 await broadcast.changed()
                 if let notifier {
-                    let bottles: [BottleSlug]? = if case .bottle(let slug) = change { [slug] } else { nil }
-                    await notifier.notice(QueueRoot(queueRoot).pendingProposals(of: bottles))
+                    await notifier.notice(QueueRoot(queueRoot).pendingProposals(of: change.bottle.map { [$0] }))
                 }
             }
         }

@@ -32,13 +32,14 @@ struct List: ParsableCommand {
         do {
             let bottles = try root.scanBottles()
             unreadable += bottles.skipped
-            for bottle in bottles.bottles {
-                let queue = root.queue(for: bottle)
-                let live = try queue.scan(archived: false)
+            for result in root.scan(bottles.bottles, archived: false) {
+                let live = try result.get()
                 unreadable += live.unreadable
                 entries += all ? live.entries : live.entries.filter(\.isPending)
-                if all {
-                    let archived = try queue.scan(archived: true)
+            }
+            if all {
+                for result in root.scan(bottles.bottles, archived: true) {
+                    let archived = try result.get()
                     unreadable += archived.unreadable
                     entries += archived.entries
                 }
@@ -76,7 +77,7 @@ enum ListTable {
             let state =
                 entry.decision?.status.rawValue
                 ?? (entry.problem != nil ? "refused" : ListTable.attendance(of: entry, now: now))
-            let first = entry.proposal.justification.split(separator: "\n").first.map(String.init) ?? ""
+            let first = ListTable.firstLine(of: entry.proposal.justification)
             out +=
                 TextLayout.pad(entry.proposal.id.rawValue, 30) + TextLayout.pad(entry.proposal.bottle.rawValue, 20)
                 + TextLayout.pad(entry.proposal.tool.rawValue, 18)
@@ -86,6 +87,17 @@ enum ListTable {
                 + Escaped(first).description + "\n"
         }
         return out
+    }
+
+    /// The first line of `text` that is not empty: what the table shows of a
+    /// justification. Found by scanning the bytes, not by splitting the whole
+    /// text (a string separator goes through the regex module's searcher,
+    /// the largest cost of rendering ten thousand rows).
+    static func firstLine(of text: String) -> String {
+        let utf8 = text.utf8
+        guard let start = utf8.firstIndex(where: { $0 != UInt8(ascii: "\n") }) else { return "" }
+        let end = utf8[start...].firstIndex(of: UInt8(ascii: "\n")) ?? utf8.endIndex
+        return String(text[start..<end])
     }
 
     /// `waiting`, `stopped 12m` (the agent's call ended 12 minutes ago, as the

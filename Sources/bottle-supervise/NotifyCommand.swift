@@ -47,10 +47,7 @@ struct NotifyCommand: AsyncParsableCommand {
         let watching = Task {
             await notifier.notice(root.pendingProposals())
             for await change in QueueWatch.changes(root: locations.queueRoot) {
-                switch change {
-                case .bottle(let slug): await notifier.notice(root.pendingProposals(of: [slug]))
-                case .all: await notifier.notice(root.pendingProposals())
-                }
+                await notifier.notice(root.pendingProposals(of: change.bottle.map { [$0] }))
             }
         }
         await Self.waitForTermination()

@@ -116,7 +116,7 @@ struct QueueWatchTests {
         let root = QueueRoot(directory.path)
         let watching = Task {
             for await change in stream {
-                if useInotify ? change == .bottle(slug("fresh")) : change == .all,
+                if useInotify ? change.bottle == slug("fresh") : change == .all,
                     try root.pending().contains(where: { $0.proposal.id == proposal.id })
                 {
                     return true
@@ -138,5 +138,47 @@ struct QueueWatchTests {
             return first
         }
         #expect(seen)
+    }
+}
+
+@Suite("Watching a queue root: changes not taken yet")
+struct PendingChangesTests {
+    private func entry(_ index: Int) -> QueueWatch.Change {
+        .entry(slug("b1"), try! ProposalID(String(format: "20261125-024903-%012x", index)))
+    }
+
+    @Test("a change already waiting is not queued twice; the rest come in order")
+    func coalesces() async {
+        let pending = QueueWatch.PendingChanges()
+        for change in [entry(1), entry(2), entry(1), .bottle(slug("b2")), entry(2)] { pending.add(change) }
+        #expect(await pending.next() == entry(1))
+        #expect(await pending.next() == entry(2))
+        #expect(await pending.next() == .bottle(slug("b2")))
+        pending.add(entry(1))
+        #expect(await pending.next() == entry(1))
+    }
+
+    @Test("a burst past the limit becomes one full re-read, and nothing after it is lost")
+    func collapses() async {
+        let pending = QueueWatch.PendingChanges()
+        for index in 0..<(QueueWatch.pendingLimit * 3) { pending.add(entry(index)) }
+        #expect(await pending.next() == .all)
+        // Taken: what arrives next is news again.
+        pending.add(entry(7))
+        #expect(await pending.next() == entry(7))
+    }
+
+    @Test("the consumer waits for the next change instead of ending")
+    func waits() async throws {
+        let pending = QueueWatch.PendingChanges()
+        let taking = Task { await pending.next() }
+        try await Task.sleep(for: .milliseconds(50))
+        pending.add(entry(3))
+        let deadline = Task {
+            try await Task.sleep(for: .seconds(5))
+            taking.cancel()
+        }
+        #expect(await taking.value == entry(3))
+        deadline.cancel()
     }
 }

@@ -179,3 +179,29 @@ struct ValidationAllowlistTests {
         #expect(error?.description.hasSuffix("... and 480 more") == true)
     }
 }
+
+@Suite("Validation of the allowlist: the one-pass check of plain hostnames")
+struct PlainHostnameTests {
+    static let entries = [
+        "api.github.com", "*.example.com", "a", "localhost", "x-y.example", "xn--bcher-kva.example", "API.Example.COM",
+        "*.com", "*.", "*", "*x.example", ".example.com", "example.com.", "a..b", "-a.example", "a-.example",
+        "a.-b.example", "a.b-.example", "a_b.example", "a b", "a#b", "https://a.example", "a.example:443",
+        "a.example/x", "ex\u{1B}[2Jample.com", "bücher.example", "*.*.example", "a.*.example",
+        String(repeating: "a", count: 63) + ".example", String(repeating: "a", count: 64) + ".example",
+        Array(repeating: String(repeating: "a", count: 60), count: 4).joined(separator: ".") + ".example",
+        Array(repeating: "ab", count: 84).joined(separator: "."), Array(repeating: "ab", count: 85).joined(separator: "."),
+        "1.2.3.4", "[::1]", "*.1.2", "", "0", "a.0",
+    ]
+
+    @Test("says yes only where the full check finds nothing, and no to every fault", arguments: entries)
+    func agreesWithTheFullCheck(_ entry: String) throws {
+        let full = try? AllowlistDocument.parse(entry + "\n")
+        if AllowlistDocument.isPlainHostname(Substring(entry)) {
+            #expect(full?.hosts.map(\.name) == [entry])
+        }
+        // Every plain ASCII hostname the full check accepts is also recognised in one pass.
+        if let full, !full.hosts.isEmpty, entry.unicodeScalars.allSatisfy({ $0.isASCII }) {
+            #expect(AllowlistDocument.isPlainHostname(Substring(entry)))
+        }
+    }
+}

@@ -94,7 +94,6 @@ public struct ConsoleApp: Sendable {
         try terminal.enter()
         var session = Session(app: self, terminal: terminal, input: input)
         session.model.filter = filter
-        session.finishInterruptedApplies()
         switch notifications {
         case .success(let settings) where settings.isEnabled:
             session.notifier = Notifier(settings: settings, queueRoot: queueRoot, configRoot: configRoot) { text, isError in
@@ -107,6 +106,12 @@ public struct ConsoleApp: Sendable {
         defer { if let notifier = session.notifier { Task { await notifier.cancelAll() } } }
         session.reload(nil, announce: false)
         session.draw()
+        // After the first screen, not before it: an approval whose apply a crash cut
+        // off has a decision, so it is not on the pending list either way.
+        if session.finishInterruptedApplies() {
+            session.reload(nil, announce: false)
+            session.draw()
+        }
         for await event in events {
             switch event {
             case .keys(let keys):
@@ -115,6 +120,7 @@ public struct ConsoleApp: Sendable {
                     if effects.contains(.quit) { return }
                     for effect in effects { await session.perform(effect) }
                 }
+            case .queue(.entry(let slug, let id)): session.refresh(id, of: slug, announce: true)
             case .queue(.bottle(let slug)): session.reload([slug], announce: true)
             case .queue(.all): session.reload(nil, announce: true)
             case .tick:
@@ -147,6 +153,7 @@ public struct ConsoleApp: Sendable {
         let view = ConsoleView(color: ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
 
         var root: QueueRoot { QueueRoot(app.queueRoot) }
+        var reader: QueueRootReader { QueueRootReader(root: root) }
 
         /// Finishes applies a crash cut off (``Applier/recoverInterrupted(queueRoot:)``)
         /// and tells the operator; `true` when there were any.
@@ -176,82 +183,28 @@ public struct ConsoleApp: Sendable {
         /// Re-reads the given bottles (all when `nil`), keeping proposals decided
         /// meanwhile on screen with their new state.
         mutating func reload(_ bottles: [BottleSlug]?, announce: Bool) {
-            let targets = bottles ?? ((try? root.bottles()) ?? [])
-            let shown = Set(model.entries.map(\.proposal.id))
-            let targetSet = Set(targets)
-            var kept = model.entries.filter { entry in !targetSet.contains(entry.proposal.bottle) }
-            var arrived = false
-            var damaged = 0
-            var firstDamage: QueueError?
-            var replaced: ProposalID?
-            // Bottles are read in parallel: at a thousand bottles, decoding their
-            // queue files is what stands between start and the first screen.
-            let scans = Self.scan(targets, in: root)
-            for (bottle, scan) in zip(targets, scans) {
-                guard let scan else { continue }
-                let queue = root.queue(for: bottle)
-                damaged += scan.unreadable.count
-                firstDamage = firstDamage ?? scan.unreadable.first
-                var pending = scan.entries.filter(\.isPending)
-                let pendingIDs = Set(pending.map(\.proposal.id))
-                arrived = arrived || pending.contains { !shown.contains($0.proposal.id) }
-                // The proposal under review (its detail, notes or confirm prompt open)
-                // stays as it was shown: a file renamed over it in the queue must not
-                // change what the operator is about to decide. The decision stays
-                // bound to the shown bytes, so the apply step refuses it.
-                if let reviewing = model.reviewingID,
-                    let index = pending.firstIndex(where: { $0.proposal.id == reviewing }),
-                    let shownEntry = model.entries.first(where: { $0.proposal.id == reviewing })
-                {
-                    if pending[index].proposalSHA256 != shownEntry.proposalSHA256 {
-                        replaced = reviewing
-                    }
-                    var keptEntry = shownEntry
-                    keptEntry.waiting = pending[index].waiting
-                    pending[index] = keptEntry
-                }
-                kept += pending
-                for var old in model.entries
-                where old.proposal.bottle == bottle && !pendingIDs.contains(old.proposal.id) {
-                    if old.decision == nil { old.decision = try? queue.decision(old.proposal.id) }
-                    old.waiting = false
-                    old.stoppedWaitingAt = nil
-                    if old.decision != nil { kept.append(old) }
-                }
-            }
-            kept.sort { ($0.proposal.createdAt, $0.proposal.id) < ($1.proposal.createdAt, $1.proposal.id) }
-            model.entries = kept
-            if let notifier {
-                // Never awaited here: a slow receiver must not hold up the screen or a decision.
-                let pending = kept.filter(\.isPending).map(\.proposal)
-                Task { await notifier.notice(pending) }
-            }
-            if model.selectedID == nil || !kept.contains(where: { $0.proposal.id == model.selectedID }) {
-                model.selectedID =
-                    model.visible.first(where: \.isPending)?.proposal.id ?? model.visible.first?.proposal.id
-            }
-            if damaged > 0 {
-                model.message = .init(
-                    text: "\(damaged) queue file(s) skipped (\(firstDamage.map { "\($0)" } ?? "")); see `bottle-supervise list`",
-                    isError: true)
-            }
-            if let replaced {
-                model.message = .init(
-                    text: "proposal \(replaced) was replaced in the queue while you reviewed it; deciding it will be refused",
-                    isError: true)
-            }
-            if announce, arrived, app.bell { terminal.write(ANSI.bell) }
-            if model.screen == .detail, let id = model.selectedID { prepareDetail(id, keepScroll: true) }
+            let update = model.reload(bottles, from: reader)
+            followUp(update, announce: announce, detailOf: nil)
         }
 
-        static func scan(_ bottles: [BottleSlug], in root: QueueRoot) -> [(
-            entries: [QueueEntry], unreadable: [QueueError]
-        )?] {
-            let results = ScanResults(count: bottles.count)
-            DispatchQueue.concurrentPerform(iterations: bottles.count) { index in
-                results.set(index, try? root.queue(for: bottles[index]).scan(archived: false))
+        /// Re-reads one proposal whose file the watcher named: one file read, not the bottle.
+        mutating func refresh(_ id: ProposalID, of bottle: BottleSlug, announce: Bool) {
+            let update = model.refresh(id, of: bottle, from: reader)
+            followUp(update, announce: announce, detailOf: id)
+        }
+
+        /// Bell, notifications and the open detail view after an update
+        /// (`detailOf`: only when that proposal is the one open; `nil`: any).
+        private mutating func followUp(_ update: ConsoleModel.QueueUpdate, announce: Bool, detailOf id: ProposalID?) {
+            if let notifier, !update.arrived.isEmpty {
+                // Never awaited here: a slow receiver must not hold up the screen or a decision.
+                let arrived = update.arrived
+                Task { await notifier.notice(arrived) }
             }
-            return results.values
+            if announce, !update.arrived.isEmpty, app.bell { terminal.write(ANSI.bell) }
+            if model.screen == .detail, let selected = model.selectedID, id == nil || id == selected {
+                prepareDetail(selected, keepScroll: true)
+            }
         }
 
         mutating func perform(_ effect: ConsoleEffect) async {
@@ -372,7 +325,7 @@ public struct ConsoleApp: Sendable {
             }
             // The outcome of the decision is the line the operator needs; the reload must not replace it.
             let outcome = model.message
-            reload([entry.proposal.bottle], announce: false)
+            refresh(id, of: entry.proposal.bottle, announce: false)
             model.message = outcome
             if model.screen == .detail { prepareDetail(id, keepScroll: true) }
         }
@@ -386,19 +339,4 @@ public struct ConsoleApp: Sendable {
     public static let review: Reviewer = { entry, current, color, _ in
         ProposalReview(proposal: entry.proposal, currentFile: current).render(color: color)
     }
-}
-
-/// Per-bottle scan results filled in from parallel workers, one slot each.
-private final class ScanResults: @unchecked Sendable {
-    // @unchecked: each worker writes only its own slot, under the lock.
-    private let lock = NSLock()
-    private var slots: [(entries: [QueueEntry], unreadable: [QueueError])?]
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ index: Int, _ value: (entries: [QueueEntry], unreadable: [QueueError])?) {
-        lock.withLock { slots[index] = value }
-    }
-
-    var values: [(entries: [QueueEntry], unreadable: [QueueError])?] { lock.withLock { slots } }
 }

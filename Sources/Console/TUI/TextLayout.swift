@@ -7,6 +7,7 @@
 public enum TextLayout {
     /// The number of cells `text` occupies.
     public static func width(_ text: String) -> Int {
+        if let width = printableASCIIWidth(text) { return width }
         var total = 0
         var inSequence = false
         for scalar in text.unicodeScalars {
@@ -26,6 +27,7 @@ public enum TextLayout {
     /// `text` cut to at most `columns` cells (with `…` when cut), colour sequences kept and reset at the cut.
     public static func fit(_ text: String, _ columns: Int) -> String {
         guard columns > 0 else { return "" }
+        if let width = printableASCIIWidth(text), width <= columns { return text }
         guard width(text) > columns else { return text }
         var out = ""
         var used = 0
@@ -46,11 +48,14 @@ public enum TextLayout {
             out.unicodeScalars.append(scalar)
             used += size
         }
-        return out + "…" + (text.contains("\u{1B}") ? ANSI.reset : "")
+        return out + "…" + (text.utf8.contains(0x1B) ? ANSI.reset : "")
     }
 
     /// `text` cut or padded with spaces to exactly `columns` cells.
     public static func pad(_ text: String, _ columns: Int) -> String {
+        if let width = printableASCIIWidth(text), width <= columns {
+            return text + String(repeating: " ", count: columns - width)
+        }
         let fitted = fit(text, columns)
         return fitted + String(repeating: " ", count: max(0, columns - width(fitted)))
     }
@@ -75,6 +80,18 @@ public enum TextLayout {
             lines.append(line)
         }
         return lines
+    }
+
+    /// The width of `text` when it is printable ASCII only (one cell per
+    /// byte, no escape sequence); `nil` otherwise. Ids, slugs, tool names
+    /// and ages are: `list` pads seven cells per row, ten thousand rows at
+    /// fleet scale, and this answers without decoding a scalar.
+    static func printableASCIIWidth(_ text: String) -> Int? {
+        var text = text
+        return text.withUTF8 { bytes in
+            for byte in bytes where byte &- 0x20 >= 0x5F { return nil }
+            return bytes.count
+        }
     }
 
     static func cells(_ scalar: Unicode.Scalar) -> Int {

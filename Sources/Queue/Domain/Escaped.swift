@@ -26,6 +26,8 @@ public struct Escaped: CustomStringConvertible, Sendable {
     }
 
     public var description: String {
+        // Printable ASCII is never escaped: most agent text is, and a list escapes a line per row.
+        if text.utf8.allSatisfy({ $0 &- 0x20 < 0x5F }) { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {

@@ -107,6 +107,25 @@ public struct Proposal: Codable, Sendable, Equatable {
         self.expiresAt = expiresAt.map(Timestamp.normalized)
     }
 
+    /// A proposal exactly as a queue file states it: nothing computed,
+    /// nothing normalised (the listing's reader, ``listed(from:path:)``,
+    /// must give what `JSONDecoder` gives).
+    init(
+        format: Int, id: ProposalID, bottle: BottleSlug, tool: Tool, proposedFile: String, justification: String,
+        currentFileSHA256: String?, proposedFileSHA256: String, createdAt: Date, expiresAt: Date?
+    ) {
+        self.format = format
+        self.id = id
+        self.bottle = bottle
+        self.tool = tool
+        self.proposedFile = proposedFile
+        self.justification = justification
+        self.currentFileSHA256 = currentFileSHA256
+        self.proposedFileSHA256 = proposedFileSHA256
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+
     /// Whether the deadline has passed at `now`.
     public func isExpired(at now: Date = Date()) -> Bool {
         expiresAt.map { $0 <= now } ?? false

@@ -37,10 +37,16 @@ public enum QueueFormat {
     }()
 
     /// Decodes a queue record, refusing a format version this build does not know.
+    ///
+    /// The text is first read by the strict parser (``QueueFileFields``), the
+    /// one the listing's fast path reads it with: `JSONDecoder` alone would
+    /// take a file with duplicate keys, a byte order mark or a trailing comma,
+    /// and keep the first of two values where other readers keep the last.
     /// - Parameter path: named in errors, so the operator knows which file is bad.
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data, path: @autoclosure () -> String)
         throws(QueueError) -> T
     {
+        _ = try QueueFileFields(data, path: path)
         do {
             let value = try decoder.decode(type, from: data)
             if let record = value as? any QueueRecord, record.format != version {

@@ -5,25 +5,43 @@ import Foundation
 public enum SHA256Hex {
     /// The hash of `text`'s UTF-8 bytes.
     public static func of(_ text: String) -> String {
-        of(Data(text.utf8))
+        var text = text
+        // Hashed in place: a listing hashes every proposed file, and a copy into `Data` costs as much as the hash.
+        return text.withUTF8 { bytes in
+            var hasher = SHA256()
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(bytes))
+            return hex(hasher.finalize())
+        }
     }
 
     /// The hash of `data`.
     public static func of(_ data: Data) -> String {
-        let digest = SHA256.hash(data: data)
-        var out = ""
-        out.reserveCapacity(64)
-        for byte in digest {
-            out += byte < 16 ? "0" + String(byte, radix: 16) : String(byte, radix: 16)
+        hex(SHA256.hash(data: data))
+    }
+
+    /// The digest in lowercase hex, written into one 64-byte string: a
+    /// listing makes two per proposal file, and a `String(radix:)` per byte
+    /// (32 small strings) cost more than the hash of a small file.
+    private static func hex(_ digest: SHA256.Digest) -> String {
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: 64) { buffer in
+            var index = 0
+            for byte in digest {
+                buffer[index] = digits.utf8Start[Int(byte >> 4)]
+                buffer[index + 1] = digits.utf8Start[Int(byte & 0x0F)]
+                index += 2
+            }
+            return index
         }
-        return out
     }
 
     /// Whether `text` has the shape of a digest this type writes: exactly 64
     /// lowercase hex digits. A hash field read from a queue file is checked
     /// with this before the host shows it or copies it into a record.
     public static func isWellFormed(_ text: String) -> Bool {
-        text.utf8.count == 64
-            && text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
+        var text = text
+        return text.withUTF8 { bytes in
+            bytes.count == 64 && bytes.allSatisfy { $0 &- UInt8(ascii: "0") < 10 || $0 &- UInt8(ascii: "a") < 6 }
+        }
     }
 }

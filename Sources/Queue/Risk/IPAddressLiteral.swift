@@ -20,7 +20,7 @@ struct IPAddressLiteral: Sendable, Equatable {
         if let octets = IPAddressLiteral.ipv4(host) {
             self.text = host
             self.specialRange = IPAddressLiteral.range(ofIPv4: octets)
-        } else if host.contains(":"), host.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) {
+        } else if host.utf8.contains(UInt8(ascii: ":")), host.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) {
             self.text = host
             self.specialRange = IPAddressLiteral.range(ofIPv6: host.lowercased())
         } else {
@@ -29,7 +29,9 @@ struct IPAddressLiteral: Sendable, Equatable {
     }
 
     private static func ipv4(_ text: String) -> [Int]? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        // Most hosts are names: a letter rules out a dotted quad before any splitting.
+        guard text.utf8.allSatisfy({ $0 &- UInt8(ascii: "0") < 10 || $0 == UInt8(ascii: ".") }) else { return nil }
+        let parts = text.split(separator: Character("."), omittingEmptySubsequences: false)
         guard parts.count == 4 else { return nil }
         var octets: [Int] = []
         for part in parts {

@@ -254,6 +254,9 @@ public struct BottleQueue: Sendable {
     ///
     /// An entry's ``QueueEntry/problem`` here is only the cheap check
     /// (``Proposal/hashProblem()``); ``entry(_:)`` runs the validator too.
+    /// Proposal files are decoded by the listing's fast path
+    /// (``Proposal/listed(from:path:)``), which gives what the full decode
+    /// of ``entry(_:)`` gives for the same bytes, without `JSONDecoder`.
     public func scan(archived: Bool) throws(QueueError) -> (entries: [QueueEntry], unreadable: [QueueError]) {
         var result: [QueueEntry] = []
         var unreadable: [QueueError] = []
@@ -276,23 +279,48 @@ public struct BottleQueue: Sendable {
         for id in names.compactMap({ QueueLayout.id(in: $0, suffix: QueueLayout.proposalSuffix) }) {
             do throws(QueueError) {
                 // A proposal can vanish between listing and reading: it was archived meanwhile.
-                guard let read = try readProposal(id, in: folder) else { continue }
-                // Archiving moves the proposal before its decision, so a live
-                // proposal's decision, if any, is live too.
-                let decision: Decision? = decided.contains(id) ? try readDecision(id, in: folder) : nil
-                let isWaiting = waiting.contains(id)
-                result.append(
-                    QueueEntry(
-                        proposal: read.proposal, decision: decision, waiting: isWaiting,
-                        archived: archived, proposalSHA256: read.sha256,
-                        problem: decision == nil ? read.proposal.hashProblem() : nil,
-                        stoppedWaitingAt: !isWaiting && stopped.contains(id) ? stoppedWaitingTime(id) : nil))
+                guard
+                    let entry = try listedEntry(
+                        id, in: folder, archived: archived, decided: decided.contains(id),
+                        waiting: waiting.contains(id), stopped: stopped.contains(id))
+                else { continue }
+                result.append(entry)
             } catch {
                 unreadable.append(error)
             }
         }
         result.sort { ($0.proposal.createdAt, $0.proposal.id) < ($1.proposal.createdAt, $1.proposal.id) }
         return (result, unreadable)
+    }
+
+    /// One live proposal exactly as ``scan(archived:)`` lists it, read alone:
+    /// what the console re-reads when the watcher names one of its files, so
+    /// a change costs one file's read, not the bottle's. The markers are
+    /// looked up by name (no listing), the proposal through the listing's
+    /// fast path and the same guards.
+    /// - Returns: `nil` when the proposal is not live (archived, or never was).
+    /// - Throws: the error of a file that cannot be read.
+    public func listedEntry(_ id: ProposalID) throws(QueueError) -> QueueEntry? {
+        guard let live = try openLive() else { return nil }
+        return try listedEntry(
+            id, in: live, archived: false, decided: live.contains(id.rawValue + QueueLayout.decisionSuffix),
+            waiting: live.contains(id.rawValue + QueueLayout.waitingSuffix),
+            stopped: live.contains(id.rawValue + QueueLayout.stoppedWaitingSuffix))
+    }
+
+    /// The entry for proposal `id` in `folder`, given which of its companion
+    /// names exist there; `nil` when its proposal file is gone.
+    private func listedEntry(
+        _ id: ProposalID, in folder: QueueDirectory, archived: Bool, decided: Bool, waiting: Bool, stopped: Bool
+    ) throws(QueueError) -> QueueEntry? {
+        guard let read = try readProposal(id, in: folder, listing: true) else { return nil }
+        // Archiving moves the proposal before its decision, so a live
+        // proposal's decision, if any, is live too.
+        let decision: Decision? = decided ? try readDecision(id, in: folder) : nil
+        return QueueEntry(
+            proposal: read.proposal, decision: decision, waiting: waiting, archived: archived,
+            proposalSHA256: read.sha256, problem: decision == nil ? read.proposal.hashProblem() : nil,
+            stoppedWaitingAt: !waiting && stopped ? stoppedWaitingTime(id) : nil)
     }
 
     /// The live entries whose decision is an approval still applying
@@ -510,13 +538,18 @@ public struct BottleQueue: Sendable {
     /// A file is only believed about itself: its id must match its name,
     /// its bottle the directory's slug, and its fields their shapes
     /// (``Proposal/shapeProblem()``), or it is malformed.
-    func readProposal(_ id: ProposalID, in folder: QueueDirectory?) throws(QueueError)
+    /// - Parameter listing: decode with the listing's fast path
+    ///   (``Proposal/listed(from:path:)``) rather than the full decode; the
+    ///   two give the same proposal for the same bytes.
+    func readProposal(_ id: ProposalID, in folder: QueueDirectory?, listing: Bool = false) throws(QueueError)
         -> (proposal: Proposal, sha256: String)?
     {
         let name = id.rawValue + QueueLayout.proposalSuffix
         guard let folder, let data = try folder.read(name) else { return nil }
         func path() -> String { folder.path.appending(name).string }
-        let proposal = try QueueFormat.decode(Proposal.self, from: data, path: path())
+        let proposal =
+            listing
+            ? try Proposal.listed(from: data, path: path) : try QueueFormat.decode(Proposal.self, from: data, path: path())
         guard proposal.id == id else {
             throw .malformedFile(path: path(), reason: "its id \(proposal.id) does not match its file name")
         }

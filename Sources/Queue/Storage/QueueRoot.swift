@@ -33,11 +33,9 @@ public struct QueueRoot: Sendable {
     public func scanBottles() throws(QueueError) -> (bottles: [BottleSlug], skipped: [QueueError]) {
         var bottles: [BottleSlug] = []
         var skipped: [QueueError] = []
-        for name in try DirectoryListing.names(in: path) {
+        for (name, type) in try DirectoryListing.entries(in: path) {
             guard let slug = try? BottleSlug(name) else { continue }
-            var info = stat()
-            guard lstat(path.appending(name).string, &info) == 0 else { continue }
-            switch info.st_mode & S_IFMT {
+            switch type {
             case S_IFDIR: bottles.append(slug)
             case S_IFLNK:
                 skipped.append(

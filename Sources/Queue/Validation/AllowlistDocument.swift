@@ -39,7 +39,7 @@ public struct AllowlistDocument: Sendable, Equatable {
             if entry.isEmpty || entry.utf8.first == UInt8(ascii: "#") {
                 continue
             }
-            if let problem = Self.problem(in: entry) {
+            if !Self.isPlainHostname(entry), let problem = Self.problem(in: entry) {
                 problems.add(problem.message, line: number, column: line.column(of: problem.index))
                 continue
             }
@@ -123,6 +123,43 @@ public struct AllowlistDocument: Sendable, Equatable {
             )
         }
         return nil
+    }
+
+    /// Whether `entry` is a hostname (or `*.` and one) of letters, digits,
+    /// hyphens and dots that ``problem(in:)`` has nothing to say about —
+    /// decided on its bytes in one pass. Nearly every line is one, and risk
+    /// hints parse two allowlists per listed proposal: the scalar-by-scalar
+    /// checks below, which find and word a fault, run only when this says no.
+    static func isPlainHostname(_ entry: Substring) -> Bool {
+        var bytes = entry.utf8[...]
+        let wildcard = bytes.starts(with: "*.".utf8)
+        if wildcard { bytes = bytes.dropFirst(2) }
+        guard !bytes.isEmpty, entry.utf8.count <= maximumNameLength else { return false }
+        var labels = 0
+        var labelLength = 0
+        var previous = UInt8(ascii: ".")
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"):
+                labelLength += 1
+            case UInt8(ascii: "-"):
+                guard labelLength > 0 else { return false }  // a label starting with '-'
+                labelLength += 1
+            case UInt8(ascii: "."):
+                // An empty label (leading or double dot) or one ending with '-'.
+                guard labelLength > 0, previous != UInt8(ascii: "-") else { return false }
+                labels += 1
+                labelLength = 0
+            default:
+                return false
+            }
+            guard labelLength <= maximumLabelLength else { return false }
+            previous = byte
+        }
+        // No trailing dot or hyphen; a wildcard names at least a domain under a top-level one.
+        guard labelLength > 0, previous != UInt8(ascii: "-") else { return false }
+        return !wildcard || labels + 1 >= 2
     }
 
     private static func labelProblem(
