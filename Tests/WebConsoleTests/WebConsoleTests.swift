@@ -71,6 +71,15 @@ struct WebConsoleTests {
         return (try #require(csrfToken(in: html)), try #require(field("reviewed", in: html)))
     }
 
+    /// Reviews the proposal's page, then approves it with that page's token and digest.
+    func approveAsReviewed(_ proposal: Proposal, client: any TestClientProtocol, cookie: String) async throws {
+        let (token, reviewed) = try await review(proposal, client: client, cookie: cookie)
+        try await client.execute(
+            uri: "/proposals/\(proposal.id)/decide", method: .post, headers: headers(cookie: cookie, form: true),
+            body: ByteBuffer(string: "action=approve&csrf=\(token)&reviewed=\(reviewed)")
+        ) { response in #expect(response.status == .seeOther) }
+    }
+
     /// (A foreign `Host` is refused with 421 in the browser test: this in-process
     /// client always addresses the router as `localhost`.)
     @Test("a foreign Origin is refused with 403, a stranger gets the login page, pages carry a strict CSP")
@@ -200,11 +209,7 @@ struct WebConsoleTests {
     func decidedPage() async throws {
         let proposal = try await propose()
         try await withClient { client, cookie in
-            let (token, reviewed) = try await review(proposal, client: client, cookie: cookie)
-            try await client.execute(
-                uri: "/proposals/\(proposal.id)/decide", method: .post, headers: headers(cookie: cookie, form: true),
-                body: ByteBuffer(string: "action=approve&csrf=\(token)&reviewed=\(reviewed)")
-            ) { response in #expect(response.status == .seeOther) }
+            try await approveAsReviewed(proposal, client: client, cookie: cookie)
             let decided = String(
                 buffer: try await client.execute(
                     uri: "/proposals/\(proposal.id)?done=approved", method: .get, headers: headers(cookie: cookie)
@@ -222,11 +227,7 @@ struct WebConsoleTests {
     func decidedPageReplacedGone() async throws {
         let proposal = try await propose()
         try await withClient { client, cookie in
-            let (token, reviewed) = try await review(proposal, client: client, cookie: cookie)
-            try await client.execute(
-                uri: "/proposals/\(proposal.id)/decide", method: .post, headers: headers(cookie: cookie, form: true),
-                body: ByteBuffer(string: "action=approve&csrf=\(token)&reviewed=\(reviewed)")
-            ) { response in #expect(response.status == .seeOther) }
+            try await approveAsReviewed(proposal, client: client, cookie: cookie)
             // Later: the history is pruned and the bottle's file changed again.
             try FileManager.default.removeItem(atPath: root + "/bottles/demo/.history")
             try Data("other.example\n".utf8).write(to: URL(fileURLWithPath: root + "/bottles/demo/allowlist"))
