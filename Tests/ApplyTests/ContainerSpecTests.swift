@@ -94,6 +94,13 @@ import Testing
             #""io.podman.annotations.autoremove": "FALSE""#, #""io.podman.annotations.autoremove": "TRUE""#,
             "it was started with --rm"
         ),
+        // The sandbox a recreate would not keep: gVisor, and a user namespace podman reports only as "private".
+        (#""OCIRuntime": "runc""#, #""OCIRuntime": "runsc""#, "it runs under the OCI runtime runsc"),
+        (#""UsernsMode": """#, #""UsernsMode": "private""#, "it runs in a private user namespace"),
+        (
+            #""UsernsMode": "","#, #""UsernsMode": "", "IDMappings": {"UidMap": ["0:100000:65536"], "GidMap": []},"#,
+            "it runs in a private user namespace"
+        ),
     ])
     func refusesWhatCannotBeCarriedOver(original: String, replacement: String, message: String) throws {
         let container = InspectFixtures.podmanContainer.replacingOccurrences(of: original, with: replacement)

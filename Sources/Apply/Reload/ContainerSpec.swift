@@ -15,15 +15,18 @@ import Queue
 ///   line, `CMD`, `ENTRYPOINT`, `WORKDIR`) or the engine's own addition
 ///   (`container=podman`, `HOSTNAME`, the default `PATH`, the short id as
 ///   hostname or alias) is dropped, so the new image's default applies;
-/// - the **user** is pinned: whatever user the container runs as now — given
-///   with `--user` or inherited from the old image's `USER` — the new one
-///   runs as too, so an approved Dockerfile cannot turn a non-root bottle
-///   into a root one with `USER root`. A container that ran as root (no user)
-///   takes the new image's `USER`, which can only lower its privileges.
+/// - the **user** is pinned as the engine reports it: whatever user the
+///   container runs as now — given with `--user` or inherited from the old
+///   image's `USER` — the new one runs as too, so a `USER root` line does not
+///   make a non-root bottle root. The pin is the name or number the engine
+///   reports, though: a *name* is looked up again in the new image's
+///   `/etc/passwd`, and groups come from its `/etc/group` (docs/security.md
+///   lists what this leaves open).
 ///
 /// Settings the engine reports but a replacement cannot faithfully carry
 /// (a pod, a mount path holding `:` or `,`, an inline seccomp profile, an
-/// unknown mount type) are refused with a reason before anything changes.
+/// unknown mount type, an OCI runtime other than runc or crun, a private
+/// user namespace) are refused with a reason before anything changes.
 struct ContainerSpec: Sendable, Equatable {
     /// The container's full id (the replacement addresses it by id, never by a reusable name).
     var id: String
@@ -105,6 +108,23 @@ struct ContainerSpec: Sendable, Equatable {
             throw Problem.unsupported(
                 "it was started with --rm, so stopping it would delete it and leave nothing to go back to "
                     + "if the new one fails; start the bottle without --rm, or use [reload.dockerfile] commands")
+        }
+        // The OCI runtime and a private user namespace are part of the sandbox
+        // (gVisor's runsc, Kata; container root mapped to an unprivileged host
+        // uid). A recreate would run under the engine's default runtime and,
+        // for a user namespace podman reports only as "private", in the host's:
+        // refused rather than silently weakened.
+        let runtime = try container.string("OCIRuntime") ?? host.string("Runtime").flatMap { $0 == "oci" ? nil : $0 }
+        if let runtime, !runtime.isEmpty, !Self.defaultRuntimes.contains(runtime) {
+            throw Problem.unsupported(
+                "it runs under the OCI runtime \(runtime), which a recreate would not keep; "
+                    + "replace it with [reload.dockerfile] commands that pass --runtime")
+        }
+        let mapped = try host.object("IDMappings").map { $0.hasElements("UidMap") || $0.hasElements("GidMap") } ?? false
+        if try host.string("UsernsMode") == "private" || mapped {
+            throw Problem.unsupported(
+                "it runs in a private user namespace whose mapping a recreate would not keep "
+                    + "(it would run in the host's); replace it with [reload.dockerfile] commands that pass --userns or --uidmap")
         }
         let state = try container.object("State")
         let imageConfig = try image.object("Config") ?? InspectedObject(.object([]), path: "image.Config")
@@ -285,7 +305,7 @@ struct ContainerSpec: Sendable, Equatable {
             let value = try host.string(key) ?? ""
             if value == "host" || value.hasPrefix("container:") { flag(mode, value) }
         }
-        if let userNamespace = try host.string("UsernsMode"), !userNamespace.isEmpty, userNamespace != "private" {
+        if let userNamespace = try host.string("UsernsMode"), !userNamespace.isEmpty {
             flag("userns", userNamespace)
         }
         for entry in try host.strings("ExtraHosts") ?? [] { flag("add-host", entry) }
@@ -310,6 +330,10 @@ struct ContainerSpec: Sendable, Equatable {
 
     /// The `create` arguments (after the engine's program) for a container
     /// named `name` from `image` with this configuration.
+    /// The runtimes a recreate may leave to the engine's default: the common
+    /// ones, with the same isolation.
+    static let defaultRuntimes: Set<String> = ["runc", "crun"]
+
     func createArguments(name: String, image: String) -> [String] {
         var arguments = ["create", "--name=\(name)"] + options
         var trailing = command ?? []

@@ -93,6 +93,13 @@ struct InspectedObject {
 
     private func name(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
 
+    /// Whether `key` holds a non-empty array, whatever its elements are: for
+    /// a field whose presence alone matters (a user-namespace mapping).
+    func hasElements(_ key: String) -> Bool {
+        guard case .array(let values)? = field(key) else { return false }
+        return !values.isEmpty
+    }
+
     func string(_ key: String) throws(EngineFieldError) -> String? {
         guard let found = field(key) else { return nil }
         guard case .string(let text) = found else { throw EngineFieldError(field: name(key), expected: "a string") }
