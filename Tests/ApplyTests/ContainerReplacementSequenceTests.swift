@@ -1,5 +1,6 @@
 import Foundation
 import Queue
+import Synchronization
 import SystemPackage
 import Testing
 
@@ -32,6 +33,31 @@ final class SteppingClock: ReplacementClock, @unchecked Sendable {
                 context: "/cfg/bot1"),
             runner: engine, clock: SteppingClock(), journalPath: journal, buildTimeout: .seconds(600),
             suffix: "abc123")
+    }
+
+    @Test("a journal that is a symlink or a FIFO is refused, never followed nor waited on")
+    func journalIsARegularFile() throws {
+        let elsewhere = directory.appending("elsewhere.json")
+        try AtomicFile.write(Data(#"{"engine":"sh"}"#.utf8), to: elsewhere)
+        #expect(symlink(elsewhere.string, journal.string) == 0)
+        #expect(throws: QueueError.self) { try ReplacementJournal.read(journal) }
+        #expect(unlink(journal.string) == 0)
+        #expect(mkfifo(journal.string, 0o600) == 0)
+        let outcome = Mutex<Bool?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            let refused = (try? ReplacementJournal.read(self.journal)) == nil
+            outcome.withLock { $0 = refused }
+            done.signal()
+        }
+        if done.wait(timeout: .now() + 10) == .timedOut {
+            // Deadline: release a reader stuck in open(2) on the FIFO, then fail.
+            let writer = open(journal.string, O_WRONLY | O_NONBLOCK)
+            if writer >= 0 { close(writer) }
+            _ = done.wait(timeout: .now() + 10)
+            Issue.record("reading the journal blocked on a FIFO")
+        }
+        #expect(outcome.withLock { $0 } == true)
     }
 
     @Test func buildsCreatesBesideStopsSwapsNamesStartsWatchesThenRemovesTheOld() throws {

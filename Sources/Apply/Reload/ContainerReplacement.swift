@@ -252,7 +252,7 @@ struct ContainerReplacement: Sendable {
             runner.run([journal.engine] + arguments, timeout: timeout, keepOutput: keepOutput)
         }
         func state(_ id: String) -> ContainerState? {
-            let inspect = run(["inspect", id], keepOutput: true)
+            let inspect = run(["inspect", "--type", "container", id], keepOutput: true)
             guard inspect.succeeded, !inspect.standardOutputOverflowed,
                 let value = try? ContainerState.single(from: inspect.standardOutput)
             else { return nil }

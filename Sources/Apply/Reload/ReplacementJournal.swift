@@ -45,7 +45,7 @@ struct ReplacementJournal: Codable, Sendable, Equatable {
 
     /// The journal at `path`, or `nil` when no replacement is in progress.
     static func read(_ path: FilePath) throws -> ReplacementJournal? {
-        guard let data = try AtomicFile.read(path, limit: 64 << 10) else { return nil }
+        guard let data = try AtomicFile.read(path, limit: 64 << 10, regularOnly: true) else { return nil }
         return try JSONDecoder().decode(ReplacementJournal.self, from: data)
     }
 
