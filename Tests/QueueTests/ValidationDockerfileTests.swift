@@ -146,11 +146,19 @@ struct ValidationDockerfileTests {
                 "ENTRYPOINT starts with '[' but is not a JSON array of strings, so it would run as a shell command; write the exec form with double quotes, as in ENTRYPOINT [\"executable\", \"argument\"]"
             ),
             (
+                "# syntax=evil.example/frontend:1\nFROM alpine\n", 1, nil,
+                "the syntax directive may only name docker/dockerfile (as in # syntax=docker/dockerfile:1), not \"evil.example/frontend:1\""
+            ),
+            (
+                "# syntax=docker/dockerfile-evil\nFROM alpine\n", 1, nil,
+                "the syntax directive may only name docker/dockerfile"
+            ),
+            (
                 "# escape=x\nFROM alpine\n", 1, nil,
                 "the escape directive must be a backslash or a backtick, not \"x\""
             ),
             (
-                "# syntax=a\n# syntax=b\nFROM alpine\n", 2, nil,
+                "# syntax=docker/dockerfile:1\n# syntax=docker/dockerfile:1.7\nFROM alpine\n", 2, nil,
                 "the parser directive \"syntax\" is given twice; keep one"
             ),
             (
@@ -219,5 +227,21 @@ struct ValidationDockerfileTests {
         let found = problems("FROM alpine\n  \\\n# trailing comment\n", for: .capabilityBlock)
         #expect(found.map(\.position) == [[2, 3]])
         #expect(found.first?.message.hasPrefix("the line ends with the escape character") == true)
+    }
+
+    @Test("the syntax directive names Docker's own frontend or nothing: a custom frontend would decide what is built")
+    func syntaxFrontends() {
+        for accepted in [
+            "docker/dockerfile", "docker/dockerfile:1", "docker/dockerfile:1.7-labs", "docker.io/docker/dockerfile:1",
+            "docker/dockerfile:1@sha256:ac85f380a63b13dfcefa89046420e1781752bab202122f8f50032edf31be0021",
+        ] {
+            #expect(DockerfileDocument.isStandardFrontend(accepted), "\(accepted)")
+        }
+        for refused in [
+            "evil.example/docker/dockerfile:1", "docker/dockerfile-upstream:master", "docker/dockerfile/../x",
+            "docker/dockerfiles", "ghcr.io/docker/dockerfile:1", "",
+        ] {
+            #expect(!DockerfileDocument.isStandardFrontend(refused), "\(refused)")
+        }
     }
 }

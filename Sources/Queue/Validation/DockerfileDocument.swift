@@ -30,6 +30,23 @@ public struct DockerfileDocument: Sendable, Equatable {
             directives: reader.directives, escapeCharacter: reader.escape,
             instructions: reader.instructions)
     }
+
+    /// Whether a `# syntax=` value names Docker's own Dockerfile frontend
+    /// (`docker/dockerfile`, optionally `docker.io/` and the `library`-less
+    /// path, with a tag and/or digest): any other image is code of its
+    /// author's choosing that BuildKit runs to turn the file into a build.
+    public static func isStandardFrontend(_ value: String) -> Bool {
+        var rest = Substring(value)
+        for prefix in ["docker.io/", "registry-1.docker.io/"] where rest.hasPrefix(prefix) {
+            rest = rest.dropFirst(prefix.count)
+        }
+        guard rest.hasPrefix("docker/dockerfile") else { return false }
+        rest = rest.dropFirst("docker/dockerfile".count)
+        // Then nothing, a tag (`:1`, `:1.7-labs`) and/or a digest (`@sha256:…`), no more path.
+        if rest.isEmpty { return true }
+        guard let first = rest.first, first == ":" || first == "@" else { return false }
+        return rest.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || ".-_:@".contains($0)) }
+    }
 }
 
 /// The line-by-line state of reading one Dockerfile.
@@ -103,6 +120,13 @@ private struct DockerfileReader {
                 continue
             }
             directives[name] = value
+            if name == "syntax", !DockerfileDocument.isStandardFrontend(value) {
+                problems.add(
+                    "the syntax directive may only name docker/dockerfile (as in # syntax=docker/dockerfile:1), not "
+                        + "\(QuotedText(value)): another BuildKit frontend decides what is built, so the file the "
+                        + "operator reviews would not be what runs",
+                    line: number)
+            }
             if name == "escape" {
                 if value == "\\" || value == "`" {
                     escape = Character(value)
