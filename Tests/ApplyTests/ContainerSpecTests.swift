@@ -113,6 +113,14 @@ import Testing
         }
     }
 
+    @Test("an environment entry without a value is refused: as --env it would copy the host's variable into the bottle")
+    func anEnvironmentEntryWithoutAValueIsRefused() throws {
+        let container = InspectFixtures.podmanContainer.replacingOccurrences(
+            of: #""container=podman","#, with: #""container=podman", "AWS_SECRET_ACCESS_KEY","#)
+        #expect(container != InspectFixtures.podmanContainer)
+        #expect(throws: (any Error).self) { try podmanSpec(container: container) }
+    }
+
     @Test func aFieldOfTheWrongTypeIsNamed() throws {
         let container = InspectFixtures.podmanContainer.replacingOccurrences(
             of: #""User": "1000:1000""#, with: #""User": 1000"#)

@@ -162,6 +162,11 @@ struct ContainerSpec: Sendable, Equatable {
             if key == "HOSTNAME", entry == "HOSTNAME=\(hostname)" { continue }
             if entry == Self.enginePath, !imageKeys.contains("PATH") { continue }
             if isPodman, entry == "TERM=xterm", !imageKeys.contains("TERM") { continue }
+            // `--env=NAME` without a value (or podman's `NAME*`) copies the *host's*
+            // variable into the bottle: an inspected entry always has one, so refuse what doesn't.
+            guard entry.contains("="), !key.isEmpty else {
+                throw EngineFieldError(field: "Config.Env", expected: "NAME=value entries")
+            }
             flag("env", entry)
         }
 
