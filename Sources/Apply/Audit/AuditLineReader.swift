@@ -86,6 +86,6 @@ struct AuditLineReader {
                 }
             }
         }
-        if length > 0 || !line.isEmpty { try finish() }
+        if length > 0 { try finish() }  // a last line without its newline
     }
 }
