@@ -35,9 +35,12 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
+        // getdents64(2), which Swift's Glibc module leaves out (docs/architecture.md, "Hand-written").
+        .target(name: "CDirectoryEntries"),
         .target(
             name: "Queue",
             dependencies: [
+                "CDirectoryEntries",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),

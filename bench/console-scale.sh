@@ -7,9 +7,14 @@
 # them alike): two naive baselines over the same queue — `cat` of every proposal file (the
 # I/O floor: open and read each file, nothing parsed) and a plain Python lister
 # (json.load per file, sort, print a table; no guards, no hashes, no risk hints) — then
-# `list` of this build, and of $BASELINE_BIN when given (an earlier build, for before and
-# after). Then the TUI: from starting `bottle-supervise console` in tmux to its first screen
-# with the title "N pending in B bottles" (polled every 5 ms; TUI=0 skips it).
+# `list` of this build with its listing cache removed first (every file read, the cache
+# written: the first `list` after a start or a build), then `list` again (the cache as the
+# previous `list` left it: the everyday case), and of $BASELINE_BIN when given (an earlier
+# build, for before and after). Then the TUI: from starting `bottle-supervise console` in
+# tmux to its first screen with the title "N pending in B bottles" (polled every 5 ms;
+# TUI=0 skips it), with the cache `list` left and with none. The cache lives in the run's
+# own XDG_CACHE_HOME, and the queue is given 2 s to settle before the first pass (the
+# cache records a file only once its last change is 2 s old, docs/security.md).
 # Prints every run, the medians and the ratios of the medians.
 # Usage: bench/console-scale.sh [BOTTLES] [PENDING] [RUNS]
 #   env: BOTTLE_SUPERVISE_BIN (default: a release build), BASELINE_BIN, TUI=0
@@ -26,7 +31,9 @@ baseline="${BASELINE_BIN:-}"
 # A tmux server of our own (-L): the default one in /tmp may be another user's or test's, and killed under us.
 tmux_=(tmux -L "console-scale-$$")
 state="$(mktemp -d)"; trap '"${tmux_[@]}" kill-server 2>/dev/null; rm -rf "$state"' EXIT
+export XDG_CACHE_HOME="$state/cache"
 python3 bench/make-queue.py "$state/queue" "$state/bottles" "$bottles" "$pending"
+sleep 2.1
 cat > "$state/naive_list.py" <<'EOF'
 import glob, json, os, sys
 rows = []
@@ -51,10 +58,12 @@ echo "   bin: $bin${baseline:+   baseline: $baseline}"
 # One untimed pass of each: the page cache holds the queue for every timed run alike.
 find "$state/queue" -name '*.proposal.json' -print0 | xargs -0 cat >/dev/null
 "$bin" list --queue-root "$state/queue" --config-root "$state/bottles" >/dev/null
-cats=(); pythons=(); lists=(); befores=()
+cats=(); pythons=(); colds=(); lists=(); befores=()
 for _ in $(seq "$runs"); do
   start=$(date +%s%N); find "$state/queue" -name '*.proposal.json' -print0 | xargs -0 cat >/dev/null; cats+=("$(ms "$start")")
   start=$(date +%s%N); python3 "$state/naive_list.py" "$state/queue" >/dev/null; pythons+=("$(ms "$start")")
+  rm -rf "$XDG_CACHE_HOME"
+  start=$(date +%s%N); "$bin" list --queue-root "$state/queue" --config-root "$state/bottles" >/dev/null; colds+=("$(ms "$start")")
   start=$(date +%s%N); "$bin" list --queue-root "$state/queue" --config-root "$state/bottles" >/dev/null; lists+=("$(ms "$start")")
   if [ -n "$baseline" ]; then
     start=$(date +%s%N); "$baseline" list --queue-root "$state/queue" --config-root "$state/bottles" >/dev/null; befores+=("$(ms "$start")")
@@ -62,11 +71,13 @@ for _ in $(seq "$runs"); do
 done
 echo "naive cat (ms):    ${cats[*]}  median $(median "${cats[@]}")  worst $(worst "${cats[@]}")"
 echo "naive python (ms): ${pythons[*]}  median $(median "${pythons[@]}")  worst $(worst "${pythons[@]}")"
+echo "list, no cache (ms): ${colds[*]}  median $(median "${colds[@]}")  worst $(worst "${colds[@]}")"
 echo "list (ms):         ${lists[*]}  median $(median "${lists[@]}")  worst $(worst "${lists[@]}")"
 if [ -n "$baseline" ]; then
   echo "list, baseline (ms): ${befores[*]}  median $(median "${befores[@]}")  worst $(worst "${befores[@]}")"
 fi
 echo "ratios of medians: list/cat $(ratio "$(median "${lists[@]}")" "$(median "${cats[@]}")")" \
+  " list no cache/cat $(ratio "$(median "${colds[@]}")" "$(median "${cats[@]}")")" \
   " list/python $(ratio "$(median "${lists[@]}")" "$(median "${pythons[@]}")")" \
   "${baseline:+ list/baseline $(ratio "$(median "${lists[@]}")" "$(median "${befores[@]}")")}"
 
@@ -85,12 +96,18 @@ first_screen() {  # prints ms from starting the console ($1) to its first screen
   "${tmux_[@]}" send-keys -t tuibench q
   sleep 0.2
 }
-screens=(); screens_before=()
+screens=(); screens_cold=(); screens_before=()
+"$bin" list --queue-root "$state/queue" --config-root "$state/bottles" >/dev/null
+cp -r "$XDG_CACHE_HOME" "$state/cache-warm"
 for _ in $(seq "$runs"); do
+  rm -rf "$XDG_CACHE_HOME"; cp -r "$state/cache-warm" "$XDG_CACHE_HOME"
   screens+=("$(first_screen "$bin")")
+  rm -rf "$XDG_CACHE_HOME"
+  screens_cold+=("$(first_screen "$bin")")
   if [ -n "$baseline" ]; then screens_before+=("$(first_screen "$baseline")"); fi
 done
 echo "first screen (ms): ${screens[*]}  median $(median "${screens[@]}")  worst $(worst "${screens[@]}")"
+echo "first screen, no cache (ms): ${screens_cold[*]}  median $(median "${screens_cold[@]}")  worst $(worst "${screens_cold[@]}")"
 if [ -n "$baseline" ]; then
   echo "first screen, baseline (ms): ${screens_before[*]}  median $(median "${screens_before[@]}")  worst $(worst "${screens_before[@]}")"
   echo "ratio of medians: first screen/baseline $(ratio "$(median "${screens[@]}")" "$(median "${screens_before[@]}")")"

@@ -27,64 +27,73 @@ struct List: ParsableCommand {
         try locations.requireQueueRoot()
         locations.finishInterruptedApplies(command: "list")
         let root = QueueRoot(locations.queueRoot)
-        var entries: [QueueEntry] = []
+        let configRoot = ConfigRoot(locations.configRoot)
+        var rows: [ListedProposal] = []
         var unreadable: [QueueError] = []
+        // Saved after the output is written: the operator need not wait for it.
+        var save: (() -> Void)?
         do {
             let bottles = try root.scanBottles()
             unreadable += bottles.skipped
-            for result in root.scan(bottles.bottles, archived: false) {
-                let live = try result.get()
-                unreadable += live.unreadable
-                entries += all ? live.entries : live.entries.filter(\.isPending)
-            }
             if all {
-                for result in root.scan(bottles.bottles, archived: true) {
-                    let archived = try result.get()
-                    unreadable += archived.unreadable
-                    entries += archived.entries
+                var entries: [QueueEntry] = []
+                for archived in [false, true] {
+                    for result in root.scan(bottles.bottles, archived: archived) {
+                        let scan = try result.get()
+                        unreadable += scan.unreadable
+                        entries += scan.entries
+                    }
                 }
+                let hints = RiskOfEntries(configRoot: configRoot).hints(for: entries)
+                rows = zip(entries, hints).map { ListedProposal($0, riskHints: $1) }
+                rows.sort(by: ListedProposal.oldestFirst)
+            } else {
+                let cache = ListingCache.load(
+                    queueRoot: locations.queueRoot, environment: ProcessInfo.processInfo.environment)
+                let listing = FleetListing(queueRoot: root, configRoot: configRoot, cache: cache).pending(
+                    of: bottles.bottles)
+                rows = listing.rows
+                unreadable += listing.unreadable
+                if listing.changed { save = { cache.save(listing.records) } }
             }
         } catch {
             throw Failure.failed(error.description)
         }
-        entries.sort { ($0.proposal.createdAt, $0.proposal.id) < ($1.proposal.createdAt, $1.proposal.id) }
         for error in unreadable {
             FileHandle.standardError.write(Data("bottle-supervise list: skipped \(Escaped(error.description))\n".utf8))
         }
-        let hints = RiskOfEntries(configRoot: ConfigRoot(locations.configRoot)).hints(for: entries)
         if json {
-            print(ListJSON.render(entries, hints: hints))
+            print(ListJSON.render(rows))
         } else {
-            print(
-                ListTable.render(entries, hints: hints, color: useColor(), now: Date(), includingDecided: all),
-                terminator: "")
+            print(ListTable.render(rows, color: useColor(), now: Date(), includingDecided: all), terminator: "")
         }
+        save?()
     }
 }
 
 /// The `list` table: one line per proposal, agent text escaped.
 enum ListTable {
     /// - Parameter includingDecided: the table is `list --all`'s, so an empty one says "no proposals".
-    static func render(
-        _ entries: [QueueEntry], hints: [[RiskHint]], color: Bool, now: Date, includingDecided: Bool = false
-    ) -> String {
-        guard !entries.isEmpty else { return includingDecided ? "no proposals\n" : "no pending proposals\n" }
+    static func render(_ rows: [ListedProposal], color: Bool, now: Date, includingDecided: Bool = false) -> String {
+        guard !rows.isEmpty else { return includingDecided ? "no proposals\n" : "no pending proposals\n" }
         var out =
             TextLayout.pad("ID", 30) + TextLayout.pad("BOTTLE", 20) + TextLayout.pad("TOOL", 18)
             + TextLayout.pad("AGE", 6) + TextLayout.pad("STATE", 13) + TextLayout.pad("RISK", 9) + "JUSTIFICATION\n"
         if color { out = "\u{1B}[1m" + out.dropLast() + "\u{1B}[0m\n" }
-        for (entry, hints) in zip(entries, hints) {
+        out.reserveCapacity(out.utf8.count + rows.count * 140)
+        for row in rows {
             let state =
-                entry.decision?.status.rawValue
-                ?? (entry.problem != nil ? "refused" : ListTable.attendance(of: entry, now: now))
-            let first = ListTable.firstLine(of: entry.proposal.justification)
-            out +=
-                TextLayout.pad(entry.proposal.id.rawValue, 30) + TextLayout.pad(entry.proposal.bottle.rawValue, 20)
-                + TextLayout.pad(entry.proposal.tool.rawValue, 18)
-                + TextLayout.pad(ConsoleView.age(of: entry.proposal.createdAt, now: now), 6)
-                + TextLayout.pad(state, 13) + TextLayout.pad(RiskHintLines.column(hints), 9)
-                + (entry.decision == nil ? entry.problem.map { "[\(Escaped($0))] " } ?? "" : "")
-                + Escaped(first).description + "\n"
+                row.decision?.status.rawValue
+                ?? (row.problem != nil ? "refused" : ListTable.attendance(of: row, now: now))
+            TextLayout.appendPadded(row.id.rawValue, 30, to: &out)
+            TextLayout.appendPadded(row.bottle.rawValue, 20, to: &out)
+            TextLayout.appendPadded(row.tool.rawValue, 18, to: &out)
+            TextLayout.appendPadded(ConsoleView.age(of: row.createdAt, now: now), 6, to: &out)
+            TextLayout.appendPadded(state, 13, to: &out)
+            TextLayout.appendPadded(RiskHintLines.column(row.riskHints), 9, to: &out)
+            if row.decision == nil, let problem = row.problem { out += "[\(Escaped(problem))] " }
+            out += Escaped(ListTable.firstLine(of: row.justification)).description
+            out += "\n"
         }
         return out
     }
@@ -102,9 +111,9 @@ enum ListTable {
 
     /// `waiting`, `stopped 12m` (the agent's call ended 12 minutes ago, as the
     /// queue's marker says) or `pending` (no call since the sidecar started).
-    static func attendance(of entry: QueueEntry, now: Date) -> String {
-        if entry.waiting { return "waiting" }
-        guard let stopped = entry.stoppedWaitingAt else { return "pending" }
+    static func attendance(of row: ListedProposal, now: Date) -> String {
+        if row.waiting { return "waiting" }
+        guard let stopped = row.stoppedWaitingAt else { return "pending" }
         return "stopped \(ConsoleView.age(of: stopped, now: now))"
     }
 }
@@ -178,20 +187,18 @@ enum ListJSON {
         }
     }
 
-    static func render(_ entries: [QueueEntry], hints: [[RiskHint]]) -> String {
-        let items = zip(entries, hints).map { entry, hints in
+    static func render(_ rows: [ListedProposal]) -> String {
+        let items = rows.map { row in
             Item(
-                id: entry.proposal.id.rawValue, bottle: entry.proposal.bottle.rawValue,
-                tool: entry.proposal.tool.rawValue,
-                file: entry.proposal.tool.configFile.fileName, createdAt: Timestamp.format(entry.proposal.createdAt),
-                expiresAt: entry.proposal.expiresAt.map(Timestamp.format),
-                state: entry.decision?.status.rawValue ?? "pending", waiting: entry.waiting,
-                stoppedWaitingAt: entry.stoppedWaitingAt.map(Timestamp.format), archived: entry.archived,
-                justification: entry.proposal.justification, currentFileSHA256: entry.proposal.currentFileSHA256,
-                proposedFileSHA256: entry.proposal.proposedFileSHA256, decidedBy: entry.decision?.decidedBy,
-                decidedAt: entry.decision.map { Timestamp.format($0.decidedAt) }, notes: entry.decision?.notes,
-                apply: entry.decision?.apply?.state.rawValue, proposalSHA256: entry.proposalSHA256,
-                problem: entry.decision == nil ? entry.problem : nil, riskHints: hints)
+                id: row.id.rawValue, bottle: row.bottle.rawValue, tool: row.tool.rawValue,
+                file: row.tool.configFile.fileName, createdAt: Timestamp.format(row.createdAt),
+                expiresAt: row.expiresAt.map(Timestamp.format), state: row.decision?.status.rawValue ?? "pending",
+                waiting: row.waiting, stoppedWaitingAt: row.stoppedWaitingAt.map(Timestamp.format),
+                archived: row.archived, justification: row.justification, currentFileSHA256: row.currentFileSHA256,
+                proposedFileSHA256: row.proposedFileSHA256, decidedBy: row.decision?.decidedBy,
+                decidedAt: row.decision.map { Timestamp.format($0.decidedAt) }, notes: row.decision?.notes,
+                apply: row.decision?.apply?.state.rawValue, proposalSHA256: row.proposalSHA256,
+                problem: row.decision == nil ? row.problem : nil, riskHints: row.riskHints)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -104,8 +104,22 @@ public struct ConsoleApp: Sendable {
             session.model.message = .init(text: Escaped(error.description).description, isError: true)
         }
         defer { if let notifier = session.notifier { Task { await notifier.cancelAll() } } }
+        // The first screen from the listing cache when it has records (`list` or an
+        // earlier console made them): the full read below takes longer at fleet scale.
+        let cache = ListingCache.load(queueRoot: queueRoot, environment: ProcessInfo.processInfo.environment)
+        let listing = cache.isEmpty ? nil : session.drawPreview(cache)
         session.reload(nil, announce: false)
         session.draw()
+        // The cache for the next start: what the preview found, or a listing made now, off the event loop.
+        if let listing {
+            if listing.changed { cache.save(listing.records) }
+        } else {
+            let lister = session.lister(cache)
+            Task.detached(priority: .utility) {
+                let listing = lister.pending(of: (try? lister.queueRoot.bottles()) ?? [])
+                if listing.changed { cache.save(listing.records) }
+            }
+        }
         // After the first screen, not before it: an approval whose apply a crash cut
         // off has a decision, so it is not on the pending list either way.
         if session.finishInterruptedApplies() {
@@ -172,7 +186,22 @@ public struct ConsoleApp: Sendable {
         mutating func draw() {
             let size = terminal.size
             model.pageRows = max(1, size.rows - 4)
-            let lines = view.render(model, size: size)
+            write(view.render(model, size: size))
+        }
+
+        func lister(_ cache: ListingCache) -> FleetListing {
+            FleetListing(queueRoot: root, configRoot: ConfigRoot(app.configRoot), cache: cache)
+        }
+
+        /// Draws the first screen from a listing through `cache` (``ConsoleView/renderPreview(_:model:size:now:)``).
+        /// - Returns: the listing, whose records the cache keeps for next time.
+        func drawPreview(_ cache: ListingCache) -> FleetListing.Result {
+            let listing = lister(cache).pending(of: reader.bottles())
+            write(view.renderPreview(listing.rows, model: model, size: terminal.size))
+            return listing
+        }
+
+        private func write(_ lines: [String]) {
             var frame = ANSI.home
             for (index, line) in lines.enumerated() {
                 frame += line + ANSI.reset + ANSI.clearLine + (index + 1 < lines.count ? "\r\n" : "")

@@ -35,44 +35,86 @@ public struct ConsoleView {
     // MARK: - Parts
 
     private func title(_ model: ConsoleModel, _ columns: Int) -> String {
-        let summary = model.pendingSummary
+        title(model.pendingSummary, filter: model.filter, columns)
+    }
+
+    private func title(_ summary: (proposals: Int, bottles: Int), filter: String, _ columns: Int) -> String {
         var text =
             " Bottle Supervise — \(summary.proposals) pending in \(summary.bottles) bottle\(summary.bottles == 1 ? "" : "s")"
-        if !model.filter.isEmpty { text += "   filter: \(Escaped(model.filter))" }
+        if !filter.isEmpty { text += "   filter: \(Escaped(filter))" }
         return style(ANSI.reverse + ANSI.bold, TextLayout.pad(text, columns))
     }
 
     private func list(_ model: ConsoleModel, rows: Int, columns: Int, now: Date) -> [String] {
+        let visible = model.visible
+        let selectedID = model.selected?.proposal.id
+        let emptyText =
+            model.entries.isEmpty
+            ? "  No pending proposals. New ones appear here as agents ask."
+            : "  Nothing matches the filter \"\(Escaped(model.filter))\" (Esc clears it)."
+        return list(
+            visible.map { ListRow($0, now: now) }, selected: visible.firstIndex { $0.proposal.id == selectedID } ?? 0,
+            empty: emptyText, rows: rows, columns: columns)
+    }
+
+    /// One line of the list, from a loaded entry or a listing's row alike.
+    private struct ListRow {
+        let age: String
+        let bottle: String
+        let tool: String
+        let state: String
+        let justification: String
+        let decided: Bool
+
+        init(_ entry: QueueEntry, now: Date) {
+            age = ConsoleView.age(of: entry.proposal.createdAt, now: now)
+            bottle = entry.proposal.bottle.rawValue
+            tool = entry.proposal.tool.rawValue
+            state = ConsoleView.state(
+                decision: entry.decision, expired: entry.proposal.isExpired(at: now), problem: entry.problem,
+                waiting: entry.waiting, stoppedWaitingAt: entry.stoppedWaitingAt)
+            justification = entry.proposal.justification
+            decided = entry.decision != nil
+        }
+
+        init(_ row: ListedProposal, now: Date) {
+            age = ConsoleView.age(of: row.createdAt, now: now)
+            bottle = row.bottle.rawValue
+            tool = row.tool.rawValue
+            state = ConsoleView.state(
+                decision: row.decision, expired: row.expiresAt.map { $0 <= now } ?? false, problem: row.problem,
+                waiting: row.waiting, stoppedWaitingAt: row.stoppedWaitingAt)
+            justification = row.justification
+            decided = row.decision != nil
+        }
+    }
+
+    private func list(_ visible: [ListRow], selected selectedIndex: Int, empty: String, rows: Int, columns: Int)
+        -> [String]
+    {
         let header =
             "  " + TextLayout.pad("AGE", 6) + TextLayout.pad("BOTTLE", 18) + TextLayout.pad("TOOL", 18)
             + TextLayout.pad("STATE", 11) + "JUSTIFICATION"
         var lines = [style(ANSI.dim, header)]
-        let visible = model.visible
         if visible.isEmpty {
             lines.append("")
-            lines.append(
-                model.entries.isEmpty
-                    ? "  No pending proposals. New ones appear here as agents ask."
-                    : "  Nothing matches the filter \"\(Escaped(model.filter))\" (Esc clears it).")
+            lines.append(empty)
         } else {
             let capacity = rows - 1
-            let selectedID = model.selected?.proposal.id
-            let selectedIndex = visible.firstIndex { $0.proposal.id == selectedID } ?? 0
             let first = max(0, min(selectedIndex - capacity / 2, visible.count - capacity))
-            for entry in visible[first..<min(visible.count, first + capacity)] {
-                let isSelected = entry.proposal.id == selectedID
+            for (index, entry) in visible.enumerated().dropFirst(first).prefix(capacity) {
+                let isSelected = index == selectedIndex
                 let justification =
-                    entry.proposal.justification.split(separator: "\n", omittingEmptySubsequences: true).first.map(
+                    entry.justification.split(separator: "\n", omittingEmptySubsequences: true).first.map(
                         String.init) ?? ""
-                var row =
-                    (isSelected ? "▶ " : "  ") + TextLayout.pad(Self.age(of: entry.proposal.createdAt, now: now), 6)
-                row += TextLayout.pad(entry.proposal.bottle.rawValue, 17) + " "
-                row += TextLayout.pad(entry.proposal.tool.rawValue, 17) + " "
-                row += TextLayout.pad(state(of: entry), 10) + " "
+                var row = (isSelected ? "▶ " : "  ") + TextLayout.pad(entry.age, 6)
+                row += TextLayout.pad(entry.bottle, 17) + " "
+                row += TextLayout.pad(entry.tool, 17) + " "
+                row += TextLayout.pad(entry.state, 10) + " "
                 row += Escaped(justification).description
                 if isSelected {
                     lines.append(style(ANSI.reverse, TextLayout.pad(row, columns)))
-                } else if entry.decision != nil {
+                } else if entry.decided {
                     lines.append(style(ANSI.dim, row))
                 } else {
                     lines.append(row)
@@ -80,6 +122,40 @@ public struct ConsoleView {
             }
         }
         return fill(lines, rows)
+    }
+
+    /// The first screen drawn from a listing (``FleetListing``: the
+    /// ``ListingCache``'s records, and the files that changed since) while
+    /// the console reads every proposal in full, which at a thousand
+    /// bottles takes a moment longer. The same lines the loaded model gives
+    /// for the same queue (`TUI: first screen` holds them to that): title,
+    /// rows with the first pending one selected, footer. Keys wait for the
+    /// loaded model; none is lost.
+    /// - Parameter model: the console's model before its first load: its filter and message are shown.
+    public func renderPreview(_ listed: [ListedProposal], model: ConsoleModel, size: Terminal.Size, now: Date = Date())
+        -> [String]
+    {
+        let filter = model.filter
+        let needle = filter.lowercased()
+        let visible =
+            filter.isEmpty
+            ? listed
+            : listed.filter {
+                $0.bottle.rawValue.lowercased().contains(needle) || $0.tool.rawValue.contains(needle)
+            }
+        let rows = max(size.rows, 4)
+        let columns = max(size.columns, 20)
+        let emptyText =
+            listed.isEmpty
+            ? "  No pending proposals. New ones appear here as agents ask."
+            : "  Nothing matches the filter \"\(Escaped(filter))\" (Esc clears it)."
+        var lines = [title((listed.count, Set(listed.map(\.bottle)).count), filter: filter, columns)]
+        lines += list(
+            visible.map { ListRow($0, now: now) }, selected: 0, empty: emptyText, rows: rows - 3, columns: columns)
+        lines.append(messageLine(model, columns))
+        let decidable = visible.first.map { $0.decision == nil && !($0.expiresAt.map { $0 <= now } ?? false) } ?? false
+        lines.append(style(ANSI.reverse, TextLayout.pad(Self.listKeys(decidable: decidable), columns)))
+        return lines.map { TextLayout.fit($0, columns) }
     }
 
     private func detail(_ model: ConsoleModel, rows: Int, columns: Int) -> [String] {
@@ -140,20 +216,34 @@ public struct ConsoleView {
             case .input: " Enter confirm  Esc cancel"
             case .confirm: " y yes  n no"
             case .help: " any key closes help"
-            case .list: " ↑↓ select  Enter review" + decide + "  / filter  ? help  q quit"
+            case .list: Self.listKeys(decidable: model.selectedIsDecidable)
             }
         return style(ANSI.reverse, TextLayout.pad(keys, columns))
+    }
+
+    /// The list's footer.
+    private static func listKeys(decidable: Bool) -> String {
+        " ↑↓ select  Enter review" + (decidable ? "  a approve  m modify  r reject  n notes" : "")
+            + "  / filter  ? help  q quit"
     }
 
     // MARK: - Helpers
 
     private func state(of entry: QueueEntry) -> String {
-        if let decision = entry.decision { return decision.status.rawValue }
-        if entry.proposal.isExpired() { return DecisionStatus.expired.rawValue }
+        Self.state(
+            decision: entry.decision, expired: entry.proposal.isExpired(), problem: entry.problem,
+            waiting: entry.waiting, stoppedWaitingAt: entry.stoppedWaitingAt)
+    }
+
+    private static func state(
+        decision: Decision?, expired: Bool, problem: String?, waiting: Bool, stoppedWaitingAt: Date?
+    ) -> String {
+        if let decision { return decision.status.rawValue }
+        if expired { return DecisionStatus.expired.rawValue }
         // The host would refuse to apply it (hash field forged, file invalid): say so before anyone tries.
-        if entry.problem != nil { return "refused" }
-        if entry.waiting { return "waiting" }
-        return entry.stoppedWaitingAt == nil ? "pending" : "stopped"
+        if problem != nil { return "refused" }
+        if waiting { return "waiting" }
+        return stoppedWaitingAt == nil ? "pending" : "stopped"
     }
 
     private func style(_ sequence: String, _ text: String) -> String {

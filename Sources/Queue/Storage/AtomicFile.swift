@@ -25,14 +25,20 @@ import SystemPackage
 /// `umask 077` (docs/deployment.md).
 public enum AtomicFile {
     /// Replaces (or creates) `path` with `data`.
-    public static func write(_ data: Data, to path: FilePath, mode: mode_t = 0o644) throws(QueueError) {
-        let temp = try writeTemp(data, beside: path, mode: mode, sync: true)
+    /// - Parameter durable: `fsync` the file and its directory, so a crash
+    ///   leaves the old or the new file whole. `false` for a cache, which
+    ///   may be lost but must never be read half written: the rename alone
+    ///   still makes the switch atomic.
+    public static func write(_ data: Data, to path: FilePath, mode: mode_t = 0o644, durable: Bool = true)
+        throws(QueueError)
+    {
+        let temp = try writeTemp(data, beside: path, mode: mode, sync: durable)
         guard rename(temp.string, path.string) == 0 else {
             let code = errno
             unlink(temp.string)
             throw .io(operation: "rename to", path: path.string, errno: code)
         }
-        try syncDirectory(of: path)
+        if durable { try syncDirectory(of: path) }
     }
 
     /// Creates `path` with `data` only if nothing exists there yet.

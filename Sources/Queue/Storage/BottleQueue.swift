@@ -269,20 +269,14 @@ public struct BottleQueue: Sendable {
             return ([], [error])
         }
         guard let folder = opened else { return ([], []) }
-        let names = try folder.names()
-        let decided = Set(names.compactMap { QueueLayout.id(in: $0, suffix: QueueLayout.decisionSuffix) })
-        let waiting =
-            archived ? [] : Set(names.compactMap { QueueLayout.id(in: $0, suffix: QueueLayout.waitingSuffix) })
-        let stopped =
-            archived
-            ? [] : Set(names.compactMap { QueueLayout.id(in: $0, suffix: QueueLayout.stoppedWaitingSuffix) })
-        for id in names.compactMap({ QueueLayout.id(in: $0, suffix: QueueLayout.proposalSuffix) }) {
+        let names = try QueueNames(folder, archived: archived)
+        for id in names.proposals {
             do throws(QueueError) {
                 // A proposal can vanish between listing and reading: it was archived meanwhile.
                 guard
                     let entry = try listedEntry(
-                        id, in: folder, archived: archived, decided: decided.contains(id),
-                        waiting: waiting.contains(id), stopped: stopped.contains(id))
+                        id, in: folder, archived: archived, decided: names.decided.contains(id),
+                        waiting: names.waiting.contains(id), stopped: names.stopped.contains(id))
                 else { continue }
                 result.append(entry)
             } catch {
@@ -301,11 +295,47 @@ public struct BottleQueue: Sendable {
     /// - Returns: `nil` when the proposal is not live (archived, or never was).
     /// - Throws: the error of a file that cannot be read.
     public func listedEntry(_ id: ProposalID) throws(QueueError) -> QueueEntry? {
+        try listedVersion(id)?.entry
+    }
+
+    /// ``listedEntry(_:)``, with the identity of the proposal file as it was
+    /// read (``QueueDirectory/readVersion(_:limit:)``): what the listing
+    /// cache files what it derived from these bytes under.
+    public func listedVersion(_ id: ProposalID) throws(QueueError) -> (entry: QueueEntry, identity: FileIdentity)? {
         guard let live = try openLive() else { return nil }
-        return try listedEntry(
+        return try listedVersion(
             id, in: live, archived: false, decided: live.contains(id.rawValue + QueueLayout.decisionSuffix),
             waiting: live.contains(id.rawValue + QueueLayout.waitingSuffix),
             stopped: live.contains(id.rawValue + QueueLayout.stoppedWaitingSuffix))
+    }
+
+    /// A live undecided proposal as one directory listing names it, before
+    /// its file is opened: ``pendingNames()``.
+    public struct PendingName: Sendable {
+        public let id: ProposalID
+        /// The proposal file's identity from a no-follow `fstatat`; `nil`
+        /// when it is not a regular file (a reader's open says why) or vanished.
+        public let identity: FileIdentity?
+        /// Whether an agent's call is attached.
+        public let waiting: Bool
+        /// When the last call stopped waiting (``stoppedWaitingTime(_:)``).
+        public let stoppedWaitingAt: Date?
+    }
+
+    /// The live proposals that have no decision, from one listing of the
+    /// directory and one `fstatat` per proposal: no file is opened, so a
+    /// lister with a cache of what each version of a file says (`list`)
+    /// pays a file's read only for files it has not seen.
+    /// - Throws: the error of a slug directory that is a link, or cannot be listed.
+    public func pendingNames() throws(QueueError) -> [PendingName] {
+        guard let live = try openLive() else { return [] }
+        let names = try QueueNames(live, archived: false)
+        return names.proposals.filter { !names.decided.contains($0) }.map { id in
+            let waiting = names.waiting.contains(id)
+            return PendingName(
+                id: id, identity: live.identity(of: id.rawValue + QueueLayout.proposalSuffix), waiting: waiting,
+                stoppedWaitingAt: !waiting && names.stopped.contains(id) ? stoppedWaitingTime(id) : nil)
+        }
     }
 
     /// The entry for proposal `id` in `folder`, given which of its companion
@@ -313,14 +343,22 @@ public struct BottleQueue: Sendable {
     private func listedEntry(
         _ id: ProposalID, in folder: QueueDirectory, archived: Bool, decided: Bool, waiting: Bool, stopped: Bool
     ) throws(QueueError) -> QueueEntry? {
+        try listedVersion(id, in: folder, archived: archived, decided: decided, waiting: waiting, stopped: stopped)?
+            .entry
+    }
+
+    private func listedVersion(
+        _ id: ProposalID, in folder: QueueDirectory, archived: Bool, decided: Bool, waiting: Bool, stopped: Bool
+    ) throws(QueueError) -> (entry: QueueEntry, identity: FileIdentity)? {
         guard let read = try readProposal(id, in: folder, listing: true) else { return nil }
         // Archiving moves the proposal before its decision, so a live
         // proposal's decision, if any, is live too.
         let decision: Decision? = decided ? try readDecision(id, in: folder) : nil
-        return QueueEntry(
+        let entry = QueueEntry(
             proposal: read.proposal, decision: decision, waiting: waiting, archived: archived,
             proposalSHA256: read.sha256, problem: decision == nil ? read.proposal.hashProblem() : nil,
             stoppedWaitingAt: !waiting && stopped ? stoppedWaitingTime(id) : nil)
+        return (entry, read.identity)
     }
 
     /// The live entries whose decision is an approval still applying
@@ -542,10 +580,10 @@ public struct BottleQueue: Sendable {
     ///   (``Proposal/listed(from:path:)``) rather than the full decode; the
     ///   two give the same proposal for the same bytes.
     func readProposal(_ id: ProposalID, in folder: QueueDirectory?, listing: Bool = false) throws(QueueError)
-        -> (proposal: Proposal, sha256: String)?
+        -> (proposal: Proposal, sha256: String, identity: FileIdentity)?
     {
         let name = id.rawValue + QueueLayout.proposalSuffix
-        guard let folder, let data = try folder.read(name) else { return nil }
+        guard let folder, let (data, identity) = try folder.readVersion(name) else { return nil }
         func path() -> String { folder.path.appending(name).string }
         let proposal =
             listing
@@ -557,7 +595,7 @@ public struct BottleQueue: Sendable {
             throw .malformedFile(path: path(), reason: "it belongs to bottle \(proposal.bottle), not \(bottle)")
         }
         if let problem = proposal.shapeProblem() { throw .malformedFile(path: path(), reason: problem) }
-        return (proposal, SHA256Hex.of(data))
+        return (proposal, SHA256Hex.of(data), identity)
     }
 
     /// Reads `<id>.decision.json` in `folder` through the same guards.

@@ -93,6 +93,19 @@ public final class QueueDirectory: @unchecked Sendable {
 
     /// The names in the directory (not `.` or `..`).
     public func names() throws(QueueError) -> [String] {
+        #if os(Linux)
+            var names: [String] = []
+            let code = DirectoryEntries.forEach(in: descriptor) { name, _ in
+                if name != "." && name != ".." { names.append(name) }
+            }
+            guard code == 0 else { throw .io(operation: "list", path: path.string, errno: code) }
+            return names
+        #else
+            return try namesThroughReaddir()
+        #endif
+    }
+
+    private func namesThroughReaddir() throws(QueueError) -> [String] {
         let copy = dup(descriptor)
         guard copy >= 0, let handle = fdopendir(copy) else {
             let code = errno
@@ -123,11 +136,33 @@ public final class QueueDirectory: @unchecked Sendable {
         return fstatat(descriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 
+    /// The identity of the regular file `name` (``FileIdentity``), from a
+    /// no-follow `fstatat`: what the listing cache compares instead of
+    /// reading the file. `nil` for anything else (missing, a link, a FIFO),
+    /// which a reader then opens through ``read(_:limit:)`` to learn why.
+    public func identity(of name: String) -> FileIdentity? {
+        var info = stat()
+        guard fstatat(descriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            return nil
+        }
+        return FileIdentity(info)
+    }
+
     /// The contents of the regular file `name`, or `nil` when there is none.
     /// - Throws: ``QueueError/malformedFile(path:reason:)`` for a link, a
     ///   FIFO, a device, a directory or a file over `limit` bytes — before
     ///   reading a byte of it.
     public func read(_ name: String, limit: Int = QueueDirectory.maximumFileSize) throws(QueueError) -> Data? {
+        try readVersion(name, limit: limit)?.data
+    }
+
+    /// ``read(_:limit:)``, with the identity `fstat` gave the open file
+    /// before a byte was read: a change during or after the read gives the
+    /// file a later change time, so the identity never names newer bytes
+    /// than those returned.
+    public func readVersion(_ name: String, limit: Int = QueueDirectory.maximumFileSize) throws(QueueError)
+        -> (data: Data, identity: FileIdentity)?
+    {
         let fd = openat(descriptor, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
         // Built only for a message: FilePath arithmetic is not free, and a scan reads thousands of files.
         func pathText() -> String { path.appending(name).string }
@@ -162,7 +197,7 @@ public final class QueueDirectory: @unchecked Sendable {
         }
         guard count <= limit else { throw .malformedFile(path: pathText(), reason: "larger than \(limit) bytes; not read") }
         data.count = count
-        return data
+        return (data, FileIdentity(info))
     }
 
     /// Names the file type in `mode` for a message.
