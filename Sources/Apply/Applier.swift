@@ -195,13 +195,24 @@ public struct Applier: Sendable {
     /// ``recoverInterrupted(queueRoot:)``, with the outcome recorded for each
     /// apply: an interrupted container replacement may have been finished
     /// (`applied`) as well as undone, so a command tells the operator which.
-    public func recoverInterruptedOutcomes(queueRoot: FilePath) throws -> [(id: ProposalID, outcome: ApplyOutcome)] {
+    /// - Parameter decisionsIn: the bottles whose live directory a caller
+    ///   just listed and found a decision file in (`list`'s listing sees
+    ///   every name): only these can have an apply still pending, so the
+    ///   others are not listed again. `nil`: look in every bottle. An
+    ///   interrupted container replacement is looked for in every bottle
+    ///   either way (its journal is in the config root).
+    public func recoverInterruptedOutcomes(queueRoot: FilePath, decisionsIn: Set<BottleSlug>? = nil) throws
+        -> [(id: ProposalID, outcome: ApplyOutcome)]
+    {
         let root = QueueRoot(queueRoot)
         var finished: [(id: ProposalID, outcome: ApplyOutcome)] = []
         let bottles = try root.bottles()
         // Every host command starts here, so the look (a listing per bottle) runs on every core.
         // Files that cannot be read are the operator's to see (`list` names them); they must not stop recovery.
-        for (bottle, stuck) in zip(bottles, root.applyingEntries(of: bottles)) {
+        let looked = decisionsIn.map { decided in bottles.filter { decided.contains($0) } } ?? bottles
+        let applying = Dictionary(uniqueKeysWithValues: zip(looked, root.applyingEntries(of: looked)))
+        for bottle in bottles {
+            let stuck = applying[bottle] ?? []
             let queue = root.queue(for: bottle)
             let directory = configRoot.directory(of: bottle)
             let journal = ReplacementJournal.path(in: directory)

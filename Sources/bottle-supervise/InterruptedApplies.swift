@@ -8,10 +8,12 @@ extension HostLocationOptions {
     /// interrupted is answered by whichever host command runs next, and the
     /// operator is told. A failure here is reported and never stops the command:
     /// the queue can still be read and decided.
-    func finishInterruptedApplies(command: String) {
+    /// - Parameter decisionsIn: the bottles a listing just found decision
+    ///   files in (``Applier/recoverInterruptedOutcomes(queueRoot:decisionsIn:)``); `nil`: every bottle.
+    func finishInterruptedApplies(command: String, decisionsIn: Set<BottleSlug>? = nil) {
         let applier = Applier(configRoot: configRoot, queueRoot: queueRoot)
         do {
-            for (id, outcome) in try applier.recoverInterruptedOutcomes(queueRoot: queueRoot) {
+            for (id, outcome) in try applier.recoverInterruptedOutcomes(queueRoot: queueRoot, decisionsIn: decisionsIn) {
                 FileHandle.standardError.write(
                     Data(
                         "bottle-supervise \(command): finished an interrupted apply of \(id): \(Escaped(outcome.summary))\n"

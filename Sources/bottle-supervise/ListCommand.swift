@@ -25,7 +25,6 @@ struct List: ParsableCommand {
 
     func run() throws {
         try locations.requireQueueRoot()
-        locations.finishInterruptedApplies(command: "list")
         let root = QueueRoot(locations.queueRoot)
         let configRoot = ConfigRoot(locations.configRoot)
         var rows: [ListedProposal] = []
@@ -36,6 +35,7 @@ struct List: ParsableCommand {
             let bottles = try root.scanBottles()
             unreadable += bottles.skipped
             if all {
+                locations.finishInterruptedApplies(command: "list")
                 var entries: [QueueEntry] = []
                 for archived in [false, true] {
                     for result in root.scan(bottles.bottles, archived: archived) {
@@ -52,6 +52,9 @@ struct List: ParsableCommand {
                     queueRoot: locations.queueRoot, environment: ProcessInfo.processInfo.environment)
                 let listing = FleetListing(queueRoot: root, configRoot: configRoot, cache: cache).pending(
                     of: bottles.bottles)
+                // After the listing, not before: it names the bottles with decision files, the only
+                // ones where an apply can have been cut off; finishing one changes no pending row.
+                locations.finishInterruptedApplies(command: "list", decisionsIn: listing.bottlesWithDecisions)
                 rows = listing.rows
                 unreadable += listing.unreadable
                 if listing.changed { save = { cache.save(listing.records) } }
@@ -68,6 +71,10 @@ struct List: ParsableCommand {
             print(ListTable.render(rows, color: useColor(), now: Date(), includingDecided: all), terminator: "")
         }
         save?()
+        // Done: exit here rather than return. Returning frees every row, record and
+        // string one by one on the way out (5 % of `list` at 10,000 proposals), memory
+        // the process hands back whole when it ends. exit(3) flushes standard output.
+        Foundation.exit(0)
     }
 }
 

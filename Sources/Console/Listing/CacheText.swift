@@ -69,7 +69,7 @@ enum CacheText {
 
     /// Each bottle's section, by slug; `nil` when the header is not
     /// `header` or a section runs past the end (a damaged file is not used at all).
-    static func sections(of bytes: [UInt8], header: String) -> [String: Range<Int>]? {
+    static func sections(of bytes: UnsafeBufferPointer<UInt8>, header: String) -> [String: Range<Int>]? {
         let headerBytes = Array(header.utf8)
         guard bytes.count > headerBytes.count, bytes.starts(with: headerBytes), bytes[headerBytes.count] == newline
         else { return nil }
@@ -91,7 +91,9 @@ enum CacheText {
     static func records(in section: UnsafeBufferPointer<UInt8>, of bottle: BottleSlug) -> [ProposalID: ListingCache
         .Record]
     {
-        var records: [ProposalID: ListingCache.Record] = [:]
+        var lines = 0
+        for byte in section where byte == newline { lines += 1 }
+        var records = [ProposalID: ListingCache.Record](minimumCapacity: lines)
         var fields: [Range<Int>] = []
         fields.reserveCapacity(24)
         var lineStart = 0

@@ -8,10 +8,10 @@ import Synchronization
 /// risk hints, reading only the files the ``ListingCache`` has no record of.
 ///
 /// Per bottle: one directory listing and one `fstatat` per pending
-/// proposal (``BottleQueue/pendingNames()``), one `stat` per current file
-/// its proposals replace; a proposal whose record matches both versions is
-/// not opened. Every other proposal goes through the same guarded read,
-/// decode and checks as without a cache (``BottleQueue/listedVersion(_:)``),
+/// proposal (``BottleQueue/pendingVersions(reusing:)``), one `stat` per
+/// current file its proposals replace; a proposal whose record matches both
+/// versions is not opened. Every other proposal goes through the same
+/// guarded read, decode and checks as without a cache,
 /// and its hints are computed from the bytes read. Bottles are listed on
 /// every core, each by one worker, which also parses its bottle's records.
 public struct FleetListing: Sendable {
@@ -39,6 +39,10 @@ public struct FleetListing: Sendable {
         public var filesRead = 0
         /// Whether ``records`` differ from what the cache held.
         public var changed = false
+        /// The bottles whose live directory holds a decision file (and those
+        /// that could not be listed): the only ones where an apply can have
+        /// been cut off (``BottleQueue/PendingListing/hasDecisions``).
+        public var bottlesWithDecisions: Set<BottleSlug> = []
     }
 
     /// Lists the pending proposals of `bottles`.
@@ -46,9 +50,12 @@ public struct FleetListing: Sendable {
     ///   nanoseconds since 1970 (``FileIdentity/now()``): a version is kept
     ///   only if it was settled by then. A parameter for the tests.
     public func pending(of bottles: [BottleSlug], start: Int64 = FileIdentity.now()) -> Result {
+        // Current files are looked at relative to the config root, opened once.
+        let rootDescriptor = open(configRoot.path.string, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        defer { if rootDescriptor >= 0 { close(rootDescriptor) } }
         let listed = Mutex([BottleResult?](repeating: nil, count: bottles.count))
         DispatchQueue.concurrentPerform(iterations: bottles.count) { index in
-            let part = list(bottles[index], start: start)
+            let part = list(bottles[index], start: start, rootDescriptor: rootDescriptor)
             listed.withLock { $0[index] = part }
         }
         var result = Result()
@@ -62,7 +69,8 @@ public struct FleetListing: Sendable {
         }
         keys.sort { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
         result.rows = keys.map { parts[$0.part].rows[$0.index] }
-        for part in parts {
+        for (bottle, part) in zip(bottles, parts) {
+            if part.hasDecisions || !part.unreadable.isEmpty { result.bottlesWithDecisions.insert(bottle) }
             result.unreadable += part.unreadable
             result.filesRead += part.filesRead
             result.changed = result.changed || part.changed
@@ -85,54 +93,59 @@ public struct FleetListing: Sendable {
         var hits: [ProposalID] = []
         /// Records of the files read.
         var records: [ListingCache.Record] = []
+        var hasDecisions = false
         var filesRead = 0
         var changed = false
     }
 
-    private func list(_ bottle: BottleSlug, start: Int64) -> BottleResult {
+    private func list(_ bottle: BottleSlug, start: Int64, rootDescriptor: Int32) -> BottleResult {
         var part = BottleResult()
-        let queue = queueRoot.queue(for: bottle)
-        let names: [BottleQueue.PendingName]
+        let known = cache.records(of: bottle)
+        var currents = CurrentFiles(configRoot: configRoot, rootDescriptor: rootDescriptor, bottle: bottle)
+        // The records found, in the order the lister said so: its `.known` versions come in that order.
+        var found: [ListingCache.Record] = []
+        let versions: [BottleQueue.PendingVersion]
         do throws(QueueError) {
-            names = try queue.pendingNames()
+            let listing = try queueRoot.queue(for: bottle).pendingVersions { name in
+                guard let record = known[name.id], record.identity == name.identity,
+                    record.current == currents.version(of: record.row.tool.configFile)
+                else { return false }
+                found.append(record)
+                return true
+            }
+            versions = listing.versions
+            part.hasDecisions = listing.hasDecisions
         } catch {
             part.unreadable.append(error)
             return part
         }
-        let known = cache.records(of: bottle)
-        var currents = CurrentFiles(configRoot: configRoot, bottle: bottle)
-        part.rows.reserveCapacity(names.count)
-        for name in names {
-            if let identity = name.identity, let record = known[name.id], record.identity == identity,
-                record.current == currents.version(of: record.row.tool.configFile)
-            {
-                var row = record.row
+        part.rows.reserveCapacity(versions.count)
+        for version in versions {
+            switch version {
+            case .known(let name):
+                var row = found[part.hits.count].row
                 row.waiting = name.waiting
                 row.stoppedWaitingAt = name.stoppedWaitingAt
                 part.rows.append(row)
                 part.hits.append(name.id)
-                continue
-            }
-            part.changed = true
-            part.filesRead += 1
-            let read: (entry: QueueEntry, identity: FileIdentity)?
-            do throws(QueueError) {
-                read = try queue.listedVersion(name.id)
-            } catch {
+            case .read(_, let entry, let identity):
+                part.changed = true
+                part.filesRead += 1
+                let proposal = entry.proposal
+                let file = proposal.tool.configFile
+                let current = currents.version(of: file)
+                let row = ListedProposal(
+                    entry,
+                    riskHints: RiskHints.assess(
+                        tool: proposal.tool, proposed: proposal.proposedFile, current: currents.text(of: file)))
+                part.rows.append(row)
+                if let current, identity.isSettled(at: start), currents.isSettled(file, at: start) {
+                    part.records.append(.init(id: proposal.id, identity: identity, current: current, row: row))
+                }
+            case .unreadable(let error):
+                part.changed = true
+                part.filesRead += 1
                 part.unreadable.append(error)
-                continue
-            }
-            // Gone (archived) or decided since the directory was listed: not pending.
-            guard let read, read.entry.isPending else { continue }
-            let proposal = read.entry.proposal
-            let file = proposal.tool.configFile
-            let current = currents.version(of: file)
-            let row = ListedProposal(
-                read.entry,
-                riskHints: RiskHints.assess(tool: proposal.tool, proposed: proposal.proposedFile, current: currents.text(of: file)))
-            part.rows.append(row)
-            if let current, read.identity.isSettled(at: start), currents.isSettled(file, at: start) {
-                part.records.append(.init(id: proposal.id, identity: read.identity, current: current, row: row))
             }
         }
         // A record not used is a proposal decided or gone: the file changes too.
@@ -146,24 +159,31 @@ public struct FleetListing: Sendable {
     /// those read) and, for a proposal that must be assessed, its text.
     private struct CurrentFiles {
         let configRoot: ConfigRoot
+        /// The config root, open (``ConfigRootDescriptor``).
+        let rootDescriptor: Int32
         let bottle: BottleSlug
         private var versions: [ConfigFile: ListingCache.CurrentFile?] = [:]
         private var texts: [ConfigFile: String?] = [:]
 
-        init(configRoot: ConfigRoot, bottle: BottleSlug) {
+        init(configRoot: ConfigRoot, rootDescriptor: Int32, bottle: BottleSlug) {
             self.configRoot = configRoot
+            self.rootDescriptor = rootDescriptor
             self.bottle = bottle
         }
 
         /// `nil` when it cannot be told (a `stat` error other than "no such file"): nothing is cached against it.
         mutating func version(of file: ConfigFile) -> ListingCache.CurrentFile? {
             if let known = versions[file] { return known }
-            let path = configRoot.path(of: file, for: bottle).string
             let version: ListingCache.CurrentFile?
-            if let identity = FileIdentity.of(path: path) {
-                version = .version(identity)
+            // Relative to the config root's descriptor: a `stat` by full path walks every component again.
+            var info = stat()
+            if rootDescriptor < 0 {
+                // No config root (never made): no current file anywhere; another failure: unknown.
+                version = access(configRoot.path.string, F_OK) != 0 && errno == ENOENT ? .absent : nil
+            } else if fstatat(rootDescriptor, "\(bottle.rawValue)/\(file.fileName)", &info, 0) == 0 {
+                version = (info.st_mode & S_IFMT) == S_IFREG ? .version(FileIdentity(info)) : nil
             } else {
-                version = access(path, F_OK) != 0 && errno == ENOENT ? .absent : nil
+                version = errno == ENOENT ? .absent : nil
             }
             versions[file] = .some(version)
             return version

@@ -6,46 +6,86 @@ import Queue
 /// listing needs only to compute the risk hints, and which the
 /// ``ListingCache`` therefore need not keep.
 public struct ListedProposal: Sendable, Equatable {
-    public var id: ProposalID
-    public var bottle: BottleSlug
-    public var tool: Tool
-    public var createdAt: Date
-    public var expiresAt: Date?
+    /// What the proposal file says, and its hints: never changed once
+    /// listed, so shared between the cache's record and every copy of the
+    /// row (a listing copies ten thousand rows several times; a copy is one
+    /// reference, not a dozen strings).
+    private final class Fields: Sendable, Equatable {
+        let id: ProposalID
+        let bottle: BottleSlug
+        let tool: Tool
+        let createdAt: Date
+        let expiresAt: Date?
+        let justification: String
+        let currentFileSHA256: String?
+        let proposedFileSHA256: String
+        let proposalSHA256: String?
+        let problem: String?
+        let riskHints: [RiskHint]
+
+        init(
+            id: ProposalID, bottle: BottleSlug, tool: Tool, createdAt: Date, expiresAt: Date?, justification: String,
+            currentFileSHA256: String?, proposedFileSHA256: String, proposalSHA256: String?, problem: String?,
+            riskHints: [RiskHint]
+        ) {
+            self.id = id
+            self.bottle = bottle
+            self.tool = tool
+            self.createdAt = createdAt
+            self.expiresAt = expiresAt
+            self.justification = justification
+            self.currentFileSHA256 = currentFileSHA256
+            self.proposedFileSHA256 = proposedFileSHA256
+            self.proposalSHA256 = proposalSHA256
+            self.problem = problem
+            self.riskHints = riskHints
+        }
+
+        static func == (lhs: Fields, rhs: Fields) -> Bool {
+            lhs === rhs
+                || (lhs.id == rhs.id && lhs.bottle == rhs.bottle && lhs.tool == rhs.tool
+                    && lhs.createdAt == rhs.createdAt && lhs.expiresAt == rhs.expiresAt
+                    && lhs.justification == rhs.justification && lhs.currentFileSHA256 == rhs.currentFileSHA256
+                    && lhs.proposedFileSHA256 == rhs.proposedFileSHA256 && lhs.proposalSHA256 == rhs.proposalSHA256
+                    && lhs.problem == rhs.problem && lhs.riskHints == rhs.riskHints)
+        }
+    }
+
+    private let fields: Fields
+
+    public var id: ProposalID { fields.id }
+    public var bottle: BottleSlug { fields.bottle }
+    public var tool: Tool { fields.tool }
+    public var createdAt: Date { fields.createdAt }
+    public var expiresAt: Date? { fields.expiresAt }
     /// The agent's reason, whole (`--json` prints it; the table its first line).
-    public var justification: String
-    public var currentFileSHA256: String?
-    public var proposedFileSHA256: String
+    public var justification: String { fields.justification }
+    public var currentFileSHA256: String? { fields.currentFileSHA256 }
+    public var proposedFileSHA256: String { fields.proposedFileSHA256 }
     /// SHA-256 of the proposal file's bytes as read (``QueueEntry/proposalSHA256``).
-    public var proposalSHA256: String?
+    public var proposalSHA256: String? { fields.proposalSHA256 }
     /// Why the host would refuse it (``QueueEntry/problem``).
-    public var problem: String?
+    public var problem: String? { fields.problem }
+    /// Against the bottle's current file (``RiskHints``).
+    public var riskHints: [RiskHint] { fields.riskHints }
     public var decision: Decision?
     public var waiting: Bool
     public var stoppedWaitingAt: Date?
     public var archived: Bool
-    /// Against the bottle's current file (``RiskHints``).
-    public var riskHints: [RiskHint]
 
     public init(
         id: ProposalID, bottle: BottleSlug, tool: Tool, createdAt: Date, expiresAt: Date?, justification: String,
         currentFileSHA256: String?, proposedFileSHA256: String, proposalSHA256: String?, problem: String?,
         decision: Decision?, waiting: Bool, stoppedWaitingAt: Date?, archived: Bool, riskHints: [RiskHint]
     ) {
-        self.id = id
-        self.bottle = bottle
-        self.tool = tool
-        self.createdAt = createdAt
-        self.expiresAt = expiresAt
-        self.justification = justification
-        self.currentFileSHA256 = currentFileSHA256
-        self.proposedFileSHA256 = proposedFileSHA256
-        self.proposalSHA256 = proposalSHA256
-        self.problem = problem
+        fields = Fields(
+            id: id, bottle: bottle, tool: tool, createdAt: createdAt, expiresAt: expiresAt, justification: justification,
+            currentFileSHA256: currentFileSHA256, proposedFileSHA256: proposedFileSHA256,
+            proposalSHA256: proposalSHA256, problem: problem, riskHints: riskHints)
         self.decision = decision
         self.waiting = waiting
         self.stoppedWaitingAt = stoppedWaitingAt
         self.archived = archived
-        self.riskHints = riskHints
     }
 
     /// The row of an entry read from the queue, with its hints.

@@ -44,13 +44,16 @@ public struct ListingCache: Sendable {
     }
 
     /// One proposal file's version and what was derived from it.
-    public struct Record: Sendable, Equatable {
-        public var id: ProposalID
-        public var identity: FileIdentity
-        public var current: CurrentFile
+    ///
+    /// A class: a listing looks each record up twice and hands it on, and
+    /// copying its row's dozen strings each time cost more than the lookup.
+    public final class Record: Sendable, Equatable {
+        public let id: ProposalID
+        public let identity: FileIdentity
+        public let current: CurrentFile
         /// The row, with `waiting` and `stoppedWaitingAt` as they were then:
         /// those are the directory's, looked up afresh by every listing.
-        public var row: ListedProposal
+        public let row: ListedProposal
 
         public init(id: ProposalID, identity: FileIdentity, current: CurrentFile, row: ListedProposal) {
             self.id = id
@@ -58,19 +61,23 @@ public struct ListingCache: Sendable {
             self.current = current
             self.row = row
         }
+
+        public static func == (lhs: Record, rhs: Record) -> Bool {
+            lhs.id == rhs.id && lhs.identity == rhs.identity && lhs.current == rhs.current && lhs.row == rhs.row
+        }
     }
 
     /// Where the cache lives; `nil`: no cache (a listing reads every file).
     public let file: FilePath?
     /// The file's bytes, as loaded.
-    private let bytes: [UInt8]
+    private let bytes: MappedFile
     /// Each bottle's section in ``bytes``.
     private let sections: [String: Range<Int>]
 
     /// An empty cache that is never saved: every file is read.
-    public static let none = ListingCache(file: nil, bytes: [], sections: [:])
+    public static let none = ListingCache(file: nil, bytes: .empty, sections: [:])
 
-    private init(file: FilePath?, bytes: [UInt8], sections: [String: Range<Int>]) {
+    private init(file: FilePath?, bytes: MappedFile, sections: [String: Range<Int>]) {
         self.file = file
         self.bytes = bytes
         self.sections = sections
@@ -90,11 +97,11 @@ public struct ListingCache: Sendable {
 
     /// The cache at `file`, loaded.
     public static func load(_ file: FilePath) -> ListingCache {
-        let empty = ListingCache(file: file, bytes: [], sections: [:])
-        guard let data = try? AtomicFile.read(file, limit: maximumSize, regularOnly: true) else { return empty }
-        let bytes = [UInt8](data)
-        guard let sections = CacheText.sections(of: bytes, header: header) else { return empty }
-        return ListingCache(file: file, bytes: bytes, sections: sections)
+        let empty = ListingCache(file: file, bytes: .empty, sections: [:])
+        guard let mapped = MappedFile(file, limit: maximumSize),
+            let sections = CacheText.sections(of: mapped.bytes, header: header)
+        else { return empty }
+        return ListingCache(file: file, bytes: mapped, sections: sections)
     }
 
     /// `<cache home>/bottle-supervise/listing-<16 hex digits of the SHA-256 of the queue root's absolute path>`.
@@ -125,7 +132,7 @@ public struct ListingCache: Sendable {
     /// one call per bottle, from the worker listing it).
     public func records(of bottle: BottleSlug) -> [ProposalID: Record] {
         guard let range = sections[bottle.rawValue] else { return [:] }
-        return bytes.withUnsafeBufferPointer { CacheText.records(in: UnsafeBufferPointer(rebasing: $0[range]), of: bottle) }
+        return CacheText.records(in: UnsafeBufferPointer(rebasing: bytes.bytes[range]), of: bottle)
     }
 
     /// Whether any bottle has records.

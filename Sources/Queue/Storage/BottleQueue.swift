@@ -301,7 +301,7 @@ public struct BottleQueue: Sendable {
     /// ``listedEntry(_:)``, with the identity of the proposal file as it was
     /// read (``QueueDirectory/readVersion(_:limit:)``): what the listing
     /// cache files what it derived from these bytes under.
-    public func listedVersion(_ id: ProposalID) throws(QueueError) -> (entry: QueueEntry, identity: FileIdentity)? {
+    func listedVersion(_ id: ProposalID) throws(QueueError) -> (entry: QueueEntry, identity: FileIdentity)? {
         guard let live = try openLive() else { return nil }
         return try listedVersion(
             id, in: live, archived: false, decided: live.contains(id.rawValue + QueueLayout.decisionSuffix),
@@ -310,7 +310,7 @@ public struct BottleQueue: Sendable {
     }
 
     /// A live undecided proposal as one directory listing names it, before
-    /// its file is opened: ``pendingNames()``.
+    /// its file is opened: ``pendingVersions(reusing:)``.
     public struct PendingName: Sendable {
         public let id: ProposalID
         /// The proposal file's identity from a no-follow `fstatat`; `nil`
@@ -322,20 +322,63 @@ public struct BottleQueue: Sendable {
         public let stoppedWaitingAt: Date?
     }
 
+    /// A pending proposal as ``pendingVersions(reusing:)`` gives it.
+    public enum PendingVersion: Sendable {
+        /// The lister knew this version: nothing was opened.
+        case known(PendingName)
+        /// Read and checked as ``listedVersion(_:)`` does.
+        case read(PendingName, QueueEntry, FileIdentity)
+        /// Its file could not be read (a link, a FIFO, malformed…).
+        case unreadable(QueueError)
+    }
+
     /// The live proposals that have no decision, from one listing of the
-    /// directory and one `fstatat` per proposal: no file is opened, so a
+    /// directory and one `fstatat` per proposal; each is read only when
+    /// `reusing` says the lister does not already know that version. So a
     /// lister with a cache of what each version of a file says (`list`)
-    /// pays a file's read only for files it has not seen.
+    /// pays a file's open and read only for files it has not seen, and for
+    /// those, nothing more than a scan would: the files are opened relative
+    /// to the directory already open, with the markers the listing found.
+    /// A proposal that vanished between listing and reading is left out.
     /// - Throws: the error of a slug directory that is a link, or cannot be listed.
-    public func pendingNames() throws(QueueError) -> [PendingName] {
-        guard let live = try openLive() else { return [] }
+    public func pendingVersions(reusing isKnown: (PendingName) -> Bool) throws(QueueError) -> PendingListing {
+        guard let live = try openLive() else { return PendingListing(versions: [], hasDecisions: false) }
         let names = try QueueNames(live, archived: false)
-        return names.proposals.filter { !names.decided.contains($0) }.map { id in
+        var versions: [PendingVersion] = []
+        versions.reserveCapacity(names.proposals.count)
+        for id in names.proposals where !names.decided.contains(id) {
             let waiting = names.waiting.contains(id)
-            return PendingName(
+            let stopped = !waiting && names.stopped.contains(id)
+            let name = PendingName(
                 id: id, identity: live.identity(of: id.rawValue + QueueLayout.proposalSuffix), waiting: waiting,
-                stoppedWaitingAt: !waiting && names.stopped.contains(id) ? stoppedWaitingTime(id) : nil)
+                stoppedWaitingAt: stopped ? stoppedWaitingTime(id) : nil)
+            if name.identity != nil, isKnown(name) {
+                versions.append(.known(name))
+                continue
+            }
+            do throws(QueueError) {
+                guard
+                    let read = try listedVersion(
+                        id, in: live, archived: false, decided: false, waiting: waiting, stopped: false)
+                else { continue }
+                var entry = read.entry
+                entry.stoppedWaitingAt = name.stoppedWaitingAt
+                versions.append(.read(name, entry, read.identity))
+            } catch {
+                versions.append(.unreadable(error))
+            }
         }
+        return PendingListing(versions: versions, hasDecisions: !names.decided.isEmpty)
+    }
+
+    /// What ``pendingVersions(reusing:)`` found.
+    public struct PendingListing: Sendable {
+        /// The pending proposals, in directory order.
+        public let versions: [PendingVersion]
+        /// Whether the live directory holds any decision file: only such a
+        /// bottle can have an apply a crash cut off, so crash recovery need
+        /// not list the others again (``QueueRoot/applyingEntries(of:)``).
+        public let hasDecisions: Bool
     }
 
     /// The entry for proposal `id` in `folder`, given which of its companion
