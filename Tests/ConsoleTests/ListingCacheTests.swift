@@ -61,13 +61,18 @@ private final class Fleet: Sendable {
     }
 }
 
-/// Rewrites `path` in place (same inode, same size): what a hostile sidecar can do to a queue file.
+/// Rewrites `path` in place (same inode, same size) and sets its modification
+/// time back: what a hostile sidecar can do to a queue file. Only the change time moves.
 private func rewriteInPlace(_ path: String, replacing old: String, with new: String) throws {
     precondition(old.utf8.count == new.utf8.count)
+    var before = stat()
+    guard stat(path, &before) == 0 else { throw POSIXError(.ENOENT) }
     let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: old, with: new)
     let handle = try #require(FileHandle(forWritingAtPath: path))
     try handle.write(contentsOf: Data(text.utf8))
     try handle.close()
+    var times = [before.st_atim, before.st_mtim]
+    guard utimensat(AT_FDCWD, path, &times, 0) == 0 else { throw POSIXError(.EPERM) }
 }
 
 @Suite("Listing cache")
@@ -96,9 +101,13 @@ struct ListingCacheTests {
         let fleet = Fleet()
         let proposal = try await fleet.submit("b1", "a.example", justification: "harmless reason")
         _ = fleet.list()
+        let before = try #require(FileIdentity.of(path: fleet.proposalPath(proposal)))
         // The change time must move on: a kernel tick is a few milliseconds.
         try await Task.sleep(for: .milliseconds(50))
         try rewriteInPlace(fleet.proposalPath(proposal), replacing: "harmless reason", with: "HOSTILE reason!")
+        let now = try #require(FileIdentity.of(path: fleet.proposalPath(proposal)))
+        #expect(now.modified == before.modified && now.size == before.size && now.inode == before.inode)
+        #expect(now.changed != before.changed)
         let after = fleet.list()
         #expect(after.filesRead == 1)
         #expect(after.rows.map(\.justification) == ["HOSTILE reason!"])

@@ -50,6 +50,42 @@ struct CLITests {
         #expect(item["file"] as? String == "allowlist")
     }
 
+    @Test("list keeps its cache in XDG_CACHE_HOME, and shows a proposal the sidecar rewrote in place as it is now")
+    func listingCache() async throws {
+        let proposal = try await propose(justification: "pip needs PyPI")
+        // The cache records a file only once its last change is 2 s old (docs/security.md).
+        try await Task.sleep(for: .milliseconds(2_100))
+        let cacheHome = scratch.path + "/cache"
+        func list() throws -> (status: Int32, out: String, err: String) {
+            try ApplyFixtures.run(
+                [BuiltBinary.path, "list", "--json"],
+                environment: [
+                    "SUPERVISE_QUEUE_ROOT": queueRoot, "SUPERVISE_CONFIG_ROOT": configRoot, "XDG_CACHE_HOME": cacheHome,
+                ], timeout: .seconds(60))
+        }
+        let first = try list()
+        #expect(first.status == 0)
+        let files = try FileManager.default.contentsOfDirectory(atPath: cacheHome + "/bottle-supervise")
+        #expect(files.count == 1 && files.first?.hasPrefix("listing-") == true, "\(files)")
+        var info = stat()
+        #expect(stat(cacheHome + "/bottle-supervise/" + (files.first ?? ""), &info) == 0 && info.st_mode & 0o777 == 0o600)
+        #expect(try list().out == first.out, "the cached listing says what the first said")
+
+        // Same length, same inode, the modification time set back: only the change time tells.
+        let path = queueRoot + "/demo/\(proposal.id).proposal.json"
+        var before = stat()
+        #expect(stat(path, &before) == 0)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.write(contentsOf: Data(text.replacingOccurrences(of: "pip needs PyPI", with: "pip needs EVIL").utf8))
+        try handle.close()
+        var times = [before.st_atim, before.st_mtim]
+        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+        let after = try list()
+        #expect(after.out.contains("pip needs EVIL"), "\(after.out)")
+        #expect(!after.out.contains("pip needs PyPI"))
+    }
+
     @Test("list, list --json and show say when the agent stopped waiting; a hostile marker is not believed")
     func stoppedWaiting() async throws {
         let proposal = try await propose()
