@@ -146,6 +146,17 @@ struct ListingCacheTests {
         #expect(after.rows == fleet.uncached())
     }
 
+    @Test("a current file that cannot be read is never cached against")
+    func unreadableCurrentFile() async throws {
+        let fleet = Fleet()
+        // A directory where the allowlist should be: neither a version nor absent.
+        try FileManager.default.createDirectory(
+            atPath: fleet.base + "/config/b1/allowlist", withIntermediateDirectories: true)
+        _ = try await fleet.submit("b1", "a.example")
+        #expect(fleet.list().filesRead == 1)
+        #expect(fleet.list().filesRead == 1, "assessed against an unknown file: read every time")
+    }
+
     @Test("a file changed within the settle time is never cached")
     func racyFilesAreNotKept() async throws {
         let fleet = Fleet()

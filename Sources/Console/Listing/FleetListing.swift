@@ -159,11 +159,13 @@ public struct FleetListing: Sendable {
     /// those read) and, for a proposal that must be assessed, its text.
     private struct CurrentFiles {
         let configRoot: ConfigRoot
-        /// The config root, open (``ConfigRootDescriptor``).
+        /// The config root, opened by ``FleetListing/pending(of:start:)``; -1 when it could not be.
         let rootDescriptor: Int32
         let bottle: BottleSlug
         private var versions: [ConfigFile: ListingCache.CurrentFile?] = [:]
         private var texts: [ConfigFile: String?] = [:]
+        /// Files whose read failed although they exist: assessed as missing, so nothing is cached against them.
+        private var unread: Set<ConfigFile> = []
 
         init(configRoot: ConfigRoot, rootDescriptor: Int32, bottle: BottleSlug) {
             self.configRoot = configRoot
@@ -192,13 +194,20 @@ public struct FleetListing: Sendable {
         mutating func text(of file: ConfigFile) -> String? {
             if let known = texts[file] { return known }
             _ = version(of: file)
-            let text = try? configRoot.current(file, for: bottle)
-            texts[file] = .some(text ?? nil)
-            return text ?? nil
+            let text: String?
+            do throws(QueueError) {
+                text = try configRoot.current(file, for: bottle)
+            } catch {
+                text = nil
+                unread.insert(file)
+            }
+            texts[file] = .some(text)
+            return text
         }
 
         func isSettled(_ file: ConfigFile, at start: Int64) -> Bool {
-            switch versions[file] {
+            guard !unread.contains(file) else { return false }
+            return switch versions[file] {
             case .some(.some(.version(let identity))): identity.isSettled(at: start)
             case .some(.some(.absent)): true
             default: false
