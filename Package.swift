@@ -35,12 +35,12 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
-        // getdents64(2), which Swift's Glibc module leaves out (docs/architecture.md, "Hand-written").
-        .target(name: "CDirectoryEntries"),
+        // Linux calls Swift's Glibc module leaves out (docs/architecture.md, "Hand-written").
+        .target(name: "CLinuxCalls"),
         .target(
             name: "Queue",
             dependencies: [
-                "CDirectoryEntries",
+                "CLinuxCalls",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),

@@ -13,8 +13,9 @@ private final class Fleet: Sendable {
     let configRoot: ConfigRoot
     let cacheFile: FilePath
 
-    init() {
-        base = FileManager.default.temporaryDirectory.appendingPathComponent("listing-\(UUID().uuidString)").path
+    /// - Parameter parent: where the scratch directory goes (the temporary directory by default).
+    init(in parent: String = FileManager.default.temporaryDirectory.path) {
+        base = parent + "/listing-\(UUID().uuidString)"
         try! FileManager.default.createDirectory(atPath: base + "/queue", withIntermediateDirectories: true)
         try! FileManager.default.createDirectory(atPath: base + "/config", withIntermediateDirectories: true)
         queueRoot = QueueRoot(FilePath(base + "/queue"))
@@ -23,6 +24,12 @@ private final class Fleet: Sendable {
     }
 
     deinit { try? FileManager.default.removeItem(atPath: base) }
+
+    /// Whether the scratch file system is one the cache is used on (``QueueDirectory/keepsChangeTimes``).
+    static let keepsChangeTimes: Bool = {
+        let fleet = Fleet()
+        return (try? QueueDirectory.open(FilePath(fleet.base + "/queue")))??.keepsChangeTimes ?? false
+    }()
 
     func submit(_ bottle: String, _ host: String, justification: String? = nil) async throws -> Proposal {
         let slug = try BottleSlug(bottle)
@@ -75,7 +82,12 @@ private func rewriteInPlace(_ path: String, replacing old: String, with new: Str
     guard utimensat(AT_FDCWD, path, &times, 0) == 0 else { throw POSIXError(.EPERM) }
 }
 
-@Suite("Listing cache")
+@Suite(
+    "Listing cache",
+    .enabled(
+        if: Fleet.keepsChangeTimes,
+        "the temporary directory is on a file system the cache is not used on (tmpfs, NFS…); see `on tmpfs nothing is cached`"
+    ))
 struct ListingCacheTests {
     @Test("a second listing opens no proposal file and shows exactly what a full read shows")
     func reuse() async throws {
@@ -157,6 +169,33 @@ struct ListingCacheTests {
         #expect(fleet.list().filesRead == 1, "assessed against an unknown file: read every time")
     }
 
+    @Test("a file changed through a shared mapping after it was cached is read again")
+    func rewrittenThroughSharedMapping() async throws {
+        let fleet = Fleet()
+        let proposal = try await fleet.submit("b1", "a.example", justification: "harmless reason")
+        let path = fleet.proposalPath(proposal)
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        let offset = try #require(
+            bytes.indices.first { bytes[$0...].starts(with: Array("harmless reason".utf8)) }, "the justification")
+        let fd = open(path, O_RDWR)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        let mapping = try #require(mmap(nil, bytes.count, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0))
+        #expect(mapping != MAP_FAILED)
+        defer { munmap(mapping, bytes.count) }
+        func store(_ text: String) { for (index, byte) in text.utf8.enumerated() { mapping.storeBytes(of: byte, toByteOffset: offset + index, as: UInt8.self) } }
+        // The sidecar's first store dirties the page (the change time is set once, at that fault)…
+        store("harmless reasoN")
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(fleet.list().rows.map(\.justification) == ["harmless reasoN"])
+        try await Task.sleep(for: .milliseconds(50))
+        // …and its next store, after the host cached the file, must not go unseen.
+        store("HOSTILE reason!")
+        let after = fleet.list()
+        #expect(after.filesRead == 1)
+        #expect(after.rows.map(\.justification) == ["HOSTILE reason!"])
+    }
+
     @Test("a file changed within the settle time is never cached")
     func racyFilesAreNotKept() async throws {
         let fleet = Fleet()
@@ -221,6 +260,30 @@ struct ListingCacheTests {
         text = text.replacingOccurrences(of: "\(id.rawValue)\t", with: "\(id.rawValue.dropLast())Z\t")
         try Data(text.utf8).write(to: URL(fileURLWithPath: fleet.cacheFile.string))
         #expect(ListingCache.load(fleet.cacheFile).records(of: try BottleSlug("b1")).count == 1)
+    }
+
+    @Test("a section length past the end, or a date that is not finite, is not believed")
+    func hostileNumbers() async throws {
+        let fleet = Fleet()
+        for host in ["a.example", "b.example"] { _ = try await fleet.submit("b1", host) }
+        _ = fleet.list()
+        let good = String(decoding: try Data(contentsOf: URL(fileURLWithPath: fleet.cacheFile.string)), as: UTF8.self)
+        var lines = good.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let sectionLine = try #require(lines.firstIndex { $0.hasPrefix("B\t") })
+        var huge = lines
+        huge[sectionLine] = "B\tb1\t\(Int.max)"
+        try Data(huge.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: fleet.cacheFile.string))
+        #expect(ListingCache.load(fleet.cacheFile).isEmpty)
+        #expect(fleet.list().rows == fleet.uncached())
+        // NaN as the created date, written to the same length: that record alone is dropped.
+        try Data(good.utf8).write(to: URL(fileURLWithPath: fleet.cacheFile.string))
+        var fields = lines[sectionLine + 1].split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        let nan = String(Double.nan.bitPattern)
+        fields[8] = String(nan.prefix(fields[8].count)).padding(toLength: fields[8].count, withPad: "9", startingAt: 0)
+        lines[sectionLine + 1] = fields.joined(separator: "\t")
+        try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: fleet.cacheFile.string))
+        #expect(ListingCache.load(fleet.cacheFile).records(of: try BottleSlug("b1")).count == 1)
+        #expect(fleet.list().rows == fleet.uncached())
     }
 
     @Test("text fields survive the file's escaping: tabs, line feeds, backslashes, a lone ~")
@@ -309,5 +372,18 @@ struct TUIFirstScreenTests {
         let fleet = Fleet()
         let screens = both(fleet, filter: "", size: .init(rows: 10, columns: 80))
         #expect(screens.preview == screens.loaded)
+    }
+}
+
+@Suite("Listing cache on tmpfs")
+struct ListingCacheTmpfsTests {
+    @Test(
+        "on tmpfs nothing is cached: a store through a shared mapping never sets the change time there",
+        .enabled(if: (try? QueueDirectory.open(FilePath("/dev/shm")))??.keepsChangeTimes == false, "no tmpfs at /dev/shm"))
+    func tmpfs() async throws {
+        let fleet = Fleet(in: "/dev/shm")
+        _ = try await fleet.submit("b1", "a.example")
+        #expect(fleet.list().filesRead == 1)
+        #expect(fleet.list().filesRead == 1, "read every time")
     }
 }

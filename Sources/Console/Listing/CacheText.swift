@@ -78,8 +78,9 @@ enum CacheText {
         while position < bytes.count {
             guard let end = bytes[position...].firstIndex(of: newline) else { return nil }
             let fields = bytes[position..<end].split(separator: tab, omittingEmptySubsequences: false)
+            // The length is compared with what is left, never added to: a length near Int.max must not overflow.
             guard fields.count == 3, fields[0].elementsEqual("B".utf8), let length = Int(text(fields[2])),
-                length >= 0, end + 1 + length <= bytes.count
+                length >= 0, length <= bytes.count - (end + 1)
             else { return nil }
             sections[text(fields[1])] = end + 1..<end + 1 + length
             position = end + 1 + length
@@ -124,12 +125,12 @@ enum CacheText {
             let identity = identity(field(1), field(2), field(3), field(4), field(5)),
             let current = current(field(6)),
             let tool = Tool(rawValue: string(7)),
-            let created = number(field(8)).map(date)
+            let created = number(field(8)).flatMap(date)
         else { return nil }
         var expires: Date?
         if !isNone(9) {
-            guard let bits = number(field(9)) else { return nil }
-            expires = date(bits)
+            guard let bits = number(field(9)), let date = date(bits) else { return nil }
+            expires = date
         }
         var problem: String?
         if !isNone(14) {
@@ -190,8 +191,12 @@ enum CacheText {
         return value
     }
 
-    private static func date(_ bits: UInt64) -> Date {
-        Date(timeIntervalSinceReferenceDate: Double(bitPattern: bits))
+    /// A date this type wrote: finite and within ±3,000 years of 2001, so
+    /// no reader (an age in whole seconds) traps on a damaged one; `nil` otherwise.
+    private static func date(_ bits: UInt64) -> Date? {
+        let seconds = Double(bitPattern: bits)
+        guard seconds.isFinite, abs(seconds) < 1e11 else { return nil }
+        return Date(timeIntervalSinceReferenceDate: seconds)
     }
 
     private static func text(_ bytes: some Collection<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }

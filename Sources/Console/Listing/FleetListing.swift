@@ -8,7 +8,7 @@ import Synchronization
 /// risk hints, reading only the files the ``ListingCache`` has no record of.
 ///
 /// Per bottle: one directory listing and one `fstatat` per pending
-/// proposal (``BottleQueue/pendingVersions(reusing:)``), one `stat` per
+/// proposal (``BottleQueue/pendingVersions(reusing:pinningBefore:)``), one `stat` per
 /// current file its proposals replace; a proposal whose record matches both
 /// versions is not opened. Every other proposal goes through the same
 /// guarded read, decode and checks as without a cache,
@@ -106,13 +106,14 @@ public struct FleetListing: Sendable {
         var found: [ListingCache.Record] = []
         let versions: [BottleQueue.PendingVersion]
         do throws(QueueError) {
-            let listing = try queueRoot.queue(for: bottle).pendingVersions { name in
-                guard let record = known[name.id], record.identity == name.identity,
-                    record.current == currents.version(of: record.row.tool.configFile)
-                else { return false }
-                found.append(record)
-                return true
-            }
+            let listing = try queueRoot.queue(for: bottle).pendingVersions(
+                reusing: { name in
+                    guard let record = known[name.id], record.identity == name.identity,
+                        record.current == currents.version(of: record.row.tool.configFile)
+                    else { return false }
+                    found.append(record)
+                    return true
+                }, pinningBefore: cache.file == nil ? nil : start)
             versions = listing.versions
             part.hasDecisions = listing.hasDecisions
         } catch {
@@ -139,7 +140,7 @@ public struct FleetListing: Sendable {
                     riskHints: RiskHints.assess(
                         tool: proposal.tool, proposed: proposal.proposedFile, current: currents.text(of: file)))
                 part.rows.append(row)
-                if let current, identity.isSettled(at: start), currents.isSettled(file, at: start) {
+                if let identity, let current, identity.isSettled(at: start), currents.isSettled(file, at: start) {
                     part.records.append(.init(id: proposal.id, identity: identity, current: current, row: row))
                 }
             case .unreadable(let error):

@@ -295,22 +295,15 @@ public struct BottleQueue: Sendable {
     /// - Returns: `nil` when the proposal is not live (archived, or never was).
     /// - Throws: the error of a file that cannot be read.
     public func listedEntry(_ id: ProposalID) throws(QueueError) -> QueueEntry? {
-        try listedVersion(id)?.entry
-    }
-
-    /// ``listedEntry(_:)``, with the identity of the proposal file as it was
-    /// read (``QueueDirectory/readVersion(_:limit:)``): what the listing
-    /// cache files what it derived from these bytes under.
-    func listedVersion(_ id: ProposalID) throws(QueueError) -> (entry: QueueEntry, identity: FileIdentity)? {
         guard let live = try openLive() else { return nil }
-        return try listedVersion(
+        return try listedEntry(
             id, in: live, archived: false, decided: live.contains(id.rawValue + QueueLayout.decisionSuffix),
             waiting: live.contains(id.rawValue + QueueLayout.waitingSuffix),
             stopped: live.contains(id.rawValue + QueueLayout.stoppedWaitingSuffix))
     }
 
     /// A live undecided proposal as one directory listing names it, before
-    /// its file is opened: ``pendingVersions(reusing:)``.
+    /// its file is opened: ``pendingVersions(reusing:pinningBefore:)``.
     public struct PendingName: Sendable {
         public let id: ProposalID
         /// The proposal file's identity from a no-follow `fstatat`; `nil`
@@ -322,13 +315,16 @@ public struct BottleQueue: Sendable {
         public let stoppedWaitingAt: Date?
     }
 
-    /// A pending proposal as ``pendingVersions(reusing:)`` gives it.
+    /// A pending proposal as ``pendingVersions(reusing:pinningBefore:)`` gives it.
     public enum PendingVersion: Sendable {
         /// The lister knew this version: nothing was opened.
         case known(PendingName)
-        /// Read and checked as ``listedVersion(_:)`` does.
-        case read(PendingName, QueueEntry, FileIdentity)
-        /// Its file could not be read (a link, a FIFO, malformed…).
+        /// Read and checked as ``listedEntry(_:)`` does, with the identity
+        /// that names exactly the bytes read when it was pinned
+        /// (``QueueDirectory/readVersion(_:limit:pinning:)``); `nil`: this
+        /// version must not be kept.
+        case read(PendingName, QueueEntry, FileIdentity?)
+        /// Its file, or its decision's, could not be read (a link, a FIFO, malformed…).
         case unreadable(QueueError)
     }
 
@@ -339,27 +335,45 @@ public struct BottleQueue: Sendable {
     /// pays a file's open and read only for files it has not seen, and for
     /// those, nothing more than a scan would: the files are opened relative
     /// to the directory already open, with the markers the listing found.
-    /// A proposal that vanished between listing and reading is left out.
+    /// A proposal that vanished between listing and reading is left out; a
+    /// decision file that cannot be read is reported, as a scan would.
+    ///
+    /// - Parameter start: when the lister keeps versions, the time its
+    ///   listing began (ns since 1970): a file whose last change was settled
+    ///   by then is read pinned (``QueueDirectory/readVersion(_:limit:pinning:)``).
+    ///   On a file system that does not keep change times for mapped writes
+    ///   (``QueueDirectory/keepsChangeTimes``), or when `nil`, `reusing` is
+    ///   never asked and nothing is pinned.
     /// - Throws: the error of a slug directory that is a link, or cannot be listed.
-    public func pendingVersions(reusing isKnown: (PendingName) -> Bool) throws(QueueError) -> PendingListing {
+    public func pendingVersions(reusing isKnown: (PendingName) -> Bool, pinningBefore start: Int64?)
+        throws(QueueError) -> PendingListing
+    {
         guard let live = try openLive() else { return PendingListing(versions: [], hasDecisions: false) }
         let names = try QueueNames(live, archived: false)
+        let keeping = start != nil && live.keepsChangeTimes
         var versions: [PendingVersion] = []
         versions.reserveCapacity(names.proposals.count)
-        for id in names.proposals where !names.decided.contains(id) {
+        for id in names.proposals {
+            if names.decided.contains(id) {
+                // Decided: not pending. A decision file that cannot be read hides nothing silently.
+                do throws(QueueError) { _ = try readDecision(id, in: live) } catch { versions.append(.unreadable(error)) }
+                continue
+            }
             let waiting = names.waiting.contains(id)
             let stopped = !waiting && names.stopped.contains(id)
             let name = PendingName(
                 id: id, identity: live.identity(of: id.rawValue + QueueLayout.proposalSuffix), waiting: waiting,
                 stoppedWaitingAt: stopped ? stoppedWaitingTime(id) : nil)
-            if name.identity != nil, isKnown(name) {
+            if keeping, name.identity != nil, isKnown(name) {
                 versions.append(.known(name))
                 continue
             }
+            let pinning = keeping && start.map { name.identity?.isSettled(at: $0) ?? false } ?? false
             do throws(QueueError) {
                 guard
                     let read = try listedVersion(
-                        id, in: live, archived: false, decided: false, waiting: waiting, stopped: false)
+                        id, in: live, archived: false, decided: false, waiting: waiting, stopped: false,
+                        pinning: pinning)
                 else { continue }
                 var entry = read.entry
                 entry.stoppedWaitingAt = name.stoppedWaitingAt
@@ -371,7 +385,7 @@ public struct BottleQueue: Sendable {
         return PendingListing(versions: versions, hasDecisions: !names.decided.isEmpty)
     }
 
-    /// What ``pendingVersions(reusing:)`` found.
+    /// What ``pendingVersions(reusing:pinningBefore:)`` found.
     public struct PendingListing: Sendable {
         /// The pending proposals, in directory order.
         public let versions: [PendingVersion]
@@ -386,14 +400,16 @@ public struct BottleQueue: Sendable {
     private func listedEntry(
         _ id: ProposalID, in folder: QueueDirectory, archived: Bool, decided: Bool, waiting: Bool, stopped: Bool
     ) throws(QueueError) -> QueueEntry? {
-        try listedVersion(id, in: folder, archived: archived, decided: decided, waiting: waiting, stopped: stopped)?
+        try listedVersion(
+            id, in: folder, archived: archived, decided: decided, waiting: waiting, stopped: stopped, pinning: false)?
             .entry
     }
 
     private func listedVersion(
-        _ id: ProposalID, in folder: QueueDirectory, archived: Bool, decided: Bool, waiting: Bool, stopped: Bool
-    ) throws(QueueError) -> (entry: QueueEntry, identity: FileIdentity)? {
-        guard let read = try readProposal(id, in: folder, listing: true) else { return nil }
+        _ id: ProposalID, in folder: QueueDirectory, archived: Bool, decided: Bool, waiting: Bool, stopped: Bool,
+        pinning: Bool
+    ) throws(QueueError) -> (entry: QueueEntry, identity: FileIdentity?)? {
+        guard let read = try readProposal(id, in: folder, listing: true, pinning: pinning) else { return nil }
         // Archiving moves the proposal before its decision, so a live
         // proposal's decision, if any, is live too.
         let decision: Decision? = decided ? try readDecision(id, in: folder) : nil
@@ -622,11 +638,13 @@ public struct BottleQueue: Sendable {
     /// - Parameter listing: decode with the listing's fast path
     ///   (``Proposal/listed(from:path:)``) rather than the full decode; the
     ///   two give the same proposal for the same bytes.
-    func readProposal(_ id: ProposalID, in folder: QueueDirectory?, listing: Bool = false) throws(QueueError)
-        -> (proposal: Proposal, sha256: String, identity: FileIdentity)?
+    /// - Parameter pinning: also the identity naming exactly these bytes
+    ///   (``QueueDirectory/readVersion(_:limit:pinning:)``).
+    func readProposal(_ id: ProposalID, in folder: QueueDirectory?, listing: Bool = false, pinning: Bool = false)
+        throws(QueueError) -> (proposal: Proposal, sha256: String, identity: FileIdentity?)?
     {
         let name = id.rawValue + QueueLayout.proposalSuffix
-        guard let folder, let (data, identity) = try folder.readVersion(name) else { return nil }
+        guard let folder, let (data, identity) = try folder.readVersion(name, pinning: pinning) else { return nil }
         func path() -> String { folder.path.appending(name).string }
         let proposal =
             listing

@@ -1,5 +1,5 @@
 #if os(Linux)
-    import CDirectoryEntries
+    import CLinuxCalls
     import Glibc
 
     /// The entries of an open directory, read with `getdents64(2)` straight

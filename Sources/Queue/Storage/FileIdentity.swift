@@ -19,11 +19,13 @@ import Foundation
 /// sets the file's change time (`ctime`) to the kernel's clock, and no
 /// system call sets it back (only changing the host's clock would, which a
 /// container cannot). A new file in the old one's place is a new inode or
-/// a new change time. What the identity cannot tell apart is two versions
-/// written within one tick of the kernel's timestamp clock, so an identity
-/// is only worth keeping once it is ``isSettled(at:)``: its change time is
-/// older than ``settleTime`` before the read began (git's rule for its
-/// index, "racily clean" entries).
+/// a new change time. Stores through a shared mapping set it only at the
+/// first store to a clean page, which is why a version to be kept is read
+/// pinned (``QueueDirectory/readVersion(_:limit:pinning:)``). What the
+/// identity cannot tell apart is two versions written within one tick of
+/// the kernel's timestamp clock, so an identity is only worth keeping once
+/// it is ``isSettled(at:)``: its change time is older than ``settleTime``
+/// before the read began (git's rule for its index, "racily clean" entries).
 public struct FileIdentity: Sendable, Hashable {
     public let device: UInt64
     public let inode: UInt64

@@ -1,3 +1,4 @@
+import CLinuxCalls
 import Foundation
 import SystemPackage
 
@@ -156,12 +157,23 @@ public final class QueueDirectory: @unchecked Sendable {
         try readVersion(name, limit: limit)?.data
     }
 
-    /// ``read(_:limit:)``, with the identity `fstat` gave the open file
-    /// before a byte was read: a change during or after the read gives the
-    /// file a later change time, so the identity never names newer bytes
-    /// than those returned.
-    public func readVersion(_ name: String, limit: Int = QueueDirectory.maximumFileSize) throws(QueueError)
-        -> (data: Data, identity: FileIdentity)?
+    /// ``read(_:limit:)``, and with `pinning`, the identity that names
+    /// exactly the bytes returned (``FileIdentity``), for the listing cache.
+    ///
+    /// Pinning writes the file's dirty pages back first (`sync_file_range`),
+    /// then takes the identity from `fstat` of the open file, then reads.
+    /// The write-back is what makes the change time trustworthy against a
+    /// writer holding the file mapped shared: the kernel sets the change
+    /// time on the first store to a clean page, and stores to a page
+    /// already dirty change nothing, so without it a sidecar could write
+    /// once (time set), let the host cache the file, and store new bytes
+    /// into the still-dirty page with the time unchanged. Written back, the
+    /// page is write-protected in every mapping, and the next store faults
+    /// and sets a change time later than the one read. Any other change
+    /// during or after the read does the same.
+    /// - Returns: the identity only when pinning was asked and the write-back succeeded.
+    public func readVersion(_ name: String, limit: Int = QueueDirectory.maximumFileSize, pinning: Bool = false)
+        throws(QueueError) -> (data: Data, identity: FileIdentity?)?
     {
         let fd = openat(descriptor, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
         // Built only for a message: FilePath arithmetic is not free, and a scan reads thousands of files.
@@ -182,6 +194,10 @@ public final class QueueDirectory: @unchecked Sendable {
         guard Int(info.st_size) <= limit else {
             throw .malformedFile(path: pathText(), reason: "\(info.st_size) bytes; the limit is \(limit); not read")
         }
+        var identity: FileIdentity?
+        if pinning, supervise_write_back(fd) == 0, fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG {
+            identity = FileIdentity(info)
+        }
         var data = Data(count: Int(info.st_size) + 1)
         var count = 0
         while count < data.count {
@@ -197,7 +213,20 @@ public final class QueueDirectory: @unchecked Sendable {
         }
         guard count <= limit else { throw .malformedFile(path: pathText(), reason: "larger than \(limit) bytes; not read") }
         data.count = count
-        return (data, FileIdentity(info))
+        return (data, identity)
+    }
+
+    /// Whether the file system holding the directory sets a file's change
+    /// time on a store through a shared mapping once its dirty pages are
+    /// written back (ext2/3/4, XFS, Btrfs: their `page_mkwrite` does), which
+    /// ``readVersion(_:limit:pinning:)`` relies on. tmpfs never does, and
+    /// FUSE, NFS, 9p or overlay answer for another file system or another
+    /// host's clock, so the listing cache is not used there.
+    public var keepsChangeTimes: Bool {
+        switch supervise_file_system_type(descriptor) {
+        case 0xEF53, 0x5846_5342, 0x9123_683E: true
+        default: false
+        }
     }
 
     /// Names the file type in `mode` for a message.
