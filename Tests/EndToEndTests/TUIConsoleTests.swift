@@ -60,6 +60,53 @@ struct TUIConsoleTests {
         throw QueueError.noSuchProposal(id.rawValue)
     }
 
+    @Test("without a cache the console fills one; with list's it opens on the same list and decides as usual")
+    func listingCache() async throws {
+        let first = try await propose()
+        let second = try await propose("api.github.com\nfiles.pythonhosted.org\n", justification: "wheels too")
+        // The cache keeps a file only once its last change is 2 s old.
+        try await Task.sleep(for: .milliseconds(2_100))
+
+        // Started without a cache, the console writes one in the background for its next start.
+        let cold = scratch.path + "/cache-cold"
+        let coldConsole = try await startConsole(environment: ["XDG_CACHE_HOME": cold])
+        try await coldConsole.waitFor("2 pending in 1 bottle")
+        var filled = false
+        for _ in 0..<100 where !filled {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: cold + "/bottle-supervise")) ?? []
+            filled = names.contains { name in
+                let text = try? String(contentsOfFile: cold + "/bottle-supervise/" + name, encoding: .utf8)
+                return name.hasPrefix("listing-") && text?.contains(first.id.rawValue) == true
+                    && text?.contains(second.id.rawValue) == true
+            }
+            if !filled { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(filled, "no cache written within 10 s")
+        try coldConsole.type("q")
+
+        // `list` writes one too; the console's first screen comes from it (ConsoleView.renderPreview),
+        // then it is the console as ever.
+        let warm = scratch.path + "/cache-warm"
+        let listed = try ApplyFixtures.run(
+            [BuiltBinary.path, "list", "--queue-root", queueRoot, "--config-root", configRoot],
+            environment: ["XDG_CACHE_HOME": warm], timeout: .seconds(60))
+        #expect(listed.status == 0)
+        let cacheFiles = try FileManager.default.contentsOfDirectory(atPath: warm + "/bottle-supervise")
+        #expect(try String(contentsOfFile: warm + "/bottle-supervise/" + (cacheFiles.first ?? ""), encoding: .utf8)
+            .contains(first.id.rawValue))
+        let tmux = try await startConsole(environment: ["XDG_CACHE_HOME": warm])
+        let screen = try await tmux.waitFor("2 pending in 1 bottle")
+        #expect(screen.contains("pip needs PyPI") && screen.contains("wheels too"))
+        try tmux.press("Enter")
+        let detail = try await tmux.waitFor("Justification")
+        #expect(detail.contains("pypi.org"))
+        try tmux.type("a")
+        try await tmux.waitFor("(y/n)")
+        try tmux.type("y")
+        #expect(try await waitForDecision(first.id).status == .approved)
+        #expect(try queue().decision(second.id) == nil)
+    }
+
     @Test("a proposal appears live, its review shows the file, and approve reaches the queue")
     func liveAndApprove() async throws {
         let tmux = try await startConsole()
