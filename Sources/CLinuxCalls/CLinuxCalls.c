@@ -11,7 +11,6 @@ long supervise_getdents64(int fd, void *buffer, size_t length) {
 }
 
 const size_t supervise_dirent64_reclen_offset = offsetof(struct dirent64, d_reclen);
-const size_t supervise_dirent64_type_offset = offsetof(struct dirent64, d_type);
 const size_t supervise_dirent64_name_offset = offsetof(struct dirent64, d_name);
 
 int supervise_write_back(int fd) {
@@ -35,7 +34,6 @@ long supervise_getdents64(int fd, void *buffer, size_t length) {
 }
 
 const size_t supervise_dirent64_reclen_offset = 0;
-const size_t supervise_dirent64_type_offset = 0;
 const size_t supervise_dirent64_name_offset = 0;
 
 int supervise_write_back(int fd) {

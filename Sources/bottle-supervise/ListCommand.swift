@@ -57,7 +57,7 @@ struct List: ParsableCommand {
                 locations.finishInterruptedApplies(command: "list", decisionsIn: listing.bottlesWithDecisions)
                 rows = listing.rows
                 unreadable += listing.unreadable
-                if listing.changed { save = { cache.save(listing.records) } }
+                save = { cache.keep(listing) }
             }
         } catch {
             throw Failure.failed(error.description)

@@ -15,7 +15,6 @@ long supervise_getdents64(int fd, void *buffer, size_t length);
 
 /// Offsets of `struct dirent64`'s fields, so Swift does not hard-code the layout.
 extern const size_t supervise_dirent64_reclen_offset;
-extern const size_t supervise_dirent64_type_offset;
 extern const size_t supervise_dirent64_name_offset;
 
 /// sync_file_range(2) over the whole file, waiting before and after: the

@@ -103,6 +103,11 @@ public struct ListedProposal: Sendable, Equatable {
     /// Whether it still awaits a decision.
     public var isPending: Bool { decision == nil }
 
+    /// Whether its deadline has passed at `now` (``Proposal/isExpired(at:)``).
+    public func isExpired(at now: Date = Date()) -> Bool {
+        expiresAt.map { $0 <= now } ?? false
+    }
+
     /// `list`'s order: oldest first, then by id.
     public static func oldestFirst(_ lhs: ListedProposal, _ rhs: ListedProposal) -> Bool {
         (lhs.createdAt, lhs.id) < (rhs.createdAt, rhs.id)

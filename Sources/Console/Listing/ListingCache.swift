@@ -138,6 +138,11 @@ public struct ListingCache: Sendable {
     /// Whether any bottle has records.
     public var isEmpty: Bool { sections.isEmpty }
 
+    /// Keeps what `listing` found for the next listing, if it changed anything.
+    public func keep(_ listing: FleetListing.Result) {
+        if listing.changed { save(listing.records) }
+    }
+
     /// Replaces the cache file with `records`, by bottle. Failures are
     /// ignored: the cache only saves time, and the next listing reads the
     /// files instead.

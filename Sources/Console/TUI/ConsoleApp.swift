@@ -112,13 +112,10 @@ public struct ConsoleApp: Sendable {
         session.draw()
         // The cache for the next start: what the preview found, or a listing made now, off the event loop.
         if let listing {
-            if listing.changed { cache.save(listing.records) }
+            cache.keep(listing)
         } else {
             let lister = session.lister(cache)
-            Task.detached(priority: .utility) {
-                let listing = lister.pending(of: (try? lister.queueRoot.bottles()) ?? [])
-                if listing.changed { cache.save(listing.records) }
-            }
+            Task.detached(priority: .utility) { cache.keep(lister.pending(of: (try? lister.queueRoot.bottles()) ?? [])) }
         }
         // After the first screen, not before it: an approval whose apply a crash cut
         // off has a decision, so it is not on the pending list either way.

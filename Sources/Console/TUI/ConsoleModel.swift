@@ -78,10 +78,13 @@ public struct ConsoleModel: Sendable {
     /// The proposals that pass the filter.
     public var visible: [QueueEntry] {
         guard !filter.isEmpty else { return entries }
-        let needle = filter.lowercased()
-        return entries.filter {
-            $0.proposal.bottle.rawValue.lowercased().contains(needle) || $0.proposal.tool.rawValue.contains(needle)
-        }
+        return entries.filter { Self.passes(filter, bottle: $0.proposal.bottle, tool: $0.proposal.tool) }
+    }
+
+    /// Whether a proposal of `bottle` and `tool` passes `filter`: its bottle or tool contains it.
+    static func passes(_ filter: String, bottle: BottleSlug, tool: Tool) -> Bool {
+        filter.isEmpty || bottle.rawValue.lowercased().contains(filter.lowercased())
+            || tool.rawValue.contains(filter.lowercased())
     }
 
     /// The selected entry, if it is visible.

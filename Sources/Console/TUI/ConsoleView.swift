@@ -48,13 +48,17 @@ public struct ConsoleView {
     private func list(_ model: ConsoleModel, rows: Int, columns: Int, now: Date) -> [String] {
         let visible = model.visible
         let selectedID = model.selected?.proposal.id
-        let emptyText =
-            model.entries.isEmpty
-            ? "  No pending proposals. New ones appear here as agents ask."
-            : "  Nothing matches the filter \"\(Escaped(model.filter))\" (Esc clears it)."
         return list(
             visible.map { ListRow($0, now: now) }, selected: visible.firstIndex { $0.proposal.id == selectedID } ?? 0,
-            empty: emptyText, rows: rows, columns: columns)
+            empty: Self.emptyText(noProposals: model.entries.isEmpty, filter: model.filter), rows: rows,
+            columns: columns)
+    }
+
+    /// What the list says when no row is on show.
+    private static func emptyText(noProposals: Bool, filter: String) -> String {
+        noProposals
+            ? "  No pending proposals. New ones appear here as agents ask."
+            : "  Nothing matches the filter \"\(Escaped(filter))\" (Esc clears it)."
     }
 
     /// One line of the list, from a loaded entry or a listing's row alike.
@@ -82,7 +86,7 @@ public struct ConsoleView {
             bottle = row.bottle.rawValue
             tool = row.tool.rawValue
             state = ConsoleView.state(
-                decision: row.decision, expired: row.expiresAt.map { $0 <= now } ?? false, problem: row.problem,
+                decision: row.decision, expired: row.isExpired(at: now), problem: row.problem,
                 waiting: row.waiting, stoppedWaitingAt: row.stoppedWaitingAt)
             justification = row.justification
             decided = row.decision != nil
@@ -135,25 +139,15 @@ public struct ConsoleView {
     public func renderPreview(_ listed: [ListedProposal], model: ConsoleModel, size: Terminal.Size, now: Date = Date())
         -> [String]
     {
-        let filter = model.filter
-        let needle = filter.lowercased()
-        let visible =
-            filter.isEmpty
-            ? listed
-            : listed.filter {
-                $0.bottle.rawValue.lowercased().contains(needle) || $0.tool.rawValue.contains(needle)
-            }
+        let visible = listed.filter { ConsoleModel.passes(model.filter, bottle: $0.bottle, tool: $0.tool) }
         let rows = max(size.rows, 4)
         let columns = max(size.columns, 20)
-        let emptyText =
-            listed.isEmpty
-            ? "  No pending proposals. New ones appear here as agents ask."
-            : "  Nothing matches the filter \"\(Escaped(filter))\" (Esc clears it)."
-        var lines = [title((listed.count, Set(listed.map(\.bottle)).count), filter: filter, columns)]
+        var lines = [title((listed.count, Set(listed.map(\.bottle)).count), filter: model.filter, columns)]
         lines += list(
-            visible.map { ListRow($0, now: now) }, selected: 0, empty: emptyText, rows: rows - 3, columns: columns)
+            visible.map { ListRow($0, now: now) }, selected: 0,
+            empty: Self.emptyText(noProposals: listed.isEmpty, filter: model.filter), rows: rows - 3, columns: columns)
         lines.append(messageLine(model, columns))
-        let decidable = visible.first.map { $0.decision == nil && !($0.expiresAt.map { $0 <= now } ?? false) } ?? false
+        let decidable = visible.first.map { $0.decision == nil && !$0.isExpired(at: now) } ?? false
         lines.append(style(ANSI.reverse, TextLayout.pad(Self.listKeys(decidable: decidable), columns)))
         return lines.map { TextLayout.fit($0, columns) }
     }

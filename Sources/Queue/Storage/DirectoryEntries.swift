@@ -12,10 +12,10 @@
     /// reads. `list` lists two directories per bottle; at a thousand bottles
     /// those are 10,000 system calls of the command's 60,000.
     enum DirectoryEntries {
-        /// Calls `body` with each entry's name and type (`DT_*`), `.` and
-        /// `..` included, from the start of the directory.
+        /// Calls `body` with each entry's name, `.` and `..` included, from
+        /// the start of the directory.
         /// - Returns: `0`, or the `errno` of the failed call.
-        static func forEach(in descriptor: Int32, _ body: (String, UInt8) -> Void) -> Int32 {
+        static func forEach(in descriptor: Int32, _ body: (String) -> Void) -> Int32 {
             guard lseek(descriptor, 0, SEEK_SET) == 0 else { return errno }
             let capacity = 16_384
             let buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
@@ -31,9 +31,8 @@
                 while offset < count {
                     let entry = buffer + offset
                     let length = Int(entry.loadUnaligned(fromByteOffset: supervise_dirent64_reclen_offset, as: UInt16.self))
-                    let type = entry.load(fromByteOffset: supervise_dirent64_type_offset, as: UInt8.self)
                     let name = String(cString: (entry + supervise_dirent64_name_offset).assumingMemoryBound(to: CChar.self))
-                    body(name, type)
+                    body(name)
                     guard length > 0 else { return EIO }
                     offset += length
                 }

@@ -96,7 +96,7 @@ public final class QueueDirectory: @unchecked Sendable {
     public func names() throws(QueueError) -> [String] {
         #if os(Linux)
             var names: [String] = []
-            let code = DirectoryEntries.forEach(in: descriptor) { name, _ in
+            let code = DirectoryEntries.forEach(in: descriptor) { name in
                 if name != "." && name != ".." { names.append(name) }
             }
             guard code == 0 else { throw .io(operation: "list", path: path.string, errno: code) }
