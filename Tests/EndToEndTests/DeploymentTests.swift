@@ -40,11 +40,16 @@ struct DeploymentTests {
         while :; do /busybox sleep 1 & wait $!; done
         """
 
-    @Test("agent → sidecar container → operator's CLI on the host → pipelock restarted, cred-proxy signalled")
-    func deployment() async throws {
+    /// Once per network backend installed here: podman picks netavark where it is installed (a
+    /// Debian install with recommended packages) and CNI otherwise, so a user may have either.
+    @Test(
+        "agent → sidecar container → operator's CLI on the host → pipelock restarted, cred-proxy signalled",
+        arguments: NetworkBackend.installed)
+    func deployment(backend: NetworkBackend) async throws {
         let podman = try PodmanHost()
-        let bottle = try DeployedBottle(podman: podman)
+        let bottle = try DeployedBottle(podman: podman, backend: backend)
         defer { bottle.tearDown() }
+        #expect(bottle.networkBackend == backend.rawValue)
         #expect(bottle.image == "localhost/bottle-supervise:\(ProductVersion.current)")
 
         // The image: scratch, non-root, no shell, the health check kept.
@@ -146,8 +151,10 @@ struct DeploymentTests {
     @Test("a queue directory the sidecar's user cannot write, or no mount at all: the container stops at once and says what to run")
     func unwritableQueueDirectory() async throws {
         let podman = try PodmanHost()
+        // The backend podman picks by itself, as on a user's machine (read back from `podman info`).
         let bottle = try DeployedBottle(podman: podman)
         defer { bottle.tearDown() }
+        #expect(NetworkBackend.installed.map(\.rawValue).contains(bottle.networkBackend), "\(bottle.networkBackend)")
         try bottle.writeConfig(["allowlist": Self.allowlist])
         // As `mkdir` leaves it for root: 0755, root's.
         try bottle.makeQueueDirectory(owner: "0:0", mode: "0755")

@@ -32,7 +32,13 @@ final class DeployedBottle: Sendable {
         ProcessInfo.processInfo.environment["SUPERVISE_TEST_IMAGE_BINARY"] ?? BuiltBinary.path
     }
 
-    init(podman: PodmanHost) throws {
+    /// The network backend podman used for ``network``, as `podman info` reports it (`cni` or `netavark`).
+    let networkBackend: String
+
+    /// - Parameter backend: `cni` or `netavark` to choose one (written into the isolated
+    ///   containers.conf); nil leaves the choice to podman, as a user's machine does: netavark
+    ///   whenever it is installed (a Debian install with recommended packages), else CNI.
+    init(podman: PodmanHost, backend: NetworkBackend? = nil) throws {
         self.podman = podman
         let suffix = UUID().uuidString.prefix(6).lowercased()
         slug = "bs-deploy-\(suffix)"
@@ -41,15 +47,22 @@ final class DeployedBottle: Sendable {
         queueRoot = podman.root + "/queue"
         configRoot = podman.root + "/bottles"
         engine = podman.root + "/podman-isolated"
-        // Networks are configured in the isolated root too, not in /etc/cni.
+        // Networks are configured in the isolated root too, not in /etc/cni or /etc/containers/networks.
         let conf = try String(contentsOfFile: podman.containersConf, encoding: .utf8)
-        try (conf + "[network]\nnetwork_config_dir = \"\(podman.root)/cni\"\n").write(
-            toFile: podman.containersConf, atomically: true, encoding: .utf8)
+        var network = "[network]\nnetwork_config_dir = \"\(podman.root)/networks\"\n"
+        if let backend { network += "network_backend = \"\(backend.rawValue)\"\n" }
+        try (conf + network).write(toFile: podman.containersConf, atomically: true, encoding: .utf8)
         let wrapper =
             "#!/bin/sh\nexec env CONTAINERS_CONF='\(podman.containersConf)' podman "
             + podman.globalFlags.map { "'\($0)'" }.joined(separator: " ") + " \"$@\"\n"
         try wrapper.write(toFile: engine, atomically: true, encoding: .utf8)
         chmod(engine, 0o755)
+        // What podman actually uses, from podman itself: the network's file and its bridge's key differ.
+        networkBackend = try podman.podman(["info", "--format", "{{.Host.NetworkBackend}}"])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        if let backend, networkBackend != backend.rawValue {
+            throw E2EFailure("asked podman for the \(backend.rawValue) network backend; podman info says \(networkBackend)")
+        }
 
         let built = try ApplyFixtures.run(
             [PythonClient.repoRoot + "/scripts/build-image", "--engine", engine, "--binary", Self.imageBinary],
@@ -61,24 +74,38 @@ final class DeployedBottle: Sendable {
         // A subnet picked at random among 10.210–10.249.x.0/24, so that another isolated test host
         // (another worktree, another test) does not configure the same one.
         let subnet = "10.\(Int.random(in: 210...249)).\(Int.random(in: 0...255)).0/24"
-        try podman.podman(["network", "create", "--subnet", subnet, network])
-        // CNI names the bridge cni-podmanN by what *this* configuration directory knows: another
-        // isolated test host (another test, another worktree) picks the same name, and the second
-        // one to start a container fails ("already has an IP address different from …"). Podman 4.3
-        // has no --interface-name, so the bridge is renamed in the network's own file.
-        let file = podman.root + "/cni/\(network).conflist"
-        let conflist = try String(contentsOfFile: file, encoding: .utf8)
-        guard let range = conflist.range(of: #""bridge": *"cni-podman[0-9]+""#, options: .regularExpression) else {
-            throw E2EFailure("no bridge name in \(file):\n\(conflist)")
+        try podman.podman(["network", "create", "--subnet", subnet, self.network])
+        try Self.renameBridge(
+            of: self.network, to: bridge, backend: networkBackend, in: podman.root + "/networks")
+    }
+
+    /// Podman names a network's bridge by what *this* configuration directory knows (`cni-podmanN`
+    /// with CNI, `podmanN` with netavark): another isolated test host (another test, another
+    /// worktree) picks the same name, and the second one to start a container fails ("already has
+    /// an IP address different from …"). Podman 4.3 has no --interface-name, so the bridge is
+    /// renamed in the network's own file: `<network>.conflist` ("bridge") for CNI,
+    /// `<network>.json` ("network_interface") for netavark.
+    private static func renameBridge(of network: String, to bridge: String, backend: String, in directory: String) throws {
+        let (file, pattern, key): (String, String, String)
+        switch backend {
+        case "cni": (file, pattern, key) = (directory + "/\(network).conflist", #""bridge": *"cni-podman[0-9]+""#, "bridge")
+        case "netavark":
+            (file, pattern, key) = (directory + "/\(network).json", #""network_interface": *"podman[0-9]+""#, "network_interface")
+        default: throw E2EFailure("podman's network backend is \(backend); the test knows cni and netavark")
         }
-        try conflist.replacingCharacters(in: range, with: "\"bridge\": \"\(bridge)\"").write(
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        guard let range = text.range(of: pattern, options: .regularExpression) else {
+            throw E2EFailure("no bridge name in \(file) (\(backend)):\n\(text)")
+        }
+        try text.replacingCharacters(in: range, with: "\"\(key)\": \"\(bridge)\"").write(
             toFile: file, atomically: true, encoding: .utf8)
     }
 
     func tearDown() {
         _ = try? podman.podman(["rm", "-a", "-f", "-t", "0"])
         _ = try? podman.podman(["network", "rm", "-f", network])
-        // CNI leaves the network's bridge on the host when the network goes: removed too.
+        // CNI leaves the network's bridge on the host when the network goes: removed too (netavark
+        // removes it with the last container; then this finds none).
         _ = try? ApplyFixtures.run(["ip", "link", "delete", bridge])
         _ = try? podman.podman(["rmi", "-f", image])
         podman.tearDown()
@@ -165,5 +192,25 @@ final class DeployedBottle: Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
         return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// Podman's two network backends. A Debian machine has CNI (containernetworking-plugins), netavark, or
+/// both (podman installed with its recommended packages); with both, podman picks netavark.
+enum NetworkBackend: String, CaseIterable, Sendable, CustomStringConvertible {
+    case cni, netavark
+
+    var description: String { rawValue }
+
+    /// The backends installed here, found where Debian's packages and podman's defaults put them
+    /// (`helper_binaries_dir` for netavark, `cni_plugin_dirs` for CNI's bridge plugin).
+    static var installed: [NetworkBackend] {
+        let exists = { (paths: [String]) in paths.contains { FileManager.default.isExecutableFile(atPath: $0) } }
+        var found: [NetworkBackend] = []
+        if exists(["/usr/libexec/cni/bridge", "/usr/lib/cni/bridge", "/usr/local/libexec/cni/bridge",
+            "/usr/local/lib/cni/bridge", "/opt/cni/bin/bridge"]) { found.append(.cni) }
+        if exists(["/usr/local/libexec/podman/netavark", "/usr/local/lib/podman/netavark", "/usr/libexec/podman/netavark",
+            "/usr/lib/podman/netavark"]) { found.append(.netavark) }
+        return found
     }
 }
