@@ -22,3 +22,8 @@ extension ConfigFile: ExpressibleByArgument {
     /// `routes.json`, `allowlist` or `Dockerfile` (the help and the error list them).
     public static var allValueStrings: [String] { allCases.map(\.fileName) }
 }
+
+extension Tool: ExpressibleByArgument {
+    /// `cred-proxy-block`, `pipelock-block` or `capability-block`, as the sidecar names its tools.
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}

@@ -3,6 +3,7 @@ import ArgumentParser
 import Console
 import Foundation
 import Queue
+import Sidecar
 import SystemPackage
 
 #if canImport(FoundationNetworking)
@@ -241,68 +242,26 @@ final class DemoSidecar: @unchecked Sendable {
     }
 }
 
-/// The simulated agent: plain MCP over HTTP, as any client would speak it.
+/// The simulated agent: plain MCP over HTTP, as any client would speak it (``MCPHostClient``, as `ask`).
 enum DemoAgent {
-    /// The proposal id of a `pending` answer (the hold limit passed undecided), if `data` is one.
-    static func pendingProposal(in data: Data) -> String? {
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let structured = (object["result"] as? [String: Any])?["structuredContent"] as? [String: Any],
-            structured["status"] as? String == "pending"
-        else { return nil }
-        return structured["proposal_id"] as? String
-    }
-
-    /// Initializes a session and calls `pipelock-block`; returns the tool result's text.
+    /// Initializes a session and calls `pipelock-block`, waiting through `pending` answers with
+    /// `proposal-status` as the tool descriptions ask; returns the tool result's text and structured content.
     static func askForPyPI(at url: String) async throws -> String {
-        let session = URLSession(configuration: .ephemeral)
-        var sessionID: String?
-        func post(_ body: String) async throws -> (Data, HTTPURLResponse) {
-            guard let endpoint = URL(string: url) else {
-                throw Failure.failed("the sidecar gave no usable address: \(url)")
+        do throws(MCPHostClient.Problem) {
+            var client = try MCPHostClient(url: url)
+            try await client.connect(clientName: "demo-agent")
+            let allowlist =
+                "# egress the demo bottle may reach\napi.github.com\ngithub.com\nobjects.githubusercontent.com\npypi.org\nfiles.pythonhosted.org\n"
+            let justification =
+                "pip install -r requirements.txt fails: pipelock refused pypi.org and files.pythonhosted.org (the package index and its file host). The tests cannot run without them."
+            var result = try await client.callTool(
+                Tool.pipelockBlock.rawValue, arguments: [("allowlist", allowlist), ("justification", justification)])
+            while result.status == "pending", let id = result.proposalID {
+                result = try await client.callTool(ProposalStatusTool.name, arguments: [("proposal_id", id)])
             }
-            var request = URLRequest(url: endpoint, timeoutInterval: 24 * 3600)
-            request.httpMethod = "POST"
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.setValue("application/json", forHTTPHeaderField: "Accept")
-            request.setValue("2025-06-18", forHTTPHeaderField: "MCP-Protocol-Version")
-            if let sessionID { request.setValue(sessionID, forHTTPHeaderField: "Mcp-Session-Id") }
-            request.httpBody = Data(body.utf8)
-            let (data, response) = try await session.data(for: request)
-            return (data, response as! HTTPURLResponse)
+            return result.text + (result.structured.map { "\n\nstructuredContent:\n\($0)" } ?? "")
+        } catch {
+            throw Failure.failed("the demo's agent: \(error.description)")
         }
-        let (_, initialized) = try await post(
-            #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"demo-agent","version":"1.0"}}}"#
-        )
-        sessionID = initialized.value(forHTTPHeaderField: "Mcp-Session-Id")
-        _ = try await post(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
-        let allowlist =
-            "# egress the demo bottle may reach\\napi.github.com\\ngithub.com\\nobjects.githubusercontent.com\\npypi.org\\nfiles.pythonhosted.org\\n"
-        let justification =
-            "pip install -r requirements.txt fails: pipelock refused pypi.org and files.pythonhosted.org (the package index and its file host). The tests cannot run without them."
-        var (data, _) = try await post(
-            #"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"pipelock-block","arguments":{"allowlist":""#
-                + allowlist + #"","justification":""# + justification + #""}}}"#)
-        // As the tool descriptions ask: while the answer is `pending` (the sidecar's hold limit passed
-        // before the operator decided), wait on with proposal-status and the proposal id.
-        var requestID = 3
-        while let id = pendingProposal(in: data) {
-            (data, _) = try await post(
-                #"{"jsonrpc":"2.0","id":\#(requestID),"method":"tools/call","params":{"name":"proposal-status","arguments":{"proposal_id":"\#(id)"}}}"#
-            )
-            requestID += 1
-        }
-        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            return String(decoding: data, as: UTF8.self)
-        }
-        if let result = object["result"] as? [String: Any] {
-            let text =
-                (result["content"] as? [[String: Any]])?.compactMap { $0["text"] as? String }.joined(separator: "\n")
-                ?? ""
-            let structured = (result["structuredContent"]).flatMap {
-                try? JSONSerialization.data(withJSONObject: $0, options: [.prettyPrinted, .sortedKeys])
-            }
-            return text + (structured.map { "\n\nstructuredContent:\n" + String(decoding: $0, as: UTF8.self) } ?? "")
-        }
-        return String(decoding: data, as: UTF8.self)
     }
 }
