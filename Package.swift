@@ -100,6 +100,8 @@ let package = Package(
                 "Queue", "Sidecar", "Apply", "Console", "WebConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                // IOError only: a port in use is reported with the port and what to do (ListenFailure).
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

@@ -343,7 +343,7 @@ public struct Applier: Sendable {
 
     // MARK: - Internals
 
-    private func writeAndReload(
+    func writeAndReload(
         _ data: Data, to target: FilePath, previous: Data?, bottle: BottleSlug, file: ConfigFile,
         action: ReloadAction
     ) async -> ApplyOutcome {
@@ -427,7 +427,7 @@ public struct Applier: Sendable {
     }
 
     /// Appends to the audit log; a failure is logged, never allowed to undo a decision already taken.
-    private func audit(_ record: AuditRecord) {
+    func audit(_ record: AuditRecord) {
         do { try auditLog.append(record) } catch {
             logger.error("could not append to the audit log", metadata: ["error": "\(error)"])
         }

@@ -14,8 +14,8 @@ struct BottleSupervise: AsyncParsableCommand {
             """,
         version: ProductVersion.current,
         subcommands: [
-            Serve.self, ConsoleCommand.self, List.self, Show.self, Approve.self, Modify.self, Reject.self, Log.self,
-            Rollback.self, NotifyCommand.self, WebCommand.self, Demo.self, Health.self,
+            Serve.self, ConsoleCommand.self, List.self, Show.self, Approve.self, Modify.self, Reject.self, ApplyCommand.self,
+            Log.self, Rollback.self, NotifyCommand.self, WebCommand.self, Demo.self, Health.self, Ask.self,
         ]
     )
 
@@ -23,13 +23,19 @@ struct BottleSupervise: AsyncParsableCommand {
     ///
     /// Bad input (a value that does not parse, a check in `validate()`) is a
     /// usage error, 2 (ArgumentParser's own default is 64), printed with the
-    /// usage of the subcommand that was given. Once a command runs it fails
+    /// usage of the subcommand that was given; so is no subcommand at all. Once a command runs it fails
     /// only by throwing a ``Failure``, printed as `bottle-supervise <command>:
     /// <message>` with its status; anything else it throws is a failure (1).
     static func main() async {
         do {
             var command = try parseAsRoot()
             let name = type(of: command)._commandName
+            if command is BottleSupervise {
+                // No subcommand: a usage error (a script that forgot its command must not read success).
+                FileHandle.standardError.write(
+                    Data((helpMessage() + "\nbottle-supervise: give a command (see above)\n").utf8))
+                Foundation.exit(2)
+            }
             do {
                 if var asyncCommand = command as? any AsyncParsableCommand {
                     try await asyncCommand.run()

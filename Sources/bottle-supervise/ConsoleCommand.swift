@@ -33,7 +33,9 @@ struct ConsoleCommand: AsyncParsableCommand {
     func run() async throws {
         try locations.requireQueueRoot()
         try locations.requireConfigRoot()  // approvals are applied into it
-        let path = settings.map { FilePath($0) } ?? NotifySettings.defaultPath()
+        let settingsPath = HostSettingsPath(flag: settings)
+        try settingsPath.requireNamedFile()
+        let path = settingsPath.path
         let notifications = Result { () throws(NotifySettingsError) in try NotifySettings.load(from: path) }
         let app = ConsoleApp(
             queueRoot: locations.queueRoot, configRoot: locations.configRoot, engine: apply.containerEngine,

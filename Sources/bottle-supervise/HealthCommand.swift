@@ -22,18 +22,21 @@ struct Health: ParsableCommand {
             """
     )
 
-    @Option(help: "The sidecar's port (default: $SUPERVISE_PORT, then 9100).")
+    // Numbers are read .unconditional: `--timeout -1` is a bad number (reported as such), not a missing value.
+    @Option(parsing: .unconditional, help: "The sidecar's port (default: $SUPERVISE_PORT, then 9100).")
     var port: Int?
 
     @Option(help: "The address to ask (default: from $SUPERVISE_BIND: 0.0.0.0 → 127.0.0.1, :: → ::1).")
-    var address: String?
+    var address: ListenAddress?
 
-    @Option(help: "Seconds for the whole check: connect, ask, read the answer.")
+    @Option(parsing: .unconditional, help: "Seconds for the whole check: connect, ask, read the answer.")
     var timeout: Double = 1.5
 
     func validate() throws {
-        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds") }
-        if let port, !(1...65535).contains(port) { throw ValidationError("--port must be 1…65535") }
+        guard timeout > 0, timeout.isFinite else {
+            throw ValidationError("--timeout must be a positive number of seconds, not \(timeout)")
+        }
+        if let port, !(1...65535).contains(port) { throw ValidationError("--port must be 1…65535, not \(port)") }
     }
 
     func run() throws {
@@ -49,7 +52,7 @@ struct Health: ParsableCommand {
         } else {
             portNumber = 9100
         }
-        let target = address ?? HealthProbe.address(forBind: environment["SUPERVISE_BIND"] ?? "")
+        let target = address?.text ?? HealthProbe.address(forBind: environment["SUPERVISE_BIND"] ?? "")
         let probe = HealthProbe(address: target, port: portNumber, timeout: .milliseconds(Int64(timeout * 1000)))
         switch probe.run() {
         case .healthy:

@@ -31,9 +31,11 @@ struct HostLocationOptions: ParsableArguments {
         try Self.requireDirectory(queueRoot, "queue root", flag: "--queue-root", given: queueRootPath != nil)
     }
 
-    /// Fails (status 1) unless the config root is a directory, for the commands
-    /// that apply (approve, modify, rollback, console, web): an approval writes
-    /// into it, and a mistyped one must not make files appear elsewhere.
+    /// Fails (status 1) unless the config root is a directory, for every command
+    /// that reads it: an approval writes into it (a mistyped one must not make
+    /// files appear elsewhere); `show` diffs against it, `list` and `notify`
+    /// weigh risk against it, `reject` audits its file's hash (a mistyped one
+    /// would read as "no current file").
     func requireConfigRoot() throws(Failure) {
         try Self.requireDirectory(configRoot, "config root", flag: "--config-root", given: configRootPath != nil)
     }

@@ -25,6 +25,7 @@ struct List: ParsableCommand {
 
     func run() throws {
         try locations.requireQueueRoot()
+        try locations.requireConfigRoot()  // risk hints and the recovery of interrupted applies read it
         let root = QueueRoot(locations.queueRoot)
         let configRoot = ConfigRoot(locations.configRoot)
         var rows: [ListedProposal] = []
@@ -44,8 +45,17 @@ struct List: ParsableCommand {
                         entries += scan.entries
                     }
                 }
+                // Pending: against the bottle's current file. Decided: as `show` weighs it, the final
+                // file against the one it replaced (after an approval the current file *is* the proposal).
                 let hints = RiskOfEntries(configRoot: configRoot).hints(for: entries)
-                rows = zip(entries, hints).map { ListedProposal($0, riskHints: $1) }
+                rows = zip(entries, hints).map { entry, hints in
+                    ListedProposal(
+                        entry,
+                        riskHints: entry.decision.map {
+                            DecisionReview(proposal: entry.proposal, decision: $0, configRoot: locations.configRoot)
+                                .riskHints
+                        } ?? hints)
+                }
                 rows.sort(by: ListedProposal.oldestFirst)
             } else {
                 let cache = ListingCache.load(
@@ -195,21 +205,28 @@ enum ListJSON {
     }
 
     static func render(_ rows: [ListedProposal]) -> String {
-        let items = rows.map { row in
-            Item(
-                id: row.id.rawValue, bottle: row.bottle.rawValue, tool: row.tool.rawValue,
-                file: row.tool.configFile.fileName, createdAt: Timestamp.format(row.createdAt),
-                expiresAt: row.expiresAt.map(Timestamp.format), state: row.decision?.status.rawValue ?? "pending",
-                waiting: row.waiting, stoppedWaitingAt: row.stoppedWaitingAt.map(Timestamp.format),
-                archived: row.archived, justification: row.justification, currentFileSHA256: row.currentFileSHA256,
-                proposedFileSHA256: row.proposedFileSHA256, decidedBy: row.decision?.decidedBy,
-                decidedAt: row.decision.map { Timestamp.format($0.decidedAt) }, notes: row.decision?.notes,
-                apply: row.decision?.apply?.state.rawValue, proposalSHA256: row.proposalSHA256,
-                problem: row.decision == nil ? row.problem : nil, riskHints: row.riskHints)
-        }
+        encode(Document(proposals: rows.map(item)))
+    }
+
+    /// One proposal's fields.
+    static func item(_ row: ListedProposal) -> Item {
+        Item(
+            id: row.id.rawValue, bottle: row.bottle.rawValue, tool: row.tool.rawValue,
+            file: row.tool.configFile.fileName, createdAt: Timestamp.format(row.createdAt),
+            expiresAt: row.expiresAt.map(Timestamp.format), state: row.decision?.status.rawValue ?? "pending",
+            waiting: row.waiting, stoppedWaitingAt: row.stoppedWaitingAt.map(Timestamp.format),
+            archived: row.archived, justification: row.justification, currentFileSHA256: row.currentFileSHA256,
+            proposedFileSHA256: row.proposedFileSHA256, decidedBy: row.decision?.decidedBy,
+            decidedAt: row.decision.map { Timestamp.format($0.decidedAt) }, notes: row.decision?.notes,
+            apply: row.decision?.apply?.state.rawValue, proposalSHA256: row.proposalSHA256,
+            problem: row.decision == nil ? row.problem : nil, riskHints: row.riskHints)
+    }
+
+    /// `document` as pretty, key-sorted JSON, every string escaped for a terminal.
+    static func encode(_ document: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(Document(proposals: items))) ?? Data("{}".utf8)
+        let data = (try? encoder.encode(document)) ?? Data("{}".utf8)
         // JSONEncoder leaves DEL, C1 (U+009B is a CSI), bidi and zero-width characters raw.
         return Escaped.json(String(decoding: data, as: UTF8.self))
     }

@@ -26,7 +26,10 @@ struct NotifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         try locations.requireQueueRoot()
-        let path = settings.map { FilePath($0) } ?? NotifySettings.defaultPath()
+        try locations.requireConfigRoot()  // each notification's risk hint is against the bottle's current file
+        let settingsPath = HostSettingsPath(flag: settings)
+        try settingsPath.requireNamedFile()
+        let path = settingsPath.path
         let loaded: NotifySettings
         do {
             loaded = try NotifySettings.load(from: path)

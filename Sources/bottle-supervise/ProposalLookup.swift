@@ -82,6 +82,11 @@ struct ProposalLookup {
     /// Refuses a proposal that already has a decision (exit 4).
     func requirePending(_ entry: QueueEntry) throws {
         if let decision = entry.decision {
+            if decision.status.isApproval, decision.apply?.state == .failed {
+                throw Failure.alreadyDecided(
+                    "proposal \(entry.proposal.id) is already \(decision.status.rawValue) (by \(Escaped(decision.decidedBy))), "
+                        + "not applied: once the cause is fixed, run `bottle-supervise apply \(entry.proposal.id)` to apply it again")
+            }
             throw Failure.alreadyDecided(
                 "proposal \(entry.proposal.id) is already \(decision.status.rawValue) (by \(Escaped(decision.decidedBy)))"
             )

@@ -38,7 +38,9 @@ struct Serve: AsyncParsableCommand {
             """)
     var queueDirectory: String?
 
-    @Option(help: "TCP port; 0 picks a free one and prints it (default: $SUPERVISE_PORT, then 9100).")
+    // Numbers are read .unconditional: `--hold-limit -5` is a bad number (reported as such), not a missing value.
+    @Option(
+        parsing: .unconditional, help: "TCP port; 0 picks a free one and prints it (default: $SUPERVISE_PORT, then 9100).")
     var port: Int?
 
     @Option(help: "Address to listen on (default: $SUPERVISE_BIND, then 127.0.0.1; the container image sets 0.0.0.0).")
@@ -63,11 +65,11 @@ struct Serve: AsyncParsableCommand {
             """)
     var currentConfig: String?
 
-    @Option(help: "Seconds between keep-alives on a held call's stream (default: $SUPERVISE_KEEPALIVE, then 15).")
+    @Option(parsing: .unconditional, help: "Seconds between keep-alives on a held call's stream (default: $SUPERVISE_KEEPALIVE, then 15).")
     var keepalive: Double?
 
     @Option(
-        name: .customLong("expire-after"),
+        name: .customLong("expire-after"), parsing: .unconditional,
         help: """
             Seconds a proposal may wait for a decision; then it expires, which the agent reads as a refusal \
             (default: $SUPERVISE_EXPIRE_AFTER, then never).
@@ -75,7 +77,7 @@ struct Serve: AsyncParsableCommand {
     var expireAfter: Double?
 
     @Option(
-        name: .customLong("hold-limit"),
+        name: .customLong("hold-limit"), parsing: .unconditional,
         help: """
             Seconds a tool call is held before it answers 'pending' with the proposal id, for the \
             proposal-status tool; 0 holds until decided (default: $SUPERVISE_HOLD_LIMIT, then 50, under the \
@@ -113,7 +115,9 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("the bottle's slug is required: pass --slug or set SUPERVISE_BOTTLE_SLUG")
         }
         let port = try environment.value(port, "SUPERVISE_PORT", default: 9100, expected: "a port number")!
-        guard (0...65535).contains(port) else { throw ValidationError("the port must be 0…65535, not \(port)") }
+        guard (0...65535).contains(port) else {
+            throw ValidationError("\(self.port == nil ? "$SUPERVISE_PORT" : "--port") must be 0…65535, not \(port)")
+        }
         let keepalive = try Self.seconds(
             environment.value(keepalive, "SUPERVISE_KEEPALIVE", default: 15, expected: "a number of seconds")!,
             self.keepalive == nil ? "$SUPERVISE_KEEPALIVE" : "--keepalive", rule: "a positive number of seconds")
@@ -128,7 +132,7 @@ struct Serve: AsyncParsableCommand {
             environment.value(holdLimit, "SUPERVISE_HOLD_LIMIT", default: 50, expected: "a number of seconds")!,
             self.holdLimit == nil ? "$SUPERVISE_HOLD_LIMIT" : "--hold-limit",
             rule: "0 (hold until decided) or a positive number of seconds", zeroAllowed: true)
-        let host = environment.value(bind, "SUPERVISE_BIND", default: "127.0.0.1")
+        let host = try ListenAddress.resolve(bind, variable: "SUPERVISE_BIND", flag: "--bind", environment: environment)
         // Which directory: a usage question (none given, and no container default here: exit 2).
         // Whether it is usable is checked in run(), as an I/O failure (exit 1).
         let queueDirectory: FilePath
@@ -186,6 +190,7 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw Failure.failed(error.description)
         }
+        try requireCurrentConfig(settings.currentConfig)
 
         OpenFileLimit.raiseToHardLimit()
         let configuration = SidecarConfiguration(
@@ -223,7 +228,39 @@ struct Serve: AsyncParsableCommand {
                     + (expiry.map { [.init(service: $0)] } ?? []),
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            let portFlag = self.port == nil ? "--port (or $SUPERVISE_PORT)" : "--port"
+            if let message = ListenFailure.message(for: error, host: host, port: settings.port, portFlag: portFlag) {
+                throw Failure.failed(message)
+            }
+            throw error
+        }
+    }
+
+    /// Fails (1) unless the current-config directory is a directory this process can list: without it
+    /// every file reads as absent, so each proposal's hash and no-op check would be wrong, silently.
+    private func requireCurrentConfig(_ path: FilePath) throws(Failure) {
+        let origin =
+            currentConfig != nil
+            ? "--current-config"
+            : EnvironmentFallback().text("SUPERVISE_CURRENT_CONFIG") != nil
+                ? "from $SUPERVISE_CURRENT_CONFIG" : "the default; pass --current-config or set SUPERVISE_CURRENT_CONFIG"
+        var info = stat()
+        guard stat(path.string, &info) == 0 else {
+            throw .failed(
+                "the current config directory \(path) does not exist (\(origin)); mount the bottle's config "
+                    + "directory there read-only (docs/deployment.md)")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw .failed("the current config directory \(path) is not a directory (\(origin))")
+        }
+        guard access(path.string, R_OK | X_OK) == 0 else {
+            throw .failed(
+                "the current config directory \(path) cannot be read by this sidecar (uid \(getuid())) (\(origin)); "
+                    + "make it readable for that user")
+        }
     }
 
     /// The names requests may address the sidecar by: `--allowed-host`

@@ -12,20 +12,26 @@ struct Show: ParsableCommand {
     @Argument(help: "The proposal id (from `list`).")
     var id: String
 
+    @Flag(help: "Print one JSON document (documented in docs/console.md) instead of the review.")
+    var json = false
+
     @OptionGroup var locations: HostLocationOptions
 
     func run() throws {
         try locations.requireQueueRoot()
+        try locations.requireConfigRoot()  // the diff is against it: a mistyped one would show every line as new
         locations.finishInterruptedApplies(command: "show")
         let lookup = ProposalLookup(locations: locations)
         let (entry, _) = try lookup.find(id)
         if entry.decision == nil, let digest = entry.proposalSHA256 {
             ReviewRecord(queueRoot: locations.queueRoot).remember(entry.proposal.id, digest: digest)
         }
-        print(
-            Self.render(
-                entry, currentFile: lookup.currentFile(for: entry.proposal), configRoot: locations.configRoot,
-                color: useColor()))
+        let current = lookup.currentFile(for: entry.proposal)
+        if json {
+            print(ShowJSON.render(entry, currentFile: current, configRoot: locations.configRoot))
+            return
+        }
+        print(Self.render(entry, currentFile: current, configRoot: locations.configRoot, color: useColor()))
     }
 
     /// The proposal as the operator reviews it: while pending, against the

@@ -2,6 +2,7 @@ import ArgumentParser
 import Console
 import Foundation
 import Logging
+import Queue
 import SystemPackage
 import WebConsole
 
@@ -23,11 +24,20 @@ struct WebCommand: AsyncParsableCommand {
 
     @OptionGroup var apply: ApplyOptions
 
-    @Option(help: "Address to listen on (default 127.0.0.1; 0.0.0.0 only behind --tls-cert and a firewall).")
-    var bind = "127.0.0.1"
+    @Option(
+        help: """
+            Address to listen on; any but loopback needs --tls-cert and --tls-key (or --insecure-http), \
+            and a firewall.
+            """)
+    var bind = ListenAddress.loopback
 
-    @Option(help: "Port to listen on; 0 picks a free one (the login URL shows it).")
+    @Option(parsing: .unconditional, help: "Port to listen on; 0 picks a free one (the login URL shows it).")
     var port = 9200
+
+    @Flag(
+        name: .customLong("insecure-http"),
+        help: "Serve plain HTTP on a --bind other than loopback: the access token and every decision cross the network readable.")
+    var insecureHTTP = false
 
     @Option(
         name: .customLong("allowed-host"), parsing: .singleValue,
@@ -50,25 +60,35 @@ struct WebCommand: AsyncParsableCommand {
         guard (tlsCertificate == nil) == (tlsKey == nil) else {
             throw ValidationError("--tls-cert and --tls-key go together")
         }
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535, not \(port)") }
+        if !bind.isLoopback, tlsCertificate == nil, !insecureHTTP {
+            throw ValidationError(
+                "--bind \(bind.text) is reachable from other machines: give --tls-cert and --tls-key, "
+                    + "or --insecure-http to serve the token and decisions over plain HTTP anyway")
+        }
     }
 
     func run() async throws {
         try locations.requireQueueRoot()
         try locations.requireConfigRoot()  // approvals are applied into it
+        if let tlsCertificate, let tlsKey {
+            try Self.requirePEM(tlsCertificate, flag: "--tls-cert", holding: "CERTIFICATE")
+            try Self.requirePEM(tlsKey, flag: "--tls-key", holding: "PRIVATE KEY")
+        }
         var configuration = WebConsoleConfiguration(
             tokenFile: tokenFile.map { FilePath($0) }
                 ?? FilePath(FileManager.default.homeDirectoryForCurrentUser.path).appending(".claude-bottle/web-token"),
             queueRoot: locations.queueRoot, configRoot: locations.configRoot)
         configuration.engine = apply.containerEngine
-        configuration.bind = bind
+        configuration.bind = bind.text
         configuration.port = port
         configuration.allowedHosts = allowedHosts
         configuration.tlsCertificate = tlsCertificate.map { FilePath($0) }
         configuration.tlsKey = tlsKey.map { FilePath($0) }
+        let settingsPath = HostSettingsPath(flag: settings)
+        try settingsPath.requireNamedFile()
         do {
-            configuration.notifications = try NotifySettings.load(
-                from: settings.map { FilePath($0) } ?? NotifySettings.defaultPath())
+            configuration.notifications = try NotifySettings.load(from: settingsPath.path)
         } catch {
             throw Failure.failed(error.description)
         }
@@ -81,6 +101,33 @@ struct WebCommand: AsyncParsableCommand {
             }
         } catch let error as WebConsoleError {
             throw Failure.failed(error.description)
+        } catch {
+            if let message = ListenFailure.message(for: error, host: bind.text, port: port, portFlag: "--port") {
+                throw Failure.failed(message)
+            }
+            throw error
+        }
+    }
+
+    /// Fails (1) unless `path` is a readable regular file with a PEM block of `kind` (`CERTIFICATE`,
+    /// `PRIVATE KEY`, which also matches `RSA PRIVATE KEY` and `EC PRIVATE KEY`): said with the flag
+    /// and the path before the server starts, not as the TLS library's `failedToLoadCertificate`.
+    static func requirePEM(_ path: String, flag: String, holding kind: String) throws(Failure) {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw .failed("\(flag) \(Escaped(path)): \(String(cString: strerror(errno))); give the PEM file's path")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG, info.st_size <= 1 << 20 else {
+            throw .failed("\(flag) \(Escaped(path)) is not a PEM file (not a regular file of at most 1 MiB)")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .failed("\(flag) \(Escaped(path)) cannot be read (permissions?): run the command as a user who may read it")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        guard text.contains("-----BEGIN "), text.contains("\(kind)-----") else {
+            throw .failed(
+                "\(flag) \(Escaped(path)) holds no PEM \(kind.lowercased()) (a '-----BEGIN …\(kind)-----' block); "
+                    + "give the PEM-encoded \(flag == "--tls-cert" ? "certificate chain" : "private key")")
         }
     }
 }

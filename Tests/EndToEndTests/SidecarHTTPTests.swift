@@ -107,6 +107,7 @@ struct SidecarHTTPTests {
     func stdio(mode: String) throws {
         let scratch = Scratch()
         try FileManager.default.createDirectory(atPath: scratch.path + "/queue", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: scratch.path + "/current", withIntermediateDirectories: true)
         let command = [
             BuiltBinary.path, "serve", "--stdio", "--slug", "web", "--queue-dir", scratch.path + "/queue",
             "--current-config", scratch.path + "/current",

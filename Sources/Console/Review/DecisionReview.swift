@@ -92,6 +92,17 @@ public struct DecisionReview: Sendable {
         decision.approvedFile(of: proposal) ?? proposal.proposedFile
     }
 
+    /// What the decided change could grant, most severe first: the final file against the file it
+    /// replaced (or was made against), as ``render(color:)`` shows them; against no file when that
+    /// one is gone. `list --all` and `show --json` report these, so every view of a decided proposal
+    /// weighs it the same (the bottle's current file *is* the approved one after an approval).
+    public var riskHints: [RiskHint] {
+        switch base {
+        case .file(let old): RiskHints.assess(tool: proposal.tool, proposed: finalFile, current: old)
+        case .gone: RiskHints.assess(tool: proposal.tool, proposed: finalFile, current: nil)
+        }
+    }
+
     /// Whether the final file is in the bottle now (applied, not undone by a failure).
     var wasApplied: Bool { decision.status.isApproval && decision.apply?.state == .applied }
 
@@ -118,6 +129,8 @@ public struct DecisionReview: Sendable {
             lines += Escaped(finalFile, keepLayout: true).description.split(
                 separator: "\n", omittingEmptySubsequences: false
             ).map { "  " + $0 }
+            lines.append("")
+            lines += RiskHintLines.render(riskHints, color: color)
         case .file(let old):
             var shown = proposal
             shown.proposedFile = finalFile

@@ -1,0 +1,95 @@
+import Foundation
+import Queue
+import SystemPackage
+
+/// Why an approved decision cannot be applied again, worded for the operator.
+public enum ReapplyRefusal: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Not an approval (rejected, withdrawn, expired) or not decided at all.
+    case notApproved(ProposalID, DecisionStatus?)
+    /// The apply took already: nothing to do.
+    case alreadyApplied(ProposalID)
+    /// An apply of it is running now (or a crash cut one off and no command has finished it yet).
+    case inProgress(ProposalID)
+
+    public var description: String {
+        switch self {
+        case .notApproved(let id, nil): "proposal \(id) is not decided yet: approve it (approve or modify) instead"
+        case .notApproved(let id, let status?): "proposal \(id) was \(status.rawValue), not approved: there is nothing to apply"
+        case .alreadyApplied(let id): "proposal \(id) is applied already: there is nothing to apply again"
+        case .inProgress(let id): "an apply of proposal \(id) is running now; wait for it (`show \(id)` says how it ended)"
+        }
+    }
+}
+
+extension Applier {
+    /// Runs the apply of an approval whose apply failed ("approved, not applied") again: the reload
+    /// that failed may work now (the container is up again, a typo in supervise.toml is fixed).
+    ///
+    /// The same steps as ``apply(decision:proposal:queue:force:)`` after the claim: the bottle locked,
+    /// the decision read again under the lock (another re-run may have won), the bottle's file still the
+    /// one the failed apply put back (else ``ApplyError/conflict(current:expectedSHA256:actualSHA256:)``
+    /// unless `force`), the approved file validated again, then written and reloaded, put back on failure.
+    /// The outcome replaces the decision's and is audited as an `apply` by `operatorName`; the decision
+    /// itself (who approved, when, the notes) stays as it was.
+    /// - Returns: the decision with its new outcome.
+    public func reapply(
+        _ id: ProposalID, proposal: Proposal, proposalSHA256: String?, queue: BottleQueue, operatorName: String,
+        force: Bool = false
+    ) async throws -> Decision {
+        let bottle = proposal.bottle
+        let file = proposal.tool.configFile
+        let lock = try await BottleLock.acquire(configRoot.directory(of: bottle))
+        defer { withExtendedLifetime(lock) {} }
+
+        guard let decision = try queue.decision(id), decision.status.isApproval else {
+            throw ReapplyRefusal.notApproved(id, try queue.decision(id)?.status)
+        }
+        switch decision.apply?.state {
+        case .applied?: throw ReapplyRefusal.alreadyApplied(id)
+        case .pending?: throw ReapplyRefusal.inProgress(id)
+        case .failed?, .skipped?, nil: break
+        }
+        // Bound to the proposal the operator approved: not a file renamed over it since.
+        guard let reviewed = decision.proposalSHA256, reviewed == proposalSHA256 else {
+            throw ApplyError.proposalChanged(id, reviewed: decision.proposalSHA256, now: proposalSHA256)
+        }
+        guard let approved = decision.approvedFile(of: proposal) else {
+            throw ApplyError.mismatch("a modified decision needs its final file")
+        }
+        let settings = try ReloadSettings.load(from: configRoot.settingsPath(for: bottle))
+        let target = configRoot.path(of: file, for: bottle)
+        let action = settings.action(
+            for: file, bottle: bottle, directory: configRoot.directory(of: bottle), engine: engine)
+
+        // The file the failed apply put back; without an outcome, the one the proposal was made against.
+        let expected = decision.apply?.previousSHA256 ?? proposal.currentFileSHA256
+        let previous = try AtomicFile.read(target)
+        let previousSHA = previous.map { SHA256Hex.of($0) }
+        if previousSHA != expected, !force {
+            throw ApplyError.conflict(
+                current: previous.map { String(decoding: $0, as: UTF8.self) }, expectedSHA256: expected,
+                actualSHA256: previousSHA)
+        }
+        do throws(ValidationError) {
+            try ProposedFileValidator.validate(
+                approved, for: proposal.tool, current: previous.map { String(decoding: $0, as: UTF8.self) })
+        } catch {
+            throw ApplyError.invalidProposal(id, reason: "the \(file.fileName) does not validate: \(error)")
+        }
+
+        // Marked as running first: a crash here is then finished like any interrupted apply.
+        try queue.recordApply(ApplyOutcome(state: .pending, summary: "applying again"), for: id)
+        let newData = Data(approved.utf8)
+        let outcome = await writeAndReload(
+            newData, to: target, previous: previous, bottle: bottle, file: file, action: action)
+        try queue.recordApply(outcome, for: id)
+        audit(
+            AuditRecord(
+                event: .apply, by: operatorName, bottle: bottle, file: file, tool: proposal.tool, id: id,
+                status: outcome.state.rawValue, oldSHA256: previousSHA, newSHA256: SHA256Hex.of(newData),
+                apply: outcome))
+        var final = decision
+        final.apply = outcome
+        return try queue.decision(id) ?? final
+    }
+}
