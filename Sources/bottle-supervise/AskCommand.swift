@@ -48,7 +48,11 @@ struct Ask: AsyncParsableCommand {
     var noWait = false
 
     func validate() throws {
-        if status != nil {
+        _ = try endpoint()
+        if let status {
+            guard (try? ProposalID(status)) != nil else {
+                throw ValidationError("--status \(Escaped(status)) is not a proposal id (such as 20261206-101500-1a2b3c4d5e6f, from a pending answer)")
+            }
             guard tool == nil, file == nil, justification == nil else {
                 throw ValidationError("--status waits on an earlier proposal: give it without a tool, file or --justification")
             }
@@ -61,7 +65,6 @@ struct Ask: AsyncParsableCommand {
         guard let justification, !justification.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw ValidationError("--justification is required: say why the agent needs the change")
         }
-        _ = try endpoint()
     }
 
     /// The endpoint: --url, then $SUPERVISE_URL, then the sidecar's default on this host.
@@ -90,13 +93,14 @@ struct Ask: AsyncParsableCommand {
     /// Asks (or, with --status, asks after an earlier proposal) and waits through `pending` unless --no-wait.
     private func answer(url: String) async throws(Failure) -> MCPHostClient.ToolResult {
         do throws(MCPHostClient.Problem) {
+            // The file first: a file that cannot be sent is said before any connection is made.
+            let content = try file.map { path throws(MCPHostClient.Problem) in try Self.read(path) }
             var client = try MCPHostClient(url: url)
             try await client.connect(clientName: "bottle-supervise ask")
             var result: MCPHostClient.ToolResult
             if let status {
                 result = try await client.callTool(ProposalStatusTool.name, arguments: [("proposal_id", status)])
-            } else if let tool, let file, let justification {
-                let content = try Self.read(file)
+            } else if let tool, let content, let justification {
                 result = try await client.callTool(
                     tool.rawValue, arguments: [(tool.fileArgument, content), ("justification", justification)])
             } else {

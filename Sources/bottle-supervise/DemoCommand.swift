@@ -27,14 +27,25 @@ struct Demo: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Where to keep the demo's queue root and config root (default: a new temporary directory).")
+    @Option(
+        help: """
+            Where to keep the demo's queue root and config root, to look around afterwards (default: a new \
+            temporary directory, removed at the end).
+            """)
     var stateDir: String?
 
     @Flag(help: "Decide at a prompt instead of in the console.")
     var noTUI = false
 
+    func validate() throws {
+        if let stateDir { try Self.requireUsableStateDirectory(stateDir) }
+    }
+
     func run() async throws {
         let state = try stateDir ?? Self.makeTemporaryDirectory()
+        // A temporary state is removed when the demo ends, unless a pending proposal is left in it.
+        var keepState = stateDir != nil
+        defer { if !keepState { try? FileManager.default.removeItem(atPath: state) } }
         let queueRoot = FilePath(state).appending("queue")
         let configRoot = FilePath(state).appending("bottles")
         let bottle = try BottleSlug("demo-bottle")
@@ -79,12 +90,16 @@ struct Demo: AsyncParsableCommand {
 
         guard (try? queue.pending().isEmpty) == true else {
             // The sidecar is the demo's child and stops with it: nobody is left waiting.
+            keepState = true
+            let command = DemoCommandLine.program
             print(
                 """
 
                 Nothing was decided: the proposal stays pending in \(queueRoot). The demo stops its sidecar \
                 now, so the agent's call ends unanswered. You can still review and decide the proposal with:
-                    bottle-supervise console --queue-root \(queueRoot) --config-root \(configRoot)
+                    \(command) console --queue-root \(DemoCommandLine.quoted(queueRoot.string)) --config-root \(DemoCommandLine.quoted(configRoot.string))
+                and remove the demo's state afterwards with:
+                    rm -r \(DemoCommandLine.quoted(state))
                 """)
             agent.cancel()
             return
@@ -94,7 +109,24 @@ struct Demo: AsyncParsableCommand {
         print(
             "\nThe bottle's allowlist is now:\n\(String(decoding: (try? AtomicFile.read(configRoot.appending(bottle.rawValue).appending("allowlist"))).flatMap { $0 } ?? Data(), as: UTF8.self))"
         )
-        print("The audit trail: bottle-supervise log --queue-root \(queueRoot)")
+        print(DemoCommandLine.closingLines(state: stateDir.map { _ in state }, queueRoot: queueRoot, configRoot: configRoot))
+    }
+
+    /// A --state-dir that can be used: an existing directory, or a new one whose parent exists.
+    static func requireUsableStateDirectory(_ path: String) throws {
+        var info = stat()
+        if stat(path, &info) == 0 {
+            guard (info.st_mode & S_IFMT) == S_IFDIR else {
+                throw ValidationError("--state-dir \(Escaped(path)) is not a directory")
+            }
+            return
+        }
+        let parent = (path as NSString).deletingLastPathComponent
+        guard stat(parent.isEmpty ? "." : parent, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw ValidationError(
+                "--state-dir \(Escaped(path)): its parent directory \(Escaped(parent)) does not exist; give a directory "
+                    + "that exists or one to create in an existing directory")
+        }
     }
 
     static func decideAtPrompt(queue: BottleQueue, queueRoot: FilePath, configRoot: FilePath) async throws {
@@ -150,6 +182,56 @@ enum DemoAnswer {
         case "r", "reject": self = .reject
         default: return nil
         }
+    }
+}
+
+/// The commands the demo's closing lines print, spelled so that they work as printed: the program
+/// as `bottle-supervise` when that is on the PATH, else this binary's own path; paths quoted for a shell.
+enum DemoCommandLine {
+    /// `bottle-supervise`, or the absolute path of the running binary when the PATH has none.
+    static var program: String {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        for directory in path.split(separator: ":") where !directory.isEmpty {
+            if FileManager.default.isExecutableFile(atPath: "\(directory)/bottle-supervise") { return "bottle-supervise" }
+        }
+        let this = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return quoted(this)
+    }
+
+    /// Whether `program` had to fall back to this binary's path.
+    static var isOnPath: Bool { program == "bottle-supervise" }
+
+    /// `text` as one shell word: unchanged when it is only letters, digits and `/._-+:@%=,`, else in single quotes.
+    static func quoted(_ text: String) -> String {
+        let plain = text.unicodeScalars.allSatisfy {
+            ($0.isASCII && (CharacterSet.alphanumerics.contains($0))) || "/._-+:@%=,".unicodeScalars.contains($0)
+        }
+        if plain, !text.isEmpty { return text }
+        return "'" + text.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+    }
+
+    /// What to run next. `state` is nil for a temporary state, which the demo removes as it ends.
+    static func closingLines(state: String?, queueRoot: FilePath, configRoot: FilePath) -> String {
+        let command = program
+        var lines: [String] = []
+        if let state {
+            let roots = "--queue-root \(quoted(queueRoot.string)) --config-root \(quoted(configRoot.string))"
+            lines += [
+                "The demo's state stays in \(state). Look around with:",
+                "    \(command) list --all \(roots)",
+                "    \(command) log --queue-root \(quoted(queueRoot.string))",
+            ]
+        } else {
+            lines += [
+                "The demo's temporary state is removed now. To keep it and look around afterwards:",
+                "    \(command) demo --state-dir ~/bottle-supervise-demo",
+                "    \(command) log --queue-root ~/bottle-supervise-demo/queue",
+            ]
+        }
+        if !isOnPath {
+            lines.append("(bottle-supervise is not on your PATH; scripts/install puts it there, see the README)")
+        }
+        return lines.joined(separator: "\n")
     }
 }
 

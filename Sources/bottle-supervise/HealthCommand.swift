@@ -52,7 +52,7 @@ struct Health: ParsableCommand {
         } else {
             portNumber = 9100
         }
-        let target = address?.text ?? HealthProbe.address(forBind: environment["SUPERVISE_BIND"] ?? "")
+        let target = address.map { $0.text == "localhost" ? "127.0.0.1" : $0.text } ?? HealthProbe.address(forBind: environment["SUPERVISE_BIND"] ?? "")
         let probe = HealthProbe(address: target, port: portNumber, timeout: .milliseconds(Int64(timeout * 1000)))
         switch probe.run() {
         case .healthy:

@@ -2,6 +2,7 @@ import Apply
 import ArgumentParser
 import Foundation
 import Logging
+import Queue
 import SystemPackage
 
 /// Where the operator's files are: `--queue-root` and `--config-root`, shared
@@ -69,6 +70,15 @@ struct ApplyOptions: ParsableArguments {
 
     /// The engine chosen by the flag, then `$SUPERVISE_ENGINE`, then what is installed.
     var containerEngine: ContainerEngine { .resolve(flag: engine) }
+
+    /// A mistyped --engine is a usage error now, not a failed reload after the decision is taken.
+    func validate() throws {
+        if let engine, ExecutableLookup.find(engine, path: ProcessInfo.processInfo.environment["PATH"]) == nil {
+            throw ValidationError(
+                "--engine \(Escaped(engine)) is not an executable\(engine.contains("/") ? "" : " on the PATH"); "
+                    + "give podman, docker or the path of an engine's executable")
+        }
+    }
 
     /// The apply step's log for a command: errors only (an audit log that cannot
     /// be written). Its warning on a failed reload would repeat, a third time,

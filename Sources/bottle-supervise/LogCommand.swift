@@ -26,6 +26,7 @@ struct Log: ParsableCommand {
 
     func run() throws {
         try locations.requireQueueRoot()
+        try locations.requireConfigRoot()  // interrupted applies are finished first, in the config root
         locations.finishInterruptedApplies(command: "log")
         let log = AuditLog(queueRoot: locations.queueRoot)
         do {
@@ -51,6 +52,10 @@ struct Log: ParsableCommand {
                     guard let bytes = line.bytes else {
                         throw QueueError.malformedFile(
                             path: log.path.string, reason: "line \(line.number): \(AuditLog.oversizedReason(line.length))")
+                    }
+                    // A line that is not a record fails the command, as `log` does (the lines before it are out).
+                    if let defect = AuditLog.defect(in: bytes) {
+                        throw QueueError.malformedFile(path: log.path.string, reason: "line \(line.number): \(defect)")
                     }
                     print(Escaped.json(String(decoding: bytes, as: UTF8.self)))
                 }

@@ -10,8 +10,9 @@ struct Modify: AsyncParsableCommand {
         abstract: "Approve a changed version of a proposal, then apply it.",
         discussion: """
             --file takes the new version from a file; --edit opens $VISUAL or $EDITOR on the proposed file. \
-            The new version is validated like the agent's, and the agent is sent the final file. \
-            Exit status as for approve.
+            The new version is validated like the agent's, and the agent is sent the final file. A version \
+            identical to the proposal is not a modification: --edit on a terminal asks whether to approve it \
+            as proposed; otherwise nothing is decided (exit 1). Exit status as for approve.
             """
     )
 
@@ -39,6 +40,16 @@ struct Modify: AsyncParsableCommand {
     func validate() throws {
         guard (file != nil) != edit else {
             throw ArgumentParser.ValidationError("give exactly one of --file F or --edit")
+        }
+        if let file {
+            var info = stat()
+            guard stat(file, &info) == 0 else {
+                throw ArgumentParser.ValidationError(
+                    "--file \(Escaped(file)): \(String(cString: strerror(errno))); give the file to approve instead")
+            }
+            guard (info.st_mode & S_IFMT) == S_IFREG else {
+                throw ArgumentParser.ValidationError("--file \(Escaped(file)) is not a regular file")
+            }
         }
     }
 
@@ -68,6 +79,27 @@ struct Modify: AsyncParsableCommand {
             try ProposedFileValidator.validate(content, for: proposal.tool, current: current)
         } catch {
             throw Failure.failed("the modified file does not validate:\n\(error)")
+        }
+        // The proposal unchanged is not a modification: on a terminal, offer to approve it as proposed
+        // (recorded as `approved`); otherwise nothing is decided.
+        if content == proposal.proposedFile {
+            guard edit, isatty(STDIN_FILENO) == 1 else {
+                throw Failure.failed(
+                    "the \(edit ? "edited" : "given") file is the proposal unchanged: nothing was decided; "
+                        + "to approve it as proposed, run `bottle-supervise approve \(proposal.id)`")
+            }
+            print("You changed nothing. Approve the proposal as proposed? [y/N] ", terminator: "")
+            guard readLine()?.lowercased().hasPrefix("y") == true else {
+                print("nothing decided")
+                return
+            }
+            let decision = try await lookup.deciding {
+                try await lookup.applier.apply(
+                    decision: ProposalLookup.decision(on: entry, .approved, notes: notes),
+                    proposal: proposal, queue: queue, force: force)
+            }
+            try lookup.report(decision, of: proposal)
+            return
         }
         if edit {
             var changed = proposal

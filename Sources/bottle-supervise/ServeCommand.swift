@@ -266,14 +266,15 @@ struct Serve: AsyncParsableCommand {
     /// The names requests may address the sidecar by: `--allowed-host`
     /// values (else `SUPERVISE_ALLOWED_HOSTS`), plus the container name the
     /// image runs under, `<slug>-supervise`.
-    static func allowedHosts(_ flags: [String], environment: [String: String], bottle: BottleSlug) throws
+    /// - Parameter bottle: nil for `web`, which has no container name of its own.
+    static func allowedHosts(_ flags: [String], environment: [String: String], bottle: BottleSlug?) throws
         -> [String]
     {
         let source = flags.isEmpty ? "SUPERVISE_ALLOWED_HOSTS" : "--allowed-host"
         let given =
             flags.isEmpty
             ? (environment["SUPERVISE_ALLOWED_HOSTS"] ?? "").split(separator: ",").map(String.init) : flags
-        var hosts = ["\(bottle)-supervise"]
+        var hosts = bottle.map { ["\($0)-supervise"] } ?? []
         for entry in given {
             let name = entry.trimmingCharacters(in: .whitespaces)
             if name.isEmpty { continue }

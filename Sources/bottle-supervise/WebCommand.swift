@@ -60,6 +60,16 @@ struct WebCommand: AsyncParsableCommand {
         guard (tlsCertificate == nil) == (tlsKey == nil) else {
             throw ValidationError("--tls-cert and --tls-key go together")
         }
+        _ = try Serve.allowedHosts(allowedHosts, environment: [:], bottle: nil)
+        if let tokenFile {
+            let parent = (tokenFile as NSString).deletingLastPathComponent
+            var info = stat()
+            guard stat(parent.isEmpty ? "." : parent, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+                throw ValidationError(
+                    "--token-file \(Escaped(tokenFile)): the directory \(Escaped(parent)) does not exist; "
+                        + "give a path in an existing directory")
+            }
+        }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535, not \(port)") }
         if !bind.isLoopback, tlsCertificate == nil, !insecureHTTP {
             throw ValidationError(

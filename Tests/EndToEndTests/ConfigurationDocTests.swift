@@ -59,8 +59,8 @@ struct ConfigurationDocTests {
     @Test(
         "each command's --help flags are the documented ones, both ways",
         arguments: [
-            "serve", "console", "list", "show", "approve", "modify", "reject", "log", "rollback", "notify",
-            "web", "demo",
+            "serve", "console", "list", "show", "approve", "modify", "reject", "apply", "log", "rollback", "notify",
+            "web", "demo", "health", "ask",
         ])
     func flags(command: String) throws {
         let inHelp = Self.flags(inHelp: try Self.help([command, "--help"]))

@@ -199,6 +199,13 @@ public struct AuditLog: Sendable {
         return line
     }
 
+    /// Why `line` is not a well-formed record (its own hash checked), or `nil`: for `log --json`,
+    /// which prints lines as stored but must fail on a corrupt log as `log` does.
+    public static func defect(in line: Data) -> String? {
+        if case .failure(let error) = decode(line) { return error.reason }
+        return nil
+    }
+
     /// Parses a line, checking its own hash.
     static func decode(_ line: Data) -> Result<AuditRecord, AuditLineError> {
         let bytes = [UInt8](line)

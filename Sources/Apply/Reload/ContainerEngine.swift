@@ -27,9 +27,9 @@ public struct ContainerEngine: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Finds a program on `PATH` the way `execvp` would.
-enum ExecutableLookup {
+public enum ExecutableLookup {
     /// The absolute path of `program`, or `nil` when it is not found.
-    static func find(_ program: String, path: String?) -> String? {
+    public static func find(_ program: String, path: String?) -> String? {
         if program.contains("/") {
             return access(program, X_OK) == 0 ? program : nil
         }
