@@ -26,6 +26,16 @@ struct BottleSupervise: AsyncParsableCommand {
     /// usage of the subcommand that was given; so is no subcommand at all. Once a command runs it fails
     /// only by throwing a ``Failure``, printed as `bottle-supervise <command>:
     /// <message>` with its status; anything else it throws is a failure (1).
+    /// ArgumentParser's message for a usage error, in the house style: `bottle-supervise <command>:
+    /// <message>` (not `Error: …`), escaped (it may quote the bad value), then the usage.
+    static func usageMessage(for error: any Error) -> String {
+        let text = fullMessage(for: error)
+        guard text.hasPrefix("Error: ") else { return Escaped(text, keepLayout: true).description }
+        let given = CommandLine.arguments.dropFirst().first
+        let command = configuration.subcommands.first { $0._commandName == given }.map { " " + $0._commandName } ?? ""
+        return "bottle-supervise\(command): " + Escaped(String(text.dropFirst("Error: ".count)), keepLayout: true).description
+    }
+
     static func main() async {
         do {
             var command = try parseAsRoot()
@@ -53,7 +63,7 @@ struct BottleSupervise: AsyncParsableCommand {
         } catch {
             if exitCode(for: error) == .validationFailure {
                 // The error carries the parsed subcommand: its usage is the one shown.
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                FileHandle.standardError.write(Data((usageMessage(for: error) + "\n").utf8))
                 Foundation.exit(2)
             }
             exit(withError: error)  // --help and --version (status 0), ExitCode

@@ -219,13 +219,13 @@ enum DemoCommandLine {
             lines += [
                 "The demo's state stays in \(state). Look around with:",
                 "    \(command) list --all \(roots)",
-                "    \(command) log --queue-root \(quoted(queueRoot.string))",
+                "    \(command) log \(roots)",
             ]
         } else {
             lines += [
                 "The demo's temporary state is removed now. To keep it and look around afterwards:",
                 "    \(command) demo --state-dir ~/bottle-supervise-demo",
-                "    \(command) log --queue-root ~/bottle-supervise-demo/queue",
+                "    \(command) log --queue-root ~/bottle-supervise-demo/queue --config-root ~/bottle-supervise-demo/bottles",
             ]
         }
         if !isOnPath {

@@ -76,7 +76,9 @@ struct AskTests {
             [BuiltBinary.path, "ask", "pipelock-block", file, "--justification", "x", "--url", bottle.url],
             timeout: .seconds(30))
         #expect(answer.status == 1, "\(answer.out)\(answer.err)")
-        #expect(!answer.out.isEmpty, "the validator's message is printed")
+        #expect(
+            answer.err.contains("bottle-supervise ask: the sidecar refused the call to pipelock-block: pipelock-block: allowlist line 2"),
+            "the validator's message, with the line: \(answer.err)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: bottle.queueDirectory).filter { $0.hasSuffix(".proposal.json") }.isEmpty)
     }
 

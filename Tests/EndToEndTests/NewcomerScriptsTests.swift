@@ -88,7 +88,8 @@ struct NewcomerScriptsTests {
             environment: ["TMPDIR": temporary, "PATH": "/usr/bin:/bin", "NO_COLOR": "1"], timeout: .seconds(120))
         #expect(run.status == 0, "\(run.out)\(run.err)")
         #expect(run.out.contains("status: approved"), "\(run.out)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: temporary).isEmpty, "left behind: \(try FileManager.default.contentsOfDirectory(atPath: temporary))")
+        let left = try FileManager.default.contentsOfDirectory(atPath: temporary)
+        #expect(left.isEmpty, "left behind: \(left)")
         #expect(run.out.contains("temporary state is removed"), "\(run.out)")
         #expect(run.out.contains("scripts/install"), "\(run.out)")
 
