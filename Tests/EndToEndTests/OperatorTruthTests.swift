@@ -155,7 +155,8 @@ struct OperatorTruthTests {
         #expect(try String(contentsOfFile: log, encoding: .utf8).contains("demo-pipelock"))
         let other = try await propose("api.github.com\npypi.org\nnpmjs.org\n")
         // The bottle's file changed with the first approval: --force, as an operator would after reviewing.
-        let mine = scratch.write("api.github.com\npypi.org\nnpmjs.org\n", at: "mine")
+        // The operator's own version (an unchanged one would be no modification, and is refused).
+        let mine = scratch.write("api.github.com\npypi.org\nnpmjs.org\nregistry.npmjs.org\n", at: "mine")
         let modified = try cli("modify", other.id.rawValue, "--file", mine, "--force", "--engine", engine)
         #expect(modified.status == 0, "\(modified.err)")
         #expect(try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").count >= 2)
