@@ -182,3 +182,70 @@ struct CommandLineMessagesTests {
         #expect(flat.components(separatedBy: "(default: 9200)").count - 1 == 1, "\(help.out)")
     }
 }
+
+/// Decided proposals as the operator reads them: `list --all`, `show` and `show --json` weigh the
+/// same risk; `modify` with nothing changed decides nothing.
+@Suite("Command line: decided proposals and unchanged modifications", .serialized)
+struct DecidedProposalCommandTests {
+    /// A proposal from the agent (through `ask`) for `file`, once it is queued; returns its id and the running ask.
+    func propose(_ file: String, in bottle: ServedBottle) throws -> (id: String, asked: BackgroundCommand) {
+        let path = bottle.scratch.write(file, at: "proposed-\(UUID().uuidString.prefix(6))")
+        let asked = try BackgroundCommand([
+            BuiltBinary.path, "ask", "pipelock-block", path, "--justification", "needs it", "--url", bottle.url,
+        ])
+        return (try #require(try bottle.waitForPending().first), asked)
+    }
+
+    @Test("an approved wildcard: list --all, show and show --json all give its warning (list --all gave none)")
+    func riskOfDecided() throws {
+        let bottle = try ServedBottle()
+        let (id, asked) = try propose("api.github.com\n*.example.com\n", in: bottle)
+        #expect(try bottle.operatorCommand(["approve", id]).status == 0)
+        _ = try asked.finish(timeout: 60)
+
+        let listed = try bottle.operatorCommand(["list", "--all", "--json"])
+        #expect(listed.status == 0, "\(listed.err)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(listed.out.utf8)) as? [String: Any])
+        let row = try #require((document["proposals"] as? [[String: Any]])?.first { $0["id"] as? String == id })
+        #expect(row["highest_risk"] as? String == "warning", "\(row)")
+        #expect((row["risk_hints"] as? [[String: Any]])?.first?["rule"] as? String == "wildcard", "\(row)")
+
+        let shownJSON = try bottle.operatorCommand(["show", id, "--json"])
+        #expect(shownJSON.status == 0, "\(shownJSON.err)")
+        let shown = try #require(try JSONSerialization.jsonObject(with: Data(shownJSON.out.utf8)) as? [String: Any])
+        let proposal = try #require(shown["proposal"] as? [String: Any])
+        #expect(proposal["highest_risk"] as? String == "warning", "\(proposal)")
+        #expect(proposal["state"] as? String == "approved")
+        #expect(shown["final_file"] as? String == "api.github.com\n*.example.com\n")
+        #expect((shown["apply_summary"] as? String)?.hasPrefix("applied:") == true, "\(shown)")
+
+        let table = try bottle.operatorCommand(["list", "--all"])
+        let line = try #require(table.out.split(separator: "\n").first { $0.contains(id) })
+        #expect(line.contains("warning"), "\(line)")
+        let text = try bottle.operatorCommand(["show", id])
+        #expect(text.out.contains("WARNING"), "\(text.out)")
+    }
+
+    @Test("modify with the proposal unchanged (--edit with an editor that saves it as is, or --file): nothing is decided, exit 1")
+    func unchangedModify() throws {
+        let bottle = try ServedBottle()
+        let proposed = "api.github.com\npypi.org\n"
+        let (id, asked) = try propose(proposed, in: bottle)
+        defer { asked.process.terminate() }
+        let edited = try ApplyFixtures.run(
+            [BuiltBinary.path, "modify", id, "--edit"],
+            environment: [
+                "SUPERVISE_QUEUE_ROOT": bottle.queueRoot, "SUPERVISE_CONFIG_ROOT": bottle.configRoot, "VISUAL": "true",
+                "NO_COLOR": "1",
+            ])
+        #expect(edited.status == 1, "\(edited.out)\(edited.err)")
+        #expect(edited.err.contains("the edited file is the proposal unchanged: nothing was decided"), "\(edited.err)")
+        #expect(edited.err.contains("bottle-supervise approve \(id)"), "\(edited.err)")
+        let same = bottle.scratch.write(proposed, at: "same")
+        let given = try bottle.operatorCommand(["modify", id, "--file", same])
+        #expect(given.status == 1, "\(given.err)")
+        #expect(given.err.contains("the given file is the proposal unchanged"), "\(given.err)")
+        #expect(!FileManager.default.fileExists(atPath: bottle.queueDirectory + "/\(id).decision.json"))
+        #expect(try bottle.waitForPending().contains(id))
+    }
+}
