@@ -5,7 +5,7 @@ import Queue
 import SystemPackage
 
 /// `bottle-supervise log`: the audit trail of decisions, applies and rollbacks.
-struct Log: ParsableCommand {
+struct Log: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
         abstract: "Show or verify the audit trail of decisions, applies and rollbacks.",
@@ -24,8 +24,9 @@ struct Log: ParsableCommand {
 
     @OptionGroup var locations: HostLocationOptions
 
-    func run() throws {
+    func run() async throws {
         try locations.requireQueueRoot()
+        await locations.endOverdueGrants(command: "log")
         locations.finishInterruptedApplies(command: "log")
         let log = AuditLog(queueRoot: locations.queueRoot)
         do {

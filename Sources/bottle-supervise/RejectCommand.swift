@@ -30,6 +30,7 @@ struct Reject: AsyncParsableCommand {
 
     func run() async throws {
         try locations.requireQueueRoot()
+        await locations.endOverdueGrants(command: "reject")
         locations.finishInterruptedApplies(command: "reject")
         let lookup = ProposalLookup(locations: locations)
         let (entry, queue) = try lookup.findForDecision(id, expectedSHA256: binding.expectSHA256?.hex)
