@@ -31,6 +31,10 @@ public struct Applier: Sendable {
     public let configRoot: ConfigRoot
     /// Where decisions, applies and rollbacks are recorded.
     public let auditLog: AuditLog
+    /// The host's record of time-boxed grants, beside the audit log.
+    public let grantLedger: GrantLedger
+    /// The queue root (the agent's decision is updated when a grant is extended or revoked).
+    public let queueRootPath: FilePath
     /// The engine the default reload actions call.
     public let engine: ContainerEngine
     /// Who is recorded as having applied or rolled back.
@@ -39,7 +43,7 @@ public struct Applier: Sendable {
     let engineRunner: any EngineCommandRunner
     /// The time source of a replacement's waits.
     let replacementClock: any ReplacementClock
-    private let logger: Logger
+    let logger: Logger
 
     /// An applier over `configRoot` that audits into `<queueRoot>/audit.log`.
     public init(
@@ -50,6 +54,8 @@ public struct Applier: Sendable {
     ) {
         self.configRoot = ConfigRoot(configRoot)
         self.auditLog = AuditLog(queueRoot: queueRoot)
+        self.grantLedger = GrantLedger(queueRoot: queueRoot)
+        self.queueRootPath = queueRoot
         self.engine = engine
         self.operatorName = operatorName
         self.logger = logger
@@ -61,16 +67,28 @@ public struct Applier: Sendable {
 
     /// Applies an approval (`approved` or `modified`) of `proposal`, in the
     /// order above.
+    ///
+    /// This is also where a grant is made: `grant` says how long the approval
+    /// lasts (``GrantRequest``; by default what the bottle's `supervise.toml`
+    /// sets, permanent when it sets nothing). A time-boxed approval gets
+    /// `expires_at` in its decision and a record in the ``GrantLedger``
+    /// holding the change it made; a permanent one releases, from live grants
+    /// of the same file, whatever its proposal asked for, so that survives
+    /// their end. Every way of deciding — the commands, the TUI, the web
+    /// console, a standing rule — comes through here.
     /// - Parameters:
     ///   - decision: the operator's decision, with `apply` unset.
     ///   - force: apply even though the bottle's file changed since the proposal.
+    ///   - grant: how long the approval lasts.
+    ///   - now: the time the grant's end is counted from.
     /// - Returns: the decision as recorded, carrying the apply outcome.
     /// - Throws: ``ApplyError`` before anything is written (conflict, bad
-    ///   `supervise.toml`, not an approval); ``QueueError`` from the queue
+    ///   `supervise.toml`, not an approval, a grant refused); ``QueueError`` from the queue
     ///   (``QueueError/alreadyDecided(_:status:)`` when another operator won).
-    public func apply(decision: Decision, proposal: Proposal, queue: BottleQueue, force: Bool = false)
-        async throws -> Decision
-    {
+    public func apply(
+        decision: Decision, proposal: Proposal, queue: BottleQueue, force: Bool = false,
+        grant: GrantRequest = .asConfigured, now: Date = Date()
+    ) async throws -> Decision {
         guard decision.status.isApproval else { throw ApplyError.notAnApproval(decision.status) }
         guard decision.id == proposal.id, proposal.bottle == queue.bottle else {
             throw ApplyError.mismatch(
@@ -94,6 +112,10 @@ public struct Applier: Sendable {
         let target = configRoot.path(of: file, for: bottle)
         let action = settings.action(
             for: file, bottle: bottle, directory: configRoot.directory(of: bottle), engine: engine)
+        let duration = try grant.resolve(for: file, bottle: bottle, limits: settings.grants[file])
+        // A ledger that cannot be read must stop a grant before anything is written: a grant
+        // the ledger does not hold would never end.
+        if duration != nil { _ = try grantLedger.grants() }
 
         let lock = try await BottleLock.acquire(configRoot.directory(of: bottle))
         defer { withExtendedLifetime(lock) {} }
@@ -120,13 +142,37 @@ public struct Applier: Sendable {
         } catch {
             throw ApplyError.invalidProposal(proposal.id, reason: "the \(file.fileName) does not validate: \(error)")
         }
-        let now = try queue.liveProposalSHA256(proposal.id)
-        guard now == reviewed else { throw ApplyError.proposalChanged(proposal.id, reviewed: reviewed, now: now) }
+        let liveSHA = try queue.liveProposalSHA256(proposal.id)
+        guard liveSHA == reviewed else {
+            throw ApplyError.proposalChanged(proposal.id, reviewed: reviewed, now: liveSHA)
+        }
+
+        // What the approval adds or changes, from the file the proposal was made against.
+        let change = GrantHoldings.change(
+            of: file, from: baseText(of: proposal, previous: previous), to: approved)
 
         // 2. Claim through the exactly-one rule.
         var claimed = decision
         claimed.apply = ApplyOutcome(state: .pending, summary: "applying")
+        claimed.expiresAt = duration.map { Timestamp.normalized(now.addingTimeInterval($0.timeInterval)) }
         try queue.decide(claimed)
+        // The grant is in the ledger before the file is written: a crash in between leaves a
+        // grant whose end removes only what is there, never an unrecorded one that never ends.
+        if let expiresAt = claimed.expiresAt {
+            do {
+                try recordGrant(
+                    change, of: proposal, file: file, before: previous, grantedBy: decision.decidedBy,
+                    grantedAt: now, expiresAt: expiresAt)
+            } catch {
+                let outcome = ApplyOutcome(
+                    state: .failed, summary: "approved, not applied: could not record the grant: \(error)",
+                    previousSHA256: previousSHA)
+                try queue.recordApply(outcome, for: proposal.id)
+                var final = claimed
+                final.apply = outcome
+                return final
+            }
+        }
         let newData = Data(approved.utf8)
         let newSHA = SHA256Hex.of(newData)
         audit(
@@ -137,6 +183,10 @@ public struct Applier: Sendable {
         // 3–4. Write, reload, put back on failure.
         let outcome = await writeAndReload(
             newData, to: target, previous: previous, bottle: bottle, file: file, action: action)
+
+        // A grant whose change did not take holds nothing; a permanent approval
+        // releases what it asked for from the live grants, so it outlives them.
+        settleGrants(after: outcome, change: change, of: proposal, file: file, timeBoxed: claimed.expiresAt != nil)
 
         // 5. Record: this answers the waiting agent.
         try queue.recordApply(outcome, for: proposal.id)
@@ -381,7 +431,7 @@ public struct Applier: Sendable {
 
     /// Runs every command of `action`, stopping at the first failure; the
     /// summary says what ran (success) or why it failed, for the caller to prefix.
-    private func reload(_ action: ReloadAction, bottle: BottleSlug, file: ConfigFile, target: FilePath) async
+    func reload(_ action: ReloadAction, bottle: BottleSlug, file: ConfigFile, target: FilePath) async
         -> ApplyOutcome
     {
         if let replacementTarget = action.resolvedReplacement(bottle: bottle, file: target) {
@@ -418,7 +468,7 @@ public struct Applier: Sendable {
     }
 
     /// Makes `target` hold `content`, or removes it when `content` is `nil`.
-    private func replace(_ target: FilePath, with content: Data?) throws(QueueError) {
+    func replace(_ target: FilePath, with content: Data?) throws(QueueError) {
         if let content {
             try AtomicFile.write(content, to: target)
         } else if unlink(target.string) != 0, errno != ENOENT {

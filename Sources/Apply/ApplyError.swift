@@ -25,6 +25,10 @@ public enum ApplyError: Error, Equatable, Sendable, CustomStringConvertible {
     /// match its file, or the file (as proposed or as modified) does not
     /// pass the validator the sidecar runs. Nothing was written.
     case invalidProposal(ProposalID, reason: String)
+    /// The grant asked for is not allowed (a time-boxed Dockerfile, longer than the bottle's maximum).
+    case grantRefused(String)
+    /// No grant of that name is live.
+    case noSuchGrant(String)
 
     public var description: String {
         switch self {
@@ -45,6 +49,10 @@ public enum ApplyError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "review it again (`show \(id)`) before deciding"
         case .invalidProposal(let id, let reason):
             "proposal \(id) is refused: \(Escaped(reason)); nothing was written"
+        case .grantRefused(let reason):
+            "\(reason); nothing was written"
+        case .noSuchGrant(let name):
+            "no live grant \(Escaped(name)); `grants` lists them (ended ones with --all)"
         }
     }
 

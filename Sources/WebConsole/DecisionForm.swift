@@ -1,3 +1,4 @@
+import Apply
 import Foundation
 import Hummingbird
 import Queue
@@ -8,6 +9,20 @@ import Queue
 struct DecisionForm: Decodable, Sendable {
     enum Action: String, Decodable, Sendable {
         case approve, modify, reject
+        /// The duration buttons: a grant of one hour, of eight hours, or for good.
+        case approveOneHour = "approve-1h"
+        case approveEightHours = "approve-8h"
+        case approveAlways = "approve-always"
+
+        /// How long the approval lasts: the bottle's default for the plain buttons.
+        var grant: GrantRequest {
+            switch self {
+            case .approveOneHour: .lasting(GrantDuration(seconds: 3_600)!)
+            case .approveEightHours: .lasting(GrantDuration(seconds: 8 * 3_600)!)
+            case .approveAlways: .permanent
+            case .approve, .modify, .reject: .asConfigured
+            }
+        }
     }
 
     // Optional, so a form missing its CSRF token is refused as such (403),

@@ -27,6 +27,9 @@ struct WebRoutes: Sendable {
         router.get("/events") { _, _ in await events() }
         router.get("/proposals/:id") { request, context in try proposalPage(request, context) }
         router.post("/proposals/:id/decide") { request, context in try await decide(request, context) }
+        router.get("/grants") { request, context in grantsPage(request, context) }
+        router.post("/grants/:id/revoke") { request, context in try await changeGrant(request, context, revoke: true) }
+        router.post("/grants/:id/extend") { request, context in try await changeGrant(request, context, revoke: false) }
         router.get("/static/app.css") { _, _ in
             Page.respond(.ok, contentType: "text/css; charset=utf-8", Assets.css)
         }
@@ -197,7 +200,7 @@ struct WebRoutes: Sendable {
         let decidedBy = OperatorName.current + " (web)"
         let decision: Decision
         switch action {
-        case .approve:
+        case .approve, .approveOneHour, .approveEightHours, .approveAlways:
             decision = Decision(
                 id: proposal.id, status: .approved, notes: notes, decidedBy: decidedBy, proposalSHA256: digest)
         case .reject:
@@ -219,7 +222,7 @@ struct WebRoutes: Sendable {
         }
         do {
             if decision.status.isApproval {
-                _ = try await applier.apply(decision: decision, proposal: proposal, queue: queue)
+                _ = try await applier.apply(decision: decision, proposal: proposal, queue: queue, grant: action.grant)
             } else {
                 try applier.record(decision, of: proposal, queue: queue)
             }
@@ -239,5 +242,68 @@ struct WebRoutes: Sendable {
             return try again("Nothing was decided: \(Escaped("\(error)"))", .internalServerError)
         }
         return redirect(to: "/proposals/\(proposal.id.rawValue)?done=\(decision.status.rawValue)")
+    }
+
+    // MARK: - Grants
+
+    private func grantsPage(
+        _ request: Request, _ context: WebRequestContext, message: (text: String, isError: Bool)? = nil,
+        status: HTTPResponse.Status = .ok
+    ) -> Response {
+        guard let session = context.session else { return Page.plain(.forbidden, "Log in first.") }
+        var values: [String: Any] = ["csrf": session.csrf]
+        do {
+            let now = Date()
+            values["grants"] = try applier.grantLedger.live().map { GrantViews.row($0, now: now) }
+        } catch {
+            values["error"] = "The grant ledger cannot be read: \(Escaped("\(error)"))"
+        }
+        if let message {
+            values["message"] = message.text
+            values["messageKind"] = message.isError ? "error" : "ok"
+        } else if let done = request.uri.queryParameters["done"] {
+            values["message"] = String(done)
+            values["messageKind"] = "ok"
+        }
+        return Page.html(title: "Grants", template: "grants", values: values, session: session, status: status)
+    }
+
+    /// `POST /grants/:id/revoke` and `/grants/:id/extend` (`for`: `1h` or `8h`), CSRF-checked.
+    private func changeGrant(_ request: Request, _ context: WebRequestContext, revoke: Bool) async throws -> Response {
+        struct Form: Decodable {
+            let csrf: String?
+            let `for`: String?
+        }
+        guard let session = context.session else { return Page.plain(.forbidden, "Log in first.") }
+        let body = try await request.body.collect(upTo: 16 * 1024)
+        guard let form = try? URLEncodedFormDecoder().decode(Form.self, from: String(buffer: body)),
+            let csrf = form.csrf, SessionStore.same(csrf, session.csrf)
+        else { return Page.plain(.forbidden, "The form's CSRF token is missing or wrong; reload the page.") }
+        guard let text = context.parameters.get("id"), let id = try? ProposalID(text) else {
+            return Page.plain(.notFound, "No such grant.")
+        }
+        let applier = Applier(
+            configRoot: configuration.configRoot, queueRoot: configuration.queueRoot, engine: configuration.engine,
+            operatorName: OperatorName.current + " (web)")
+        do {
+            if revoke {
+                let end = try await applier.revokeGrant(id)
+                let failed = end.outcome.state != .applied
+                return grantsPage(
+                    request, context, message: ("Revoked \(id): \(Escaped(end.outcome.summary))", failed),
+                    status: failed ? .internalServerError : .ok)
+            }
+            guard let length = form.for.flatMap({ try? GrantDuration.parse($0) }) else {
+                return grantsPage(request, context, message: ("Extend needs a duration.", true), status: .badRequest)
+            }
+            let grant = try await applier.extendGrant(id, by: length)
+            return grantsPage(
+                request, context,
+                message: ("Extended \(id): ends \(Timestamp.format(grant.expiresAt)).", false))
+        } catch ApplyError.noSuchGrant {
+            return grantsPage(request, context, message: ("No live grant \(id).", true), status: .notFound)
+        } catch {
+            return grantsPage(request, context, message: ("Nothing changed: \(Escaped("\(error)"))", true), status: .conflict)
+        }
     }
 }

@@ -23,6 +23,8 @@ struct Approve: AsyncParsableCommand {
     @Flag(help: "Apply even though the bottle's file changed since the proposal was made.")
     var force = false
 
+    @OptionGroup var grant: GrantOptions
+
     @OptionGroup var binding: ReviewBindingOptions
 
     @OptionGroup var locations: HostLocationOptions
@@ -32,6 +34,7 @@ struct Approve: AsyncParsableCommand {
     func run() async throws {
         try locations.requireQueueRoot()
         try locations.requireConfigRoot()
+        await locations.endOverdueGrants(command: "approve", engine: apply.containerEngine)
         locations.finishInterruptedApplies(command: "approve")
         let lookup = ProposalLookup(locations: locations, engine: apply.containerEngine)
         let (entry, queue) = try lookup.findForDecision(id, expectedSHA256: binding.expectSHA256?.hex)
@@ -39,7 +42,7 @@ struct Approve: AsyncParsableCommand {
         let decision = try await lookup.deciding {
             try await lookup.applier.apply(
                 decision: ProposalLookup.decision(on: entry, .approved, notes: notes),
-                proposal: entry.proposal, queue: queue, force: force)
+                proposal: entry.proposal, queue: queue, force: force, grant: grant.request)
         }
         try lookup.report(decision, of: entry.proposal)
     }

@@ -15,7 +15,8 @@ struct BottleSupervise: AsyncParsableCommand {
         version: ProductVersion.current,
         subcommands: [
             Serve.self, ConsoleCommand.self, List.self, Show.self, Approve.self, Modify.self, Reject.self, ApplyCommand.self,
-            Log.self, Rollback.self, NotifyCommand.self, WebCommand.self, Demo.self, Health.self, Ask.self,
+            Log.self, Rollback.self, GrantsCommand.self, Revoke.self, Extend.self, WatchCommand.self, NotifyCommand.self,
+            WebCommand.self, Demo.self, Health.self, Ask.self,
         ]
     )
 

@@ -5,7 +5,7 @@ import Foundation
 import Queue
 
 /// `bottle-supervise list`: pending proposals of every bottle, for people and scripts.
-struct List: ParsableCommand {
+struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List pending proposals of every bottle, oldest first.",
         discussion: """
@@ -23,9 +23,10 @@ struct List: ParsableCommand {
 
     @OptionGroup var locations: HostLocationOptions
 
-    func run() throws {
+    func run() async throws {
         try locations.requireQueueRoot()
         try locations.requireConfigRoot()  // risk hints and the recovery of interrupted applies read it
+        await locations.endOverdueGrants(command: "list")
         let root = QueueRoot(locations.queueRoot)
         let configRoot = ConfigRoot(locations.configRoot)
         var rows: [ListedProposal] = []

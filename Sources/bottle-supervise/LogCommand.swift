@@ -5,7 +5,7 @@ import Queue
 import SystemPackage
 
 /// `bottle-supervise log`: the audit trail of decisions, applies and rollbacks.
-struct Log: ParsableCommand {
+struct Log: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
         abstract: "Show or verify the audit trail of decisions, applies and rollbacks.",
@@ -24,9 +24,10 @@ struct Log: ParsableCommand {
 
     @OptionGroup var locations: HostLocationOptions
 
-    func run() throws {
+    func run() async throws {
         try locations.requireQueueRoot()
         try locations.requireConfigRoot()  // interrupted applies are finished first, in the config root
+        await locations.endOverdueGrants(command: "log")
         locations.finishInterruptedApplies(command: "log")
         let log = AuditLog(queueRoot: locations.queueRoot)
         do {

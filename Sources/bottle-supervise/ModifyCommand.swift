@@ -31,6 +31,8 @@ struct Modify: AsyncParsableCommand {
     @Flag(help: "Apply even though the bottle's file changed since the proposal was made.")
     var force = false
 
+    @OptionGroup var grant: GrantOptions
+
     @OptionGroup var binding: ReviewBindingOptions
 
     @OptionGroup var locations: HostLocationOptions
@@ -56,6 +58,7 @@ struct Modify: AsyncParsableCommand {
     func run() async throws {
         try locations.requireQueueRoot()
         try locations.requireConfigRoot()
+        await locations.endOverdueGrants(command: "modify", engine: apply.containerEngine)
         locations.finishInterruptedApplies(command: "modify")
         let lookup = ProposalLookup(locations: locations, engine: apply.containerEngine)
         let (entry, queue) = try lookup.findForDecision(id, expectedSHA256: binding.expectSHA256?.hex)
@@ -118,7 +121,7 @@ struct Modify: AsyncParsableCommand {
         let decision = try await lookup.deciding {
             try await lookup.applier.apply(
                 decision: ProposalLookup.decision(on: entry, .modified, notes: notes, finalFile: content),
-                proposal: proposal, queue: queue, force: force)
+                proposal: proposal, queue: queue, force: force, grant: grant.request)
         }
         try lookup.report(decision, of: proposal)
     }

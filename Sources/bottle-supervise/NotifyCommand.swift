@@ -1,11 +1,11 @@
+import Apply
 import ArgumentParser
 import Console
 import Foundation
-import Logging
-import Queue
-import SystemPackage
 
-/// `bottle-supervise notify`: announce new proposals without a console open.
+/// `bottle-supervise notify`: `watch`'s older name, for announcing new
+/// proposals without a console open. It runs the same services, and keeps
+/// its own rule that the settings must name a channel.
 struct NotifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "notify",
@@ -15,7 +15,9 @@ struct NotifyCommand: AsyncParsableCommand {
             ~/.claude-bottle/host.toml; docs/notifications.md) and sends one notification per new proposal \
             to each channel: a webhook, an ntfy topic, a Slack incoming webhook, notify-send. Run it as a \
             service when no console is open; the console sends the same notifications while it runs, and \
-            each proposal is announced once however many watchers run. Stops on SIGINT or SIGTERM.
+            each proposal is announced once however many watchers run. It is `watch` under its older name: \
+            where the config root exists it also ends time-boxed grants and finishes interrupted applies. \
+            Stops on SIGINT or SIGTERM.
             """
     )
 
@@ -27,50 +29,9 @@ struct NotifyCommand: AsyncParsableCommand {
     func run() async throws {
         try locations.requireQueueRoot()
         try locations.requireConfigRoot()  // each notification's risk hint is against the bottle's current file
-        let settingsPath = HostSettingsPath(flag: settings)
-        try settingsPath.requireNamedFile()
-        let path = settingsPath.path
-        let loaded: NotifySettings
-        do {
-            loaded = try NotifySettings.load(from: path)
-        } catch {
-            throw Failure.failed(error.description)
-        }
-        guard loaded.isEnabled else {
-            throw Failure.failed("\(path) sets no notification channel; add a [notify] table (docs/notifications.md)")
-        }
-        var logger = Logger(label: "bottle-supervise.notify")
-        logger.logLevel = .info
-        let notifier = Notifier(
-            settings: loaded, queueRoot: locations.queueRoot, configRoot: locations.configRoot, logger: logger)
-        let root = QueueRoot(locations.queueRoot)
-        let names = loaded.channels.map(\.name).joined(separator: ", ")
-        FileHandle.standardError.write(Data("bottle-supervise notify: watching \(locations.queueRoot) (\(names))\n".utf8))
-
-        let watching = Task {
-            await notifier.notice(root.pendingProposals())
-            for await change in QueueWatch.changes(root: locations.queueRoot) {
-                await notifier.notice(root.pendingProposals(of: change.bottle.map { [$0] }))
-            }
-        }
-        await Self.waitForTermination()
-        watching.cancel()
-        await notifier.cancelAll()
-    }
-
-
-    /// Returns when SIGINT or SIGTERM arrives.
-    static func waitForTermination() async {
-        let (stream, continuation) = AsyncStream.makeStream(of: Void.self)
-        var sources: [any DispatchSourceSignal] = []
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber)
-            source.setEventHandler { continuation.yield() }
-            source.resume()
-            sources.append(source)
-        }
-        for await _ in stream { break }
-        for source in sources { source.cancel() }
+        let group = try HostServices.group(
+            command: "notify", locations: locations, settings: settings, engine: .resolve(),
+            requireNotifications: true)
+        try await group.run()
     }
 }

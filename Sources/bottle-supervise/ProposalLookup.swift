@@ -130,6 +130,10 @@ struct ProposalLookup {
     private static func reported(_ decision: Decision, of proposal: Proposal) {
         var line = "\(decision.status.rawValue) \(proposal.id) (\(proposal.tool.rawValue) for \(proposal.bottle))"
         if let apply = decision.apply { line += ": \(Escaped(apply.summary))" }
+        if let expiresAt = decision.expiresAt, decision.apply?.state == .applied {
+            line += "\ngrant \(proposal.id) ends at \(Timestamp.format(expiresAt)) "
+                + "(in \(GrantDuration.left(until: expiresAt, now: Date()))); `revoke` ends it now, `extend` lengthens it"
+        }
         print(line)
     }
 }

@@ -31,6 +31,7 @@ struct Reject: AsyncParsableCommand {
     func run() async throws {
         try locations.requireQueueRoot()
         try locations.requireConfigRoot()  // the audit record names the bottle's current file's hash
+        await locations.endOverdueGrants(command: "reject")
         locations.finishInterruptedApplies(command: "reject")
         let lookup = ProposalLookup(locations: locations)
         let (entry, queue) = try lookup.findForDecision(id, expectedSHA256: binding.expectSHA256?.hex)

@@ -30,6 +30,7 @@ struct Rollback: AsyncParsableCommand {
     func run() async throws {
         try locations.requireQueueRoot()
         try locations.requireConfigRoot()
+        await locations.endOverdueGrants(command: "rollback", engine: apply.containerEngine)
         locations.finishInterruptedApplies(command: "rollback")
         let applier = Applier(
             configRoot: locations.configRoot, queueRoot: locations.queueRoot, engine: apply.containerEngine,

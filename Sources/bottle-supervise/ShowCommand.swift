@@ -5,7 +5,7 @@ import Queue
 import SystemPackage
 
 /// `bottle-supervise show ID`: one proposal, as the operator reviews it.
-struct Show: ParsableCommand {
+struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show one proposal: justification, summary and diff against the bottle's current file.")
 
@@ -17,9 +17,10 @@ struct Show: ParsableCommand {
 
     @OptionGroup var locations: HostLocationOptions
 
-    func run() throws {
+    func run() async throws {
         try locations.requireQueueRoot()
         try locations.requireConfigRoot()  // the diff is against it: a mistyped one would show every line as new
+        await locations.endOverdueGrants(command: "show")
         locations.finishInterruptedApplies(command: "show")
         let lookup = ProposalLookup(locations: locations)
         let (entry, _) = try lookup.find(id)

@@ -60,7 +60,7 @@ struct ConfigurationDocTests {
         "each command's --help flags are the documented ones, both ways",
         arguments: [
             "serve", "console", "list", "show", "approve", "modify", "reject", "apply", "log", "rollback", "notify",
-            "web", "demo", "health", "ask",
+            "web", "demo", "health", "ask", "watch", "grants", "revoke", "extend",
         ])
     func flags(command: String) throws {
         let inHelp = Self.flags(inHelp: try Self.help([command, "--help"]))

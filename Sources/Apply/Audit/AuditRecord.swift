@@ -1,7 +1,8 @@
 import Foundation
 import Queue
 
-/// One line of the audit log: a decision, an apply, or a rollback.
+/// One line of the audit log: a decision, an apply, a rollback, or a grant's
+/// end (`expire`, `revoke`) or extension.
 ///
 /// Written by the host only (the console, the CLI, the apply step); the
 /// agent's text is kept out of it except as hashes, so the log can be
@@ -15,6 +16,12 @@ public struct AuditRecord: Codable, Sendable, Equatable {
         case apply
         /// An operator put back an earlier version of a file.
         case rollback
+        /// A time-boxed grant reached its end and what it held was taken out (or that failed).
+        case expire
+        /// An operator ended a grant early and what it held was taken out (or that failed).
+        case revoke
+        /// An operator lengthened a live grant.
+        case extend
     }
 
     /// The audit-log format version.

@@ -22,10 +22,13 @@ import TOMLKit
 public struct ReloadSettings: Sendable, Equatable {
     /// The action per file; a file not listed uses ``defaultAction(for:bottle:directory:engine:)``.
     public var actions: [ConfigFile: ReloadAction]
+    /// The default and maximum grant per file (`[grants.allowlist]`, `[grants.routes]`).
+    public var grants: [ConfigFile: GrantLimits]
 
-    /// Settings with the given actions.
-    public init(actions: [ConfigFile: ReloadAction] = [:]) {
+    /// Settings with the given actions and grant limits.
+    public init(actions: [ConfigFile: ReloadAction] = [:], grants: [ConfigFile: GrantLimits] = [:]) {
         self.actions = actions
+        self.grants = grants
     }
 
     /// The action for `file`: the configured one, else the default.
@@ -77,13 +80,15 @@ public struct ReloadSettings: Sendable, Equatable {
         } catch {
             throw .settings(path: path, reason: "not valid TOML")
         }
-        for key in table.keys where key != "reload" {
+        for key in table.keys where key != "reload" && key != "grants" {
             throw .settings(
                 path: path,
                 reason:
-                    "unknown table [\(key)]; only [reload.routes], [reload.allowlist] and [reload.dockerfile] are read")
+                    "unknown table [\(key)]; only [reload.routes], [reload.allowlist], [reload.dockerfile], "
+                    + "[grants.routes] and [grants.allowlist] are read")
         }
-        guard let reloadValue = table["reload"] else { return ReloadSettings() }
+        let grants = try parseGrants(table["grants"], path: path)
+        guard let reloadValue = table["reload"] else { return ReloadSettings(grants: grants) }
         guard let reload = reloadValue.table else { throw .settings(path: path, reason: "reload must be a table") }
         var actions: [ConfigFile: ReloadAction] = [:]
         for key in reload.keys {
@@ -98,7 +103,50 @@ public struct ReloadSettings: Sendable, Equatable {
                 actions[file] = action
             }
         }
-        return ReloadSettings(actions: actions)
+        return ReloadSettings(actions: actions, grants: grants)
+    }
+
+    /// `[grants.routes]` and `[grants.allowlist]`: `default` and `maximum`, durations.
+    private static func parseGrants(_ value: (any TOMLValueConvertible)?, path: String) throws(ApplyError)
+        -> [ConfigFile: GrantLimits]
+    {
+        guard let value else { return [:] }
+        guard let table = value.table else { throw .settings(path: path, reason: "grants must be a table") }
+        var limits: [ConfigFile: GrantLimits] = [:]
+        for key in table.keys {
+            if key == "dockerfile" {
+                throw .settings(
+                    path: path,
+                    reason: "[grants.dockerfile]: a Dockerfile approval cannot be time-boxed (undoing it is a rebuild)")
+            }
+            guard let file = sectionFiles[key] else {
+                throw .settings(path: path, reason: "unknown table [grants.\(key)]; expected routes or allowlist")
+            }
+            guard let section = table[key]?.table else {
+                throw .settings(path: path, reason: "grants.\(key) must be a table")
+            }
+            var parsed = GrantLimits()
+            for name in section.keys {
+                guard name == "default" || name == "maximum" else {
+                    throw .settings(path: path, reason: "unknown key grants.\(key).\(name); expected default or maximum")
+                }
+                guard let text = section[name]?.string else {
+                    throw .settings(path: path, reason: "grants.\(key).\(name) must be a string such as \"8h\"")
+                }
+                let duration: GrantDuration
+                do { duration = try GrantDuration.parse(text) } catch {
+                    throw .settings(path: path, reason: "grants.\(key).\(name): \(error)")
+                }
+                if name == "default" { parsed.defaultDuration = duration } else { parsed.maximum = duration }
+            }
+            if let defaultDuration = parsed.defaultDuration, let maximum = parsed.maximum, defaultDuration > maximum {
+                throw .settings(
+                    path: path,
+                    reason: "grants.\(key).default (\(defaultDuration)) is longer than its maximum (\(maximum))")
+            }
+            limits[file] = parsed
+        }
+        return limits
     }
 
     private static let sectionFiles: [String: ConfigFile] = [

@@ -48,6 +48,11 @@ public struct Decision: Codable, Sendable, Equatable {
     /// and applying refuses when the queue's file no longer hashes the same.
     /// `nil` only in decisions the sidecar writes (withdrawn, expired).
     public var proposalSHA256: String?
+    /// When the access this approval granted ends: set for a time-boxed
+    /// grant (`approve --for`), `nil` for good. The host's grant ledger is
+    /// the truth; the host updates this field when a grant is extended or
+    /// revoked so the agent's status answer says the same, and never reads it back.
+    public var expiresAt: Date?
 
     /// The longest `decided_by` and `notes` the host accepts from a decision file.
     public static let maximumNotesSize = 65_536
@@ -55,7 +60,8 @@ public struct Decision: Codable, Sendable, Equatable {
     /// A decision on `id`.
     public init(
         id: ProposalID, status: DecisionStatus, notes: String = "", finalFile: String? = nil,
-        decidedBy: String, decidedAt: Date = Date(), apply: ApplyOutcome? = nil, proposalSHA256: String? = nil
+        decidedBy: String, decidedAt: Date = Date(), apply: ApplyOutcome? = nil, proposalSHA256: String? = nil,
+        expiresAt: Date? = nil
     ) {
         self.format = QueueFormat.version
         self.id = id
@@ -66,6 +72,7 @@ public struct Decision: Codable, Sendable, Equatable {
         self.decidedAt = Timestamp.normalized(decidedAt)
         self.apply = apply
         self.proposalSHA256 = proposalSHA256
+        self.expiresAt = expiresAt.map(Timestamp.normalized)
     }
 
     /// Checks the shape of the fields a decision file could forge before the
@@ -111,6 +118,7 @@ public struct Decision: Codable, Sendable, Equatable {
         case decidedBy = "decided_by"
         case decidedAt = "decided_at"
         case proposalSHA256 = "proposal_sha256"
+        case expiresAt = "expires_at"
     }
 }
 

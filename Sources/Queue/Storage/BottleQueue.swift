@@ -493,10 +493,22 @@ public struct BottleQueue: Sendable {
     /// The decision file is replaced whole; a waiting caller wakes on the
     /// rename and, the decision now being final, is answered.
     public func recordApply(_ outcome: ApplyOutcome, for id: ProposalID) throws(QueueError) {
+        try updateDecision(id) { $0.apply = outcome }
+    }
+
+    /// Records when the access a time-boxed approval granted ends (extended,
+    /// or ended early), so the agent's next status answer says so. The
+    /// host's grant ledger stays the truth; this is what the agent reads.
+    public func recordGrantEnd(_ expiresAt: Date, for id: ProposalID) throws(QueueError) {
+        try updateDecision(id) { $0.expiresAt = Timestamp.normalized(expiresAt) }
+    }
+
+    /// Replaces the decision on `id`, live or archived, with `change` applied.
+    private func updateDecision(_ id: ProposalID, _ change: (inout Decision) -> Void) throws(QueueError) {
         let live = try openLive()
         for folder in [live, try live?.subdirectory(QueueLayout.archiveName)] {
             guard let folder, var decision = try readDecision(id, in: folder) else { continue }
-            decision.apply = outcome
+            change(&decision)
             // Replaced by renameat within the directory: never written through a planted link.
             try AtomicFile.write(try encode(decision), named: id.rawValue + QueueLayout.decisionSuffix, in: folder)
             return

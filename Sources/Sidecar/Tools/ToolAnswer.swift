@@ -19,6 +19,9 @@ public enum ToolAnswer {
             if let sha = apply.newSHA256 { object["new_sha256"] = .string(sha) }
             structured["apply"] = .object(object)
         }
+        if decision.status.isApproval, let expiresAt = decision.expiresAt {
+            structured["expires_at"] = .string(Timestamp.format(expiresAt))
+        }
         return .object([
             "content": .array([.object(["type": "text", "text": .string(text(for: decision, of: proposal))])]),
             "structuredContent": .object(structured),
@@ -52,7 +55,7 @@ public enum ToolAnswer {
     }
 
     /// The text content: status, notes, and what the agent should do next.
-    public static func text(for decision: Decision, of proposal: Proposal) -> String {
+    public static func text(for decision: Decision, of proposal: Proposal, now: Date = Date()) -> String {
         var lines = ["status: \(decision.status.rawValue)", "proposal: \(proposal.id.rawValue)"]
         if !decision.notes.isEmpty { lines.append("notes: \(decision.notes)") }
         switch decision.status {
@@ -77,6 +80,21 @@ public enum ToolAnswer {
             lines.append(
                 "apply: not reported yet; the file in \(ToolCatalog.currentConfigDirectory) shows what is in effect")
         }
+        if decision.status.isApproval, let expiresAt = decision.expiresAt {
+            lines.append(grantSentence(expiresAt, now: now))
+        }
         return lines.joined(separator: "\n")
+    }
+
+    /// The sentence telling the model when a time-boxed approval ends.
+    static func grantSentence(_ expiresAt: Date, now: Date) -> String {
+        let when = Timestamp.format(expiresAt)
+        if expiresAt <= now {
+            return "access: this approval was time-boxed and ended at \(when); propose the change again if you still need it"
+        }
+        let left = Int64(expiresAt.timeIntervalSince(now).rounded(.up))
+        return "access: this approval is time-boxed: it ends at \(when) (in \(left) s), when the change is taken "
+            + "out again; call \(ProposalStatusTool.name) with this proposal_id to see whether it was extended, "
+            + "and propose the change again before then if you still need it"
     }
 }

@@ -122,6 +122,12 @@ public enum ToolCatalog {
                     "summary": .object(["type": "string"]),
                 ]),
             ]),
+            "expires_at": .object([
+                "type": "string",
+                "description": .string(
+                    "When a time-boxed approval ends (UTC, ISO 8601): the change is then taken out again. "
+                        + "Absent: the approval is for good."),
+            ]),
         ]),
         "required": .array(["status", "notes", "proposal_id"]),
     ])

@@ -10,7 +10,7 @@ enum Page {
         var library = MustacheLibrary()
         for (name, text) in [
             ("layout", Templates.layout), ("list", Templates.list), ("rows", Templates.rows),
-            ("proposal", Templates.proposal), ("login", Templates.login),
+            ("proposal", Templates.proposal), ("login", Templates.login), ("grants", Templates.grants),
         ] {
             // swift-format-ignore: NeverUseForceTry
             try! library.register(text, named: name)

@@ -65,6 +65,8 @@ enum ProposalViews {
         ]
         if entry.decision == nil {
             values["pending"] = true
+            // A Dockerfile cannot be time-boxed: no duration buttons for it (docs/grants.md).
+            if proposal.tool != .capabilityBlock { values["grantable"] = true }
             values["proposed"] = proposal.proposedFile
             if review.currentFileChanged { values["conflict"] = true }
             // The host's own checks of the file as read (forged hash, invalid file): it would be refused.
@@ -74,6 +76,7 @@ enum ProposalViews {
             var item: [String: Any] = [
                 "status": decision.status.rawValue, "decidedBy": Escaped(decision.decidedBy).description,
                 "decidedAt": Timestamp.format(decision.decidedAt),
+                "expiresAt": decision.expiresAt.map(Timestamp.format) ?? "",
             ]
             if !decision.notes.isEmpty { item["notes"] = Escaped(decision.notes).description }
             // The summary names the outcome itself: prefixing the state would say it twice.

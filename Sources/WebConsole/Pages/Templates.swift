@@ -12,7 +12,7 @@ enum Templates {
         <link rel="stylesheet" href="/static/app.css">
         </head>
         <body>
-        <header><a class="brand" href="/">Bottle Supervise</a>{{#csrf}}<form method="post" action="/logout" class="logout"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">Log out</button></form>{{/csrf}}</header>
+        <header><a class="brand" href="/">Bottle Supervise</a>{{#csrf}}<a class="nav" href="/grants" id="grants-link">Grants</a>{{/csrf}}{{#csrf}}<form method="post" action="/logout" class="logout"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">Log out</button></form>{{/csrf}}</header>
         <main>{{{body}}}</main>
         {{#live}}<script src="/static/live.js"></script>{{/live}}
         </body>
@@ -43,16 +43,31 @@ enum Templates {
         <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="reviewed" value="{{reviewed}}">
         <label for="notes">Notes to the agent (required to reject)</label>
         <textarea id="notes" name="notes" rows="2"></textarea>
-        <div class="buttons"><button type="submit" name="action" value="approve" class="approve" id="approve">Approve</button><button type="submit" name="action" value="reject" class="reject" id="reject">Reject</button></div>
+        <div class="buttons"><button type="submit" name="action" value="approve" class="approve" id="approve">Approve</button>{{#grantable}}<button type="submit" name="action" value="approve-1h" class="approve" id="approve-1h">1 hour</button><button type="submit" name="action" value="approve-8h" class="approve" id="approve-8h">8 hours</button><button type="submit" name="action" value="approve-always" class="approve" id="approve-always">always</button>{{/grantable}}<button type="submit" name="action" value="reject" class="reject" id="reject">Reject</button></div>
+        {{#grantable}}<p class="meta">Approve uses the bottle's default duration (supervise.toml [grants]), else for good; 1 hour and 8 hours grant the change for that long, then take it out again.</p>{{/grantable}}
         <details id="modify-panel"><summary>Modify before approving</summary>
         <label for="final_file">The {{file}} to approve instead</label>
         <textarea id="final_file" name="final_file" rows="12" spellcheck="false">{{proposed}}</textarea>
         <button type="submit" name="action" value="modify" id="modify">Approve this version</button></details>
         </form></section>{{/pending}}
-        {{#decision}}<section><h2>Decision</h2><p><strong>{{status}}</strong> by {{decidedBy}} at {{decidedAt}}</p>{{#notes}}<p>Notes: {{notes}}</p>{{/notes}}{{#apply}}<p>Apply: {{apply}}</p>{{/apply}}{{#since}}<p class="message error">{{since}}</p>{{/since}}</section>{{/decision}}
+        {{#decision}}<section><h2>Decision</h2><p><strong>{{status}}</strong> by {{decidedBy}} at {{decidedAt}}</p>{{#expiresAt}}<p id="grant-end">Time-boxed: the change is taken out again at {{expiresAt}} (<a href="/grants">grants</a>).</p>{{/expiresAt}}{{#notes}}<p>Notes: {{notes}}</p>{{/notes}}{{#apply}}<p>Apply: {{apply}}</p>{{/apply}}{{#since}}<p class="message error">{{since}}</p>{{/since}}</section>{{/decision}}
         <section><h2>{{diffHeading}}</h2><pre class="diff">{{#diff}}<span class="{{kind}}">{{text}}</span>
         {{/diff}}</pre>{{#diffCut}}<p class="meta">{{diffCut}}</p>{{/diffCut}}</section>
         <section><details><summary>Current {{file}}</summary><pre class="text">{{current}}</pre></details></section>
+        """
+
+    static let grants = """
+        <p><a href="/">← all proposals</a></p>
+        <h1>Live grants</h1>
+        {{#message}}<p class="message {{messageKind}}" id="message">{{message}}</p>{{/message}}
+        {{#error}}<p class="message error">{{error}}</p>{{/error}}
+        {{^grants}}<p class="empty">No live grants. A time-boxed approval (1 hour, 8 hours) appears here until it ends.</p>{{/grants}}
+        {{#grants}}<section class="grant" data-id="{{id}}"><h2>{{bottle}} · {{file}} · <a href="/proposals/{{id}}">{{id}}</a></h2>
+        <p class="meta">ends {{ends}} (in {{left}}) · granted by {{grantedBy}}</p>{{#endError}}<p class="message error">Could not end it: {{endError}}</p>{{/endError}}
+        <ul>{{#holds}}<li>{{.}}</li>{{/holds}}</ul>
+        <form method="post" action="/grants/{{id}}/revoke" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" class="reject" id="revoke-{{id}}">Revoke now</button></form>
+        <form method="post" action="/grants/{{id}}/extend" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" name="for" value="1h" id="extend-1h-{{id}}">Extend: 1 hour from now</button><button type="submit" name="for" value="8h" id="extend-8h-{{id}}">8 hours from now</button></form>
+        </section>{{/grants}}
         """
 
     static let login = """

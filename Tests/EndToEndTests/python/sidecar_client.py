@@ -34,6 +34,8 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
 ARGUMENT = {"cred-proxy-block": "routes", "pipelock-block": "allowlist", "capability-block": "dockerfile"}
+# proposal-status takes only the id (the FILE holds it).
+STATUS_TOOL = "proposal-status"
 
 
 def server_for(target: str, read_timeout: float | None):
@@ -78,7 +80,8 @@ async def call(args) -> dict:
         try:
             result = await client.call_tool(
                 args.tool,
-                {ARGUMENT[args.tool]: content, "justification": "the build needs it"},
+                {"proposal_id": content.strip()} if args.tool == STATUS_TOOL
+                else {ARGUMENT[args.tool]: content, "justification": "the build needs it"},
                 progress_callback=on_progress if args.progress else None,
             )
         except MCPError as error:

@@ -1,0 +1,271 @@
+import Foundation
+import Queue
+import SystemPackage
+
+/// Time-boxed grants on the apply path: recording them when an approval
+/// is applied, and ending them (expiry, revoke) the way a decision is
+/// applied — under the bottle's lock, the file written with its previous
+/// version kept in the history, the reload run, an audit record — and
+/// lengthening them.
+extension Applier {
+    /// What ending one grant did.
+    public struct GrantEnd: Sendable, Equatable {
+        /// The grant, as the ledger now records it.
+        public var grant: Grant
+        /// What was written and reloaded (`applied`), or why not (`failed`: the grant stays live).
+        public var outcome: ApplyOutcome
+    }
+
+    /// How often a grant whose end failed (its reload failed) is tried again.
+    public static let endRetryInterval: TimeInterval = 30
+
+    // MARK: - Making a grant
+
+    /// The text of the file `proposal` was made against: the file before the
+    /// apply when it still hashes the same, else the version in the history
+    /// that does, else (unknown) the file before the apply.
+    func baseText(of proposal: Proposal, previous: Data?) -> String? {
+        guard let sha = proposal.currentFileSHA256 else { return nil }
+        if let previous, SHA256Hex.of(previous) == sha { return String(decoding: previous, as: UTF8.self) }
+        let history = configRoot.history(of: proposal.tool.configFile, for: proposal.bottle)
+        if let version = try? history.version(withSHA256: sha), let content = version.content {
+            return String(decoding: content, as: UTF8.self)
+        }
+        return previous.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Adds the grant an approval makes to the ledger: the change, less
+    /// what was already in the file for good.
+    func recordGrant(
+        _ change: GrantHoldings, of proposal: Proposal, file: ConfigFile, before: Data?, grantedBy: String,
+        grantedAt: Date, expiresAt: Date
+    ) throws {
+        try grantLedger.update { grants in
+            let others = grants.filter { $0.isLive && $0.bottle == proposal.bottle && $0.file == file }
+            let holdings = change.restricted(
+                to: file, before: before.map { String(decoding: $0, as: UTF8.self) },
+                heldByOthers: .union(others.map(\.holdings)))
+            grants.removeAll { $0.id == proposal.id }
+            grants.append(
+                Grant(
+                    id: proposal.id, bottle: proposal.bottle, file: file, holdings: holdings, grantedBy: grantedBy,
+                    grantedAt: grantedAt, expiresAt: expiresAt))
+        }
+    }
+
+    /// After an apply: a failed time-boxed apply's grant goes (it changed
+    /// nothing); a permanent approval releases its change from the live
+    /// grants of the same file.
+    func settleGrants(
+        after outcome: ApplyOutcome, change: GrantHoldings, of proposal: Proposal, file: ConfigFile, timeBoxed: Bool
+    ) {
+        do {
+            if timeBoxed {
+                guard outcome.state != .applied else { return }
+                try grantLedger.update { grants in grants.removeAll { $0.id == proposal.id && $0.isLive } }
+            } else if outcome.state == .applied, !change.isEmpty {
+                try grantLedger.update { grants in
+                    for index in grants.indices
+                    where grants[index].isLive && grants[index].bottle == proposal.bottle && grants[index].file == file {
+                        grants[index].holdings = grants[index].holdings.releasing(change)
+                    }
+                }
+            }
+        } catch {
+            logger.error(
+                "could not update the grant ledger after an apply",
+                metadata: ["proposal": "\(proposal.id)", "error": "\(error)"])
+        }
+    }
+
+    // MARK: - Ending grants
+
+    /// Ends every live grant whose deadline has passed at `now` (a grant whose
+    /// last end failed is tried again after ``endRetryInterval``). Run by
+    /// `watch` every second and by every host command before it starts.
+    /// - Parameter by: who is recorded as ending them (the process that noticed).
+    /// - Returns: what each end did.
+    public func endOverdueGrants(now: Date = Date(), by: String? = nil) async throws -> [GrantEnd] {
+        let due = try grantLedger.live().filter { grant in
+            grant.isOverdue(at: now)
+                && (grant.endAttemptedAt.map { now.timeIntervalSince($0) >= Self.endRetryInterval } ?? true)
+        }
+        var ended: [GrantEnd] = []
+        for grant in due {
+            if let end = try await endGrant(grant.id, reason: .expired, by: by ?? operatorName, now: now) {
+                ended.append(end)
+            }
+        }
+        return ended
+    }
+
+    /// When the next live grant ends, for a service's timer.
+    public func nextGrantDeadline() -> Date? {
+        (try? grantLedger.live())?.map(\.expiresAt).min()
+    }
+
+    /// Ends grant `id` now (a revoke), whatever its deadline.
+    /// - Throws: ``ApplyError/noSuchGrant(_:)`` when no live grant has that name.
+    public func revokeGrant(_ id: ProposalID, now: Date = Date()) async throws -> GrantEnd {
+        guard let end = try await endGrant(id, reason: .revoked, by: operatorName, now: now) else {
+            throw ApplyError.noSuchGrant(id.rawValue)
+        }
+        return end
+    }
+
+    /// Takes out of the bottle's file what grant `id` holds (``GrantRevert``),
+    /// keeping what other live grants hold, through the apply path; records
+    /// the end in the ledger, the audit log and the agent's decision.
+    /// - Returns: `nil` when no live grant has that name (another process ended it).
+    func endGrant(_ id: ProposalID, reason: Grant.Ending.Reason, by: String, now: Date) async throws -> GrantEnd? {
+        guard let found = try grantLedger.live().first(where: { $0.id == id }) else { return nil }
+        let bottle = found.bottle
+        let file = found.file
+        let settings = try ReloadSettings.load(from: configRoot.settingsPath(for: bottle))
+        let action = settings.action(
+            for: file, bottle: bottle, directory: configRoot.directory(of: bottle), engine: engine)
+        let lock = try await BottleLock.acquire(configRoot.directory(of: bottle))
+        defer { withExtendedLifetime(lock) {} }
+
+        // Read again under the lock: another process may have ended or extended it.
+        let live = try grantLedger.live()
+        guard let grant = live.first(where: { $0.id == id }) else { return nil }
+        if reason == .expired, !grant.isOverdue(at: now) { return nil }
+        let others = GrantHoldings.union(
+            live.filter { $0.id != id && $0.bottle == bottle && $0.file == file }.map(\.holdings))
+        let target = configRoot.path(of: file, for: bottle)
+        let previous = try AtomicFile.read(target)
+        let previousText = previous.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let previousSHA = previous.map { SHA256Hex.of($0) }
+        let revert = GrantRevert.revert(previousText, of: file, removing: grant.holdings, keeping: others)
+        let verb = reason == .expired ? "expired" : "revoked"
+
+        var outcome: ApplyOutcome
+        if !revert.changesFile {
+            var summary = "grant \(verb): nothing to take out"
+            if !revert.keptForOthers.isEmpty {
+                summary += "; kept, another live grant holds them: " + revert.keptForOthers.joined(separator: ", ")
+            }
+            if !revert.alreadyGone.isEmpty {
+                summary += "; already changed or gone: " + revert.alreadyGone.joined(separator: ", ")
+            }
+            outcome = ApplyOutcome(state: .applied, summary: summary, previousSHA256: previousSHA, newSHA256: previousSHA)
+        } else {
+            outcome = await writeRevert(
+                revert, to: target, previous: previous, bottle: bottle, file: file, action: action, verb: verb)
+        }
+
+        let auditEvent: AuditRecord.Event = reason == .expired ? .expire : .revoke
+        audit(
+            AuditRecord(
+                at: now, event: auditEvent, by: by, bottle: bottle, file: file, tool: file.tool, id: id,
+                status: outcome.state.rawValue, oldSHA256: previousSHA, newSHA256: outcome.newSHA256, apply: outcome))
+
+        let failed = outcome.state != .applied
+        let recorded: Grant = try grantLedger.update { grants in
+            guard let index = grants.firstIndex(where: { $0.id == id && $0.isLive }) else { return grant }
+            if failed {
+                grants[index].endError = outcome.summary
+                grants[index].endAttemptedAt = Timestamp.normalized(now)
+            } else {
+                grants[index].endError = nil
+                grants[index].ended = Grant.Ending(
+                    reason: reason, at: Timestamp.normalized(now), by: by, summary: outcome.summary)
+            }
+            return grants[index]
+        }
+        if !failed, reason == .revoked {
+            try? QueueRoot(queueRootPath).queue(for: bottle).recordGrantEnd(now, for: id)
+        }
+        if failed {
+            logger.warning(
+                "a grant could not be ended; it stays live and is tried again",
+                metadata: ["grant": "\(id)", "bottle": "\(bottle)", "reason": "\(outcome.summary)"])
+        }
+        return GrantEnd(grant: recorded, outcome: outcome)
+    }
+
+    /// Writes a grant's revert and reloads, putting the previous file back if the reload fails.
+    private func writeRevert(
+        _ revert: GrantRevert.Result, to target: FilePath, previous: Data?, bottle: BottleSlug, file: ConfigFile,
+        action: ReloadAction, verb: String
+    ) async -> ApplyOutcome {
+        let previousSHA = previous.map { SHA256Hex.of($0) }
+        let data = Data(revert.text.utf8)
+        let newSHA = SHA256Hex.of(data)
+        let removed = revert.removed.joined(separator: ", ")
+        // The file's own rules, as for a proposal; an empty allowlist is allowed here (the
+        // grant held its only host), where the validator refuses an empty proposal.
+        do throws(ValidationError) {
+            switch file {
+            case .allowlist: _ = try AllowlistDocument.parse(revert.text)
+            case .routes: _ = try RoutesDocument.parse(revert.text)
+            case .dockerfile: break
+            }
+        } catch {
+            return ApplyOutcome(
+                state: .failed,
+                summary: "grant not \(verb): taking out \(removed) leaves a \(file.fileName) that does not validate: \(error)",
+                previousSHA256: previousSHA)
+        }
+        let history = configRoot.history(of: file, for: bottle)
+        let saved: ConfigHistory.Version
+        do {
+            saved = try history.save(previous)
+            try AtomicFile.write(data, to: target)
+        } catch {
+            return ApplyOutcome(
+                state: .failed, summary: "grant not \(verb): could not write \(file.fileName): \(error)",
+                previousSHA256: previousSHA)
+        }
+        var outcome = await reload(action, bottle: bottle, file: file, target: target)
+        outcome.previousSHA256 = previousSHA
+        outcome.newSHA256 = newSHA
+        if outcome.state == .applied {
+            outcome.summary = "grant \(verb): took out \(removed) and " + outcome.summary
+            if !revert.keptForOthers.isEmpty {
+                outcome.summary += "; kept (another live grant holds them): "
+                    + revert.keptForOthers.joined(separator: ", ")
+            }
+        } else {
+            outcome.summary = "grant not \(verb): " + outcome.summary
+            do {
+                try replace(target, with: previous)
+                try history.remove(saved)
+            } catch {
+                outcome.summary += "; putting the previous file back failed too: \(error)"
+            }
+        }
+        return outcome
+    }
+
+    // MARK: - Extending
+
+    /// Lengthens live grant `id` to end `duration` from now, within the bottle's maximum.
+    /// - Throws: ``ApplyError/noSuchGrant(_:)``; ``ApplyError/grantRefused(_:)`` past the maximum.
+    public func extendGrant(_ id: ProposalID, by duration: GrantDuration, now: Date = Date()) async throws -> Grant {
+        guard let found = try grantLedger.live().first(where: { $0.id == id }) else {
+            throw ApplyError.noSuchGrant(id.rawValue)
+        }
+        let settings = try ReloadSettings.load(from: configRoot.settingsPath(for: found.bottle))
+        _ = try GrantRequest.lasting(duration).resolve(
+            for: found.file, bottle: found.bottle, limits: settings.grants[found.file])
+        let lock = try await BottleLock.acquire(configRoot.directory(of: found.bottle))
+        defer { withExtendedLifetime(lock) {} }
+        let expiresAt = Timestamp.normalized(now.addingTimeInterval(duration.timeInterval))
+        let extended: Grant? = try grantLedger.update { grants in
+            guard let index = grants.firstIndex(where: { $0.id == id && $0.isLive }) else { return nil }
+            grants[index].expiresAt = expiresAt
+            return grants[index]
+        }
+        guard let extended else { throw ApplyError.noSuchGrant(id.rawValue) }
+        try? QueueRoot(queueRootPath).queue(for: found.bottle).recordGrantEnd(expiresAt, for: id)
+        audit(
+            AuditRecord(
+                at: now, event: .extend, by: operatorName, bottle: found.bottle, file: found.file,
+                tool: found.file.tool, id: id, status: "extended", oldSHA256: nil, newSHA256: nil,
+                apply: ApplyOutcome(
+                    state: .applied, summary: "grant extended by \(duration): ends \(Timestamp.format(expiresAt))")))
+        return extended
+    }
+}

@@ -1,0 +1,91 @@
+import Apply
+import ArgumentParser
+import Console
+import Foundation
+import Logging
+import SystemPackage
+
+/// `bottle-supervise watch`: the host's background service.
+struct WatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "The host's background service: notifications, grant expiry, finishing interrupted applies.",
+        discussion: """
+            Runs until SIGTERM or SIGINT, as a systemd user service (docs/grants.md has the unit): announces new \
+            proposals on the channels of [notify] in the host settings file (--settings, $SUPERVISE_SETTINGS, then \
+            ~/.claude-bottle/host.toml; none configured: no notifications), ends time-boxed grants within 5 s of \
+            their deadline, and finishes applies a crash cut off. `notify` is the same service under its older \
+            name. Every other host command also ends overdue grants before it starts, so a stopped `watch` \
+            delays an end only until the next command.
+            """
+    )
+
+    @OptionGroup var locations: HostLocationOptions
+
+    @Option(help: "The host settings file (default: $SUPERVISE_SETTINGS, then ~/.claude-bottle/host.toml).")
+    var settings: String?
+
+    @OptionGroup var apply: ApplyOptions
+
+    func run() async throws {
+        try locations.requireQueueRoot()
+        try locations.requireConfigRoot()
+        let group = try HostServices.group(
+            command: "watch", locations: locations, settings: settings, engine: apply.containerEngine,
+            requireNotifications: false)
+        try await group.run()
+    }
+}
+
+/// The services `watch` (and `notify`) run, built from the command's options.
+enum HostServices {
+    /// The group: notifications when `[notify]` sets channels, grant expiry
+    /// and interrupted applies when the config root exists.
+    /// - Parameter requireNotifications: `notify`'s rule: no channel is an error.
+    static func group(
+        command: String, locations: HostLocationOptions, settings: String?, engine: ContainerEngine,
+        requireNotifications: Bool
+    ) throws -> HostServiceGroup {
+        var logger = Logger(label: "bottle-supervise.\(command)")
+        logger.logLevel = .info
+        let settingsPath = HostSettingsPath(flag: settings)
+        try settingsPath.requireNamedFile()
+        let path = settingsPath.path
+        let loaded: NotifySettings
+        do {
+            loaded = try NotifySettings.load(from: path)
+        } catch {
+            throw Failure.failed(error.description)
+        }
+        if requireNotifications, !loaded.isEnabled {
+            throw Failure.failed("\(path) sets no notification channel; add a [notify] table (docs/notifications.md)")
+        }
+        var services: [HostService] = []
+        if loaded.isEnabled {
+            let notifier = Notifier(
+                settings: loaded, queueRoot: locations.queueRoot, configRoot: locations.configRoot, logger: logger)
+            let names = loaded.channels.map(\.name).joined(separator: ", ")
+            services.append(
+                HostService(
+                    name: "notifications (\(names))",
+                    service: NotificationService(notifier: notifier, queueRoot: locations.queueRoot)))
+        }
+        var info = stat()
+        if stat(locations.configRoot.string, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            let applier = Applier(
+                configRoot: locations.configRoot, queueRoot: locations.queueRoot, engine: engine, logger: logger)
+            services.append(
+                HostService(
+                    name: "grant expiry",
+                    service: GrantExpiryService(applier: applier, actor: "\(OperatorName.current) (\(command))", logger: logger)))
+            services.append(
+                HostService(name: "interrupted applies", service: InterruptedApplyService(applier: applier, logger: logger)))
+        }
+        let group = HostServiceGroup(services: services, logger: logger)
+        FileHandle.standardError.write(
+            Data(
+                "bottle-supervise \(command): watching \(locations.queueRoot) (\(group.names.joined(separator: ", ")))\n"
+                    .utf8))
+        return group
+    }
+}
