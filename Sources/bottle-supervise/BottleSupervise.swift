@@ -15,7 +15,7 @@ struct BottleSupervise: AsyncParsableCommand {
         version: ProductVersion.current,
         subcommands: [
             Serve.self, ConsoleCommand.self, List.self, Show.self, Approve.self, Modify.self, Reject.self, Log.self,
-            Rollback.self, NotifyCommand.self, WebCommand.self, Demo.self, Health.self,
+            Rollback.self, NotifyCommand.self, WebCommand.self, Demo.self, Health.self, PolicyCommand.self,
         ]
     )
 

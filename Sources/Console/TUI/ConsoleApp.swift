@@ -34,6 +34,9 @@ public struct ConsoleApp: Sendable {
     public let filter: String
     /// Where new proposals are announced besides the bell (`[notify]`), or why that can't be read.
     public let notifications: Result<NotifySettings, NotifySettingsError>
+    /// The standing rules and preset answers (`[[policy.rule]]`, `[answers]`), read again as the files change.
+    public let policy: PolicySource?
+    private let engine: ContainerEngine
     private let reviewer: Reviewer
     private let decider: Decider
 
@@ -42,10 +45,12 @@ public struct ConsoleApp: Sendable {
     public init(
         queueRoot: FilePath, configRoot: FilePath, engine: ContainerEngine = .resolve(), bell: Bool = true,
         filter: String = "",
-        notifications: Result<NotifySettings, NotifySettingsError> = .success(NotifySettings()), reviewer: Reviewer? = nil,
-        decider: Decider? = nil
+        notifications: Result<NotifySettings, NotifySettingsError> = .success(NotifySettings()),
+        policy: PolicySource? = nil, reviewer: Reviewer? = nil, decider: Decider? = nil
     ) {
         self.queueRoot = queueRoot
+        self.policy = policy
+        self.engine = engine
         self.configRoot = configRoot
         self.bell = bell
         self.filter = filter
@@ -104,11 +109,24 @@ public struct ConsoleApp: Sendable {
             session.model.message = .init(text: Escaped(error.description).description, isError: true)
         }
         defer { if let notifier = session.notifier { Task { await notifier.cancelAll() } } }
+        if let policy {
+            session.rules = PolicyRunner(
+                source: policy, queueRoot: queueRoot, configRoot: configRoot, engine: engine
+            ) { text, isError in
+                continuation.yield(.notification(text, isError: isError))
+            }
+            if case .failure(let problem) = policy.current() {
+                session.model.message = .init(
+                    text: Escaped("policy: \(problem.message); no rule decides anything until it is fixed").description,
+                    isError: true)
+            }
+        }
         // The first screen from the listing cache when it has records (`list` or an
         // earlier console made them): the full read below takes longer at fleet scale.
         let cache = ListingCache.load(queueRoot: queueRoot, environment: ProcessInfo.processInfo.environment)
         let listing = cache.isEmpty ? nil : session.drawPreview(cache)
         session.reload(nil, announce: false)
+        if let rules = session.rules { Task { await rules.consider(nil) } }
         session.draw()
         // The cache for the next start: what the preview found, or a listing made now, off the event loop.
         if let listing {
@@ -161,6 +179,8 @@ public struct ConsoleApp: Sendable {
         var model = ConsoleModel()
         /// Announces new proposals on the `[notify]` channels; `nil` when none are set.
         var notifier: Notifier?
+        /// Applies the standing rules to new proposals; `nil` without a policy source.
+        var rules: PolicyRunner?
         let view = ConsoleView(color: ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
 
         var root: QueueRoot { QueueRoot(app.queueRoot) }
@@ -222,10 +242,18 @@ public struct ConsoleApp: Sendable {
         /// Bell, notifications and the open detail view after an update
         /// (`detailOf`: only when that proposal is the one open; `nil`: any).
         private mutating func followUp(_ update: ConsoleModel.QueueUpdate, announce: Bool, detailOf id: ProposalID?) {
-            if let notifier, !update.arrived.isEmpty {
-                // Never awaited here: a slow receiver must not hold up the screen or a decision.
+            if !update.arrived.isEmpty, notifier != nil || rules != nil {
+                // Never awaited here: a slow receiver (or a rule's reload) must not hold up the screen.
+                // The rules go first; a proposal one of them answers is not announced to a human.
                 let arrived = update.arrived
-                Task { await notifier.notice(arrived) }
+                let (notifier, rules) = (self.notifier, self.rules)
+                Task {
+                    var handled = Set<ProposalID>()
+                    for proposal in arrived {
+                        handled = await rules?.consider(.entry(proposal.bottle, proposal.id)) ?? handled
+                    }
+                    await notifier?.notice(arrived.filter { !handled.contains($0.id) })
+                }
             }
             if announce, !update.arrived.isEmpty, app.bell { terminal.write(ANSI.bell) }
             if model.screen == .detail, let selected = model.selectedID, id == nil || id == selected {
