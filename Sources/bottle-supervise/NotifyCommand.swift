@@ -64,7 +64,7 @@ struct NotifyCommand: AsyncParsableCommand {
                     .utf8))
 
         let watching = Task {
-            let decided = await runner.consider(nil)
+            let decided = await runner.consider()
             await notifier.notice(root.pendingProposals().filter { !decided.contains($0.id) })
             for await change in QueueWatch.changes(root: locations.queueRoot) {
                 let decided = await runner.consider(change)

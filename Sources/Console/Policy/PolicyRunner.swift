@@ -81,7 +81,7 @@ public actor PolicyRunner {
     /// (an apply, a reload) run on and report through `onStatus`. Give the
     /// notifier what is left: a proposal a rule answers needs no human.
     @discardableResult
-    public func consider(_ change: QueueWatch.Change?) -> Set<ProposalID> {
+    public func consider(_ change: QueueWatch.Change? = nil) -> Set<ProposalID> {
         let policy: HostPolicy
         switch source.current() {
         case .failure(let problem):

@@ -126,7 +126,7 @@ public struct ConsoleApp: Sendable {
         let cache = ListingCache.load(queueRoot: queueRoot, environment: ProcessInfo.processInfo.environment)
         let listing = cache.isEmpty ? nil : session.drawPreview(cache)
         session.reload(nil, announce: false)
-        if let rules = session.rules { Task { await rules.consider(nil) } }
+        if let rules = session.rules { Task { await rules.consider() } }
         session.draw()
         // The cache for the next start: what the preview found, or a listing made now, off the event loop.
         if let listing {
