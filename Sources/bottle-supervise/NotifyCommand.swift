@@ -39,8 +39,14 @@ struct NotifyCommand: AsyncParsableCommand {
         }
         let source = PolicySource(settings: path)
         let rules = source.current()
-        // Rules alone are a reason to run: they answer proposals with nobody at a console.
-        guard loaded.isEnabled || (try? rules.get())?.rules.isEmpty == false else {
+        // Rules alone are a reason to run: they answer proposals with nobody at a console. So is a
+        // policy that does not parse: this watcher is where that gets reported, not silently skipped.
+        let hasRules: Bool
+        switch rules {
+        case .success(let policy): hasRules = !policy.rules.isEmpty
+        case .failure: hasRules = true
+        }
+        guard loaded.isEnabled || hasRules else {
             throw Failure.failed(
                 "\(path) sets no notification channel and no standing rule; add a [notify] table "
                     + "(docs/notifications.md) or [[policy.rule]] (docs/policy.md)")
