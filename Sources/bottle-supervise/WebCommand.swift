@@ -43,7 +43,7 @@ struct WebCommand: AsyncParsableCommand {
     @Option(name: .customLong("token-file"), help: "The access token file (default ~/.claude-bottle/web-token).")
     var tokenFile: String?
 
-    @Option(help: "The host settings file whose [notify] table the page also serves (default: $SUPERVISE_SETTINGS, then ~/.claude-bottle/host.toml).")
+    @Option(help: "The host settings file: [notify] the page also serves, [[policy.rule]] and [answers] its standing rules and preset answers (default: $SUPERVISE_SETTINGS, then ~/.claude-bottle/host.toml).")
     var settings: String?
 
     func validate() throws {
@@ -66,9 +66,10 @@ struct WebCommand: AsyncParsableCommand {
         configuration.allowedHosts = allowedHosts
         configuration.tlsCertificate = tlsCertificate.map { FilePath($0) }
         configuration.tlsKey = tlsKey.map { FilePath($0) }
+        let settingsPath = settings.map { FilePath($0) } ?? NotifySettings.defaultPath()
+        configuration.policy = PolicySource(settings: settingsPath)
         do {
-            configuration.notifications = try NotifySettings.load(
-                from: settings.map { FilePath($0) } ?? NotifySettings.defaultPath())
+            configuration.notifications = try NotifySettings.load(from: settingsPath)
         } catch {
             throw Failure.failed(error.description)
         }
