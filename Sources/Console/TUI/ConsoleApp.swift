@@ -115,6 +115,7 @@ public struct ConsoleApp: Sendable {
             ) { text, isError in
                 continuation.yield(.notification(text, isError: isError))
             }
+            session.model.answerNames = (try? policy.current().get())?.answerNames ?? []
             if case .failure(let problem) = policy.current() {
                 session.model.message = .init(
                     text: Escaped("policy: \(problem.message); no rule decides anything until it is fixed").description,
@@ -289,6 +290,11 @@ public struct ConsoleApp: Sendable {
                 "Bottle \(proposal.bottle)   tool \(proposal.tool.rawValue) → \(proposal.tool.configFile.fileName)   created \(Timestamp.format(proposal.createdAt)) (\(ConsoleView.age(of: proposal.createdAt, now: Date())) ago)"
             )
             if let notes = model.notes[id], !notes.isEmpty { lines.append("Your notes: \(Escaped(notes))") }
+            if let answer = model.answers[id], entry.decision == nil { lines.append("Preset answer: \(answer)") }
+            if let decision = entry.decision {
+                if let rule = decision.decidingRule { lines.append("Decided by the standing rule \(Escaped(rule)), with no human") }
+                if let answer = decision.answer { lines.append("Preset answer: \(Escaped(answer))") }
+            }
             lines.append("SHA-256 \(entry.proposalSHA256 ?? "-") (what a decision here is bound to)")
             // The list ran only the cheap check; the proposal on show gets the validator too.
             if let problem = entry.problem ?? proposal.contentProblem(), entry.decision == nil {
@@ -356,15 +362,49 @@ public struct ConsoleApp: Sendable {
         mutating func decide(_ id: ProposalID, _ status: DecisionStatus, notes: String, finalFile: String?) async {
             guard let entry = model.entries.first(where: { $0.proposal.id == id }) else { return }
             let queue = root.queue(for: entry.proposal.bottle)
+            let remember = model.remembering == id && status == .approved
+            model.remembering = nil
+            // A preset answer's text goes first in the notes; its name goes to the agent as `answer`.
+            let policy = try? app.policy?.current().get()
+            let answer = model.answers[id]
+            var notes = notes
+            if let answer {
+                guard let text = policy?.answers[answer] else {
+                    model.message = .init(text: "no preset answer \(answer) in the settings file any more; nothing decided", isError: true)
+                    return
+                }
+                notes = notes.isEmpty ? text : text + "\n\n" + notes
+            }
+            // The rule is made before the apply changes the bottle's file (it names what this adds).
+            var rule: PolicyRule?
+            if remember {
+                do throws(PolicyProblem) {
+                    guard app.policy != nil, policy != nil else {
+                        throw PolicyProblem("the settings file's rules cannot be read; fix them first (policy check)")
+                    }
+                    rule = try RememberedRules.rule(for: entry.proposal, current: currentFile(for: entry.proposal), grant: nil)
+                } catch {
+                    model.message = .init(text: "not remembered, nothing decided: \(Escaped(error.message))", isError: true)
+                    return
+                }
+            }
             // Bound to the proposal file as this console read and showed it: if the
             // queue's file was replaced since, the apply step refuses.
             let decision = Decision(
                 id: id, status: status, notes: notes, finalFile: finalFile, decidedBy: OperatorName.current,
-                proposalSHA256: entry.proposalSHA256)
+                proposalSHA256: entry.proposalSHA256, answer: answer)
             do {
                 let recorded = try await app.decider(decision, entry.proposal, queue)
                 var text = "\(status.rawValue) \(entry.proposal.tool.rawValue) for \(entry.proposal.bottle)"
                 if let apply = recorded.apply { text += " — \(Escaped(apply.summary))" }
+                if let rule, let settings = app.policy?.settings, recorded.apply?.state != .failed {
+                    do throws(PolicyProblem) {
+                        try RememberedRules.append(rule, besides: settings, proposal: id, by: OperatorName.current)
+                        text += "; remembered as rule \(rule.name)"
+                    } catch {
+                        text += "; not remembered: \(Escaped(error.message))"
+                    }
+                }
                 model.message = .init(text: text, isError: recorded.apply?.state == .failed)
             } catch let error as QueueError {
                 if case .alreadyDecided(_, let winner) = error {
