@@ -11,7 +11,9 @@ struct PolicyCommand: ParsableCommand {
         abstract: "Check the standing rules, or explain which would decide a proposal.",
         discussion: """
             Standing rules are [[policy.rule]] tables in the host settings file (and the rules `approve \
-            --remember` wrote into policy-remembered.toml beside it); docs/policy.md describes them.
+            --remember` wrote into policy-remembered.toml beside it); docs/policy.md describes them. Both \
+            subcommands take --settings (default $SUPERVISE_SETTINGS, then ~/.claude-bottle/host.toml); \
+            explain also --queue-root ($SUPERVISE_QUEUE_ROOT) and --config-root ($SUPERVISE_CONFIG_ROOT).
             """,
         subcommands: [PolicyCheck.self, PolicyExplain.self]
     )
