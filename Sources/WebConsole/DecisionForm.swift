@@ -9,6 +9,11 @@ import Queue
 struct DecisionForm: Decodable, Sendable {
     enum Action: String, Decodable, Sendable {
         case approve, modify, reject
+        /// Approve, and add a standing rule for exactly these hosts or routes in this bottle.
+        case approveRemember = "approve-remember"
+        /// Extend the proposal's `--expire-after` deadline (nothing is decided).
+        case extend
+
         /// The duration buttons: a grant of one hour, of eight hours, or for good.
         case approveOneHour = "approve-1h"
         case approveEightHours = "approve-8h"
@@ -20,7 +25,7 @@ struct DecisionForm: Decodable, Sendable {
             case .approveOneHour: .lasting(GrantDuration(seconds: 3_600)!)
             case .approveEightHours: .lasting(GrantDuration(seconds: 8 * 3_600)!)
             case .approveAlways: .permanent
-            case .approve, .modify, .reject: .asConfigured
+            case .approve, .approveRemember, .modify, .reject, .extend: .asConfigured
             }
         }
     }
@@ -32,6 +37,20 @@ struct DecisionForm: Decodable, Sendable {
     var reviewed: String?
     var notes: String?
     var final_file: String?
+    /// The preset answer chosen in the picker ("" for none).
+    var answer: String?
+    /// A "Reject: <name>" button: reject with that preset answer.
+    var preset: String?
+
+    /// What to do: the button pressed (a preset answer's button rejects).
+    var chosenAction: Action? { action ?? (preset != nil ? .reject : nil) }
+
+    /// The preset answer's name: the button's, else the picker's.
+    var answerName: String? {
+        if let preset, !preset.isEmpty { return preset }
+        if let answer, !answer.isEmpty { return answer }
+        return nil
+    }
 
     /// The largest form accepted: a 1 MiB file, escaped by the browser, and the rest.
     static let limit = 4 * 1024 * 1024

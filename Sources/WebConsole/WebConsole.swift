@@ -37,6 +37,11 @@ public struct WebConsole: Sendable {
                 settings: configuration.notifications, queueRoot: configuration.queueRoot,
                 configRoot: configuration.configRoot, logger: logger)
             : nil
+        let rules = configuration.policy.map {
+            PolicyRunner(
+                source: $0, queueRoot: configuration.queueRoot, configRoot: configuration.configRoot,
+                engine: configuration.engine, logger: logger)
+        }
         let router = makeRouter(sessions: sessions, broadcast: broadcast)
         let server: HTTPServerBuilder
         if let certificate = configuration.tlsCertificate, let key = configuration.tlsKey {
@@ -66,11 +71,17 @@ public struct WebConsole: Sendable {
 
         let queueRoot = configuration.queueRoot
         let watching = Task {
-            await notifier?.notice(QueueRoot(queueRoot).pendingProposals())
+            // The rules first: a proposal one of them answers is not announced to a human.
+            let handled = await rules?.consider() ?? []
+            await notifier?.notice(QueueRoot(queueRoot).pendingProposals().filter { !handled.contains($0.id) })
             for await change in QueueWatch.changes(root: queueRoot) {
+                let handled = await rules?.consider(change) ?? []
                 await broadcast.changed()
                 if let notifier {
-                    await notifier.notice(QueueRoot(queueRoot).pendingProposals(of: change.bottle.map { [$0] }))
+                    await notifier.notice(
+                        QueueRoot(queueRoot).pendingProposals(of: change.bottle.map { [$0] }).filter {
+                            !handled.contains($0.id)
+                        })
                 }
             }
         }
@@ -87,6 +98,7 @@ public struct WebConsole: Sendable {
         try await app.runService()
         await broadcast.finishAll()
         await notifier?.cancelAll()
+        await rules?.drain()
     }
 
 

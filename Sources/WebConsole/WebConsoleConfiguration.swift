@@ -25,6 +25,9 @@ public struct WebConsoleConfiguration: Sendable {
     public var notifications = NotifySettings()
     /// The engine the default reload actions call when a decision is applied (`--engine`).
     public var engine: ContainerEngine = .resolve()
+    /// The standing rules and preset answers (`[[policy.rule]]`, `[answers]`);
+    /// `nil`: none (the page offers no preset answers, no rule runs).
+    public var policy: PolicySource?
 
     public init(tokenFile: FilePath, queueRoot: FilePath, configRoot: FilePath) {
         self.tokenFile = tokenFile

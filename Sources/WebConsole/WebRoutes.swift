@@ -117,9 +117,19 @@ struct WebRoutes: Sendable {
     }
 
     private func listPage(_ context: WebRequestContext) -> Response {
-        Page.html(
-            title: "Pending proposals", template: "list", values: ["rows": rowsFragment()],
-            session: context.session, live: true)
+        var values: [String: Any] = ["rows": rowsFragment()]
+        if let problem = policyProblem { values["policyProblem"] = problem }
+        return Page.html(
+            title: "Pending proposals", template: "list", values: values, session: context.session, live: true)
+    }
+
+    /// The standing rules and preset answers now; empty when there are none or they cannot be read.
+    private var policy: HostPolicy { (try? configuration.policy?.current().get()) ?? HostPolicy() }
+
+    /// Why the standing rules are off (the settings file cannot be read or parsed), escaped; `nil` when they are in use.
+    private var policyProblem: String? {
+        guard case .failure(let problem)? = configuration.policy?.current() else { return nil }
+        return Escaped(problem.message).description
     }
 
     private func events() async -> Response {
@@ -164,7 +174,9 @@ struct WebRoutes: Sendable {
             decided: entry.decision.map {
                 DecisionReview(proposal: entry.proposal, decision: $0, configRoot: configuration.configRoot)
             }, reviewed: entry.proposalSHA256 ?? "",
-            session: session, message: message)
+            session: session, message: message, answers: policy.answers,
+            deadline: entry.decision == nil ? lookUp(context)?.1.deadline(of: entry.proposal) : nil,
+            policyProblem: policyProblem)
         return Page.html(
             title: "\(entry.proposal.bottle.rawValue): \(entry.proposal.tool.rawValue)", template: "proposal",
             values: values, session: session, status: status)
@@ -180,7 +192,7 @@ struct WebRoutes: Sendable {
         guard let csrf = form.csrf, SessionStore.same(csrf, session.csrf) else {
             return Page.plain(.forbidden, "The form's CSRF token is missing or wrong; reload the page.")
         }
-        guard let action = form.action, let reviewed = form.reviewed else {
+        guard let action = form.chosenAction, let reviewed = form.reviewed else {
             return Page.plain(.badRequest, "The form is incomplete; reload the page and decide again.")
         }
         guard let (entry, queue) = lookUp(context) else { return Page.plain(.notFound, "No such proposal.") }
@@ -196,17 +208,47 @@ struct WebRoutes: Sendable {
         if let decision = entry.decision {
             return try again("Already \(decision.status.rawValue) by \(Escaped(decision.decidedBy)); nothing was changed.", .conflict)
         }
-        let notes = (form.notes ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        if action == .extend { return try extend(proposal, in: queue, request, context) }
+        var notes = (form.notes ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let answer = form.answerName
+        if let answer {
+            guard let text = policy.answers[answer] else {
+                return try again(
+                    "There is no preset answer \(Escaped(answer)) in the settings file (any more); nothing was decided.",
+                    .badRequest)
+            }
+            notes = notes.isEmpty ? text : text + "\n\n" + notes
+        }
         let decidedBy = OperatorName.current + " (web)"
         let decision: Decision
+        var remembered: PolicyRule?
         switch action {
-        case .approve, .approveOneHour, .approveEightHours, .approveAlways:
+        case .approve, .approveOneHour, .approveEightHours, .approveAlways, .approveRemember, .extend:
+            if action == .approveRemember {
+                guard let settings = configuration.policy?.settings else {
+                    return try again("No settings file to remember a rule beside; nothing was decided.", .badRequest)
+                }
+                if let problem = policyProblem {
+                    return try again(
+                        "The standing rules cannot be read (\(problem)); fix them before adding one. Nothing was decided.",
+                        .badRequest)
+                }
+                do throws(PolicyProblem) {
+                    remembered = try RememberedRules.rule(for: proposal, current: currentFile(for: proposal), grant: nil)
+                } catch {
+                    return try again(
+                        "Not remembered, nothing was decided: \(Escaped(error.message)). Approve it without remembering, or write a rule in \(settings).",
+                        .badRequest)
+                }
+            }
             decision = Decision(
-                id: proposal.id, status: .approved, notes: notes, decidedBy: decidedBy, proposalSHA256: digest)
+                id: proposal.id, status: .approved, notes: notes, decidedBy: decidedBy, proposalSHA256: digest,
+                answer: answer)
         case .reject:
             guard !notes.isEmpty else { return try again("A rejection needs notes: tell the agent why.", .badRequest) }
             decision = Decision(
-                id: proposal.id, status: .rejected, notes: notes, decidedBy: decidedBy, proposalSHA256: digest)
+                id: proposal.id, status: .rejected, notes: notes, decidedBy: decidedBy, proposalSHA256: digest,
+                answer: answer)
         case .modify:
             guard let file = form.finalFile(for: proposal) else {
                 return try again("Modify needs the file to approve.", .badRequest)
@@ -218,11 +260,19 @@ struct WebRoutes: Sendable {
             }
             decision = Decision(
                 id: proposal.id, status: .modified, notes: notes, finalFile: file, decidedBy: decidedBy,
-                proposalSHA256: digest)
+                proposalSHA256: digest, answer: answer)
         }
         do {
             if decision.status.isApproval {
-                _ = try await applier.apply(decision: decision, proposal: proposal, queue: queue, grant: action.grant)
+                let recorded = try await applier.apply(
+                    decision: decision, proposal: proposal, queue: queue, grant: action.grant)
+                if let remembered, let settings = configuration.policy?.settings, recorded.apply?.state != .failed {
+                    do throws(PolicyProblem) {
+                        try RememberedRules.append(remembered, besides: settings, proposal: proposal.id, by: decidedBy)
+                    } catch {
+                        return try again("Approved, but not remembered: \(Escaped(error.message))", .internalServerError)
+                    }
+                }
             } else {
                 try applier.record(decision, of: proposal, queue: queue)
             }
@@ -304,6 +354,28 @@ struct WebRoutes: Sendable {
             return grantsPage(request, context, message: ("No live grant \(id).", true), status: .notFound)
         } catch {
             return grantsPage(request, context, message: ("Nothing changed: \(Escaped("\(error)"))", true), status: .conflict)
+        }
+    }
+
+    // MARK: - Proposal deadlines
+
+    /// How much one press of "Extend" adds to a proposal's deadline.
+    static let extensionStep: TimeInterval = 3600
+
+    /// Extends the proposal's `--expire-after` deadline (``BottleQueue/extendDeadline(of:by:now:)``): nothing is decided.
+    private func extend(_ proposal: Proposal, in queue: BottleQueue, _ request: Request, _ context: WebRequestContext)
+        throws -> Response
+    {
+        let result = Result { () throws(QueueError) in try queue.extendDeadline(of: proposal, by: Self.extensionStep) }
+        switch result {
+        case .success(let deadline):
+            return try proposalPage(
+                request, context, message: ("Extended: it now expires at \(Timestamp.format(deadline)) unless decided.", false))
+        case .failure(let error):
+            let reason: String
+            if case .malformedFile(_, let why) = error { reason = why } else { reason = error.description }
+            return try proposalPage(
+                request, context, message: ("Not extended: \(Escaped(reason)).", true), status: .conflict)
         }
     }
 }

@@ -1,5 +1,7 @@
 import Apply
 import ArgumentParser
+import Console
+import Foundation
 import Queue
 
 /// `bottle-supervise approve ID`: approve as proposed, then apply.
@@ -20,6 +22,14 @@ struct Approve: AsyncParsableCommand {
     @Option(help: "Notes for the agent.")
     var notes: String = ""
 
+    @Option(help: "A preset answer from [answers] in the settings file: its text is the notes, its name reaches the agent.")
+    var answer: String?
+
+    @Flag(
+        help: "Also add a standing rule that approves exactly these hosts or routes for this bottle from now on (into policy-remembered.toml beside the settings file)."
+    )
+    var remember = false
+
     @Flag(help: "Apply even though the bottle's file changed since the proposal was made.")
     var force = false
 
@@ -31,6 +41,8 @@ struct Approve: AsyncParsableCommand {
 
     @OptionGroup var apply: ApplyOptions
 
+    @OptionGroup var policy: PolicyOptions
+
     func run() async throws {
         try locations.requireQueueRoot()
         try locations.requireConfigRoot()
@@ -39,11 +51,37 @@ struct Approve: AsyncParsableCommand {
         let lookup = ProposalLookup(locations: locations, engine: apply.containerEngine)
         let (entry, queue) = try lookup.findForDecision(id, expectedSHA256: binding.expectSHA256?.hex)
         try lookup.requirePending(entry)
+        let notes = try policy.notes(answer: answer, notes: notes)
+        // The rule is made (and refused, with the reason) before anything is decided.
+        let remembered = try remember ? rememberedRule(for: entry.proposal, lookup: lookup) : nil
         let decision = try await lookup.deciding {
             try await lookup.applier.apply(
-                decision: ProposalLookup.decision(on: entry, .approved, notes: notes),
+                decision: ProposalLookup.decision(on: entry, .approved, notes: notes, answer: answer),
                 proposal: entry.proposal, queue: queue, force: force, grant: grant.request)
         }
+        if let remembered, decision.apply?.state != .failed {
+            do {
+                try RememberedRules.append(
+                    remembered, besides: policy.settingsPath, proposal: entry.proposal.id, by: OperatorName.current)
+                print("remembered as rule \(remembered.name) in \(RememberedRules.path(besides: policy.settingsPath))")
+            } catch {
+                FileHandle.standardError.write(
+                    Data("bottle-supervise approve: approved, but not remembered: \(Escaped(error.message))\n".utf8))
+            }
+        }
         try lookup.report(decision, of: entry.proposal)
+    }
+
+    /// The rule `--remember` adds, or a failure (1) saying why none may be.
+    private func rememberedRule(for proposal: Proposal, lookup: ProposalLookup) throws -> PolicyRule {
+        // The policy must read: a rule added to a broken one would never run.
+        _ = try policy.load()
+        do {
+            // `--remember --for 1h`: the rule grants each later approval for that long too.
+            let lasting: GrantDuration? = if case .lasting(let duration) = grant.request { duration } else { nil }
+            return try RememberedRules.rule(for: proposal, current: lookup.currentFile(for: proposal), grant: lasting)
+        } catch {
+            throw Failure.failed("--remember: \(error.message); nothing was decided")
+        }
     }
 }

@@ -26,7 +26,7 @@ struct ConsoleCommand: AsyncParsableCommand {
     var filter: String = ""
 
     @Option(
-        help: "The host settings file whose [notify] table says where to announce new proposals (default: $SUPERVISE_SETTINGS, then ~/.claude-bottle/host.toml)."
+        help: "The host settings file: [notify] says where to announce new proposals, [[policy.rule]] and [answers] are the standing rules and preset answers (default: $SUPERVISE_SETTINGS, then ~/.claude-bottle/host.toml)."
     )
     var settings: String?
 
@@ -39,7 +39,7 @@ struct ConsoleCommand: AsyncParsableCommand {
         let notifications = Result { () throws(NotifySettingsError) in try NotifySettings.load(from: path) }
         let app = ConsoleApp(
             queueRoot: locations.queueRoot, configRoot: locations.configRoot, engine: apply.containerEngine,
-            bell: !noBell, filter: filter, notifications: notifications)
+            bell: !noBell, filter: filter, notifications: notifications, policy: PolicySource(settings: path))
         do {
             try await app.run()
         } catch let error as TerminalError {

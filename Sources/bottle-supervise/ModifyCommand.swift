@@ -28,6 +28,9 @@ struct Modify: AsyncParsableCommand {
     @Option(help: "Notes for the agent.")
     var notes: String = ""
 
+    @Option(help: "A preset answer from [answers] in the settings file: its text is the notes, its name reaches the agent.")
+    var answer: String?
+
     @Flag(help: "Apply even though the bottle's file changed since the proposal was made.")
     var force = false
 
@@ -38,6 +41,8 @@ struct Modify: AsyncParsableCommand {
     @OptionGroup var locations: HostLocationOptions
 
     @OptionGroup var apply: ApplyOptions
+
+    @OptionGroup var policy: PolicyOptions
 
     func validate() throws {
         guard (file != nil) != edit else {
@@ -64,6 +69,7 @@ struct Modify: AsyncParsableCommand {
         let (entry, queue) = try lookup.findForDecision(id, expectedSHA256: binding.expectSHA256?.hex)
         try lookup.requirePending(entry)
         let proposal = entry.proposal
+        let notes = try policy.notes(answer: answer, notes: notes)
         let current = lookup.currentFile(for: proposal)
         let content: String
         if let file {
@@ -120,7 +126,7 @@ struct Modify: AsyncParsableCommand {
         }
         let decision = try await lookup.deciding {
             try await lookup.applier.apply(
-                decision: ProposalLookup.decision(on: entry, .modified, notes: notes, finalFile: content),
+                decision: ProposalLookup.decision(on: entry, .modified, notes: notes, finalFile: content, answer: answer),
                 proposal: proposal, queue: queue, force: force, grant: grant.request)
         }
         try lookup.report(decision, of: proposal)

@@ -67,11 +67,11 @@ struct ProposalLookup {
 
     /// A decision on `entry`, bound to the proposal file's bytes as read.
     static func decision(
-        on entry: QueueEntry, _ status: DecisionStatus, notes: String, finalFile: String? = nil
+        on entry: QueueEntry, _ status: DecisionStatus, notes: String, finalFile: String? = nil, answer: String? = nil
     ) -> Decision {
         Decision(
             id: entry.proposal.id, status: status, notes: notes, finalFile: finalFile,
-            decidedBy: OperatorName.current, proposalSHA256: entry.proposalSHA256)
+            decidedBy: OperatorName.current, proposalSHA256: entry.proposalSHA256, answer: answer)
     }
 
     /// The bottle's current file for `proposal` (`nil`: none).

@@ -5,9 +5,11 @@ import Queue
 /// `bottle-supervise reject ID --notes T`: refuse a proposal, telling the agent why.
 struct Reject: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Reject a proposal; the notes tell the agent why (required).",
+        abstract: "Reject a proposal; the notes (or a preset answer) tell the agent why (required).",
         discussion: """
-            Exit status: 0 rejected; 2 no notes; 3 no such proposal; 4 already decided, withdrawn or expired; \
+            Give --notes, or --answer NAME for a preset answer from [answers] in the settings file (its text \
+            is the notes, and the agent also gets NAME as `answer`), or both. \
+            Exit status: 0 rejected; 1 no such preset answer; 2 neither notes nor an answer; 3 no such proposal; 4 already decided, withdrawn or expired; \
             5 the proposal file is not the one reviewed (--expect-sha256, or it was replaced in the queue).
             """
     )
@@ -15,16 +17,21 @@ struct Reject: AsyncParsableCommand {
     @Argument(help: "The proposal id (from `list`).")
     var id: String
 
-    @Option(help: "Why, for the agent (required).")
-    var notes: String
+    @Option(help: "Why, for the agent (required unless --answer is given).")
+    var notes: String = ""
+
+    @Option(help: "A preset answer from [answers] in the settings file: its text is the notes, its name reaches the agent.")
+    var answer: String?
+
+    @OptionGroup var policy: PolicyOptions
 
     @OptionGroup var binding: ReviewBindingOptions
 
     @OptionGroup var locations: HostLocationOptions
 
     func validate() throws {
-        guard !notes.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw ArgumentParser.ValidationError("a rejection needs --notes: tell the agent why")
+        guard !notes.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || answer != nil else {
+            throw ArgumentParser.ValidationError("a rejection needs --notes or --answer: tell the agent why")
         }
     }
 
@@ -36,7 +43,8 @@ struct Reject: AsyncParsableCommand {
         let lookup = ProposalLookup(locations: locations)
         let (entry, queue) = try lookup.findForDecision(id, expectedSHA256: binding.expectSHA256?.hex)
         try lookup.requirePending(entry)
-        let decision = ProposalLookup.decision(on: entry, .rejected, notes: notes)
+        let notes = try policy.notes(answer: answer, notes: notes)
+        let decision = ProposalLookup.decision(on: entry, .rejected, notes: notes, answer: answer)
         try await lookup.deciding { try lookup.applier.record(decision, of: entry.proposal, queue: queue) }
         try lookup.report(decision, of: entry.proposal)
     }

@@ -57,18 +57,42 @@ enum HostServices {
         } catch {
             throw Failure.failed(error.description)
         }
-        if requireNotifications, !loaded.isEnabled {
-            throw Failure.failed("\(path) sets no notification channel; add a [notify] table (docs/notifications.md)")
+        let source = PolicySource(settings: path)
+        // Rules alone are a reason to run: they answer proposals with nobody at a console. So is a
+        // policy that does not parse: this watcher is where that gets reported, not silently skipped.
+        let hasRules: Bool
+        switch source.current() {
+        case .success(let policy): hasRules = !policy.rules.isEmpty
+        case .failure: hasRules = true
+        }
+        if requireNotifications, !loaded.isEnabled, !hasRules {
+            throw Failure.failed(
+                "\(path) sets no notification channel and no standing rule; add a [notify] table "
+                    + "(docs/notifications.md) or [[policy.rule]] (docs/policy.md)")
         }
         var services: [HostService] = []
-        if loaded.isEnabled {
-            let notifier = Notifier(
-                settings: loaded, queueRoot: locations.queueRoot, configRoot: locations.configRoot, logger: logger)
-            let names = loaded.channels.map(\.name).joined(separator: ", ")
+        if loaded.isEnabled || hasRules {
+            let notifier =
+                loaded.isEnabled
+                ? Notifier(settings: loaded, queueRoot: locations.queueRoot, configRoot: locations.configRoot, logger: logger)
+                : nil
+            let rules =
+                hasRules
+                ? PolicyRunner(
+                    source: source, queueRoot: locations.queueRoot, configRoot: locations.configRoot, engine: engine,
+                    logger: logger
+                ) { text, _ in
+                    FileHandle.standardError.write(Data("bottle-supervise \(command): \(text)\n".utf8))
+                }
+                : nil
+            let names = [
+                rules.map { _ in "standing rules" },
+                loaded.isEnabled ? "notifications (\(loaded.channels.map(\.name).joined(separator: ", ")))" : nil,
+            ].compactMap { $0 }.joined(separator: ", ")
             services.append(
                 HostService(
-                    name: "notifications (\(names))",
-                    service: NotificationService(notifier: notifier, queueRoot: locations.queueRoot)))
+                    name: names,
+                    service: NotificationService(notifier: notifier, rules: rules, queueRoot: locations.queueRoot)))
         }
         var info = stat()
         if stat(locations.configRoot.string, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {

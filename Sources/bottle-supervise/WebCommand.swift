@@ -53,7 +53,7 @@ struct WebCommand: AsyncParsableCommand {
     @Option(name: .customLong("token-file"), help: "The access token file (default ~/.claude-bottle/web-token).")
     var tokenFile: String?
 
-    @Option(help: "The host settings file whose [notify] table the page also serves (default: $SUPERVISE_SETTINGS, then ~/.claude-bottle/host.toml).")
+    @Option(help: "The host settings file: [notify] the page also serves, [[policy.rule]] and [answers] its standing rules and preset answers (default: $SUPERVISE_SETTINGS, then ~/.claude-bottle/host.toml).")
     var settings: String?
 
     func validate() throws {
@@ -97,6 +97,7 @@ struct WebCommand: AsyncParsableCommand {
         configuration.tlsKey = tlsKey.map { FilePath($0) }
         let settingsPath = HostSettingsPath(flag: settings)
         try settingsPath.requireNamedFile()
+        configuration.policy = PolicySource(settings: settingsPath.path)
         do {
             configuration.notifications = try NotifySettings.load(from: settingsPath.path)
         } catch {

@@ -41,6 +41,21 @@ struct ExpiryTests {
         #expect(try sidecar.holder.queue.decision(call.proposal.id)?.status == .approved)
     }
 
+    @Test("an operator's extension (<id>.extended, from the web page) moves the deadline, at most a day")
+    func extended() async throws {
+        let sidecar = try TestSidecar(expireAfter: .seconds(60))
+        guard case .held(let call, _) = await sidecar.send(toolCall(tool: "pipelock-block", file: "example.com\n"))
+        else { throw TestFailure("the call was not held") }
+        let queue = sidecar.holder.queue
+        let deadline = try #require(call.proposal.expiresAt)
+        let extended = try queue.extendDeadline(of: call.proposal, by: 3600)
+        let expiry = ProposalExpiry(queue: queue, logger: Logger(label: "test"))
+        #expect(expiry.sweep(now: deadline.addingTimeInterval(1)).isEmpty)
+        #expect(try queue.decision(call.proposal.id) == nil)
+        #expect(expiry.sweep(now: extended.addingTimeInterval(1)) == [call.proposal.id])
+        #expect(try queue.decision(call.proposal.id)?.status == .expired)
+    }
+
     @Test("without --expire-after a proposal has no deadline")
     func noDeadline() async throws {
         let sidecar = try TestSidecar()

@@ -26,4 +26,20 @@ struct ToolAnswerTests {
             #expect(!text.contains("failed — approved"), "\(text)")
         }
     }
+
+    @Test("a preset answer's name and the deciding rule reach the agent in structuredContent and the text")
+    func answerAndRule() throws {
+        let rejected = Decision(
+            id: proposal.id, status: .rejected, notes: "Use the mirror.", decidedBy: "alice", answer: "use-mirror")
+        let result = ToolAnswer.result(for: rejected, of: proposal)
+        let structured = try #require(result.objectValue?["structuredContent"]?.objectValue)
+        #expect(structured["answer"]?.stringValue == "use-mirror")
+        #expect(structured["notes"]?.stringValue == "Use the mirror.")
+        #expect(ToolAnswer.text(for: rejected, of: proposal).contains("answer: use-mirror"))
+        let byRule = Decision(id: proposal.id, status: .approved, decidedBy: "policy:docs")
+        let ruled = try #require(ToolAnswer.result(for: byRule, of: proposal).objectValue?["structuredContent"]?.objectValue)
+        #expect(ruled["decided_by"]?.stringValue == "policy:docs")
+        #expect(ruled["answer"] == nil)
+        #expect(ToolAnswer.text(for: byRule, of: proposal).contains("standing rule \"docs\" approved"))
+    }
 }

@@ -17,8 +17,10 @@ import Queue
 struct NotificationMarker: Sendable {
     let directory: String
 
-    init(queueRoot: String) {
-        directory = queueRoot + "/.notified"
+    /// Markers in `<queueRoot>/<folder>`: `.notified` for announcements,
+    /// `.policy-decided` for the standing rules' decisions (``PolicyRunner``).
+    init(queueRoot: String, folder: String = ".notified") {
+        directory = queueRoot + "/" + folder
     }
 
     enum Claim: Equatable {

@@ -4,32 +4,41 @@ import Queue
 import ServiceLifecycle
 import SystemPackage
 
-/// Announces new proposals on the channels of `[notify]`: what `notify`
-/// did on its own, as one service of `watch`. Each proposal is announced
-/// once however many watchers run (``NotificationMarker``).
+/// What happens to a new proposal with nobody at a console: the standing
+/// rules answer what they may (``PolicyRunner``), and the channels of
+/// `[notify]` announce what is left to a human — what `notify` did on its
+/// own, as one service of `watch`. Each proposal is decided by a rule at most
+/// once and announced once however many watchers run (their markers).
 public struct NotificationService: Service {
-    /// The notifier.
-    public let notifier: Notifier
+    /// The notifier (`nil`: no channel is configured).
+    public let notifier: Notifier?
+    /// The standing rules (`nil`: the settings file has none).
+    public let rules: PolicyRunner?
     /// The queue root watched.
     public let queueRoot: FilePath
 
-    /// Notifications through `notifier` for every queue under `queueRoot`.
-    public init(notifier: Notifier, queueRoot: FilePath) {
+    /// Rules, then notifications, for every queue under `queueRoot`.
+    public init(notifier: Notifier?, rules: PolicyRunner? = nil, queueRoot: FilePath) {
         self.notifier = notifier
+        self.rules = rules
         self.queueRoot = queueRoot
     }
 
-    /// Watches until the group shuts down, then cancels deliveries still retrying.
+    /// Watches until the group shuts down, then cancels deliveries still
+    /// retrying and waits for the rules' decisions already started.
     public func run() async throws {
         let root = QueueRoot(queueRoot)
-        let notifier = self.notifier
-        let queueRoot = self.queueRoot
+        let (notifier, rules, queueRoot) = (self.notifier, self.rules, self.queueRoot)
         await cancelWhenGracefulShutdown {
-            await notifier.notice(root.pendingProposals())
+            let decided = await rules?.consider() ?? []
+            await notifier?.notice(root.pendingProposals().filter { !decided.contains($0.id) })
             for await change in QueueWatch.changes(root: queueRoot) {
-                await notifier.notice(root.pendingProposals(of: change.bottle.map { [$0] }))
+                let decided = await rules?.consider(change) ?? []
+                await notifier?.notice(
+                    root.pendingProposals(of: change.bottle.map { [$0] }).filter { !decided.contains($0.id) })
             }
         }
-        await notifier.cancelAll()
+        await notifier?.cancelAll()
+        await rules?.drain()
     }
 }

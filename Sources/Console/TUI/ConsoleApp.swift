@@ -34,6 +34,9 @@ public struct ConsoleApp: Sendable {
     public let filter: String
     /// Where new proposals are announced besides the bell (`[notify]`), or why that can't be read.
     public let notifications: Result<NotifySettings, NotifySettingsError>
+    /// The standing rules and preset answers (`[[policy.rule]]`, `[answers]`), read again as the files change.
+    public let policy: PolicySource?
+    private let engine: ContainerEngine
     private let reviewer: Reviewer
     private let decider: Decider
 
@@ -42,10 +45,12 @@ public struct ConsoleApp: Sendable {
     public init(
         queueRoot: FilePath, configRoot: FilePath, engine: ContainerEngine = .resolve(), bell: Bool = true,
         filter: String = "",
-        notifications: Result<NotifySettings, NotifySettingsError> = .success(NotifySettings()), reviewer: Reviewer? = nil,
-        decider: Decider? = nil
+        notifications: Result<NotifySettings, NotifySettingsError> = .success(NotifySettings()),
+        policy: PolicySource? = nil, reviewer: Reviewer? = nil, decider: Decider? = nil
     ) {
         self.queueRoot = queueRoot
+        self.policy = policy
+        self.engine = engine
         self.configRoot = configRoot
         self.bell = bell
         self.filter = filter
@@ -104,11 +109,25 @@ public struct ConsoleApp: Sendable {
             session.model.message = .init(text: Escaped(error.description).description, isError: true)
         }
         defer { if let notifier = session.notifier { Task { await notifier.cancelAll() } } }
+        if let policy {
+            session.rules = PolicyRunner(
+                source: policy, queueRoot: queueRoot, configRoot: configRoot, engine: engine
+            ) { text, isError in
+                continuation.yield(.notification(text, isError: isError))
+            }
+            session.model.answerNames = (try? policy.current().get())?.answerNames ?? []
+            if case .failure(let problem) = policy.current() {
+                session.model.message = .init(
+                    text: Escaped("policy: \(problem.message); no rule decides anything until it is fixed").description,
+                    isError: true)
+            }
+        }
         // The first screen from the listing cache when it has records (`list` or an
         // earlier console made them): the full read below takes longer at fleet scale.
         let cache = ListingCache.load(queueRoot: queueRoot, environment: ProcessInfo.processInfo.environment)
         let listing = cache.isEmpty ? nil : session.drawPreview(cache)
         session.reload(nil, announce: false)
+        if let rules = session.rules { Task { await rules.consider() } }
         session.draw()
         // The cache for the next start: what the preview found, or a listing made now, off the event loop.
         if let listing {
@@ -161,6 +180,8 @@ public struct ConsoleApp: Sendable {
         var model = ConsoleModel()
         /// Announces new proposals on the `[notify]` channels; `nil` when none are set.
         var notifier: Notifier?
+        /// Applies the standing rules to new proposals; `nil` without a policy source.
+        var rules: PolicyRunner?
         let view = ConsoleView(color: ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
 
         var root: QueueRoot { QueueRoot(app.queueRoot) }
@@ -222,10 +243,18 @@ public struct ConsoleApp: Sendable {
         /// Bell, notifications and the open detail view after an update
         /// (`detailOf`: only when that proposal is the one open; `nil`: any).
         private mutating func followUp(_ update: ConsoleModel.QueueUpdate, announce: Bool, detailOf id: ProposalID?) {
-            if let notifier, !update.arrived.isEmpty {
-                // Never awaited here: a slow receiver must not hold up the screen or a decision.
+            if !update.arrived.isEmpty, notifier != nil || rules != nil {
+                // Never awaited here: a slow receiver (or a rule's reload) must not hold up the screen.
+                // The rules go first; a proposal one of them answers is not announced to a human.
                 let arrived = update.arrived
-                Task { await notifier.notice(arrived) }
+                let (notifier, rules) = (self.notifier, self.rules)
+                Task {
+                    var handled = Set<ProposalID>()
+                    for proposal in arrived {
+                        handled = await rules?.consider(.entry(proposal.bottle, proposal.id)) ?? handled
+                    }
+                    await notifier?.notice(arrived.filter { !handled.contains($0.id) })
+                }
             }
             if announce, !update.arrived.isEmpty, app.bell { terminal.write(ANSI.bell) }
             if model.screen == .detail, let selected = model.selectedID, id == nil || id == selected {
@@ -261,6 +290,11 @@ public struct ConsoleApp: Sendable {
                 "Bottle \(proposal.bottle)   tool \(proposal.tool.rawValue) → \(proposal.tool.configFile.fileName)   created \(Timestamp.format(proposal.createdAt)) (\(ConsoleView.age(of: proposal.createdAt, now: Date())) ago)"
             )
             if let notes = model.notes[id], !notes.isEmpty { lines.append("Your notes: \(Escaped(notes))") }
+            if let answer = model.answers[id], entry.decision == nil { lines.append("Preset answer: \(answer)") }
+            if let decision = entry.decision {
+                if let rule = decision.decidingRule { lines.append("Decided by the standing rule \(Escaped(rule)), with no human") }
+                if let answer = decision.answer { lines.append("Preset answer: \(Escaped(answer))") }
+            }
             lines.append("SHA-256 \(entry.proposalSHA256 ?? "-") (what a decision here is bound to)")
             // The list ran only the cheap check; the proposal on show gets the validator too.
             if let problem = entry.problem ?? proposal.contentProblem(), entry.decision == nil {
@@ -328,15 +362,49 @@ public struct ConsoleApp: Sendable {
         mutating func decide(_ id: ProposalID, _ status: DecisionStatus, notes: String, finalFile: String?) async {
             guard let entry = model.entries.first(where: { $0.proposal.id == id }) else { return }
             let queue = root.queue(for: entry.proposal.bottle)
+            let remember = model.remembering == id && status == .approved
+            model.remembering = nil
+            // A preset answer's text goes first in the notes; its name goes to the agent as `answer`.
+            let policy = try? app.policy?.current().get()
+            let answer = model.answers[id]
+            var notes = notes
+            if let answer {
+                guard let text = policy?.answers[answer] else {
+                    model.message = .init(text: "no preset answer \(answer) in the settings file any more; nothing decided", isError: true)
+                    return
+                }
+                notes = notes.isEmpty ? text : text + "\n\n" + notes
+            }
+            // The rule is made before the apply changes the bottle's file (it names what this adds).
+            var rule: PolicyRule?
+            if remember {
+                do throws(PolicyProblem) {
+                    guard app.policy != nil, policy != nil else {
+                        throw PolicyProblem("the settings file's rules cannot be read; fix them first (policy check)")
+                    }
+                    rule = try RememberedRules.rule(for: entry.proposal, current: currentFile(for: entry.proposal), grant: nil)
+                } catch {
+                    model.message = .init(text: "not remembered, nothing decided: \(Escaped(error.message))", isError: true)
+                    return
+                }
+            }
             // Bound to the proposal file as this console read and showed it: if the
             // queue's file was replaced since, the apply step refuses.
             let decision = Decision(
                 id: id, status: status, notes: notes, finalFile: finalFile, decidedBy: OperatorName.current,
-                proposalSHA256: entry.proposalSHA256)
+                proposalSHA256: entry.proposalSHA256, answer: answer)
             do {
                 let recorded = try await app.decider(decision, entry.proposal, queue)
                 var text = "\(status.rawValue) \(entry.proposal.tool.rawValue) for \(entry.proposal.bottle)"
                 if let apply = recorded.apply { text += " — \(Escaped(apply.summary))" }
+                if let rule, let settings = app.policy?.settings, recorded.apply?.state != .failed {
+                    do throws(PolicyProblem) {
+                        try RememberedRules.append(rule, besides: settings, proposal: id, by: OperatorName.current)
+                        text += "; remembered as rule \(rule.name)"
+                    } catch {
+                        text += "; not remembered: \(Escaped(error.message))"
+                    }
+                }
                 model.message = .init(text: text, isError: recorded.apply?.state == .failed)
             } catch let error as QueueError {
                 if case .alreadyDecided(_, let winner) = error {

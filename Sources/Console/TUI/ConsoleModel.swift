@@ -29,6 +29,8 @@ public struct ConsoleModel: Sendable {
     /// What a yes/no question confirms.
     public enum Confirmation: Equatable, Sendable {
         case approve
+        /// Approve, and add a standing rule for exactly what it adds in this bottle (`A`).
+        case approveAndRemember
         /// Approve this edited file.
         case modify(String)
     }
@@ -54,6 +56,12 @@ public struct ConsoleModel: Sendable {
     public var message: Message?
     /// Notes typed for a proposal, sent with its decision.
     public var notes: [ProposalID: String] = [:]
+    /// The preset answers' names (`[answers]` in host.toml), for `p`; set by the event loop.
+    public var answerNames: [String] = []
+    /// The preset answer picked for a proposal, sent with its decision (text as the notes, name as `answer`).
+    public var answers: [ProposalID: String] = [:]
+    /// The proposal whose approval should also add a standing rule (``Confirmation/approveAndRemember``).
+    public var remembering: ProposalID?
     /// The detail view's lines (justification, summary, diff), prepared by the event loop.
     public var detailLines: [String] = []
     /// The first detail line on screen.
@@ -177,6 +185,28 @@ public struct ConsoleModel: Sendable {
             message = Message(
                 text: "Approve \(entry.proposal.tool.rawValue) for \(entry.proposal.bottle)? (y/n)", isError: false)
             return []
+        case .character("A"):
+            guard let entry = decidable() else { return [] }
+            underlying = screen
+            screen = .confirm(.approveAndRemember)
+            message = Message(
+                text: "Approve \(entry.proposal.tool.rawValue) for \(entry.proposal.bottle), and approve exactly this again here by a standing rule? (y/n)",
+                isError: false)
+            return []
+        case .character("p"):
+            guard let entry = decidable() else { return [] }
+            guard !answerNames.isEmpty else {
+                message = Message(text: "no preset answers: add an [answers] table to the settings file", isError: true)
+                return []
+            }
+            let id = entry.proposal.id
+            let next = answers[id].flatMap { answerNames.firstIndex(of: $0) }.map { $0 + 1 } ?? 0
+            answers[id] = next < answerNames.count ? answerNames[next] : nil
+            message = Message(
+                text: answers[id].map { "preset answer: \($0) (goes with a, m or r; p for the next)" }
+                    ?? "no preset answer (p to pick one)",
+                isError: false)
+            return []
         case .character("r"):
             guard decidable() != nil else { return [] }
             underlying = screen
@@ -223,8 +253,8 @@ public struct ConsoleModel: Sendable {
                 return []
             case .rejectNotes:
                 guard let id = selectedID else { return [] }
-                guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {
-                    message = Message(text: "a rejection needs notes: tell the agent why", isError: true)
+                guard !text.trimmingCharacters(in: .whitespaces).isEmpty || answers[id] != nil else {
+                    message = Message(text: "a rejection needs notes or a preset answer (p): tell the agent why", isError: true)
                     return []
                 }
                 notes[id] = text
@@ -245,6 +275,9 @@ public struct ConsoleModel: Sendable {
         }
         switch confirmation {
         case .approve:
+            return [.decide(id, .approved, notes: notes[id] ?? "", finalFile: nil)]
+        case .approveAndRemember:
+            remembering = id
             return [.decide(id, .approved, notes: notes[id] ?? "", finalFile: nil)]
         case .modify(let file):
             return [.decide(id, .modified, notes: notes[id] ?? "", finalFile: file)]

@@ -165,7 +165,9 @@ public struct ConsoleView {
             "  Enter         review: justification, summary and diff against the current file",
             "  a             approve as proposed (asks to confirm)",
             "  m             modify: edit the proposed file in $VISUAL / $EDITOR, then confirm",
-            "  r             reject (notes required)",
+            "  A             approve and remember: a standing rule for exactly these hosts/routes here",
+            "  r             reject (notes required, unless a preset answer is chosen)",
+            "  p             pick a preset answer ([answers]); again for the next, past the last: none",
             "  n             notes to send with your decision",
             "  /             filter by bottle or tool;  Esc clears it",
             "  Esc  q        back to the list;  q in the list quits;  Ctrl-C quits",
@@ -201,7 +203,7 @@ public struct ConsoleView {
 
     private func footer(_ model: ConsoleModel, _ columns: Int) -> String {
         // Keys that decide are offered only for a proposal that can still be decided.
-        let decide = model.selectedIsDecidable ? "  a approve  m modify  r reject  n notes" : ""
+        let decide = model.selectedIsDecidable ? "  a approve  A +remember  m modify  r reject  p answer  n notes" : ""
         let keys =
             switch model.screen {
             case .detail:
@@ -217,7 +219,7 @@ public struct ConsoleView {
 
     /// The list's footer.
     private static func listKeys(decidable: Bool) -> String {
-        " ↑↓ select  Enter review" + (decidable ? "  a approve  m modify  r reject  n notes" : "")
+        " ↑↓ select  Enter review" + (decidable ? "  a approve  A +remember  m modify  r reject  p answer  n notes" : "")
             + "  / filter  ? help  q quit"
     }
 

@@ -53,6 +53,10 @@ public struct Decision: Codable, Sendable, Equatable {
     /// the truth; the host updates this field when a grant is extended or
     /// revoked so the agent's status answer says the same, and never reads it back.
     public var expiresAt: Date?
+    /// The name of the operator's preset answer (`[answers]` in host.toml)
+    /// whose text is in ``notes``, so an agent's program can act on the
+    /// name rather than parse the words; `nil` when the notes were typed.
+    public var answer: String?
 
     /// The longest `decided_by` and `notes` the host accepts from a decision file.
     public static let maximumNotesSize = 65_536
@@ -61,7 +65,7 @@ public struct Decision: Codable, Sendable, Equatable {
     public init(
         id: ProposalID, status: DecisionStatus, notes: String = "", finalFile: String? = nil,
         decidedBy: String, decidedAt: Date = Date(), apply: ApplyOutcome? = nil, proposalSHA256: String? = nil,
-        expiresAt: Date? = nil
+        expiresAt: Date? = nil, answer: String? = nil
     ) {
         self.format = QueueFormat.version
         self.id = id
@@ -73,6 +77,7 @@ public struct Decision: Codable, Sendable, Equatable {
         self.apply = apply
         self.proposalSHA256 = proposalSHA256
         self.expiresAt = expiresAt.map(Timestamp.normalized)
+        self.answer = answer
     }
 
     /// Checks the shape of the fields a decision file could forge before the
@@ -80,6 +85,9 @@ public struct Decision: Codable, Sendable, Equatable {
     public func shapeProblem() -> String? {
         if let digest = proposalSHA256, !SHA256Hex.isWellFormed(digest) {
             return "proposal_sha256 is not 64 lowercase hex digits"
+        }
+        if let answer, !Self.isAnswerName(answer) {
+            return "answer is not a preset answer's name (1 to 64 letters, digits, '-', '_' and '.')"
         }
         if decidedBy.utf8.count > 256 { return "decided_by is \(decidedBy.utf8.count) bytes; the limit is 256" }
         if notes.utf8.count > Self.maximumNotesSize {
@@ -95,6 +103,28 @@ public struct Decision: Codable, Sendable, Equatable {
             return "the apply outcome is longer than \(Self.maximumNotesSize) bytes"
         }
         return nil
+    }
+
+    /// Whether `name` can name a preset answer: 1 to 64 ASCII letters,
+    /// digits, `-`, `_` and `.`, so it is safe on a terminal and in a file name.
+    public static func isAnswerName(_ name: String) -> Bool {
+        (1...64).contains(name.utf8.count)
+            && name.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+                    true
+                default: false
+                }
+            }
+    }
+
+    /// The prefix of ``decidedBy`` for a decision a standing rule made: `policy:<rule name>`.
+    public static let policyPrefix = "policy:"
+
+    /// The standing rule that made this decision, when one did (`decided_by` is `policy:<name>`).
+    public var decidingRule: String? {
+        decidedBy.hasPrefix(Self.policyPrefix) ? String(decidedBy.dropFirst(Self.policyPrefix.count)) : nil
     }
 
     /// The file that the decision lets through, if it is an approval.
@@ -113,7 +143,7 @@ public struct Decision: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case format, id, status, notes, apply
+        case format, id, status, notes, apply, answer
         case finalFile = "final_file"
         case decidedBy = "decided_by"
         case decidedAt = "decided_at"

@@ -575,6 +575,7 @@ public struct BottleQueue: Sendable {
         ])
         unlink(QueueLayout.waiting(id, in: directory).string)
         clearStoppedWaiting(id)
+        clearExtension(id)
         ResubmissionIndex.shared.remove(ResubmissionIndex.key(for: proposal), naming: id, in: directory.string)
     }
 

@@ -4,7 +4,8 @@ import Queue
 import ServiceLifecycle
 
 /// Decides `expired` (by `sidecar`) for proposals whose `--expire-after`
-/// deadline passed undecided.
+/// deadline passed undecided — or the later deadline an operator set from
+/// the web console (``BottleQueue/deadline(of:)``, at most a day later).
 ///
 /// Fail closed: a deadline never reads as consent, so a held call gets an
 /// `isError` answer and the operator can no longer approve the stale request.
@@ -40,7 +41,8 @@ public struct ProposalExpiry: Service {
     public func sweep(now: Date = Date()) -> [ProposalID] {
         guard let pending = try? queue.pending() else { return [] }
         var expired: [ProposalID] = []
-        for proposal in pending where proposal.isExpired(at: now) {
+        // An operator's extension (`<id>.extended`, bounded) moves the deadline.
+        for proposal in pending where proposal.isExpired(at: now) && queue.isExpired(proposal, at: now) {
             let decision = Decision(
                 id: proposal.id, status: .expired, notes: "nobody decided before the proposal's deadline",
                 decidedBy: "sidecar")

@@ -13,6 +13,10 @@ public enum ToolAnswer {
             "proposal_id": .string(proposal.id.rawValue),
         ]
         if decision.status == .modified, let final = decision.finalFile { structured["final_file"] = .string(final) }
+        if let answer = decision.answer { structured["answer"] = .string(answer) }
+        if decision.status != .withdrawn, decision.status != .expired {
+            structured["decided_by"] = .string(decision.decidedBy)
+        }
         if let apply = decision.apply {
             var object: [String: Value] = ["state": .string(apply.state.rawValue), "summary": .string(apply.summary)]
             if let status = apply.exitStatus { object["exit_status"] = .int(Int(status)) }
@@ -58,6 +62,21 @@ public enum ToolAnswer {
     public static func text(for decision: Decision, of proposal: Proposal, now: Date = Date()) -> String {
         var lines = ["status: \(decision.status.rawValue)", "proposal: \(proposal.id.rawValue)"]
         if !decision.notes.isEmpty { lines.append("notes: \(decision.notes)") }
+        if let answer = decision.answer { lines.append("answer: \(answer)") }
+        if let rule = decision.decidingRule {
+            // A standing rule of the operator's decided at once; no human read this proposal.
+            lines.append(
+                decision.status.isApproval
+                    ? "the operator's standing rule \"\(rule)\" approved your proposal"
+                    : "the operator's standing rule \"\(rule)\" rejected your proposal; nothing changes")
+            if let apply = decision.apply {
+                lines.append("apply: \(apply.summary)")
+            } else if decision.status.isApproval {
+                lines.append(
+                    "apply: not reported yet; the file in \(ToolCatalog.currentConfigDirectory) shows what is in effect")
+            }
+            return lines.joined(separator: "\n")
+        }
         switch decision.status {
         case .modified:
             lines.append(

@@ -113,6 +113,15 @@ public enum ToolCatalog {
             "final_file": .object([
                 "type": "string", "description": "The file the operator approved, when they modified yours.",
             ]),
+            "answer": .object([
+                "type": "string",
+                "description":
+                    "The name of the operator's preset answer whose text is in notes (e.g. use-mirror), when one was given.",
+            ]),
+            "decided_by": .object([
+                "type": "string",
+                "description": "Who decided: the operator's name, or policy:<rule> for a standing rule.",
+            ]),
             "apply": .object([
                 "type": "object",
                 "description":

@@ -30,7 +30,8 @@ enum ProposalViews {
     /// replaced, as in `show` and the console (``DecisionReview``).
     static func page(
         _ entry: QueueEntry, currentFile: String?, decided: DecisionReview? = nil, reviewed: String,
-        session: SessionStore.Session, message: (text: String, isError: Bool)?
+        session: SessionStore.Session, message: (text: String, isError: Bool)?, answers: [String: String] = [:],
+        deadline: Date? = nil, policyProblem: String? = nil
     ) -> [String: Any] {
         let proposal = entry.proposal
         var compared = proposal
@@ -71,7 +72,16 @@ enum ProposalViews {
             if review.currentFileChanged { values["conflict"] = true }
             // The host's own checks of the file as read (forged hash, invalid file): it would be refused.
             if let problem = entry.problem { values["invalid"] = Escaped(problem).description }
+            if !answers.isEmpty {
+                values["hasAnswers"] = true
+                values["answers"] = answers.keys.sorted().map { ["name": $0, "text": answers[$0] ?? ""] }
+            }
+            if let deadline {
+                values["expires"] = Timestamp.format(deadline)
+                values["extendable"] = deadline > Date()
+            }
         }
+        if let policyProblem { values["policyProblem"] = policyProblem }
         if let decision = entry.decision {
             var item: [String: Any] = [
                 "status": decision.status.rawValue, "decidedBy": Escaped(decision.decidedBy).description,
@@ -79,6 +89,8 @@ enum ProposalViews {
                 "expiresAt": decision.expiresAt.map(Timestamp.format) ?? "",
             ]
             if !decision.notes.isEmpty { item["notes"] = Escaped(decision.notes).description }
+            if let answer = decision.answer { item["answer"] = Escaped(answer).description }
+            if let rule = decision.decidingRule { item["rule"] = Escaped(rule).description }
             // The summary names the outcome itself: prefixing the state would say it twice.
             if let apply = decision.apply { item["apply"] = Escaped(apply.summary).description }
             if let since = decided?.replacedSinceNote { item["since"] = since }

@@ -21,6 +21,7 @@ enum Templates {
 
     static let list = """
         <h1>Pending proposals</h1>
+        {{#policyProblem}}<p class="message error" id="policy-problem">The standing rules are off: {{policyProblem}}. No rule decides anything, every proposal waits for a human, until the settings file is fixed (<code>bottle-supervise policy check</code>).</p>{{/policyProblem}}
         <div id="proposals" aria-live="polite">{{{rows}}}</div>
         """
 
@@ -33,6 +34,7 @@ enum Templates {
         <h1>{{bottle}}: {{tool}} → {{file}}</h1>
         <p class="meta">{{id}} · created {{created}} · <span id="state">{{state}}</span></p>
         {{#message}}<p class="message {{messageKind}}" id="message">{{message}}</p>{{/message}}
+        {{#policyProblem}}<p class="message error" id="policy-problem">The standing rules are off: {{policyProblem}}. No rule decides anything, every proposal waits for a human, until the settings file is fixed (<code>bottle-supervise policy check</code>).</p>{{/policyProblem}}
         {{#conflict}}<p class="message error">The bottle's current file changed since this proposal was made: read the diff against it before deciding.</p>{{/conflict}}
         {{#invalid}}<p class="message error">This proposal cannot be applied: {{invalid}}</p>{{/invalid}}
         <section><h2>Justification</h2><pre class="text" id="justification">{{justification}}</pre></section>
@@ -41,16 +43,20 @@ enum Templates {
         {{#pending}}<section class="decide"><h2>Decide</h2>
         <form method="post" action="/proposals/{{id}}/decide">
         <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="reviewed" value="{{reviewed}}">
-        <label for="notes">Notes to the agent (required to reject)</label>
+        {{#expires}}<p class="meta" id="expires">Expires {{expires}} unless decided.{{#extendable}} <button type="submit" name="action" value="extend" id="extend">Extend by 1 hour</button>{{/extendable}}</p>{{/expires}}
+        <label for="notes">Notes to the agent (required to reject without a preset answer)</label>
         <textarea id="notes" name="notes" rows="2"></textarea>
-        <div class="buttons"><button type="submit" name="action" value="approve" class="approve" id="approve">Approve</button>{{#grantable}}<button type="submit" name="action" value="approve-1h" class="approve" id="approve-1h">1 hour</button><button type="submit" name="action" value="approve-8h" class="approve" id="approve-8h">8 hours</button><button type="submit" name="action" value="approve-always" class="approve" id="approve-always">always</button>{{/grantable}}<button type="submit" name="action" value="reject" class="reject" id="reject">Reject</button></div>
+        {{#hasAnswers}}<label for="answer">Preset answer (its text goes first in the notes; the agent also gets its name)</label>
+        <select id="answer" name="answer"><option value="">(none)</option>{{#answers}}<option value="{{name}}">{{name}}</option>{{/answers}}</select>{{/hasAnswers}}
+        <div class="buttons"><button type="submit" name="action" value="approve" class="approve" id="approve">Approve</button>{{#grantable}}<button type="submit" name="action" value="approve-1h" class="approve" id="approve-1h">1 hour</button><button type="submit" name="action" value="approve-8h" class="approve" id="approve-8h">8 hours</button><button type="submit" name="action" value="approve-always" class="approve" id="approve-always">always</button>{{/grantable}}<button type="submit" name="action" value="approve-remember" class="approve" id="approve-remember" title="Approve, and from now on approve exactly these hosts or routes in this bottle by a standing rule">Approve and remember</button><button type="submit" name="action" value="reject" class="reject" id="reject">Reject</button></div>
         {{#grantable}}<p class="meta">Approve uses the bottle's default duration (supervise.toml [grants]), else for good; 1 hour and 8 hours grant the change for that long, then take it out again.</p>{{/grantable}}
+        {{#hasAnswers}}<div class="buttons answers">{{#answers}}<button type="submit" name="preset" value="{{name}}" class="reject" title="{{text}}">Reject: {{name}}</button>{{/answers}}</div>{{/hasAnswers}}
         <details id="modify-panel"><summary>Modify before approving</summary>
         <label for="final_file">The {{file}} to approve instead</label>
         <textarea id="final_file" name="final_file" rows="12" spellcheck="false">{{proposed}}</textarea>
         <button type="submit" name="action" value="modify" id="modify">Approve this version</button></details>
         </form></section>{{/pending}}
-        {{#decision}}<section><h2>Decision</h2><p><strong>{{status}}</strong> by {{decidedBy}} at {{decidedAt}}</p>{{#expiresAt}}<p id="grant-end">Time-boxed: the change is taken out again at {{expiresAt}} (<a href="/grants">grants</a>).</p>{{/expiresAt}}{{#notes}}<p>Notes: {{notes}}</p>{{/notes}}{{#apply}}<p>Apply: {{apply}}</p>{{/apply}}{{#since}}<p class="message error">{{since}}</p>{{/since}}</section>{{/decision}}
+        {{#decision}}<section><h2>Decision</h2><p><strong>{{status}}</strong> by {{decidedBy}} at {{decidedAt}}</p>{{#rule}}<p>By the standing rule <strong>{{rule}}</strong>, with no human.</p>{{/rule}}{{#expiresAt}}<p id="grant-end">Time-boxed: the change is taken out again at {{expiresAt}} (<a href="/grants">grants</a>).</p>{{/expiresAt}}{{#notes}}<p>Notes: {{notes}}</p>{{/notes}}{{#answer}}<p>Preset answer: {{answer}}</p>{{/answer}}{{#apply}}<p>Apply: {{apply}}</p>{{/apply}}{{#since}}<p class="message error">{{since}}</p>{{/since}}</section>{{/decision}}
         <section><h2>{{diffHeading}}</h2><pre class="diff">{{#diff}}<span class="{{kind}}">{{text}}</span>
         {{/diff}}</pre>{{#diffCut}}<p class="meta">{{diffCut}}</p>{{/diffCut}}</section>
         <section><details><summary>Current {{file}}</summary><pre class="text">{{current}}</pre></details></section>

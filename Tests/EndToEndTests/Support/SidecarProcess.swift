@@ -10,15 +10,19 @@ final class SidecarProcess: Sendable {
     private let errors: LockedText
 
     var url: String { "http://127.0.0.1:\(port)/mcp" }
-    var queueDirectory: String { scratch.path + "/queue" }
+    let queueDirectory: String
     var stderrText: String { errors.text }
 
     /// - Parameter scratch: an existing scratch directory (its queue), to start a sidecar again over it.
+    /// - Parameters:
+    ///   - queueDirectory, currentConfig: the bottle's directories as a host lays them out
+    ///     (`<queue root>/<slug>`, `<config root>/<slug>`) instead of the scratch's own.
     init(
         keepalive: Double = 15, currentFiles: [String: String] = [:], arguments: [String] = [],
-        scratch existing: Scratch? = nil
+        scratch existing: Scratch? = nil, queueDirectory: String? = nil, currentConfig: String? = nil
     ) throws {
         scratch = existing ?? Scratch()
+        self.queueDirectory = queueDirectory ?? scratch.path + "/queue"
         for (name, text) in currentFiles { scratch.write(text, at: "current/\(name)") }
         try FileManager.default.createDirectory(atPath: scratch.path + "/current", withIntermediateDirectories: true)
         // The host makes the queue directory; serve refuses to start without one.
@@ -27,8 +31,8 @@ final class SidecarProcess: Sendable {
         process.executableURL = URL(fileURLWithPath: BuiltBinary.path)
         process.arguments =
             [
-                "serve", "--slug", "web", "--queue-dir", scratch.path + "/queue", "--current-config",
-                scratch.path + "/current", "--port", "0", "--keepalive", String(keepalive),
+                "serve", "--slug", "web", "--queue-dir", self.queueDirectory, "--current-config",
+                currentConfig ?? scratch.path + "/current", "--port", "0", "--keepalive", String(keepalive),
             ] + arguments
         let pipe = Pipe()
         process.standardError = pipe
