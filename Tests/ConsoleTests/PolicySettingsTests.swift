@@ -98,14 +98,20 @@ struct PolicySettingsTests {
         #expect(try HostPolicy.parse("[notify]\ndesktop = true", file: "h").rules.isEmpty)
     }
 
-    @Test("durations: a whole number and one unit")
-    func durations() {
-        #expect(GrantDuration("90s")?.duration == .seconds(90))
-        #expect(GrantDuration("30m")?.duration == .seconds(1800))
-        #expect(GrantDuration("8h")?.duration == .seconds(28800))
-        #expect(GrantDuration("2d")?.duration == .seconds(172_800))
-        for bad in ["", "h", "0h", "-1h", "1.5h", "1h30m", " 1h", "1H", "1w", "367d", "99999999999s", "１h"] {
-            #expect(GrantDuration(bad) == nil, "\(bad)")
+    @Test("a rule's `for`: the grants' duration, a whole number and one unit")
+    func durations() throws {
+        func rule(_ duration: String) throws -> PolicyRule {
+            try HostPolicy.parse(
+                "[[policy.rule]]\nname = \"r\"\ntool = \"pipelock-block\"\nhosts = [\"a.example\"]\naction = \"approve\"\nfor = \"\(duration)\"\n",
+                file: "h"
+            ).rules[0]
+        }
+        #expect(try rule("90s").grant == GrantDuration(seconds: 90))
+        #expect(try rule("30m").grant == GrantDuration(seconds: 1800))
+        #expect(try rule("8h").grant == GrantDuration(seconds: 28800))
+        #expect(try rule("2d").grant == GrantDuration(seconds: 172_800))
+        for bad in ["", "h", "0h", "-1h", "1.5h", "1h30m", " 1h", "1H", "1w", "366d", "99999999999s", "１h"] {
+            #expect(throws: PolicyProblem.self, "\(bad)") { try rule(bad) }
         }
     }
 
@@ -144,10 +150,10 @@ struct PolicySettingsTests {
             bottle: try BottleSlug("web-1"), tool: .credProxyBlock,
             proposedFile: #"{"routes": [{"path": "/a/", "upstream": "https://pypi.org"}]}"#, justification: "x",
             currentFileSHA256: nil)
-        let routeRule = try RememberedRules.rule(for: routes, current: nil, grant: GrantDuration("1h"))
+        let routeRule = try RememberedRules.rule(for: routes, current: nil, grant: GrantDuration(seconds: 3600))
         #expect(routeRule.routes?.count == 1)
         try RememberedRules.append(routeRule, besides: settings, proposal: routes.id, by: "alice")
-        #expect(try HostPolicy.load(settings: settings).rules.last?.grant?.text == "1h")
+        #expect(try HostPolicy.load(settings: settings).rules.last?.grant?.description == "1h")
         // Nothing critical, nothing that removes, no Dockerfile.
         let critical = Proposal(
             bottle: try BottleSlug("web-1"), tool: .pipelockBlock, proposedFile: "pypi.org\npastebin.com\n",
