@@ -106,7 +106,10 @@ struct PolicyEndToEndTests {
         #expect(explain.out.contains("verdict: ask") && explain.out.contains("critical"), "\(explain.out)")
 
         let reject = try ApplyFixtures.run(
-            [BuiltBinary.path, "reject", id, "--answer", "use-mirror", "--settings", settings, "--queue-root", queueRoot])
+            [
+                BuiltBinary.path, "reject", id, "--answer", "use-mirror", "--settings", settings, "--queue-root", queueRoot,
+                "--config-root", configRoot,
+            ])
         #expect(reject.status == 0, "\(reject.err)")
         let answer = try call.finish(timeout: 30)
         #expect(answer["isError"] as? Bool == true)

@@ -93,11 +93,16 @@ final class GrantHost: @unchecked Sendable {
         throw E2EFailure("the sidecar did not start:\n\(log.text)")
     }
 
-    /// The environment of every host command: the roots, the engine, no settings file.
+    /// The environment of every host command: the roots, the engine, and a settings file with
+    /// nothing in it (no notification channel, no standing rule).
     var environment: [String: String] {
-        [
+        let settings = podman.root + "/host.toml"
+        if !FileManager.default.fileExists(atPath: settings) {
+            FileManager.default.createFile(atPath: settings, contents: Data("# no channels, no rules\n".utf8))
+        }
+        return [
             "SUPERVISE_QUEUE_ROOT": queueRoot, "SUPERVISE_CONFIG_ROOT": configRoot, "SUPERVISE_ENGINE": engine,
-            "SUPERVISE_SETTINGS": podman.root + "/host.toml", "NO_COLOR": "1",
+            "SUPERVISE_SETTINGS": settings, "NO_COLOR": "1",
         ]
     }
 
