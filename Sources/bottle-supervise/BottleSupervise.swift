@@ -30,6 +30,8 @@ struct BottleSupervise: AsyncParsableCommand {
         do {
             var command = try parseAsRoot()
             let name = type(of: command)._commandName
+            // Every host command judges decision files; the sidecar (`serve`) has no key and never does.
+            ForgedDecisionAudit.install(tellOperator: !(command is ConsoleCommand))
             do {
                 if var asyncCommand = command as? any AsyncParsableCommand {
                     try await asyncCommand.run()

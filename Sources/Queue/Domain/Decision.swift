@@ -48,6 +48,12 @@ public struct Decision: Codable, Sendable, Equatable {
     /// and applying refuses when the queue's file no longer hashes the same.
     /// `nil` only in decisions the sidecar writes (withdrawn, expired).
     public var proposalSHA256: String?
+    /// The host's MAC over every other field of the file (``DecisionSeal``):
+    /// what tells a decision the host made from one the sidecar wrote.
+    /// `nil` in decisions the sidecar writes and in those made in memory.
+    public var hostMAC: String?
+    /// Who made it, as the host judged when it read the file; not stored.
+    public var origin: DecisionOrigin = .unverified
 
     /// The longest `decided_by` and `notes` the host accepts from a decision file.
     public static let maximumNotesSize = 65_536
@@ -74,6 +80,7 @@ public struct Decision: Codable, Sendable, Equatable {
         if let digest = proposalSHA256, !SHA256Hex.isWellFormed(digest) {
             return "proposal_sha256 is not 64 lowercase hex digits"
         }
+        if let hostMAC, hostMAC.utf8.count != 64 { return "host_mac is not 64 hex digits" }
         if decidedBy.utf8.count > 256 { return "decided_by is \(decidedBy.utf8.count) bytes; the limit is 256" }
         if notes.utf8.count > Self.maximumNotesSize {
             return "notes is \(notes.utf8.count) bytes; the limit is \(Self.maximumNotesSize)"
@@ -111,6 +118,7 @@ public struct Decision: Codable, Sendable, Equatable {
         case decidedBy = "decided_by"
         case decidedAt = "decided_at"
         case proposalSHA256 = "proposal_sha256"
+        case hostMAC = "host_mac"
     }
 }
 
