@@ -33,9 +33,7 @@ struct Show: ParsableCommand {
     /// (``DecisionReview``), with nothing offered to decide.
     static func render(_ entry: QueueEntry, currentFile: String?, configRoot: FilePath, color: Bool) -> String {
         let proposal = entry.proposal
-        let state =
-            entry.decision.map { "\($0.status.rawValue) by \(Escaped($0.decidedBy))" }
-            ?? "pending; \(entry.attendance)"
+        let state = entry.stateLine
         var lines = [
             "proposal  \(proposal.id)",
             "bottle    \(proposal.bottle)",

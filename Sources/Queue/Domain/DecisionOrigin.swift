@@ -27,7 +27,7 @@ public enum DecisionOrigin: String, Sendable, Equatable {
     /// Whether the decision counts as the proposal's outcome on the host.
     public var counts: Bool { self != .forged }
 
-    /// A short label for listings, `nil` for the ordinary cases.
+    /// A short label for readers, `nil` for the ordinary cases.
     public var label: String? {
         switch self {
         case .unverified, .host: nil
@@ -35,5 +35,16 @@ public enum DecisionOrigin: String, Sendable, Equatable {
         case .unsigned: "unsigned, from before the host sealed decisions"
         case .forged: "FORGED: not made by the host"
         }
+    }
+}
+
+extension Decision {
+    /// "approved by alice", with who made the file when the host cannot vouch
+    /// for it: what every reader (show, the console, the web page) shows.
+    /// The claimed name is escaped: a forger chooses it.
+    public var attribution: String {
+        let claim = "\(status.rawValue) by \(Escaped(decidedBy))"
+        if origin == .forged { return "FORGED, not made by the host (it claims \(claim)); set aside, never applied" }
+        return origin.label.map { "\(claim) (\($0))" } ?? claim
     }
 }

@@ -70,6 +70,17 @@ public struct QueueEntry: Sendable, Equatable {
         return "the agent is not connected"
     }
 
+    /// One line for a reader: the decision as the host judges it
+    /// (``Decision/attribution``), or that it is pending; and a forged
+    /// decision that was set aside, when there was one.
+    public var stateLine: String {
+        var line =
+            decision?.attribution
+            ?? (archived ? "archived by the sidecar without a decision the host made" : "pending; \(attendance)")
+        if let forgedDecision { line += "; a decision file was \(forgedDecision.attribution)" }
+        return line
+    }
+
     /// Whether it still awaits a decision. (An archived proposal whose only
     /// decision was forged and set aside has none, and is not pending: the
     /// sidecar archived it, and it can no longer be decided.)

@@ -72,7 +72,8 @@ enum ProposalViews {
         }
         if let decision = entry.decision {
             var item: [String: Any] = [
-                "status": decision.status.rawValue, "decidedBy": Escaped(decision.decidedBy).description,
+                "status": decision.status.rawValue,
+                "decidedBy": Escaped(decision.decidedBy).description + (decision.origin.label.map { " (\($0))" } ?? ""),
                 "decidedAt": Timestamp.format(decision.decidedAt),
             ]
             if !decision.notes.isEmpty { item["notes"] = Escaped(decision.notes).description }
@@ -81,6 +82,7 @@ enum ProposalViews {
             if let since = decided?.replacedSinceNote { item["since"] = since }
             values["decision"] = item
         }
+        if let forged = entry.forgedDecision { values["forged"] = "A decision file was \(forged.attribution)." }
         if let message {
             values["message"] = message.text
             values["messageKind"] = message.isError ? "error" : "ok"

@@ -49,7 +49,7 @@ enum Templates {
         <textarea id="final_file" name="final_file" rows="12" spellcheck="false">{{proposed}}</textarea>
         <button type="submit" name="action" value="modify" id="modify">Approve this version</button></details>
         </form></section>{{/pending}}
-        {{#decision}}<section><h2>Decision</h2><p><strong>{{status}}</strong> by {{decidedBy}} at {{decidedAt}}</p>{{#notes}}<p>Notes: {{notes}}</p>{{/notes}}{{#apply}}<p>Apply: {{apply}}</p>{{/apply}}{{#since}}<p class="message error">{{since}}</p>{{/since}}</section>{{/decision}}
+        {{#forged}}<p class="message error">{{forged}}</p>{{/forged}}{{#decision}}<section><h2>Decision</h2><p><strong>{{status}}</strong> by {{decidedBy}} at {{decidedAt}}</p>{{#notes}}<p>Notes: {{notes}}</p>{{/notes}}{{#apply}}<p>Apply: {{apply}}</p>{{/apply}}{{#since}}<p class="message error">{{since}}</p>{{/since}}</section>{{/decision}}
         <section><h2>{{diffHeading}}</h2><pre class="diff">{{#diff}}<span class="{{kind}}">{{text}}</span>
         {{/diff}}</pre>{{#diffCut}}<p class="meta">{{diffCut}}</p>{{/diffCut}}</section>
         <section><details><summary>Current {{file}}</summary><pre class="text">{{current}}</pre></details></section>
