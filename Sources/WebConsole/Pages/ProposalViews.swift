@@ -65,7 +65,12 @@ enum ProposalViews {
         ]
         if entry.decision == nil {
             values["pending"] = true
-            values["proposed"] = proposal.proposedFile
+            // The line feed the parser drops after <textarea> is the page's, never the file's (EditorText).
+            if let reason = EditorText.uneditableReason(proposal.proposedFile) {
+                values["uneditable"] = "Modify is not offered here: \(reason). Use `bottle-supervise modify \(proposal.id) --file FILE`."
+            } else {
+                values["proposed"] = EditorText.leadingBreak + proposal.proposedFile
+            }
             if review.currentFileChanged { values["conflict"] = true }
             // The host's own checks of the file as read (forged hash, invalid file): it would be refused.
             if let problem = entry.problem { values["invalid"] = Escaped(problem).description }

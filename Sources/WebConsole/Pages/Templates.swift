@@ -44,10 +44,11 @@ enum Templates {
         <label for="notes">Notes to the agent (required to reject)</label>
         <textarea id="notes" name="notes" rows="2"></textarea>
         <div class="buttons"><button type="submit" name="action" value="approve" class="approve" id="approve">Approve</button><button type="submit" name="action" value="reject" class="reject" id="reject">Reject</button></div>
-        <details id="modify-panel"><summary>Modify before approving</summary>
+        {{#proposed}}<details id="modify-panel"><summary>Modify before approving</summary>
         <label for="final_file">The {{file}} to approve instead</label>
         <textarea id="final_file" name="final_file" rows="12" spellcheck="false">{{proposed}}</textarea>
-        <button type="submit" name="action" value="modify" id="modify">Approve this version</button></details>
+        <button type="submit" name="action" value="modify" id="modify">Approve this version</button></details>{{/proposed}}
+        {{#uneditable}}<p class="message error" id="uneditable">{{uneditable}}</p>{{/uneditable}}
         </form></section>{{/pending}}
         {{#forged}}<p class="message error">{{forged}}</p>{{/forged}}{{#decision}}<section><h2>Decision</h2><p><strong>{{status}}</strong> by {{decidedBy}} at {{decidedAt}}</p>{{#notes}}<p>Notes: {{notes}}</p>{{/notes}}{{#apply}}<p>Apply: {{apply}}</p>{{/apply}}{{#since}}<p class="message error">{{since}}</p>{{/since}}</section>{{/decision}}
         <section><h2>{{diffHeading}}</h2><pre class="diff">{{#diff}}<span class="{{kind}}">{{text}}</span>
