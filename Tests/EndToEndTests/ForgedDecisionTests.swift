@@ -101,4 +101,22 @@ struct ForgedDecisionTests {
         #expect(try String(contentsOfFile: allowlist, encoding: .utf8) == "api.github.com\npypi.org\n")
         #expect(try auditLines("forged-decision").count == 1)
     }
+
+    @Test("a backdated created_at is shown as the sidecar's claim, beside when the host first saw the proposal")
+    func backdatedProposal() async throws {
+        let proposal = Proposal(
+            bottle: bottle, tool: .pipelockBlock, proposedFile: "api.github.com\npypi.org\n",
+            justification: "pip needs PyPI", currentFileSHA256: SHA256Hex.of("api.github.com\n"),
+            createdAt: Date().addingTimeInterval(-4 * 3600))
+        try sidecar.prepare()
+        _ = try await sidecar.submit(proposal)
+        let first = try cli("show", proposal.id.rawValue)
+        #expect(first.status == 0, "\(first.err)")
+        let line = try #require(first.out.split(separator: "\n").first { $0.hasPrefix("created") })
+        #expect(line.contains("(as the sidecar says; the host first saw it "))
+        // The host's record stays the first sight.
+        try await Task.sleep(for: .milliseconds(1100))
+        let again = try cli("show", proposal.id.rawValue)
+        #expect(again.out.split(separator: "\n").first { $0.hasPrefix("created") } == line)
+    }
 }
