@@ -132,10 +132,11 @@ public struct BottleQueue: Sendable {
             index.load(directory.string, try scan(archived: false).entries.map(\.proposal))
         }
         let key = ResubmissionIndex.key(tool: tool, proposedFileSHA256: SHA256Hex.of(proposedFile))
-        guard let id = index.proposal(for: key, in: directory.string) else { return nil }
-        if let match = try liveMatch(id) { return match }
-        index.remove(key, naming: id, in: directory.string)
-        return nil
+        if let id = index.proposal(for: key, in: directory.string) {
+            if let match = try liveMatch(id) { return match }
+            index.remove(key, naming: id, in: directory.string)
+        }
+        return try deliveredMatch(key: key, tool: tool)
     }
 
     private func queueOrMatch(_ proposal: Proposal, key: String) async throws(QueueError) -> Submission {
@@ -143,9 +144,31 @@ public struct BottleQueue: Sendable {
             if let existing = try liveMatch(id) { return existing }
             ResubmissionIndex.shared.remove(key, naming: id, in: directory.string)
         }
+        if let delivered = try deliveredMatch(key: key, tool: proposal.tool) { return delivered }
         let path = QueueLayout.proposal(proposal.id, in: directory)
         try await GroupCommit.shared.commit([.create(try encode(proposal), at: path)])
         return .queued(proposal)
+    }
+
+    /// The archived proposal identical to a call (`key`), with its decision,
+    /// when that decision was delivered and is still the latest one archived
+    /// for `tool`'s file, and is an approval, a modification or a rejection.
+    ///
+    /// A decision counts as delivered once written to the call's connection,
+    /// and an old client (the Python SDK 1.x) gives up on a call after its own
+    /// timeout without closing the stream: the decision goes into a stream
+    /// nobody reads. Its identical retry is answered with that decision —
+    /// not "identical to the current file" after an approval, nor queued a
+    /// second time after a rejection. A later decision on the same file (a
+    /// different proposal decided and archived) ends that: the retry is then
+    /// a new request. Withdrawn and expired calls are asked again.
+    private func deliveredMatch(key: String, tool: Tool) throws(QueueError) -> Submission? {
+        guard let id = ResubmissionIndex.shared.delivered(for: key, tool: tool, in: directory.string) else { return nil }
+        let archive = try openLive()?.subdirectory(QueueLayout.archiveName)
+        guard let proposal = try readProposal(id, in: archive)?.proposal, let decision = try readDecision(id, in: archive),
+            decision.status.isApproval || decision.status == .rejected, decision.isFinal
+        else { return nil }
+        return .decided(proposal, decision)
     }
 
     /// The proposal `id` as a retry finds it: decided while nobody waited,
@@ -604,7 +627,9 @@ public struct BottleQueue: Sendable {
         ])
         unlink(QueueLayout.waiting(id, in: directory).string)
         clearStoppedWaiting(id)
-        ResubmissionIndex.shared.remove(ResubmissionIndex.key(for: proposal), naming: id, in: directory.string)
+        let key = ResubmissionIndex.key(for: proposal)
+        ResubmissionIndex.shared.remove(key, naming: id, in: directory.string)
+        ResubmissionIndex.shared.recordDelivered(key, tool: proposal.tool, id: id, in: directory.string)
     }
 
     // MARK: - Recovery
