@@ -60,11 +60,12 @@ struct DecisionForm: Decodable, Sendable {
         return try URLEncodedFormDecoder().decode(DecisionForm.self, from: String(buffer: body))
     }
 
-    /// The operator's file, with the line breaks the proposal used: browsers
-    /// send a textarea's lines as CRLF, which would turn an allowlist into one
-    /// with `\r` in every name.
-    func finalFile(for proposal: Proposal) -> String? {
+    /// The operator's file, byte for byte what the editor showed, with the
+    /// line breaks the proposal used (``EditorText``): browsers send a
+    /// textarea's lines as CR LF, which would turn an allowlist into one with
+    /// `\r` in every name. `nil` when the form has no file.
+    func finalFile(for proposal: Proposal) -> Result<String, EditorRefusal>? {
         guard let text = final_file else { return nil }
-        return proposal.proposedFile.contains("\r\n") ? text : text.replacingOccurrences(of: "\r\n", with: "\n")
+        return EditorText.submitted(text, editing: proposal.proposedFile)
     }
 }

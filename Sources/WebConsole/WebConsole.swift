@@ -105,7 +105,9 @@ public struct WebConsole: Sendable {
     /// The router with its middleware and routes (public for the tests' in-process client).
     public func makeRouter(sessions: SessionStore, broadcast: QueueBroadcast) -> Router<WebRequestContext> {
         let router = Router(context: WebRequestContext.self)
-        router.add(middleware: HostCheckMiddleware(hosts: AllowedHosts(bind: configuration.bind, extra: configuration.allowedHosts)))
+        router.add(middleware: HostCheckMiddleware(hosts: AllowedHosts(
+                    bind: configuration.bind, extra: configuration.allowedHosts,
+                    scheme: configuration.usesTLS ? "https" : "http")))
         router.add(middleware: SecurityHeadersMiddleware(usesTLS: configuration.usesTLS))
         router.add(middleware: SessionMiddleware(sessions: sessions))
         WebRoutes(configuration: configuration, sessions: sessions, broadcast: broadcast).add(to: router)

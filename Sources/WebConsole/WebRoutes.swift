@@ -250,8 +250,16 @@ struct WebRoutes: Sendable {
                 id: proposal.id, status: .rejected, notes: notes, decidedBy: decidedBy, proposalSHA256: digest,
                 answer: answer)
         case .modify:
-            guard let file = form.finalFile(for: proposal) else {
+            guard let submitted = form.finalFile(for: proposal) else {
                 return try again("Modify needs the file to approve.", .badRequest)
+            }
+            let file: String
+            switch submitted {
+            case .success(let text): file = text
+            case .failure(let refusal):
+                return try again(
+                    "Nothing was decided: \(refusal.reason). Use `bottle-supervise modify \(proposal.id) --file FILE` for this file.",
+                    .badRequest)
             }
             do throws(ValidationError) {
                 try ProposedFileValidator.validate(file, for: proposal.tool, current: currentFile(for: proposal))

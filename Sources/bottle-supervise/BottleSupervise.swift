@@ -47,6 +47,8 @@ struct BottleSupervise: AsyncParsableCommand {
                     Data((helpMessage() + "\nbottle-supervise: give a command (see above)\n").utf8))
                 Foundation.exit(2)
             }
+            // Every host command judges decision files; the sidecar (`serve`) has no key and never does.
+            ForgedDecisionAudit.install(tellOperator: !(command is ConsoleCommand))
             do {
                 if var asyncCommand = command as? any AsyncParsableCommand {
                     try await asyncCommand.run()

@@ -28,8 +28,18 @@ struct HostLocationOptions: ParsableArguments {
     /// Fails (status 1) unless the queue root is a directory, saying where the
     /// path came from: a mistyped root must not read as "no proposals", nor
     /// an audit check as passed.
+    ///
+    /// Then makes sure the root has the host's decision key, made now if it is
+    /// missing (``DecisionSeal``): every host command starts here, so the key,
+    /// and with it the list of decisions from before sealing, exists from the
+    /// first host command of this build on — not from the first decision read,
+    /// which a sidecar could precede with a forgery that would then pass for
+    /// an old decision.
     func requireQueueRoot() throws(Failure) {
         try Self.requireDirectory(queueRoot, "queue root", flag: "--queue-root", given: queueRootPath != nil)
+        do throws(QueueError) { _ = try DecisionSeal.of(root: queueRoot) } catch {
+            throw .failed("cannot use the host's decision key: \(error)")
+        }
     }
 
     /// Fails (status 1) unless the config root is a directory, for every command

@@ -102,7 +102,7 @@ enum ListTable {
         for row in rows {
             let state =
                 row.decision?.status.rawValue
-                ?? (row.problem != nil ? "refused" : ListTable.attendance(of: row, now: now))
+                ?? (row.archived ? "no decision" : row.problem != nil ? "refused" : ListTable.attendance(of: row, now: now))
             TextLayout.appendPadded(row.id.rawValue, 30, to: &out)
             TextLayout.appendPadded(row.bottle.rawValue, 20, to: &out)
             TextLayout.appendPadded(row.tool.rawValue, 18, to: &out)
@@ -158,6 +158,8 @@ enum ListJSON {
         let currentFileSHA256: String?
         let proposedFileSHA256: String
         let decidedBy: String?
+        /// Who made the decision file as the host judged it: `host`, `sidecar`, `unsigned` (docs/security.md).
+        let decisionOrigin: String?
         let decidedAt: String?
         let notes: String?
         let apply: String?
@@ -175,6 +177,7 @@ enum ListJSON {
             case currentFileSHA256 = "current_file_sha256"
             case proposedFileSHA256 = "proposed_file_sha256"
             case decidedBy = "decided_by"
+            case decisionOrigin = "decision_origin"
             case decidedAt = "decided_at"
             case stoppedWaitingAt = "stopped_waiting_at"
         }
@@ -195,6 +198,7 @@ enum ListJSON {
             try container.encode(currentFileSHA256, forKey: .currentFileSHA256)
             try container.encode(proposedFileSHA256, forKey: .proposedFileSHA256)
             try container.encode(decidedBy, forKey: .decidedBy)
+            try container.encode(decisionOrigin, forKey: .decisionOrigin)
             try container.encode(decidedAt, forKey: .decidedAt)
             try container.encode(notes, forKey: .notes)
             try container.encode(apply, forKey: .apply)
@@ -214,10 +218,12 @@ enum ListJSON {
         Item(
             id: row.id.rawValue, bottle: row.bottle.rawValue, tool: row.tool.rawValue,
             file: row.tool.configFile.fileName, createdAt: Timestamp.format(row.createdAt),
-            expiresAt: row.expiresAt.map(Timestamp.format), state: row.decision?.status.rawValue ?? "pending",
+            expiresAt: row.expiresAt.map(Timestamp.format),
+            state: row.decision?.status.rawValue ?? (row.archived ? "undecided" : "pending"),
             waiting: row.waiting, stoppedWaitingAt: row.stoppedWaitingAt.map(Timestamp.format),
             archived: row.archived, justification: row.justification, currentFileSHA256: row.currentFileSHA256,
             proposedFileSHA256: row.proposedFileSHA256, decidedBy: row.decision?.decidedBy,
+            decisionOrigin: row.decision?.origin.rawValue,
             decidedAt: row.decision.map { Timestamp.format($0.decidedAt) }, notes: row.decision?.notes,
             apply: row.decision?.apply?.state.rawValue, proposalSHA256: row.proposalSHA256,
             problem: row.decision == nil ? row.problem : nil, riskHints: row.riskHints)

@@ -32,22 +32,33 @@ struct Show: AsyncParsableCommand {
             print(ShowJSON.render(entry, currentFile: current, configRoot: locations.configRoot))
             return
         }
-        print(Self.render(entry, currentFile: current, configRoot: locations.configRoot, color: useColor()))
+        // The host's own record of when it first saw the proposal (the sidecar writes created_at).
+        let seen = HostFirstSeen(queueRoot: locations.queueRoot)
+        let firstSeen =
+            entry.isPending
+            ? seen.record(entry.proposal.id, of: entry.proposal.bottle)
+            : seen.lookup(entry.proposal.id, of: entry.proposal.bottle)
+        print(
+            Self.render(
+                entry, currentFile: current, configRoot: locations.configRoot, color: useColor(), firstSeen: firstSeen))
     }
 
     /// The proposal as the operator reviews it: while pending, against the
     /// bottle's current file; once decided, what was decided and applied
     /// (``DecisionReview``), with nothing offered to decide.
-    static func render(_ entry: QueueEntry, currentFile: String?, configRoot: FilePath, color: Bool) -> String {
+    /// - Parameter firstSeen: when the host first saw it (``HostFirstSeen``),
+    ///   shown beside `created` when the two disagree by more than a minute.
+    static func render(
+        _ entry: QueueEntry, currentFile: String?, configRoot: FilePath, color: Bool, firstSeen: Date? = nil
+    ) -> String {
         let proposal = entry.proposal
-        let state =
-            entry.decision.map { "\($0.status.rawValue) by \(Escaped($0.decidedBy))" }
-            ?? "pending; \(entry.attendance)"
+        let state = entry.stateLine
         var lines = [
             "proposal  \(proposal.id)",
             "bottle    \(proposal.bottle)",
             "tool      \(proposal.tool.rawValue) → \(proposal.tool.configFile.fileName)",
-            "created   \(Timestamp.format(proposal.createdAt))",
+            "created   \(Timestamp.format(proposal.createdAt))"
+                + (firstSeen.map { abs($0.timeIntervalSince(proposal.createdAt)) > 60 ? " (as the sidecar says; the host first saw it \(Timestamp.format($0)))" : "" } ?? ""),
             "state     \(state)",
             "sha256    \(entry.proposalSHA256 ?? "-")",
         ]

@@ -183,7 +183,7 @@ struct NotificationTests {
         await second.cancelAll()
     }
 
-    @Test("a proposal older than max_age is not announced")
+    @Test("a proposal the host first saw longer ago than max_age is not announced; an old created_at is")
     func oldProposals() async throws {
         let root = try scratchRoot()
         defer { try? FileManager.default.removeItem(atPath: root) }
@@ -191,12 +191,29 @@ struct NotificationTests {
         var settings = NotifySettings()
         settings.channels = [.webhook(url: "https://h", token: nil)]
         let later = Self.proposal.createdAt.addingTimeInterval(7200)
+        // Seen by a host process two hours ago (say, a console without notifications).
+        _ = HostFirstSeen(queueRoot: FilePath(root)).record(Self.proposal.id, of: Self.proposal.bottle, now: Self.proposal.createdAt)
         let notifier = Notifier(
             settings: settings, queueRoot: FilePath(root), configRoot: FilePath(root), transport: transport,
             sleep: { _ in }, now: { later }, logger: Logger(label: "test"), onStatus: { _, _ in })
         await notifier.notice([Self.proposal])
         await notifier.drain()
         #expect(transport.count == 0)
+
+        // The sidecar says four hours ago; the host sees it now: announced, with both times.
+        let backdated = Proposal(
+            bottle: try BottleSlug("demo"), tool: .pipelockBlock, proposedFile: "api.github.com\npypi.org\n",
+            justification: "pip", currentFileSHA256: SHA256Hex.of("api.github.com\n"),
+            createdAt: later.addingTimeInterval(-4 * 3600))
+        await notifier.notice([backdated])
+        await notifier.drain()
+        #expect(transport.count == 1)
+        let request = try #require(transport.requests.first)
+        let body = try #require(try JSONSerialization.jsonObject(with: request.body) as? [String: Any])
+        #expect(body["first_seen"] as? String == Timestamp.format(later))
+        #expect(body["created_at"] as? String == Timestamp.format(backdated.createdAt))
+        #expect((body["summary"] as? [String]) != nil)
+        await notifier.cancelAll()
     }
 
     func eventually(_ condition: () -> Bool) async -> Bool {

@@ -1,4 +1,6 @@
 import Foundation
+import Queue
+import SystemPackage
 import Testing
 
 /// `bottle-supervise web` in a real browser (headless Chromium through
@@ -77,6 +79,83 @@ struct WebConsoleBrowserTests {
         #expect(structured("reject_agent")?["notes"] as? String == "use the internal mirror")
         #expect(structured("modify_agent")?["status"] as? String == "modified", "\(out["modify_agent"] ?? "none")")
         #expect(structured("modify_agent")?["final_file"] as? String == "api.github.com\ndocs.example.com\n")
+    }
+}
+
+/// The web console's editor in Chromium: Modify without a change applies
+/// exactly the bytes of the file the page showed (docs/security.md, "The web
+/// editor applies what it shows").
+@Suite(
+    "Web console editor in a browser", .serialized,
+    .enabled(if: WebBrowser.isAvailable, "chromium, chromium-driver or selenium is missing (scripts/test installs them as root)"))
+struct WebConsoleEditorBrowserTests {
+    let scratch = Scratch()
+
+    @Test("Modify without a change applies the shown bytes: leading newlines, no final newline, CR LF, no-break spaces; NUL refused")
+    func editorKeepsBytes() async throws {
+        scratch.write("api.github.com\n", at: "bottles/web/allowlist")
+        scratch.write(#"{"routes": []}"# + "\n", at: "bottles/web/routes.json")
+        scratch.write(
+            "[reload.allowlist]\ncommand = [\"true\"]\n[reload.routes]\ncommand = [\"true\"]\n",
+            at: "bottles/web/supervise.toml")
+        let bottle = try BottleSlug("web")
+        let queue = BottleQueue(directory: FilePath(scratch.path + "/queue/web"), bottle: bottle)
+        try queue.prepare()
+        let files: [(Tool, String)] = [
+            (.pipelockBlock, "\n\napi.github.com\npypi.org"),
+            (.credProxyBlock, "{\r\n  \"routes\": [{\"host\": \"api.one.example\", \"header\": \"Authorization\"}]\r\n}\r\n\r\n"),
+            (.credProxyBlock, "\n{\"routes\": [{\"host\": \"api.two.example\", \"header\": \"X-Key\", \"note\": \"a\u{00A0}b \u{00A0}\"}]}\n\n"),
+        ]
+        var proposals: [Proposal] = []
+        for (index, (tool, file)) in files.enumerated() {
+            // Applied in this order: each routes proposal is made against the one before it.
+            let current = tool == .pipelockBlock ? "api.github.com\n" : index == 2 ? files[1].1 : #"{"routes": []}"# + "\n"
+            let proposal = Proposal(
+                bottle: bottle, tool: tool, proposedFile: file, justification: "bytes",
+                currentFileSHA256: SHA256Hex.of(current))
+            _ = try await queue.submit(proposal)
+            proposals.append(proposal)
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let mixed = Proposal(
+            bottle: bottle, tool: .pipelockBlock, proposedFile: "api.github.com\r\npypi.org\n", justification: "mixed",
+            currentFileSHA256: SHA256Hex.of("api.github.com\n"))
+        _ = try await queue.submit(mixed)
+
+        let webLog = scratch.path + "/web.out"
+        let web = try WebBrowser.start(
+            [
+                BuiltBinary.path, "web", "--port", "0", "--token-file", scratch.path + "/web-token",
+                "--settings", scratch.path + "/no-settings.toml",
+                "--queue-root", scratch.path + "/queue", "--config-root", scratch.path + "/bottles",
+            ], stdout: webLog)
+        defer { WebBrowser.stop(web) }
+        let loginURL = try await WebBrowser.waitForLine(in: webLog, after: "log in at ")
+        let result = try ApplyFixtures.run(
+            [
+                WebBrowser.python, PythonClient.repoRoot + "/Tests/EndToEndTests/python/web_console_editor.py",
+                loginURL, scratch.path,
+            ] + proposals.map(\.id.rawValue) + ["--", mixed.id.rawValue], timeout: .seconds(180))
+        let line = try #require(result.out.split(separator: "\n").last, "no output; stderr: \(result.err)")
+        let out = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+
+        #expect((out["nul_message"] as? String)?.contains("NUL") == true, "\(out["nul_message"] ?? "none")")
+        let host = QueueRoot(FilePath(scratch.path + "/queue")).queue(for: bottle)
+        for proposal in proposals {
+            let message = (out["message"] as? [String: Any])?[proposal.id.rawValue] as? String
+            #expect(message?.hasPrefix("Modified — applied") == true, "\(message ?? "none")")
+            let editor = (out["editor_value"] as? [String: Any])?[proposal.id.rawValue] as? String
+            #expect(editor == proposal.proposedFile.replacingOccurrences(of: "\r\n", with: "\n"), "the editor showed other text")
+            let decision = try #require(try host.decision(proposal.id))
+            #expect(decision.status == .modified)
+            #expect(decision.finalFile.map { Array($0.utf8) } == Array(proposal.proposedFile.utf8))
+        }
+        let routes = try String(contentsOfFile: scratch.path + "/bottles/web/routes.json", encoding: .utf8)
+        #expect(Array(routes.utf8) == Array(proposals[2].proposedFile.utf8))
+        let allowlist = try String(contentsOfFile: scratch.path + "/bottles/web/allowlist", encoding: .utf8)
+        #expect(allowlist == proposals[0].proposedFile)
+        #expect(out["uneditable_editors"] as? Int == 0)
+        #expect((out["uneditable_text"] as? String)?.contains("mixes line endings") == true)
     }
 }
 

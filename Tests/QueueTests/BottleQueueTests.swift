@@ -34,7 +34,9 @@ struct BottleQueueTests {
         #expect(try queue.pending().count == 3)
     }
 
-    @Test("a retry after a decision nobody received gets that decision; after archive a new proposal queues")
+    @Test(
+        "a retry gets the decision nobody received, live or delivered and archived, while it is the file's latest; then it queues"
+    )
     func retryAfterDecision() async throws {
         let directory = TemporaryDirectory()
         let queue = try makeQueue(in: directory)
@@ -43,9 +45,26 @@ struct BottleQueueTests {
         let decision = Decision(id: first.id, status: .rejected, notes: "no", decidedBy: "ops")
         try queue.decide(decision)
         #expect(try await queue.submit(makeProposal()) == .decided(first, decision))
+        // Written into a stream an old client had given up on: counted as delivered, archived.
         try await queue.archive(first.id)
+        #expect(try await queue.submit(makeProposal()) == .decided(first, decision), "a rejection is not queued again")
+        #expect(try queue.identical(tool: .pipelockBlock, proposedFile: first.proposedFile) == .decided(first, decision))
+        #expect(try queue.identical(tool: .capabilityBlock, proposedFile: first.proposedFile) == nil)
+
+        // Another decision on the same file, delivered: the first is no longer the latest.
+        let other = makeProposal(file: "other.example\n")
+        _ = try await queue.submit(other)
+        try queue.decide(Decision(id: other.id, status: .approved, decidedBy: "ops"))
+        try await queue.archive(other.id)
+        #expect(try queue.identical(tool: .pipelockBlock, proposedFile: first.proposedFile) == nil)
         let again = makeProposal()
         #expect(try await queue.submit(again) == .queued(again))
+
+        // A withdrawn call asked again is a new request.
+        try queue.decide(Decision(id: again.id, status: .withdrawn, decidedBy: "agent"))
+        try await queue.archive(again.id)
+        let third = makeProposal()
+        #expect(try await queue.submit(third) == .queued(third))
     }
 
     @Test("after a restart an identical retry still re-attaches, or gets the decision nobody received")
@@ -73,6 +92,10 @@ struct BottleQueueTests {
         ResubmissionIndex.shared.forget(queue.directory.string)
         #expect(try await queue.submit(makeProposal(file: "pending.example\n")) == .attached(pending))
         try await queue.archive(decided.id)
+        // Delivered and archived: still its file's latest decision, so the retry gets it.
+        #expect(try await queue.submit(makeProposal(file: "decided.example\n")) == .decided(decided, decision))
+        // After a restart the sidecar no longer knows what it delivered: a new request.
+        ResubmissionIndex.shared.forget(queue.directory.string)
         let fresh = makeProposal(file: "decided.example\n")
         #expect(try await queue.submit(fresh) == .queued(fresh))
     }

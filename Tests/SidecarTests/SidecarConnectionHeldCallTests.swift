@@ -153,6 +153,21 @@ struct SidecarConnectionHeldCallTests {
         let error = try TestSidecar.object(Array((text(try await next(channel)) ?? "").utf8))
         #expect(error.errorCode == -32600)
         #expect(error.errorMessage?.contains("2025-03-26") == true)
+        guard case .end = try await next(channel) else { throw TestFailure("no end") }
+
+        // 2026-07-28 has no session: the batch says its revision in the header or in its members' envelopes.
+        let modern =
+            #"[{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}},"#
+            + #"{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}]"#
+        for headers in [[("MCP-Protocol-Version", "2026-07-28")], []] {
+            try await post(modern, headers: headers, to: channel)
+            guard case .head(let head) = try await next(channel) else { throw TestFailure("no head") }
+            #expect(head.status == .badRequest, "headers \(headers)")
+            let refusal = try TestSidecar.object(Array((text(try await next(channel)) ?? "").utf8))
+            #expect(refusal.errorCode == -32600)
+            #expect(refusal.errorMessage?.contains("2026-07-28") == true)
+            guard case .end = try await next(channel) else { throw TestFailure("no end") }
+        }
     }
 
     @Test("a tools/call in a batch is held; the array is answered with its decision, which is then archived")

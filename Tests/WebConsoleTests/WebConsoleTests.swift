@@ -265,8 +265,36 @@ struct WebConsoleTests {
         for host in ["evil.example", "127.0.0.1.evil.example:9200", "", "localhost.:9200"] {
             #expect(!hosts.allows(host: host), "\(host)")
         }
-        #expect(hosts.allows(origin: "https://laptop.local:8443"))
-        #expect(!hosts.allows(origin: "null"))
-        #expect(!hosts.allows(origin: "http://evil.example"))
+        #expect(!hosts.allows(origin: "null", requestHost: "localhost:9200"))
+        #expect(!hosts.allows(origin: "http://evil.example", requestHost: "localhost:9200"))
+    }
+
+    @Test("the Origin must be the console's own: scheme, name and port, as the request's Host")
+    func originComparesSchemeHostAndPort() {
+        let plain = AllowedHosts(bind: "127.0.0.1", extra: ["laptop.local"])
+        #expect(plain.allows(origin: "http://127.0.0.1:9200", requestHost: "127.0.0.1:9200"))
+        #expect(plain.allows(origin: "http://LOCALHOST:9200", requestHost: "localhost:9200"))
+        #expect(plain.allows(origin: "http://[::1]:9200", requestHost: "[::1]:9200"))
+        #expect(plain.allows(origin: "http://laptop.local", requestHost: "laptop.local:80"))
+        #expect(plain.allows(origin: "http://laptop.local:80", requestHost: "laptop.local"))
+        for (origin, host) in [
+            ("http://127.0.0.1:9999", "127.0.0.1:9200"),  // another local service's page
+            ("http://localhost:9200", "127.0.0.1:9200"),  // another name is another origin
+            ("https://127.0.0.1:9200", "127.0.0.1:9200"),  // another scheme
+            ("http://127.0.0.1", "127.0.0.1:9200"),
+            ("http://127.0.0.1:9200/", "127.0.0.1:9200"),
+            ("http://user@127.0.0.1:9200", "127.0.0.1:9200"),
+            ("http://127.0.0.1:09200x", "127.0.0.1:9200"),
+            ("http://127.0.0.1:+9200", "127.0.0.1:9200"),
+            ("http://127.0.0.1:99999", "127.0.0.1:99999"),
+            ("http://evil.example:9200", "evil.example:9200"),
+        ] {
+            #expect(!plain.allows(origin: origin, requestHost: host), "\(origin) for Host \(host)")
+        }
+        #expect(!plain.allows(origin: "http://127.0.0.1:9200", requestHost: nil))
+        let tls = AllowedHosts(bind: "127.0.0.1", extra: ["laptop.local"], scheme: "https")
+        #expect(tls.allows(origin: "https://laptop.local:8443", requestHost: "laptop.local:8443"))
+        #expect(tls.allows(origin: "https://laptop.local", requestHost: "laptop.local:443"))
+        #expect(!tls.allows(origin: "http://laptop.local:8443", requestHost: "laptop.local:8443"))
     }
 }

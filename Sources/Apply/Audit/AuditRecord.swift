@@ -22,6 +22,11 @@ public struct AuditRecord: Codable, Sendable, Equatable {
         case revoke
         /// An operator lengthened a live grant.
         case extend
+        /// A decision file the host did not make was found and set aside
+        /// (docs/security.md, "Only the host decides"): `by` is the host
+        /// user who found it, `status` what the file claimed, `new_sha256`
+        /// the file's hash.
+        case forgedDecision = "forged-decision"
     }
 
     /// The audit-log format version.

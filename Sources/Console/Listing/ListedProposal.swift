@@ -101,7 +101,7 @@ public struct ListedProposal: Sendable, Equatable {
     }
 
     /// Whether it still awaits a decision.
-    public var isPending: Bool { decision == nil }
+    public var isPending: Bool { decision == nil && !archived }
 
     /// Whether its deadline has passed at `now` (``Proposal/isExpired(at:)``).
     public func isExpired(at now: Date = Date()) -> Bool {

@@ -1,4 +1,5 @@
 import Foundation
+import Queue
 
 /// One place the operator is told about new proposals.
 public enum NotificationChannel: Sendable, Equatable {
@@ -28,7 +29,13 @@ public enum NotificationChannel: Sendable, Equatable {
         switch self {
         case .webhook(let url, let token):
             struct Body: Encodable {
-                let event = "proposal.created"
+                let event: String
+                /// How many proposals the message is about (a burst is one message), and their ids.
+                let count: Int
+                let ids: [String]
+                let title: String
+                let first_seen: String?
+                let created_at: String
                 let id: String, bottle: String, tool: String, file: String
                 let summary: [String]
                 let highest_risk: String?
@@ -37,6 +44,10 @@ public enum NotificationChannel: Sendable, Equatable {
                 let link: String?
             }
             let body = Body(
+                event: notification.isReminder ? "proposal.reminder" : "proposal.created",
+                count: notification.ids.count, ids: notification.ids.map(\.rawValue), title: notification.title,
+                first_seen: notification.firstSeen.map(Timestamp.format),
+                created_at: Timestamp.format(notification.createdAt),
                 id: notification.id.rawValue, bottle: notification.bottle.rawValue,
                 tool: notification.tool.rawValue, file: notification.tool.configFile.fileName,
                 summary: notification.summary, highest_risk: notification.highestRisk?.rawValue,

@@ -33,7 +33,8 @@ struct NotificationMarker: Sendable {
     }
 
     /// Takes the marker for `proposal`.
-    func claim(_ id: ProposalID, of bottle: BottleSlug) -> Claim {
+    /// - Parameter suffix: which announcement (`""` the first, `.reminder` the reminder).
+    func claim(_ id: ProposalID, of bottle: BottleSlug, suffix: String = "") -> Claim {
         if mkdir(directory, 0o700) != 0, errno != EEXIST {
             return .unavailable("cannot create \(directory): \(String(cString: strerror(errno)))")
         }
@@ -42,7 +43,7 @@ struct NotificationMarker: Sendable {
             return .unavailable("\(directory) is not a directory: \(String(cString: strerror(errno)))")
         }
         defer { close(folder) }
-        let fd = openat(folder, "\(bottle.rawValue).\(id.rawValue)", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        let fd = openat(folder, "\(bottle.rawValue).\(id.rawValue)\(suffix)", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         if fd >= 0 {
             close(fd)
             return .claimed

@@ -13,6 +13,13 @@ import SystemPackage
 /// and exponential backoff, so a slow or hanging receiver never holds up the
 /// console, a decision or another channel. Outcomes reach the watcher
 /// through `onStatus` (the console shows them in its status line) and the log.
+///
+/// What an agent cannot do with it: flood (a bottle's burst is one message,
+/// and there is a cap per minute across bottles: ``AnnouncementSchedule``),
+/// hide (a proposal is aged by when the host first saw it, ``HostFirstSeen``,
+/// not by the `created_at` the sidecar writes), or wait unnoticed (a proposal
+/// still pending ``NotifySettings/remindAfter`` after the host first saw it
+/// is announced once more).
 public actor Notifier {
     /// A line for the operator about deliveries (a failure, a recovery).
     public typealias StatusHandler = @Sendable (_ text: String, _ isError: Bool) -> Void
@@ -27,6 +34,13 @@ public actor Notifier {
     private let logger: Logger
     private var seen: Set<ProposalID> = []
     private var deliveries: [Task<Void, Never>] = []
+    private let queueRoot: FilePath
+    private let firstSeen: HostFirstSeen
+    private var schedule: AnnouncementSchedule
+    /// Proposals announced (or seen) and not reminded yet, with when the host first saw them.
+    private var awaitingReminder: [ProposalID: (notification: ProposalNotification, firstSeen: Date)] = [:]
+    /// Wakes the notifier while messages wait for their time or reminders are due.
+    private var timer: Task<Void, Never>?
 
     /// A notifier for the queues under `queueRoot`, reading each bottle's
     /// current file under `configRoot` for the summary and risk hints.
@@ -46,6 +60,10 @@ public actor Notifier {
         logger: Logger, onStatus: @escaping StatusHandler
     ) {
         self.settings = settings
+        self.queueRoot = queueRoot
+        self.firstSeen = HostFirstSeen(queueRoot: queueRoot)
+        self.schedule = AnnouncementSchedule(
+            limits: .init(bottleWindow: settings.coalesceWindow.seconds, perMinute: settings.maxPerMinute))
         self.marker = NotificationMarker(queueRoot: queueRoot.string)
         self.configRoot = ConfigRoot(configRoot)
         self.transport = transport
@@ -54,28 +72,78 @@ public actor Notifier {
         self.logger = logger
         self.onStatus = onStatus
         marker.prune()
+        firstSeen.prune()
     }
 
     /// Announces each of `proposals` not announced before (by this process
-    /// or another), unless it is older than the settings' `max_age`.
-    /// Returns without waiting for any delivery.
+    /// or another), unless the host first saw it longer ago than the
+    /// settings' `max_age`; a bottle's burst becomes one message, within the
+    /// cap per minute (``AnnouncementSchedule``). Each is also remembered for
+    /// its reminder. Returns without waiting for any delivery.
     public func notice(_ proposals: [Proposal]) {
         guard settings.isEnabled else { return }
+        let now = now()
         for proposal in proposals where seen.insert(proposal.id).inserted {
-            guard now().timeIntervalSince(proposal.createdAt) <= settings.maxAge.seconds else { continue }
-            switch marker.claim(proposal.id, of: proposal.bottle) {
-            case .taken: continue
-            case .unavailable(let reason):
-                onStatus("notify: cannot record what was announced (\(reason)); another watcher may announce it too", true)
-            case .claimed: break
-            }
+            let seenAt = firstSeen.record(proposal.id, of: proposal.bottle, now: now) ?? now
             let current = try? configRoot.current(proposal.tool.configFile, for: proposal.bottle)
-            let notification = ProposalNotification(proposal: proposal, currentFile: current, consoleURL: settings.consoleURL)
+            let notification = ProposalNotification(
+                proposal: proposal, currentFile: current, consoleURL: settings.consoleURL
+            ).seen(at: seenAt, reminder: false)
+            if settings.remindAfter > .zero { awaitingReminder[proposal.id] = (notification, seenAt) }
+            guard now.timeIntervalSince(seenAt) <= settings.maxAge.seconds else { continue }
+            guard claim(proposal.id, of: proposal.bottle, marker: "") else { continue }
+            schedule.add(.init(notification: notification, firstSeen: seenAt))
+        }
+        tick()
+    }
+
+    /// Sends what is due now and queues the reminders that are: what the
+    /// timer runs every second, and tests with an injected clock call.
+    func tick() {
+        let now = now()
+        if settings.remindAfter > .zero {
+            for (id, waiting) in awaitingReminder where now.timeIntervalSince(waiting.firstSeen) >= settings.remindAfter.seconds {
+                awaitingReminder[id] = nil
+                let bottle = waiting.notification.bottle
+                let queue = QueueRoot(queueRoot).queue(for: bottle)
+                // Only a proposal still live and undecided is reminded of.
+                guard queue.isLive(id), (try? queue.decision(id)) == .some(nil) else { continue }
+                guard claim(id, of: bottle, marker: ".reminder") else { continue }
+                schedule.add(
+                    .init(notification: waiting.notification.seen(at: waiting.firstSeen, reminder: true), firstSeen: waiting.firstSeen))
+            }
+        }
+        for group in schedule.due(at: now) {
+            let notification = ProposalNotification.grouped(group.map(\.notification))
             for channel in settings.channels {
                 deliveries.append(Task { await self.deliver(notification, on: channel) })
             }
         }
         deliveries.removeAll { $0.isCancelled }
+        if schedule.isIdle && awaitingReminder.isEmpty {
+            timer?.cancel()
+            timer = nil
+        } else if timer == nil {
+            timer = Task { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    await self?.tick()
+                }
+            }
+        }
+    }
+
+    /// Takes the shared marker for announcing `id` (`marker` names which
+    /// announcement: "" the first, ".reminder" the reminder); `false` when
+    /// another watcher took it.
+    private func claim(_ id: ProposalID, of bottle: BottleSlug, marker suffix: String) -> Bool {
+        switch marker.claim(id, of: bottle, suffix: suffix) {
+        case .taken: return false
+        case .unavailable(let reason):
+            onStatus("notify: cannot record what was announced (\(reason)); another watcher may announce it too", true)
+            return true
+        case .claimed: return true
+        }
     }
 
     /// Waits for every delivery started so far (for `notify` at shutdown, and tests).
@@ -85,10 +153,12 @@ public actor Notifier {
         for task in running { await task.value }
     }
 
-    /// Stops every delivery still retrying.
+    /// Stops every delivery still retrying, and the timer.
     public func cancelAll() {
         for task in deliveries { task.cancel() }
         deliveries = []
+        timer?.cancel()
+        timer = nil
     }
 
     /// Sends `notification` on `channel`, retrying with backoff; `true` once delivered.

@@ -15,9 +15,18 @@ public struct NotifySettings: Sendable, Equatable {
     public var channels: [NotificationChannel] = []
     /// The web console's base URL, for a link to each proposal (`nil`: no link).
     public var consoleURL: String?
-    /// Proposals older than this when a watcher first sees them are not
-    /// announced (a watcher started on an old queue does not flood anyone).
+    /// Proposals the host first saw longer ago than this are not announced
+    /// (a watcher started on an old queue does not flood anyone). Aged by
+    /// ``HostFirstSeen``, never by the proposal's own `created_at`.
     public var maxAge: Duration = .seconds(3600)
+    /// A bottle's proposals within this long of its last message are
+    /// gathered into one ("12 new proposals from web-1"): ``AnnouncementSchedule``.
+    public var coalesceWindow: Duration = .seconds(30)
+    /// The most messages per minute across all bottles.
+    public var maxPerMinute = 12
+    /// A proposal still pending this long after the host first saw it is
+    /// announced once more; zero: no reminders.
+    public var remindAfter: Duration = .seconds(1800)
     /// Tries per channel and proposal, the first included.
     public var attempts = 8
     /// The wait before the first retry; it doubles each time, up to a minute.
@@ -64,6 +73,7 @@ public struct NotifySettings: Sendable, Equatable {
         guard let notify = value.table else { throw .invalid("notify must be a table: [notify]") }
         let known: Set<String> = [
             "console_url", "desktop", "max_age", "attempts", "retry_delay", "timeout", "webhook", "ntfy", "slack",
+            "coalesce_window", "max_per_minute", "remind_after",
         ]
         for key in notify.keys where !known.contains(key) {
             throw .invalid("unknown key notify.\(key); expected one of \(known.sorted().joined(separator: ", "))")
@@ -81,6 +91,16 @@ public struct NotifySettings: Sendable, Equatable {
         settings.maxAge = try seconds(notify["max_age"], "notify.max_age", range: 0...(86400 * 365)) ?? settings.maxAge
         settings.retryDelay = try seconds(notify["retry_delay"], "notify.retry_delay", range: 0...3600) ?? settings.retryDelay
         settings.timeout = try seconds(notify["timeout"], "notify.timeout", range: 0.1...300) ?? settings.timeout
+        settings.coalesceWindow =
+            try seconds(notify["coalesce_window"], "notify.coalesce_window", range: 0...3600) ?? settings.coalesceWindow
+        settings.remindAfter =
+            try seconds(notify["remind_after"], "notify.remind_after", range: 0...(86400 * 30)) ?? settings.remindAfter
+        if let perMinute = notify["max_per_minute"] {
+            guard let count = perMinute.int, (1...600).contains(count) else {
+                throw .invalid("notify.max_per_minute must be a whole number from 1 to 600")
+            }
+            settings.maxPerMinute = count
+        }
         if let attempts = notify["attempts"] {
             guard let count = attempts.int, (1...100).contains(count) else {
                 throw .invalid("notify.attempts must be a whole number from 1 to 100")

@@ -282,9 +282,7 @@ public struct ConsoleApp: Sendable {
             let columns = terminal.size.columns
             var lines: [String] = []
             let proposal = entry.proposal
-            let state =
-                entry.decision.map { "\($0.status.rawValue) by \(Escaped($0.decidedBy))" }
-                ?? "pending; \(entry.attendance)"
+            let state = entry.stateLine
             lines.append(style(ANSI.bold, "Proposal \(proposal.id)") + "   \(state)")
             lines.append(
                 "Bottle \(proposal.bottle)   tool \(proposal.tool.rawValue) → \(proposal.tool.configFile.fileName)   created \(Timestamp.format(proposal.createdAt)) (\(ConsoleView.age(of: proposal.createdAt, now: Date())) ago)"

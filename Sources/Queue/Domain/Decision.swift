@@ -57,6 +57,12 @@ public struct Decision: Codable, Sendable, Equatable {
     /// whose text is in ``notes``, so an agent's program can act on the
     /// name rather than parse the words; `nil` when the notes were typed.
     public var answer: String?
+    /// The host's MAC over every other field of the file (``DecisionSeal``):
+    /// what tells a decision the host made from one the sidecar wrote.
+    /// `nil` in decisions the sidecar writes and in those made in memory.
+    public var hostMAC: String?
+    /// Who made it, as the host judged when it read the file; not stored.
+    public var origin: DecisionOrigin = .unverified
 
     /// The longest `decided_by` and `notes` the host accepts from a decision file.
     public static let maximumNotesSize = 65_536
@@ -89,6 +95,7 @@ public struct Decision: Codable, Sendable, Equatable {
         if let answer, !Self.isAnswerName(answer) {
             return "answer is not a preset answer's name (1 to 64 letters, digits, '-', '_' and '.')"
         }
+        if let hostMAC, hostMAC.utf8.count != 64 { return "host_mac is not 64 hex digits" }
         if decidedBy.utf8.count > 256 { return "decided_by is \(decidedBy.utf8.count) bytes; the limit is 256" }
         if notes.utf8.count > Self.maximumNotesSize {
             return "notes is \(notes.utf8.count) bytes; the limit is \(Self.maximumNotesSize)"
@@ -149,6 +156,7 @@ public struct Decision: Codable, Sendable, Equatable {
         case decidedAt = "decided_at"
         case proposalSHA256 = "proposal_sha256"
         case expiresAt = "expires_at"
+        case hostMAC = "host_mac"
     }
 }
 

@@ -29,11 +29,26 @@ public struct BottleQueue: Sendable {
     public let directory: FilePath
     /// The bottle it belongs to.
     public let bottle: BottleSlug
+    /// The queue root whose key seals the host's decisions (``DecisionSeal``);
+    /// `nil` for the sidecar, which has no key and reads every decision as
+    /// ``DecisionOrigin/unverified``.
+    public let sealRoot: FilePath?
 
-    /// A queue over `directory`; nothing is touched until it is used.
+    /// A queue over `directory`, as the sidecar sees it (no key); nothing is
+    /// touched until it is used.
     public init(directory: FilePath, bottle: BottleSlug) {
         self.directory = directory
         self.bottle = bottle
+        self.sealRoot = nil
+    }
+
+    /// A queue over `directory` as the host sees it: decisions it writes are
+    /// sealed with the key of the queue root `root`, and decisions it reads
+    /// are judged by it (``DecisionOrigin``).
+    public init(directory: FilePath, bottle: BottleSlug, sealedUnder root: FilePath) {
+        self.directory = directory
+        self.bottle = bottle
+        self.sealRoot = root
     }
 
     var archiveDirectory: FilePath { directory.appending(QueueLayout.archiveName) }
@@ -117,10 +132,11 @@ public struct BottleQueue: Sendable {
             index.load(directory.string, try scan(archived: false).entries.map(\.proposal))
         }
         let key = ResubmissionIndex.key(tool: tool, proposedFileSHA256: SHA256Hex.of(proposedFile))
-        guard let id = index.proposal(for: key, in: directory.string) else { return nil }
-        if let match = try liveMatch(id) { return match }
-        index.remove(key, naming: id, in: directory.string)
-        return nil
+        if let id = index.proposal(for: key, in: directory.string) {
+            if let match = try liveMatch(id) { return match }
+            index.remove(key, naming: id, in: directory.string)
+        }
+        return try deliveredMatch(key: key, tool: tool)
     }
 
     private func queueOrMatch(_ proposal: Proposal, key: String) async throws(QueueError) -> Submission {
@@ -128,9 +144,31 @@ public struct BottleQueue: Sendable {
             if let existing = try liveMatch(id) { return existing }
             ResubmissionIndex.shared.remove(key, naming: id, in: directory.string)
         }
+        if let delivered = try deliveredMatch(key: key, tool: proposal.tool) { return delivered }
         let path = QueueLayout.proposal(proposal.id, in: directory)
         try await GroupCommit.shared.commit([.create(try encode(proposal), at: path)])
         return .queued(proposal)
+    }
+
+    /// The archived proposal identical to a call (`key`), with its decision,
+    /// when that decision was delivered and is still the latest one archived
+    /// for `tool`'s file, and is an approval, a modification or a rejection.
+    ///
+    /// A decision counts as delivered once written to the call's connection,
+    /// and an old client (the Python SDK 1.x) gives up on a call after its own
+    /// timeout without closing the stream: the decision goes into a stream
+    /// nobody reads. Its identical retry is answered with that decision —
+    /// not "identical to the current file" after an approval, nor queued a
+    /// second time after a rejection. A later decision on the same file (a
+    /// different proposal decided and archived) ends that: the retry is then
+    /// a new request. Withdrawn and expired calls are asked again.
+    private func deliveredMatch(key: String, tool: Tool) throws(QueueError) -> Submission? {
+        guard let id = ResubmissionIndex.shared.delivered(for: key, tool: tool, in: directory.string) else { return nil }
+        let archive = try openLive()?.subdirectory(QueueLayout.archiveName)
+        guard let proposal = try readProposal(id, in: archive)?.proposal, let decision = try readDecision(id, in: archive),
+            decision.status.isApproval || decision.status == .rejected, decision.isFinal
+        else { return nil }
+        return .decided(proposal, decision)
     }
 
     /// The proposal `id` as a retry finds it: decided while nobody waited,
@@ -168,16 +206,20 @@ public struct BottleQueue: Sendable {
                 // decision): the decision is in the archive now, not absent.
                 decision = try readDecision(id, in: try live?.subdirectory(QueueLayout.archiveName))
             }
-            return QueueEntry(
+            var entry = QueueEntry(
                 proposal: read.proposal, decision: decision, waiting: waiting, archived: false,
                 proposalSHA256: read.sha256, problem: read.proposal.contentProblem(),
                 stoppedWaitingAt: waiting ? nil : stoppedWaitingTime(id))
+            try noteForgeries(in: &entry)
+            return entry
         }
         let archive = try live?.subdirectory(QueueLayout.archiveName)
         if let read = try readProposal(id, in: archive) {
-            return QueueEntry(
+            var entry = QueueEntry(
                 proposal: read.proposal, decision: try readDecision(id, in: archive), waiting: false, archived: true,
                 proposalSHA256: read.sha256, problem: read.proposal.contentProblem())
+            try noteForgeries(in: &entry)
+            return entry
         }
         throw .noSuchProposal(id.rawValue)
     }
@@ -195,10 +237,15 @@ public struct BottleQueue: Sendable {
     /// The decision on `id`, live or archived; `nil` while it is pending.
     ///
     /// A decision file that cannot be read is an error, never an approval.
+    /// On the host, a decision the host did not make is set aside and not
+    /// returned (``DecisionOrigin/forged``): the proposal is still decidable.
     public func decision(_ id: ProposalID) throws(QueueError) -> Decision? {
         let live = try openLive()
-        if let decision = try readDecision(id, in: live) { return decision }
-        return try readDecision(id, in: try live?.subdirectory(QueueLayout.archiveName))
+        if let decision = try readDecision(id, in: live), decision.origin.counts { return decision }
+        guard let archived = try readDecision(id, in: try live?.subdirectory(QueueLayout.archiveName)),
+            archived.origin.counts
+        else { return nil }
+        return archived
     }
 
     /// Whether `id` is live (not archived) in this queue.
@@ -356,8 +403,13 @@ public struct BottleQueue: Sendable {
         for id in names.proposals {
             if names.decided.contains(id) {
                 // Decided: not pending. A decision file that cannot be read hides nothing silently.
-                do throws(QueueError) { _ = try readDecision(id, in: live) } catch { versions.append(.unreadable(error)) }
-                continue
+                // One the host did not make is set aside as it is read: the proposal is pending.
+                do throws(QueueError) {
+                    if try readDecision(id, in: live)?.origin.counts != false { continue }
+                } catch {
+                    versions.append(.unreadable(error))
+                    continue
+                }
             }
             let waiting = names.waiting.contains(id)
             let stopped = !waiting && names.stopped.contains(id)
@@ -412,11 +464,13 @@ public struct BottleQueue: Sendable {
         guard let read = try readProposal(id, in: folder, listing: true, pinning: pinning) else { return nil }
         // Archiving moves the proposal before its decision, so a live
         // proposal's decision, if any, is live too.
-        let decision: Decision? = decided ? try readDecision(id, in: folder) : nil
-        let entry = QueueEntry(
+        let readDecision: Decision? = decided ? try readDecision(id, in: folder) : nil
+        let decision = readDecision?.origin.counts == false ? nil : readDecision
+        var entry = QueueEntry(
             proposal: read.proposal, decision: decision, waiting: waiting, archived: archived,
             proposalSHA256: read.sha256, problem: decision == nil ? read.proposal.hashProblem() : nil,
             stoppedWaitingAt: !waiting && stopped ? stoppedWaitingTime(id) : nil)
+        if decision == nil, readDecision != nil { entry.forgedDecision = readDecision }
         return (entry, read.identity)
     }
 
@@ -429,7 +483,9 @@ public struct BottleQueue: Sendable {
         guard let live = try? openLive() else { return [] }
         var found: [QueueEntry] = []
         for id in try live.names().compactMap({ QueueLayout.id(in: $0, suffix: QueueLayout.decisionSuffix) }) {
+            // Only the host's own decisions are finished: a forged or unsigned one is never "recovered".
             guard let decision = try? readDecision(id, in: live), decision.status.isApproval,
+                decision.origin == .host || decision.origin == .unverified,
                 decision.apply?.state == .pending, let read = try? readProposal(id, in: live)
             else { continue }
             found.append(
@@ -467,11 +523,17 @@ public struct BottleQueue: Sendable {
         // Created relative to the directory's descriptor with an exclusive
         // link: a name the sidecar planted (a link, a FIFO) makes this fail,
         // and nothing is ever written through it.
-        guard try AtomicFile.create(try encode(decision), named: decisionName, in: live) else {
-            // The name is taken: by a decision (another operator won), or by
-            // something that is not one, whose error the caller gets.
-            let existing = try self.decision(id)
-            throw .alreadyDecided(id, status: existing?.status ?? .withdrawn)
+        let (decision, data) = try sealedForWriting(decision)
+        if try !AtomicFile.create(data, named: decisionName, in: live) {
+            // The name is taken: by a decision (another operator won), by a
+            // forged one (set aside as it is read: then the name is free
+            // again, and this decision is made once more), or by something
+            // that is not one, whose error the caller gets.
+            let existing = try readDecision(id, in: live)
+            guard existing?.origin == .forged, try AtomicFile.create(data, named: decisionName, in: live) else {
+                let winner = try self.decision(id)
+                throw .alreadyDecided(id, status: winner?.status ?? existing?.status ?? .withdrawn)
+            }
         }
         // The proposal gone from the live directory means an archiver moved it
         // after reading a decision. If the archive holds a decision other than
@@ -507,10 +569,13 @@ public struct BottleQueue: Sendable {
     private func updateDecision(_ id: ProposalID, _ change: (inout Decision) -> Void) throws(QueueError) {
         let live = try openLive()
         for folder in [live, try live?.subdirectory(QueueLayout.archiveName)] {
-            guard let folder, var decision = try readDecision(id, in: folder) else { continue }
+            // Only a decision the host made is changed (and sealed again): a forged one is never renewed.
+            guard let folder, var decision = try readDecision(id, in: folder), decision.origin.counts else { continue }
             change(&decision)
             // Replaced by renameat within the directory: never written through a planted link.
-            try AtomicFile.write(try encode(decision), named: id.rawValue + QueueLayout.decisionSuffix, in: folder)
+            // Sealed again: the MAC covers the apply outcome too.
+            try AtomicFile.write(
+                try sealedForWriting(decision).data, named: id.rawValue + QueueLayout.decisionSuffix, in: folder)
             return
         }
         throw .noSuchProposal(id.rawValue)
@@ -576,7 +641,9 @@ public struct BottleQueue: Sendable {
         unlink(QueueLayout.waiting(id, in: directory).string)
         clearStoppedWaiting(id)
         clearExtension(id)
-        ResubmissionIndex.shared.remove(ResubmissionIndex.key(for: proposal), naming: id, in: directory.string)
+        let key = ResubmissionIndex.key(for: proposal)
+        ResubmissionIndex.shared.remove(key, naming: id, in: directory.string)
+        ResubmissionIndex.shared.recordDelivered(key, tool: proposal.tool, id: id, in: directory.string)
     }
 
     // MARK: - Recovery
@@ -673,11 +740,17 @@ public struct BottleQueue: Sendable {
     }
 
     /// Reads `<id>.decision.json` in `folder` through the same guards.
+    ///
+    /// On the host (``sealRoot``), the decision's ``Decision/origin`` is
+    /// judged by the key, and a forged one is set aside
+    /// (``DecisionSeal/setAside(_:claimed:named:in:bottle:tool:archived:)``) before
+    /// it is returned, marked ``DecisionOrigin/forged``: callers that decide
+    /// or apply skip it.
     func readDecision(_ id: ProposalID, in folder: QueueDirectory?) throws(QueueError) -> Decision? {
         let name = id.rawValue + QueueLayout.decisionSuffix
         guard let folder, let data = try folder.read(name) else { return nil }
         func path() -> String { folder.path.appending(name).string }
-        let decision = try QueueFormat.decode(Decision.self, from: data, path: path())
+        var decision = try QueueFormat.decode(Decision.self, from: data, path: path())
         guard decision.id == id else {
             throw .malformedFile(path: path(), reason: "its id \(decision.id) does not match its file name")
         }
@@ -685,6 +758,34 @@ public struct BottleQueue: Sendable {
             throw .malformedFile(path: path(), reason: "a modified decision has no final_file")
         }
         if let problem = decision.shapeProblem() { throw .malformedFile(path: path(), reason: problem) }
+        if let sealRoot {
+            let seal = try DecisionSeal.of(root: sealRoot)
+            decision.origin = seal.origin(of: data, decision: decision, bottle: bottle)
+            if decision.origin == .forged {
+                seal.setAside(
+                    data, claimed: decision, named: name, in: folder, bottle: bottle,
+                    tool: (try? readProposal(id, in: folder))?.proposal.tool,
+                    archived: folder.path.lastComponent?.string == QueueLayout.archiveName)
+            }
+        }
         return decision
+    }
+
+    /// `decision` and the bytes to write for it: sealed on the host, plain in the sidecar.
+    private func sealedForWriting(_ decision: Decision) throws(QueueError) -> (decision: Decision, data: Data) {
+        guard let sealRoot else { return (decision, try encode(decision)) }
+        return try DecisionSeal.of(root: sealRoot).sealed(decision, bottle: bottle)
+    }
+
+    /// Fills in ``QueueEntry/forgedDecision`` of an entry with no decision
+    /// that counts from the forged ones set aside for it, so every reader
+    /// shows that one was there.
+    private func noteForgeries(in entry: inout QueueEntry) throws(QueueError) {
+        if let decision = entry.decision, !decision.origin.counts {
+            entry.forgedDecision = decision
+            entry.decision = nil
+        }
+        guard entry.decision == nil, entry.forgedDecision == nil, let sealRoot else { return }
+        entry.forgedDecision = try DecisionSeal.of(root: sealRoot).setAside(of: entry.proposal.id, bottle: bottle).last
     }
 }

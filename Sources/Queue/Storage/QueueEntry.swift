@@ -43,6 +43,11 @@ public struct QueueEntry: Sendable, Equatable {
     /// attached or when none ever stopped. Read from the queue, never guessed.
     public var stoppedWaitingAt: Date?
 
+    /// A decision file found for it that the host did not make
+    /// (``DecisionOrigin/forged``), as the file claimed it: set aside, never
+    /// believed; shown so the operator learns of it. ``decision`` is then `nil`.
+    public var forgedDecision: Decision?
+
     /// An entry.
     public init(
         proposal: Proposal, decision: Decision?, waiting: Bool, archived: Bool, proposalSHA256: String? = nil,
@@ -65,8 +70,21 @@ public struct QueueEntry: Sendable, Equatable {
         return "the agent is not connected"
     }
 
-    /// Whether it still awaits a decision.
-    public var isPending: Bool { decision == nil }
+    /// One line for a reader: the decision as the host judges it
+    /// (``Decision/attribution``), or that it is pending; and a forged
+    /// decision that was set aside, when there was one.
+    public var stateLine: String {
+        var line =
+            decision?.attribution
+            ?? (archived ? "archived by the sidecar without a decision the host made" : "pending; \(attendance)")
+        if let forgedDecision { line += "; a decision file was \(forgedDecision.attribution)" }
+        return line
+    }
+
+    /// Whether it still awaits a decision. (An archived proposal whose only
+    /// decision was forged and set aside has none, and is not pending: the
+    /// sidecar archived it, and it can no longer be decided.)
+    public var isPending: Bool { decision == nil && !archived }
 }
 
 /// What ``BottleQueue/recover(clearWaitingMarkers:)`` found and mended.

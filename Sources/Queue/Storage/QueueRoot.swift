@@ -50,7 +50,7 @@ public struct QueueRoot: Sendable {
 
     /// The queue of one bottle.
     public func queue(for bottle: BottleSlug) -> BottleQueue {
-        BottleQueue(directory: path.appending(bottle.rawValue), bottle: bottle)
+        BottleQueue(directory: path.appending(bottle.rawValue), bottle: bottle, sealedUnder: path)
     }
 
     /// Every undecided proposal of every bottle, oldest first.

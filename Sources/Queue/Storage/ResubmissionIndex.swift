@@ -34,6 +34,9 @@ final class ResubmissionIndex: Sendable {
         var proposals: [String: ProposalID] = [:]
         /// Keys being submitted, with the identical submissions waiting for the outcome.
         var inFlight: [String: [Follower]] = [:]
+        /// Per tool, the key and id of the proposal whose decision was archived
+        /// last: the latest decision on that tool's file (``delivered(for:tool:in:)``).
+        var delivered: [Tool: (key: String, id: ProposalID)] = [:]
     }
 
     private let directories = Mutex<[String: Directory]>([:])
@@ -99,6 +102,22 @@ final class ResubmissionIndex: Sendable {
     func remove(_ key: String, naming id: ProposalID, in directory: String) {
         directories.withLock { directories in
             if directories[directory]?.proposals[key] == id { directories[directory]!.proposals[key] = nil }
+        }
+    }
+
+    /// Records that the decision on `id` (a call of `key`, for `tool`'s file)
+    /// was delivered and archived: now the latest decision on that file.
+    func recordDelivered(_ key: String, tool: Tool, id: ProposalID, in directory: String) {
+        directories.withLock { $0[directory, default: Directory()].delivered[tool] = (key, id) }
+    }
+
+    /// The archived proposal whose delivered decision an identical retry of
+    /// `key` is answered with: only while its decision is still the latest
+    /// one archived for `tool`'s file.
+    func delivered(for key: String, tool: Tool, in directory: String) -> ProposalID? {
+        directories.withLock { directories in
+            guard let latest = directories[directory]?.delivered[tool], latest.key == key else { return nil }
+            return latest.id
         }
     }
 

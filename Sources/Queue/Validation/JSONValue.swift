@@ -99,7 +99,17 @@ public indirect enum JSONValue: Sendable, Hashable, CustomStringConvertible {
         for byte in text.utf8 { hasher.combine(byte) }
     }
 
-    private func write(to out: inout String) {
+    /// Compact JSON text with every object's members sorted by their keys'
+    /// UTF-8 bytes, at every depth: one text per JSON value whatever the key
+    /// order or whitespace of the file it came from. Numbers keep their literal
+    /// text. What the host's decision MAC covers (``DecisionSeal``).
+    public var canonicalText: String {
+        var out = ""
+        write(to: &out, sorted: true)
+        return out
+    }
+
+    private func write(to out: inout String, sorted: Bool = false) {
         switch self {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
@@ -109,16 +119,16 @@ public indirect enum JSONValue: Sendable, Hashable, CustomStringConvertible {
             out += "["
             for (i, value) in values.enumerated() {
                 if i > 0 { out += "," }
-                value.write(to: &out)
+                value.write(to: &out, sorted: sorted)
             }
             out += "]"
         case .object(let members):
             out += "{"
-            for (i, member) in members.enumerated() {
+            for (i, member) in (sorted ? Self.sortedMembers(members) : members).enumerated() {
                 if i > 0 { out += "," }
                 Self.writeString(member.key, to: &out)
                 out += ":"
-                member.value.write(to: &out)
+                member.value.write(to: &out, sorted: sorted)
             }
             out += "}"
         }

@@ -303,7 +303,12 @@ final class SidecarConnection<C: Clock<Duration>>: ChannelInboundHandler, Remova
         case .success(let resolved): session = resolved
         case .failure(let refusal): return respondJSON(refusal.status, RPCReply.error(id: nil, refusal.error))
         }
-        let revision = session.revision ?? "2025-03-26"
+        // A 2026-07-28 batch names its revision in the header or in its members'
+        // `_meta` envelopes, not in a session: it is that revision's, which has no batches.
+        let modern =
+            headers.protocolVersion.flatMap { ProtocolRevision.modern.contains($0) ? $0 : nil }
+            ?? members.lazy.compactMap { try? $0.get().envelopeRevision }.first
+        let revision = modern ?? session.revision ?? "2025-03-26"
         guard revision == "2025-03-26", !members.isEmpty else {
             let reason =
                 members.isEmpty

@@ -14,7 +14,7 @@ struct HostCheckMiddleware: RouterMiddleware {
         guard hosts.allows(host: request.head.authority) else {
             return Page.plain(.misdirectedRequest, "This console does not answer to that host name.")
         }
-        if let origin = request.headers[.origin], !hosts.allows(origin: origin) {
+        if let origin = request.headers[.origin], !hosts.allows(origin: origin, requestHost: request.head.authority) {
             return Page.plain(.forbidden, "Requests from another site are refused.")
         }
         return try await next(request, context)

@@ -68,7 +68,12 @@ enum ProposalViews {
             values["pending"] = true
             // A Dockerfile cannot be time-boxed: no duration buttons for it (docs/grants.md).
             if proposal.tool != .capabilityBlock { values["grantable"] = true }
-            values["proposed"] = proposal.proposedFile
+            // The line feed the parser drops after <textarea> is the page's, never the file's (EditorText).
+            if let reason = EditorText.uneditableReason(proposal.proposedFile) {
+                values["uneditable"] = "Modify is not offered here: \(reason). Use `bottle-supervise modify \(proposal.id) --file FILE`."
+            } else {
+                values["proposed"] = EditorText.leadingBreak + proposal.proposedFile
+            }
             if review.currentFileChanged { values["conflict"] = true }
             // The host's own checks of the file as read (forged hash, invalid file): it would be refused.
             if let problem = entry.problem { values["invalid"] = Escaped(problem).description }
@@ -84,7 +89,8 @@ enum ProposalViews {
         if let policyProblem { values["policyProblem"] = policyProblem }
         if let decision = entry.decision {
             var item: [String: Any] = [
-                "status": decision.status.rawValue, "decidedBy": Escaped(decision.decidedBy).description,
+                "status": decision.status.rawValue,
+                "decidedBy": Escaped(decision.decidedBy).description + (decision.origin.label.map { " (\($0))" } ?? ""),
                 "decidedAt": Timestamp.format(decision.decidedAt),
                 "expiresAt": decision.expiresAt.map(Timestamp.format) ?? "",
             ]
@@ -96,6 +102,7 @@ enum ProposalViews {
             if let since = decided?.replacedSinceNote { item["since"] = since }
             values["decision"] = item
         }
+        if let forged = entry.forgedDecision { values["forged"] = "A decision file was \(forged.attribution)." }
         if let message {
             values["message"] = message.text
             values["messageKind"] = message.isError ? "error" : "ok"

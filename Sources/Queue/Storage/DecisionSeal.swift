@@ -1,0 +1,345 @@
+import Crypto
+import Foundation
+import Synchronization
+import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// How the host tells the decisions it made from files the sidecar wrote.
+///
+/// A bottle's queue directory is the sidecar's to write (a compromised agent
+/// controls it), so a `<id>.decision.json` there proves nothing by being
+/// there. The host therefore seals every decision it writes with an
+/// HMAC-SHA256 under a key kept at `<queue-root>/.decision-key` (mode 0600,
+/// owned by the operator): outside every bottle's directory, which is all a
+/// sidecar ever has mounted (docs/security.md, "Only the host decides").
+///
+/// The MAC covers the whole decision: the canonical text
+/// (``JSONValue/canonicalText``) of the file's JSON object without its
+/// `host_mac` member, prefixed by the bottle's slug. So a field added to
+/// ``Decision`` later (an expiry, a preset answer) is covered without a
+/// change here, a field a forger adds breaks the MAC, and a decision cannot
+/// be moved to another bottle. The host renews the MAC whenever it rewrites
+/// the decision (``BottleQueue/recordApply(_:for:)``).
+///
+/// When the key is first made, the decision files already in the queue root
+/// are listed with their hashes in `.unsigned-decisions`: those were written
+/// before decisions were sealed, and are shown as ``DecisionOrigin/unsigned``
+/// rather than forged, as long as their bytes are unchanged.
+public final class DecisionSeal: Sendable {
+    /// The key's file name in the queue root (a dot name: never a slug).
+    public static let keyName = ".decision-key"
+    /// The decisions found when the key was made, one `<slug>/<id> <sha256>` a line.
+    public static let unsignedListName = ".unsigned-decisions"
+    /// Where forged decision files are moved, one directory per bottle.
+    public static let setAsideName = ".forged-decisions"
+
+    /// The queue root the key belongs to.
+    public let root: FilePath
+    /// The key's bytes (`SymmetricKey` is not `Sendable`; one is made per use).
+    private let keyBytes: Data
+    private var key: SymmetricKey { SymmetricKey(data: keyBytes) }
+    private let unsigned = Mutex<[String: String]?>(nil)
+
+    private init(root: FilePath, key: Data) {
+        self.root = root
+        self.keyBytes = key
+    }
+
+    // MARK: - The key
+
+    private static let loaded = Mutex<[String: DecisionSeal]>([:])
+
+    /// The seal of the queue root at `root`, its key read once per process,
+    /// or made (with the list of unsigned decisions) when there is none yet.
+    /// - Throws: when the key file is not a regular file of mode 0600 owned
+    ///   by this user, or cannot be read or made; the message says how to fix it.
+    public static func of(root: FilePath) throws(QueueError) -> DecisionSeal {
+        if let seal = loaded.withLock({ $0[root.string] }) { return seal }
+        let keyPath = root.appending(keyName)
+        let seal: DecisionSeal
+        if let key = try readKey(keyPath) {
+            seal = DecisionSeal(root: root, key: key)
+        } else {
+            try writeUnsignedList(root: root)
+            let fresh = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
+            let text = fresh.withUnsafeBytes { Hex.encode($0) } + "\n"
+            if try AtomicFile.create(Data(text.utf8), at: keyPath, mode: 0o600) {
+                seal = DecisionSeal(root: root, key: fresh)
+            } else {
+                // Another host process made it first: use theirs.
+                guard let key = try readKey(keyPath) else {
+                    throw .malformedFile(path: keyPath.string, reason: "vanished while it was being made; run the command again")
+                }
+                seal = DecisionSeal(root: root, key: key)
+            }
+        }
+        return loaded.withLock { cache in
+            if let other = cache[root.string] { return other }
+            cache[root.string] = seal
+            return seal
+        }
+    }
+
+    /// Forgets the keys read so far: for tests that remove a queue root's key.
+    static func forgetLoadedKeys() {
+        loaded.withLock { $0.removeAll() }
+    }
+
+    private static func readKey(_ path: FilePath) throws(QueueError) -> Data? {
+        let fd = open(path.string, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { return nil }
+            if errno == ELOOP {
+                throw .malformedFile(
+                    path: path.string, reason: "the host's decision key is a symbolic link; remove it and run again")
+            }
+            throw .io(operation: "open", path: path.string, errno: errno)
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw .io(operation: "stat", path: path.string, errno: errno) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw .malformedFile(path: path.string, reason: "the host's decision key is not a regular file")
+        }
+        guard info.st_uid == geteuid() else {
+            throw .malformedFile(
+                path: path.string,
+                reason: "the host's decision key belongs to uid \(info.st_uid), not to you (uid \(geteuid())); "
+                    + "run as the queue root's owner")
+        }
+        guard info.st_mode & 0o077 == 0 else {
+            throw .malformedFile(
+                path: path.string,
+                reason: "the host's decision key is mode \(String(info.st_mode & 0o777, radix: 8)); "
+                    + "anyone who can read it can forge decisions: chmod 600 it (and consider it leaked: remove it)")
+        }
+        var bytes = [UInt8](repeating: 0, count: 66)
+        let count = read(fd, &bytes, bytes.count)
+        guard count == 65 || count == 64, let key = Hex.decode(bytes[0..<64]) else {
+            throw .malformedFile(path: path.string, reason: "the host's decision key is not 64 hex digits")
+        }
+        return key
+    }
+
+    /// Lists every decision file under `root` with its hash: what existed
+    /// before the host sealed decisions. Unreadable files are left out (they
+    /// stay unreadable errors).
+    private static func writeUnsignedList(root: FilePath) throws(QueueError) {
+        var text = ""
+        for bottle in (try? QueueRoot(root).bottles()) ?? [] {
+            let live = try? QueueDirectory.open(root.appending(bottle.rawValue))
+            let archive = try? live?.subdirectory(QueueLayout.archiveName)
+            for folder in [live, archive].compactMap({ $0 }) {
+                for name in (try? folder.names()) ?? [] {
+                    guard let id = QueueLayout.id(in: name, suffix: QueueLayout.decisionSuffix),
+                        let data = try? folder.read(name)
+                    else { continue }
+                    text += "\(bottle.rawValue)/\(id.rawValue) \(SHA256Hex.of(data))\n"
+                }
+            }
+        }
+        try AtomicFile.write(Data(text.utf8), to: root.appending(unsignedListName), mode: 0o600)
+    }
+
+    private func isUnsigned(_ data: Data, bottle: BottleSlug, id: ProposalID) -> Bool {
+        let list = unsigned.withLock { cached in
+            if let cached { return cached }
+            var list: [String: String] = [:]
+            let path = root.appending(Self.unsignedListName)
+            if let data = try? AtomicFile.read(path, regularOnly: true) {
+                for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+                    let parts = line.split(separator: " ")
+                    if parts.count == 2 { list[String(parts[0])] = String(parts[1]) }
+                }
+            }
+            cached = list
+            return list
+        }
+        return list["\(bottle.rawValue)/\(id.rawValue)"] == SHA256Hex.of(data)
+    }
+
+    // MARK: - Sealing and judging
+
+    /// `decision` as the host writes it: with its MAC, and the file's bytes.
+    func sealed(_ decision: Decision, bottle: BottleSlug) throws(QueueError) -> (decision: Decision, data: Data) {
+        var sealed = decision
+        sealed.hostMAC = nil
+        sealed.origin = .unverified
+        let plain = try Self.encode(sealed)
+        guard let text = Self.canonicalText(of: plain).text else {
+            throw .malformedFile(path: root.string, reason: "could not seal a decision: its encoding does not parse")
+        }
+        sealed.hostMAC = mac(text, bottle: bottle)
+        let data = try Self.encode(sealed)
+        sealed.origin = .host
+        return (sealed, data)
+    }
+
+    /// Who made the decision file `data` (already decoded as `decision`).
+    func origin(of data: Data, decision: Decision, bottle: BottleSlug) -> DecisionOrigin {
+        let (text, claimed) = Self.canonicalText(of: data)
+        if let text, let claimed, let code = Hex.decode(claimed.utf8),
+            HMAC<SHA256>.isValidAuthenticationCode(code, authenticating: Self.message(text, bottle: bottle), using: key)
+        {
+            return .host
+        }
+        if !(decision.status.isApproval || decision.status == .rejected) { return .sidecar }
+        if isUnsigned(data, bottle: bottle, id: decision.id) { return .unsigned }
+        return .forged
+    }
+
+    private func mac(_ text: String, bottle: BottleSlug) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: Self.message(text, bottle: bottle), using: key)
+        return code.withUnsafeBytes { Hex.encode($0) }
+    }
+
+    private static func message(_ text: String, bottle: BottleSlug) -> Data {
+        Data("bottle-supervise decision 1\n\(bottle.rawValue)\n\(text)".utf8)
+    }
+
+    private static func encode(_ decision: Decision) throws(QueueError) -> Data {
+        do { return try QueueFormat.encode(decision) } catch {
+            throw .malformedFile(path: "decision \(decision.id)", reason: "could not encode: \(error)")
+        }
+    }
+
+    /// The canonical text of the JSON object in `data` without its
+    /// `host_mac` member, and that member's value when it is a string.
+    static func canonicalText(of data: Data) -> (text: String?, mac: String?) {
+        var problems = ProblemList()
+        guard let node = StrictJSONParser.parse(String(decoding: data, as: UTF8.self), problems: &problems),
+            problems.isEmpty, case .object(let members) = node.value
+        else { return (nil, nil) }
+        var mac: String?
+        var rest: [JSONMember] = []
+        for member in members {
+            if member.key == "host_mac" {
+                if case .string(let value) = member.value { mac = value }
+            } else {
+                rest.append(member)
+            }
+        }
+        return (JSONValue.object(rest).canonicalText, mac)
+    }
+
+    // MARK: - Forged decisions
+
+    /// What the host found and set aside: a decision file it did not make.
+    public struct ForgedDecision: Sendable {
+        /// The queue root it was found under.
+        public let queueRoot: FilePath
+        public let bottle: BottleSlug
+        public let id: ProposalID
+        /// The tool of the proposal it claims to decide, when that proposal could be read.
+        public let tool: Tool?
+        /// The decision as the file claims it (never believed).
+        public let claimed: Decision
+        /// SHA-256 of the file's bytes.
+        public let sha256: String
+        /// Where the file is now, under the queue root.
+        public let movedTo: FilePath
+        /// Whether it was in the archive (the sidecar answered with it and archived it).
+        public let wasArchived: Bool
+    }
+
+    private static let witness = Mutex<(@Sendable (ForgedDecision) -> Void)?>(nil)
+
+    /// Installs what the host does with a forged decision it set aside (the
+    /// executable records it in the audit log). Called once at start; only
+    /// the process whose move succeeded reports it, so each is recorded once.
+    public static func onForgedDecision(_ report: @escaping @Sendable (ForgedDecision) -> Void) {
+        witness.withLock { $0 = report }
+    }
+
+    /// Moves the forged decision file `name` out of `folder` (the bottle's
+    /// directory or its archive) into `<root>/.forged-decisions/<slug>/`,
+    /// where the sidecar cannot reach it, freeing the name for the
+    /// operator's own decision. If the file moved turns out to be one the
+    /// host sealed (another host process decided between our read and our
+    /// move), it is put back.
+    /// - Returns: whether this call moved it (and reported it).
+    @discardableResult
+    func setAside(
+        _ data: Data, claimed: Decision, named name: String, in folder: QueueDirectory, bottle: BottleSlug,
+        tool: Tool?, archived: Bool
+    ) -> Bool {
+        let directory = root.appending(Self.setAsideName).appending(bottle.rawValue)
+        guard (try? AtomicFile.makeDirectory(directory, mode: 0o700)) != nil,
+            let destination = try? QueueDirectory.open(directory)
+        else { return false }
+        let digest = SHA256Hex.of(data)
+        let newName = "\(claimed.id.rawValue).\(Timestamp.format(Date())).\(digest.prefix(12))\(QueueLayout.decisionSuffix)"
+        guard renameat(folder.descriptor, name, destination.descriptor, newName) == 0 else { return false }
+        if let moved = try? destination.read(newName),
+            let decision = try? QueueFormat.decode(Decision.self, from: moved, path: newName),
+            origin(of: moved, decision: decision, bottle: bottle) == .host
+        {
+            if linkat(destination.descriptor, newName, folder.descriptor, name, 0) == 0 {
+                unlinkat(destination.descriptor, newName, 0)
+            }
+            return false
+        }
+        fsync(destination.descriptor)
+        fsync(folder.descriptor)
+        let report = ForgedDecision(
+            queueRoot: root, bottle: bottle, id: claimed.id, tool: tool, claimed: claimed, sha256: digest, movedTo: directory.appending(newName),
+            wasArchived: archived)
+        Self.witness.withLock { $0 }?(report)
+        return true
+    }
+
+    /// The forged decisions set aside for proposal `id`, oldest first, as
+    /// the files claim them (``DecisionOrigin/forged``).
+    func setAside(of id: ProposalID, bottle: BottleSlug) -> [Decision] {
+        let directory = root.appending(Self.setAsideName).appending(bottle.rawValue)
+        guard let folder = try? QueueDirectory.open(directory), let names = try? folder.names() else { return [] }
+        return names.filter { $0.hasPrefix(id.rawValue + ".") && $0.hasSuffix(QueueLayout.decisionSuffix) }.sorted()
+            .compactMap { name in
+                guard let data = try? folder.read(name),
+                    var decision = try? QueueFormat.decode(Decision.self, from: data, path: name)
+                else { return nil }
+                decision.origin = .forged
+                return decision
+            }
+    }
+}
+
+/// Lowercase hex, both ways, for the key file and the MAC.
+enum Hex {
+    static func encode(_ bytes: UnsafeRawBufferPointer) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func decode<Digits: Collection<UInt8>>(_ digits: Digits) -> Data? {
+        guard digits.count % 2 == 0 else { return nil }
+        var out = Data(capacity: digits.count / 2)
+        var high: UInt8?
+        for digit in digits {
+            let value: UInt8
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = digit - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = digit - UInt8(ascii: "a") + 10
+            default: return nil
+            }
+            if let first = high {
+                out.append(first << 4 | value)
+                high = nil
+            } else {
+                high = value
+            }
+        }
+        return out
+    }
+}

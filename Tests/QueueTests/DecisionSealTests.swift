@@ -1,0 +1,240 @@
+import Foundation
+import Synchronization
+import SystemPackage
+import Testing
+
+@testable import Queue
+
+/// Only the host decides (docs/security.md): a decision file counts on the
+/// host only when it carries the MAC of the queue root's key, which no
+/// sidecar can read. Everything a sidecar could write instead is judged
+/// here: forged approvals and rejections, edited host decisions, added
+/// fields, decisions moved from another bottle, and the sidecar's own
+/// withdrawals; and the decisions of a queue written before sealing.
+@Suite("Only the host decides", .serialized)
+struct DecisionSealTests {
+    let directory = TemporaryDirectory()
+    var root: QueueRoot { QueueRoot(directory.path) }
+
+    /// The forged decisions reported for this test's queue root.
+    static let reported = Mutex<[String: [DecisionSeal.ForgedDecision]]>([:])
+
+    init() {
+        DecisionSeal.onForgedDecision { found in
+            Self.reported.withLock { $0[found.queueRoot.string, default: []].append(found) }
+        }
+    }
+
+    var reports: [DecisionSeal.ForgedDecision] { Self.reported.withLock { $0[directory.path.string] ?? [] } }
+
+    /// The bottle's queue as the sidecar sees it: no key.
+    func sidecar(_ bottle: BottleSlug = slug()) throws -> BottleQueue {
+        let queue = BottleQueue(directory: directory.path.appending(bottle.rawValue), bottle: bottle)
+        try queue.prepare()
+        return queue
+    }
+
+    func decisionPath(_ id: ProposalID, bottle: BottleSlug = slug(), archived: Bool = false) -> FilePath {
+        let folder = directory.path.appending(bottle.rawValue)
+        return (archived ? folder.appending("archive") : folder).appending("\(id).decision.json")
+    }
+
+    func text(_ path: FilePath) throws -> String { try String(contentsOfFile: path.string, encoding: .utf8) }
+
+    @Test("the host's decisions carry a MAC, read back as the host's, and stay so after the apply outcome")
+    func hostDecisions() async throws {
+        let proposal = makeProposal()
+        _ = try await sidecar().submit(proposal)
+        let host = root.queue(for: slug())
+        try host.decide(Decision(id: proposal.id, status: .approved, decidedBy: "alice", proposalSHA256: nil))
+        #expect(try text(decisionPath(proposal.id)).contains("\"host_mac\""))
+        #expect(try host.decision(proposal.id)?.origin == .host)
+        try host.recordApply(ApplyOutcome(state: .applied, summary: "written"), for: proposal.id)
+        let decided = try host.decision(proposal.id)
+        #expect(decided?.origin == .host)
+        #expect(decided?.apply?.state == .applied)
+        // The key is the operator's alone.
+        var info = stat()
+        #expect(stat(directory.path.appending(".decision-key").string, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o600)
+        // The sidecar reads the same file without judging it.
+        #expect(try sidecar().decision(proposal.id)?.status == .approved)
+        #expect(reports.isEmpty)
+    }
+
+    @Test("a forged approval is set aside, reported once, shown as forged, and the proposal stays decidable")
+    func forgedApproval() async throws {
+        _ = try DecisionSeal.of(root: directory.path)  // the host has run before: the forgery is not "unsigned"
+        let proposal = makeProposal()
+        let sidecar = try sidecar()
+        _ = try await sidecar.submit(proposal)
+        try sidecar.decide(Decision(id: proposal.id, status: .approved, notes: "ok", decidedBy: "alice"))
+        let host = root.queue(for: slug())
+
+        #expect(try host.decision(proposal.id) == nil)
+        #expect(reports.count == 1)
+        #expect(reports.first?.claimed.decidedBy == "alice")
+        #expect(reports.first?.tool == .pipelockBlock)
+        #expect(!FileManager.default.fileExists(atPath: decisionPath(proposal.id).string))
+        let entry = try host.entry(proposal.id)
+        #expect(entry.isPending)
+        #expect(entry.decision == nil)
+        #expect(entry.forgedDecision?.origin == .forged)
+        #expect(entry.forgedDecision?.status == .approved)
+        #expect(try root.pending().map(\.proposal.id) == [proposal.id])
+        #expect(reports.count == 1, "a forgery is reported by the read that set it aside, once")
+        #expect(try host.applyingEntries().isEmpty)
+
+        try host.decide(Decision(id: proposal.id, status: .rejected, notes: "no", decidedBy: "bob"))
+        #expect(try host.decision(proposal.id)?.decidedBy == "bob")
+        #expect(try host.decision(proposal.id)?.origin == .host)
+    }
+
+    @Test("a forged file occupying the decision's name does not block the operator's decision")
+    func forgedFileOccupiesName() async throws {
+        _ = try DecisionSeal.of(root: directory.path)
+        let proposal = makeProposal()
+        let sidecar = try sidecar()
+        _ = try await sidecar.submit(proposal)
+        try sidecar.decide(Decision(id: proposal.id, status: .rejected, notes: "no", decidedBy: "mallory"))
+        // No read before: the operator's decide meets the name taken.
+        let host = root.queue(for: slug())
+        try host.decide(Decision(id: proposal.id, status: .approved, decidedBy: "alice"))
+        #expect(try host.decision(proposal.id)?.decidedBy == "alice")
+        #expect(reports.count == 1)
+    }
+
+    @Test("a forged approval whose apply is pending is never recovered")
+    func forgedPendingApply() async throws {
+        _ = try DecisionSeal.of(root: directory.path)
+        let proposal = makeProposal()
+        let sidecar = try sidecar()
+        _ = try await sidecar.submit(proposal)
+        try sidecar.decide(
+            Decision(
+                id: proposal.id, status: .approved, decidedBy: "alice",
+                apply: ApplyOutcome(state: .pending, summary: "applying")))
+        #expect(try root.queue(for: slug()).applyingEntries().isEmpty)
+        #expect(reports.count == 1)
+    }
+
+    @Test("any field of a host decision changed, or one added, makes it forged")
+    func everyFieldIsCovered() async throws {
+        let host = root.queue(for: slug())
+        let proposal = makeProposal()
+        _ = try await sidecar().submit(proposal)
+        try host.decide(
+            Decision(
+                id: proposal.id, status: .rejected, notes: "no", decidedBy: "alice",
+                proposalSHA256: String(repeating: "a", count: 64)))
+        let sealed = try text(decisionPath(proposal.id))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(sealed.utf8)) as? [String: Any])
+        var variants: [(String, [String: Any])] = []
+        for (key, value) in object where key != "host_mac" && key != "id" && key != "format" {
+            var changed = object
+            switch value {
+            case let text as String where key == "status": changed[key] = text == "rejected" ? "approved" : "rejected"
+            case let text as String where key == "decided_at": changed[key] = text.replacingOccurrences(of: "Z", with: "1Z")
+            case let text as String where key == "proposal_sha256": changed[key] = String(repeating: "b", count: 64)
+            case let text as String: changed[key] = text + "x"
+            default: changed[key] = "changed"
+            }
+            variants.append((key, changed))
+        }
+        var added = object
+        added["expires_at"] = "2030-01-01T00:00:00.000Z"
+        variants.append(("an added expires_at", added))
+        var unsealed = object
+        unsealed.removeValue(forKey: "host_mac")
+        variants.append(("the MAC removed", unsealed))
+        #expect(variants.count >= 6)
+        for (what, variant) in variants {
+            let data = try JSONSerialization.data(withJSONObject: variant, options: [.sortedKeys])
+            writeRaw(String(decoding: data, as: UTF8.self), to: decisionPath(proposal.id))
+            let decision = try? host.decision(proposal.id)
+            #expect(decision == nil, "with \(what) changed the decision still counted")
+            #expect(try host.entry(proposal.id).isPending, "with \(what) changed")
+        }
+        #expect(reports.count == variants.count)
+    }
+
+    @Test("a host decision copied into another bottle is forged there")
+    func otherBottle() async throws {
+        let proposal = makeProposal()
+        _ = try await sidecar().submit(proposal)
+        try root.queue(for: slug()).decide(Decision(id: proposal.id, status: .approved, decidedBy: "alice"))
+        let other = slug("bottle-2")
+        let copy = Proposal(
+            id: proposal.id, bottle: other, tool: proposal.tool, proposedFile: proposal.proposedFile,
+            justification: proposal.justification, currentFileSHA256: proposal.currentFileSHA256,
+            createdAt: proposal.createdAt)
+        _ = try await sidecar(other).submit(copy)
+        writeRaw(try text(decisionPath(proposal.id)), to: decisionPath(proposal.id, bottle: other))
+        #expect(try root.queue(for: other).decision(proposal.id) == nil)
+        #expect(try root.queue(for: slug()).decision(proposal.id)?.origin == .host)
+    }
+
+    @Test("the sidecar's withdrawals and expiries are its claim, and count")
+    func sidecarClaims() async throws {
+        let proposal = makeProposal()
+        let sidecar = try sidecar()
+        _ = try await sidecar.submit(proposal)
+        try sidecar.decide(Decision(id: proposal.id, status: .withdrawn, decidedBy: "agent"))
+        let decision = try root.queue(for: slug()).decision(proposal.id)
+        #expect(decision?.status == .withdrawn)
+        #expect(decision?.origin == .sidecar)
+        #expect(decision?.origin.label == "the sidecar's claim")
+        #expect(reports.isEmpty)
+    }
+
+    @Test("decisions from before sealing are unsigned, not forged, until their bytes change; never recovered")
+    func queueFromBeforeSealing() async throws {
+        let sidecar = try sidecar()
+        let approved = makeProposal(file: "a.example\n")
+        let applying = makeProposal(file: "b.example\n")
+        _ = try await sidecar.submit(approved)
+        _ = try await sidecar.submit(applying)
+        // Written by an operator's build before this one: no MAC.
+        try sidecar.decide(Decision(id: approved.id, status: .approved, decidedBy: "alice"))
+        try sidecar.decide(
+            Decision(
+                id: applying.id, status: .approved, decidedBy: "alice",
+                apply: ApplyOutcome(state: .pending, summary: "applying")))
+        try await sidecar.archive(approved.id)
+        #expect(!FileManager.default.fileExists(atPath: directory.path.appending(".decision-key").string))
+
+        let host = root.queue(for: slug())
+        let old = try host.decision(approved.id)
+        #expect(old?.origin == .unsigned)
+        #expect(old?.decidedBy == "alice")
+        #expect(try host.decision(applying.id)?.origin == .unsigned)
+        #expect(try host.applyingEntries().isEmpty, "an unsigned apply is never finished by recovery")
+        #expect(reports.isEmpty)
+
+        // Changed after the key was made: no longer the file that was listed.
+        let path = decisionPath(applying.id)
+        writeRaw(try text(path).replacingOccurrences(of: "alice", with: "alicf"), to: path)
+        #expect(try host.decision(applying.id) == nil)
+        #expect(reports.count == 1)
+    }
+
+    @Test("a key file others can read, or that is a link, is refused with what to do")
+    func keyFileGuards() throws {
+        let keyPath = directory.path.appending(".decision-key")
+        writeRaw(String(repeating: "ab", count: 32) + "\n", to: keyPath)
+        chmod(keyPath.string, 0o644)
+        DecisionSeal.forgetLoadedKeys()
+        #expect {
+            _ = try DecisionSeal.of(root: directory.path)
+        } throws: { error in
+            "\(error)".contains("chmod 600") && "\(error)".contains(keyPath.string)
+        }
+        unlink(keyPath.string)
+        symlink("/etc/hostname", keyPath.string)
+        #expect {
+            _ = try DecisionSeal.of(root: directory.path)
+        } throws: { error in
+            "\(error)".contains("symbolic link")
+        }
+    }
+}
