@@ -327,13 +327,10 @@ private struct DockerfileReader {
         }
     }
 
-    /// The arguments after any leading `--flag` or `--flag=value` words.
+    /// The arguments after any leading `--flag` or `--flag=value` words
+    /// (``DockerfileInstruction/splitFlags(_:)``, the reader the hints use).
     private static func strippingFlags(_ arguments: Substring) -> Substring {
-        var rest = arguments
-        while rest.hasPrefix("--") {
-            rest = rest.drop { $0 != " " && $0 != "\t" }.trimmingBlanks()
-        }
-        return rest
+        DockerfileInstruction.splitFlags(arguments).operands
     }
 
     private static func isStringArray(_ text: Substring) -> Bool {
