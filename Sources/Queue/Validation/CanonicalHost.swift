@@ -166,8 +166,14 @@ public struct CanonicalHost: Sendable, Hashable {
         }
         var mapped = String(kept)
         if !mapped.utf8.allSatisfy({ $0 < 0x80 }) {
-            mapped = mapped.precomposedStringWithCompatibilityMapping.lowercased()
-                .precomposedStringWithCompatibilityMapping
+            // To a fixed point: lower case after NFKC can give text NFKC changes
+            // again, and the canonical form must read back as itself.
+            for _ in 0..<4 {
+                let next = mapped.precomposedStringWithCompatibilityMapping.lowercased()
+                    .precomposedStringWithCompatibilityMapping
+                if next.unicodeScalars.elementsEqual(mapped.unicodeScalars) { break }
+                mapped = next
+            }
         } else {
             mapped = mapped.lowercased()
         }
@@ -196,7 +202,8 @@ public struct CanonicalHost: Sendable, Hashable {
                     return .failure(Refusal(reason: "the label \(QuotedText(label)) is not valid Punycode"))
                 }
                 let spelled = String(String.UnicodeScalarView(decoded))
-                guard case .success(let remapped) = map(spelled), remapped == spelled,
+                guard case .success(let remapped) = map(spelled),
+                    remapped.unicodeScalars.elementsEqual(spelled.unicodeScalars),
                     decoded.allSatisfy(isLabelScalar)
                 else {
                     return .failure(
