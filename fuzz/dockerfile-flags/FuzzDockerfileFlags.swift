@@ -5,7 +5,7 @@ import Queue
 /// read shell text (`RUN`, `COPY`, `ADD`, `USER`).
 ///
 /// The input is one instruction's arguments. Beyond "no crash, no hang":
-/// every flag has a name and the operands are a suffix of the arguments
+/// a flag without a name is refused by the validator, the operands are a suffix of the arguments
 /// (the reader never invents text); the whole file around it, and the
 /// text as a heredoc script, get hints without a crash.
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -16,8 +16,16 @@ public func fuzzDockerfileFlags(_ data: UnsafePointer<UInt8>?, _ size: Int) -> C
     let arguments = String(decoding: UnsafeBufferPointer(start: data + 1, count: size - 1), as: UTF8.self)
     let instruction = DockerfileInstruction(keyword: keyword, arguments: arguments, line: 2)
     let (flags, operands) = instruction.flagsAndOperands
-    if flags.contains(where: { $0.name.isEmpty }) { fatalError("a flag without a name in \(Escaped(arguments))") }
-    if !arguments.hasSuffix(operands) { fatalError("operands \(Escaped(String(operands))) are not a suffix of \(Escaped(arguments))") }
+    // A flag without a name (`--=x`) is kept as one, and the validator refuses the line.
+    if flags.contains(where: { $0.name.isEmpty }),
+        (try? DockerfileDocument.parse("FROM scratch\n\(keyword) \(arguments.split(whereSeparator: \.isNewline).joined(separator: " "))\n")) != nil
+    {
+        fatalError("a flag without a name was accepted: \(Escaped(arguments))")
+    }
+    // (Arguments come trimmed from the Dockerfile reader: trailing blanks are not the reader's to keep.)
+    var trimmed = Substring(arguments)
+    while let last = trimmed.last, last == " " || last == "\t" { trimmed = trimmed.dropLast() }
+    if !trimmed.hasSuffix(operands) { fatalError("operands \(Escaped(String(operands))) are not a suffix of \(Escaped(arguments))") }
     for flag in flags { _ = flag.fields }
     _ = instruction.operandWords
     // The same text as a line of a Dockerfile, through the validator and every Dockerfile rule.

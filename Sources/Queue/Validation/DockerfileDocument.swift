@@ -291,6 +291,13 @@ private struct DockerfileReader {
                 line: line, column: column)
             return
         }
+        // A flag is `--name` or `--name=value`: BuildKit refuses `--=value`, and a
+        // reader that took it for something else would read the line differently.
+        if DockerfileInstruction.splitFlags(arguments).flags.contains(where: { $0.name.isEmpty }) {
+            problems.add(
+                "\(keyword) has a flag without a name ('--=' or '--\"\"'); write --name=value", line: line, column: column)
+            return
+        }
         switch keyword {
         case "FROM":
             let words = Self.strippingFlags(arguments).split { $0 == " " || $0 == "\t" }
