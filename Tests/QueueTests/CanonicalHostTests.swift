@@ -73,7 +73,9 @@ struct CanonicalHostTests {
     func refusals() {
         for spelling in [
             "straße.example", "a\u{200D}b.example", "a..b", ".example.com", "exa mple.com", "a/b", "a@b", "ex%ample",
-            "xn--zz.example", "a\u{2215}b.example", "%ff.example", "",
+            "xn--zz.example", "a\u{2215}b.example", String(repeating: "a", count: 64) + ".example",
+            String(repeating: "ü", count: 64) + ".example", String(repeating: "A", count: 64) + ".example",
+            Array(repeating: "abcdefghi", count: 26).joined(separator: "."), "%ff.example", "",
         ] {
             #expect(refused(spelling), "\(Escaped(spelling))")
         }

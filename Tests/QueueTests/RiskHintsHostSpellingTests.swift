@@ -25,7 +25,8 @@ struct RiskHintsHostSpellingTests {
         for upstream in [
             "http://169.254.169.254/latest", "http://0xa9fea9fe/", "http://2852039166/", "http://0251.0376.0251.0376/",
             "http://169.254.43518/", "http://[::ffff:169.254.169.254]/", "http://[::ffff:a9fe:a9fe]/",
-            "http://[0:0:0:0:0:ffff:a9fe:a9fe]:80/", "http://[64:ff9b::a9fe:a9fe]/", "http://[2002:a9fe:a9fe::]/",
+            "http://[0:0:0:0:0:ffff:a9fe:a9fe]:80/", "http://[64:ff9b::a9fe:a9fe]/", "http://[64:ff9b:1::a9fe:a9fe]/", "http://[::ffff:0:a9fe:a9fe]/",
+            "http://[2002:a9fe:a9fe::]/", "http://[2001:0:1:2:3:4:5601:5601]/",
             "http://[fd00:ec2::254]/", "http://0x7f.1/", "http://127.1:8080/", "http://0177.0.0.1/", "http://[::1]/",
             "http://[fe80::1%25eth0]/", "http://１２７．０．０．１/", "http://127。0。0。1/", "http://100.100.100.200/",
             "http://169.254.169.254./", "http://%31%36%39.254.169.254/",

@@ -47,6 +47,11 @@ enum DockerfilePrivilegeRisks {
         var setuidReason: String?
         var capabilityReason: String?
         var assignments = cwd
+        var rootFeeders: [Int: Int] = [:]
+        for command in script.commands
+        where rootFeeders[command.pipeline] == nil && command.words.contains(where: { $0.hasPrefix("root:") || $0.contains("\nroot:") }) {
+            rootFeeders[command.pipeline] = command.stage
+        }
         for command in script.commands {
             // Assignments made earlier in the script count for later words (`F=/etc/passwd; echo >> $F`).
             for word in command.words.prefix(while: ShellScript.isAssignment) {
@@ -63,7 +68,7 @@ enum DockerfilePrivilegeRisks {
                 accountReason = "writes \(target), which decides who is root (\(program ?? "a redirection"))"
             }
             if rootReason == nil { rootReason = AccountCommands.rootGrant(command) }
-            if rootReason == nil, program == "chpasswd", rootPasswordFed(to: command, in: script) {
+            if rootReason == nil, program == "chpasswd", rootPasswordFed(to: command, feeders: rootFeeders) {
                 rootReason = "chpasswd sets root's password"
             }
             if setuidReason == nil { setuidReason = setuid(command) }
@@ -246,12 +251,10 @@ enum DockerfilePrivilegeRisks {
         return word.components(separatedBy: CharacterSet(charactersIn: " \t\n'\"(),;=<>")).filter { $0.hasPrefix("/") }
     }
 
-    /// Whether `root:` is fed to `chpasswd` by an earlier stage of its pipeline.
-    private static func rootPasswordFed(to command: ShellScript.Command, in script: ShellScript) -> Bool {
-        script.commands.contains { other in
-            other.pipeline == command.pipeline && other.stage < command.stage
-                && other.words.contains { $0.hasPrefix("root:") || $0.contains("\nroot:") }
-        }
+    /// Whether `root:` is fed to `chpasswd` by an earlier stage of its pipeline
+    /// (`feeders`: the first stage of each pipeline that writes a `root:` line).
+    private static func rootPasswordFed(to command: ShellScript.Command, feeders: [Int: Int]) -> Bool {
+        feeders[command.pipeline].map { $0 < command.stage } ?? false
     }
 
     /// Why `command` sets a setuid or setgid bit.
@@ -347,12 +350,15 @@ enum DockerfilePrivilegeRisks {
             return ShellScript(String(word)).commands.contains(where: isFetch)
                 || ShellScript.fetchers.contains { word.contains("(\($0) ") || word.contains("(\($0)") }
         }
-        // 1. A fetch piped into an interpreter, however many stages apart.
+        // 1. A fetch piped into an interpreter, however many stages apart. The first fetch
+        // stage of each pipeline is found in one pass: a RUN of 100,000 `| sh` stays linear.
+        var firstFetch: [Int: Int] = [:]
+        for command in commands where firstFetch[command.pipeline] == nil && isFetch(command) {
+            firstFetch[command.pipeline] = command.stage
+        }
         for command in commands {
-            guard let program = command.program, ShellScript.isInterpreter(program) || program == "tee" else { continue }
-            if ShellScript.isInterpreter(program),
-                commands.contains(where: { $0.pipeline == command.pipeline && $0.stage < command.stage && isFetch($0) })
-            {
+            guard let program = command.program, ShellScript.isInterpreter(program) else { continue }
+            if let fetch = firstFetch[command.pipeline], fetch < command.stage {
                 return "a download is piped into \(program) and run without being checked"
             }
             // 2. `sh -c "$(curl …)"`, `bash <(curl …)`, `eval "$(wget -O- …)"`, `python - < <(curl …)`.

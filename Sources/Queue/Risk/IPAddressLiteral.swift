@@ -58,7 +58,11 @@ struct IPAddressLiteral: Sendable, Equatable {
             // IPv4-mapped ::ffff:a.b.c.d and the deprecated IPv4-compatible ::a.b.c.d.
             return describeEmbedded(embedded(p[6], p[7]), "an IPv4 address written as IPv6")
         }
-        if p[0] == 0x64, p[1] == 0xff9b, p[2...5].allSatisfy({ $0 == 0 }) {
+        if p[0...3].allSatisfy({ $0 == 0 }), p[4] == 0xffff, p[5] == 0 {
+            return describeEmbedded(embedded(p[6], p[7]), "an IPv4-translated address")  // ::ffff:0:a.b.c.d (SIIT)
+        }
+        if p[0] == 0x64, p[1] == 0xff9b, p[2...5].allSatisfy({ $0 == 0 }) || p[2] == 1 {
+            // 64:ff9b::/96, and 64:ff9b:1::/48 for local use (RFC 8215), last 32 bits.
             return describeEmbedded(embedded(p[6], p[7]), "a NAT64 address")
         }
         if p[0] == 0x2002 { return describeEmbedded(embedded(p[1], p[2]), "a 6to4 address") }

@@ -80,7 +80,11 @@ public struct CanonicalHost: Sendable, Hashable {
         var labelStart = true
         var lastLabelNumeric = true
         var hasLetter = false
+        var labelLength = 0
+        guard host.utf8.count <= 253 else { return nil }
         for byte in host.utf8 {
+            labelLength = byte == UInt8(ascii: ".") ? 0 : labelLength + 1
+            if labelLength > 63 { return nil }
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"):
                 hasLetter = true
@@ -115,12 +119,19 @@ public struct CanonicalHost: Sendable, Hashable {
         if labels.contains(where: \.isEmpty) {
             return .failure(Refusal(reason: "it has an empty label (a leading dot, or two dots in a row)"))
         }
+        // DNS's limits (RFC 1035): also what keeps Punycode's quadratic steps small.
+        if let long = labels.first(where: { $0.unicodeScalars.count > 63 }) {
+            return .failure(Refusal(reason: "the label \(QuotedText(long.prefix(20)))… is longer than the 63 characters DNS allows"))
+        }
         var ascii: [String] = []
         for label in labels {
             switch asciiLabel(label) {
             case .success(let text): ascii.append(text)
             case .failure(let refusal): return .failure(refusal)
             }
+        }
+        if ascii.reduce(0, { $0 + $1.utf8.count + 1 }) - 1 > 253, !(ascii.last.map(endsInNumber) ?? false) {
+            return .failure(Refusal(reason: "it is longer than the 253 characters DNS allows"))
         }
         if let last = ascii.last, endsInNumber(last) {
             guard let value = ipv4(ascii) else {
@@ -197,7 +208,7 @@ public struct CanonicalHost: Sendable, Hashable {
             for scalar in scalars where !isHostASCII(scalar) {
                 return .failure(Refusal(reason: "\(CharacterName(scalar: scalar)) cannot be part of a host name"))
             }
-            if label.hasPrefix("xn--") {
+            if label.hasPrefix("xn--"), label.utf8.count <= 63 {
                 guard let decoded = Punycode.decode(label.dropFirst(4)), !decoded.allSatisfy(\.isASCII) else {
                     return .failure(Refusal(reason: "the label \(QuotedText(label)) is not valid Punycode"))
                 }
@@ -216,7 +227,7 @@ public struct CanonicalHost: Sendable, Hashable {
         for scalar in scalars where !isLabelScalar(scalar) {
             return .failure(Refusal(reason: "\(CharacterName(scalar: scalar)) cannot be part of a host name"))
         }
-        guard let encoded = Punycode.encode(scalars) else {
+        guard let encoded = Punycode.encode(scalars), encoded.utf8.count + 4 <= 63 else {
             return .failure(Refusal(reason: "the label \(QuotedText(label)) is too long to encode"))
         }
         return .success("xn--" + encoded)
