@@ -72,9 +72,12 @@ final class SteppingClock: ReplacementClock, @unchecked Sendable {
                 "rename", "start", "inspect", "inspect", "rm",
             ])
         let recorded = engine.recorded
+        // Built on the bottle's own network, the id written to a file beside the journal.
         #expect(
             recorded[2] == [
-                "podman", "build", "-t", "localhost/bot1:supervise", "-f", "/cfg/bot1/Dockerfile", "/cfg/bot1",
+                "podman", "build", "-t", "localhost/bot1:supervise", "--iidfile",
+                directory.appending(".replacement-image-id").string, "--network=bsnet", "-f", "/cfg/bot1/Dockerfile",
+                "/cfg/bot1",
             ])
         #expect(recorded[3] == ["podman", "inspect", "--type", "container", "bot1"])
         #expect(recorded[6] == ["podman", "stop", "-t", "10", FakeEngine.oldID])
@@ -87,7 +90,9 @@ final class SteppingClock: ReplacementClock, @unchecked Sendable {
         let new = try #require(engine.container(named: "bot1"))
         #expect(new.running && new.id != FakeEngine.oldID && new.image != FakeEngine.oldImageID)
         #expect(new.createdWith.contains("--name=bot1-next-abc123"))
-        #expect(new.createdWith.contains("localhost/bot1:supervise"))
+        // Created from the image this build made (its id), not the tag another build could move.
+        #expect(!new.createdWith.contains("localhost/bot1:supervise"))
+        #expect(new.createdWith.contains(new.image) && new.image.hasPrefix("bbbb"))
         #expect(!FileManager.default.fileExists(atPath: journal.string))
         #expect(outcome.summary.hasPrefix("built localhost/bot1:supervise and replaced container bot1"))
     }

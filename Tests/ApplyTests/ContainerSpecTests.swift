@@ -23,7 +23,8 @@ import Testing
                 "create", "--name=bot1-next-1", "--hostname=bothost", "--user=1000:1000", "--workdir=/workspace",
                 "--env=FOO=bar", "--label=team=x", "--restart=unless-stopped", "--stop-timeout=10", "--network=bsnet",
                 "--network-alias=bot1-alias", "--volume=/work/tmp/wt-replace/pexp/ws:/workspace:rw",
-                "--cap-add=CAP_NET_ADMIN", "--pids-limit=2048", "localhost/bot1:supervise", "/busybox", "sleep", "1000",
+                "--cap-add=CAP_NET_ADMIN", "--pids-limit=2048", "--shm-size=65536000", "localhost/bot1:supervise",
+                "/busybox", "sleep", "1000",
             ])
     }
 

@@ -57,6 +57,14 @@ final class FakeEngine: EngineCommandRunner, @unchecked Sendable {
     }
 
     var recorded: [[String]] { lock.withLock { calls } }
+
+    /// What `/proc/<pid>/status` says about the old container's process
+    /// (the fixture's pid 12766): uid and gid 1000, groups 1000 and 27.
+    var oldProcessStatus: String? = "Name:\tbusybox\nUid:\t1000\t1000\t1000\t1000\nGid:\t1000\t1000\t1000\t1000\nGroups:\t1000 27\n"
+
+    func processStatus(pid: Int64) -> String? {
+        pid == 12766 ? lock.withLock { oldProcessStatus } : nil
+    }
     fileprivate func setContainers(_ list: [Container]) { lock.withLock { containers = list } }
     var all: [Container] { lock.withLock { containers } }
     func container(named name: String) -> Container? { all.first { $0.name == name } }
@@ -129,14 +137,19 @@ final class FakeEngine: EngineCommandRunner, @unchecked Sendable {
         case "build":
             let tag = arguments[arguments.firstIndex(of: "-t")! + 1]
             counter += 1
-            images[tag] = String(repeating: "b", count: 60) + String(format: "%04d", counter)
+            let imageID = String(repeating: "b", count: 60) + String(format: "%04d", counter)
+            images[tag] = imageID
+            if let at = arguments.firstIndex(of: "--iidfile"), at + 1 < arguments.count {
+                try? Data("sha256:\(imageID)".utf8).write(to: URL(fileURLWithPath: arguments[at + 1]))
+            }
             return (0, "STEP 1/2: FROM scratch\nCOMMIT \(tag)\n", "")
         case "create":
             let name = arguments.first { $0.hasPrefix("--name=") }.map { String($0.dropFirst(7)) } ?? ""
             if containers.contains(where: { $0.name == name }) { return (125, "", "Error: name \(name) is in use") }
             counter += 1
             let id = String(repeating: "c", count: 60) + String(format: "%04d", counter)
-            let image = arguments.first { images[$0] != nil }.flatMap { images[$0] } ?? "unknown"
+            let built = Set(images.values)
+            let image = arguments.first { images[$0] != nil }.flatMap { images[$0] } ?? arguments.first(where: built.contains) ?? "unknown"
             containers.append(
                 Container(id: id, name: name, image: image, running: false, status: "created", createdWith: arguments))
             return (0, id + "\n", "")

@@ -91,7 +91,7 @@ import Testing
         ("[reload.dockerfile]\nreplace = false", "give them in reload.dockerfile.commands"),
         ("[reload.dockerfile]\nreplace = 3", "reload.dockerfile.replace must be a non-empty string"),
         ("[reload.routes]\nreplace = true", "reload.routes.replace is only for [reload.dockerfile]"),
-        ("[reload.dockerfile]\nreplce = true", "expected replace, image, context, command, commands or timeout"),
+        ("[reload.dockerfile]\nreplce = true", "expected replace, image, context, build_network, allow_new_privileges, command, commands or timeout"),
     ])
     func refusesWhatItCannotUse(text: String, expected: String) {
         #expect {

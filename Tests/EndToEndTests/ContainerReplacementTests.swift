@@ -179,6 +179,24 @@ struct ContainerReplacementTests {
         #expect(!networks.contains(String(oldID.prefix(12))))
         // The file the bottle sees is the approved one.
         #expect(try bottle.currentDockerfile == proposed)
+        // Hardened (issue 21): the user pinned by the numbers the old process ran as (from its
+        // /proc status), and no-new-privileges, seen by the kernel inside the new container.
+        #expect(try bottle.inspect("{{.Config.User}}") == "1000:1000")
+        #expect(try bottle.exec(["grep", "NoNewPrivs", "/proc/self/status"]).hasSuffix("1"))
+    }
+
+    @Test func aDockerfileWithBuildTimePrivilegeIsNeverBuilt() async throws {
+        let bottle = try Bottle()
+        defer { bottle.tearDown() }
+        let oldID = try bottle.inspect("{{.Id}}")
+        let (decision, _) = try await bottle.approve(
+            Bottle.base + "RUN --network=host [\"/busybox\", \"true\"]\n")
+        let outcome = try #require(decision.apply)
+        #expect(outcome.state == .failed)
+        #expect(outcome.summary.contains("RUN --network=host"), "\(outcome.summary)")
+        #expect(try bottle.inspect("{{.Id}}") == oldID)
+        #expect(try bottle.inspect("{{.State.Running}}") == "true")
+        #expect(try bottle.currentDockerfile == Bottle.base)  // the previous Dockerfile is put back
     }
 
     @Test(.enabled(if: Bottle.hasDockerCLI, "needs the docker CLI (it talks to podman's Docker-compatible API here)"))

@@ -38,6 +38,10 @@ struct ContainerReplacement: Sendable {
         var dockerfile: String
         /// The build context directory.
         var context: String
+        /// What the build's `RUN` steps may reach.
+        var buildNetwork: ReloadAction.BuildNetwork = .bottle
+        /// Whether a container that ran without `no-new-privileges` may keep doing so.
+        var allowNewPrivileges = false
     }
 
     /// What the replacement did, for the apply outcome.
@@ -82,18 +86,44 @@ struct ContainerReplacement: Sendable {
         case .failure(let failure): return failure.outcome(suffix: "; nothing was built or changed")
         }
 
-        // 2. Build.
-        let build = engineRun(
-            ["build", "-t", target.image, "-f", target.dockerfile, target.context], timeout: buildTimeout)
+        // 2. Build: never with build-time privilege, on the network the operator chose,
+        // and the new container is created from the image this build made (its id), not the tag.
+        if let refusal = Self.buildPrivilegeRefusal(dockerfile: FilePath(target.dockerfile)) {
+            return StepFailure(refusal, nil).outcome(suffix: "; nothing was built or changed")
+        }
+        let imageIDFile = journalPath.removingLastComponent().appending(".replacement-image-id")
+        unlink(imageIDFile.string)
+        let build = engineRun(buildArguments(spec, imageIDFile: imageIDFile), timeout: buildTimeout)
         guard build.succeeded else {
             return StepFailure("building \(target.image) failed", build)
                 .outcome(suffix: "; the bottle's container was not touched")
+        }
+        let builtImage: String
+        switch Self.readImageID(imageIDFile) {
+        case .success(let id): builtImage = id
+        case .failure(let failure): return failure.outcome(suffix: "; the bottle's container was not touched")
         }
         // The build can take minutes: what is carried over is read again now, not from before it
         // (the operator may have recreated the container, or it may have stopped, meanwhile).
         switch inspectSpec() {
         case .success(let found): spec = found
         case .failure(let failure): return failure.outcome(suffix: "; the bottle's container was not touched")
+        }
+        // The user is pinned by the numbers its process runs as, not by a name the new image's
+        // /etc/passwd could map to 0; and no-new-privileges unless the operator keeps it off.
+        if let pid = spec.pid {
+            guard let status = runner.processStatus(pid: pid) else {
+                return StepFailure(
+                    "the user container \(spec.name) runs as cannot be read from /proc/\(pid)/status", nil)
+                    .outcome(suffix: "; the bottle's container was not touched")
+            }
+            do { try spec.pinUser(toProcessStatus: status) } catch {
+                return StepFailure("container \(spec.name) cannot be replaced: \(error)", nil)
+                    .outcome(suffix: "; the bottle's container was not touched")
+            }
+        }
+        if !spec.noNewPrivileges, !target.allowNewPrivileges {
+            spec.options.append("--security-opt=no-new-privileges")
         }
 
         // 3. Create, beside the old one.
@@ -105,7 +135,7 @@ struct ContainerReplacement: Sendable {
                 .outcome(suffix: "; the bottle's container was not touched")
         }
         let created = engineRun(
-            spec.createArguments(name: nextName, image: target.image), timeout: stepTimeout, keepOutput: true)
+            spec.createArguments(name: nextName, image: builtImage), timeout: stepTimeout, keepOutput: true)
         guard created.succeeded, let newID = Self.lastLine(created.standardOutput),
             newID.count >= 12, newID.allSatisfy(\.isHexDigit)
         else {
@@ -170,6 +200,7 @@ struct ContainerReplacement: Sendable {
         try? journal.write(to: journalPath)
         let remove = engineRun(["rm", spec.id], timeout: stepTimeout)
         ReplacementJournal.remove(journalPath)
+        unlink(imageIDFile.string)
         var summary =
             "built \(target.image) and replaced container \(spec.name) (new id \(newID.prefix(12)), its settings carried over"
             + (spec.running ? ", running)" : "; not started, as the old one was not running)")
@@ -260,7 +291,31 @@ struct ContainerReplacement: Sendable {
         }
         var problems: [String] = []
         let result: Recovery
-        if let old = state(journal.oldID) {
+        if journal.phase == .removingOld, let newID = journal.newID, let new = state(newID), new.running || !journal.oldWasRunning {
+            // The new container had taken over; only the old one's removal was cut off.
+            if new.name != journal.name {
+                let rename = run(["rename", newID, journal.name])
+                if !rename.succeeded { problems.append("renaming the new container: \(reason(rename))") }
+            }
+            var removedOld = false
+            if state(journal.oldID) != nil {
+                let remove = run(["rm", "-f", journal.oldID])
+                removedOld = remove.succeeded
+                if !remove.succeeded { problems.append("removing the old container: \(reason(remove))") }
+            }
+            result = .keptNew(
+                "the interrupted replacement of container \(journal.name) was finished: the new container "
+                    + (journal.oldWasRunning ? "runs" : "is in place") + (removedOld ? " and the old one is removed" : ""))
+        } else if let old = state(journal.oldID), journal.phase == .creating {
+            // Cut off while creating: the old container was never stopped nor renamed. Only the new one goes.
+            let remove = run(["rm", "-f", journal.newID ?? journal.nextName])
+            if !remove.succeeded, journal.newID.flatMap(state) != nil {
+                problems.append("removing the new container: \(reason(remove))")
+            }
+            result = .restoredOld(
+                "the interrupted replacement of container \(journal.name) was undone before it touched the old "
+                    + "container" + (old.running ? ", which runs" : ""))
+        } else if let old = state(journal.oldID) {
             let remove = run(["rm", "-f", journal.newID ?? journal.nextName])
             if !remove.succeeded, journal.newID.flatMap(state) != nil {
                 problems.append("removing the new container: \(reason(remove))")
@@ -308,10 +363,78 @@ struct ContainerReplacement: Sendable {
         return result
     }
 
+    // MARK: - The build
+
+    /// The `build` arguments: tag, image-id file, network, the bottle's proxy settings on its own egress.
+    func buildArguments(_ spec: ContainerSpec, imageIDFile: FilePath) -> [String] {
+        var arguments = ["build", "-t", target.image, "--iidfile", imageIDFile.string]
+        switch target.buildNetwork {
+        case .none:
+            arguments.append("--network=none")
+        case .host:
+            arguments.append("--network=host")
+        case .bottle:
+            if let network = spec.primaryNetwork {
+                arguments.append("--network=\(network)")
+                // The proxy variables are Docker's and podman's predefined build arguments: they
+                // reach RUN steps without being written into the image's history.
+                arguments += spec.proxyEnvironment.map { "--build-arg=\($0)" }
+            } else {
+                arguments.append("--network=none")  // a bottle on host/none networking: no egress of its own
+            }
+        }
+        return arguments + ["-f", target.dockerfile, target.context]
+    }
+
+    /// Why the approved Dockerfile must not be built, whatever `build_network`
+    /// says: a `RUN --network=host` or `RUN --security=insecure` step (read
+    /// by the same flag parser as the risk hints); `nil` to build. A file
+    /// that is missing is left to the build to report.
+    static func buildPrivilegeRefusal(dockerfile: FilePath) -> String? {
+        let data: Data?
+        do { data = try AtomicFile.read(dockerfile, limit: 4 << 20, regularOnly: true) } catch {
+            return "the approved Dockerfile \(dockerfile) cannot be read: \(error)"
+        }
+        guard let data else { return nil }
+        let document: DockerfileDocument
+        do { document = try DockerfileDocument.parse(String(decoding: data, as: UTF8.self)) } catch {
+            return "the Dockerfile at \(dockerfile) no longer validates (\(error.problems.first?.message ?? "")); it is not built"
+        }
+        for instruction in document.instructions where instruction.keyword == "RUN" {
+            for flag in instruction.flags {
+                let value = (flag.value ?? "").lowercased()
+                if flag.name == "network", value == "host" {
+                    return "line \(instruction.line) has RUN --network=host, which the replacement never builds "
+                        + "(it would reach the host's network whatever build_network says)"
+                }
+                if flag.name == "security", value == "insecure" {
+                    return "line \(instruction.line) has RUN --security=insecure, which the replacement never builds "
+                        + "(a privileged build step is root on the host)"
+                }
+            }
+        }
+        return nil
+    }
+
+    /// The image id the build wrote with `--iidfile` (`sha256:` removed).
+    static func readImageID(_ path: FilePath) -> Result<String, StepFailure> {
+        let data: Data?
+        do { data = try AtomicFile.read(path, limit: 4096, regularOnly: true) } catch {
+            return .failure(StepFailure("the built image's id cannot be read from \(path): \(error)", nil))
+        }
+        var text = String(decoding: data ?? Data(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.hasPrefix("sha256:") { text.removeFirst(7) }
+        guard text.count == 64, text.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+            return .failure(
+                StepFailure("the build wrote no image id to \(path) (found \(Escaped(String(text.prefix(80)))))", nil))
+        }
+        return .success(text)
+    }
+
     // MARK: - Steps
 
     /// A step that failed, and the command that failed it.
-    private struct StepFailure: Error {
+    struct StepFailure: Error {
         var what: String
         var run: ReloadRun?
 

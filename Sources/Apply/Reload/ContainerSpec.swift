@@ -46,6 +46,18 @@ struct ContainerSpec: Sendable, Equatable {
     var options: [String]
     /// The first network (with `--network=` and aliases in ``options``) and the rest, joined after create.
     var extraNetworks: [NetworkAttachment]
+    /// The host pid of the container's process while it runs: its
+    /// `/proc/<pid>/status` says which uid and gid it really runs as.
+    var pid: Int64?
+    /// The `--user` the engine reports (a name or numbers), `nil` for none:
+    /// replaced by the process's numbers (``pinningUser(toProcessStatus:)``).
+    var configuredUser: String?
+    /// Whether it runs with `no-new-privileges`.
+    var noNewPrivileges: Bool
+    /// The first network it is on by name, for a build on the bottle's own egress (`nil`: host, none or another mode).
+    var primaryNetwork: String? { options.first { $0.hasPrefix("--network=") }.map { String($0.dropFirst(10)) }.flatMap { Self.isSpecialNetworkMode($0) ? nil : $0 } }
+    /// The proxy settings in its environment (`HTTP_PROXY=…`), passed to a build on the bottle's egress.
+    var proxyEnvironment: [String]
 
     /// A network the container is on, with the aliases the operator gave it.
     struct NetworkAttachment: Sendable, Equatable {
@@ -134,6 +146,8 @@ struct ContainerSpec: Sendable, Equatable {
         self.name = name
         self.imageID = imageID
         self.running = try state?.bool("Running") ?? false
+        let pid = try state?.integer("Pid") ?? 0
+        self.pid = running && pid > 0 ? pid : nil
         // Docker-compatible APIs report 0 for "not set"; carrying it would make `stop` kill at once.
         self.stopTimeout = try config.integer("StopTimeout").flatMap { $0 > 0 ? $0 : nil }
 
@@ -143,7 +157,9 @@ struct ContainerSpec: Sendable, Equatable {
         // Identity.
         let hostname = try config.string("Hostname") ?? ""
         if !hostname.isEmpty, hostname != shortID { flag("hostname", hostname) }
-        if let user = try config.string("User"), !user.isEmpty { flag("user", user) }
+        let configuredUser = try config.string("User").flatMap { $0.isEmpty ? nil : $0 }
+        self.configuredUser = configuredUser
+        if let configuredUser { flag("user", configuredUser) }
         if let workingDirectory = try config.string("WorkingDir"), !workingDirectory.isEmpty {
             let imageDirectory = try imageConfig.string("WorkingDir") ?? ""
             if workingDirectory != imageDirectory, !(imageDirectory.isEmpty && workingDirectory == "/") {
@@ -155,6 +171,9 @@ struct ContainerSpec: Sendable, Equatable {
         let imageEnvironment = try imageConfig.strings("Env") ?? []
         let environment = try config.strings("Env") ?? []
         let isPodman = environment.contains("container=podman")
+        self.proxyEnvironment = environment.filter {
+            ["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "FTP_PROXY", "ALL_PROXY"].contains(Self.key(of: $0).uppercased())
+        }
         let imageKeys = Set(imageEnvironment.map { Self.key(of: $0) })
         for entry in environment where !imageEnvironment.contains(entry) {
             let key = Self.key(of: entry)
@@ -257,6 +276,7 @@ struct ContainerSpec: Sendable, Equatable {
                 var mountOptions = [mode]
                 let propagation = try mount.string("Propagation") ?? ""
                 if ["shared", "slave", "rshared", "rslave"].contains(propagation) { mountOptions.append(propagation) }
+                mountOptions += try Self.carriedMountOptions(mount, destination: destination)
                 flag("volume", "\(source):\(destination):\(mountOptions.joined(separator: ","))")
             case "volume":
                 let volume = try mount.string("Name") ?? ""
@@ -286,7 +306,11 @@ struct ContainerSpec: Sendable, Equatable {
         // Privileges and isolation.
         for capability in try host.strings("CapAdd") ?? [] { flag("cap-add", capability) }
         for capability in try host.strings("CapDrop") ?? [] { flag("cap-drop", capability) }
+        var noNewPrivileges = false
         for option in try host.strings("SecurityOpt") ?? [] {
+            if ["no-new-privileges", "no-new-privileges:true", "no-new-privileges=true"].contains(option) {
+                noNewPrivileges = true
+            }
             if option.hasPrefix("seccomp={") || option.hasPrefix("seccomp:{") {
                 throw Problem.unsupported(
                     "it runs with an inline seccomp profile; give the profile as a file in [reload.dockerfile] commands"
@@ -294,6 +318,7 @@ struct ContainerSpec: Sendable, Equatable {
             }
             flag("security-opt", option)
         }
+        self.noNewPrivileges = noNewPrivileges
         if try host.bool("Privileged") ?? false { options.append("--privileged") }
         if readOnlyRoot { options.append("--read-only") }
         let podmanInit = try (config.stringMap("Annotations") ?? []).contains {
@@ -325,6 +350,41 @@ struct ContainerSpec: Sendable, Equatable {
             flag("cpus", "\(nanoCPUs / 1_000_000_000).\(String(format: "%09lld", nanoCPUs % 1_000_000_000))")
         }
         if let pids = try host.integer("PidsLimit"), pids > 0 { flag("pids-limit", String(pids)) }
+        for (key, name) in [
+            ("MemoryReservation", "memory-reservation"), ("MemorySwap", "memory-swap"), ("CpuShares", "cpu-shares"),
+            ("CpuQuota", "cpu-quota"), ("CpuPeriod", "cpu-period"), ("BlkioWeight", "blkio-weight"),
+            ("OomScoreAdj", "oom-score-adj"),
+        ] {
+            if let value = try host.integer(key), value != 0, !(key == "MemorySwap" && value < 0 && value != -1) {
+                flag(name, String(value))
+            }
+        }
+        if let swappiness = try host.integer("MemorySwappiness"), swappiness > 0 {
+            flag("memory-swappiness", String(swappiness))
+        }
+        for key in ["CpusetCpus", "CpusetMems"] {
+            if let value = try host.string(key), !value.isEmpty { flag(key == "CpusetCpus" ? "cpuset-cpus" : "cpuset-mems", value) }
+        }
+        if try host.bool("OomKillDisable") ?? false { options.append("--oom-kill-disable") }
+        for key in ["BlkioWeightDevice", "BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps"]
+        where host.hasElements(key) {
+            throw Problem.unsupported(
+                "it has per-device I/O limits (\(key)), which are not carried over; replace it with [reload.dockerfile] commands")
+        }
+        for ulimit in try host.objects("Ulimits") {
+            guard let name = try ulimit.string("Name"), !name.isEmpty else {
+                throw EngineFieldError(field: "HostConfig.Ulimits.Name", expected: "a limit name")
+            }
+            let soft = try ulimit.integer("Soft") ?? -1
+            let hard = try ulimit.integer("Hard") ?? soft
+            let short = name.hasPrefix("RLIMIT_") ? String(name.dropFirst(7)).lowercased() : name.lowercased()
+            flag("ulimit", "\(short)=\(soft):\(hard)")
+        }
+        for (key, value) in try host.stringMap("Sysctls") ?? [] { flag("sysctl", "\(key)=\(value)") }
+        let ipcMode = try host.string("IpcMode") ?? ""
+        if let shm = try host.integer("ShmSize"), shm > 0, ipcMode != "host", !ipcMode.hasPrefix("container:") {
+            flag("shm-size", String(shm))
+        }
 
         // Terminal.
         if try config.bool("OpenStdin") ?? false { options.append("--interactive") }
@@ -376,6 +436,58 @@ struct ContainerSpec: Sendable, Equatable {
             throw Problem.unsupported("its entrypoint cannot be told apart from its command in the inspect output")
         }
         return Array(argv.dropLast(command.count))
+    }
+
+    /// The bind-mount options a replacement keeps (`nosuid`, `nodev`,
+    /// `noexec`, SELinux relabelling); the engine's own (`rbind`, `rprivate`)
+    /// are dropped; any other is refused, not silently lost.
+    private static func carriedMountOptions(_ mount: InspectedObject, destination: String) throws -> [String] {
+        let carried: Set<String> = ["nosuid", "nodev", "noexec", "suid", "dev", "exec", "z", "Z"]
+        let engine: Set<String> = ["rbind", "bind", "rprivate", "private", "rw", "ro", "shared", "slave", "rshared", "rslave", ""]
+        var options: [String] = []
+        var written = try mount.strings("Options") ?? []
+        written += (try mount.string("Mode") ?? "").split(separator: ",").map(String.init)
+        for option in written where !engine.contains(option) {
+            guard carried.contains(option) else {
+                throw Problem.unsupported(
+                    "its mount at \(Escaped(destination)) has the option \(Escaped(option)), which is not carried over")
+            }
+            if !options.contains(option) { options.append(option) }
+        }
+        return options
+    }
+
+    /// The real uid, gid and supplementary groups in a `/proc/<pid>/status` text.
+    static func processIdentity(_ status: String) -> (uid: UInt32, gid: UInt32, groups: [UInt32])? {
+        var uid: UInt32?, gid: UInt32?, groups: [UInt32] = []
+        for line in status.split(separator: "\n") {
+            let fields = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
+            guard let label = fields.first else { continue }
+            switch label {
+            case "Uid:": uid = fields.dropFirst().first.flatMap { UInt32($0) }
+            case "Gid:": gid = fields.dropFirst().first.flatMap { UInt32($0) }
+            case "Groups:": groups = fields.dropFirst().compactMap { UInt32($0) }
+            default: break
+            }
+        }
+        guard let uid, let gid else { return nil }
+        return (uid, gid, groups)
+    }
+
+    /// These options with the user pinned to the numbers the old
+    /// container's process runs as (read from `status`, its
+    /// `/proc/<pid>/status`), so no `USER` line nor `/etc/passwd` of the new
+    /// image decides who the bottle runs as.
+    mutating func pinUser(toProcessStatus status: String) throws(Problem) {
+        guard let identity = Self.processIdentity(status) else {
+            throw .unsupported("the user its process runs as cannot be read from /proc (no Uid/Gid lines)")
+        }
+        options.removeAll { $0.hasPrefix("--user=") }
+        options.append("--user=\(identity.uid):\(identity.gid)")
+        let existing = Set(options.filter { $0.hasPrefix("--group-add=") })
+        for group in identity.groups where group != identity.gid && !existing.contains("--group-add=\(group)") {
+            options.append("--group-add=\(group)")
+        }
     }
 
     /// A mount whose source or destination holds `:` or `,` cannot be given

@@ -1,4 +1,6 @@
 import Foundation
+import Queue
+import SystemPackage
 
 /// Runs one container-engine command for a ``ContainerReplacement`` and
 /// waits for it: the seam the unit tests fill with a fake engine that records
@@ -12,6 +14,17 @@ public protocol EngineCommandRunner: Sendable {
     /// With `keepOutput`, standard output comes back whole (bounded) in
     /// ``ReloadRun/standardOutput`` — `inspect`'s JSON, `create`'s new id.
     func run(_ argv: [String], timeout: Duration, keepOutput: Bool) -> ReloadRun
+
+    /// The text of host process `pid`'s `/proc/<pid>/status` (which uid and
+    /// gid a container's process really runs as); `nil` when it cannot be read.
+    func processStatus(pid: Int64) -> String?
+}
+
+extension EngineCommandRunner {
+    public func processStatus(pid: Int64) -> String? {
+        guard let data = try? AtomicFile.read(FilePath("/proc/\(pid)/status"), limit: 64 << 10) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
 }
 
 /// The real engine: each command a process, run as reload commands are (no

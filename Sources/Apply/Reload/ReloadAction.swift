@@ -41,15 +41,37 @@ public struct ReloadAction: Sendable, Equatable {
         public var image: String
         /// The build context directory.
         public var context: String
+        /// What the build's `RUN` steps may reach (`build_network`).
+        public var buildNetwork: BuildNetwork
+        /// `allow_new_privileges = true`: a container that ran without
+        /// `no-new-privileges` keeps running without it (by default the
+        /// replacement adds it).
+        public var allowNewPrivileges: Bool
 
         /// The default: container `{slug}`, image `localhost/{slug}:supervise`, built in `context`.
         public init(
-            container: String = "{slug}", image: String = "localhost/{slug}:supervise", context: String
+            container: String = "{slug}", image: String = "localhost/{slug}:supervise", context: String,
+            buildNetwork: BuildNetwork = .bottle, allowNewPrivileges: Bool = false
         ) {
             self.container = container
             self.image = image
             self.context = context
+            self.buildNetwork = buildNetwork
+            self.allowNewPrivileges = allowNewPrivileges
         }
+    }
+
+    /// The network a replacement's build runs its `RUN` steps on
+    /// (`[reload.dockerfile] build_network`, docs/apply.md).
+    public enum BuildNetwork: String, Sendable, Equatable, CaseIterable {
+        /// No network: a `RUN` step that downloads fails.
+        case none
+        /// The bottle's own network, with its proxy settings as build
+        /// arguments: downloads go through the bottle's egress, so pipelock's
+        /// allowlist applies to the build as to the agent. The default.
+        case bottle
+        /// The host's network: the build reaches whatever the host reaches.
+        case host
     }
 
     /// The replacement's target with `{slug}` and `{file}` filled in.
@@ -60,7 +82,8 @@ public struct ReloadAction: Sendable, Equatable {
             }
             return ContainerReplacement.Target(
                 container: fill(replacement.container), image: fill(replacement.image), dockerfile: file.string,
-                context: fill(replacement.context))
+                context: fill(replacement.context), buildNetwork: replacement.buildNetwork,
+                allowNewPrivileges: replacement.allowNewPrivileges)
         }
     }
 

@@ -13,7 +13,9 @@ import TOMLKit
 /// [reload.allowlist]
 /// command = ["podman", "restart", "{slug}-pipelock"]
 /// [reload.dockerfile]
-/// replace = "{slug}"                      # the built-in replacement (the default), or:
+/// replace = "{slug}"                      # the built-in replacement (the default), with
+/// build_network = "bottle"                # "none", "bottle" (its egress, the default) or "host"
+/// allow_new_privileges = false            # true: keep running without no-new-privileges if it did; or:
 /// # commands = [["podman", "build", "-t", "localhost/{slug}:supervise", "-f", "{file}", "/srv/bottles/{slug}"],
 /// #             ["systemctl", "restart", "bottle@{slug}"]]
 /// ```
@@ -153,7 +155,7 @@ public struct ReloadSettings: Sendable, Equatable {
         "routes": .routes, "allowlist": .allowlist, "dockerfile": .dockerfile,
     ]
 
-    private static let replacementKeys = ["replace", "image", "context"]
+    private static let replacementKeys = ["replace", "image", "context", "build_network", "allow_new_privileges"]
 
     private static func parseAction(_ section: TOMLTable, name: String, file: ConfigFile, path: String)
         throws(ApplyError) -> ReloadAction?
@@ -166,7 +168,8 @@ public struct ReloadSettings: Sendable, Equatable {
             }
             let expected =
                 file == .dockerfile
-                ? "replace, image, context, command, commands or timeout" : "command, commands or timeout"
+                ? "replace, image, context, build_network, allow_new_privileges, command, commands or timeout"
+                : "command, commands or timeout"
             throw .settings(path: path, reason: "unknown key \(name).\(key); expected \(expected)")
         }
         let replacement = try parseReplacement(section, name: name, path: path)
@@ -225,7 +228,7 @@ public struct ReloadSettings: Sendable, Equatable {
             return string
         }
         guard let replace = section["replace"] else {
-            for key in ["image", "context"] where section[key] != nil {
+            for key in ["image", "context", "build_network", "allow_new_privileges"] where section[key] != nil {
                 throw .settings(path: path, reason: "\(name).\(key) needs replace = true (or the container's name)")
             }
             return nil
@@ -242,10 +245,25 @@ public struct ReloadSettings: Sendable, Equatable {
             guard let named = try text("replace") else { return nil }
             container = named
         }
+        var network = ReloadAction.BuildNetwork.bottle
+        if let value = try text("build_network") {
+            guard let chosen = ReloadAction.BuildNetwork(rawValue: value) else {
+                throw .settings(
+                    path: path, reason: "\(name).build_network = \(Escaped(value)); expected \"none\", \"bottle\" or \"host\"")
+            }
+            network = chosen
+        }
+        var allowNewPrivileges = false
+        if let value = section["allow_new_privileges"] {
+            guard let flag = value.bool else {
+                throw .settings(path: path, reason: "\(name).allow_new_privileges must be true or false")
+            }
+            allowNewPrivileges = flag
+        }
         // The default context (the bottle's config directory) is filled in by the caller's default action.
         return ReloadAction.Replacement(
             container: container, image: try text("image") ?? "localhost/{slug}:supervise",
-            context: try text("context") ?? "")
+            context: try text("context") ?? "", buildNetwork: network, allowNewPrivileges: allowNewPrivileges)
     }
 
     private static func argv(_ value: any TOMLValueConvertible, name: String, path: String) throws(ApplyError)

@@ -2,7 +2,9 @@
 /// a proposal adds open the bottle's egress.
 ///
 /// Rules (docs/risk-hints.md): `wildcard-public-suffix`, `wildcard`,
-/// `ip-address`, `private-address`, `exfiltration-host`, `many-hosts`.
+/// `many-hosts`, and the host rules of ``HostRisks`` (`ip-address`,
+/// `private-address`, `internal-name`, `exfiltration-host`,
+/// `unreadable-host`), judged on each host's canonical reading.
 enum AllowlistRisks {
     /// More hosts than this added at once is worth a look on its own.
     static let manyHostsThreshold = 10
@@ -27,29 +29,8 @@ enum AllowlistRisks {
 
     private static func hostHints(_ host: AllowlistHost, suffixes: PublicSuffixList) -> [RiskHint] {
         let name = host.normalizedName
-        var hints: [RiskHint] = []
-        if let service = ExfiltrationHosts.match(name) {
-            hints.append(
-                RiskHint(
-                    .critical, "exfiltration-host",
-                    "\(host.name) is \(service.kind) (\(service.domain)): a ready place to send data out of the bottle",
-                    line: host.line))
-        }
-        if let address = IPAddressLiteral(name) {
-            if let range = address.specialRange {
-                hints.append(
-                    RiskHint(
-                        .critical, "private-address",
-                        "\(host.name) is \(range): it reaches the host's own network, not the internet",
-                        line: host.line))
-            } else {
-                hints.append(
-                    RiskHint(
-                        .warning, "ip-address",
-                        "\(host.name) is an IP address: whoever holds it can change, and no name says whose it is",
-                        line: host.line))
-            }
-        }
+        var hints = HostRisks.hints(
+            written: host.isWildcard ? String(host.name.dropFirst(2)) : host.name, wildcard: host.isWildcard, line: host.line)
         if host.isWildcard {
             let parent = String(name.dropFirst(2))
             if suffixes.isPublicSuffix(parent) {

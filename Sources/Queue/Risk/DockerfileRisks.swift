@@ -1,10 +1,14 @@
+import Foundation
+
 /// Risk rules for the bottle's Dockerfile (`capability-block`): what the
 /// instructions a proposal adds would run, fetch or bake into the image.
 ///
 /// Rules (docs/risk-hints.md): `pipe-to-shell`, `add-from-url`,
-/// `runs-as-root`, `unpinned-base-image`, `changed-base-image`,
+/// `runs-as-root`, `root-group`, `unpinned-base-image`, `changed-base-image`,
 /// `secret-in-image`, `world-writable`, `new-package-source`, `sudo-nopasswd`,
-/// `host-tool-setting`.
+/// `host-tool-setting`, and the paths to root of ``DockerfilePrivilegeRisks``
+/// (`account-file`, `root-account`, `setuid-file`, `file-capability`,
+/// `build-privilege`, `remote-content`).
 /// An instruction counts as added when the current file has no instruction
 /// with the same keyword, arguments and heredocs; `USER` and `FROM` are
 /// judged on the file's final stage as a whole.
@@ -14,10 +18,18 @@ enum DockerfileRisks {
         let before = (current.flatMap { try? DockerfileDocument.parse($0) })?.instructions ?? []
         let existing = Set(before.map(Signature.init))
         var hints: [RiskHint] = []
-        for instruction in document.instructions where !existing.contains(Signature(instruction)) {
-            hints += DockerfileRisks.hints(for: instruction)
+        // The state is kept over every instruction (a WORKDIR or ARG the
+        // proposal did not change still decides where a new COPY lands).
+        var state = DockerfileBuildState()
+        for instruction in document.instructions {
+            if !existing.contains(Signature(instruction)) {
+                hints += DockerfileRisks.hints(for: instruction, state: state)
+            }
+            state.apply(instruction)
         }
-        hints += userHints(document.instructions, before: before)
+        var stateBefore = DockerfileBuildState()
+        before.forEach { stateBefore.apply($0) }
+        hints += userHints(document.instructions, state: state, before: before, stateBefore: stateBefore)
         hints += baseImageHints(document.instructions, before: before)
         return hints
     }
@@ -36,26 +48,33 @@ enum DockerfileRisks {
 
     // MARK: - One instruction
 
-    private static func hints(for instruction: DockerfileInstruction) -> [RiskHint] {
+    private static func hints(for instruction: DockerfileInstruction, state: DockerfileBuildState) -> [RiskHint] {
         let line = instruction.line
         let text = ([instruction.arguments] + instruction.heredocs.map(\.body)).joined(separator: "\n")
         let lower = text.lowercased()
         var hints: [RiskHint] = []
         switch instruction.keyword {
         case "RUN":
-            if pipesDownloadIntoShell(lower) {
-                hints.append(
-                    RiskHint(
-                        .critical, "pipe-to-shell",
-                        "a download is run as a script without being checked (curl/wget piped into a shell)",
-                        line: line))
+            let flags = instruction.flags
+            hints += DockerfilePrivilegeRisks.runFlagHints(flags, state: state, line: line)
+            // The exec form is quoted back into shell words, so `["sh", "-c", "…"]` reads as `sh -c '…'`.
+            let command =
+                instruction.execForm.map { $0.map(Self.shellQuoted).joined(separator: " ") } ?? String(instruction.operands)
+            var runHints: [RiskHint] = []
+            for script in [command] + instruction.heredocs.map(\.body) {
+                for hint in DockerfilePrivilegeRisks.runHints(script, flags: flags, state: state, line: line)
+                where !runHints.contains(where: { $0.rule == hint.rule }) {
+                    runHints.append(hint)
+                }
             }
+            hints += runHints
             hints += commandHints(lower, line: line)
         case "ADD":
-            let sources = instruction.arguments.split(whereSeparator: { $0 == " " || $0 == "\t" })
-                .filter { !$0.hasPrefix("--") }.dropLast()
-            if let url = sources.first(where: { $0.hasPrefix("http://") || $0.hasPrefix("https://") || $0.hasPrefix("git@") }) {
-                let pinned = instruction.arguments.contains("--checksum=")
+            hints += DockerfilePrivilegeRisks.copyHints(instruction, state: state)
+            let sources = instruction.operandWords.dropLast()
+            let remote = ["http://", "https://", "git@", "git://", "ssh://", "ftp://"]
+            if let url = sources.first(where: { source in remote.contains { source.lowercased().hasPrefix($0) } }) {
+                let pinned = !instruction.flagValues("checksum").isEmpty
                 hints.append(
                     RiskHint(
                         pinned ? .notice : .warning, "add-from-url",
@@ -74,6 +93,7 @@ enum DockerfileRisks {
         case "LABEL":
             hints += hostToolHints(instruction, line: line)
         case "COPY":
+            hints += DockerfilePrivilegeRisks.copyHints(instruction, state: state)
             hints += commandHints(lower, line: line)
         default:
             break
@@ -110,18 +130,9 @@ enum DockerfileRisks {
         return hints
     }
 
-    private static func pipesDownloadIntoShell(_ lower: String) -> Bool {
-        let fetchers = ["curl", "wget", "fetch "]
-        guard fetchers.contains(where: lower.contains) else { return false }
-        let shells = ["sh", "bash", "zsh", "dash", "ksh", "python", "python3", "perl", "ruby", "node", "sudo"]
-        for segment in lower.split(separator: "|").dropFirst() {
-            let word = segment.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).first.map {
-                String($0.split(separator: "/").last ?? $0)
-            }
-            if let word, shells.contains(word) { return true }
-        }
-        // `sh -c "$(curl …)"`, `bash <(curl …)`, `. <(wget …)`
-        return lower.contains("$(curl") || lower.contains("$(wget") || lower.contains("<(curl") || lower.contains("<(wget")
+    /// `word` in single quotes, as a shell reads it back.
+    private static func shellQuoted(_ word: String) -> String {
+        "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     /// The names `ENV a=1 b=2`, `ENV a 1` or `ARG a=1` declares.
@@ -180,20 +191,52 @@ enum DockerfileRisks {
     /// The user the final stage ends as, and the line that sets it (`nil`: no `USER`, so root).
     private static func finalUser(_ instructions: [DockerfileInstruction]) -> (user: String, line: Int)? {
         guard let user = finalStage(instructions).last(where: { $0.keyword == "USER" }) else { return nil }
-        let name = user.arguments.split(separator: ":").first.map(String.init) ?? user.arguments
-        return (name, user.line)
+        return (user.operandWords.joined(separator: " "), user.line)
     }
 
-    private static func isRoot(_ user: (user: String, line: Int)?) -> Bool {
+    /// Whether a `USER` value resolves to uid 0: `root`, `0`, `00`, `+0`, a
+    /// variable whose value is one of those, or a name this file made uid 0.
+    private static func isRoot(_ user: (user: String, line: Int)?, state: DockerfileBuildState) -> Bool {
         guard let user else { return true }
-        return user.user == "root" || user.user == "0"
+        let name = userPart(user.user, state: state).user
+        return state.rootNames.contains(name) || AccountCommands.isZero(name) || name.isEmpty
     }
 
-    private static func userHints(_ instructions: [DockerfileInstruction], before: [DockerfileInstruction]) -> [RiskHint] {
+    /// The user and group halves of a `USER` value, variables expanded.
+    private static func userPart(_ value: String, state: DockerfileBuildState) -> (user: String, group: String?) {
+        let expanded = state.expand(value).trimmingCharacters(in: .whitespaces)
+        let parts = expanded.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        return (String(parts[0]), parts.count > 1 ? String(parts[1]) : nil)
+    }
+
+    private static func userHints(
+        _ instructions: [DockerfileInstruction], state: DockerfileBuildState, before: [DockerfileInstruction],
+        stateBefore: DockerfileBuildState
+    ) -> [RiskHint] {
         let after = finalUser(instructions)
-        guard isRoot(after) else { return [] }
-        let wasRoot = !before.isEmpty && isRoot(finalUser(before))
-        let how = after == nil ? "no USER after the last FROM" : "USER \(after!.user)"
+        guard isRoot(after, state: state) else {
+            guard let after, let group = userPart(after.user, state: state).group,
+                AccountCommands.isZero(group) || group == "root"
+            else { return [] }
+            let wasSame = finalUser(before).map { userPart($0.user, state: stateBefore).group } == group
+            return wasSame
+                ? []
+                : [
+                    RiskHint(
+                        .warning, "root-group",
+                        "the bottle runs with root's group (USER \(after.user)): it can write every file root's group can",
+                        line: after.line)
+                ]
+        }
+        let wasRoot = !before.isEmpty && isRoot(finalUser(before), state: stateBefore)
+        var how = after == nil ? "no USER after the last FROM" : "USER \(after!.user)"
+        if let after {
+            let name = userPart(after.user, state: state).user
+            if name != after.user.split(separator: ":").first.map(String.init) ?? "" { how += ", which is \(name)" }
+            if name != "root", !AccountCommands.isZero(name), state.rootNames.contains(name) {
+                how += ", a user this Dockerfile gave uid 0"
+            }
+        }
         return [
             RiskHint(
                 wasRoot ? .notice : .warning, "runs-as-root",

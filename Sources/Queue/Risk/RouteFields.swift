@@ -16,10 +16,23 @@ struct RouteFields: Sendable, Equatable {
     static let pathKeys = ["path", "prefix", "path_prefix", "pathprefix", "match"]
     static let methodKeys = ["methods", "method"]
 
+    /// Where one upstream member sends requests.
+    struct Upstream: Sendable, Equatable {
+        /// The scheme (`https`), when it was written as a URL.
+        var scheme: String?
+        /// The host as written (lower case, port and userinfo removed, brackets kept for IPv6).
+        var written: String
+        /// Its canonical reading (``CanonicalHost/text``), or `written` when it has none.
+        var canonical: String
+    }
+
+    /// Every upstream member's host (a route that names its upstream under
+    /// two keys is hinted for both: which one cred-proxy reads is its business).
+    let upstreams: [Upstream]
     /// The upstream's scheme (`https`), when it was written as a URL.
-    let scheme: String?
-    /// The upstream's host, lower case, without port or brackets kept for IPv6.
-    let host: String?
+    var scheme: String? { upstreams.first?.scheme }
+    /// The first upstream's canonical host: the one compared with the current routes.
+    var host: String? { upstreams.first?.canonical }
     /// Whether the route attaches a credential.
     let injectsCredential: Bool
     /// The path or prefix the route matches, as written.
@@ -30,21 +43,30 @@ struct RouteFields: Sendable, Equatable {
 
     init(_ route: JSONValue) {
         guard case .object(let members) = route else {
-            self.init(scheme: nil, host: nil, injectsCredential: false, path: nil, methods: nil)
+            self.init(upstreams: [], injectsCredential: false, path: nil, methods: nil)
             return
         }
+        // Keys are matched as a case- and Unicode-folding reader would
+        // match them (``KeyFolding``); the validator refuses two keys that fold alike.
+        let folded = members.map { (key: KeyFolding.fold($0.key), value: $0.value) }
         func value(_ keys: [String]) -> JSONValue? {
             for key in keys {
-                if let member = members.first(where: { $0.key.lowercased() == key }) { return member.value }
+                if let member = folded.first(where: { $0.key == key }) { return member.value }
             }
             return nil
         }
-        var scheme: String?, host: String?
-        if case .string(let upstream)? = value(RouteFields.upstreamKeys) {
-            (scheme, host) = RouteFields.split(upstream)
+        var upstreams: [Upstream] = []
+        for key in RouteFields.upstreamKeys {
+            for member in folded where member.key == key {
+                guard case .string(let text) = member.value else { continue }
+                let (scheme, host) = RouteFields.split(text)
+                guard let host else { continue }
+                let canonical = (try? CanonicalHost.parse(host).get())?.text ?? host
+                upstreams.append(Upstream(scheme: scheme, written: host, canonical: canonical))
+            }
         }
-        let injects = members.contains { member in
-            guard RouteFields.credentialKeys.contains(member.key.lowercased()) else { return false }
+        let injects = folded.contains { member in
+            guard RouteFields.credentialKeys.contains(member.key) else { return false }
             switch member.value {
             case .null, .bool(false): return false
             case .string(let text): return !text.isEmpty
@@ -62,12 +84,11 @@ struct RouteFields: Sendable, Equatable {
             methods = Set(items.compactMap { if case .string(let text) = $0 { text.uppercased() } else { nil } })
         default: methods = nil
         }
-        self.init(scheme: scheme, host: host, injectsCredential: injects, path: path, methods: methods)
+        self.init(upstreams: upstreams, injectsCredential: injects, path: path, methods: methods)
     }
 
-    init(scheme: String?, host: String?, injectsCredential: Bool, path: String?, methods: Set<String>?) {
-        self.scheme = scheme
-        self.host = host
+    init(upstreams: [Upstream], injectsCredential: Bool, path: String?, methods: Set<String>?) {
+        self.upstreams = upstreams
         self.injectsCredential = injectsCredential
         self.path = path
         self.methods = methods
@@ -79,16 +100,40 @@ struct RouteFields: Sendable, Equatable {
         return methods.contains("*") || methods.contains("ANY") || methods.contains("ALL")
     }
 
+    /// The schemes the WHATWG URL standard calls special: their authority
+    /// ends at `\` as well as `/`, and any run of slashes may follow the colon.
+    static let specialSchemes: Set<String> = ["http", "https", "ws", "wss", "ftp"]
+
     /// Splits `https://user@Api.Example.com:443/v1/` into (`https`, `api.example.com`);
     /// a bare `api.example.com:443` gives (nil, `api.example.com`).
+    ///
+    /// Read as a WHATWG URL parser reads it, so the host the hints judge is
+    /// the host a client connects to: tabs and newlines are removed, `\`
+    /// ends the authority of an http(s) URL (`https://evil.example\@good.example/`
+    /// goes to evil.example), `https:evil.example` and `https:/\evil.example`
+    /// are http(s) URLs, and the userinfo ends at the authority's last `@`.
     static func split(_ upstream: String) -> (scheme: String?, host: String?) {
-        var rest = Substring(upstream.trimmingSpaces())
+        let cleaned = String(
+            String.UnicodeScalarView(upstream.unicodeScalars.filter { $0 != "\t" && $0 != "\n" && $0 != "\r" }))
+        var rest = Substring(cleaned.trimmingSpaces())
         var scheme: String?
-        if let range = rest.range(of: "://") {
-            scheme = rest[..<range.lowerBound].lowercased()
-            rest = rest[range.upperBound...]
+        if let colon = rest.firstIndex(of: ":") {
+            let candidate = rest[..<colon].lowercased()
+            let after = rest[rest.index(after: colon)...]
+            let isScheme =
+                candidate.first?.isLetter == true
+                && candidate.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) }
+            if isScheme, specialSchemes.contains(candidate) || after.hasPrefix("//") {
+                scheme = candidate
+                rest = after
+                let slashes: Set<Character> = specialSchemes.contains(candidate) ? ["/", "\\"] : ["/"]
+                rest = rest.drop { slashes.contains($0) }
+            }
         }
-        if let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
+        let special = scheme.map(specialSchemes.contains) ?? true
+        if let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" || (special && $0 == "\\") }) {
+            rest = rest[..<end]
+        }
         if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
         if rest.hasPrefix("[") {
             if let close = rest.firstIndex(of: "]") { rest = rest[...close] }

@@ -3,8 +3,10 @@
 /// credentials.
 ///
 /// Rules (docs/risk-hints.md): `credential-new-host`, `new-upstream-host`,
-/// `plain-http-credential`, `exfiltration-host`, `private-address`,
-/// `broadened-path`, `broadened-methods`. A route counts as added when no
+/// `plain-http-credential`, `broadened-path`, `broadened-methods`, and the
+/// host rules of ``HostRisks`` on every upstream's canonical reading
+/// (`exfiltration-host`, `private-address`, `ip-address`, `internal-name`,
+/// `unreadable-host`). A route counts as added when no
 /// route of the current file is equal to it as JSON.
 enum RoutesRisks {
     static func assess(proposed: String, current: String?) -> [RiskHint] {
@@ -12,8 +14,8 @@ enum RoutesRisks {
         let before = (current.flatMap { try? RoutesDocument.parse($0) })?.routes ?? []
         let existing = Set(before)
         let beforeFields = before.map(RouteFields.init)
-        let knownHosts = Set(beforeFields.compactMap(\.host))
-        let credentialHosts = Set(beforeFields.filter(\.injectsCredential).compactMap(\.host))
+        let knownHosts = Set(beforeFields.flatMap { $0.upstreams.map(\.canonical) })
+        let credentialHosts = Set(beforeFields.filter(\.injectsCredential).flatMap { $0.upstreams.map(\.canonical) })
         var hints: [RiskHint] = []
         for (route, line) in zip(document.routes, document.routeLines) where !existing.contains(route) {
             let fields = RouteFields(route)
@@ -26,37 +28,28 @@ enum RoutesRisks {
     private static func hostHints(
         _ fields: RouteFields, line: Int, knownHosts: Set<String>, credentialHosts: Set<String>
     ) -> [RiskHint] {
-        guard let host = fields.host else { return [] }
         var hints: [RiskHint] = []
-        if fields.injectsCredential, !credentialHosts.contains(host) {
-            hints.append(
-                RiskHint(
-                    .critical, "credential-new-host",
-                    "a route attaches a credential to requests for \(host), which received none before",
-                    line: line))
-        } else if !knownHosts.contains(host) {
-            hints.append(
-                RiskHint(.warning, "new-upstream-host", "a route sends requests to a new upstream host, \(host)", line: line))
-        }
-        if fields.injectsCredential, fields.scheme == "http" {
-            hints.append(
-                RiskHint(
-                    .warning, "plain-http-credential",
-                    "a route attaches a credential to plain http:// requests for \(host): anyone on the path can read it",
-                    line: line))
-        }
-        if let service = ExfiltrationHosts.match(host) {
-            hints.append(
-                RiskHint(
-                    .critical, "exfiltration-host",
-                    "\(host) is \(service.kind) (\(service.domain)): a ready place to send data out of the bottle",
-                    line: line))
-        }
-        if let address = IPAddressLiteral(host), let range = address.specialRange {
-            hints.append(
-                RiskHint(
-                    .critical, "private-address",
-                    "the upstream \(address.text) is \(range): requests reach the host's own network", line: line))
+        for upstream in fields.upstreams {
+            let host = upstream.canonical
+            if fields.injectsCredential, !credentialHosts.contains(host) {
+                hints.append(
+                    RiskHint(
+                        .critical, "credential-new-host",
+                        "a route attaches a credential to requests for \(host), which received none before",
+                        line: line))
+            } else if !knownHosts.contains(host) {
+                hints.append(
+                    RiskHint(
+                        .warning, "new-upstream-host", "a route sends requests to a new upstream host, \(host)", line: line))
+            }
+            if fields.injectsCredential, upstream.scheme == "http" {
+                hints.append(
+                    RiskHint(
+                        .warning, "plain-http-credential",
+                        "a route attaches a credential to plain http:// requests for \(host): anyone on the path can read it",
+                        line: line))
+            }
+            hints += HostRisks.hints(written: upstream.written, wildcard: false, line: line, subject: "the upstream ")
         }
         return hints
     }

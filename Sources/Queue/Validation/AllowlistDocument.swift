@@ -16,7 +16,10 @@
 /// - `*.` is allowed only as the whole first label, and must cover a domain
 ///   below the top level (`*.com` is refused as allowing a whole TLD).
 /// - Names are ASCII: an internationalized name must be written in its
-///   punycode form (`xn--...`).
+///   punycode form (`xn--...`), and that form must be canonical.
+/// - Every entry is read by ``CanonicalHost`` (the reader the risk hints
+///   use): a name that ends in a number must be an IPv4 address written as
+///   a dotted quad (`0x7f.1` and `1.2.3.4.5` are refused).
 public struct AllowlistDocument: Sendable, Equatable {
     /// The longest hostname, in characters (RFC 1123 via RFC 1035).
     public static let maximumNameLength = 253
@@ -43,6 +46,10 @@ public struct AllowlistDocument: Sendable, Equatable {
                 problems.add(problem.message, line: number, column: line.column(of: problem.index))
                 continue
             }
+            if let problem = Self.readingProblem(entry) {
+                problems.add(problem, line: number, column: line.column(of: entry.startIndex))
+                continue
+            }
             let host = AllowlistHost(name: String(entry), line: number)
             let key = host.normalizedName
             if let first = firstLine[key] {
@@ -56,6 +63,31 @@ public struct AllowlistDocument: Sendable, Equatable {
         }
         try problems.throwIfAny(for: .pipelockBlock)
         return AllowlistDocument(hosts: hosts)
+    }
+
+    /// What is wrong with how a well-formed entry reads (``CanonicalHost``,
+    /// the reader the risk hints use too): a name URL parsers would read as
+    /// a broken IPv4 address (`1.2.3.4.5`, `example.123`, `08.0.0.1`), an
+    /// address in any spelling but its dotted quad (`0x7f.1`, `2130706433`,
+    /// `0177.0.0.1`: pipelock compares text, a libc resolver reads these as
+    /// 127.0.0.1), or a wildcard over an address.
+    static func readingProblem(_ entry: Substring) -> String? {
+        let wildcard = entry.hasPrefix("*.")
+        let name = wildcard ? entry.dropFirst(2) : entry
+        switch CanonicalHost.parse(name) {
+        case .failure(let refusal):
+            return "\(QuotedText(name)) cannot be read as one host: \(refusal.reason)"
+        case .success(let host) where host.address != nil:
+            if wildcard {
+                return "\(QuotedText(entry)) puts a wildcard over an IP address; name the address alone"
+            }
+            if host.text != name.lowercased() {
+                return "\(QuotedText(name)) is the IPv4 address \(host.text) written another way; write \(host.text)"
+            }
+            return nil
+        case .success:
+            return nil
+        }
     }
 
     /// The first thing wrong with a hostname entry, and where.
@@ -159,6 +191,12 @@ public struct AllowlistDocument: Sendable, Equatable {
         }
         // No trailing dot or hyphen; a wildcard names at least a domain under a top-level one.
         guard labelLength > 0, previous != UInt8(ascii: "-") else { return false }
+        // A last label that is a number (`1.2.3.4`, `a.0`, `0x7f`) makes URL parsers read
+        // the whole entry as an IPv4 address: ``readingProblem(_:)`` has a word on that.
+        let lastLabel = bytes.suffix(labelLength)
+        if let first = lastLabel.first, first &- UInt8(ascii: "0") < 10 {
+            return readingProblem(entry) == nil
+        }
         return !wildcard || labels + 1 >= 2
     }
 

@@ -291,6 +291,13 @@ private struct DockerfileReader {
                 line: line, column: column)
             return
         }
+        // A flag is `--name` or `--name=value`: BuildKit refuses `--=value`, and a
+        // reader that took it for something else would read the line differently.
+        if DockerfileInstruction.splitFlags(arguments).flags.contains(where: { $0.name.isEmpty }) {
+            problems.add(
+                "\(keyword) has a flag without a name ('--=' or '--\"\"'); write --name=value", line: line, column: column)
+            return
+        }
         switch keyword {
         case "FROM":
             let words = Self.strippingFlags(arguments).split { $0 == " " || $0 == "\t" }
@@ -327,13 +334,10 @@ private struct DockerfileReader {
         }
     }
 
-    /// The arguments after any leading `--flag` or `--flag=value` words.
+    /// The arguments after any leading `--flag` or `--flag=value` words
+    /// (``DockerfileInstruction/splitFlags(_:)``, the reader the hints use).
     private static func strippingFlags(_ arguments: Substring) -> Substring {
-        var rest = arguments
-        while rest.hasPrefix("--") {
-            rest = rest.drop { $0 != " " && $0 != "\t" }.trimmingBlanks()
-        }
-        return rest
+        DockerfileInstruction.splitFlags(arguments).operands
     }
 
     private static func isStringArray(_ text: Substring) -> Bool {

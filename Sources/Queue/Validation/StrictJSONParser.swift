@@ -7,7 +7,10 @@
 /// reader keeps the first, another the last), so every one is reported, each
 /// at the second occurrence with the position of the first; a lone surrogate
 /// escape is not a character, so it is refused rather than repaired into
-/// something the operator did not review.
+/// something the operator did not review. Two keys count as the same when
+/// they are equal under ``KeyFolding`` (case and Unicode compatibility
+/// folding): a case-insensitive reader such as Go's `encoding/json` takes
+/// `"Upstream"` or `"ｕｐｓｔｒｅａｍ"` for `"upstream"`.
 enum StrictJSONParser {
     /// The deepest nesting of arrays and objects accepted.
     static let maximumDepth = JSONLimits.maximumDepth
@@ -17,12 +20,13 @@ enum StrictJSONParser {
     /// `problems` and ends parsing with `nil`.
     static func parse(_ text: String, problems: inout ProblemList) -> JSONNode? {
         var text = text
+        let builder = NodeBuilder()
         return text.withUTF8 { bytes in
             var parser = JSONParser(
                 bytes: bytes,
                 policy: JSONPolicy(
                     duplicateKeys: .report(limit: ValidationError.problemLimit), loneSurrogates: .refuse),
-                builder: NodeBuilder())
+                builder: builder)
             let result: Result<JSONNode, JSONSyntaxError>
             do throws(JSONSyntaxError) {
                 result = .success(try parser.parseDocument())
@@ -30,6 +34,16 @@ enum StrictJSONParser {
                 result = .failure(error)
             }
             for duplicate in parser.duplicates {
+                let first = builder.firstSpellings.byOffset[duplicate.position.offset]
+                // Compared by scalars: Swift's `==` would call "é" and "e\u{301}" one string.
+                if let first, !first.unicodeScalars.elementsEqual(duplicate.key.unicodeScalars) {
+                    let already = duplicate.firstPosition.map { " at \(located($0, in: bytes))" } ?? ""
+                    problems.add(
+                        "key \(QuotedText(duplicate.key)) is the key \(QuotedText(first))\(already) to a reader that "
+                            + "ignores case or Unicode width; a key may appear only once in an object, however spelled",
+                        line: duplicate.position.line, column: duplicate.position.column(in: bytes))
+                    continue
+                }
                 let already = duplicate.firstPosition.map { " (already at \(located($0, in: bytes)))" } ?? ""
                 problems.add(
                     "duplicate key \(QuotedText(duplicate.key))\(already); a key may appear only once in an object",
@@ -50,13 +64,21 @@ enum StrictJSONParser {
         "line \(position.line), column \(position.column(in: bytes))"
     }
 
-    /// Builds ``JSONNode``s; keys are compared by their exact bytes (two
-    /// spellings of "é" are two keys, as for every JSON reader).
+    /// The first spelling of each key that a later one folds to, by the
+    /// later one's offset: the message names both spellings.
+    final class FirstSpellings {
+        var byOffset: [Int: String] = [:]
+    }
+
+    /// Builds ``JSONNode``s; keys are compared in their ``KeyFolding`` form
+    /// (`"Path"`, `"path"` and `"ｐａｔｈ"` are one key).
     struct NodeBuilder: JSONBuilder {
+        let firstSpellings = FirstSpellings()
+
         struct Object {
             var members: [JSONMember] = []
             var children: [JSONNode] = []
-            var firstSeen: [[UInt8]: JSONPosition] = [:]
+            var firstSeen: [String: (position: JSONPosition, key: String)] = [:]
         }
 
         struct Array {
@@ -87,9 +109,14 @@ enum StrictJSONParser {
         {
             object.members.append(JSONMember(key: key, value: value.value))
             object.children.append(value)
-            let keyBytes = Swift.Array(key.utf8)
-            if let first = object.firstSeen[keyBytes] { return .duplicate(firstAt: first) }
-            object.firstSeen[keyBytes] = keyPosition
+            let folded = KeyFolding.fold(key)
+            if let first = object.firstSeen[folded] {
+                if !first.key.unicodeScalars.elementsEqual(key.unicodeScalars) {
+                    firstSpellings.byOffset[keyPosition.offset] = first.key
+                }
+                return .duplicate(firstAt: first.position)
+            }
+            object.firstSeen[folded] = (keyPosition, key)
             return .inserted
         }
 

@@ -1,0 +1,307 @@
+/// A `RUN` instruction's shell text read into simple commands, as far as
+/// the Dockerfile risk rules need: what runs, with which words, which
+/// redirections, and which commands feed which through a pipe.
+///
+/// Not a shell: no expansion beyond the variables the file itself assigns,
+/// no functions or loops. It does what spelling games need undone — quotes
+/// and escapes removed (`/etc/pass""wd`, `c\url`), line continuations
+/// joined, `sh -c '…'`, `$(…)`, `` `…` `` and `<(…)` read as commands of
+/// their own, wrappers skipped (`sudo`, `env`, `busybox`, `exec`, `nice`,
+/// `xargs`, `command`, `nohup`, `time`, `doas`) — and
+/// errs towards seeing a command where a shell might not.
+struct ShellScript {
+    /// One simple command.
+    struct Command: Equatable {
+        /// Its words, quotes removed; a redirection is its own word (`>`, `>>`, `<`).
+        var words: [String]
+        /// The pipeline it is in, and its place there (0: first).
+        var pipeline: Int
+        var stage: Int
+
+        /// The program that runs: the first word after assignments and wrappers, its basename.
+        var program: String? { ShellScript.program(of: words).map { ShellScript.basename($0.word) } }
+
+        /// The words after the program.
+        var arguments: [String] {
+            guard let found = ShellScript.program(of: words) else { return [] }
+            return Array(words[(found.index + 1)...])
+        }
+    }
+
+    private(set) var commands: [Command] = []
+    private var pipelineCount = 0
+
+    init(_ text: String) {
+        read(text, depth: 0)
+    }
+
+    /// Interpreters: given a script on standard input, as a file or with `-c`, they run it.
+    static func isInterpreter(_ program: String) -> Bool {
+        let shells: Set<String> = [
+            "sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "csh", "tcsh", "yash", "rbash",
+            "perl", "ruby", "node", "nodejs", "php", "lua", "tclsh", "pwsh", "deno", "bun", "source", ".", "eval",
+            "su",
+        ]
+        if shells.contains(program) { return true }
+        for prefix in ["python", "pypy", "perl", "ruby", "php", "lua", "node"] where program.hasPrefix(prefix) {
+            let rest = program.dropFirst(prefix.count)
+            if rest.allSatisfy({ $0.isNumber || $0 == "." }) { return true }
+        }
+        return false
+    }
+
+    /// Programs that download.
+    static let fetchers: Set<String> = [
+        "curl", "wget", "wget2", "fetch", "aria2c", "http", "https", "httpie", "lwp-download", "lwp-request", "GET",
+        "axel", "lynx", "links", "w3m",
+    ]
+
+    /// Wrappers that run the next word as the program (with their own options first).
+    static let wrappers: Set<String> = [
+        "sudo", "doas", "env", "exec", "command", "nice", "nohup", "time", "busybox", "toybox", "xargs", "stdbuf",
+        "timeout", "setsid", "chroot", "runuser", "gosu", "su-exec", "setpriv", "unshare", "ionice", "builtin",
+    ]
+
+    /// Wrapper options that take a value (`sudo -u agent`, `env -u NAME`, `nice -n 5`).
+    private static let valueOptions: Set<String> = ["-u", "-g", "-n", "-C", "-p", "-U", "-D", "-h", "-r", "-t", "-S"]
+
+    /// The program word and its index: assignments and wrappers skipped.
+    static func program(of words: [String]) -> (word: String, index: Int)? {
+        var index = 0
+        var inWrapper = false
+        while index < words.count {
+            let word = words[index]
+            if word == "{" || word == "!" { index += 1; continue }
+            if isAssignment(word) { index += 1; continue }
+            if inWrapper, word.hasPrefix("-") {
+                index += valueOptions.contains(word) && basename(words[max(0, index - 1)]) != "xargs" ? 2 : 1
+                continue
+            }
+            if inWrapper, word.allSatisfy(\.isNumber), index > 0,
+                ["timeout", "nice"].contains(basename(words[index - 1]))
+            {
+                index += 1
+                continue
+            }
+            if wrappers.contains(basename(word)) {
+                inWrapper = true
+                index += 1
+                continue
+            }
+            return (word, index)
+        }
+        return nil
+    }
+
+    static func isAssignment(_ word: String) -> Bool {
+        guard let equals = word.firstIndex(of: "="), equals != word.startIndex else { return false }
+        return word[..<equals].allSatisfy { $0 == "_" || $0.isLetter || $0.isNumber } && !word.first!.isNumber
+    }
+
+    static func basename(_ word: String) -> String {
+        String(word.split(separator: "/", omittingEmptySubsequences: false).last ?? Substring(word))
+    }
+
+    // MARK: - Reading
+
+    private mutating func read(_ text: String, depth: Int) {
+        guard depth < 8 else { return }
+        let firstNew = commands.count
+        var lexer = Lexer(text: Array(text))
+        var pipeline: [[String]] = [[]]
+        var nested: [String] = []
+        func finishPipeline(_ script: inout ShellScript) {
+            let segments = pipeline.filter { !$0.isEmpty }
+            if !segments.isEmpty {
+                for (stage, words) in segments.enumerated() {
+                    script.commands.append(Command(words: words, pipeline: script.pipelineCount, stage: stage))
+                }
+                script.pipelineCount += 1
+            }
+            pipeline = [[]]
+        }
+        while let token = lexer.next(substitutions: &nested) {
+            switch token {
+            case .word(let word): pipeline[pipeline.count - 1].append(word)
+            case .pipe: pipeline.append([])
+            case .separator: finishPipeline(&self)
+            }
+        }
+        finishPipeline(&self)
+        // What `sh -c '…'` runs is a script of its own.
+        for command in commands[firstNew...] {
+            guard let program = command.program, Self.isInterpreter(program) || program == "su" else { continue }
+            let arguments = command.arguments
+            if let c = arguments.firstIndex(where: { $0 == "-c" || ($0.hasPrefix("-") && !$0.hasPrefix("--") && $0.hasSuffix("c")) }),
+                c + 1 < arguments.count, !nested.contains(arguments[c + 1])
+            {
+                nested.append(arguments[c + 1])
+            }
+        }
+        let inner = nested
+        for script in inner { read(script, depth: depth + 1) }
+    }
+
+    private enum Token {
+        case word(String)
+        case pipe
+        case separator
+    }
+
+    /// Splits shell text into words and operators, quotes removed.
+    private struct Lexer {
+        let text: [Character]
+        var index = 0
+
+        mutating func next(substitutions: inout [String]) -> Token? {
+            // Blanks, comments and line continuations.
+            while index < text.count {
+                let c = text[index]
+                if c == " " || c == "\t" || c == "\r" {
+                    index += 1
+                } else if c == "\\", index + 1 < text.count, text[index + 1] == "\n" || text[index + 1] == "\r\n" {
+                    index += 2
+                } else if c == "#" {
+                    while index < text.count, text[index] != "\n" { index += 1 }
+                } else {
+                    break
+                }
+            }
+            guard index < text.count else { return nil }
+            let c = text[index]
+            switch c {
+            case "\n", "\r\n", ";", "(", ")":
+                index += 1
+                return .separator
+            case "&":
+                index += 1
+                if index < text.count, text[index] == "&" { index += 1 }
+                if index < text.count, text[index] == ">" { return redirect() }
+                return .separator
+            case "|":
+                index += 1
+                if index < text.count, text[index] == "|" {
+                    index += 1
+                    return .separator
+                }
+                if index < text.count, text[index] == "&" { index += 1 }
+                return .pipe
+            case ">", "<":
+                if index + 1 < text.count, text[index + 1] == "(" {
+                    return .word(processSubstitution(&substitutions))
+                }
+                return redirect()
+            default:
+                return .word(word(&substitutions))
+            }
+        }
+
+        private mutating func redirect() -> Token {
+            var op = ""
+            while index < text.count, ">|<&".contains(text[index]) {
+                if text[index] == "<", index + 1 < text.count, text[index + 1] == "(" { break }
+                op.append(text[index])
+                index += 1
+            }
+            // `>>`, `>`, `<`, `<<<` and `&>` are told apart by their first character.
+            return .word(op.contains(">") ? (op.contains(">>") ? ">>" : ">") : "<")
+        }
+
+        private mutating func processSubstitution(_ substitutions: inout [String]) -> String {
+            let open = text[index]
+            index += 2
+            let inner = balanced()
+            substitutions.append(inner)
+            return "\(open)(\(inner))"
+        }
+
+        /// The text up to the `)` that closes the one just read.
+        private mutating func balanced() -> String {
+            var depth = 1
+            var inner = ""
+            var quote: Character?
+            while index < text.count {
+                let c = text[index]
+                index += 1
+                if let open = quote {
+                    if c == open { quote = nil }
+                } else if c == "'" || c == "\"" {
+                    quote = c
+                } else if c == "(" {
+                    depth += 1
+                } else if c == ")" {
+                    depth -= 1
+                    if depth == 0 { break }
+                }
+                inner.append(c)
+            }
+            return inner
+        }
+
+        private mutating func word(_ substitutions: inout [String]) -> String {
+            var word = ""
+            var quote: Character?
+            // A word made of digits before `>` is a file descriptor of the redirection.
+            while index < text.count {
+                let c = text[index]
+                if quote == nil {
+                    if " \t\n\r;&|()".contains(c) || c == "\r\n" { break }
+                    if c == ">" || c == "<" {
+                        if word.allSatisfy(\.isNumber) && !word.isEmpty { word = "" }
+                        break
+                    }
+                }
+                index += 1
+                if c == "\\", quote != "'" {
+                    if index < text.count {
+                        if text[index] == "\n" || text[index] == "\r\n" { index += 1; continue }
+                        word.append(text[index])
+                        index += 1
+                    }
+                    continue
+                }
+                if let open = quote {
+                    if c == open {
+                        quote = nil
+                        continue
+                    }
+                    if open == "\"", c == "$", index < text.count, text[index] == "(" {
+                        index += 1
+                        let inner = balanced()
+                        substitutions.append(inner)
+                        word += "$(\(inner))"
+                        continue
+                    }
+                    if open == "\"", c == "`" {
+                        word += "$(\(backquoted(&substitutions)))"
+                        continue
+                    }
+                    word.append(c)
+                    continue
+                }
+                switch c {
+                case "'", "\"": quote = c
+                case "$" where index < text.count && text[index] == "(":
+                    index += 1
+                    let inner = balanced()
+                    substitutions.append(inner)
+                    word += "$(\(inner))"
+                case "`": word += "$(\(backquoted(&substitutions)))"
+                default: word.append(c)
+                }
+            }
+            return word
+        }
+
+        private mutating func backquoted(_ substitutions: inout [String]) -> String {
+            var inner = ""
+            while index < text.count, text[index] != "`" {
+                inner.append(text[index])
+                index += 1
+            }
+            index += 1
+            substitutions.append(inner)
+            return inner
+        }
+    }
+}
