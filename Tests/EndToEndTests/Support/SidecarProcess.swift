@@ -10,25 +10,30 @@ final class SidecarProcess: Sendable {
     private let errors: LockedText
 
     var url: String { "http://127.0.0.1:\(port)/mcp" }
-    var queueDirectory: String { scratch.path + "/queue" }
+    /// The bottle's queue directory (`--queue-dir`).
+    let queueDirectory: String
     var stderrText: String { errors.text }
 
-    /// - Parameter scratch: an existing scratch directory (its queue), to start a sidecar again over it.
+    /// - Parameters:
+    ///   - scratch: an existing scratch directory (its queue), to start a sidecar again over it.
+    ///   - queue, current: the queue and current-config directories, relative to the scratch directory
+    ///     (an operator's layout is `queue/web` and `bottles/web`, under a queue root and a config root).
     init(
         keepalive: Double = 15, currentFiles: [String: String] = [:], arguments: [String] = [],
-        scratch existing: Scratch? = nil
+        scratch existing: Scratch? = nil, queue: String = "queue", current: String = "current"
     ) throws {
         scratch = existing ?? Scratch()
-        for (name, text) in currentFiles { scratch.write(text, at: "current/\(name)") }
-        try FileManager.default.createDirectory(atPath: scratch.path + "/current", withIntermediateDirectories: true)
+        queueDirectory = scratch.path + "/" + queue
+        for (name, text) in currentFiles { scratch.write(text, at: "\(current)/\(name)") }
+        try FileManager.default.createDirectory(atPath: scratch.path + "/" + current, withIntermediateDirectories: true)
         // The host makes the queue directory; serve refuses to start without one.
-        try FileManager.default.createDirectory(atPath: scratch.path + "/queue", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: queueDirectory, withIntermediateDirectories: true)
         process = Process()
         process.executableURL = URL(fileURLWithPath: BuiltBinary.path)
         process.arguments =
             [
-                "serve", "--slug", "web", "--queue-dir", scratch.path + "/queue", "--current-config",
-                scratch.path + "/current", "--port", "0", "--keepalive", String(keepalive),
+                "serve", "--slug", "web", "--queue-dir", queueDirectory, "--current-config",
+                scratch.path + "/" + current, "--port", "0", "--keepalive", String(keepalive),
             ] + arguments
         let pipe = Pipe()
         process.standardError = pipe
