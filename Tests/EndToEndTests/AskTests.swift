@@ -8,11 +8,7 @@ struct AskTests {
     @Test("ask → the proposal is queued with its file and justification → approved → ask prints the answer, exit 0")
     func approved() throws {
         let bottle = try ServedBottle()
-        let file = bottle.scratch.write("api.github.com\npypi.org\n", at: "proposed-allowlist")
-        let asked = try BackgroundCommand([
-            BuiltBinary.path, "ask", "pipelock-block", file, "--justification", "pip needs pypi.org", "--url", bottle.url,
-        ])
-        let id = try #require(try bottle.waitForPending().first)
+        let (id, asked) = try bottle.ask("api.github.com\npypi.org\n", justification: "pip needs pypi.org")
         let shown = try bottle.operatorCommand(["show", id, "--json"])
         #expect(shown.status == 0, "\(shown.err)")
         #expect(shown.out.contains("\"proposed_file\" : \"api.github.com\\npypi.org\\n\""), "\(shown.out)")
@@ -30,11 +26,7 @@ struct AskTests {
     @Test("a held call answered 'pending' (hold limit 1 s): ask waits on with proposal-status; a rejection exits 1 with the notes")
     func pendingThenRejected() async throws {
         let bottle = try ServedBottle(arguments: ["--hold-limit", "1"])
-        let file = bottle.scratch.write("api.github.com\nevil.example\n", at: "proposed-allowlist")
-        let asked = try BackgroundCommand([
-            BuiltBinary.path, "ask", "pipelock-block", file, "--justification", "needs evil.example", "--url", bottle.url,
-        ])
-        let id = try #require(try bottle.waitForPending().first)
+        let (id, asked) = try bottle.ask("api.github.com\nevil.example\n", justification: "needs evil.example")
         // Past the hold limit: ask has been answered 'pending' and waits with proposal-status.
         let said = await ApplyFixtures.eventually(timeout: .seconds(20)) {
             asked.errorSoFar.contains("is pending")

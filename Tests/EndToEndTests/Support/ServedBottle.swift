@@ -30,6 +30,17 @@ final class ServedBottle: Sendable {
         try sidecar.waitForPending(count, timeout: timeout)
     }
 
+    /// The agent asks (`bottle-supervise ask`, in the background) for `file` as the allowlist; returns
+    /// the proposal's id once it is queued, and the running ask.
+    func ask(_ file: String, justification: String = "needs it") throws -> (id: String, asked: BackgroundCommand) {
+        let path = scratch.write(file, at: "proposed-\(UUID().uuidString.prefix(6))")
+        let asked = try BackgroundCommand([
+            BuiltBinary.path, "ask", "pipelock-block", path, "--justification", justification, "--url", url,
+        ])
+        guard let id = try waitForPending().first else { throw E2EFailure("no proposal queued") }
+        return (id, asked)
+    }
+
     /// An operator command over this bottle's roots.
     func operatorCommand(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
         try ApplyFixtures.operatorCommand(arguments, queueRoot: queueRoot, configRoot: configRoot)
