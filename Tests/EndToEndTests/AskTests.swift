@@ -102,4 +102,21 @@ struct AskTests {
         #expect(notAFile.status == 1, "\(notAFile.err)")
         #expect(notAFile.err.contains("is not a regular file"), "\(notAFile.err)")
     }
+
+    @Test("a hostile sidecar's answer (an event stream with escape sequences) is read and printed escaped")
+    func hostileAnswerIsEscaped() async throws {
+        let scratch = Scratch()
+        let server = try BackgroundCommand(["/usr/bin/python3", PythonClient.repoRoot + "/Tests/EndToEndTests/python/hostile_sidecar.py"])
+        defer { server.process.terminate() }
+        let started = await ApplyFixtures.eventually(timeout: .seconds(10)) { server.outputSoFar.contains("\n") }
+        let port = try #require(started ? Int(server.outputSoFar.trimmingCharacters(in: .whitespacesAndNewlines)) : nil)
+        let file = scratch.write("api.github.com\n", at: "allowlist")
+        let answer = try ApplyFixtures.run(
+            [BuiltBinary.path, "ask", "pipelock-block", file, "--justification", "x", "--url", "http://127.0.0.1:\(port)/mcp"],
+            timeout: .seconds(30))
+        #expect(answer.status == 0, "\(answer.out)\(answer.err)")
+        #expect(answer.out.contains("status: approved"), "the response found in the event stream: \(answer.out)")
+        #expect(!answer.out.contains("\u{1B}") && !answer.out.contains("\u{7}") && !answer.out.contains("\u{202E}"), "\(answer.out)")
+        #expect(answer.out.contains("\\e[2J"), "shown, not obeyed: \(answer.out)")
+    }
 }
