@@ -8,11 +8,7 @@ struct AskTests {
     @Test("ask → the proposal is queued with its file and justification → approved → ask prints the answer, exit 0")
     func approved() throws {
         let bottle = try ServedBottle()
-        let file = bottle.scratch.write("api.github.com\npypi.org\n", at: "proposed-allowlist")
-        let asked = try BackgroundCommand([
-            BuiltBinary.path, "ask", "pipelock-block", file, "--justification", "pip needs pypi.org", "--url", bottle.url,
-        ])
-        let id = try #require(try bottle.waitForPending().first)
+        let (id, asked) = try bottle.ask("api.github.com\npypi.org\n", justification: "pip needs pypi.org")
         let shown = try bottle.operatorCommand(["show", id, "--json"])
         #expect(shown.status == 0, "\(shown.err)")
         #expect(shown.out.contains("\"proposed_file\" : \"api.github.com\\npypi.org\\n\""), "\(shown.out)")
@@ -30,11 +26,7 @@ struct AskTests {
     @Test("a held call answered 'pending' (hold limit 1 s): ask waits on with proposal-status; a rejection exits 1 with the notes")
     func pendingThenRejected() async throws {
         let bottle = try ServedBottle(arguments: ["--hold-limit", "1"])
-        let file = bottle.scratch.write("api.github.com\nevil.example\n", at: "proposed-allowlist")
-        let asked = try BackgroundCommand([
-            BuiltBinary.path, "ask", "pipelock-block", file, "--justification", "needs evil.example", "--url", bottle.url,
-        ])
-        let id = try #require(try bottle.waitForPending().first)
+        let (id, asked) = try bottle.ask("api.github.com\nevil.example\n", justification: "needs evil.example")
         // Past the hold limit: ask has been answered 'pending' and waits with proposal-status.
         let said = await ApplyFixtures.eventually(timeout: .seconds(20)) {
             asked.errorSoFar.contains("is pending")
@@ -109,5 +101,22 @@ struct AskTests {
             timeout: .seconds(10))
         #expect(notAFile.status == 1, "\(notAFile.err)")
         #expect(notAFile.err.contains("is not a regular file"), "\(notAFile.err)")
+    }
+
+    @Test("a hostile sidecar's answer (an event stream with escape sequences) is read and printed escaped")
+    func hostileAnswerIsEscaped() async throws {
+        let scratch = Scratch()
+        let server = try BackgroundCommand(["/usr/bin/python3", PythonClient.repoRoot + "/Tests/EndToEndTests/python/hostile_sidecar.py"])
+        defer { server.process.terminate() }
+        let started = await ApplyFixtures.eventually(timeout: .seconds(10)) { server.outputSoFar.contains("\n") }
+        let port = try #require(started ? Int(server.outputSoFar.trimmingCharacters(in: .whitespacesAndNewlines)) : nil)
+        let file = scratch.write("api.github.com\n", at: "allowlist")
+        let answer = try ApplyFixtures.run(
+            [BuiltBinary.path, "ask", "pipelock-block", file, "--justification", "x", "--url", "http://127.0.0.1:\(port)/mcp"],
+            timeout: .seconds(30))
+        #expect(answer.status == 0, "\(answer.out)\(answer.err)")
+        #expect(answer.out.contains("status: approved"), "the response found in the event stream: \(answer.out)")
+        #expect(!answer.out.contains("\u{1B}") && !answer.out.contains("\u{7}") && !answer.out.contains("\u{202E}"), "\(answer.out)")
+        #expect(answer.out.contains("\\e[2J"), "shown, not obeyed: \(answer.out)")
     }
 }

@@ -115,9 +115,7 @@ struct CommandLineMessagesTests {
     @Test("log --json on a corrupt audit log exits 1 like log, after the good lines")
     func corruptLogAsJSON() async throws {
         let bottle = try ServedBottle()
-        let file = bottle.scratch.write("api.github.com\npypi.org\n", at: "proposed")
-        let asked = try BackgroundCommand([BuiltBinary.path, "ask", "pipelock-block", file, "--justification", "x", "--url", bottle.url])
-        let id = try #require(try bottle.waitForPending().first)
+        let (id, asked) = try bottle.ask("api.github.com\npypi.org\n")
         #expect(try bottle.operatorCommand(["approve", id]).status == 0)
         _ = try asked.finish(timeout: 60)
         let good = try bottle.operatorCommand(["log", "--json"])
@@ -187,19 +185,10 @@ struct CommandLineMessagesTests {
 /// same risk; `modify` with nothing changed decides nothing.
 @Suite("Command line: decided proposals and unchanged modifications", .serialized)
 struct DecidedProposalCommandTests {
-    /// A proposal from the agent (through `ask`) for `file`, once it is queued; returns its id and the running ask.
-    func propose(_ file: String, in bottle: ServedBottle) throws -> (id: String, asked: BackgroundCommand) {
-        let path = bottle.scratch.write(file, at: "proposed-\(UUID().uuidString.prefix(6))")
-        let asked = try BackgroundCommand([
-            BuiltBinary.path, "ask", "pipelock-block", path, "--justification", "needs it", "--url", bottle.url,
-        ])
-        return (try #require(try bottle.waitForPending().first), asked)
-    }
-
     @Test("an approved wildcard: list --all, show and show --json all give its warning (list --all gave none)")
     func riskOfDecided() throws {
         let bottle = try ServedBottle()
-        let (id, asked) = try propose("api.github.com\n*.example.com\n", in: bottle)
+        let (id, asked) = try bottle.ask("api.github.com\n*.example.com\n")
         #expect(try bottle.operatorCommand(["approve", id]).status == 0)
         _ = try asked.finish(timeout: 60)
 
@@ -230,7 +219,7 @@ struct DecidedProposalCommandTests {
     func unchangedModify() throws {
         let bottle = try ServedBottle()
         let proposed = "api.github.com\npypi.org\n"
-        let (id, asked) = try propose(proposed, in: bottle)
+        let (id, asked) = try bottle.ask(proposed)
         defer { asked.process.terminate() }
         let edited = try ApplyFixtures.run(
             [BuiltBinary.path, "modify", id, "--edit"],

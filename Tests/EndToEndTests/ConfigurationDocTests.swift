@@ -56,21 +56,21 @@ struct ConfigurationDocTests {
         #expect(try Self.subcommands() == Set(Self.document.index.keys))
     }
 
-    @Test(
-        "each command's --help flags are the documented ones, both ways",
-        arguments: [
-            "serve", "console", "list", "show", "approve", "modify", "reject", "apply", "log", "rollback", "notify",
-            "web", "demo", "health", "ask", "watch", "grants", "revoke", "extend",
-        ])
-    func flags(command: String) throws {
-        let inHelp = Self.flags(inHelp: try Self.help([command, "--help"]))
-        let documented = Self.document.index[command] ?? []
-        #expect(
-            inHelp.subtracting(documented).isEmpty,
-            "in `\(command) --help` but not in docs/configuration.md: \(inHelp.subtracting(documented).sorted())")
-        #expect(
-            documented.subtracting(inHelp).isEmpty,
-            "in docs/configuration.md but not in `\(command) --help`: \(documented.subtracting(inHelp).sorted())")
+    /// Every subcommand `--help` lists, so a command added later is checked without touching this test.
+    @Test("each command's --help flags are the documented ones, both ways")
+    func flags() throws {
+        let commands = try Self.subcommands().subtracting(["help"])
+        #expect(commands.count >= 15, "\(commands.sorted())")
+        for command in commands.sorted() {
+            let inHelp = Self.flags(inHelp: try Self.help([command, "--help"]))
+            let documented = Self.document.index[command] ?? []
+            #expect(
+                inHelp.subtracting(documented).isEmpty,
+                "in `\(command) --help` but not in docs/configuration.md: \(inHelp.subtracting(documented).sorted())")
+            #expect(
+                documented.subtracting(inHelp).isEmpty,
+                "in docs/configuration.md but not in `\(command) --help`: \(documented.subtracting(inHelp).sorted())")
+        }
     }
 
     @Test("every flag in the index is described in a table, and every described flag is in the index")

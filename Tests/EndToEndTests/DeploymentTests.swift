@@ -113,6 +113,12 @@ struct DeploymentTests {
         #expect(restarted, "pipelock's stand-in never started with the new allowlist")
         let starts = try bottle.read("/starts", in: "\(bottle.slug)-pipelock")
         #expect(starts == Self.allowlist + "---\n" + allowlist + "---\n", "\(starts)")
+        // The operator's smoke test of a deployed sidecar, from the host through the published port:
+        // `ask --status` reads the same answer the agent got.
+        let smoke = try ApplyFixtures.run(
+            [BuiltBinary.path, "ask", "--status", first, "--url", url], timeout: .seconds(60))
+        #expect(smoke.status == 0, "\(smoke.out)\(smoke.err)")
+        #expect(smoke.out.contains("status: approved"), "\(smoke.out)")
 
         // 2. routes.json: approved on the host, cred-proxy signalled and reloading it.
         let routes = #"{"routes": [{"host": "api.one.example", "header": "Authorization"}, {"host": "api.two.example", "header": "X-Key"}]}"# + "\n"

@@ -106,7 +106,7 @@ struct OperatorTruthTests {
         #expect(fromVariable.err.contains("(from $SUPERVISE_QUEUE_ROOT)"), "\(fromVariable.err)")
     }
 
-    @Test("the commands that apply fail with status 1 on a config root that does not exist, and write nothing")
+    @Test("every operator command fails with status 1 on a config root that does not exist, and writes nothing")
     func missingConfigRoot() async throws {
         let proposal = try await propose()
         let typo = scratch.path + "/bottels"
@@ -115,6 +115,9 @@ struct OperatorTruthTests {
         for arguments in [
             ["approve", id], ["modify", id, "--file", mine], ["rollback", "demo", "allowlist"], ["console"],
             ["web", "--port", "0"],
+            // Those that only read it too: `show` would diff against nothing, `reject` audit `-` as the file's hash.
+            ["show", id], ["show", id, "--json"], ["list"], ["list", "--all"], ["reject", id, "--notes", "x"], ["log"],
+            ["notify"], ["apply", id],
         ] {
             let run = try cli(arguments + ["--config-root", typo])
             #expect(run.status == 1, "\(arguments): \(run.err)")

@@ -11,11 +11,7 @@ struct ReapplyTests {
         let ready = scratch.path + "/pipelock-is-up"
         let bottle = try ServedBottle(reload: ["sh", "-c", "test -e '\(ready)' || { echo pipelock is down >&2; exit 3; }"])
         let proposed = "api.github.com\npypi.org\n"
-        let file = bottle.scratch.write(proposed, at: "proposed-allowlist")
-        let asked = try BackgroundCommand([
-            BuiltBinary.path, "ask", "pipelock-block", file, "--justification", "pip", "--url", bottle.url,
-        ])
-        let id = try #require(try bottle.waitForPending().first)
+        let (id, asked) = try bottle.ask(proposed)
         let allowlist = bottle.configDirectory + "/allowlist"
 
         let approved = try bottle.operatorCommand(["approve", id])
@@ -70,11 +66,7 @@ struct ReapplyTests {
     @Test("apply on a rejected proposal exits 4, on an unknown id 3")
     func notAnApproval() throws {
         let bottle = try ServedBottle()
-        let file = bottle.scratch.write("api.github.com\nevil.example\n", at: "proposed-allowlist")
-        let asked = try BackgroundCommand([
-            BuiltBinary.path, "ask", "pipelock-block", file, "--justification", "x", "--url", bottle.url,
-        ])
-        let id = try #require(try bottle.waitForPending().first)
+        let (id, asked) = try bottle.ask("api.github.com\nevil.example\n")
         #expect(try bottle.operatorCommand(["reject", id, "--notes", "no"]).status == 0)
         _ = try asked.finish(timeout: 60)
         let rejected = try bottle.operatorCommand(["apply", id])

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// One bottle on this host as an operator has it: a queue root and a config root under a scratch
 /// directory, the bottle `web` with a current allowlist and reload actions of its own
@@ -7,14 +6,13 @@ import Synchronization
 /// The sidecar stops (SIGTERM) when this is released.
 final class ServedBottle: Sendable {
     let scratch = Scratch()
-    let process: Process
-    let port: Int
-    private let errors: LockedText
+    /// The running `serve` (its queue directory is `queue/web`, its current config `bottles/web`).
+    let sidecar: SidecarProcess
 
-    var url: String { "http://127.0.0.1:\(port)/mcp" }
+    var url: String { sidecar.url }
     var queueRoot: String { scratch.path + "/queue" }
     var configRoot: String { scratch.path + "/bottles" }
-    var queueDirectory: String { queueRoot + "/web" }
+    var queueDirectory: String { sidecar.queueDirectory }
     var configDirectory: String { configRoot + "/web" }
 
     /// - Parameters:
@@ -22,64 +20,25 @@ final class ServedBottle: Sendable {
     ///   - arguments: more `serve` flags (such as `--hold-limit 1`).
     init(reload: [String] = ["true"], arguments: [String] = []) throws {
         let reloadLine = reload.map { "\"\($0)\"" }.joined(separator: ", ")
-        scratch.write("api.github.com\n", at: "bottles/web/allowlist")
-        scratch.write("[reload.allowlist]\ncommand = [\(reloadLine)]\n", at: "bottles/web/supervise.toml")
-        try FileManager.default.createDirectory(atPath: scratch.path + "/queue/web", withIntermediateDirectories: true)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: BuiltBinary.path)
-        process.arguments =
-            [
-                "serve", "--slug", "web", "--queue-dir", scratch.path + "/queue/web", "--current-config",
-                scratch.path + "/bottles/web", "--port", "0",
-            ] + arguments
-        let pipe = Pipe()
-        process.standardError = pipe
-        process.standardOutput = FileHandle.nullDevice
-        let errors = LockedText()
-        self.errors = errors
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil }
-            errors.append(String(decoding: data, as: UTF8.self))
-        }
-        try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        var found: Int?
-        while Date() < deadline, process.isRunning, found == nil {
-            if let range = errors.text.range(of: "listening on http://127.0.0.1:") {
-                found = Int(errors.text[range.upperBound...].prefix { $0.isNumber })
-            } else {
-                Thread.sleep(forTimeInterval: 0.02)
-            }
-        }
-        guard let found else {
-            process.terminate()
-            throw E2EFailure("serve did not start within 20 s:\n\(errors.text)")
-        }
-        port = found
+        sidecar = try SidecarProcess(
+            currentFiles: ["allowlist": "api.github.com\n", "supervise.toml": "[reload.allowlist]\ncommand = [\(reloadLine)]\n"],
+            arguments: arguments, scratch: scratch, queue: "queue/web", current: "bottles/web")
     }
-
-    deinit {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-    }
-
-    /// The sidecar's standard error so far.
-    var stderrText: String { errors.text }
 
     /// The ids of the pending proposals, once `count` are there (up to `timeout`).
     func waitForPending(_ count: Int = 1, timeout: TimeInterval = 20) throws -> [String] {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: queueDirectory)) ?? []
-            let ids = names.filter { $0.hasSuffix(".proposal.json") }.map { String($0.dropLast(".proposal.json".count)) }
-                .filter { id in !names.contains("\(id).decision.json") }
-            if ids.count >= count { return ids.sorted() }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        throw E2EFailure("no \(count) pending proposal(s) in \(queueDirectory) within \(timeout) s:\n\(errors.text)")
+        try sidecar.waitForPending(count, timeout: timeout)
+    }
+
+    /// The agent asks (`bottle-supervise ask`, in the background) for `file` as the allowlist; returns
+    /// the proposal's id once it is queued, and the running ask.
+    func ask(_ file: String, justification: String = "needs it") throws -> (id: String, asked: BackgroundCommand) {
+        let path = scratch.write(file, at: "proposed-\(UUID().uuidString.prefix(6))")
+        let asked = try BackgroundCommand([
+            BuiltBinary.path, "ask", "pipelock-block", path, "--justification", justification, "--url", url,
+        ])
+        guard let id = try waitForPending().first else { throw E2EFailure("no proposal queued") }
+        return (id, asked)
     }
 
     /// An operator command over this bottle's roots.

@@ -10,29 +10,33 @@ final class SidecarProcess: Sendable {
     private let errors: LockedText
 
     var url: String { "http://127.0.0.1:\(port)/mcp" }
+    /// The bottle's queue directory (`--queue-dir`).
     let queueDirectory: String
     var stderrText: String { errors.text }
 
-    /// - Parameter scratch: an existing scratch directory (its queue), to start a sidecar again over it.
     /// - Parameters:
-    ///   - queueDirectory, currentConfig: the bottle's directories as a host lays them out
-    ///     (`<queue root>/<slug>`, `<config root>/<slug>`) instead of the scratch's own.
+    ///   - scratch: an existing scratch directory (its queue), to start a sidecar again over it.
+    ///   - queue, current: the queue and current-config directories, relative to the scratch directory
+    ///     (an operator's layout is `queue/web` and `bottles/web`, under a queue root and a config root).
+    ///   - queueDirectory, currentConfig: the same as absolute paths, for a host laid out elsewhere.
     init(
         keepalive: Double = 15, currentFiles: [String: String] = [:], arguments: [String] = [],
-        scratch existing: Scratch? = nil, queueDirectory: String? = nil, currentConfig: String? = nil
+        scratch existing: Scratch? = nil, queue: String = "queue", current: String = "current",
+        queueDirectory: String? = nil, currentConfig: String? = nil
     ) throws {
         scratch = existing ?? Scratch()
-        self.queueDirectory = queueDirectory ?? scratch.path + "/queue"
-        for (name, text) in currentFiles { scratch.write(text, at: "current/\(name)") }
-        try FileManager.default.createDirectory(atPath: scratch.path + "/current", withIntermediateDirectories: true)
+        self.queueDirectory = queueDirectory ?? scratch.path + "/" + queue
+        let currentConfig = currentConfig ?? scratch.path + "/" + current
+        for (name, text) in currentFiles { scratch.write(text, at: "\(current)/\(name)") }
+        try FileManager.default.createDirectory(atPath: currentConfig, withIntermediateDirectories: true)
         // The host makes the queue directory; serve refuses to start without one.
-        try FileManager.default.createDirectory(atPath: scratch.path + "/queue", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: self.queueDirectory, withIntermediateDirectories: true)
         process = Process()
         process.executableURL = URL(fileURLWithPath: BuiltBinary.path)
         process.arguments =
             [
                 "serve", "--slug", "web", "--queue-dir", self.queueDirectory, "--current-config",
-                currentConfig ?? scratch.path + "/current", "--port", "0", "--keepalive", String(keepalive),
+                currentConfig, "--port", "0", "--keepalive", String(keepalive),
             ] + arguments
         let pipe = Pipe()
         process.standardError = pipe
