@@ -89,8 +89,9 @@ enum ListTable {
         if color { out = "\u{1B}[1m" + out.dropLast() + "\u{1B}[0m\n" }
         out.reserveCapacity(out.utf8.count + rows.count * 140)
         for row in rows {
+            // A standing rule's decision says so (`rule:approved`); show and log name the rule.
             let state =
-                row.decision?.status.rawValue
+                row.decision.map { ($0.decidingRule != nil ? "rule:" : "") + $0.status.rawValue }
                 ?? (row.problem != nil ? "refused" : ListTable.attendance(of: row, now: now))
             TextLayout.appendPadded(row.id.rawValue, 30, to: &out)
             TextLayout.appendPadded(row.bottle.rawValue, 20, to: &out)
