@@ -150,13 +150,14 @@ enum ListJSON {
         let decidedBy: String?
         let decidedAt: String?
         let notes: String?
+        let answer: String?
         let apply: String?
         let proposalSHA256: String?
         let problem: String?
         let riskHints: [RiskHint]
 
         enum CodingKeys: String, CodingKey {
-            case id, bottle, tool, file, state, waiting, archived, justification, notes, apply, problem
+            case id, bottle, tool, file, state, waiting, archived, justification, notes, answer, apply, problem
             case proposalSHA256 = "proposal_sha256"
             case riskHints = "risk_hints"
             case highestRisk = "highest_risk"
@@ -187,6 +188,7 @@ enum ListJSON {
             try container.encode(decidedBy, forKey: .decidedBy)
             try container.encode(decidedAt, forKey: .decidedAt)
             try container.encode(notes, forKey: .notes)
+            try container.encode(answer, forKey: .answer)
             try container.encode(apply, forKey: .apply)
             try container.encode(proposalSHA256, forKey: .proposalSHA256)
             try container.encode(problem, forKey: .problem)
@@ -205,7 +207,7 @@ enum ListJSON {
                 archived: row.archived, justification: row.justification, currentFileSHA256: row.currentFileSHA256,
                 proposedFileSHA256: row.proposedFileSHA256, decidedBy: row.decision?.decidedBy,
                 decidedAt: row.decision.map { Timestamp.format($0.decidedAt) }, notes: row.decision?.notes,
-                apply: row.decision?.apply?.state.rawValue, proposalSHA256: row.proposalSHA256,
+                answer: row.decision?.answer, apply: row.decision?.apply?.state.rawValue, proposalSHA256: row.proposalSHA256,
                 problem: row.decision == nil ? row.problem : nil, riskHints: row.riskHints)
         }
         let encoder = JSONEncoder()

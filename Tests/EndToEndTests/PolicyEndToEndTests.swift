@@ -175,6 +175,18 @@ struct PolicyEndToEndTests {
         let structured = try #require(again["structured"] as? [String: Any], "\(again)")
         #expect(structured["status"] as? String == "approved", "\(again)")
         #expect((structured["decided_by"] as? String)?.hasPrefix("policy:remembered-web-") == true, "\(structured)")
+        // Shown as such: list --all --json has the answer and the rule, the table says rule:approved, show names the rule.
+        let listed = try ApplyFixtures.run(
+            [BuiltBinary.path, "list", "--all", "--json", "--queue-root", queueRoot, "--config-root", configRoot])
+        #expect(listed.out.contains("\"answer\" : \"ok\""), "\(listed.out)")
+        #expect(listed.out.contains("\"decided_by\" : \"policy:remembered-web-"), "\(listed.out)")
+        let table = try ApplyFixtures.run(
+            [BuiltBinary.path, "list", "--all", "--queue-root", queueRoot, "--config-root", configRoot])
+        #expect(table.out.contains("rule:approved"), "\(table.out)")
+        let ruled = try #require(structured["proposal_id"] as? String)
+        let shown = try ApplyFixtures.run(
+            [BuiltBinary.path, "show", ruled, "--queue-root", queueRoot, "--config-root", configRoot])
+        #expect(shown.out.contains("by the standing rule remembered-web-"), "\(shown.out)")
     }
 
     @Test("policy check lists the rules in order; policy explain names the rule that would decide, and why the others would not")
