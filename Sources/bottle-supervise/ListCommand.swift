@@ -100,8 +100,9 @@ enum ListTable {
         if color { out = "\u{1B}[1m" + out.dropLast() + "\u{1B}[0m\n" }
         out.reserveCapacity(out.utf8.count + rows.count * 140)
         for row in rows {
+            // A standing rule's decision says so (`rule:approved`); show and log name the rule.
             let state =
-                row.decision?.status.rawValue
+                row.decision.map { ($0.decidingRule != nil ? "rule:" : "") + $0.status.rawValue }
                 ?? (row.archived ? "no decision" : row.problem != nil ? "refused" : ListTable.attendance(of: row, now: now))
             TextLayout.appendPadded(row.id.rawValue, 30, to: &out)
             TextLayout.appendPadded(row.bottle.rawValue, 20, to: &out)
@@ -162,13 +163,14 @@ enum ListJSON {
         let decisionOrigin: String?
         let decidedAt: String?
         let notes: String?
+        let answer: String?
         let apply: String?
         let proposalSHA256: String?
         let problem: String?
         let riskHints: [RiskHint]
 
         enum CodingKeys: String, CodingKey {
-            case id, bottle, tool, file, state, waiting, archived, justification, notes, apply, problem
+            case id, bottle, tool, file, state, waiting, archived, justification, notes, answer, apply, problem
             case proposalSHA256 = "proposal_sha256"
             case riskHints = "risk_hints"
             case highestRisk = "highest_risk"
@@ -201,6 +203,7 @@ enum ListJSON {
             try container.encode(decisionOrigin, forKey: .decisionOrigin)
             try container.encode(decidedAt, forKey: .decidedAt)
             try container.encode(notes, forKey: .notes)
+            try container.encode(answer, forKey: .answer)
             try container.encode(apply, forKey: .apply)
             try container.encode(proposalSHA256, forKey: .proposalSHA256)
             try container.encode(problem, forKey: .problem)
@@ -225,6 +228,7 @@ enum ListJSON {
             proposedFileSHA256: row.proposedFileSHA256, decidedBy: row.decision?.decidedBy,
             decisionOrigin: row.decision?.origin.rawValue,
             decidedAt: row.decision.map { Timestamp.format($0.decidedAt) }, notes: row.decision?.notes,
+            answer: row.decision?.answer,
             apply: row.decision?.apply?.state.rawValue, proposalSHA256: row.proposalSHA256,
             problem: row.decision == nil ? row.problem : nil, riskHints: row.riskHints)
     }

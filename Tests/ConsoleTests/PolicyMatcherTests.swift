@@ -303,6 +303,14 @@ struct PolicyMatcherTests {
         let verdict = Self.verdict(proposal, current: Self.currentRoutes, policy)
         #expect(verdict.rule == nil)
         #expect(verdict.passed.first?.reason.contains("removes or changes the route") == true, "\(verdict.passed)")
+        // The existing route's credential swapped for one the rule does name: still a change, not an addition.
+        let swapped = Proposal(
+            bottle: try BottleSlug("web-1"), tool: .credProxyBlock,
+            proposedFile: #"{"routes": [{"path": "/pypi/", "upstream": "https://pypi.org"}, "#
+                + #"{"path": "/gh/repos/", "upstream": "https://api.github.com", "credential": "github-admin", "methods": ["GET"]}]}"#,
+            justification: "x", currentFileSHA256: SHA256Hex.of(Self.currentRoutes))
+        let broad = try Self.policy(Self.routesRule.replacingOccurrences(of: "credentials = [\"github-ro\"]", with: "credentials = [\"github-ro\", \"github-admin\"]"))
+        #expect(Self.verdict(swapped, current: Self.currentRoutes, broad).rule == nil)
         // A new top-level member beside the routes.
         let other =
             "{\"routes\": [\(Self.existing), "

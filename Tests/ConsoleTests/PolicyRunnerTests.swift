@@ -140,6 +140,22 @@ struct PolicyRunnerTests {
         #expect(try host.queue.decision(proposal.id)?.decidedBy == "policy:docs")
     }
 
+    @Test("a rule decision that fails (the bottle's file changed under it) leaves the proposal to a human, announced as usual")
+    func failedDecisionReleased() async throws {
+        let host = try Host()
+        try host.policy(Self.rules)
+        let proposal = try await host.propose("pypi.org\ndocs.python.org\n")
+        let runner = PolicyRunner(
+            source: PolicySource(settings: host.settings), queueRoot: host.queueRoot, configRoot: host.configRoot
+        ) { _, _ in } decider: { _, _, _, _ in
+            throw QueueError.alreadyDecided(proposal.id, status: .rejected)
+        }
+        #expect(await runner.consider() == [proposal.id])
+        await runner.drain()
+        #expect(await runner.consider().isEmpty)  // no longer kept from the notifier; the marker keeps rules off it
+        #expect(try host.queue.decision(proposal.id) == nil)
+    }
+
     @Test("a broken policy decides nothing and says so; once fixed, the rules run again")
     func brokenPolicyAsks() async throws {
         let host = try Host()

@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 import Queue
 import Testing
 
@@ -53,5 +54,32 @@ struct TUIPolicyKeyTests {
         _ = other.handle(.character("A"))
         #expect(other.handle(.character("n")) == [])
         #expect(other.remembering == nil)
+    }
+}
+
+/// The console reads the deadline in effect: an extension from the web page keeps a proposal decidable.
+@Suite("TUI: an extended deadline")
+struct TUIExtendedDeadlineTests {
+    @Test("past its own deadline but within the extension, a proposal is still decidable in the console")
+    func extended() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ext-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let root = QueueRoot(FilePath(path))
+        let bottle = try BottleSlug("b1")
+        let proposal = Proposal(
+            bottle: bottle, tool: .pipelockBlock, proposedFile: "a.example\n", justification: "x",
+            currentFileSHA256: nil, createdAt: Date().addingTimeInterval(-120), expiresAt: Date().addingTimeInterval(-1))
+        _ = try await root.queue(for: bottle).submit(proposal)
+        // Its own deadline has passed; the web page extended it before that (the file it writes).
+        try Data((Timestamp.format(Date().addingTimeInterval(3600)) + "\n").utf8).write(
+            to: URL(fileURLWithPath: "\(path)/b1/\(proposal.id).extended"))
+        var without = ConsoleModel()
+        without.entries = [QueueEntry(proposal: proposal, decision: nil, waiting: false, archived: false)]
+        #expect(!without.selectedIsDecidable)
+        var model = ConsoleModel()
+        _ = model.reload(nil, from: QueueRootReader(root: root))
+        #expect(model.selectedIsDecidable)
+        #expect(model.entries.first?.proposal.expiresAt.map { $0 > Date().addingTimeInterval(3000) } == true)
     }
 }

@@ -178,5 +178,45 @@ struct PolicyEndToEndTests {
         let structured = try #require(again["structured"] as? [String: Any], "\(again)")
         #expect(structured["status"] as? String == "approved", "\(again)")
         #expect((structured["decided_by"] as? String)?.hasPrefix("policy:remembered-web-") == true, "\(structured)")
+        // Shown as such: list --all --json has the answer and the rule, the table says rule:approved, show names the rule.
+        let listed = try ApplyFixtures.run(
+            [BuiltBinary.path, "list", "--all", "--json", "--queue-root", queueRoot, "--config-root", configRoot])
+        #expect(listed.out.contains("\"answer\" : \"ok\""), "\(listed.out)")
+        #expect(listed.out.contains("\"decided_by\" : \"policy:remembered-web-"), "\(listed.out)")
+        let table = try ApplyFixtures.run(
+            [BuiltBinary.path, "list", "--all", "--queue-root", queueRoot, "--config-root", configRoot])
+        #expect(table.out.contains("rule:approved"), "\(table.out)")
+        let ruled = try #require(structured["proposal_id"] as? String)
+        let shown = try ApplyFixtures.run(
+            [BuiltBinary.path, "show", ruled, "--queue-root", queueRoot, "--config-root", configRoot])
+        #expect(shown.out.contains("by the standing rule remembered-web-"), "\(shown.out)")
+    }
+
+    @Test("policy check lists the rules in order; policy explain names the rule that would decide, and why the others would not")
+    func checkAndExplain() async throws {
+        scratch.write(
+            Self.policy + "\n[[policy.rule]]\nname = \"later\"\nhosts = [\"docs.python.org\"]\naction = \"approve\"\n",
+            at: "host.toml")
+        let check = try ApplyFixtures.run([BuiltBinary.path, "policy", "check", settings])
+        #expect(check.status == 0, "\(check.err)")
+        #expect(check.out.contains("2 rule(s), 1 preset answer(s); valid"), "\(check.out)")
+        #expect(check.out.contains("1. docs (host.toml:4): approve; for 8h"), "\(check.out)")
+        let proposal = Proposal(
+            bottle: try BottleSlug("api"), tool: .pipelockBlock, proposedFile: "docs.python.org\n",
+            justification: "docs", currentFileSHA256: nil)
+        _ = try await QueueRoot(FilePath(queueRoot)).queue(for: proposal.bottle).submit(proposal)
+        let explain = try ApplyFixtures.run(
+            [
+                BuiltBinary.path, "policy", "explain", proposal.id.rawValue, "--settings", settings, "--queue-root",
+                queueRoot, "--config-root", configRoot,
+            ])
+        #expect(explain.status == 0, "\(explain.err)")
+        #expect(explain.out.contains("docs: no — bottle api matches none of web*"), "\(explain.out)")
+        #expect(explain.out.contains("verdict: approve by policy:later"), "\(explain.out)")
+        // Nothing was decided by explaining.
+        #expect(!FileManager.default.fileExists(atPath: "\(queueRoot)/api/\(proposal.id).decision.json"))
+        let missing = try ApplyFixtures.run(
+            [BuiltBinary.path, "policy", "explain", "20260101-000000-000000000000", "--settings", settings, "--queue-root", queueRoot])
+        #expect(missing.status == 3)
     }
 }

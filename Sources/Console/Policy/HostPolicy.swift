@@ -50,6 +50,10 @@ public struct HostPolicy: Sendable, Equatable {
         if let text = try read(remembered) {
             let extra = try parse(text, file: remembered.string, remembered: true)
             for rule in extra.rules {
+                if let answer = rule.answer, policy.answers[answer] == nil {
+                    throw PolicyProblem(
+                        "\(rule.origin): policy.rule \(PolicyProblem.quoted(rule.name)).answer: no preset answer \(PolicyProblem.quoted(answer)) in [answers] of \(path)")
+                }
                 if let first = policy.rules.first(where: { $0.name == rule.name }) {
                     throw PolicyProblem(
                         "\(rule.origin): the rule name \(PolicyProblem.quoted(rule.name)) is already used at \(first.origin)")

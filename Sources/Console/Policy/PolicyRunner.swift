@@ -133,6 +133,11 @@ public actor PolicyRunner {
         for task in running { await task.value }
     }
 
+    /// A proposal whose rule decision was not made: no longer kept from the notifier.
+    private func release(_ id: ProposalID) {
+        handled.remove(id)
+    }
+
     // MARK: - Steps
 
     private func pendingEntries(_ change: QueueWatch.Change?) -> [QueueEntry] {
@@ -192,7 +197,9 @@ public actor PolicyRunner {
                     onStatus(Escaped("policy: \(what)\(outcome)").description, recorded.apply?.state == .failed)
                 } catch {
                     // Nothing was decided (another decision won, the file changed, the reload setup is
-                    // wrong): the proposal stays with the human, who is told why.
+                    // wrong): the proposal stays with the human, who is told why — and, from the next
+                    // look at the queue on, announced like any other.
+                    self.release(proposal.id)
                     logger.warning("\(what) not made: \(error)")
                     onStatus(Escaped("policy: \(what) not made: \(error); a human decides it").description, true)
                 }

@@ -97,7 +97,8 @@ public enum RememberedRules {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// A TOML basic string: quotes, backslashes and control characters escaped.
+    /// A TOML basic string: quotes, backslashes and control characters escaped
+    /// (DEL too, which TOML forbids raw and JSON's escaping leaves alone).
     static func quote(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {

@@ -114,7 +114,9 @@ public struct DecisionReview: Sendable {
         var lines = [paint("\u{1B}[1m", "Decision")]
         // Who decided is on the header line of `show` and of the console's detail view.
         lines.append("  decided at \(Timestamp.format(decision.decidedAt))")
+        if let rule = decision.decidingRule { lines.append("  by the standing rule \(Escaped(rule)), with no human") }
         if !decision.notes.isEmpty { lines.append("  notes: \(Escaped(decision.notes))") }
+        if let answer = decision.answer { lines.append("  preset answer: \(Escaped(answer))") }
         if let apply = decision.apply {
             lines.append("  apply: \(Escaped(apply.summary))")
         } else if decision.status.isApproval {

@@ -24,11 +24,24 @@ struct QueueRootReader: ConsoleQueueReader {
     func bottles() -> [BottleSlug] { (try? root.bottles()) ?? [] }
 
     func scan(_ bottles: [BottleSlug]) -> [Result<QueueRoot.BottleScan, QueueError>] {
-        root.scan(bottles, archived: false)
+        zip(bottles, root.scan(bottles, archived: false)).map { bottle, result in
+            result.map { scan in (scan.entries.map { withDeadlineInEffect($0, of: bottle) }, scan.unreadable) }
+        }
     }
 
     func entry(_ id: ProposalID, of bottle: BottleSlug) throws(QueueError) -> QueueEntry? {
-        try root.queue(for: bottle).listedEntry(id)
+        try root.queue(for: bottle).listedEntry(id).map { withDeadlineInEffect($0, of: bottle) }
+    }
+
+    /// The entry with the deadline in effect: an operator's extension from the
+    /// web page (`<id>.extended`, ``BottleQueue/deadline(of:)``) moves it, so the
+    /// console neither calls an extended proposal expired nor refuses to decide it.
+    /// Only what is shown changes: a decision is bound to the file's bytes, not to this field.
+    private func withDeadlineInEffect(_ entry: QueueEntry, of bottle: BottleSlug) -> QueueEntry {
+        guard entry.proposal.expiresAt != nil, entry.decision == nil else { return entry }
+        var entry = entry
+        entry.proposal.expiresAt = root.queue(for: bottle).deadline(of: entry.proposal)
+        return entry
     }
 
     func decision(_ id: ProposalID, of bottle: BottleSlug) -> Decision? {

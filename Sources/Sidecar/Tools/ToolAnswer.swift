@@ -58,7 +58,7 @@ public enum ToolAnswer {
         ])
     }
 
-    /// The text content: status, notes, and what the agent should do next.
+    /// The text content: status, notes, who decided, and what the agent should do next.
     public static func text(for decision: Decision, of proposal: Proposal, now: Date = Date()) -> String {
         var lines = ["status: \(decision.status.rawValue)", "proposal: \(proposal.id.rawValue)"]
         if !decision.notes.isEmpty { lines.append("notes: \(decision.notes)") }
@@ -69,27 +69,21 @@ public enum ToolAnswer {
                 decision.status.isApproval
                     ? "the operator's standing rule \"\(rule)\" approved your proposal"
                     : "the operator's standing rule \"\(rule)\" rejected your proposal; nothing changes")
-            if let apply = decision.apply {
-                lines.append("apply: \(apply.summary)")
-            } else if decision.status.isApproval {
+        } else {
+            switch decision.status {
+            case .modified:
                 lines.append(
-                    "apply: not reported yet; the file in \(ToolCatalog.currentConfigDirectory) shows what is in effect")
+                    "the operator modified your proposal before approving; the approved file is in final_file")
+                if let final = decision.finalFile { lines.append("final file:\n\(final)") }
+            case .approved:
+                lines.append("the operator approved your proposal as sent")
+            case .rejected:
+                lines.append("the operator rejected your proposal; nothing changes")
+            case .withdrawn:
+                lines.append("the proposal was withdrawn; nothing changes")
+            case .expired:
+                lines.append("nobody decided in time; nothing changes")
             }
-            return lines.joined(separator: "\n")
-        }
-        switch decision.status {
-        case .modified:
-            lines.append(
-                "the operator modified your proposal before approving; the approved file is in final_file")
-            if let final = decision.finalFile { lines.append("final file:\n\(final)") }
-        case .approved:
-            lines.append("the operator approved your proposal as sent")
-        case .rejected:
-            lines.append("the operator rejected your proposal; nothing changes")
-        case .withdrawn:
-            lines.append("the proposal was withdrawn; nothing changes")
-        case .expired:
-            lines.append("nobody decided in time; nothing changes")
         }
         if let apply = decision.apply {
             // The summary names the outcome itself ("applied: wrote …", "approved, not applied: …");
