@@ -43,6 +43,10 @@ struct Approve: AsyncParsableCommand {
 
     @OptionGroup var policy: PolicyOptions
 
+    func validate() throws {
+        try PolicyOptions.validate(answer: answer)
+    }
+
     func run() async throws {
         try locations.requireQueueRoot()
         try locations.requireConfigRoot()

@@ -26,6 +26,7 @@ struct GrantsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try locations.requireQueueRoot()
+        try locations.requireConfigRoot()  // overdue grants are ended first, in the config root
         await locations.endOverdueGrants(command: "grants")
         let grants: [Grant]
         do {

@@ -45,6 +45,7 @@ struct Modify: AsyncParsableCommand {
     @OptionGroup var policy: PolicyOptions
 
     func validate() throws {
+        try PolicyOptions.validate(answer: answer)
         guard (file != nil) != edit else {
             throw ArgumentParser.ValidationError("give exactly one of --file F or --edit")
         }

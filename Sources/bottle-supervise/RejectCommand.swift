@@ -30,6 +30,7 @@ struct Reject: AsyncParsableCommand {
     @OptionGroup var locations: HostLocationOptions
 
     func validate() throws {
+        try PolicyOptions.validate(answer: answer)
         guard !notes.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || answer != nil else {
             throw ArgumentParser.ValidationError("a rejection needs --notes or --answer: tell the agent why")
         }

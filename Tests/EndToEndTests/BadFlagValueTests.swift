@@ -33,6 +33,8 @@ struct BadFlagValueTests {
         "slug": "web",
         "file": "allowlist",
         "notes": "a note",
+        "grant": "20200101-000000-000000000000",
+        "duration": "1h",
     ]
 
     /// Options that need a valid partner to get as far as their own check (`--tls-cert` needs `--tls-key`);
@@ -44,7 +46,7 @@ struct BadFlagValueTests {
 
     /// What a command needs besides its required arguments to get past its own checks (modify: one of
     /// --file or --edit), left out when the flag under test is in ``conflicts``.
-    static let commandExtras: [String: [String]] = ["modify": ["--edit"]]
+    static let commandExtras: [String: [String]] = ["modify": ["--edit"], "reject": ["--notes", "a note"]]
     static let conflicts: [String: Set<String>] = ["--file": ["--edit"]]
 
     struct Option: CustomStringConvertible {
@@ -67,8 +69,16 @@ struct BadFlagValueTests {
             let subcommands = command["subcommands"] as? [[String: Any]]
         else { throw E2EFailure("--experimental-dump-help: \(dump.status) \(dump.err)") }
         var tree = CommandTree()
-        for subcommand in subcommands {
-            guard let name = subcommand["commandName"] as? String, name != "help" else { continue }
+        // A command with subcommands of its own (`policy check`, `policy explain`) is checked through them.
+        var queue: [(prefix: String, command: [String: Any])] = subcommands.map { ("", $0) }
+        while !queue.isEmpty {
+            let (prefix, subcommand) = queue.removeFirst()
+            guard let leaf = subcommand["commandName"] as? String, leaf != "help" else { continue }
+            let name = prefix + leaf
+            if let nested = subcommand["subcommands"] as? [[String: Any]], !nested.isEmpty {
+                queue += nested.map { (name + " ", $0) }
+                continue
+            }
             var options: [String] = []
             var required: [(flag: String?, valueName: String)] = []
             for argument in subcommand["arguments"] as? [[String: Any]] ?? [] {
@@ -111,7 +121,7 @@ struct BadFlagValueTests {
         ]
         var checked = 0
         for (command, options) in tree.options.sorted(by: { $0.key < $1.key }) {
-            var base = [command]
+            var base = command.split(separator: " ").map(String.init)
             for (flag, valueName) in tree.required[command] ?? [] {
                 guard let good = Self.goodValues[valueName] else {
                     Issue.record(
