@@ -22,7 +22,8 @@ public struct ConsoleApp: Sendable {
         @Sendable (_ entry: QueueEntry, _ currentFile: String?, _ color: Bool, _ columns: Int) -> [String]
     /// Records a decision; approvals may apply it first. Returns the decision as recorded.
     public typealias Decider =
-        @Sendable (_ decision: Decision, _ proposal: Proposal, _ queue: BottleQueue) async throws -> Decision
+        @Sendable (_ decision: Decision, _ proposal: Proposal, _ queue: BottleQueue, _ grant: GrantRequest) async throws
+        -> Decision
 
     /// The queue root (one directory per bottle).
     public let queueRoot: FilePath
@@ -53,10 +54,10 @@ public struct ConsoleApp: Sendable {
         self.reviewer = reviewer ?? ConsoleApp.review
         let applier = Applier(configRoot: configRoot, queueRoot: queueRoot, engine: engine)
         self.decider =
-            decider ?? { decision, proposal, queue in
+            decider ?? { decision, proposal, queue, grant in
                 // Approvals are applied (write, reload, record); anything else is recorded as it is.
                 if decision.status.isApproval {
-                    return try await applier.apply(decision: decision, proposal: proposal, queue: queue)
+                    return try await applier.apply(decision: decision, proposal: proposal, queue: queue, grant: grant)
                 }
                 try applier.record(decision, of: proposal, queue: queue)
                 return decision
@@ -334,9 +335,13 @@ public struct ConsoleApp: Sendable {
                 id: id, status: status, notes: notes, finalFile: finalFile, decidedBy: OperatorName.current,
                 proposalSHA256: entry.proposalSHA256)
             do {
-                let recorded = try await app.decider(decision, entry.proposal, queue)
+                let recorded = try await app.decider(
+                    decision, entry.proposal, queue, model.grantChoice[id] ?? .asConfigured)
                 var text = "\(status.rawValue) \(entry.proposal.tool.rawValue) for \(entry.proposal.bottle)"
                 if let apply = recorded.apply { text += " — \(Escaped(apply.summary))" }
+                if let end = recorded.expiresAt, recorded.apply?.state == .applied {
+                    text += " — until \(Timestamp.format(end))"
+                }
                 model.message = .init(text: text, isError: recorded.apply?.state == .failed)
             } catch let error as QueueError {
                 if case .alreadyDecided(_, let winner) = error {

@@ -1,3 +1,4 @@
+import Apply
 import Foundation
 import Queue
 
@@ -60,6 +61,10 @@ public struct ConsoleModel: Sendable {
     public var detailScroll = 0
     /// Rows available to the detail view's body, for paging.
     public var pageRows = 20
+    /// How long each approval lasts, as chosen at its confirmation (`y`: the
+    /// bottle's default; `1`, `8`: hours; `A`: always). The event loop passes
+    /// it with the decision.
+    public var grantChoice: [ProposalID: GrantRequest] = [:]
 
     public init() {}
 
@@ -235,9 +240,29 @@ public struct ConsoleModel: Sendable {
         }
     }
 
+    /// The duration keys of an approval's confirmation, for a proposal that can be time-boxed (not a Dockerfile).
+    public static let grantKeys: [(key: Character, grant: GrantRequest, label: String)] = [
+        ("1", .lasting(GrantDuration(seconds: 3_600)!), "1 hour"),
+        ("8", .lasting(GrantDuration(seconds: 8 * 3_600)!), "8 hours"),
+        ("A", .permanent, "always"),
+    ]
+
+    /// Whether the selected proposal's approval can be time-boxed.
+    public var selectedIsGrantable: Bool { selected.map { $0.proposal.tool != .capabilityBlock } ?? false }
+
     private mutating func handleConfirm(_ key: Key, _ confirmation: Confirmation) -> [ConsoleEffect] {
         screen = underlying
         message = nil
+        if case .character(let character) = key, selectedIsGrantable, let id = selectedID,
+            let choice = Self.grantKeys.first(where: { $0.key == character })
+        {
+            grantChoice[id] = choice.grant
+            switch confirmation {
+            case .approve: return [.decide(id, .approved, notes: notes[id] ?? "", finalFile: nil)]
+            case .modify(let file): return [.decide(id, .modified, notes: notes[id] ?? "", finalFile: file)]
+            }
+        }
+        if let id = selectedID { grantChoice[id] = .asConfigured }
         guard key == .character("y") || key == .character("Y"), let id = selectedID else {
             message = Message(text: "nothing decided", isError: false)
             if case .modify = confirmation, let id = selectedID { return [.openDetail(id)] }

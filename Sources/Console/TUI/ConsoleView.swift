@@ -208,7 +208,11 @@ public struct ConsoleView {
                 (model.selectedIsDecidable ? "" : " \(model.selected.map(state) ?? "decided"): nothing to decide ")
                     + decide + "  ↑↓ PgUp PgDn scroll  Esc back  ? help"
             case .input: " Enter confirm  Esc cancel"
-            case .confirm: " y yes  n no"
+            case .confirm:
+                model.selectedIsGrantable
+                    ? " y yes (the bottle's default duration)  "
+                        + ConsoleModel.grantKeys.map { "\($0.key) \($0.label)" }.joined(separator: "  ") + "  n no"
+                    : " y yes  n no"
             case .help: " any key closes help"
             case .list: Self.listKeys(decidable: model.selectedIsDecidable)
             }
