@@ -33,6 +33,7 @@ struct ConsoleCommand: AsyncParsableCommand {
     func run() async throws {
         try locations.requireQueueRoot()
         try locations.requireConfigRoot()  // approvals are applied into it
+        await locations.endOverdueGrants(command: "console", engine: apply.containerEngine)
         let path = settings.map { FilePath($0) } ?? NotifySettings.defaultPath()
         let notifications = Result { () throws(NotifySettingsError) in try NotifySettings.load(from: path) }
         let app = ConsoleApp(

@@ -37,6 +37,8 @@ public struct ConsoleApp: Sendable {
     public let notifications: Result<NotifySettings, NotifySettingsError>
     private let reviewer: Reviewer
     private let decider: Decider
+    /// The engine the reload actions of a grant's end call.
+    private let engine: ContainerEngine
 
     /// A console over `queueRoot`, diffing against the files under `configRoot`;
     /// approvals are applied with `engine`'s default reload actions.
@@ -52,6 +54,7 @@ public struct ConsoleApp: Sendable {
         self.filter = filter
         self.notifications = notifications
         self.reviewer = reviewer ?? ConsoleApp.review
+        self.engine = engine
         let applier = Applier(configRoot: configRoot, queueRoot: queueRoot, engine: engine)
         self.decider =
             decider ?? { decision, proposal, queue, grant in
@@ -139,6 +142,8 @@ public struct ConsoleApp: Sendable {
                 // Every few seconds, not per frame: an apply cut off by a crash is finished while the console runs.
                 ticks += 1
                 if ticks % 5 == 0, session.finishInterruptedApplies() { session.reload(nil, announce: false) }
+                // Grants end on time while the console runs, as under `watch`.
+                await session.endOverdueGrants()
             case .notification(let text, let isError): session.model.message = .init(text: text, isError: isError)
             case .resize: break
             }
@@ -179,6 +184,17 @@ public struct ConsoleApp: Sendable {
                 text: "finished \(finished.count) interrupted apply(s) as failed (\(finished.map(\.rawValue).joined(separator: ", "))); check the bottles' files",
                 isError: true)
             return true
+        }
+
+        /// Ends the grants whose deadline passed (``Applier/endOverdueGrants(now:by:)``) and says so.
+        mutating func endOverdueGrants() async {
+            let applier = Applier(configRoot: app.configRoot, queueRoot: app.queueRoot, engine: app.engine)
+            guard let ended = try? await applier.endOverdueGrants(by: "\(OperatorName.current) (console)"),
+                let last = ended.last
+            else { return }
+            model.message = .init(
+                text: "grant \(last.grant.id) of \(last.grant.bottle) ended: \(Escaped(last.outcome.summary))",
+                isError: last.outcome.state != .applied)
         }
 
         mutating func draw() {
