@@ -42,3 +42,32 @@ struct TUIGrantTests {
         #expect(model.grantChoice[id] != .lasting(GrantDuration(seconds: 3_600)!))
     }
 }
+
+@Suite("TUI: grants screen")
+struct TUIGrantsScreenTests {
+    func grant(_ bottle: String, host: String, in seconds: TimeInterval) throws -> Grant {
+        Grant(
+            id: .generate(), bottle: try BottleSlug(bottle), file: .allowlist, holdings: GrantHoldings(hosts: [host]),
+            grantedBy: "alice", grantedAt: Date(), expiresAt: Date().addingTimeInterval(seconds))
+    }
+
+    @Test("g opens the live grants; x revokes the selected one, e and E extend it, Esc goes back")
+    func grantsScreen() throws {
+        var model = ConsoleModel()
+        #expect(model.handle(.character("g")) == [.loadGrants])
+        #expect(model.screen == .grants)
+        let first = try grant("web", host: "docs.python.org", in: 600)
+        let second = try grant("api", host: "pypi.org", in: 3_600)
+        model.grants = [first, second]
+        let lines = ConsoleView(color: false).render(
+            model, size: Terminal.Size(rows: 10, columns: 160), now: first.expiresAt.addingTimeInterval(-600))
+        #expect(lines.contains { $0.hasPrefix("▶ 10m 00s") && $0.contains("host docs.python.org") }, "\(lines)")
+        #expect(lines.last?.contains("x revoke  e extend to 1 hour from now  E extend to 8 hours from now") == true)
+        #expect(model.handle(.character("x")) == [.revokeGrant(first.id)])
+        #expect(model.handle(.down) == [])
+        #expect(model.handle(.character("E")) == [.extendGrant(second.id, GrantDuration(seconds: 8 * 3_600)!)])
+        #expect(model.handle(.character("e")) == [.extendGrant(second.id, GrantDuration(seconds: 3_600)!)])
+        #expect(model.handle(.escape) == [])
+        #expect(model.screen == .list)
+    }
+}

@@ -192,6 +192,7 @@ public struct ConsoleApp: Sendable {
             guard let ended = try? await applier.endOverdueGrants(by: "\(OperatorName.current) (console)"),
                 let last = ended.last
             else { return }
+            if model.screen == .grants { loadGrants() }
             model.message = .init(
                 text: "grant \(last.grant.id) of \(last.grant.bottle) ended: \(Escaped(last.outcome.summary))",
                 isError: last.outcome.state != .applied)
@@ -257,6 +258,36 @@ public struct ConsoleApp: Sendable {
             case .edit(let id): edit(id)
             case .decide(let id, let status, let notes, let finalFile):
                 await decide(id, status, notes: notes, finalFile: finalFile)
+            case .loadGrants: loadGrants()
+            case .revokeGrant(let id):
+                let applier = Applier(configRoot: app.configRoot, queueRoot: app.queueRoot, engine: app.engine)
+                do {
+                    let end = try await applier.revokeGrant(id)
+                    model.message = .init(
+                        text: "revoked \(id): \(Escaped(end.outcome.summary))", isError: end.outcome.state != .applied)
+                } catch {
+                    model.message = .init(text: "nothing revoked: \(error)", isError: true)
+                }
+                loadGrants()
+            case .extendGrant(let id, let duration):
+                let applier = Applier(configRoot: app.configRoot, queueRoot: app.queueRoot, engine: app.engine)
+                do {
+                    let grant = try await applier.extendGrant(id, by: duration)
+                    model.message = .init(text: "extended \(id): ends \(Timestamp.format(grant.expiresAt))", isError: false)
+                } catch {
+                    model.message = .init(text: "not extended: \(error)", isError: true)
+                }
+                loadGrants()
+            }
+        }
+
+        /// Reads the live grants for the grants screen, soonest end first.
+        mutating func loadGrants() {
+            do {
+                model.grants = try GrantLedger(queueRoot: app.queueRoot).live().sorted { $0.expiresAt < $1.expiresAt }
+            } catch {
+                model.grants = []
+                model.message = .init(text: "the grant ledger cannot be read: \(error)", isError: true)
             }
         }
 
