@@ -393,9 +393,14 @@ public struct Applier: Sendable {
 
     // MARK: - Internals
 
-    private func writeAndReload(
+    /// Writes `data` over `target` (the previous version saved in the
+    /// history), reloads, and puts the previous file back if that fails.
+    /// - Parameters:
+    ///   - applied: what the summary starts with when the reload ran.
+    ///   - notApplied: what it starts with when writing or reloading failed.
+    func writeAndReload(
         _ data: Data, to target: FilePath, previous: Data?, bottle: BottleSlug, file: ConfigFile,
-        action: ReloadAction
+        action: ReloadAction, applied: String? = nil, notApplied: String = "approved, not applied: "
     ) async -> ApplyOutcome {
         let previousSHA = previous.map { SHA256Hex.of($0) }
         let newSHA = SHA256Hex.of(data)
@@ -406,16 +411,16 @@ public struct Applier: Sendable {
             try AtomicFile.write(data, to: target)
         } catch {
             return ApplyOutcome(
-                state: .failed, summary: "approved, not applied: could not write \(file.fileName): \(error)",
+                state: .failed, summary: notApplied + "could not write \(file.fileName): \(error)",
                 previousSHA256: previousSHA, newSHA256: newSHA)
         }
         var outcome = await reload(action, bottle: bottle, file: file, target: target)
         outcome.previousSHA256 = previousSHA
         outcome.newSHA256 = newSHA
         if outcome.state == .applied {
-            outcome.summary = "applied: wrote \(file.fileName) and " + outcome.summary
+            outcome.summary = (applied ?? "applied: wrote \(file.fileName) and ") + outcome.summary
         } else {
-            outcome.summary = "approved, not applied: " + outcome.summary
+            outcome.summary = notApplied + outcome.summary
             do {
                 try replace(target, with: previous)
                 try history.remove(saved)
