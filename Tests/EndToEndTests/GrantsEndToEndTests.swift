@@ -163,6 +163,8 @@ struct GrantsEndToEndTests {
 
         let listed = try host.cli(["grants"])
         #expect(listed.out.contains(id) && listed.out.contains("host docs.python.org"), "\(listed.out)")
+        let shown = try host.cli(["show", id])
+        #expect(shown.out.contains("grant     live until") && shown.out.contains("holds host docs.python.org"), "\(shown.out)")
 
         let extended = try host.cli(["extend", id, "--for", "2h"])
         #expect(extended.status == 0, "\(extended.out)\(extended.err)")
