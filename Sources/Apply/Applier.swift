@@ -156,6 +156,13 @@ public struct Applier: Sendable {
         claimed.apply = ApplyOutcome(state: .pending, summary: "applying")
         claimed.expiresAt = duration.map { Timestamp.normalized(now.addingTimeInterval($0.timeInterval)) }
         try queue.decide(claimed)
+        let newData = Data(approved.utf8)
+        let newSHA = SHA256Hex.of(newData)
+        audit(
+            AuditRecord(
+                event: .decision, by: decision.decidedBy, bottle: bottle, file: file, tool: proposal.tool,
+                id: proposal.id, status: decision.status.rawValue, oldSHA256: previousSHA, newSHA256: newSHA))
+
         // The grant is in the ledger before the file is written: a crash in between leaves a
         // grant whose end removes only what is there, never an unrecorded one that never ends.
         if let expiresAt = claimed.expiresAt {
@@ -166,19 +173,18 @@ public struct Applier: Sendable {
             } catch {
                 let outcome = ApplyOutcome(
                     state: .failed, summary: "approved, not applied: could not record the grant: \(error)",
-                    previousSHA256: previousSHA)
+                    previousSHA256: previousSHA, newSHA256: newSHA)
                 try queue.recordApply(outcome, for: proposal.id)
+                audit(
+                    AuditRecord(
+                        event: .apply, by: decision.decidedBy, bottle: bottle, file: file, tool: proposal.tool,
+                        id: proposal.id, status: outcome.state.rawValue, oldSHA256: previousSHA, newSHA256: newSHA,
+                        apply: outcome))
                 var final = claimed
                 final.apply = outcome
                 return final
             }
         }
-        let newData = Data(approved.utf8)
-        let newSHA = SHA256Hex.of(newData)
-        audit(
-            AuditRecord(
-                event: .decision, by: decision.decidedBy, bottle: bottle, file: file, tool: proposal.tool,
-                id: proposal.id, status: decision.status.rawValue, oldSHA256: previousSHA, newSHA256: newSHA))
 
         // 3–4. Write, reload, put back on failure.
         let outcome = await writeAndReload(
