@@ -192,7 +192,6 @@ extension Applier {
     ) async -> ApplyOutcome {
         let previousSHA = previous.map { SHA256Hex.of($0) }
         let data = Data(revert.text.utf8)
-        let newSHA = SHA256Hex.of(data)
         let removed = revert.removed.joined(separator: ", ")
         // The file's own rules, as for a proposal; an empty allowlist is allowed here (the
         // grant held its only host), where the validator refuses an empty proposal.
@@ -208,33 +207,11 @@ extension Applier {
                 summary: "grant not \(verb): taking out \(removed) leaves a \(file.fileName) that does not validate: \(error)",
                 previousSHA256: previousSHA)
         }
-        let history = configRoot.history(of: file, for: bottle)
-        let saved: ConfigHistory.Version
-        do {
-            saved = try history.save(previous)
-            try AtomicFile.write(data, to: target)
-        } catch {
-            return ApplyOutcome(
-                state: .failed, summary: "grant not \(verb): could not write \(file.fileName): \(error)",
-                previousSHA256: previousSHA)
-        }
-        var outcome = await reload(action, bottle: bottle, file: file, target: target)
-        outcome.previousSHA256 = previousSHA
-        outcome.newSHA256 = newSHA
-        if outcome.state == .applied {
-            outcome.summary = "grant \(verb): took out \(removed) and " + outcome.summary
-            if !revert.keptForOthers.isEmpty {
-                outcome.summary += "; kept (another live grant holds them): "
-                    + revert.keptForOthers.joined(separator: ", ")
-            }
-        } else {
-            outcome.summary = "grant not \(verb): " + outcome.summary
-            do {
-                try replace(target, with: previous)
-                try history.remove(saved)
-            } catch {
-                outcome.summary += "; putting the previous file back failed too: \(error)"
-            }
+        var outcome = await writeAndReload(
+            data, to: target, previous: previous, bottle: bottle, file: file, action: action,
+            applied: "grant \(verb): took out \(removed) and ", notApplied: "grant not \(verb): ")
+        if outcome.state == .applied, !revert.keptForOthers.isEmpty {
+            outcome.summary += "; kept (another live grant holds them): " + revert.keptForOthers.joined(separator: ", ")
         }
         return outcome
     }

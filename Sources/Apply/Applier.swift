@@ -156,6 +156,13 @@ public struct Applier: Sendable {
         claimed.apply = ApplyOutcome(state: .pending, summary: "applying")
         claimed.expiresAt = duration.map { Timestamp.normalized(now.addingTimeInterval($0.timeInterval)) }
         try queue.decide(claimed)
+        let newData = Data(approved.utf8)
+        let newSHA = SHA256Hex.of(newData)
+        audit(
+            AuditRecord(
+                event: .decision, by: decision.decidedBy, bottle: bottle, file: file, tool: proposal.tool,
+                id: proposal.id, status: decision.status.rawValue, oldSHA256: previousSHA, newSHA256: newSHA))
+
         // The grant is in the ledger before the file is written: a crash in between leaves a
         // grant whose end removes only what is there, never an unrecorded one that never ends.
         if let expiresAt = claimed.expiresAt {
@@ -166,19 +173,18 @@ public struct Applier: Sendable {
             } catch {
                 let outcome = ApplyOutcome(
                     state: .failed, summary: "approved, not applied: could not record the grant: \(error)",
-                    previousSHA256: previousSHA)
+                    previousSHA256: previousSHA, newSHA256: newSHA)
                 try queue.recordApply(outcome, for: proposal.id)
+                audit(
+                    AuditRecord(
+                        event: .apply, by: decision.decidedBy, bottle: bottle, file: file, tool: proposal.tool,
+                        id: proposal.id, status: outcome.state.rawValue, oldSHA256: previousSHA, newSHA256: newSHA,
+                        apply: outcome))
                 var final = claimed
                 final.apply = outcome
                 return final
             }
         }
-        let newData = Data(approved.utf8)
-        let newSHA = SHA256Hex.of(newData)
-        audit(
-            AuditRecord(
-                event: .decision, by: decision.decidedBy, bottle: bottle, file: file, tool: proposal.tool,
-                id: proposal.id, status: decision.status.rawValue, oldSHA256: previousSHA, newSHA256: newSHA))
 
         // 3–4. Write, reload, put back on failure.
         let outcome = await writeAndReload(
@@ -393,9 +399,14 @@ public struct Applier: Sendable {
 
     // MARK: - Internals
 
+    /// Writes `data` over `target` (the previous version saved in the
+    /// history), reloads, and puts the previous file back if that fails.
+    /// - Parameters:
+    ///   - applied: what the summary starts with when the reload ran.
+    ///   - notApplied: what it starts with when writing or reloading failed.
     func writeAndReload(
         _ data: Data, to target: FilePath, previous: Data?, bottle: BottleSlug, file: ConfigFile,
-        action: ReloadAction
+        action: ReloadAction, applied: String? = nil, notApplied: String = "approved, not applied: "
     ) async -> ApplyOutcome {
         let previousSHA = previous.map { SHA256Hex.of($0) }
         let newSHA = SHA256Hex.of(data)
@@ -406,16 +417,16 @@ public struct Applier: Sendable {
             try AtomicFile.write(data, to: target)
         } catch {
             return ApplyOutcome(
-                state: .failed, summary: "approved, not applied: could not write \(file.fileName): \(error)",
+                state: .failed, summary: notApplied + "could not write \(file.fileName): \(error)",
                 previousSHA256: previousSHA, newSHA256: newSHA)
         }
         var outcome = await reload(action, bottle: bottle, file: file, target: target)
         outcome.previousSHA256 = previousSHA
         outcome.newSHA256 = newSHA
         if outcome.state == .applied {
-            outcome.summary = "applied: wrote \(file.fileName) and " + outcome.summary
+            outcome.summary = (applied ?? "applied: wrote \(file.fileName) and ") + outcome.summary
         } else {
-            outcome.summary = "approved, not applied: " + outcome.summary
+            outcome.summary = notApplied + outcome.summary
             do {
                 try replace(target, with: previous)
                 try history.remove(saved)

@@ -33,6 +33,7 @@ struct ConsoleCommand: AsyncParsableCommand {
     func run() async throws {
         try locations.requireQueueRoot()
         try locations.requireConfigRoot()  // approvals are applied into it
+        await locations.endOverdueGrants(command: "console", engine: apply.containerEngine)
         let settingsPath = HostSettingsPath(flag: settings)
         try settingsPath.requireNamedFile()
         let path = settingsPath.path

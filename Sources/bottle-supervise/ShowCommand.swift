@@ -1,3 +1,4 @@
+import Apply
 import ArgumentParser
 import Console
 import Foundation
@@ -41,6 +42,17 @@ struct Show: AsyncParsableCommand {
         print(
             Self.render(
                 entry, currentFile: current, configRoot: locations.configRoot, color: useColor(), firstSeen: firstSeen))
+        // A time-boxed approval: what the host's ledger says (never the decision file's copy, which the sidecar could rewrite).
+        if let grant = try? GrantLedger(queueRoot: locations.queueRoot).grants().last(where: { $0.id == entry.proposal.id }) {
+            let holds = Escaped(grant.holdings.summary.joined(separator: ", ")).description
+            if let ended = grant.ended {
+                print("grant     \(ended.reason.rawValue) at \(Timestamp.format(ended.at)): \(Escaped(ended.summary))")
+            } else {
+                print(
+                    "grant     live until \(Timestamp.format(grant.expiresAt)) "
+                        + "(in \(GrantDuration.left(until: grant.expiresAt, now: Date()))); holds \(holds)")
+            }
+        }
     }
 
     /// The proposal as the operator reviews it: while pending, against the

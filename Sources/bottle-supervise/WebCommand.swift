@@ -1,3 +1,4 @@
+import Apply
 import ArgumentParser
 import Console
 import Foundation
@@ -85,6 +86,7 @@ struct WebCommand: AsyncParsableCommand {
             try Self.requirePEM(tlsCertificate, flag: "--tls-cert", holding: "CERTIFICATE")
             try Self.requirePEM(tlsKey, flag: "--tls-key", holding: "PRIVATE KEY")
         }
+        await locations.endOverdueGrants(command: "web", engine: apply.containerEngine)
         var configuration = WebConsoleConfiguration(
             tokenFile: tokenFile.map { FilePath($0) }
                 ?? FilePath(FileManager.default.homeDirectoryForCurrentUser.path).appending(".claude-bottle/web-token"),
@@ -105,6 +107,16 @@ struct WebCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "bottle-supervise.web")
         logger.logLevel = .warning
+        // While the page is served, grants end on time here too (as `watch` ends them).
+        let expiry = Task {
+            try await GrantExpiryService(
+                applier: Applier(
+                    configRoot: locations.configRoot, queueRoot: locations.queueRoot, engine: apply.containerEngine,
+                    logger: logger),
+                actor: "\(OperatorName.current) (web)", logger: logger
+            ).run()
+        }
+        defer { expiry.cancel() }
         do {
             try await WebConsole(configuration: configuration).run(logger: logger) { url in
                 // Unbuffered: a script waiting for the URL must see it now.

@@ -138,6 +138,28 @@ import Testing
         #expect(try bed.current(.allowlist) == Self.base)
     }
 
+    @Test func theAgentsViewIsNeverReadBackAForgedOrDeletedDecisionChangesNoEnd() async throws {
+        let bed = try ApplyBed()
+        try bed.write(Self.base, to: "allowlist")
+        let applier = try bed.applier(settings: Self.succeed)
+        let proposal = try await propose(bed, Self.base + "docs.python.org\n")
+        _ = try await applier.apply(
+            decision: approval(proposal), proposal: proposal, queue: bed.queue, grant: .lasting(try .parse("5m")),
+            now: t0)
+        // The sidecar (which controls the bottle's directory) pushes the decision's end a year out, then deletes it.
+        try bed.queue.recordGrantEnd(t0.addingTimeInterval(365 * 86_400), for: proposal.id)
+        #expect(try await applier.endOverdueGrants(now: t0.addingTimeInterval(299)).isEmpty)
+        #expect(try await applier.endOverdueGrants(now: t0.addingTimeInterval(300)).count == 1)
+        #expect(try bed.current(.allowlist) == Self.base)
+
+        let second = try await propose(bed, Self.base + "pypi.org\n")
+        _ = try await applier.apply(
+            decision: approval(second), proposal: second, queue: bed.queue, grant: .lasting(try .parse("5m")), now: t0)
+        unlink(bed.queue.directory.appending("\(second.id).decision.json").string)
+        #expect(try await applier.endOverdueGrants(now: t0.addingTimeInterval(300)).map(\.outcome.state) == [.applied])
+        #expect(try bed.current(.allowlist) == Self.base)
+    }
+
     @Test func aTimeBoxedDockerfileIsRefusedBeforeAnythingIsWritten() async throws {
         let bed = try ApplyBed()
         let proposal = Proposal(

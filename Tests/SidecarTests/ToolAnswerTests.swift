@@ -42,4 +42,28 @@ struct ToolAnswerTests {
         #expect(ruled["answer"] == nil)
         #expect(ToolAnswer.text(for: byRule, of: proposal).contains("standing rule \"docs\" approved"))
     }
+
+    @Test("a time-boxed approval's answer carries expires_at and says when the access ends; a permanent one does not")
+    func grantEnd() throws {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let end = now.addingTimeInterval(1_800)
+        let decision = Decision(
+            id: proposal.id, status: .approved, decidedBy: "alice",
+            apply: ApplyOutcome(state: .applied, summary: "applied: wrote allowlist and ran true"), expiresAt: end)
+        let text = ToolAnswer.text(for: decision, of: proposal, now: now)
+        #expect(text.contains("access: this approval is time-boxed: it ends at \(Timestamp.format(end)) (in 1800 s)"), "\(text)")
+        #expect(ToolAnswer.text(for: decision, of: proposal, now: end).contains("ended at \(Timestamp.format(end))"))
+        guard case .object(let result) = ToolAnswer.result(for: decision, of: proposal),
+            case .object(let structured)? = result["structuredContent"]
+        else { throw CancellationError() }
+        #expect(structured["expires_at"] == .string(Timestamp.format(end)))
+
+        var permanent = decision
+        permanent.expiresAt = nil
+        #expect(!ToolAnswer.text(for: permanent, of: proposal).contains("time-boxed"))
+        guard case .object(let other) = ToolAnswer.result(for: permanent, of: proposal),
+            case .object(let otherStructured)? = other["structuredContent"]
+        else { throw CancellationError() }
+        #expect(otherStructured["expires_at"] == nil)
+    }
 }

@@ -22,7 +22,8 @@ public struct ConsoleApp: Sendable {
         @Sendable (_ entry: QueueEntry, _ currentFile: String?, _ color: Bool, _ columns: Int) -> [String]
     /// Records a decision; approvals may apply it first. Returns the decision as recorded.
     public typealias Decider =
-        @Sendable (_ decision: Decision, _ proposal: Proposal, _ queue: BottleQueue) async throws -> Decision
+        @Sendable (_ decision: Decision, _ proposal: Proposal, _ queue: BottleQueue, _ grant: GrantRequest) async throws
+        -> Decision
 
     /// The queue root (one directory per bottle).
     public let queueRoot: FilePath
@@ -36,9 +37,10 @@ public struct ConsoleApp: Sendable {
     public let notifications: Result<NotifySettings, NotifySettingsError>
     /// The standing rules and preset answers (`[[policy.rule]]`, `[answers]`), read again as the files change.
     public let policy: PolicySource?
-    private let engine: ContainerEngine
     private let reviewer: Reviewer
     private let decider: Decider
+    /// The engine the reload actions of a grant's end call.
+    private let engine: ContainerEngine
 
     /// A console over `queueRoot`, diffing against the files under `configRoot`;
     /// approvals are applied with `engine`'s default reload actions.
@@ -50,18 +52,18 @@ public struct ConsoleApp: Sendable {
     ) {
         self.queueRoot = queueRoot
         self.policy = policy
-        self.engine = engine
         self.configRoot = configRoot
         self.bell = bell
         self.filter = filter
         self.notifications = notifications
         self.reviewer = reviewer ?? ConsoleApp.review
+        self.engine = engine
         let applier = Applier(configRoot: configRoot, queueRoot: queueRoot, engine: engine)
         self.decider =
-            decider ?? { decision, proposal, queue in
+            decider ?? { decision, proposal, queue, grant in
                 // Approvals are applied (write, reload, record); anything else is recorded as it is.
                 if decision.status.isApproval {
-                    return try await applier.apply(decision: decision, proposal: proposal, queue: queue)
+                    return try await applier.apply(decision: decision, proposal: proposal, queue: queue, grant: grant)
                 }
                 try applier.record(decision, of: proposal, queue: queue)
                 return decision
@@ -157,6 +159,8 @@ public struct ConsoleApp: Sendable {
                 // Every few seconds, not per frame: an apply cut off by a crash is finished while the console runs.
                 ticks += 1
                 if ticks % 5 == 0, session.finishInterruptedApplies() { session.reload(nil, announce: false) }
+                // Grants end on time while the console runs, as under `watch`.
+                await session.endOverdueGrants()
             case .notification(let text, let isError): session.model.message = .init(text: text, isError: isError)
             case .resize: break
             }
@@ -199,6 +203,18 @@ public struct ConsoleApp: Sendable {
                 text: "finished \(finished.count) interrupted apply(s) as failed (\(finished.map(\.rawValue).joined(separator: ", "))); check the bottles' files",
                 isError: true)
             return true
+        }
+
+        /// Ends the grants whose deadline passed (``Applier/endOverdueGrants(now:by:)``) and says so.
+        mutating func endOverdueGrants() async {
+            let applier = Applier(configRoot: app.configRoot, queueRoot: app.queueRoot, engine: app.engine)
+            guard let ended = try? await applier.endOverdueGrants(by: "\(OperatorName.current) (console)"),
+                let last = ended.last
+            else { return }
+            if model.screen == .grants { loadGrants() }
+            model.message = .init(
+                text: "grant \(last.grant.id) of \(last.grant.bottle) ended: \(Escaped(last.outcome.summary))",
+                isError: last.outcome.state != .applied)
         }
 
         mutating func draw() {
@@ -269,6 +285,36 @@ public struct ConsoleApp: Sendable {
             case .edit(let id): edit(id)
             case .decide(let id, let status, let notes, let finalFile):
                 await decide(id, status, notes: notes, finalFile: finalFile)
+            case .loadGrants: loadGrants()
+            case .revokeGrant(let id):
+                let applier = Applier(configRoot: app.configRoot, queueRoot: app.queueRoot, engine: app.engine)
+                do {
+                    let end = try await applier.revokeGrant(id)
+                    model.message = .init(
+                        text: "revoked \(id): \(Escaped(end.outcome.summary))", isError: end.outcome.state != .applied)
+                } catch {
+                    model.message = .init(text: "nothing revoked: \(error)", isError: true)
+                }
+                loadGrants()
+            case .extendGrant(let id, let duration):
+                let applier = Applier(configRoot: app.configRoot, queueRoot: app.queueRoot, engine: app.engine)
+                do {
+                    let grant = try await applier.extendGrant(id, by: duration)
+                    model.message = .init(text: "extended \(id): ends \(Timestamp.format(grant.expiresAt))", isError: false)
+                } catch {
+                    model.message = .init(text: "not extended: \(error)", isError: true)
+                }
+                loadGrants()
+            }
+        }
+
+        /// Reads the live grants for the grants screen, soonest end first.
+        mutating func loadGrants() {
+            do {
+                model.grants = try GrantLedger(queueRoot: app.queueRoot).live().sorted { $0.expiresAt < $1.expiresAt }
+            } catch {
+                model.grants = []
+                model.message = .init(text: "the grant ledger cannot be read: \(error)", isError: true)
             }
         }
 
@@ -392,9 +438,13 @@ public struct ConsoleApp: Sendable {
                 id: id, status: status, notes: notes, finalFile: finalFile, decidedBy: OperatorName.current,
                 proposalSHA256: entry.proposalSHA256, answer: answer)
             do {
-                let recorded = try await app.decider(decision, entry.proposal, queue)
+                let recorded = try await app.decider(
+                    decision, entry.proposal, queue, model.grantChoice[id] ?? .asConfigured)
                 var text = "\(status.rawValue) \(entry.proposal.tool.rawValue) for \(entry.proposal.bottle)"
                 if let apply = recorded.apply { text += " — \(Escaped(apply.summary))" }
+                if let end = recorded.expiresAt, recorded.apply?.state == .applied {
+                    text += " — until \(Timestamp.format(end))"
+                }
                 if let rule, let settings = app.policy?.settings, recorded.apply?.state != .failed {
                     do throws(PolicyProblem) {
                         try RememberedRules.append(rule, besides: settings, proposal: id, by: OperatorName.current)

@@ -1,3 +1,4 @@
+import Apply
 import Foundation
 import Queue
 
@@ -17,6 +18,8 @@ public struct ConsoleModel: Sendable {
         case input(InputPurpose, String)
         /// A yes/no question about the selected proposal.
         case confirm(Confirmation)
+        /// The live time-boxed grants (`g`): revoke or extend one.
+        case grants
     }
 
     /// What a one-line input is for.
@@ -68,6 +71,14 @@ public struct ConsoleModel: Sendable {
     public var detailScroll = 0
     /// Rows available to the detail view's body, for paging.
     public var pageRows = 20
+    /// How long each approval lasts, as chosen at its confirmation (`y`: the
+    /// bottle's default; `1`, `8`: hours; `A`: always). The event loop passes
+    /// it with the decision.
+    public var grantChoice: [ProposalID: GrantRequest] = [:]
+    /// The live grants on the grants screen, soonest end first (loaded by the event loop).
+    public var grants: [Grant] = []
+    /// The grant selected on the grants screen.
+    public var selectedGrantID: ProposalID?
 
     public init() {}
 
@@ -76,8 +87,8 @@ public struct ConsoleModel: Sendable {
     /// it exactly as shown until the operator goes back to the list.
     public var reviewingID: ProposalID? {
         switch screen {
-        case .list: nil
-        case .help: underlying == .list ? nil : selectedID
+        case .list, .grants: nil
+        case .help: underlying == .list || underlying == .grants ? nil : selectedID
         case .detail, .input(.notes, _), .input(.rejectNotes, _), .confirm: selectedID
         case .input(.filter, _): underlying == .list ? nil : selectedID
         }
@@ -126,6 +137,48 @@ public struct ConsoleModel: Sendable {
             return handleConfirm(key, confirmation)
         case .list, .detail:
             return handleBrowse(key)
+        case .grants:
+            return handleGrants(key)
+        }
+    }
+
+    /// The selected grant on the grants screen.
+    public var selectedGrant: Grant? {
+        grants.first { $0.id == selectedGrantID } ?? grants.first
+    }
+
+    /// The extension keys of the grants screen: each makes the grant end that long from now.
+    public static let extendKeys: [(key: Character, duration: GrantDuration, label: String)] = [
+        ("e", GrantDuration(seconds: 3_600)!, "1 hour"), ("E", GrantDuration(seconds: 8 * 3_600)!, "8 hours"),
+    ]
+
+    private mutating func handleGrants(_ key: Key) -> [ConsoleEffect] {
+        switch key {
+        case .escape, .left, .character("q"), .character("g"):
+            screen = .list
+            return []
+        case .character("?"):
+            underlying = screen
+            screen = .help
+            return []
+        case .up, .character("k"), .down, .character("j"):
+            guard !grants.isEmpty else { return [] }
+            let current = grants.firstIndex { $0.id == selectedGrant?.id } ?? 0
+            let step = (key == .up || key == .character("k")) ? -1 : 1
+            selectedGrantID = grants[max(0, min(grants.count - 1, current + step))].id
+            return []
+        case .character("x"):
+            guard let grant = selectedGrant else { return [] }
+            selectedGrantID = grant.id
+            return [.revokeGrant(grant.id)]
+        case .character(let character):
+            guard let grant = selectedGrant, let choice = Self.extendKeys.first(where: { $0.key == character }) else {
+                return []
+            }
+            selectedGrantID = grant.id
+            return [.extendGrant(grant.id, choice.duration)]
+        default:
+            return []
         }
     }
 
@@ -221,6 +274,9 @@ public struct ConsoleModel: Sendable {
         case .character("m"):
             guard let entry = decidable() else { return [] }
             return [.edit(entry.proposal.id)]
+        case .character("g"):
+            screen = .grants
+            return [.loadGrants]
         default:
             return []
         }
@@ -265,9 +321,29 @@ public struct ConsoleModel: Sendable {
         }
     }
 
+    /// The duration keys of an approval's confirmation, for a proposal that can be time-boxed (not a Dockerfile).
+    public static let grantKeys: [(key: Character, grant: GrantRequest, label: String)] = [
+        ("1", .lasting(GrantDuration(seconds: 3_600)!), "1 hour"),
+        ("8", .lasting(GrantDuration(seconds: 8 * 3_600)!), "8 hours"),
+        ("A", .permanent, "always"),
+    ]
+
+    /// Whether the selected proposal's approval can be time-boxed.
+    public var selectedIsGrantable: Bool { selected.map { $0.proposal.tool != .capabilityBlock } ?? false }
+
     private mutating func handleConfirm(_ key: Key, _ confirmation: Confirmation) -> [ConsoleEffect] {
         screen = underlying
         message = nil
+        if case .character(let character) = key, selectedIsGrantable, let id = selectedID,
+            let choice = Self.grantKeys.first(where: { $0.key == character })
+        {
+            grantChoice[id] = choice.grant
+            switch confirmation {
+            case .approve: return [.decide(id, .approved, notes: notes[id] ?? "", finalFile: nil)]
+            case .modify(let file): return [.decide(id, .modified, notes: notes[id] ?? "", finalFile: file)]
+            }
+        }
+        if let id = selectedID { grantChoice[id] = .asConfigured }
         guard key == .character("y") || key == .character("Y"), let id = selectedID else {
             message = Message(text: "nothing decided", isError: false)
             if case .modify = confirmation, let id = selectedID { return [.openDetail(id)] }
@@ -322,4 +398,10 @@ public enum ConsoleEffect: Equatable, Sendable {
     case edit(ProposalID)
     /// Decide the proposal.
     case decide(ProposalID, DecisionStatus, notes: String, finalFile: String?)
+    /// Read the live grants for the grants screen.
+    case loadGrants
+    /// End a grant now.
+    case revokeGrant(ProposalID)
+    /// Make a grant end this long from now.
+    case extendGrant(ProposalID, GrantDuration)
 }

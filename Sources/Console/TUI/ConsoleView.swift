@@ -1,3 +1,4 @@
+import Apply
 import Foundation
 import Queue
 
@@ -22,6 +23,7 @@ public struct ConsoleView {
         var lines: [String] = [title(model, columns)]
         switch model.underlyingOrSelf {
         case .detail: lines += detail(model, rows: bodyRows, columns: columns)
+        case .grants: lines += grants(model, rows: bodyRows, columns: columns, now: now)
         default: lines += list(model, rows: bodyRows, columns: columns, now: now)
         }
         if model.screen == .help {
@@ -33,6 +35,30 @@ public struct ConsoleView {
     }
 
     // MARK: - Parts
+
+    /// The grants screen: one line per live grant, soonest end first.
+    private func grants(_ model: ConsoleModel, rows: Int, columns: Int, now: Date) -> [String] {
+        var lines = [
+            style(
+                ANSI.bold,
+                "  " + TextLayout.pad("LEFT", 10) + TextLayout.pad("BOTTLE", 18) + TextLayout.pad("FILE", 12)
+                    + TextLayout.pad("GRANT", 30) + "HOLDS")
+        ]
+        if model.grants.isEmpty {
+            lines.append("  No live grants. An approval for 1 hour or 8 hours (1, 8 at its question) appears here.")
+        }
+        let selected = model.selectedGrant?.id
+        for grant in model.grants.prefix(max(0, rows - 1)) {
+            let left = GrantDuration.left(until: grant.expiresAt, now: now) + (grant.endError != nil ? "!" : "")
+            let text =
+                (grant.id == selected ? "▶ " : "  ") + TextLayout.pad(left, 10) + TextLayout.pad(grant.bottle.rawValue, 18)
+                + TextLayout.pad(grant.file.fileName, 12) + TextLayout.pad(grant.id.rawValue, 30)
+                + Escaped(grant.holdings.summary.joined(separator: ", ")).description
+            lines.append(grant.id == selected ? style(ANSI.reverse, TextLayout.pad(text, columns)) : text)
+        }
+        while lines.count < rows { lines.append("") }
+        return lines
+    }
 
     private func title(_ model: ConsoleModel, _ columns: Int) -> String {
         title(model.pendingSummary, filter: model.filter, columns)
@@ -170,6 +196,7 @@ public struct ConsoleView {
             "  p             pick a preset answer ([answers]); again for the next, past the last: none",
             "  n             notes to send with your decision",
             "  /             filter by bottle or tool;  Esc clears it",
+            "  g             live grants: x revokes one, e / E extend it to 1 / 8 hours from now",
             "  Esc  q        back to the list;  q in the list quits;  Ctrl-C quits",
             "",
             "Decisions go through the queue's exactly-one rule: if another operator",
@@ -210,9 +237,16 @@ public struct ConsoleView {
                 (model.selectedIsDecidable ? "" : " \(model.selected.map(state) ?? "decided"): nothing to decide ")
                     + decide + "  ↑↓ PgUp PgDn scroll  Esc back  ? help"
             case .input: " Enter confirm  Esc cancel"
-            case .confirm: " y yes  n no"
+            case .confirm:
+                model.selectedIsGrantable
+                    ? " y yes (the bottle's default duration)  "
+                        + ConsoleModel.grantKeys.map { "\($0.key) \($0.label)" }.joined(separator: "  ") + "  n no"
+                    : " y yes  n no"
             case .help: " any key closes help"
             case .list: Self.listKeys(decidable: model.selectedIsDecidable)
+            case .grants:
+                " x revoke  " + ConsoleModel.extendKeys.map { "\($0.key) extend to \($0.label) from now" }
+                    .joined(separator: "  ") + "  ↑↓ select  Esc back"
             }
         return style(ANSI.reverse, TextLayout.pad(keys, columns))
     }
@@ -220,7 +254,7 @@ public struct ConsoleView {
     /// The list's footer.
     private static func listKeys(decidable: Bool) -> String {
         " ↑↓ select  Enter review" + (decidable ? "  a approve  A +remember  m modify  r reject  p answer  n notes" : "")
-            + "  / filter  ? help  q quit"
+            + "  / filter  g grants  ? help  q quit"
     }
 
     // MARK: - Helpers

@@ -23,7 +23,7 @@ public enum ToolAnswer {
             if let sha = apply.newSHA256 { object["new_sha256"] = .string(sha) }
             structured["apply"] = .object(object)
         }
-        if decision.status.isApproval, let expiresAt = decision.expiresAt {
+        if decision.status.isApproval, decision.apply?.state != .failed, let expiresAt = decision.expiresAt {
             structured["expires_at"] = .string(Timestamp.format(expiresAt))
         }
         return .object([
@@ -93,7 +93,8 @@ public enum ToolAnswer {
             lines.append(
                 "apply: not reported yet; the file in \(ToolCatalog.currentConfigDirectory) shows what is in effect")
         }
-        if decision.status.isApproval, let expiresAt = decision.expiresAt {
+        // Not for an approval that was not applied: there is no access to end.
+        if decision.status.isApproval, decision.apply?.state != .failed, let expiresAt = decision.expiresAt {
             lines.append(grantSentence(expiresAt, now: now))
         }
         return lines.joined(separator: "\n")

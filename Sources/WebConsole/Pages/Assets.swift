@@ -7,6 +7,8 @@ enum Assets {
         header{display:flex;align-items:center;justify-content:space-between;padding:.6rem 1rem;background:#1b1f24;color:#fff}
         header a.brand{color:#fff;font-weight:600;text-decoration:none}
         header form{margin:0}
+        header a.nav{color:#fff;margin-left:auto;margin-right:1rem}
+        form.inline{display:inline-flex;gap:.4rem;margin:.3rem .6rem .3rem 0}
         main{max-width:60rem;margin:0 auto;padding:1rem}
         h1{font-size:1.3rem;margin:.5rem 0 1rem;overflow-wrap:anywhere}
         h2{font-size:1.05rem;margin:1.2rem 0 .4rem}

@@ -23,12 +23,6 @@ final class GrantHost: @unchecked Sendable {
     var url: String { "http://127.0.0.1:\(port)/mcp" }
     var pipelock: String { "\(slug)-pipelock" }
 
-    static let pipelockScript = """
-        trap 'exit 0' TERM
-        /busybox cat /config/allowlist >> /starts; echo --- >> /starts
-        while :; do /busybox sleep 1 & wait $!; done
-        """
-
     init(allowlist: String, grants: String = "") throws {
         podman = try PodmanHost()
         slug = "bs-grant-\(UUID().uuidString.prefix(6).lowercased())"
@@ -51,7 +45,7 @@ final class GrantHost: @unchecked Sendable {
             to: .init(configDirectory + "/supervise.toml"))
         try podman.podman([
             "run", "-d", "--name", pipelock, "--network", "none", "-v", "\(configDirectory):/config:ro",
-            PodmanHost.image, "/busybox", "sh", "-c", Self.pipelockScript,
+            PodmanHost.image, "/busybox", "sh", "-c", DeploymentTests.pipelock,
         ])
         try startSidecar()
     }
