@@ -340,6 +340,9 @@ public struct ConsoleModel: Sendable {
             grantChoice[id] = choice.grant
             switch confirmation {
             case .approve: return [.decide(id, .approved, notes: notes[id] ?? "", finalFile: nil)]
+            case .approveAndRemember:
+                remembering = id
+                return [.decide(id, .approved, notes: notes[id] ?? "", finalFile: nil)]
             case .modify(let file): return [.decide(id, .modified, notes: notes[id] ?? "", finalFile: file)]
             }
         }
