@@ -163,6 +163,19 @@ public struct Applier: Sendable {
                 event: .decision, by: decision.decidedBy, bottle: bottle, file: file, tool: proposal.tool,
                 id: proposal.id, status: decision.status.rawValue, oldSHA256: previousSHA, newSHA256: newSHA))
 
+        // 5. Record the outcome: this answers the waiting agent.
+        func finish(_ outcome: ApplyOutcome) throws -> Decision {
+            try queue.recordApply(outcome, for: proposal.id)
+            audit(
+                AuditRecord(
+                    event: .apply, by: decision.decidedBy, bottle: bottle, file: file, tool: proposal.tool,
+                    id: proposal.id, status: outcome.state.rawValue, oldSHA256: previousSHA, newSHA256: newSHA,
+                    apply: outcome))
+            var final = claimed
+            final.apply = outcome
+            return try queue.decision(proposal.id) ?? final
+        }
+
         // The grant is in the ledger before the file is written: a crash in between leaves a
         // grant whose end removes only what is there, never an unrecorded one that never ends.
         if let expiresAt = claimed.expiresAt {
@@ -171,18 +184,10 @@ public struct Applier: Sendable {
                     change, of: proposal, file: file, before: previous, grantedBy: decision.decidedBy,
                     grantedAt: now, expiresAt: expiresAt)
             } catch {
-                let outcome = ApplyOutcome(
-                    state: .failed, summary: "approved, not applied: could not record the grant: \(error)",
-                    previousSHA256: previousSHA, newSHA256: newSHA)
-                try queue.recordApply(outcome, for: proposal.id)
-                audit(
-                    AuditRecord(
-                        event: .apply, by: decision.decidedBy, bottle: bottle, file: file, tool: proposal.tool,
-                        id: proposal.id, status: outcome.state.rawValue, oldSHA256: previousSHA, newSHA256: newSHA,
-                        apply: outcome))
-                var final = claimed
-                final.apply = outcome
-                return final
+                return try finish(
+                    ApplyOutcome(
+                        state: .failed, summary: "approved, not applied: could not record the grant: \(error)",
+                        previousSHA256: previousSHA, newSHA256: newSHA))
             }
         }
 
@@ -194,16 +199,7 @@ public struct Applier: Sendable {
         // releases what it asked for from the live grants, so it outlives them.
         settleGrants(after: outcome, change: change, of: proposal, file: file, timeBoxed: claimed.expiresAt != nil)
 
-        // 5. Record: this answers the waiting agent.
-        try queue.recordApply(outcome, for: proposal.id)
-        audit(
-            AuditRecord(
-                event: .apply, by: decision.decidedBy, bottle: bottle, file: file, tool: proposal.tool,
-                id: proposal.id, status: outcome.state.rawValue, oldSHA256: previousSHA, newSHA256: newSHA,
-                apply: outcome))
-        var final = claimed
-        final.apply = outcome
-        return try queue.decision(proposal.id) ?? final
+        return try finish(outcome)
     }
 
     // MARK: - Reject
