@@ -75,6 +75,7 @@ struct PolicyExplain: ParsableCommand {
 
     func run() throws {
         try locations.requireQueueRoot()
+        try locations.requireConfigRoot()  // the verdict weighs the proposal against the bottle's current file
         let lookup = ProposalLookup(locations: locations)
         let (entry, _) = try lookup.find(id)
         let loaded = try policy.load()

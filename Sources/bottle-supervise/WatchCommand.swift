@@ -71,29 +71,23 @@ enum HostServices {
                     + "(docs/notifications.md) or [[policy.rule]] (docs/policy.md)")
         }
         var services: [HostService] = []
-        if loaded.isEnabled || hasRules {
-            let notifier =
-                loaded.isEnabled
-                ? Notifier(settings: loaded, queueRoot: locations.queueRoot, configRoot: locations.configRoot, logger: logger)
-                : nil
-            let rules =
-                hasRules
-                ? PolicyRunner(
-                    source: source, queueRoot: locations.queueRoot, configRoot: locations.configRoot, engine: engine,
-                    logger: logger
-                ) { text, _ in
-                    FileHandle.standardError.write(Data("bottle-supervise \(command): \(text)\n".utf8))
-                }
-                : nil
-            let names = [
-                rules.map { _ in "standing rules" },
-                loaded.isEnabled ? "notifications (\(loaded.channels.map(\.name).joined(separator: ", ")))" : nil,
-            ].compactMap { $0 }.joined(separator: ", ")
-            services.append(
-                HostService(
-                    name: names,
-                    service: NotificationService(notifier: notifier, rules: rules, queueRoot: locations.queueRoot)))
+        let notifier =
+            loaded.isEnabled
+            ? Notifier(settings: loaded, queueRoot: locations.queueRoot, configRoot: locations.configRoot, logger: logger)
+            : nil
+        // The rules run even when the settings file has none yet: `approve --remember` and an edited
+        // host.toml add rules while the service runs (the source reads the files again as they change).
+        let rules = PolicyRunner(
+            source: source, queueRoot: locations.queueRoot, configRoot: locations.configRoot, engine: engine,
+            logger: logger
+        ) { text, _ in
+            FileHandle.standardError.write(Data("bottle-supervise \(command): \(text)\n".utf8))
         }
+        let names = ["standing rules"] + (loaded.isEnabled ? ["notifications (\(loaded.channels.map(\.name).joined(separator: ", ")))"] : [])
+        services.append(
+            HostService(
+                name: names.joined(separator: ", "),
+                service: NotificationService(notifier: notifier, rules: rules, queueRoot: locations.queueRoot)))
         var info = stat()
         if stat(locations.configRoot.string, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
             let applier = Applier(

@@ -125,10 +125,12 @@ struct WebConsoleEditorBrowserTests {
         _ = try await queue.submit(mixed)
 
         let webLog = scratch.path + "/web.out"
+        // A settings file with no [notify] table: no notifications, and not the user's own file.
+        let noSettings = scratch.write("", at: "no-settings.toml")
         let web = try WebBrowser.start(
             [
                 BuiltBinary.path, "web", "--port", "0", "--token-file", scratch.path + "/web-token",
-                "--settings", scratch.path + "/no-settings.toml",
+                "--settings", noSettings,
                 "--queue-root", scratch.path + "/queue", "--config-root", scratch.path + "/bottles",
             ], stdout: webLog)
         defer { WebBrowser.stop(web) }
