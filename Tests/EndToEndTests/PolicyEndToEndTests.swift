@@ -216,7 +216,10 @@ struct PolicyEndToEndTests {
         // Nothing was decided by explaining.
         #expect(!FileManager.default.fileExists(atPath: "\(queueRoot)/api/\(proposal.id).decision.json"))
         let missing = try ApplyFixtures.run(
-            [BuiltBinary.path, "policy", "explain", "20260101-000000-000000000000", "--settings", settings, "--queue-root", queueRoot])
-        #expect(missing.status == 3)
+            [
+                BuiltBinary.path, "policy", "explain", "20260101-000000-000000000000", "--settings", settings,
+                "--queue-root", queueRoot, "--config-root", configRoot,
+            ])
+        #expect(missing.status == 3, "\(missing.err)")
     }
 }
