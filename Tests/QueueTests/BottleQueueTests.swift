@@ -48,15 +48,22 @@ struct BottleQueueTests {
         // Written into a stream an old client had given up on: counted as delivered, archived.
         try await queue.archive(first.id)
         #expect(try await queue.submit(makeProposal()) == .decided(first, decision), "a rejection is not queued again")
-        #expect(try queue.identical(tool: .pipelockBlock, proposedFile: first.proposedFile) == .decided(first, decision))
-        #expect(try queue.identical(tool: .capabilityBlock, proposedFile: first.proposedFile) == nil)
+        let unchanged = first.currentFileSHA256
+        #expect(
+            try queue.identical(tool: .pipelockBlock, proposedFile: first.proposedFile, currentFileSHA256: unchanged)
+                == .decided(first, decision))
+        #expect(try queue.identical(tool: .capabilityBlock, proposedFile: first.proposedFile, currentFileSHA256: unchanged) == nil)
+        // The bottle's file changed since the rejection (the operator edited it): the retry is a new request.
+        #expect(
+            try queue.identical(
+                tool: .pipelockBlock, proposedFile: first.proposedFile, currentFileSHA256: SHA256Hex.of("changed.example\n")) == nil)
 
         // Another decision on the same file, delivered: the first is no longer the latest.
         let other = makeProposal(file: "other.example\n")
         _ = try await queue.submit(other)
         try queue.decide(Decision(id: other.id, status: .approved, decidedBy: "ops"))
         try await queue.archive(other.id)
-        #expect(try queue.identical(tool: .pipelockBlock, proposedFile: first.proposedFile) == nil)
+        #expect(try queue.identical(tool: .pipelockBlock, proposedFile: first.proposedFile, currentFileSHA256: unchanged) == nil)
         let again = makeProposal()
         #expect(try await queue.submit(again) == .queued(again))
 

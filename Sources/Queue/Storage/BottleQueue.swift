@@ -125,7 +125,9 @@ public struct BottleQueue: Sendable {
     /// The sidecar asks this before validating a call: a retry must find its
     /// decision even when the operator's approval has since made the file
     /// current, which would fail the no-op check.
-    public func identical(tool: Tool, proposedFile: String) throws(QueueError) -> Submission? {
+    /// - Parameter currentFileSHA256: the hash of the bottle's file now (`nil`: there is none), which a
+    ///   decision already delivered must have left in place to answer the retry.
+    public func identical(tool: Tool, proposedFile: String, currentFileSHA256: String?) throws(QueueError) -> Submission? {
         try prepareIfMissing()
         let index = ResubmissionIndex.shared
         if !index.isLoaded(directory.string) {
@@ -136,7 +138,7 @@ public struct BottleQueue: Sendable {
             if let match = try liveMatch(id) { return match }
             index.remove(key, naming: id, in: directory.string)
         }
-        return try deliveredMatch(key: key, tool: tool)
+        return try deliveredMatch(key: key, tool: tool, currentFileSHA256: currentFileSHA256)
     }
 
     private func queueOrMatch(_ proposal: Proposal, key: String) async throws(QueueError) -> Submission {
@@ -144,7 +146,9 @@ public struct BottleQueue: Sendable {
             if let existing = try liveMatch(id) { return existing }
             ResubmissionIndex.shared.remove(key, naming: id, in: directory.string)
         }
-        if let delivered = try deliveredMatch(key: key, tool: proposal.tool) { return delivered }
+        if let delivered = try deliveredMatch(key: key, tool: proposal.tool, currentFileSHA256: proposal.currentFileSHA256) {
+            return delivered
+        }
         let path = QueueLayout.proposal(proposal.id, in: directory)
         try await GroupCommit.shared.commit([.create(try encode(proposal), at: path)])
         return .queued(proposal)
@@ -160,14 +164,21 @@ public struct BottleQueue: Sendable {
     /// nobody reads. Its identical retry is answered with that decision —
     /// not "identical to the current file" after an approval, nor queued a
     /// second time after a rejection. A later decision on the same file (a
-    /// different proposal decided and archived) ends that: the retry is then
-    /// a new request. Withdrawn and expired calls are asked again.
-    private func deliveredMatch(key: String, tool: Tool) throws(QueueError) -> Submission? {
+    /// different proposal decided and archived) ends that, and so does a
+    /// bottle's file that is no longer the one the decision left (the operator
+    /// rolled an approval back, or changed the file after a rejection): the
+    /// retry is then a new request. Withdrawn and expired calls are asked again.
+    private func deliveredMatch(key: String, tool: Tool, currentFileSHA256: String?) throws(QueueError) -> Submission? {
         guard let id = ResubmissionIndex.shared.delivered(for: key, tool: tool, in: directory.string) else { return nil }
         let archive = try openLive()?.subdirectory(QueueLayout.archiveName)
         guard let proposal = try readProposal(id, in: archive)?.proposal, let decision = try readDecision(id, in: archive),
             decision.status.isApproval || decision.status == .rejected, decision.isFinal
         else { return nil }
+        // What the decision left in the bottle: the file it applied, or (refused, or not applied) the one it was made against.
+        let left =
+            decision.status.isApproval && decision.apply?.state == .applied
+            ? decision.apply?.newSHA256 : proposal.currentFileSHA256
+        guard left == currentFileSHA256 else { return nil }
         return .decided(proposal, decision)
     }
 

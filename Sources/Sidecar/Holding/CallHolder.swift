@@ -98,15 +98,17 @@ public final class CallHolder: Sendable {
             case .protocolError(let error): throw error
             }
         }
+        let current = configuration.currentFile(request.tool.configFile)
         do {
-            if let earlier = try queue.identical(tool: request.tool, proposedFile: request.proposedFile) {
+            if let earlier = try queue.identical(
+                tool: request.tool, proposedFile: request.proposedFile, currentFileSHA256: current.map(SHA256Hex.of))
+            {
                 return attach(earlier, key: key, retry: true)
             }
         } catch {
             logger.error("could not look up earlier proposals", metadata: ["error": "\(error)"])
             throw .internalError("the sidecar could not read its queue: \(error.description)")
         }
-        let current = configuration.currentFile(request.tool.configFile)
         do {
             try ProposedFileValidator.validate(request.proposedFile, for: request.tool, current: current)
         } catch {
