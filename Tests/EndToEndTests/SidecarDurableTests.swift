@@ -103,7 +103,7 @@ struct SidecarDurableTests {
         try SidecarProtocolTests.decide(sidecar, id, status, notes: status == .rejected ? "use the mirror" : "ok")
         let archived = "\(sidecar.queueDirectory)/archive/\(id).decision.json"
         #expect(await ApplyFixtures.eventually(timeout: .seconds(30)) { FileManager.default.fileExists(atPath: archived) })
-        FileManager.default.createFile(atPath: go, contents: nil)
+        #expect(FileManager.default.createFile(atPath: go, contents: nil))
 
         let answer = try run.finish(timeout: 120)
         let steps = try #require(answer["steps"] as? [String], "\(answer)")
