@@ -15,14 +15,16 @@ enum ForgedDecisionAudit {
             let where_ = found.wasArchived ? "archived" : "live"
             var message =
                 "bottle-supervise: a \(where_) decision file on \(found.id) in bottle \(found.bottle) was not made by this host "
-                + "(it claims \(Escaped(found.claimed.status.rawValue)) by \(Escaped(found.claimed.decidedBy))); "
+                + (found.claimed.map { "(it claims \(Escaped($0.status.rawValue)) by \(Escaped($0.decidedBy))); " }
+                    ?? "(it does not read as a decision: \(Escaped(found.unreadable ?? "malformed"))); ")
                 + "set aside to \(Escaped(found.movedTo.string)) and never applied"
             if let tool = found.tool {
                 do {
                     try AuditLog(queueRoot: found.queueRoot).append(
                         AuditRecord(
                             event: .forgedDecision, by: OperatorName.current, bottle: found.bottle,
-                            file: tool.configFile, tool: tool, id: found.id, status: found.claimed.status.rawValue,
+                            file: tool.configFile, tool: tool, id: found.id,
+                            status: found.claimed?.status.rawValue ?? "malformed",
                             oldSHA256: nil, newSHA256: found.sha256))
                     message += "; recorded in the audit log"
                 } catch {

@@ -31,15 +31,21 @@ struct ForgedDecisionTests {
         return text.split(separator: "\n").map(String.init).filter { $0.contains("\"event\":\"\(event)\"") }
     }
 
-    @Test("show, list, log and approve over a forged approval whose apply claims to be pending")
-    func forgedApproval() async throws {
+    /// A proposal as the sidecar queues it, after a host command ran (so the
+    /// root has the host's key: nothing written later is "from before sealing").
+    func propose(createdAt: Date = Date()) async throws -> Proposal {
         let proposal = Proposal(
             bottle: bottle, tool: .pipelockBlock, proposedFile: "api.github.com\npypi.org\n",
-            justification: "pip needs PyPI", currentFileSHA256: SHA256Hex.of("api.github.com\n"))
+            justification: "pip needs PyPI", currentFileSHA256: SHA256Hex.of("api.github.com\n"), createdAt: createdAt)
         try sidecar.prepare()
         _ = try await sidecar.submit(proposal)
-        // The host ran before (it has a key): this is no decision from before sealing.
         #expect(try cli("list").status == 0)
+        return proposal
+    }
+
+    @Test("show, list, log and approve over a forged approval whose apply claims to be pending")
+    func forgedApproval() async throws {
+        let proposal = try await propose()
         try sidecar.decide(
             Decision(
                 id: proposal.id, status: .approved, notes: "fine", decidedBy: "alice\u{1B}]0;owned\u{07}",
@@ -89,12 +95,7 @@ struct ForgedDecisionTests {
 
     @Test("a forged rejection cannot stop the operator from approving: approve finds the name taken and decides")
     func forgedRejectionOccupiesTheName() async throws {
-        let proposal = Proposal(
-            bottle: bottle, tool: .pipelockBlock, proposedFile: "api.github.com\npypi.org\n",
-            justification: "pip needs PyPI", currentFileSHA256: SHA256Hex.of("api.github.com\n"))
-        try sidecar.prepare()
-        _ = try await sidecar.submit(proposal)
-        #expect(try cli("list").status == 0)
+        let proposal = try await propose()
         try sidecar.decide(Decision(id: proposal.id, status: .rejected, notes: "no", decidedBy: "alice"))
         let approved = try cli("approve", proposal.id.rawValue)
         #expect(approved.status == 0, "\(approved.err)")
@@ -104,12 +105,7 @@ struct ForgedDecisionTests {
 
     @Test("a backdated created_at is shown as the sidecar's claim, beside when the host first saw the proposal")
     func backdatedProposal() async throws {
-        let proposal = Proposal(
-            bottle: bottle, tool: .pipelockBlock, proposedFile: "api.github.com\npypi.org\n",
-            justification: "pip needs PyPI", currentFileSHA256: SHA256Hex.of("api.github.com\n"),
-            createdAt: Date().addingTimeInterval(-4 * 3600))
-        try sidecar.prepare()
-        _ = try await sidecar.submit(proposal)
+        let proposal = try await propose(createdAt: Date().addingTimeInterval(-4 * 3600))
         let first = try cli("show", proposal.id.rawValue)
         #expect(first.status == 0, "\(first.err)")
         let line = try #require(first.out.split(separator: "\n").first { $0.hasPrefix("created") })

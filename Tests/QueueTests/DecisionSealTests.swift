@@ -73,7 +73,7 @@ struct DecisionSealTests {
 
         #expect(try host.decision(proposal.id) == nil)
         #expect(reports.count == 1)
-        #expect(reports.first?.claimed.decidedBy == "alice")
+        #expect(reports.first?.claimed?.decidedBy == "alice")
         #expect(reports.first?.tool == .pipelockBlock)
         #expect(!FileManager.default.fileExists(atPath: decisionPath(proposal.id).string))
         let entry = try host.entry(proposal.id)
@@ -102,6 +102,27 @@ struct DecisionSealTests {
         try host.decide(Decision(id: proposal.id, status: .approved, decidedBy: "alice"))
         #expect(try host.decision(proposal.id)?.decidedBy == "alice")
         #expect(reports.count == 1)
+    }
+
+    @Test("a file under a decision's name that does not read as one is set aside too: it cannot hold the name")
+    func malformedForgery() async throws {
+        _ = try DecisionSeal.of(root: directory.path)
+        let proposal = makeProposal()
+        _ = try await sidecar().submit(proposal)
+        for garbage in [#"{"status":"approved"}"#, "not json", #"{"format":1,"id":"x"}"#] {
+            writeRaw(garbage, to: decisionPath(proposal.id))
+            // The operator decides straight away: the name is taken by the garbage.
+            let host = root.queue(for: slug())
+            try host.decide(Decision(id: proposal.id, status: .rejected, notes: "no", decidedBy: "alice"))
+            #expect(try host.decision(proposal.id)?.decidedBy == "alice")
+            #expect(reports.last?.claimed == nil)
+            #expect(reports.last?.unreadable != nil)
+            unlink(decisionPath(proposal.id).string)
+        }
+        #expect(reports.count == 3)
+        // The sidecar still reports such a file as an error, never as a decision.
+        writeRaw("not json", to: decisionPath(proposal.id))
+        #expect(throws: QueueError.self) { try self.sidecar().decision(proposal.id) }
     }
 
     @Test("a forged approval whose apply is pending is never recovered")
@@ -135,7 +156,7 @@ struct DecisionSealTests {
             switch value {
             case let text as String where key == "status": changed[key] = text == "rejected" ? "approved" : "rejected"
             case let text as String where key == "decided_at": changed[key] = text.replacingOccurrences(of: "Z", with: "1Z")
-            case let text as String where key == "proposal_sha256": changed[key] = String(repeating: "b", count: 64)
+            case is String where key == "proposal_sha256": changed[key] = String(repeating: "b", count: 64)
             case let text as String: changed[key] = text + "x"
             default: changed[key] = "changed"
             }

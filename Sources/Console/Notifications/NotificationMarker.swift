@@ -53,14 +53,6 @@ struct NotificationMarker: Sendable {
 
     /// Removes markers older than `age`.
     func prune(olderThan age: TimeInterval = 30 * 86400, now: Date = Date()) {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
-        for name in names {
-            var info = stat()
-            let path = directory + "/" + name
-            guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
-                now.timeIntervalSince1970 - Double(info.st_mtim.tv_sec) > age
-            else { continue }
-            unlink(path)
-        }
+        HostFirstSeen.removeRegularFiles(in: directory, olderThan: age, now: now)
     }
 }

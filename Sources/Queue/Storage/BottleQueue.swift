@@ -151,6 +151,7 @@ public struct BottleQueue: Sendable {
         }
         let path = QueueLayout.proposal(proposal.id, in: directory)
         try await GroupCommit.shared.commit([.create(try encode(proposal), at: path)])
+        TaskOrderIndex.shared.insert(directory.string, .init(createdAt: proposal.createdAt, id: proposal.id))
         return .queued(proposal)
     }
 
@@ -194,6 +195,41 @@ public struct BottleQueue: Sendable {
     }
 
     // MARK: - Reading
+
+    /// One page of every proposal, live and archived, oldest first, for
+    /// `tasks/list`: up to `limit` entries after the one with id `cursor`
+    /// (from the first when `nil`), and whether more follow. Each page reads
+    /// its own entries' files only (``TaskOrderIndex``); the directory is read
+    /// whole once per process, at the first page. Entries that cannot be read
+    /// are skipped, as a scan skips them.
+    /// - Returns: the entries, and the cursor of the next page (the page's
+    ///   last id, read or not) when more follow; `nil` when `cursor` names no
+    ///   proposal of this queue.
+    public func page(after cursor: ProposalID?, limit: Int) throws(QueueError)
+        -> (entries: [QueueEntry], next: ProposalID?)?
+    {
+        let index = TaskOrderIndex.shared
+        if !index.isLoaded(directory.string) {
+            let entries = try scan(archived: false).entries + scan(archived: true).entries
+            index.load(directory.string, entries.map { .init(createdAt: $0.proposal.createdAt, id: $0.proposal.id) })
+        }
+        guard let (ids, more) = index.page(directory.string, after: cursor, limit: limit) else { return nil }
+        let live = try openLive()
+        let archive = try live?.subdirectory(QueueLayout.archiveName)
+        var entries: [QueueEntry] = []
+        for id in ids {
+            // Live first; archived when it has moved (the proposal moves before its decision).
+            if let entry = try? listedEntry(id) {
+                entries.append(entry)
+            } else if let archive, let entry = try? listedEntry(
+                id, in: archive, archived: true, decided: archive.contains(id.rawValue + QueueLayout.decisionSuffix),
+                waiting: false, stopped: false)
+            {
+                entries.append(entry)
+            }
+        }
+        return (entries, more ? ids.last : nil)
+    }
 
     /// The proposal with `id`, live or archived.
     /// - Throws: ``QueueError/noSuchProposal(_:)`` when it is in neither.
@@ -541,7 +577,8 @@ public struct BottleQueue: Sendable {
             // again, and this decision is made once more), or by something
             // that is not one, whose error the caller gets.
             let existing = try readDecision(id, in: live)
-            guard existing?.origin == .forged, try AtomicFile.create(data, named: decisionName, in: live) else {
+            let setAside = existing?.origin == .forged || (existing == nil && !live.contains(decisionName))
+            guard setAside, try AtomicFile.create(data, named: decisionName, in: live) else {
                 let winner = try self.decision(id)
                 throw .alreadyDecided(id, status: winner?.status ?? existing?.status ?? .withdrawn)
             }
@@ -754,27 +791,45 @@ public struct BottleQueue: Sendable {
     ///
     /// On the host (``sealRoot``), the decision's ``Decision/origin`` is
     /// judged by the key, and a forged one is set aside
-    /// (``DecisionSeal/setAside(_:claimed:named:in:bottle:tool:archived:)``) before
+    /// (``DecisionSeal/setAside(_:claimed:unreadable:named:in:bottle:id:tool:archived:)``) before
     /// it is returned, marked ``DecisionOrigin/forged``: callers that decide
     /// or apply skip it.
     func readDecision(_ id: ProposalID, in folder: QueueDirectory?) throws(QueueError) -> Decision? {
         let name = id.rawValue + QueueLayout.decisionSuffix
         guard let folder, let data = try folder.read(name) else { return nil }
         func path() -> String { folder.path.appending(name).string }
-        var decision = try QueueFormat.decode(Decision.self, from: data, path: path())
-        guard decision.id == id else {
-            throw .malformedFile(path: path(), reason: "its id \(decision.id) does not match its file name")
+        var decision: Decision
+        do throws(QueueError) {
+            decision = try QueueFormat.decode(Decision.self, from: data, path: path())
+            guard decision.id == id else {
+                throw .malformedFile(path: path(), reason: "its id \(decision.id) does not match its file name")
+            }
+            if decision.status == .modified, decision.finalFile == nil {
+                throw .malformedFile(path: path(), reason: "a modified decision has no final_file")
+            }
+            if let problem = decision.shapeProblem() { throw .malformedFile(path: path(), reason: problem) }
+        } catch {
+            // On the host, a regular file under a decision's name that does not even
+            // read as one was not made by the host either: set aside like a forgery,
+            // so it cannot hold the name and keep the operator from deciding.
+            // (A decision of a newer queue format, or a read that failed, is not garbage: still an error.)
+            switch error {
+            case .unsupportedFormat, .io: throw error
+            default: break
+            }
+            guard let sealRoot else { throw error }
+            try DecisionSeal.of(root: sealRoot).setAside(
+                data, claimed: nil, unreadable: error.description, named: name, in: folder, bottle: bottle, id: id,
+                tool: (try? readProposal(id, in: folder))?.proposal.tool,
+                archived: folder.path.lastComponent?.string == QueueLayout.archiveName)
+            return nil
         }
-        if decision.status == .modified, decision.finalFile == nil {
-            throw .malformedFile(path: path(), reason: "a modified decision has no final_file")
-        }
-        if let problem = decision.shapeProblem() { throw .malformedFile(path: path(), reason: problem) }
         if let sealRoot {
             let seal = try DecisionSeal.of(root: sealRoot)
             decision.origin = seal.origin(of: data, decision: decision, bottle: bottle)
             if decision.origin == .forged {
                 seal.setAside(
-                    data, claimed: decision, named: name, in: folder, bottle: bottle,
+                    data, claimed: decision, named: name, in: folder, bottle: bottle, id: id,
                     tool: (try? readProposal(id, in: folder))?.proposal.tool,
                     archived: folder.path.lastComponent?.string == QueueLayout.archiveName)
             }

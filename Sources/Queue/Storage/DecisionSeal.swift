@@ -237,8 +237,11 @@ public final class DecisionSeal: Sendable {
         public let id: ProposalID
         /// The tool of the proposal it claims to decide, when that proposal could be read.
         public let tool: Tool?
-        /// The decision as the file claims it (never believed).
-        public let claimed: Decision
+        /// The decision as the file claims it (never believed); `nil` when it
+        /// does not even read as one (``unreadable`` says why).
+        public let claimed: Decision?
+        /// Why the file does not read as a decision, when it does not.
+        public let unreadable: String?
         /// SHA-256 of the file's bytes.
         public let sha256: String
         /// Where the file is now, under the queue root.
@@ -265,15 +268,15 @@ public final class DecisionSeal: Sendable {
     /// - Returns: whether this call moved it (and reported it).
     @discardableResult
     func setAside(
-        _ data: Data, claimed: Decision, named name: String, in folder: QueueDirectory, bottle: BottleSlug,
-        tool: Tool?, archived: Bool
+        _ data: Data, claimed: Decision?, unreadable: String? = nil, named name: String, in folder: QueueDirectory,
+        bottle: BottleSlug, id: ProposalID, tool: Tool?, archived: Bool
     ) -> Bool {
         let directory = root.appending(Self.setAsideName).appending(bottle.rawValue)
         guard (try? AtomicFile.makeDirectory(directory, mode: 0o700)) != nil,
             let destination = try? QueueDirectory.open(directory)
         else { return false }
         let digest = SHA256Hex.of(data)
-        let newName = "\(claimed.id.rawValue).\(Timestamp.format(Date())).\(digest.prefix(12))\(QueueLayout.decisionSuffix)"
+        let newName = "\(id.rawValue).\(Timestamp.format(Date())).\(digest.prefix(12))\(QueueLayout.decisionSuffix)"
         guard renameat(folder.descriptor, name, destination.descriptor, newName) == 0 else { return false }
         if let moved = try? destination.read(newName),
             let decision = try? QueueFormat.decode(Decision.self, from: moved, path: newName),
@@ -287,8 +290,8 @@ public final class DecisionSeal: Sendable {
         fsync(destination.descriptor)
         fsync(folder.descriptor)
         let report = ForgedDecision(
-            queueRoot: root, bottle: bottle, id: claimed.id, tool: tool, claimed: claimed, sha256: digest, movedTo: directory.appending(newName),
-            wasArchived: archived)
+            queueRoot: root, bottle: bottle, id: id, tool: tool, claimed: claimed, unreadable: unreadable,
+            sha256: digest, movedTo: directory.appending(newName), wasArchived: archived)
         Self.witness.withLock { $0 }?(report)
         return true
     }

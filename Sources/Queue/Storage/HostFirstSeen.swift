@@ -54,6 +54,13 @@ public struct HostFirstSeen: Sendable {
 
     /// Removes records older than `age`.
     public func prune(olderThan age: TimeInterval = 30 * 86400, now: Date = Date()) {
+        Self.removeRegularFiles(in: directory, olderThan: age, now: now)
+    }
+
+    /// Removes the regular files in `directory` last modified more than `age`
+    /// ago (links and anything else are left): how the host's marker folders
+    /// (`.first-seen`, `.notified`) forget old proposals.
+    public static func removeRegularFiles(in directory: String, olderThan age: TimeInterval, now: Date) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
         for name in names {
             var info = stat()
