@@ -403,6 +403,10 @@ struct ContainerReplacement: Sendable {
         for instruction in document.instructions where instruction.keyword == "RUN" {
             for flag in instruction.flags {
                 let value = (flag.value ?? "").lowercased()
+                if flag.name == "network" || flag.name == "security", value.contains("$") {
+                    return "line \(instruction.line) takes RUN --\(flag.name) from a variable (\(Escaped(flag.value ?? ""))), "
+                        + "which could expand to host or insecure; the replacement builds only a value written out"
+                }
                 if flag.name == "network", value == "host" {
                     return "line \(instruction.line) has RUN --network=host, which the replacement never builds "
                         + "(it would reach the host's network whatever build_network says)"
