@@ -427,7 +427,7 @@ struct ContainerSpec: Sendable, Equatable {
     private static func entrypoint(of container: InspectedObject, config: InspectedObject, command: [String]) throws
         -> [String]
     {
-        if let list = try? config.strings("Entrypoint") { return list ?? [] }
+        if let list = try? config.strings("Entrypoint") { return list }
         if let joined = try config.string("Entrypoint"), joined.isEmpty { return [] }
         let path = try container.string("Path")
         let arguments = try container.strings("Args") ?? []
