@@ -164,6 +164,33 @@ import Testing
     }
 }
 
+extension ReplacementHardeningTests {
+    @Test("the operator's settings are kept as a baseline, so two approvals cannot walk one away")
+    func baseline() throws {
+        // Approval 1: the operator's -e FOO=bar and -l team=x are carried and recorded.
+        let engine = FakeEngine()
+        #expect(replacement(engine).run().succeeded)
+        let recorded = try ReplacementBaseline.read(ReplacementBaseline.path(in: directory))
+        #expect(recorded.contains("env:FOO=bar") && recorded.contains("label:team=x"))
+        // Approval 2: the old image now has ENV FOO=bar (the agent's first step). Without the
+        // baseline the value would be dropped as "the old image's"; with it, it stays.
+        let image = InspectFixtures.podmanImage.replacingOccurrences(
+            of: #""Env": ["#, with: #""Env": ["FOO=bar", "#)
+            .replacingOccurrences(of: #""Labels": {"#, with: #""Labels": {"team": "x", "#)
+        let container = try ContainerState.single(from: InspectFixtures.podmanContainer)
+        let walked = try ContainerSpec(container: container, image: ContainerState.single(from: image))
+        #expect(!walked.options.contains("--env=FOO=bar"))  // the walk, without a baseline
+        let kept = try ContainerSpec(container: container, image: ContainerState.single(from: image), baseline: recorded)
+        #expect(kept.options.contains("--env=FOO=bar") && kept.options.contains("--label=team=x"))
+        // A baseline that is not this program's stops the replacement before anything changes.
+        try AtomicFile.write(Data("{not json".utf8), to: ReplacementBaseline.path(in: directory))
+        let refused = FakeEngine()
+        let outcome = replacement(refused).run()
+        #expect(!outcome.succeeded && outcome.summary.contains("baseline"))
+        #expect(!refused.verbs.contains("build"))
+    }
+}
+
 @Suite struct ContainerSpecCarryTests {
     func spec(_ edit: (String) -> String) throws -> ContainerSpec {
         try ContainerSpec(

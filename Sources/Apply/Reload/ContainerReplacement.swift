@@ -201,9 +201,21 @@ struct ContainerReplacement: Sendable {
         let remove = engineRun(["rm", spec.id], timeout: stepTimeout)
         ReplacementJournal.remove(journalPath)
         unlink(imageIDFile.string)
+        // What was carried as the operator's is the next replacement's baseline.
+        let baselineSaved: Bool
+        do {
+            try ReplacementBaseline.write(
+                spec.operatorSettings, to: ReplacementBaseline.path(in: journalPath.removingLastComponent()))
+            baselineSaved = true
+        } catch {
+            baselineSaved = false
+        }
         var summary =
             "built \(target.image) and replaced container \(spec.name) (new id \(newID.prefix(12)), its settings carried over"
             + (spec.running ? ", running)" : "; not started, as the old one was not running)")
+        if !baselineSaved {
+            summary += "; the operator's baseline could not be saved (the next replacement judges settings without it)"
+        }
         if !remove.succeeded {
             summary +=
                 "; the old container \(parkedName) could not be removed (\(Self.reason(remove))): remove it by hand"
@@ -488,7 +500,14 @@ struct ContainerReplacement: Sendable {
             return .failure(StepFailure("inspecting the image of container \(target.container) failed", image))
         }
         do {
-            return .success(try ContainerSpec(container: containerValue, image: try Self.single(image)))
+            let baselinePath = ReplacementBaseline.path(in: journalPath.removingLastComponent())
+            let baseline: Set<String>
+            do { baseline = try ReplacementBaseline.read(baselinePath) } catch {
+                return .failure(
+                    StepFailure(
+                        "the operator's baseline \(baselinePath) cannot be read (\(error)); remove it to start a new one", nil))
+            }
+            return .success(try ContainerSpec(container: containerValue, image: try Self.single(image), baseline: baseline))
         } catch {
             return .failure(StepFailure("container \(target.container) cannot be replaced: \(error)", nil))
         }

@@ -58,6 +58,9 @@ struct ContainerSpec: Sendable, Equatable {
     var primaryNetwork: String? { options.first { $0.hasPrefix("--network=") }.map { String($0.dropFirst(10)) }.flatMap { Self.isSpecialNetworkMode($0) ? nil : $0 } }
     /// The proxy settings in its environment (`HTTP_PROXY=…`), passed to a build on the bottle's egress.
     var proxyEnvironment: [String]
+    /// The environment entries and labels carried as the operator's (`env:K=V`, `label:K=V`):
+    /// the next replacement's baseline (``ReplacementBaseline``).
+    var operatorSettings: [String]
 
     /// A network the container is on, with the aliases the operator gave it.
     struct NetworkAttachment: Sendable, Equatable {
@@ -85,9 +88,11 @@ struct ContainerSpec: Sendable, Equatable {
 
     /// Reads a container's configuration from `container` (one element of
     /// `inspect`'s array) and `image` (one element of `image inspect` of its image id).
-    init(container: JSONValue, image: JSONValue) throws(Problem) {
+    init(container: JSONValue, image: JSONValue, baseline: Set<String> = []) throws(Problem) {
         do {
-            try self.init(reading: InspectedObject(container, path: ""), image: InspectedObject(image, path: "image"))
+            try self.init(
+                reading: InspectedObject(container, path: ""), image: InspectedObject(image, path: "image"),
+                baseline: baseline)
         } catch let error as EngineFieldError {
             throw .field(error)
         } catch let error as Problem {
@@ -97,7 +102,7 @@ struct ContainerSpec: Sendable, Equatable {
         }
     }
 
-    private init(reading container: InspectedObject, image: InspectedObject) throws {
+    private init(reading container: InspectedObject, image: InspectedObject, baseline: Set<String>) throws {
         guard let id = try container.string("Id"), !id.isEmpty else {
             throw EngineFieldError(field: "Id", expected: "a container id")
         }
@@ -175,7 +180,10 @@ struct ContainerSpec: Sendable, Equatable {
             ["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "FTP_PROXY", "ALL_PROXY"].contains(Self.key(of: $0).uppercased())
         }
         let imageKeys = Set(imageEnvironment.map { Self.key(of: $0) })
-        for entry in environment where !imageEnvironment.contains(entry) {
+        var operatorSettings: [String] = []
+        // An entry the baseline says the operator gave is theirs even when the old image has it
+        // too: an agent cannot walk it away by first copying it into an ENV line, then deleting it.
+        for entry in environment where !imageEnvironment.contains(entry) || baseline.contains("env:" + entry) {
             let key = Self.key(of: entry)
             if entry == "container=podman" { continue }
             if key == "HOSTNAME", entry == "HOSTNAME=\(hostname)" { continue }
@@ -187,13 +195,17 @@ struct ContainerSpec: Sendable, Equatable {
                 throw EngineFieldError(field: "Config.Env", expected: "NAME=value entries")
             }
             flag("env", entry)
+            operatorSettings.append("env:" + entry)
         }
 
         // Labels: the container's, minus those the old image set to the same value.
         let imageLabels = try imageConfig.stringMap("Labels") ?? []
         for label in try config.stringMap("Labels") ?? []
-        where !imageLabels.contains(where: { $0.key == label.key && $0.value == label.value }) {
+        where !imageLabels.contains(where: { $0.key == label.key && $0.value == label.value })
+            || baseline.contains("label:\(label.key)=\(label.value)")
+        {
             flag("label", "\(label.key)=\(label.value)")
+            operatorSettings.append("label:\(label.key)=\(label.value)")
         }
 
         // Command and entrypoint.
@@ -391,6 +403,7 @@ struct ContainerSpec: Sendable, Equatable {
         if try config.bool("Tty") ?? false { options.append("--tty") }
 
         self.options = options
+        self.operatorSettings = operatorSettings
     }
 
     /// The `create` arguments (after the engine's program) for a container
