@@ -48,6 +48,24 @@ import Testing
         #expect(!create.contains("--group-add=777"))
     }
 
+    @Test("in a user namespace (rootless engines) the host's ids are turned back into the container's")
+    func userNamespaceMapping() {
+        let engine = FakeEngine()
+        // Rootless: container 0 is host 1000, container 1..65536 are host 100000...
+        engine.oldProcessStatus = "Uid:\t100999\t100999\t100999\t100999\nGid:\t100999\t100999\t100999\t100999\nGroups:\t100999 100026\n"
+        engine.oldIDMap = "         0       1000          1\n         1     100000      65536\n"
+        #expect(replacement(engine).run().succeeded)
+        #expect(created(engine).contains("--user=1000:1000"))
+        #expect(created(engine).contains("--group-add=27"))
+        // An id outside the map is refused, not guessed.
+        let outside = FakeEngine()
+        outside.oldProcessStatus = "Uid:\t5\t5\t5\t5\nGid:\t5\t5\t5\t5\n"
+        outside.oldIDMap = "0 1000 1\n1 100000 65536\n"
+        let refused = replacement(outside).run()
+        #expect(!refused.succeeded && refused.summary.contains("map does not cover"))
+        #expect(ContainerSpec.inside(7, map: "0 0 4294967295\n") == 7)
+    }
+
     @Test("a process whose /proc status cannot be read stops the replacement before anything changes")
     func unreadableProcessStatus() {
         let engine = FakeEngine()

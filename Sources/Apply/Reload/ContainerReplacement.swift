@@ -112,12 +112,15 @@ struct ContainerReplacement: Sendable {
         // The user is pinned by the numbers its process runs as, not by a name the new image's
         // /etc/passwd could map to 0; and no-new-privileges unless the operator keeps it off.
         if let pid = spec.pid {
-            guard let status = runner.processStatus(pid: pid) else {
+            guard let status = runner.processFile(pid: pid, "status") else {
                 return StepFailure(
                     "the user container \(spec.name) runs as cannot be read from /proc/\(pid)/status", nil)
                     .outcome(suffix: "; the bottle's container was not touched")
             }
-            do { try spec.pinUser(toProcessStatus: status) } catch {
+            // A map that says "everything as it is" (the host's own namespace) changes nothing.
+            let uidMap = runner.processFile(pid: pid, "uid_map")
+            let gidMap = runner.processFile(pid: pid, "gid_map")
+            do { try spec.pinUser(toProcessStatus: status, uidMap: uidMap, gidMap: gidMap) } catch {
                 return StepFailure("container \(spec.name) cannot be replaced: \(error)", nil)
                     .outcome(suffix: "; the bottle's container was not touched")
             }

@@ -490,17 +490,39 @@ struct ContainerSpec: Sendable, Equatable {
     /// These options with the user pinned to the numbers the old
     /// container's process runs as (read from `status`, its
     /// `/proc/<pid>/status`), so no `USER` line nor `/etc/passwd` of the new
-    /// image decides who the bottle runs as.
-    mutating func pinUser(toProcessStatus status: String) throws(Problem) {
+    /// image decides who the bottle runs as. `/proc` shows the host's ids: for
+    /// a container in a user namespace (rootless engines) they are turned
+    /// back into the container's through `uidMap`/`gidMap` (the process's
+    /// `/proc/<pid>/uid_map` and `gid_map`; `nil`: none readable, ids as they are).
+    mutating func pinUser(toProcessStatus status: String, uidMap: String? = nil, gidMap: String? = nil) throws(Problem) {
         guard let identity = Self.processIdentity(status) else {
             throw .unsupported("the user its process runs as cannot be read from /proc (no Uid/Gid lines)")
         }
-        options.removeAll { $0.hasPrefix("--user=") }
-        options.append("--user=\(identity.uid):\(identity.gid)")
-        let existing = Set(options.filter { $0.hasPrefix("--group-add=") })
-        for group in identity.groups where group != identity.gid && !existing.contains("--group-add=\(group)") {
-            options.append("--group-add=\(group)")
+        guard let uid = Self.inside(identity.uid, map: uidMap), let gid = Self.inside(identity.gid, map: gidMap) else {
+            throw .unsupported("its process runs as a uid or gid its user namespace's map does not cover")
         }
+        options.removeAll { $0.hasPrefix("--user=") }
+        options.append("--user=\(uid):\(gid)")
+        let existing = Set(options.filter { $0.hasPrefix("--group-add=") })
+        for hostGroup in identity.groups {
+            guard let group = Self.inside(hostGroup, map: gidMap) else {
+                throw .unsupported("its process has a group (\(hostGroup)) its user namespace's map does not cover")
+            }
+            if group != gid, !existing.contains("--group-add=\(group)") { options.append("--group-add=\(group)") }
+        }
+    }
+
+    /// The id inside a user namespace of host id `id`, by a `uid_map`/`gid_map`
+    /// text (`inside outside count` per line); `id` itself without a map.
+    static func inside(_ id: UInt32, map: String?) -> UInt32? {
+        guard let map else { return id }
+        for line in map.split(separator: "\n") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { UInt64($0) }
+            guard fields.count == 3 else { continue }
+            let (inside, outside, count) = (fields[0], fields[1], fields[2])
+            if UInt64(id) >= outside, UInt64(id) < outside + count { return UInt32(truncatingIfNeeded: inside + UInt64(id) - outside) }
+        }
+        return nil
     }
 
     /// A mount whose source or destination holds `:` or `,` cannot be given
