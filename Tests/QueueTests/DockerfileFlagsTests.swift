@@ -25,6 +25,9 @@ struct DockerfileFlagsTests {
         #expect(instruction("-- --network=host").operands == "--network=host")
         #expect(instruction("echo hi").flags.isEmpty)
         #expect(instruction(#"--mount="type=bind, source=a b" ls"#).operands == "ls")
+        // CR and CRLF are blanks too (fuzz finding: "--netw\r\nk" was read as one flag).
+        #expect(instruction("--netw\r\nk --x").flags == [DockerfileFlag(name: "netw", value: nil)])
+        #expect(instruction("--a\rb").flags == [DockerfileFlag(name: "a", value: nil)])
     }
 
     @Test("mount fields are split at commas, keys lower case")

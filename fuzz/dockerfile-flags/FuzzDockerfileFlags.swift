@@ -16,11 +16,12 @@ public func fuzzDockerfileFlags(_ data: UnsafePointer<UInt8>?, _ size: Int) -> C
     let arguments = String(decoding: UnsafeBufferPointer(start: data + 1, count: size - 1), as: UTF8.self)
     let instruction = DockerfileInstruction(keyword: keyword, arguments: arguments, line: 2)
     let (flags, operands) = instruction.flagsAndOperands
-    // A flag without a name (`--=x`) is kept as one, and the validator refuses the line.
-    if flags.contains(where: { $0.name.isEmpty }),
-        (try? DockerfileDocument.parse("FROM scratch\n\(keyword) \(arguments.split(whereSeparator: \.isNewline).joined(separator: " "))\n")) != nil
-    {
-        fatalError("a flag without a name was accepted: \(Escaped(arguments))")
+    // A flag without a name (`--=x`) is kept as one, and the validator refuses the line
+    // (checked on the text as one line, which is what the Dockerfile reader hands over).
+    let line = arguments.split(whereSeparator: \.isNewline).joined(separator: " ")
+    let lineFlags = DockerfileInstruction(keyword: keyword, arguments: line, line: 2).flags
+    if lineFlags.contains(where: { $0.name.isEmpty }), (try? DockerfileDocument.parse("FROM scratch\n\(keyword) \(line)\n")) != nil {
+        fatalError("a flag without a name was accepted: \(Escaped(line))")
     }
     // (Arguments come trimmed from the Dockerfile reader: trailing blanks are not the reader's to keep.)
     var trimmed = Substring(arguments)

@@ -121,7 +121,7 @@ extension DockerfileInstruction {
                 continue
             }
             switch character {
-            case " ", "\t", "\n":
+            case " ", "\t", "\n", "\r", "\r\n":
                 if inWord {
                     words.append((current, index))
                     current = ""
