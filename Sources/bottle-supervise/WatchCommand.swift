@@ -39,15 +39,12 @@ struct WatchCommand: AsyncParsableCommand {
 
 /// The services `watch` (and `notify`) run, built from the command's options.
 enum HostServices {
-    /// The group: notifications when `[notify]` sets channels, grant expiry
-    /// and interrupted applies when the config root exists.
-    /// - Parameter requireNotifications: `notify`'s rule: no channel is an error.
-    static func group(
+    /// The notifications-and-rules service, `nil` when the settings file sets neither.
+    /// - Throws: ``Failure`` when the settings file is named but missing, or does not parse.
+    private static func notificationService(
         command: String, locations: HostLocationOptions, settings: String?, engine: ContainerEngine,
-        requireNotifications: Bool
-    ) throws -> HostServiceGroup {
-        var logger = Logger(label: "bottle-supervise.\(command)")
-        logger.logLevel = .info
+        requireNotifications: Bool, logger: Logger
+    ) throws -> HostService? {
         let settingsPath = HostSettingsPath(flag: settings)
         try settingsPath.requireNamedFile()
         let path = settingsPath.path
@@ -70,29 +67,56 @@ enum HostServices {
                 "\(path) sets no notification channel and no standing rule; add a [notify] table "
                     + "(docs/notifications.md) or [[policy.rule]] (docs/policy.md)")
         }
+        guard loaded.isEnabled || hasRules else { return nil }
+        let notifier =
+            loaded.isEnabled
+            ? Notifier(settings: loaded, queueRoot: locations.queueRoot, configRoot: locations.configRoot, logger: logger)
+            : nil
+        let rules =
+            hasRules
+            ? PolicyRunner(
+                source: source, queueRoot: locations.queueRoot, configRoot: locations.configRoot, engine: engine,
+                logger: logger
+            ) { text, _ in
+                FileHandle.standardError.write(Data("bottle-supervise \(command): \(text)\n".utf8))
+            }
+            : nil
+        let names = [
+            rules.map { _ in "standing rules" },
+            loaded.isEnabled ? "notifications (\(loaded.channels.map(\.name).joined(separator: ", ")))" : nil,
+        ].compactMap { $0 }.joined(separator: ", ")
+        return HostService(
+            name: names, service: NotificationService(notifier: notifier, rules: rules, queueRoot: locations.queueRoot))
+    }
+
+    /// The group: notifications when `[notify]` sets channels, grant expiry
+    /// and interrupted applies when the config root exists.
+    /// - Parameter requireNotifications: `notify`'s rule: no channel is an error.
+    /// A settings file that is missing or does not parse stops `notify`; `watch`
+    /// warns on standard error and runs grant expiry and recovery without it.
+    static func group(
+        command: String, locations: HostLocationOptions, settings: String?, engine: ContainerEngine,
+        requireNotifications: Bool
+    ) throws -> HostServiceGroup {
+        var logger = Logger(label: "bottle-supervise.\(command)")
+        logger.logLevel = .info
         var services: [HostService] = []
-        if loaded.isEnabled || hasRules {
-            let notifier =
-                loaded.isEnabled
-                ? Notifier(settings: loaded, queueRoot: locations.queueRoot, configRoot: locations.configRoot, logger: logger)
-                : nil
-            let rules =
-                hasRules
-                ? PolicyRunner(
-                    source: source, queueRoot: locations.queueRoot, configRoot: locations.configRoot, engine: engine,
-                    logger: logger
-                ) { text, _ in
-                    FileHandle.standardError.write(Data("bottle-supervise \(command): \(text)\n".utf8))
-                }
-                : nil
-            let names = [
-                rules.map { _ in "standing rules" },
-                loaded.isEnabled ? "notifications (\(loaded.channels.map(\.name).joined(separator: ", ")))" : nil,
-            ].compactMap { $0 }.joined(separator: ", ")
-            services.append(
-                HostService(
-                    name: names,
-                    service: NotificationService(notifier: notifier, rules: rules, queueRoot: locations.queueRoot)))
+        do {
+            if let service = try notificationService(
+                command: command, locations: locations, settings: settings, engine: engine,
+                requireNotifications: requireNotifications, logger: logger)
+            {
+                services.append(service)
+            }
+        } catch {
+            // `notify` exists for notifications and rules: without its settings it has nothing to do.
+            // `watch` also ends grants and finishes interrupted applies, which must not stop on a
+            // settings file gone missing (a grant would then never end): it says so and goes on.
+            guard !requireNotifications else { throw error }
+            let reason = (error as? Failure)?.message ?? "\(error)"
+            FileHandle.standardError.write(
+                Data(
+                    "bottle-supervise \(command): warning: no notifications and no standing rules: \(reason)\n".utf8))
         }
         var info = stat()
         if stat(locations.configRoot.string, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
