@@ -13,7 +13,8 @@ struct WatchCommand: AsyncParsableCommand {
         discussion: """
             Runs until SIGTERM or SIGINT, as a systemd user service (docs/grants.md has the unit): announces new \
             proposals on the channels of [notify] in the host settings file (--settings, $SUPERVISE_SETTINGS, then \
-            ~/.claude-bottle/host.toml; none configured: no notifications), ends time-boxed grants within 5 s of \
+            ~/.claude-bottle/host.toml; none configured: no notifications; a $SUPERVISE_SETTINGS file that is missing \
+            or does not parse: a warning, and no notifications or rules), ends time-boxed grants within 5 s of \
             their deadline, and finishes applies a crash cut off. `notify` is the same service under its older \
             name. Every other host command also ends overdue grants before it starts, so a stopped `watch` \
             delays an end only until the next command.
@@ -93,13 +94,16 @@ enum HostServices {
     /// and interrupted applies when the config root exists.
     /// - Parameter requireNotifications: `notify`'s rule: no channel is an error.
     /// A settings file that is missing or does not parse stops `notify`; `watch`
-    /// warns on standard error and runs grant expiry and recovery without it.
+    /// warns on standard error and runs grant expiry and recovery without it
+    /// (a `--settings` flag naming no file still stops it: that is a typo at the prompt).
     static func group(
         command: String, locations: HostLocationOptions, settings: String?, engine: ContainerEngine,
         requireNotifications: Bool
     ) throws -> HostServiceGroup {
         var logger = Logger(label: "bottle-supervise.\(command)")
         logger.logLevel = .info
+        // A --settings typed on the command line that names no file is a mistake to say at once (1).
+        if settings != nil { try HostSettingsPath(flag: settings).requireNamedFile() }
         var services: [HostService] = []
         do {
             if let service = try notificationService(
