@@ -73,9 +73,10 @@ public struct Applier: Sendable {
     /// sets, permanent when it sets nothing). A time-boxed approval gets
     /// `expires_at` in its decision and a record in the ``GrantLedger``
     /// holding the change it made; a permanent one releases, from live grants
-    /// of the same file, whatever its proposal asked for, so that survives
-    /// their end. Every way of deciding — the commands, the TUI, the web
-    /// console, a standing rule — comes through here.
+    /// of the same file, whatever it adds over the file it replaces, so that
+    /// survives their end. Every way of deciding — the commands, the TUI, the
+    /// web console, a standing rule — comes through here, so this is also
+    /// where a proposal reusing a decided id is refused as a replay.
     /// - Parameters:
     ///   - decision: the operator's decision, with `apply` unset.
     ///   - force: apply even though the bottle's file changed since the proposal.
@@ -202,8 +203,8 @@ public struct Applier: Sendable {
         let outcome = await writeAndReload(
             newData, to: target, previous: previous, bottle: bottle, file: file, action: action)
 
-        // A grant whose change did not take holds nothing; a permanent approval
-        // releases what it asked for from the live grants, so it outlives them.
+        // A grant whose change did not take holds nothing; a permanent approval releases
+        // what it adds over the file it replaced from the live grants, so that outlives them.
         settleGrants(after: outcome, change: change, of: proposal, file: file, recorded: recorded)
 
         return try finish(outcome)
