@@ -2,6 +2,12 @@ import Foundation
 import Queue
 import SystemPackage
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Time-boxed grants on the apply path: recording them when an approval
 /// is applied, and ending them (expiry, revoke) the way a decision is
 /// applied — under the bottle's lock, the file written with its previous
@@ -36,33 +42,55 @@ extension Applier {
 
     /// Adds the grant an approval makes to the ledger: the change, less
     /// what was already in the file for good.
+    ///
+    /// A grant is keyed on its bottle and id. One already recorded under that
+    /// key is never replaced — a proposal that reuses an id (the agent deleted
+    /// the decision and wrote a new proposal file) would otherwise erase a
+    /// live grant and make its access permanent — unless `replacingLive` (a
+    /// re-run of this decision's own failed apply) and it is still live.
+    /// - Returns: the grant as recorded.
+    /// - Throws: ``ApplyError/replayedProposal(_:reason:)`` when the key is taken.
+    @discardableResult
     func recordGrant(
         _ change: GrantHoldings, of proposal: Proposal, file: ConfigFile, before: Data?, grantedBy: String,
-        grantedAt: Date, expiresAt: Date
-    ) throws {
+        grantedAt: Date, expiresAt: Date, replacingLive: Bool = false
+    ) throws -> Grant {
         try grantLedger.update { grants in
+            if let taken = grants.firstIndex(where: { $0.bottle == proposal.bottle && $0.id == proposal.id }) {
+                guard replacingLive, grants[taken].isLive else {
+                    throw ApplyError.replayedProposal(
+                        proposal.id, reason: "the grant ledger already has a grant of that id for bottle \(proposal.bottle)")
+                }
+                grants.remove(at: taken)
+            }
             let others = grants.filter { $0.isLive && $0.bottle == proposal.bottle && $0.file == file }
             let holdings = change.restricted(
                 to: file, before: before.map { String(decoding: $0, as: UTF8.self) },
                 heldByOthers: .union(others.map(\.holdings)))
-            grants.removeAll { $0.id == proposal.id }
-            grants.append(
-                Grant(
-                    id: proposal.id, bottle: proposal.bottle, file: file, holdings: holdings, grantedBy: grantedBy,
-                    grantedAt: grantedAt, expiresAt: expiresAt))
+            let grant = Grant(
+                id: proposal.id, bottle: proposal.bottle, file: file, holdings: holdings, grantedBy: grantedBy,
+                grantedAt: grantedAt, expiresAt: expiresAt)
+            grants.append(grant)
+            return grant
         }
     }
 
     /// After an apply: a failed time-boxed apply's grant goes (it changed
-    /// nothing); a permanent approval releases its change from the live
-    /// grants of the same file.
+    /// nothing) — exactly the record this apply wrote (`recorded`), nothing
+    /// else of that id; a permanent approval releases its change (`change`,
+    /// what it added over the file it replaced) from the live grants of the same file.
     func settleGrants(
-        after outcome: ApplyOutcome, change: GrantHoldings, of proposal: Proposal, file: ConfigFile, timeBoxed: Bool
+        after outcome: ApplyOutcome, change: GrantHoldings, of proposal: Proposal, file: ConfigFile, recorded: Grant?
     ) {
         do {
-            if timeBoxed {
+            if let recorded {
                 guard outcome.state != .applied else { return }
-                try grantLedger.update { grants in grants.removeAll { $0.id == proposal.id && $0.isLive } }
+                try grantLedger.update { grants in
+                    grants.removeAll {
+                        $0.isLive && $0.bottle == recorded.bottle && $0.id == recorded.id
+                            && $0.grantedAt == recorded.grantedAt && $0.expiresAt == recorded.expiresAt
+                    }
+                }
             } else if outcome.state == .applied, !change.isEmpty {
                 try grantLedger.update { grants in
                     for index in grants.indices
@@ -78,6 +106,69 @@ extension Applier {
         }
     }
 
+    /// Refuses a proposal whose id the host has already seen decided: a
+    /// decision or an apply of it in the audit log, or a grant of it in the
+    /// ledger, in any bottle. Proposal ids are unique by construction (time
+    /// and 48 random bits); one seen again is the agent replaying an id after
+    /// deleting its decision, and approving it would stand in for the first
+    /// approval (its grant, its record). Run by ``apply(decision:proposal:queue:force:grant:now:)``
+    /// under the bottle's lock, so every way of deciding gets it.
+    /// - Throws: ``ApplyError/replayedProposal(_:reason:)``.
+    func refuseReplay(of proposal: Proposal) throws {
+        if let grant = try grantLedger.grants().first(where: { $0.id == proposal.id }) {
+            throw ApplyError.replayedProposal(
+                proposal.id, reason: "the grant ledger already has a grant of that id (bottle \(grant.bottle))")
+        }
+        let needle = Data(proposal.id.rawValue.utf8)
+        var seen: AuditRecord?
+        try auditLog.forEachLine { line in
+            // Only a line that names the id is decoded: the log is read whole on every approval.
+            guard seen == nil, let bytes = line.bytes, Self.contains(bytes, needle),
+                case .success(let record) = AuditLog.decode(bytes), record.id == proposal.id,
+                record.event != .forgedDecision
+            else { return }
+            seen = record
+        }
+        if let seen {
+            throw ApplyError.replayedProposal(
+                proposal.id,
+                reason: "the audit log already records a \(seen.event.rawValue) of that id "
+                    + "(bottle \(seen.bottle), \(Timestamp.format(seen.at)))")
+        }
+    }
+
+    /// Whether `needle` (not empty) occurs in `bytes`: `memchr` for its first
+    /// byte, `memcmp` for the rest, with no copy — the replay check runs it on
+    /// every line of the audit log at every approval (a 100,000-line, 44 MB log
+    /// took 0.27 s in a debug build, 0.15 s of it reading the lines).
+    static func contains(_ bytes: Data, _ needle: Data) -> Bool {
+        bytes.withUnsafeBytes { haystack in
+            needle.withUnsafeBytes { wanted in
+                guard let base = haystack.baseAddress, let first = wanted.first, let pattern = wanted.baseAddress,
+                    haystack.count >= wanted.count
+                else { return false }
+                var offset = 0
+                let last = haystack.count - wanted.count
+                while offset <= last {
+                    guard let hit = memchr(base + offset, Int32(first), last - offset + 1) else { return false }
+                    let at = base.distance(to: UnsafeRawPointer(hit))
+                    if memcmp(base + at, pattern, wanted.count) == 0 { return true }
+                    offset = at + 1
+                }
+                return false
+            }
+        }
+    }
+
+    /// The live grant named `id` (in `bottle`, when given).
+    /// - Throws: ``ApplyError/ambiguousGrant(_:bottles:)`` when live grants of
+    ///   several bottles share the id and no bottle was given.
+    func liveGrant(_ id: ProposalID, bottle: BottleSlug?) throws -> Grant? {
+        let matching = try grantLedger.live().filter { $0.id == id && (bottle == nil || $0.bottle == bottle) }
+        if matching.count > 1 { throw ApplyError.ambiguousGrant(id.rawValue, bottles: matching.map(\.bottle.rawValue)) }
+        return matching.first
+    }
+
     // MARK: - Ending grants
 
     /// Ends every live grant whose deadline has passed at `now` (a grant whose
@@ -91,12 +182,37 @@ extension Applier {
                 && (grant.endAttemptedAt.map { now.timeIntervalSince($0) >= Self.endRetryInterval } ?? true)
         }
         var ended: [GrantEnd] = []
+        // Each end on its own: one grant that cannot be ended (its bottle's supervise.toml does not
+        // parse, its lock cannot be taken) must not hold up every other bottle's expiry.
         for grant in due {
-            if let end = try await endGrant(grant.id, reason: .expired, by: by ?? operatorName, now: now) {
-                ended.append(end)
+            do {
+                if let end = try await endGrant(
+                    grant.id, bottle: grant.bottle, reason: .expired, by: by ?? operatorName, now: now)
+                {
+                    ended.append(end)
+                }
+            } catch {
+                ended.append(recordEndFailure(of: grant, error: "grant not expired: \(error)", now: now))
             }
         }
         return ended
+    }
+
+    /// Records in the ledger that ending `grant` failed before anything was
+    /// written: it stays live, `grants` shows it (`!`), and it is tried again
+    /// after ``endRetryInterval``.
+    private func recordEndFailure(of grant: Grant, error: String, now: Date) -> GrantEnd {
+        let recorded: Grant? = try? grantLedger.update { grants in
+            guard let index = grants.firstIndex(where: { $0.bottle == grant.bottle && $0.id == grant.id && $0.isLive })
+            else { return nil }
+            grants[index].endError = error
+            grants[index].endAttemptedAt = Timestamp.normalized(now)
+            return grants[index]
+        }
+        logger.warning(
+            "a grant could not be ended; it stays live and is tried again",
+            metadata: ["grant": "\(grant.id)", "bottle": "\(grant.bottle)", "reason": "\(error)"])
+        return GrantEnd(grant: recorded ?? grant, outcome: ApplyOutcome(state: .failed, summary: error))
     }
 
     /// When the next live grant ends, for a service's timer.
@@ -104,10 +220,13 @@ extension Applier {
         (try? grantLedger.live())?.map(\.expiresAt).min()
     }
 
-    /// Ends grant `id` now (a revoke), whatever its deadline.
-    /// - Throws: ``ApplyError/noSuchGrant(_:)`` when no live grant has that name.
-    public func revokeGrant(_ id: ProposalID, now: Date = Date()) async throws -> GrantEnd {
-        guard let end = try await endGrant(id, reason: .revoked, by: operatorName, now: now) else {
+    /// Ends grant `id` (of `bottle`, when given) now (a revoke), whatever its deadline.
+    /// - Throws: ``ApplyError/noSuchGrant(_:)`` when no live grant has that name;
+    ///   ``ApplyError/ambiguousGrant(_:bottles:)`` when several bottles' do and no bottle is given.
+    public func revokeGrant(_ id: ProposalID, bottle: BottleSlug? = nil, now: Date = Date()) async throws -> GrantEnd {
+        guard let found = try liveGrant(id, bottle: bottle),
+            let end = try await endGrant(id, bottle: found.bottle, reason: .revoked, by: operatorName, now: now)
+        else {
             throw ApplyError.noSuchGrant(id.rawValue)
         }
         return end
@@ -117,9 +236,11 @@ extension Applier {
     /// keeping what other live grants hold, through the apply path; records
     /// the end in the ledger, the audit log and the agent's decision.
     /// - Returns: `nil` when no live grant has that name (another process ended it).
-    func endGrant(_ id: ProposalID, reason: Grant.Ending.Reason, by: String, now: Date) async throws -> GrantEnd? {
-        guard let found = try grantLedger.live().first(where: { $0.id == id }) else { return nil }
-        let bottle = found.bottle
+    func endGrant(_ id: ProposalID, bottle: BottleSlug, reason: Grant.Ending.Reason, by: String, now: Date)
+        async throws -> GrantEnd?
+    {
+        func isIt(_ grant: Grant) -> Bool { grant.isLive && grant.id == id && grant.bottle == bottle }
+        guard let found = try grantLedger.live().first(where: isIt) else { return nil }
         let file = found.file
         let settings = try ReloadSettings.load(from: configRoot.settingsPath(for: bottle))
         let action = settings.action(
@@ -129,10 +250,10 @@ extension Applier {
 
         // Read again under the lock: another process may have ended or extended it.
         let live = try grantLedger.live()
-        guard let grant = live.first(where: { $0.id == id }) else { return nil }
+        guard let grant = live.first(where: isIt) else { return nil }
         if reason == .expired, !grant.isOverdue(at: now) { return nil }
         let others = GrantHoldings.union(
-            live.filter { $0.id != id && $0.bottle == bottle && $0.file == file }.map(\.holdings))
+            live.filter { !isIt($0) && $0.bottle == bottle && $0.file == file }.map(\.holdings))
         let target = configRoot.path(of: file, for: bottle)
         let previous = try AtomicFile.read(target)
         let previousText = previous.map { String(decoding: $0, as: UTF8.self) } ?? ""
@@ -163,7 +284,7 @@ extension Applier {
 
         let failed = outcome.state != .applied
         let recorded: Grant = try grantLedger.update { grants in
-            guard let index = grants.firstIndex(where: { $0.id == id && $0.isLive }) else { return grant }
+            guard let index = grants.firstIndex(where: isIt) else { return grant }
             if failed {
                 grants[index].endError = outcome.summary
                 grants[index].endAttemptedAt = Timestamp.normalized(now)
@@ -171,6 +292,15 @@ extension Applier {
                 grants[index].endError = nil
                 grants[index].ended = Grant.Ending(
                     reason: reason, at: Timestamp.normalized(now), by: by, summary: outcome.summary)
+                // A later grant of the same file that changed a route this one put in now
+                // holds the change from what was there before this one (GrantHoldings.chained).
+                let ended = grants[index].holdings
+                for other in grants.indices
+                where other != index && grants[other].isLive && grants[other].bottle == bottle
+                    && grants[other].file == file
+                {
+                    grants[other].holdings = grants[other].holdings.chained(after: ended)
+                }
             }
             return grants[index]
         }
@@ -220,8 +350,11 @@ extension Applier {
 
     /// Lengthens live grant `id` to end `duration` from now, within the bottle's maximum.
     /// - Throws: ``ApplyError/noSuchGrant(_:)``; ``ApplyError/grantRefused(_:)`` past the maximum.
-    public func extendGrant(_ id: ProposalID, by duration: GrantDuration, now: Date = Date()) async throws -> Grant {
-        guard let found = try grantLedger.live().first(where: { $0.id == id }) else {
+    /// - Throws: ``ApplyError/ambiguousGrant(_:bottles:)`` when several bottles' live grants share `id` and no bottle is given.
+    public func extendGrant(_ id: ProposalID, bottle: BottleSlug? = nil, by duration: GrantDuration, now: Date = Date())
+        async throws -> Grant
+    {
+        guard let found = try liveGrant(id, bottle: bottle) else {
             throw ApplyError.noSuchGrant(id.rawValue)
         }
         let settings = try ReloadSettings.load(from: configRoot.settingsPath(for: found.bottle))
@@ -231,7 +364,8 @@ extension Applier {
         defer { withExtendedLifetime(lock) {} }
         let expiresAt = Timestamp.normalized(now.addingTimeInterval(duration.timeInterval))
         let extended: Grant? = try grantLedger.update { grants in
-            guard let index = grants.firstIndex(where: { $0.id == id && $0.isLive }) else { return nil }
+            guard let index = grants.firstIndex(where: { $0.id == id && $0.bottle == found.bottle && $0.isLive })
+            else { return nil }
             grants[index].expiresAt = expiresAt
             return grants[index]
         }

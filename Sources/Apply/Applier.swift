@@ -73,9 +73,10 @@ public struct Applier: Sendable {
     /// sets, permanent when it sets nothing). A time-boxed approval gets
     /// `expires_at` in its decision and a record in the ``GrantLedger``
     /// holding the change it made; a permanent one releases, from live grants
-    /// of the same file, whatever its proposal asked for, so that survives
-    /// their end. Every way of deciding — the commands, the TUI, the web
-    /// console, a standing rule — comes through here.
+    /// of the same file, whatever it adds over the file it replaces, so that
+    /// survives their end. Every way of deciding — the commands, the TUI, the
+    /// web console, a standing rule — comes through here, so this is also
+    /// where a proposal reusing a decided id is refused as a replay.
     /// - Parameters:
     ///   - decision: the operator's decision, with `apply` unset.
     ///   - force: apply even though the bottle's file changed since the proposal.
@@ -124,6 +125,8 @@ public struct Applier: Sendable {
         if let existing = try queue.decision(proposal.id) {
             throw QueueError.alreadyDecided(proposal.id, status: existing.status)
         }
+        // An id decided before (its decision file deleted since) is a replay, whoever decides.
+        try refuseReplay(of: proposal)
 
         // 1. Conflict check.
         let previous = try AtomicFile.read(target)
@@ -147,9 +150,13 @@ public struct Applier: Sendable {
             throw ApplyError.proposalChanged(proposal.id, reviewed: reviewed, now: liveSHA)
         }
 
-        // What the approval adds or changes, from the file the proposal was made against.
+        // What a grant holds: what the approval adds or changes over the file the proposal was
+        // made against. What a permanent approval releases from live grants: what it adds over the
+        // file it replaces — the one the operator saw diffed — never the base the proposal claims
+        // (with --force and a stale base, that would release granted lines the operator never saw).
+        let previousText = previous.map { String(decoding: $0, as: UTF8.self) }
         let change = GrantHoldings.change(
-            of: file, from: baseText(of: proposal, previous: previous), to: approved)
+            of: file, from: duration == nil ? previousText : baseText(of: proposal, previous: previous), to: approved)
 
         // 2. Claim through the exactly-one rule.
         var claimed = decision
@@ -178,9 +185,10 @@ public struct Applier: Sendable {
 
         // The grant is in the ledger before the file is written: a crash in between leaves a
         // grant whose end removes only what is there, never an unrecorded one that never ends.
+        var recorded: Grant?
         if let expiresAt = claimed.expiresAt {
             do {
-                try recordGrant(
+                recorded = try recordGrant(
                     change, of: proposal, file: file, before: previous, grantedBy: decision.decidedBy,
                     grantedAt: now, expiresAt: expiresAt)
             } catch {
@@ -195,9 +203,9 @@ public struct Applier: Sendable {
         let outcome = await writeAndReload(
             newData, to: target, previous: previous, bottle: bottle, file: file, action: action)
 
-        // A grant whose change did not take holds nothing; a permanent approval
-        // releases what it asked for from the live grants, so it outlives them.
-        settleGrants(after: outcome, change: change, of: proposal, file: file, timeBoxed: claimed.expiresAt != nil)
+        // A grant whose change did not take holds nothing; a permanent approval releases
+        // what it adds over the file it replaced from the live grants, so that outlives them.
+        settleGrants(after: outcome, change: change, of: proposal, file: file, recorded: recorded)
 
         return try finish(outcome)
     }

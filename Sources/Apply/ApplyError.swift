@@ -29,6 +29,10 @@ public enum ApplyError: Error, Equatable, Sendable, CustomStringConvertible {
     case grantRefused(String)
     /// No grant of that name is live.
     case noSuchGrant(String)
+    /// Live grants of several bottles share the id: the operator must say which (`SLUG/ID`).
+    case ambiguousGrant(String, bottles: [String])
+    /// The proposal's id was decided (or granted) before: the agent reused it. Nothing was written.
+    case replayedProposal(ProposalID, reason: String)
 
     public var description: String {
         switch self {
@@ -53,6 +57,13 @@ public enum ApplyError: Error, Equatable, Sendable, CustomStringConvertible {
             "\(reason); nothing was written"
         case .noSuchGrant(let name):
             "no live grant \(Escaped(name)); `grants` lists them (ended ones with --all)"
+        case .ambiguousGrant(let name, let bottles):
+            "live grants of several bottles are named \(Escaped(name)): "
+                + bottles.map { "\(Escaped($0))/\(Escaped(name))" }.joined(separator: ", ") + "; name one as SLUG/ID"
+        case .replayedProposal(let id, let reason):
+            "proposal \(id) is refused as a replay: \(reason); a proposal id is decided once, so this is a "
+                + "proposal file written again under an old id; nothing was written: reject it, and ask the "
+                + "agent to propose again (a new proposal gets a new id)"
         }
     }
 

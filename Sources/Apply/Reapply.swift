@@ -10,6 +10,8 @@ public enum ReapplyRefusal: Error, Sendable, Equatable, CustomStringConvertible 
     case alreadyApplied(ProposalID)
     /// An apply of it is running now (or a crash cut one off and no command has finished it yet).
     case inProgress(ProposalID)
+    /// It was approved for a time, and that time is over: applied now, it would never end.
+    case grantOver(ProposalID, expiresAt: Date)
 
     public var description: String {
         switch self {
@@ -17,6 +19,10 @@ public enum ReapplyRefusal: Error, Sendable, Equatable, CustomStringConvertible 
         case .notApproved(let id, let status?): "proposal \(id) was \(status.rawValue), not approved: there is nothing to apply"
         case .alreadyApplied(let id): "proposal \(id) is applied already: there is nothing to apply again"
         case .inProgress(let id): "an apply of proposal \(id) is running now; wait for it (`show \(id)` says how it ended)"
+        case .grantOver(let id, let expiresAt):
+            "proposal \(id) was approved for a time that ended at \(Timestamp.format(expiresAt)): applied now, it "
+                + "would be for good; nothing was written: ask the agent to propose it again and approve the new "
+                + "proposal (with --for for a time)"
         }
     }
 }
@@ -31,10 +37,14 @@ extension Applier {
     /// unless `force`), the approved file validated again, then written and reloaded, put back on failure.
     /// The outcome replaces the decision's and is audited as an `apply` by `operatorName`; the decision
     /// itself (who approved, when, the notes) stays as it was.
+    ///
+    /// A time-boxed approval stays time-boxed: its grant (dropped from the ledger when the apply failed)
+    /// is recorded again, ending at the decision's `expires_at` as the agent was told; once that time
+    /// has passed (`now`) the re-run is refused (``ReapplyRefusal/grantOver(_:expiresAt:)``).
     /// - Returns: the decision with its new outcome.
     public func reapply(
         _ id: ProposalID, proposal: Proposal, proposalSHA256: String?, queue: BottleQueue, operatorName: String,
-        force: Bool = false
+        force: Bool = false, now: Date = Date()
     ) async throws -> Decision {
         let bottle = proposal.bottle
         let file = proposal.tool.configFile
@@ -77,11 +87,24 @@ extension Applier {
             throw ApplyError.invalidProposal(id, reason: "the \(file.fileName) does not validate: \(error)")
         }
 
+        // What it adds over the file it replaces: the grant's holdings, or what a permanent approval releases.
+        let change = GrantHoldings.change(
+            of: file, from: previous.map { String(decoding: $0, as: UTF8.self) }, to: approved)
+        var recorded: Grant?
+        if let expiresAt = decision.expiresAt {
+            guard expiresAt > now else { throw ReapplyRefusal.grantOver(id, expiresAt: expiresAt) }
+            // In the ledger before the file is written, as for the first apply.
+            recorded = try recordGrant(
+                change, of: proposal, file: file, before: previous, grantedBy: decision.decidedBy, grantedAt: now,
+                expiresAt: expiresAt, replacingLive: true)
+        }
+
         // Marked as running first: a crash here is then finished like any interrupted apply.
         try queue.recordApply(ApplyOutcome(state: .pending, summary: "applying again"), for: id)
         let newData = Data(approved.utf8)
         let outcome = await writeAndReload(
             newData, to: target, previous: previous, bottle: bottle, file: file, action: action)
+        settleGrants(after: outcome, change: change, of: proposal, file: file, recorded: recorded)
         try queue.recordApply(outcome, for: id)
         audit(
             AuditRecord(

@@ -13,10 +13,12 @@ struct ApplyCommand: AsyncParsableCommand {
             fixed, `apply ID` writes the approved file and runs the reload again, with the same checks as \
             approve: the bottle's file must still be the one put back (else review it, then --force). The \
             decision stays as taken; the new outcome replaces the old one, is recorded in the audit log under \
-            your name, and is what the agent reads the next time it asks (proposal-status).
+            your name, and is what the agent reads the next time it asks (proposal-status). A time-boxed \
+            approval stays time-boxed: its grant is recorded again, ending when the decision says; once that \
+            time has passed, the re-run is refused (ask the agent to propose again, and approve that).
             Exit status: 0 applied; 1 the apply failed again or could not start; 3 no such proposal; \
-            4 not an approval, applied already, or an apply of it is running; 5 the proposal file is not \
-            the one approved.
+            4 not an approval, applied already, an apply of it is running, or its time-boxed approval has \
+            ended; 5 the proposal file is not the one approved.
             """
     )
 

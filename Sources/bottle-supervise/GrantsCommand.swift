@@ -49,12 +49,13 @@ struct Revoke: AsyncParsableCommand {
         abstract: "End a time-boxed grant now: take out what it holds and reload, as its expiry would.",
         discussion: """
             What another live grant also holds stays until that one ends. Exit status: 0 ended; 1 failed \
-            (the reload failed: the grant stays live and is tried again at its deadline); 3 no live grant of \
-            that name.
+            (the reload failed: the grant stays live and is tried again at its deadline); 2 the id names live \
+            grants of several bottles (name one as SLUG/ID); 3 no live grant of that name.
             """
     )
 
-    @Argument(help: "The grant: the id of the proposal whose approval made it (from `grants`).")
+    @Argument(
+        help: "The grant: the id of the proposal whose approval made it (from `grants`), or SLUG/ID when bottles share it.")
     var grant: String
 
     @OptionGroup var locations: HostLocationOptions
@@ -65,16 +66,13 @@ struct Revoke: AsyncParsableCommand {
         try locations.requireQueueRoot()
         try locations.requireConfigRoot()
         await locations.endOverdueGrants(command: "revoke", engine: apply.containerEngine)
-        let id = try GrantName.parse(grant)
+        let name = try GrantName.parse(grant)
+        let id = name.id
         let applier = Applier(
             configRoot: locations.configRoot, queueRoot: locations.queueRoot, engine: apply.containerEngine,
             logger: ApplyOptions.commandLogger)
         let end: Applier.GrantEnd
-        do { end = try await applier.revokeGrant(id) } catch ApplyError.noSuchGrant(let name) {
-            throw Failure.notFound(ApplyError.noSuchGrant(name).description)
-        } catch {
-            throw Failure.failed("\(error)")
-        }
+        do { end = try await applier.revokeGrant(id, bottle: name.bottle) } catch { throw GrantName.failure(error) }
         print("revoked \(id) (\(end.grant.file.fileName) for \(end.grant.bottle)): \(Escaped(end.outcome.summary))")
         if end.outcome.state != .applied {
             throw Failure.failed(
@@ -90,11 +88,13 @@ struct Extend: AsyncParsableCommand {
         abstract: "Lengthen a live time-boxed grant: it then ends the given time from now.",
         discussion: """
             The new end is counted from now, within the bottle's maximum ([grants] in supervise.toml). \
-            Exit status: 0 extended; 1 refused (longer than the maximum); 3 no live grant of that name.
+            Exit status: 0 extended; 1 refused (longer than the maximum); 2 the id names live grants of several \
+            bottles (name one as SLUG/ID); 3 no live grant of that name.
             """
     )
 
-    @Argument(help: "The grant: the id of the proposal whose approval made it (from `grants`).")
+    @Argument(
+        help: "The grant: the id of the proposal whose approval made it (from `grants`), or SLUG/ID when bottles share it.")
     var grant: String
 
     @Option(
@@ -114,15 +114,14 @@ struct Extend: AsyncParsableCommand {
         try locations.requireQueueRoot()
         try locations.requireConfigRoot()
         await locations.endOverdueGrants(command: "extend")
-        let id = try GrantName.parse(grant)
+        let name = try GrantName.parse(grant)
+        let id = name.id
         let length = try GrantDuration.parse(duration)
         let applier = Applier(
             configRoot: locations.configRoot, queueRoot: locations.queueRoot, logger: ApplyOptions.commandLogger)
         let extended: Grant
-        do { extended = try await applier.extendGrant(id, by: length) } catch ApplyError.noSuchGrant(let name) {
-            throw Failure.notFound(ApplyError.noSuchGrant(name).description)
-        } catch {
-            throw Failure.failed("\(error)")
+        do { extended = try await applier.extendGrant(id, bottle: name.bottle, by: length) } catch {
+            throw GrantName.failure(error)
         }
         print(
             "extended \(id) (\(extended.file.fileName) for \(extended.bottle)): ends at "
@@ -130,11 +129,29 @@ struct Extend: AsyncParsableCommand {
     }
 }
 
-/// A grant's name as typed: a proposal id.
-enum GrantName {
-    static func parse(_ text: String) throws(Failure) -> ProposalID {
-        do { return try ProposalID(text) } catch {
-            throw .notFound("\(Escaped(text)) is not a grant: grants are named by proposal id (see `grants`)")
+/// A grant's name as typed: a proposal id, or `SLUG/ID` to say which bottle's
+/// when live grants of several bottles share the id.
+struct GrantName {
+    var bottle: BottleSlug?
+    var id: ProposalID
+
+    static func parse(_ text: String) throws(Failure) -> GrantName {
+        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        do {
+            if parts.count == 2 { return GrantName(bottle: try BottleSlug(parts[0]), id: try ProposalID(parts[1])) }
+            return GrantName(bottle: nil, id: try ProposalID(text))
+        } catch {
+            throw .notFound(
+                "\(Escaped(text)) is not a grant: grants are named by proposal id, or SLUG/ID (see `grants`)")
+        }
+    }
+
+    /// The failure an applier's grant lookup ends in, with its exit status.
+    static func failure(_ error: any Error) -> Failure {
+        switch error {
+        case ApplyError.noSuchGrant(let name): .notFound(ApplyError.noSuchGrant(name).description)
+        case let error as ApplyError: if case .ambiguousGrant = error { .usage(error.description) } else { .failed(error.description) }
+        default: .failed("\(error)")
         }
     }
 }

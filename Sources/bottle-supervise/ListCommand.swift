@@ -96,7 +96,7 @@ enum ListTable {
         guard !rows.isEmpty else { return includingDecided ? "no proposals\n" : "no pending proposals\n" }
         var out =
             TextLayout.pad("ID", 30) + TextLayout.pad("BOTTLE", 20) + TextLayout.pad("TOOL", 18)
-            + TextLayout.pad("AGE", 6) + TextLayout.pad("STATE", 13) + TextLayout.pad("RISK", 9) + "JUSTIFICATION\n"
+            + TextLayout.pad("AGE", 6) + TextLayout.pad("STATE", 16) + TextLayout.pad("RISK", 9) + "JUSTIFICATION\n"
         if color { out = "\u{1B}[1m" + out.dropLast() + "\u{1B}[0m\n" }
         out.reserveCapacity(out.utf8.count + rows.count * 140)
         for row in rows {
@@ -108,7 +108,7 @@ enum ListTable {
             TextLayout.appendPadded(row.bottle.rawValue, 20, to: &out)
             TextLayout.appendPadded(row.tool.rawValue, 18, to: &out)
             TextLayout.appendPadded(ConsoleView.age(of: row.createdAt, now: now), 6, to: &out)
-            TextLayout.appendPadded(state, 13, to: &out)
+            TextLayout.appendPadded(state, 16, to: &out)
             TextLayout.appendPadded(RiskHintLines.column(row.riskHints), 9, to: &out)
             if row.decision == nil, let problem = row.problem { out += "[\(Escaped(problem))] " }
             out += Escaped(ListTable.firstLine(of: row.justification)).description

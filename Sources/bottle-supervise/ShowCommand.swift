@@ -43,7 +43,9 @@ struct Show: AsyncParsableCommand {
             Self.render(
                 entry, currentFile: current, configRoot: locations.configRoot, color: useColor(), firstSeen: firstSeen))
         // A time-boxed approval: what the host's ledger says (never the decision file's copy, which the sidecar could rewrite).
-        if let grant = try? GrantLedger(queueRoot: locations.queueRoot).grants().last(where: { $0.id == entry.proposal.id }) {
+        if let grant = try? GrantLedger(queueRoot: locations.queueRoot).grants().last(where: {
+            $0.id == entry.proposal.id && $0.bottle == entry.proposal.bottle
+        }) {
             let holds = Escaped(grant.holdings.summary.joined(separator: ", ")).description
             if let ended = grant.ended {
                 print("grant     \(ended.reason.rawValue) at \(Timestamp.format(ended.at)): \(Escaped(ended.summary))")

@@ -13,7 +13,8 @@ struct WatchCommand: AsyncParsableCommand {
         discussion: """
             Runs until SIGTERM or SIGINT, as a systemd user service (docs/grants.md has the unit): announces new \
             proposals on the channels of [notify] in the host settings file (--settings, $SUPERVISE_SETTINGS, then \
-            ~/.claude-bottle/host.toml; none configured: no notifications), ends time-boxed grants within 5 s of \
+            ~/.claude-bottle/host.toml; none configured: no notifications; a $SUPERVISE_SETTINGS file that is missing \
+            or does not parse: a warning, and no notifications or rules), ends time-boxed grants within 5 s of \
             their deadline, and finishes applies a crash cut off. `notify` is the same service under its older \
             name. Every other host command also ends overdue grants before it starts, so a stopped `watch` \
             delays an end only until the next command.
@@ -39,15 +40,12 @@ struct WatchCommand: AsyncParsableCommand {
 
 /// The services `watch` (and `notify`) run, built from the command's options.
 enum HostServices {
-    /// The group: notifications when `[notify]` sets channels, grant expiry
-    /// and interrupted applies when the config root exists.
-    /// - Parameter requireNotifications: `notify`'s rule: no channel is an error.
-    static func group(
+    /// The standing rules and, when `[notify]` sets channels, the notifications.
+    /// - Throws: ``Failure`` when the settings file is named but missing, or does not parse.
+    private static func notificationService(
         command: String, locations: HostLocationOptions, settings: String?, engine: ContainerEngine,
-        requireNotifications: Bool
-    ) throws -> HostServiceGroup {
-        var logger = Logger(label: "bottle-supervise.\(command)")
-        logger.logLevel = .info
+        requireNotifications: Bool, logger: Logger
+    ) throws -> HostService? {
         let settingsPath = HostSettingsPath(flag: settings)
         try settingsPath.requireNamedFile()
         let path = settingsPath.path
@@ -70,7 +68,6 @@ enum HostServices {
                 "\(path) sets no notification channel and no standing rule; add a [notify] table "
                     + "(docs/notifications.md) or [[policy.rule]] (docs/policy.md)")
         }
-        var services: [HostService] = []
         let notifier =
             loaded.isEnabled
             ? Notifier(settings: loaded, queueRoot: locations.queueRoot, configRoot: locations.configRoot, logger: logger)
@@ -83,11 +80,44 @@ enum HostServices {
         ) { text, _ in
             FileHandle.standardError.write(Data("bottle-supervise \(command): \(text)\n".utf8))
         }
-        let names = ["standing rules"] + (loaded.isEnabled ? ["notifications (\(loaded.channels.map(\.name).joined(separator: ", ")))"] : [])
-        services.append(
-            HostService(
-                name: names.joined(separator: ", "),
-                service: NotificationService(notifier: notifier, rules: rules, queueRoot: locations.queueRoot)))
+        let names = (["standing rules"] + (loaded.isEnabled ? ["notifications (\(loaded.channels.map(\.name).joined(separator: ", ")))"] : []))
+            .joined(separator: ", ")
+        return HostService(
+            name: names, service: NotificationService(notifier: notifier, rules: rules, queueRoot: locations.queueRoot))
+    }
+
+    /// The group: notifications when `[notify]` sets channels, grant expiry
+    /// and interrupted applies when the config root exists.
+    /// - Parameter requireNotifications: `notify`'s rule: no channel is an error.
+    /// A settings file that is missing or does not parse stops `notify`; `watch`
+    /// warns on standard error and runs grant expiry and recovery without it
+    /// (a `--settings` flag naming no file still stops it: that is a typo at the prompt).
+    static func group(
+        command: String, locations: HostLocationOptions, settings: String?, engine: ContainerEngine,
+        requireNotifications: Bool
+    ) throws -> HostServiceGroup {
+        var logger = Logger(label: "bottle-supervise.\(command)")
+        logger.logLevel = .info
+        // A --settings typed on the command line that names no file is a mistake to say at once (1).
+        if settings != nil { try HostSettingsPath(flag: settings).requireNamedFile() }
+        var services: [HostService] = []
+        do {
+            if let service = try notificationService(
+                command: command, locations: locations, settings: settings, engine: engine,
+                requireNotifications: requireNotifications, logger: logger)
+            {
+                services.append(service)
+            }
+        } catch {
+            // `notify` exists for notifications and rules: without its settings it has nothing to do.
+            // `watch` also ends grants and finishes interrupted applies, which must not stop on a
+            // settings file gone missing (a grant would then never end): it says so and goes on.
+            guard !requireNotifications else { throw error }
+            let reason = (error as? Failure)?.message ?? "\(error)"
+            FileHandle.standardError.write(
+                Data(
+                    "bottle-supervise \(command): warning: no notifications and no standing rules: \(reason)\n".utf8))
+        }
         var info = stat()
         if stat(locations.configRoot.string, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
             let applier = Applier(

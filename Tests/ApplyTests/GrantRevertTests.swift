@@ -81,6 +81,43 @@ import Testing
         #expect(result.alreadyGone.count == 1)
     }
 
+    /// Finding 2: routes are matched by JSON equality, as the change was found, never by their text.
+    @Test func aHeldRouteIsMatchedWhateverTheOrderOfItsKeys() throws {
+        let granted =
+            #"{"routes": [{"name": "gh", "upstream": "https://api.github.com", "methods": ["GET", "POST"]}, {"name": "pypi", "upstream": "https://pypi.org"}], "version": 2}"#
+        let change = GrantHoldings.change(of: .routes, from: Self.routesBase, to: granted)
+        let reordered =
+            #"{"routes": [{"methods": ["GET", "POST"], "upstream": "https://api.github.com", "name": "gh"}, {"upstream": "https://pypi.org", "name": "pypi"}], "version": 2}"#
+        let result = GrantRevert.revert(reordered, of: .routes, removing: change, keeping: GrantHoldings())
+        #expect(result.removed.count == 2)
+        #expect(result.alreadyGone.isEmpty)
+        #expect(try RoutesDocument.parse(result.text).routes == (try RoutesDocument.parse(Self.routesBase)).routes)
+        // Another grant holding the reordered route keeps it.
+        let kept = GrantRevert.revert(
+            reordered, of: .routes, removing: change,
+            keeping: GrantHoldings(routesAdded: [#"{"upstream":"https://pypi.org","name":"pypi"}"#]))
+        #expect(kept.keptForOthers.count == 1)
+        // A reordered route already in the file is no addition to hold, and releasing matches it too.
+        #expect(change.restricted(to: .routes, before: reordered, heldByOthers: GrantHoldings()).isEmpty)
+        let permanent = GrantHoldings.change(of: .routes, from: Self.routesBase, to: reordered)
+        #expect(change.releasing(permanent).isEmpty)
+    }
+
+    /// Finding 4: a grant layered on another's route holds its change from the route before both.
+    @Test func aLaterGrantsChangeIsChainedToTheRouteBeforeTheEndedOne() {
+        let ro = #"{"name":"gh","methods":["GET"]}"#, rw = #"{"name":"gh","methods":["GET","POST"]}"#
+        let rwd = #"{"name":"gh","methods":["GET","POST","DELETE"]}"#, added = #"{"name":"new"}"#
+        let first = GrantHoldings(routesAdded: [added], routesChanged: [.init(before: ro, after: rw)])
+        let second = GrantHoldings(routesChanged: [
+            .init(before: #"{"methods":["GET","POST"],"name":"gh"}"#, after: rwd),
+            .init(before: added, after: #"{"name":"new","x":1}"#),
+        ])
+        let chained = second.chained(after: first)
+        #expect(chained.routesChanged == [.init(before: ro, after: rwd)])
+        #expect(chained.routesAdded == [#"{"name":"new","x":1}"#])
+        #expect(GrantHoldings(hosts: ["a.example"]).chained(after: first) == GrantHoldings(hosts: ["a.example"]))
+    }
+
     @Test func durationsParseAndPrintAsWritten() throws {
         #expect(try GrantDuration.parse("90s").seconds == 90)
         #expect(try GrantDuration.parse("30m").seconds == 1_800)

@@ -31,6 +31,21 @@ struct TUIGrantTests {
         }
     }
 
+    @Test("approve-and-remember with a duration key remembers a rule that grants for that time, not for good")
+    func rememberedWithDuration() throws {
+        for (key, expected) in [("1", try GrantDuration.parse("1h")), ("8", try GrantDuration.parse("8h"))] {
+            var (model, id) = model(tool: .pipelockBlock)
+            _ = model.handle(.character("A"))
+            #expect(model.handle(.character(Character(key))) == [.decide(id, .approved, notes: "", finalFile: nil)])
+            #expect(model.remembering == id)
+            #expect(model.rememberedGrant(for: id) == expected)
+        }
+        var (model, id) = model(tool: .pipelockBlock)
+        _ = model.handle(.character("A"))
+        _ = model.handle(.character("y"))
+        #expect(model.rememberedGrant(for: id) == nil, "y: the rule grants as the bottle is configured, for good")
+    }
+
     @Test("a Dockerfile's question offers no duration, and a duration key decides nothing")
     func dockerfile() {
         var (model, id) = model(tool: .capabilityBlock)

@@ -86,7 +86,10 @@ struct GrantsEndToEndTests {
         let second = try host.cli(["approve", longID, "--for", "2h", "--force"])
         #expect(second.status == 0, "\(second.out)\(second.err)")
         #expect(try host.allowlist() == long)
-        // pypi.org for good: it outlives the grant that also added it.
+        // pypi.org for good: it outlives the grant that also added it. Taken out by hand first, so the
+        // permanent approval adds it over the file it replaces (what it releases from live grants is
+        // what the operator sees diffed; never what a proposal's older base claims).
+        try AtomicFile.write(Data(short.utf8), to: .init(host.configDirectory + "/allowlist"))
         let permanent = try host.cli(["approve", forGoodID, "--for", "always", "--force"])
         #expect(permanent.status == 0, "\(permanent.out)\(permanent.err)")
         #expect(try host.allowlist() == forGood, "the permanent approval wrote its own file")
@@ -111,6 +114,31 @@ struct GrantsEndToEndTests {
         #expect(try host.allowlist() == Self.base + "pypi.org\n", "docs.python.org goes; pypi.org was approved for good")
         let restarted = await ApplyFixtures.eventually(timeout: .seconds(30)) { host.starts().last == Self.base + "pypi.org\n" }
         #expect(restarted, "\(host.starts())")
+    }
+
+    @Test("watch with $SUPERVISE_SETTINGS naming a missing file warns and still ends grants")
+    func watchWithAMissingSettingsFileStillEndsGrants() async throws {
+        let host = try GrantHost(allowlist: Self.base)
+        defer { host.tearDown() }
+        let watchLog = host.scratch.path + "/watch.log"
+        let watch = try host.startWatch(log: watchLog, settings: host.scratch.path + "/no-such-host.toml")
+        defer { host.stop(watch) }
+        let log = (try? String(contentsOfFile: watchLog, encoding: .utf8)) ?? ""
+        #expect(log.contains("warning: no notifications and no standing rules"), "\(log)")
+        #expect(log.contains("no-such-host.toml"), "\(log)")
+
+        let wanted = Self.base + "docs.python.org\n"
+        let asked = try host.ask(wanted)
+        let id = try await host.pendingID(for: wanted)
+        #expect(try host.cli(["approve", id, "--for", "2s"]).status == 0)
+        _ = try asked.finish(timeout: 90)
+        let ended = await ApplyFixtures.eventually(timeout: .seconds(20)) { (try? host.allowlist()) == Self.base }
+        #expect(ended, "watch never ended the grant:\n\((try? String(contentsOfFile: watchLog, encoding: .utf8)) ?? "")")
+        // The expire record follows the reload (pipelock's restart), after the file is written.
+        let audited = await ApplyFixtures.eventually(timeout: .seconds(30)) {
+            (try? host.audit().last?["event"] as? String) == "expire"
+        }
+        #expect(audited, "\((try? host.audit()) ?? [])")
     }
 
     @Test("watch stopped across a deadline: the next host command ends the grant before it does anything else")

@@ -74,10 +74,11 @@ public struct GrantDuration: Sendable, Equatable, Comparable, Hashable, CustomSt
     public static func < (lhs: GrantDuration, rhs: GrantDuration) -> Bool { lhs.seconds < rhs.seconds }
 
     /// Time left until `deadline` at `now`, rounded to what a person reads:
-    /// `1h 05m`, `4m 10s`, `12s`, `ended`.
+    /// `1h 05m`, `4m 10s`, `12s`; `overdue` once it has passed — for a grant
+    /// still live then, whose end is late (its end failed, or no `watch` ran yet).
     public static func left(until deadline: Date, now: Date) -> String {
         let total = Int64((deadline.timeIntervalSince(now)).rounded(.up))
-        guard total > 0 else { return "ended" }
+        guard total > 0 else { return "overdue" }
         let days = total / 86_400, hours = (total % 86_400) / 3_600, minutes = (total % 3_600) / 60,
             seconds = total % 60
         func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }

@@ -43,6 +43,12 @@ public struct GrantHoldings: Codable, Sendable, Equatable {
     /// Every route text this grant put into the file (added, or changed to).
     public var routesPut: Set<String> { Set(routesAdded).union(routesChanged.map(\.after)) }
 
+    /// Every route this grant put into the file, as JSON values: what the
+    /// file is matched against. JSON equality, never the text: a route whose
+    /// keys were reordered since is the same route to cred-proxy, so it must
+    /// be the same route to the grant's end (else a reorder outlives it).
+    public var routeValuesPut: Set<JSONValue> { Set(routesPut.compactMap(GrantRevert.route(_:))) }
+
     /// One line per held item, for `grants` and the consoles.
     public var summary: [String] {
         hosts.map { "host \($0)" } + routesAdded.map { "route \($0)" }
@@ -106,11 +112,14 @@ public struct GrantHoldings: Codable, Sendable, Equatable {
             let shared = Set(others.hosts)
             return GrantHoldings(hosts: hosts.filter { !present.contains($0) || shared.contains($0) })
         case .routes:
-            let present = Set((GrantRevert.routes(in: before ?? "") ?? []).map(\.description))
-            let shared = others.routesPut
+            let present = Set(GrantRevert.routes(in: before ?? "") ?? [])
+            let shared = others.routeValuesPut
+            func held(_ text: String) -> Bool {
+                guard let route = GrantRevert.route(text) else { return true }
+                return !present.contains(route) || shared.contains(route)
+            }
             return GrantHoldings(
-                routesAdded: routesAdded.filter { !present.contains($0) || shared.contains($0) },
-                routesChanged: routesChanged.filter { !present.contains($0.after) || shared.contains($0.after) })
+                routesAdded: routesAdded.filter(held), routesChanged: routesChanged.filter { held($0.after) })
         case .dockerfile:
             return GrantHoldings()
         }
@@ -120,11 +129,40 @@ public struct GrantHoldings: Codable, Sendable, Equatable {
     /// asked for is no longer the grant's to take away.
     public func releasing(_ claimed: GrantHoldings) -> GrantHoldings {
         let hosts = Set(claimed.hosts)
-        let routes = claimed.routesPut
+        let routes = claimed.routeValuesPut
+        func claimedToo(_ text: String) -> Bool { GrantRevert.route(text).map(routes.contains) ?? false }
         return GrantHoldings(
             hosts: self.hosts.filter { !hosts.contains($0) },
-            routesAdded: routesAdded.filter { !routes.contains($0) },
-            routesChanged: routesChanged.filter { !routes.contains($0.after) })
+            routesAdded: routesAdded.filter { !claimedToo($0) },
+            routesChanged: routesChanged.filter { !claimedToo($0.after) })
+    }
+
+    /// These holdings once `ended`, a grant of the same file, has ended:
+    /// a route this grant changed from one `ended` put in now counts as
+    /// changed from what was there before `ended` (or, when `ended` added
+    /// it, as added by this grant). Without the chain, this grant's end
+    /// would put back the earlier grant's route — access that then never ends.
+    public func chained(after ended: GrantHoldings) -> GrantHoldings {
+        var earlier: [JSONValue: String] = [:]
+        for change in ended.routesChanged {
+            if let after = GrantRevert.route(change.after), earlier[after] == nil { earlier[after] = change.before }
+        }
+        let addedByEnded = Set(ended.routesAdded.compactMap(GrantRevert.route(_:)))
+        var added = routesAdded, changed: [RouteChange] = []
+        for change in routesChanged {
+            guard let before = GrantRevert.route(change.before) else {
+                changed.append(change)
+                continue
+            }
+            if let original = earlier[before] {
+                changed.append(RouteChange(before: original, after: change.after))
+            } else if addedByEnded.contains(before) {
+                added.append(change.after)
+            } else {
+                changed.append(change)
+            }
+        }
+        return GrantHoldings(hosts: hosts, routesAdded: added, routesChanged: changed)
     }
 
     enum CodingKeys: String, CodingKey {

@@ -72,22 +72,27 @@ public enum GrantRevert {
             return Result(
                 text: current, removed: [], alreadyGone: holdings.summary, keptForOthers: [])
         }
-        let shared = keeping.routesPut
-        let added = Set(holdings.routesAdded)
-        let changedTo = Dictionary(holdings.routesChanged.map { ($0.after, $0.before) }, uniquingKeysWith: { a, _ in a })
-        let presentTexts = Set(document.routes.map(\.description))
+        // Matched by JSON equality (``JSONValue``), as the change was found: the
+        // text of a route whose keys were reordered since differs, the route does not.
+        let shared = keeping.routeValuesPut
+        let added = Set(holdings.routesAdded.compactMap(Self.route(_:)))
+        var changedTo: [JSONValue: String] = [:]
+        for change in holdings.routesChanged {
+            if let after = Self.route(change.after), changedTo[after] == nil { changedTo[after] = change.before }
+        }
+        let present = Set(document.routes)
         var routes: [JSONValue] = []
         var removed: [String] = [], kept: [String] = []
         for route in document.routes {
             let text = route.description
-            if added.contains(text) || changedTo[text] != nil {
-                if shared.contains(text) {
+            if added.contains(route) || changedTo[route] != nil {
+                if shared.contains(route) {
                     kept.append("route \(text)")
                     routes.append(route)
                     continue
                 }
-                if let before = changedTo[text] {
-                    if !presentTexts.contains(before), let restored = Self.routes(in: "{\"routes\":[\(before)]}")?.first {
+                if let before = changedTo[route] {
+                    if let restored = Self.route(before), !present.contains(restored) {
                         routes.append(restored)
                     }
                     removed.append("route \(text) → \(before)")
@@ -98,7 +103,8 @@ public enum GrantRevert {
             }
             routes.append(route)
         }
-        let gone = holdings.routesPut.subtracting(presentTexts).sorted().map { "route \($0)" }
+        let gone = holdings.routesPut.filter { text in Self.route(text).map { !present.contains($0) } ?? true }
+            .sorted().map { "route \($0)" }
         guard !removed.isEmpty else {
             return Result(text: current, removed: [], alreadyGone: gone, keptForOthers: kept)
         }
@@ -153,6 +159,11 @@ public enum GrantRevert {
         let entry = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !entry.isEmpty, !entry.hasPrefix("#") else { return nil }
         return AllowlistHost(name: entry, line: 0).normalizedName
+    }
+
+    /// One route held as compact JSON text, read back as a value (`nil`: it does not parse).
+    static func route(_ text: String) -> JSONValue? {
+        routes(in: "{\"routes\":[" + text + "]}")?.first
     }
 
     /// The routes of a routes.json, or `nil` when it does not parse.

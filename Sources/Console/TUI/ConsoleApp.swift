@@ -426,7 +426,9 @@ public struct ConsoleApp: Sendable {
                     guard app.policy != nil, policy != nil else {
                         throw PolicyProblem("the settings file's rules cannot be read; fix them first (policy check)")
                     }
-                    rule = try RememberedRules.rule(for: entry.proposal, current: currentFile(for: entry.proposal), grant: nil)
+                    rule = try RememberedRules.rule(
+                        for: entry.proposal, current: currentFile(for: entry.proposal),
+                        grant: model.rememberedGrant(for: id))
                 } catch {
                     model.message = .init(text: "not remembered, nothing decided: \(Escaped(error.message))", isError: true)
                     return

@@ -328,6 +328,14 @@ public struct ConsoleModel: Sendable {
         ("A", .permanent, "always"),
     ]
 
+    /// How long a rule remembered with proposal `id`'s approval lets its approvals last: the
+    /// duration key pressed on the confirmation (`1`, `8`), `nil` (for good) otherwise. A rule
+    /// remembered from a time-boxed approval must grant for that time too, not for good.
+    public func rememberedGrant(for id: ProposalID) -> GrantDuration? {
+        if case .lasting(let duration)? = grantChoice[id] { return duration }
+        return nil
+    }
+
     /// Whether the selected proposal's approval can be time-boxed.
     public var selectedIsGrantable: Bool { selected.map { $0.proposal.tool != .capabilityBlock } ?? false }
 

@@ -92,7 +92,7 @@ final class GrantHost: @unchecked Sendable {
     var environment: [String: String] {
         let settings = podman.root + "/host.toml"
         if !FileManager.default.fileExists(atPath: settings) {
-            FileManager.default.createFile(atPath: settings, contents: Data("# no channels, no rules\n".utf8))
+            _ = FileManager.default.createFile(atPath: settings, contents: Data("# no channels, no rules\n".utf8))
         }
         return [
             "SUPERVISE_QUEUE_ROOT": queueRoot, "SUPERVISE_CONFIG_ROOT": configRoot, "SUPERVISE_ENGINE": engine,
@@ -106,9 +106,12 @@ final class GrantHost: @unchecked Sendable {
     }
 
     /// Starts `bottle-supervise watch`; its standard error goes to `log`. Returns its pid.
-    func startWatch(log: String) throws -> pid_t {
+    /// - Parameter settings: `$SUPERVISE_SETTINGS` instead of the empty settings file.
+    func startWatch(log: String, settings: String? = nil) throws -> pid_t {
         let fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         defer { close(fd) }
+        var environment = self.environment
+        if let settings { environment["SUPERVISE_SETTINGS"] = settings }
         let pid = try ApplyFixtures.spawn([BuiltBinary.path, "watch"], environment: environment, stderr: fd)
         let started = (0..<500).contains { _ in
             Thread.sleep(forTimeInterval: 0.02)
