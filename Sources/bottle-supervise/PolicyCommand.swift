@@ -108,6 +108,7 @@ struct PolicyExplain: ParsableCommand {
         if let credentials = rule.credentials { parts.append("credentials \(credentials.sorted().joined(separator: ", "))") }
         if let methods = rule.methods { parts.append("methods \(methods.sorted().joined(separator: ", "))") }
         if let routes = rule.routes { parts.append("\(routes.count) exact route(s)") }
+        if rule.allowHTTP { parts.append("allow_http") }
         if rule.capability { parts.append("capability") }
         parts.append("max_risk \(rule.maxRisk.rawValue)")
         if let answer = rule.answer { parts.append("answer \(answer)") }

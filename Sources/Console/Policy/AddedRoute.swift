@@ -9,7 +9,11 @@ import Queue
 ///   `URL`: which one cred-proxy reads is not ours to guess);
 /// - every member is one of the known kinds — upstream, credential, path,
 ///   methods — or a label (`name`, `description`, `comment`); anything else
-///   might change what the route does, so a human looks;
+///   might change what the route does, so a human looks (a non-ASCII key
+///   that Unicode case folding would read as a known one, `methodſ`, is
+///   "anything else");
+/// - it names its methods at most once: `method` and `methods` together
+///   leave which one cred-proxy reads to its own rules;
 /// - it has exactly one upstream member, a string whose host is written
 ///   plainly: `https://` or `http://` (or no scheme), no user info (`@`),
 ///   no backslash, no percent-escape, no trailing dot, ASCII only, an
@@ -19,8 +23,15 @@ struct AddedRoute: Sendable, Equatable {
     let host: String
     /// The credential names the route attaches (the string values of its credential members).
     let credentials: [String]
-    /// The methods it allows, upper case; `nil` when it names none (every method).
+    /// The methods it allows, upper case; `nil` when it names none (every
+    /// method) — or names them as an empty list, which a proxy may as well
+    /// read as "no restriction" as "nothing": it is never taken as narrower
+    /// than every method.
     let methods: Set<String>?
+    /// Whether the upstream is not `https://` (`http://`, or no scheme, which
+    /// cred-proxy may complete either way): a credential would cross the
+    /// network in cleartext.
+    let cleartext: Bool
 
     static let upstreamKeys: Set<String> = ["upstream", "url", "target", "origin", "base_url", "baseurl", "backend", "host"]
     static let credentialKeys: Set<String> = [
@@ -38,6 +49,7 @@ struct AddedRoute: Sendable, Equatable {
         var upstreams: [JSONValue] = []
         var credentials: [String] = []
         var methods: Set<String>?
+        var methodMembers = 0
         for member in members {
             let key = HostPattern.lowercase(member.key)
             guard seen.insert(key).inserted else {
@@ -52,7 +64,11 @@ struct AddedRoute: Sendable, Equatable {
                 }
                 credentials.append(name)
             } else if methodKeys.contains(key) {
-                var named = methods ?? []
+                methodMembers += 1
+                guard methodMembers == 1 else {
+                    return .failure(PolicyProblem("the route names its methods twice (\"method\" and \"methods\")"))
+                }
+                var named = Set<String>()
                 switch member.value {
                 case .string(let text): named.insert(text.uppercased())
                 case .array(let items):
@@ -64,7 +80,7 @@ struct AddedRoute: Sendable, Equatable {
                     }
                 default: return .failure(PolicyProblem("the route's methods are not a string or a list of strings"))
                 }
-                methods = named
+                methods = named.isEmpty ? nil : named
             } else if pathKeys.contains(key) || labelKeys.contains(key) {
                 continue
             } else {
@@ -77,22 +93,24 @@ struct AddedRoute: Sendable, Equatable {
                 PolicyProblem(
                     upstreams.isEmpty ? "the route names no upstream" : "the route names its upstream more than once, or not as a string"))
         }
-        guard let host = plainHost(of: upstream) else {
+        guard let plain = plainUpstream(upstream) else {
             return .failure(
                 PolicyProblem("the route's upstream \(PolicyProblem.quoted(upstream)) is not a plain http(s)://host[:port][/path]"))
         }
-        return .success(AddedRoute(host: host, credentials: credentials, methods: methods))
+        return .success(AddedRoute(host: plain.host, credentials: credentials, methods: methods, cleartext: !plain.https))
     }
 
-    /// The host of an upstream written plainly, lower case; `nil` for anything a URL parser could read two ways.
-    static func plainHost(of upstream: String) -> String? {
+    /// The host of an upstream written plainly, lower case, and whether it
+    /// is `https://`; `nil` for anything a URL parser could read two ways.
+    static func plainUpstream(_ upstream: String) -> (host: String, https: Bool)? {
         guard upstream.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }) else {
             return nil
         }
         guard !upstream.contains("\\"), !upstream.contains("@"), !upstream.contains("%") else { return nil }
         var rest = Substring(upstream)
         let lower = HostPattern.lowercase(upstream)
-        if lower.hasPrefix("https://") {
+        let https = lower.hasPrefix("https://")
+        if https {
             rest = rest.dropFirst(8)
         } else if lower.hasPrefix("http://") {
             rest = rest.dropFirst(7)
@@ -108,6 +126,6 @@ struct AddedRoute: Sendable, Equatable {
         }
         let name = HostPattern.lowercase(String(host))
         guard HostPattern.isHostname(name) else { return nil }
-        return name
+        return (name, https)
     }
 }

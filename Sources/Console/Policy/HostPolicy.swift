@@ -38,8 +38,8 @@ public struct HostPolicy: Sendable, Equatable {
 
     /// The keys a rule may have.
     static let ruleKeys: [String] = [
-        "name", "bottles", "tool", "hosts", "upstreams", "credentials", "methods", "routes", "max_risk", "capability",
-        "action", "for", "answer",
+        "name", "bottles", "tool", "hosts", "upstreams", "credentials", "methods", "routes", "allow_http", "max_risk",
+        "capability", "action", "for", "answer",
     ]
 
     /// Loads the policy of the settings file `path` and of the remembered
@@ -241,6 +241,10 @@ public struct HostPolicy: Sendable, Equatable {
             }
             rule.routes = routes
         }
+        if let value = table["allow_http"] {
+            guard let flag = value.bool else { throw PolicyProblem("\(at("allow_http")) must be true or false") }
+            rule.allowHTTP = flag
+        }
         if let value = table["for"] {
             guard let text = value.string else {
                 throw PolicyProblem("\(at("for")) must be a duration in quotes: \"90s\", \"30m\", \"8h\" or \"2d\"")
@@ -280,6 +284,15 @@ public struct HostPolicy: Sendable, Equatable {
                 default: rule.routes != nil
                 }
             if given { throw PolicyProblem("\(at(key)): \(key) are about routes; this rule is not about cred-proxy-block") }
+        }
+        if rule.allowHTTP {
+            guard tools.contains(.credProxyBlock) else {
+                throw PolicyProblem("\(at("allow_http")): allow_http is about routes; this rule is not about cred-proxy-block")
+            }
+            guard rule.upstreams != nil else {
+                throw PolicyProblem(
+                    "\(at("allow_http")): allow_http = true widens upstreams, and this rule names none (an exact route in routes is taken as written)")
+            }
         }
         if rule.capability, !tools.contains(.capabilityBlock) {
             throw PolicyProblem("\(at("capability")): capability = true is about Dockerfiles; this rule is not about capability-block")

@@ -140,9 +140,14 @@ public enum PolicyEvaluator {
         for credential in added.credentials where rule.credentials?.contains(credential) != true {
             return "the added route attaches the credential \(PolicyProblem.quoted(credential)), which the rule does not name"
         }
+        if let credential = added.credentials.first, added.cleartext, !rule.allowHTTP {
+            return
+                "the added route sends the credential \(PolicyProblem.quoted(credential)) to \(added.host) without https:// (in cleartext); the rule has no allow_http = true"
+        }
         if let allowed = rule.methods, !allowed.contains("*") {
             guard let methods = added.methods else {
-                return "the added route names no methods (so allows every one); the rule allows \(allowed.sorted().joined(separator: ", "))"
+                return
+                    "the added route names no methods (none, or an empty list: either may mean every method); the rule allows \(allowed.sorted().joined(separator: ", "))"
             }
             for method in methods.sorted() where !allowed.contains(method) {
                 return "the added route allows \(Escaped(method)), which the rule does not"

@@ -36,6 +36,11 @@ public struct PolicyRule: Sendable, Equatable {
     public var methods: Set<String>?
     /// For `cred-proxy-block`: exact routes an added route may be (as JSON values).
     public var routes: [JSONValue]?
+    /// For `cred-proxy-block`: whether an added route matched by `upstreams`
+    /// may send a credential to an upstream that is not `https://` (where
+    /// it crosses the network in cleartext). Off unless written
+    /// (`allow_http = true`).
+    public var allowHTTP = false
     /// The highest risk hint a matching proposal may carry: `notice` or `warning`.
     public var maxRisk: RiskSeverity = .notice
     /// Whether the rule may decide a Dockerfile (`capability-block`) proposal.

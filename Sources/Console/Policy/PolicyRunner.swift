@@ -108,7 +108,7 @@ public actor PolicyRunner {
         guard !policy.rules.isEmpty else { return handled }
         for entry in pendingEntries(change) where entry.problem == nil {
             let id = entry.proposal.id
-            if let at = settled[id], at == generation || at == Int.max { continue }
+            if isSettled(id) { continue }
             if let rule = verdict(entry, policy: policy) {
                 settled[id] = Int.max
                 handled.insert(id)
@@ -133,6 +133,12 @@ public actor PolicyRunner {
         for task in running { await task.value }
     }
 
+    /// Whether `id` needs no new verdict: a rule took it, or it asked under the policy in use now.
+    private func isSettled(_ id: ProposalID) -> Bool {
+        guard let at = settled[id] else { return false }
+        return at == generation || at == Int.max
+    }
+
     /// A proposal whose rule decision was not made: no longer kept from the notifier.
     private func release(_ id: ProposalID) {
         handled.remove(id)
@@ -143,6 +149,10 @@ public actor PolicyRunner {
     private func pendingEntries(_ change: QueueWatch.Change?) -> [QueueEntry] {
         switch change {
         case .entry(let bottle, let id)?:
+            // Most changes to a proposal's name come after a verdict: its decision linked, its outcome
+            // recorded, its archiving. Reading (and validating) it again for each would be wasted work
+            // on the path from one proposal to the next rule decision.
+            if isSettled(id) { return [] }
             guard let entry = try? root.queue(for: bottle).entry(id), entry.isPending, !entry.archived else { return [] }
             return [entry]
         case .bottle(let bottle)?:

@@ -16,7 +16,9 @@ public enum ProposalChange: Sendable, Equatable {
     /// top-level member besides `routes` changed.
     case routes(added: [JSONValue], removed: [JSONValue], otherMembers: Bool)
     /// The Dockerfile's instructions added; `removed` describes each current
-    /// instruction the proposal drops or changes, and a changed parser directive.
+    /// instruction the proposal drops or changes, a changed parser directive,
+    /// and each added instruction that changes what the kept ones mean
+    /// (``ProposalChange/alteration(_:keptAfter:)``).
     case dockerfile(added: [DockerfileInstruction], removed: [String])
     /// A change no rule can judge, and why.
     case unjudgeable(String)
@@ -70,7 +72,11 @@ public enum ProposalChange: Sendable, Equatable {
             guard let new = try? DockerfileDocument.parse(proposed) else {
                 return .unjudgeable("the proposed Dockerfile does not validate")
             }
-            guard let current else { return .dockerfile(added: new.instructions, removed: []) }
+            guard let current else {
+                // No file yet: every instruction is new, and its FROM is an image nobody chose.
+                let altered = new.instructions.compactMap { alteration($0, keptAfter: false) }
+                return .dockerfile(added: new.instructions, removed: altered)
+            }
             guard let old = try? DockerfileDocument.parse(current) else {
                 return .unjudgeable("the bottle's current Dockerfile does not validate")
             }
@@ -85,6 +91,8 @@ public enum ProposalChange: Sendable, Equatable {
             for instruction in new.instructions {
                 if next < old.instructions.count, same(instruction, old.instructions[next]) {
                     next += 1
+                } else if let why = alteration(instruction, keptAfter: next < old.instructions.count) {
+                    removed.append(why)
                 } else {
                     added.append(instruction)
                 }
@@ -94,6 +102,40 @@ public enum ProposalChange: Sendable, Equatable {
             }
             return .dockerfile(added: added, removed: removed)
         }
+    }
+
+    /// Instructions that, added anywhere, change what the file's other
+    /// instructions mean rather than adding to them:
+    /// - `FROM` starts a stage: appended, it is a new final image that drops
+    ///   every kept instruction's work; in the middle, it moves the kept
+    ///   instructions after it onto another image; before the first, a stage
+    ///   named like an image a kept `FROM` uses replaces that image;
+    /// - `USER` (who every later instruction and the bottle's process run as),
+    ///   `SHELL` (what runs every later `RUN`), `ONBUILD` (instructions run in
+    ///   another build), `ENTRYPOINT`, `CMD`, `HEALTHCHECK` and `STOPSIGNAL`
+    ///   (the last one wins: an added one replaces a kept one, or the base
+    ///   image's).
+    static let alwaysAlters: Set<String> = [
+        "FROM", "USER", "SHELL", "ONBUILD", "ENTRYPOINT", "CMD", "HEALTHCHECK", "STOPSIGNAL",
+    ]
+
+    /// Instructions that set what later instructions read — a variable
+    /// (`ARG`: before the first `FROM`, what a kept `FROM ${IMAGE}` pulls;
+    /// `ENV PATH=…`: which binary a kept `RUN` runs), the directory relative
+    /// paths resolve in (`WORKDIR`), a path whose later changes are discarded
+    /// (`VOLUME`): a change when a kept instruction follows, an addition at
+    /// the end of the file.
+    static let altersWhatFollows: Set<String> = ["ARG", "ENV", "WORKDIR", "VOLUME"]
+
+    /// Why the added `instruction` changes the meaning of the file's kept
+    /// instructions (`keptAfter`: a kept one follows it); `nil` when it only adds.
+    static func alteration(_ instruction: DockerfileInstruction, keptAfter: Bool) -> String? {
+        let keyword = instruction.keyword
+        if alwaysAlters.contains(keyword) || (keptAfter && altersWhatFollows.contains(keyword)) {
+            let reach = alwaysAlters.contains(keyword) ? "" : " before kept instructions"
+            return "the added \(keyword) on line \(instruction.line)\(reach) changes what the kept instructions mean, not only adds"
+        }
+        return nil
     }
 
     private static func same(_ a: DockerfileInstruction, _ b: DockerfileInstruction) -> Bool {
