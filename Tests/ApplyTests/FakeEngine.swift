@@ -62,8 +62,12 @@ final class FakeEngine: EngineCommandRunner, @unchecked Sendable {
     /// (the fixture's pid 12766): uid and gid 1000, groups 1000 and 27.
     var oldProcessStatus: String? = "Name:\tbusybox\nUid:\t1000\t1000\t1000\t1000\nGid:\t1000\t1000\t1000\t1000\nGroups:\t1000 27\n"
 
-    func processStatus(pid: Int64) -> String? {
-        pid == 12766 ? lock.withLock { oldProcessStatus } : nil
+    /// The old process's `uid_map`/`gid_map` (nil: the host's namespace).
+    var oldIDMap: String?
+
+    func processFile(pid: Int64, _ name: String) -> String? {
+        guard pid == 12766 else { return nil }
+        return lock.withLock { name == "status" ? oldProcessStatus : oldIDMap }
     }
     fileprivate func setContainers(_ list: [Container]) { lock.withLock { containers = list } }
     var all: [Container] { lock.withLock { containers } }

@@ -48,6 +48,24 @@ import Testing
         #expect(!create.contains("--group-add=777"))
     }
 
+    @Test("in a user namespace (rootless engines) the host's ids are turned back into the container's")
+    func userNamespaceMapping() {
+        let engine = FakeEngine()
+        // Rootless: container 0 is host 1000, container 1..65536 are host 100000...
+        engine.oldProcessStatus = "Uid:\t100999\t100999\t100999\t100999\nGid:\t100999\t100999\t100999\t100999\nGroups:\t100999 100026\n"
+        engine.oldIDMap = "         0       1000          1\n         1     100000      65536\n"
+        #expect(replacement(engine).run().succeeded)
+        #expect(created(engine).contains("--user=1000:1000"))
+        #expect(created(engine).contains("--group-add=27"))
+        // An id outside the map is refused, not guessed.
+        let outside = FakeEngine()
+        outside.oldProcessStatus = "Uid:\t5\t5\t5\t5\nGid:\t5\t5\t5\t5\n"
+        outside.oldIDMap = "0 1000 1\n1 100000 65536\n"
+        let refused = replacement(outside).run()
+        #expect(!refused.succeeded && refused.summary.contains("map does not cover"))
+        #expect(ContainerSpec.inside(7, map: "0 0 4294967295\n") == 7)
+    }
+
     @Test("a process whose /proc status cannot be read stops the replacement before anything changes")
     func unreadableProcessStatus() {
         let engine = FakeEngine()
@@ -76,6 +94,7 @@ import Testing
             ("RUN --network=host curl http://169.254.169.254/", "--network=host"),
             (#"RUN --NETWORK="host" true"#, "--network=host"), ("RUN --security=insecure true", "--security=insecure"),
             ("RUN --mount=type=cache,target=/c \\\n    --network=host true", "--network=host"),
+            ("ARG N=host\nRUN --network=$N true", "--network from a variable"),
         ] {
             let file = directory.appending("Dockerfile")
             try AtomicFile.write(Data("FROM debian:bookworm-slim\n\(run)\nUSER agent\n".utf8), to: file)
@@ -83,7 +102,7 @@ import Testing
                 let engine = FakeEngine()
                 let outcome = replacement(engine, dockerfile: file.string, network: network).run()
                 #expect(!outcome.succeeded)
-                #expect(outcome.summary.contains(word) && outcome.summary.contains("line 2"), "\(outcome.summary)")
+                #expect(outcome.summary.contains(word) && outcome.summary.contains("line "), "\(outcome.summary)")
                 #expect(!engine.verbs.contains("build"))
             }
         }
@@ -160,6 +179,33 @@ import Testing
         #expect(recovery?.summary.contains("the old one is removed") == true, "\(String(describing: recovery))")
         #expect(healthy.all.map(\.id) == [written.newID])
         #expect(healthy.container(named: "bot1")?.running == true)
+    }
+}
+
+extension ReplacementHardeningTests {
+    @Test("the operator's settings are kept as a baseline, so two approvals cannot walk one away")
+    func baseline() throws {
+        // Approval 1: the operator's -e FOO=bar and -l team=x are carried and recorded.
+        let engine = FakeEngine()
+        #expect(replacement(engine).run().succeeded)
+        let recorded = try ReplacementBaseline.read(ReplacementBaseline.path(in: directory))
+        #expect(recorded.contains("env:FOO=bar") && recorded.contains("label:team=x"))
+        // Approval 2: the old image now has ENV FOO=bar (the agent's first step). Without the
+        // baseline the value would be dropped as "the old image's"; with it, it stays.
+        let image = InspectFixtures.podmanImage.replacingOccurrences(
+            of: #""Env": ["#, with: #""Env": ["FOO=bar", "#)
+            .replacingOccurrences(of: #""Labels": {"#, with: #""Labels": {"team": "x", "#)
+        let container = try ContainerState.single(from: InspectFixtures.podmanContainer)
+        let walked = try ContainerSpec(container: container, image: ContainerState.single(from: image))
+        #expect(!walked.options.contains("--env=FOO=bar"))  // the walk, without a baseline
+        let kept = try ContainerSpec(container: container, image: ContainerState.single(from: image), baseline: recorded)
+        #expect(kept.options.contains("--env=FOO=bar") && kept.options.contains("--label=team=x"))
+        // A baseline that is not this program's stops the replacement before anything changes.
+        try AtomicFile.write(Data("{not json".utf8), to: ReplacementBaseline.path(in: directory))
+        let refused = FakeEngine()
+        let outcome = replacement(refused).run()
+        #expect(!outcome.succeeded && outcome.summary.contains("baseline"))
+        #expect(!refused.verbs.contains("build"))
     }
 }
 

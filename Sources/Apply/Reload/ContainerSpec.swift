@@ -58,6 +58,9 @@ struct ContainerSpec: Sendable, Equatable {
     var primaryNetwork: String? { options.first { $0.hasPrefix("--network=") }.map { String($0.dropFirst(10)) }.flatMap { Self.isSpecialNetworkMode($0) ? nil : $0 } }
     /// The proxy settings in its environment (`HTTP_PROXY=…`), passed to a build on the bottle's egress.
     var proxyEnvironment: [String]
+    /// The environment entries and labels carried as the operator's (`env:K=V`, `label:K=V`):
+    /// the next replacement's baseline (``ReplacementBaseline``).
+    var operatorSettings: [String]
 
     /// A network the container is on, with the aliases the operator gave it.
     struct NetworkAttachment: Sendable, Equatable {
@@ -85,9 +88,11 @@ struct ContainerSpec: Sendable, Equatable {
 
     /// Reads a container's configuration from `container` (one element of
     /// `inspect`'s array) and `image` (one element of `image inspect` of its image id).
-    init(container: JSONValue, image: JSONValue) throws(Problem) {
+    init(container: JSONValue, image: JSONValue, baseline: Set<String> = []) throws(Problem) {
         do {
-            try self.init(reading: InspectedObject(container, path: ""), image: InspectedObject(image, path: "image"))
+            try self.init(
+                reading: InspectedObject(container, path: ""), image: InspectedObject(image, path: "image"),
+                baseline: baseline)
         } catch let error as EngineFieldError {
             throw .field(error)
         } catch let error as Problem {
@@ -97,7 +102,7 @@ struct ContainerSpec: Sendable, Equatable {
         }
     }
 
-    private init(reading container: InspectedObject, image: InspectedObject) throws {
+    private init(reading container: InspectedObject, image: InspectedObject, baseline: Set<String>) throws {
         guard let id = try container.string("Id"), !id.isEmpty else {
             throw EngineFieldError(field: "Id", expected: "a container id")
         }
@@ -175,7 +180,10 @@ struct ContainerSpec: Sendable, Equatable {
             ["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "FTP_PROXY", "ALL_PROXY"].contains(Self.key(of: $0).uppercased())
         }
         let imageKeys = Set(imageEnvironment.map { Self.key(of: $0) })
-        for entry in environment where !imageEnvironment.contains(entry) {
+        var operatorSettings: [String] = []
+        // An entry the baseline says the operator gave is theirs even when the old image has it
+        // too: an agent cannot walk it away by first copying it into an ENV line, then deleting it.
+        for entry in environment where !imageEnvironment.contains(entry) || baseline.contains("env:" + entry) {
             let key = Self.key(of: entry)
             if entry == "container=podman" { continue }
             if key == "HOSTNAME", entry == "HOSTNAME=\(hostname)" { continue }
@@ -187,13 +195,17 @@ struct ContainerSpec: Sendable, Equatable {
                 throw EngineFieldError(field: "Config.Env", expected: "NAME=value entries")
             }
             flag("env", entry)
+            operatorSettings.append("env:" + entry)
         }
 
         // Labels: the container's, minus those the old image set to the same value.
         let imageLabels = try imageConfig.stringMap("Labels") ?? []
         for label in try config.stringMap("Labels") ?? []
-        where !imageLabels.contains(where: { $0.key == label.key && $0.value == label.value }) {
+        where !imageLabels.contains(where: { $0.key == label.key && $0.value == label.value })
+            || baseline.contains("label:\(label.key)=\(label.value)")
+        {
             flag("label", "\(label.key)=\(label.value)")
+            operatorSettings.append("label:\(label.key)=\(label.value)")
         }
 
         // Command and entrypoint.
@@ -391,6 +403,7 @@ struct ContainerSpec: Sendable, Equatable {
         if try config.bool("Tty") ?? false { options.append("--tty") }
 
         self.options = options
+        self.operatorSettings = operatorSettings
     }
 
     /// The `create` arguments (after the engine's program) for a container
@@ -477,17 +490,39 @@ struct ContainerSpec: Sendable, Equatable {
     /// These options with the user pinned to the numbers the old
     /// container's process runs as (read from `status`, its
     /// `/proc/<pid>/status`), so no `USER` line nor `/etc/passwd` of the new
-    /// image decides who the bottle runs as.
-    mutating func pinUser(toProcessStatus status: String) throws(Problem) {
+    /// image decides who the bottle runs as. `/proc` shows the host's ids: for
+    /// a container in a user namespace (rootless engines) they are turned
+    /// back into the container's through `uidMap`/`gidMap` (the process's
+    /// `/proc/<pid>/uid_map` and `gid_map`; `nil`: none readable, ids as they are).
+    mutating func pinUser(toProcessStatus status: String, uidMap: String? = nil, gidMap: String? = nil) throws(Problem) {
         guard let identity = Self.processIdentity(status) else {
             throw .unsupported("the user its process runs as cannot be read from /proc (no Uid/Gid lines)")
         }
-        options.removeAll { $0.hasPrefix("--user=") }
-        options.append("--user=\(identity.uid):\(identity.gid)")
-        let existing = Set(options.filter { $0.hasPrefix("--group-add=") })
-        for group in identity.groups where group != identity.gid && !existing.contains("--group-add=\(group)") {
-            options.append("--group-add=\(group)")
+        guard let uid = Self.inside(identity.uid, map: uidMap), let gid = Self.inside(identity.gid, map: gidMap) else {
+            throw .unsupported("its process runs as a uid or gid its user namespace's map does not cover")
         }
+        options.removeAll { $0.hasPrefix("--user=") }
+        options.append("--user=\(uid):\(gid)")
+        let existing = Set(options.filter { $0.hasPrefix("--group-add=") })
+        for hostGroup in identity.groups {
+            guard let group = Self.inside(hostGroup, map: gidMap) else {
+                throw .unsupported("its process has a group (\(hostGroup)) its user namespace's map does not cover")
+            }
+            if group != gid, !existing.contains("--group-add=\(group)") { options.append("--group-add=\(group)") }
+        }
+    }
+
+    /// The id inside a user namespace of host id `id`, by a `uid_map`/`gid_map`
+    /// text (`inside outside count` per line); `id` itself without a map.
+    static func inside(_ id: UInt32, map: String?) -> UInt32? {
+        guard let map else { return id }
+        for line in map.split(separator: "\n") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { UInt64($0) }
+            guard fields.count == 3 else { continue }
+            let (inside, outside, count) = (fields[0], fields[1], fields[2])
+            if UInt64(id) >= outside, UInt64(id) < outside + count { return UInt32(truncatingIfNeeded: inside + UInt64(id) - outside) }
+        }
+        return nil
     }
 
     /// A mount whose source or destination holds `:` or `,` cannot be given

@@ -15,14 +15,15 @@ public protocol EngineCommandRunner: Sendable {
     /// ``ReloadRun/standardOutput`` — `inspect`'s JSON, `create`'s new id.
     func run(_ argv: [String], timeout: Duration, keepOutput: Bool) -> ReloadRun
 
-    /// The text of host process `pid`'s `/proc/<pid>/status` (which uid and
-    /// gid a container's process really runs as); `nil` when it cannot be read.
-    func processStatus(pid: Int64) -> String?
+    /// The text of host process `pid`'s `/proc/<pid>/<name>` (`status`: which
+    /// uid and gid a container's process really runs as; `uid_map`, `gid_map`:
+    /// its user namespace's mapping); `nil` when it cannot be read.
+    func processFile(pid: Int64, _ name: String) -> String?
 }
 
 extension EngineCommandRunner {
-    public func processStatus(pid: Int64) -> String? {
-        guard let data = try? AtomicFile.read(FilePath("/proc/\(pid)/status"), limit: 64 << 10) else { return nil }
+    public func processFile(pid: Int64, _ name: String) -> String? {
+        guard let data = try? AtomicFile.read(FilePath("/proc/\(pid)/\(name)"), limit: 64 << 10) else { return nil }
         return String(decoding: data, as: UTF8.self)
     }
 }

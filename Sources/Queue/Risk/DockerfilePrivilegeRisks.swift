@@ -88,7 +88,8 @@ enum DockerfilePrivilegeRisks {
     static func runFlagHints(_ flags: [DockerfileFlag], state: DockerfileBuildState, line: Int) -> [RiskHint] {
         var hints: [RiskHint] = []
         for flag in flags {
-            let value = (flag.value ?? "").lowercased()
+            // BuildKit expands build arguments in flag values: `ARG N=host` + `RUN --network=$N`.
+            let value = state.expand(flag.value ?? "").lowercased()
             switch flag.name {
             case "network" where value == "host":
                 hints.append(
