@@ -27,6 +27,9 @@ extension RiskHintsDockerfileRootTests {
             (#"RUN eval "echo x >> /etc/passwd""#, "account-file"),
             ("RUN chroot / chmod u+s /bin/bash", "setuid-file"),
             ("RUN gosu root chmod u+s /bin/bash", "setuid-file"),
+            ("RUN exec -c chmod u+s /bin/bash", "setuid-file"), ("RUN ionice -c 3 chmod u+s /bin/bash", "setuid-file"),
+            ("RUN echo /bin/bash | xargs -n 1 chmod u+s", "setuid-file"),
+            ("RUN chroot --userspec=0:0 / setcap cap_setuid+ep /usr/bin/python3", "file-capability"),
         ] {
             #expect(hinted(run, rule), "\(run): \(rules(run))")
         }

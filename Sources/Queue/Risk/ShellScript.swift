@@ -63,8 +63,12 @@ struct ShellScript {
         "timeout", "setsid", "chroot", "runuser", "gosu", "su-exec", "setpriv", "unshare", "ionice", "builtin",
     ]
 
-    /// Wrapper options that take a value (`sudo -u agent`, `env -u NAME`, `nice -n 5`, `ionice -c 3`).
-    private static let valueOptions: Set<String> = ["-u", "-g", "-n", "-C", "-p", "-U", "-D", "-h", "-r", "-t", "-S", "-c", "-I"]
+    /// Wrapper options that take a value (`sudo -u agent`, `env -u NAME`, `nice -n 5`).
+    private static let valueOptions: Set<String> = ["-u", "-g", "-n", "-C", "-p", "-U", "-D", "-h", "-r", "-t", "-S"]
+
+    /// Options that take a value for one wrapper only (`ionice -c 3`, `xargs -I {}`, `exec -a NAME`);
+    /// elsewhere the same letter is a flag (`exec -c` clears the environment).
+    private static let wrapperValueOptions: [String: Set<String>] = ["ionice": ["-c"], "xargs": ["-I", "-a", "-E", "-d", "-s", "-P", "-L", "-n"], "exec": ["-a"]]
 
     /// Wrappers whose first operand is not the program: `chroot NEWROOT cmd`, `gosu USER cmd`, `su-exec USER cmd`.
     private static let wrappersWithOperand: Set<String> = ["chroot", "gosu", "su-exec"]
@@ -91,24 +95,25 @@ struct ShellScript {
     /// The program word and its index: assignments and wrappers skipped.
     static func program(of words: [String]) -> (word: String, index: Int)? {
         var index = 0
-        var inWrapper = false
+        var wrapper: String?
         while index < words.count {
             let word = words[index]
             if leadingKeywords.contains(word) { index += 1; continue }
             if isAssignment(word) { index += 1; continue }
-            if inWrapper, word.hasPrefix("-") {
-                let wrapper = basename(words[max(0, index - 1)])
-                index += (valueOptions.contains(word) && wrapper != "xargs") || (wrapper == "xargs" && word == "-I") ? 2 : 1
+            if let wrapper, word.hasPrefix("-") {
+                let own = wrapperValueOptions[wrapper] ?? []
+                let takesValue = own.contains(word) || (valueOptions.contains(word) && !["xargs", "exec"].contains(wrapper))
+                index += takesValue ? 2 : 1
                 continue
             }
-            if inWrapper, word.allSatisfy(\.isNumber), index > 0,
+            if wrapper != nil, word.allSatisfy(\.isNumber), index > 0,
                 ["timeout", "nice", "ionice"].contains(basename(words[index - 1]))
             {
                 index += 1
                 continue
             }
             if wrappers.contains(basename(word)) {
-                inWrapper = true
+                wrapper = basename(word)
                 index += 1
                 if wrappersWithOperand.contains(basename(word)) {
                     // Its options, then the operand (the new root, the user).
