@@ -39,6 +39,23 @@ extension RiskHintsDockerfileRootTests {
         }
     }
 
+    /// Every `eval` and `sh -c` text is read as a script once: thousands of distinct ones
+    /// stay linear (four times as many may take at most eight times as long).
+    @Test("a RUN of thousands of eval and sh -c scripts is hinted in linear time")
+    func manyNestedScripts() {
+        func seconds(_ count: Int) -> Double {
+            let run = "RUN " + (0..<count).map { "eval 'echo \($0)'; sh -c 'echo \($0)'" }.joined(separator: "; ") + "; eval 'chmod u+s /bin/bash'"
+            let start = ContinuousClock.now
+            #expect(adding(run).contains { $0.rule == "setuid-file" })
+            let elapsed = ContinuousClock.now - start
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        }
+        _ = seconds(200)  // warm up
+        let small = seconds(1_000)
+        let large = seconds(4_000)
+        #expect(large < 8 * small + 1, "\(small) s for 1,000, \(large) s for 4,000")
+    }
+
     @Test("setuid modes with a leading operator: =4755, +4000, install -m=4755")
     func setuidOperatorModes() {
         for run in ["RUN chmod =4755 /bin/bash", "RUN chmod +4000 /bin/bash", "RUN install -m=4755 /bin/bash /x", "RUN chmod =6755 /bin/bash"] {

@@ -167,17 +167,19 @@ struct ShellScript {
             }
         }
         finishPipeline(&self)
-        // What `sh -c '…'` and `eval '…'` run is a script of their own.
+        // What `sh -c '…'` and `eval '…'` run is a script of their own (each text once:
+        // a set, so 100,000 `eval x` stay linear).
+        var seen = Set(nested)
         for command in commands[firstNew...] {
             guard let program = command.program, Self.isInterpreter(program) || program == "su" else { continue }
             let arguments = command.arguments
             if program == "eval" {
                 let script = arguments.joined(separator: " ")
-                if !nested.contains(script) { nested.append(script) }
+                if seen.insert(script).inserted { nested.append(script) }
                 continue
             }
             if let c = arguments.firstIndex(where: { $0 == "-c" || ($0.hasPrefix("-") && !$0.hasPrefix("--") && $0.hasSuffix("c")) }),
-                c + 1 < arguments.count, !nested.contains(arguments[c + 1])
+                c + 1 < arguments.count, seen.insert(arguments[c + 1]).inserted
             {
                 nested.append(arguments[c + 1])
             }
