@@ -101,6 +101,9 @@ extension RiskHintsDockerfileRootTests {
             #expect(hinted(run, "unreadable-command", .warning), "\(run): \(rules(run))")
         }
         #expect(!rules("RUN c=echo; $c hello").contains("unreadable-command"))
+        #expect(!rules("RUN $HOME/.cargo/bin/cargo build").contains("unreadable-command"))
+        #expect(hinted("RUN $(echo /bin)/chmod u+s /bin/bash", "setuid-file"))
+        #expect(hinted("RUN $(printf '/bin/chm')od u+s /bin/bash", "unreadable-command", .warning))
     }
 
     @Test("packages installed straight from a URL or a repository are a warning")

@@ -73,12 +73,13 @@ enum DockerfilePrivilegeRisks {
             var command = original
             if let found = ShellScript.program(of: original.words), found.word.contains("$") {
                 let expanded = cwd.expand(found.word)
-                if expanded.contains("$") || expanded.isEmpty {
+                // (`$HOME/.cargo/bin/cargo`: only the directory is unknown, the program is cargo.)
+                if expanded.contains("$(") || ShellScript.basename(expanded).contains("$") || expanded.isEmpty {
                     if unreadableReason == nil {
                         unreadableReason =
                             "the program that runs is named by an expansion (\(found.word)): the hints cannot tell what it is; read the line yourself"
                     }
-                } else {
+                } else if !expanded.contains("$") {
                     let split = expanded.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init)
                     command.words = Array(original.words[..<found.index]) + split + original.words[(found.index + 1)...]
                 }
