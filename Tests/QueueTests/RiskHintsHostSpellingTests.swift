@@ -65,7 +65,7 @@ struct RiskHintsHostSpellingTests {
             "localhost", "LOCALHOST.", "api.localhost", "ｌｏｃａｌｈｏｓｔ", "metadata.google.internal", "metadata",
             "instance-data", "metadata.goog", "app.localtest.me", "lvh.me", "10.0.0.1.nip.io", "app.10.0.0.1.nip.io",
             "app-10-0-0-1.nip.io", "0a000001.nip.io", "magic-a9fea9fe.nip.io", "169-254-169-254.sslip.io",
-            "--1.sslip.io", "fe80--1.sslip.io", "127.0.0.1.xip.io", "7f000001.c0a80001.rbndr.us", "something.nip.io",
+            "--1.sslip.io", "fe80--1.sslip.io", "127.0.0.1.xip.io", "7f000001.c0a80001.rbndr.us", "something.nip.io", "x.rebind.it",
             "nip.io",
         ] {
             let found = routeHints("http://\(host)/")

@@ -402,8 +402,9 @@ struct ContainerReplacement: Sendable {
     }
 
     /// Why the approved Dockerfile must not be built, whatever `build_network`
-    /// says: a `RUN --network=host` or `RUN --security=insecure` step (read
-    /// by the same flag parser as the risk hints); `nil` to build. A file
+    /// says: a `RUN --network=host` or `RUN --security=insecure` step, or an
+    /// `ONBUILD RUN` with one (read by the same flag parser as the risk
+    /// hints); `nil` to build. A file
     /// that is missing is left to the build to report.
     static func buildPrivilegeRefusal(dockerfile: FilePath) -> String? {
         let data: Data?
@@ -415,19 +416,24 @@ struct ContainerReplacement: Sendable {
         do { document = try DockerfileDocument.parse(String(decoding: data, as: UTF8.self)) } catch {
             return "the Dockerfile at \(dockerfile) no longer validates (\(error.problems.first?.message ?? "")); it is not built"
         }
-        for instruction in document.instructions where instruction.keyword == "RUN" {
-            for flag in instruction.flags {
+        // An `ONBUILD RUN` does not run in this build, but in every build FROM the image
+        // this one makes: the image would carry the privilege past this refusal.
+        for instruction in document.instructions {
+            guard let run = instruction.keyword == "RUN" ? instruction : instruction.onbuildTrigger, run.keyword == "RUN"
+            else { continue }
+            let how = instruction.keyword == "ONBUILD" ? "ONBUILD RUN" : "RUN"
+            for flag in run.flags {
                 let value = (flag.value ?? "").lowercased()
                 if flag.name == "network" || flag.name == "security", value.contains("$") {
-                    return "line \(instruction.line) takes RUN --\(flag.name) from a variable (\(Escaped(flag.value ?? ""))), "
+                    return "line \(instruction.line) takes \(how) --\(flag.name) from a variable (\(Escaped(flag.value ?? ""))), "
                         + "which could expand to host or insecure; the replacement builds only a value written out"
                 }
                 if flag.name == "network", value == "host" {
-                    return "line \(instruction.line) has RUN --network=host, which the replacement never builds "
+                    return "line \(instruction.line) has \(how) --network=host, which the replacement never builds "
                         + "(it would reach the host's network whatever build_network says)"
                 }
                 if flag.name == "security", value == "insecure" {
-                    return "line \(instruction.line) has RUN --security=insecure, which the replacement never builds "
+                    return "line \(instruction.line) has \(how) --security=insecure, which the replacement never builds "
                         + "(a privileged build step is root on the host)"
                 }
             }

@@ -10,6 +10,18 @@ struct DockerfileBuildState {
     var stageNames: Set<String> = []
     var stageCount = 0
     var rootNames: Set<String> = ["root"]
+    /// The stage's `SHELL` (`nil`: BuildKit's default, `/bin/sh -c`).
+    var shell: [String]?
+
+    /// The shells whose language the hints read `RUN` text in.
+    static let posixShells: Set<String> = ["sh", "bash", "dash", "ash", "ksh", "mksh", "zsh", "yash", "posh", "busybox", "rbash"]
+
+    /// The interpreter ``shell`` names when it is not a POSIX shell (`python3`, `pwsh`); `nil` for a shell the hints read.
+    var unreadShell: String? {
+        guard let program = shell?.first else { return nil }
+        let name = ShellScript.basename(program)
+        return Self.posixShells.contains(name) ? nil : name
+    }
 
     /// Updates the state with `instruction` (called for every instruction, in order).
     mutating func apply(_ instruction: DockerfileInstruction) {
@@ -21,6 +33,9 @@ struct DockerfileBuildState {
             }
             stageCount += 1
             workdir = "/"
+            shell = nil
+        case "SHELL":
+            shell = instruction.execForm
         case "WORKDIR":
             workdir = resolve(expand(String(instruction.operands)))
         case "ARG", "ENV":

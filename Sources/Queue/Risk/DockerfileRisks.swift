@@ -8,7 +8,8 @@ import Foundation
 /// `secret-in-image`, `world-writable`, `new-package-source`, `sudo-nopasswd`,
 /// `host-tool-setting`, and the paths to root of ``DockerfilePrivilegeRisks``
 /// (`account-file`, `root-account`, `setuid-file`, `file-capability`,
-/// `build-privilege`, `remote-content`).
+/// `build-privilege`, `remote-content`, `remote-package`,
+/// `unreadable-command`). An `ONBUILD` is read as the instruction it carries.
 /// An instruction counts as added when the current file has no instruction
 /// with the same keyword, arguments and heredocs; `USER` and `FROM` are
 /// judged on the file's final stage as a whole.
@@ -61,18 +62,47 @@ enum DockerfileRisks {
             let command =
                 instruction.execForm.map { $0.map(Self.shellQuoted).joined(separator: " ") } ?? String(instruction.operands)
             var runHints: [RiskHint] = []
-            for script in [command] + instruction.heredocs.map(\.body) {
-                for hint in DockerfilePrivilegeRisks.runHints(script, flags: flags, state: state, line: line)
+            let bodies = instruction.heredocs.map(\.body)
+            for (index, script) in ([command] + bodies).enumerated() {
+                for hint in DockerfilePrivilegeRisks.runHints(
+                    script, flags: flags, state: state, line: line, stdin: index == 0 ? bodies : [])
                 where !runHints.contains(where: { $0.rule == hint.rule }) {
                     runHints.append(hint)
                 }
             }
+            if !runHints.contains(where: { $0.rule == "unreadable-command" }),
+                let reason = unreadScript(instruction, command: command, state: state)
+            {
+                runHints.append(RiskHint(.warning, "unreadable-command", reason, line: line))
+            }
             hints += runHints
             hints += commandHints(lower, line: line)
+        case "SHELL":
+            var shell = DockerfileBuildState()
+            shell.apply(instruction)
+            if let name = shell.unreadShell {
+                hints.append(
+                    RiskHint(
+                        .warning, "unreadable-command",
+                        "SHELL makes the RUN steps after it run by \(name), not a POSIX shell: the hints cannot read those steps; read them yourself",
+                        line: line))
+            }
+        case "ONBUILD":
+            // The trigger runs in every build FROM this image: its hints are this line's.
+            if let trigger = instruction.onbuildTrigger {
+                hints += Self.hints(for: trigger, state: state).map { hint in
+                    RiskHint(hint.severity, hint.rule, "ONBUILD \(trigger.keyword): \(hint.reason) (in every build FROM this image)", line: line)
+                }
+            }
         case "ADD":
             hints += DockerfilePrivilegeRisks.copyHints(instruction, state: state)
             let sources = instruction.operandWords.dropLast()
             let remote = ["http://", "https://", "git@", "git://", "ssh://", "ftp://"]
+            if !hints.contains(where: { $0.rule == "account-file" }),
+                let hint = DockerfilePrivilegeRisks.localArchiveHint(instruction, state: state, remote: remote)
+            {
+                hints.append(hint)
+            }
             if let url = sources.first(where: { source in remote.contains { source.lowercased().hasPrefix($0) } }) {
                 let pinned = !instruction.flagValues("checksum").isEmpty
                 hints.append(
@@ -99,6 +129,36 @@ enum DockerfileRisks {
             break
         }
         return hints
+    }
+
+    /// Why the hints cannot read a `RUN`'s script: the stage's `SHELL` is not
+    /// a POSIX shell, a heredoc starts with a `#!` line naming another
+    /// interpreter, or a heredoc is fed to one (`RUN python3 <<EOF`).
+    private static func unreadScript(_ instruction: DockerfileInstruction, command: String, state: DockerfileBuildState) -> String? {
+        if instruction.execForm == nil, let name = state.unreadShell {
+            return "this RUN is run by \(name) (the SHELL instruction): the hints read only POSIX shell; read it yourself"
+        }
+        for heredoc in instruction.heredocs where heredoc.body.hasPrefix("#!") {
+            let line = heredoc.body.dropFirst(2).prefix { $0 != "\n" }
+            var words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            if words.first.map(ShellScript.basename) == "env" {
+                words = Array(words.dropFirst().drop { $0.hasPrefix("-") || ShellScript.isAssignment($0) })
+            }
+            let name = words.first.map(ShellScript.basename) ?? ""
+            if !DockerfileBuildState.posixShells.contains(name) {
+                return "the heredoc \(heredoc.name) starts with #!\(line.trimmingCharacters(in: .whitespaces)): it is run by \(name.isEmpty ? "an unnamed program" : name), "
+                    + "which the hints cannot read; read it yourself"
+            }
+        }
+        if !instruction.heredocs.isEmpty {
+            for found in ShellScript(command).commands {
+                guard let program = found.program, ShellScript.isInterpreter(program),
+                    !DockerfileBuildState.posixShells.contains(program), !["source", ".", "eval", "su"].contains(program)
+                else { continue }
+                return "the heredoc is given to \(program), which the hints cannot read; read it yourself"
+            }
+        }
+        return nil
     }
 
     /// Hints that apply to any text that ends up as commands or files.

@@ -32,7 +32,7 @@ enum InternalNames {
     /// (dotted, dashed or hex, and for some IPv6 with `-` for `:`), or a DNS
     /// rebinding service that alternates between two spelled addresses.
     static let addressServices: Set<String> = [
-        "nip.io", "sslip.io", "xip.io", "traefik.me", "rbndr.us", "1u.ms", "ip.addr.tools",
+        "nip.io", "sslip.io", "xip.io", "traefik.me", "rbndr.us", "rebind.it", "1u.ms", "ip.addr.tools",
     ]
 
     /// Private-use domains: names under them are the site's own hosts.

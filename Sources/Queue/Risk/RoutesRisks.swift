@@ -10,8 +10,8 @@
 /// route of the current file is equal to it as JSON.
 enum RoutesRisks {
     static func assess(proposed: String, current: String?) -> [RiskHint] {
-        guard let document = try? RoutesDocument.parse(proposed) else { return [] }
-        let before = (current.flatMap { try? RoutesDocument.parse($0) })?.routes ?? []
+        guard let document = try? RoutesDocument.parse(proposed, plainKeys: false) else { return [] }
+        let before = (current.flatMap { try? RoutesDocument.parse($0, plainKeys: false) })?.routes ?? []
         let existing = Set(before)
         let beforeFields = before.map(RouteFields.init)
         let knownHosts = Set(beforeFields.flatMap { $0.upstreams.map(\.canonical) })

@@ -3,11 +3,12 @@
 /// redirections, and which commands feed which through a pipe.
 ///
 /// Not a shell: no expansion beyond the variables the file itself assigns,
-/// no functions or loops. It does what spelling games need undone — quotes
+/// no functions, and loops and `if` read as the commands inside them (their
+/// reserved words dropped: `then chmod …` runs `chmod`). It does what spelling games need undone — quotes
 /// and escapes removed (`/etc/pass""wd`, `c\url`), line continuations
-/// joined, `sh -c '…'`, `$(…)`, `` `…` `` and `<(…)` read as commands of
+/// joined, `sh -c '…'`, `eval '…'`, `$(…)`, `` `…` ``, `<(…)` and `>(…)` read as commands of
 /// their own, wrappers skipped (`sudo`, `env`, `busybox`, `exec`, `nice`,
-/// `xargs`, `command`, `nohup`, `time`, `doas`) — and
+/// `xargs`, `command`, `nohup`, `time`, `doas`, `chroot NEWROOT`, `gosu USER`), `( … )` subshells read in place — and
 /// errs towards seeing a command where a shell might not.
 struct ShellScript {
     /// One simple command.
@@ -53,7 +54,7 @@ struct ShellScript {
     /// Programs that download.
     static let fetchers: Set<String> = [
         "curl", "wget", "wget2", "fetch", "aria2c", "http", "https", "httpie", "lwp-download", "lwp-request", "GET",
-        "axel", "lynx", "links", "w3m",
+        "axel", "lynx", "links", "w3m", "nc", "ncat", "netcat", "socat", "telnet",
     ]
 
     /// Wrappers that run the next word as the program (with their own options first).
@@ -65,27 +66,62 @@ struct ShellScript {
     /// Wrapper options that take a value (`sudo -u agent`, `env -u NAME`, `nice -n 5`).
     private static let valueOptions: Set<String> = ["-u", "-g", "-n", "-C", "-p", "-U", "-D", "-h", "-r", "-t", "-S"]
 
+    /// Options that take a value for one wrapper only (`ionice -c 3`, `xargs -I {}`, `exec -a NAME`);
+    /// elsewhere the same letter is a flag (`exec -c` clears the environment).
+    private static let wrapperValueOptions: [String: Set<String>] = ["ionice": ["-c"], "xargs": ["-I", "-a", "-E", "-d", "-s", "-P", "-L", "-n"], "exec": ["-a"]]
+
+    /// Wrappers whose first operand is not the program: `chroot NEWROOT cmd`, `gosu USER cmd`, `su-exec USER cmd`.
+    private static let wrappersWithOperand: Set<String> = ["chroot", "gosu", "su-exec"]
+
+    /// Reserved words that start a command (`then chmod …`, `do setcap …`, `! cmd`, `{ cmd; }`)
+    /// and are dropped from its front; what follows them is the command that runs.
+    static let leadingKeywords: Set<String> = [
+        "if", "then", "elif", "else", "fi", "do", "done", "while", "until", "esac", "{", "}", "!", "in",
+    ]
+
+    /// Reserved words whose whole command is a loop or case header, not something that runs:
+    /// `for i in …`, `select x in …`, `case $x in` (their substitutions are read on their own).
+    static let headerKeywords: Set<String> = ["for", "select", "case", "function"]
+
+    /// `words` without the reserved words in front of the command (`then`, `do`, `{`, `!`, …);
+    /// empty for a loop or case header.
+    static func droppingKeywords(_ words: [String]) -> [String] {
+        var rest = words[...]
+        while let first = rest.first, leadingKeywords.contains(first) { rest = rest.dropFirst() }
+        if let first = rest.first, headerKeywords.contains(first) { return [] }
+        return Array(rest)
+    }
+
     /// The program word and its index: assignments and wrappers skipped.
     static func program(of words: [String]) -> (word: String, index: Int)? {
         var index = 0
-        var inWrapper = false
+        var wrapper: String?
         while index < words.count {
             let word = words[index]
-            if word == "{" || word == "!" { index += 1; continue }
+            if leadingKeywords.contains(word) { index += 1; continue }
             if isAssignment(word) { index += 1; continue }
-            if inWrapper, word.hasPrefix("-") {
-                index += valueOptions.contains(word) && basename(words[max(0, index - 1)]) != "xargs" ? 2 : 1
+            if let wrapper, word.hasPrefix("-") {
+                let own = wrapperValueOptions[wrapper] ?? []
+                let takesValue = own.contains(word) || (valueOptions.contains(word) && !["xargs", "exec"].contains(wrapper))
+                index += takesValue ? 2 : 1
                 continue
             }
-            if inWrapper, word.allSatisfy(\.isNumber), index > 0,
-                ["timeout", "nice"].contains(basename(words[index - 1]))
+            if wrapper != nil, word.allSatisfy(\.isNumber), index > 0,
+                ["timeout", "nice", "ionice"].contains(basename(words[index - 1]))
             {
                 index += 1
                 continue
             }
             if wrappers.contains(basename(word)) {
-                inWrapper = true
+                wrapper = basename(word)
                 index += 1
+                if wrappersWithOperand.contains(basename(word)) {
+                    // Its options, then the operand (the new root, the user).
+                    while index < words.count, words[index].hasPrefix("-") {
+                        index += valueOptions.contains(words[index]) || words[index] == "--userspec" || words[index] == "--groups" ? 2 : 1
+                    }
+                    index += 1
+                }
                 continue
             }
             return (word, index)
@@ -111,7 +147,7 @@ struct ShellScript {
         var pipeline: [[String]] = [[]]
         var nested: [String] = []
         func finishPipeline(_ script: inout ShellScript) {
-            let segments = pipeline.filter { !$0.isEmpty }
+            let segments = pipeline.map(ShellScript.droppingKeywords).filter { !$0.isEmpty }
             if !segments.isEmpty {
                 for (stage, words) in segments.enumerated() {
                     script.commands.append(Command(words: words, pipeline: script.pipelineCount, stage: stage))
@@ -125,15 +161,25 @@ struct ShellScript {
             case .word(let word): pipeline[pipeline.count - 1].append(word)
             case .pipe: pipeline.append([])
             case .separator: finishPipeline(&self)
+            case .subshell:
+                // `curl … | (sh)`: a subshell where a command starts runs in the pipeline's place.
+                if !(pipeline.last ?? []).isEmpty { finishPipeline(&self) }
             }
         }
         finishPipeline(&self)
-        // What `sh -c '…'` runs is a script of its own.
+        // What `sh -c '…'` and `eval '…'` run is a script of their own (each text once:
+        // a set, so 100,000 `eval x` stay linear).
+        var seen = Set(nested)
         for command in commands[firstNew...] {
             guard let program = command.program, Self.isInterpreter(program) || program == "su" else { continue }
             let arguments = command.arguments
+            if program == "eval" {
+                let script = arguments.joined(separator: " ")
+                if seen.insert(script).inserted { nested.append(script) }
+                continue
+            }
             if let c = arguments.firstIndex(where: { $0 == "-c" || ($0.hasPrefix("-") && !$0.hasPrefix("--") && $0.hasSuffix("c")) }),
-                c + 1 < arguments.count, !nested.contains(arguments[c + 1])
+                c + 1 < arguments.count, seen.insert(arguments[c + 1]).inserted
             {
                 nested.append(arguments[c + 1])
             }
@@ -146,6 +192,8 @@ struct ShellScript {
         case word(String)
         case pipe
         case separator
+        /// `(`: a subshell when a command starts, a separator elsewhere.
+        case subshell
     }
 
     /// Splits shell text into words and operators, quotes removed.
@@ -170,9 +218,12 @@ struct ShellScript {
             guard index < text.count else { return nil }
             let c = text[index]
             switch c {
-            case "\n", "\r\n", ";", "(", ")":
+            case "\n", "\r\n", ";", ")":
                 index += 1
                 return .separator
+            case "(":
+                index += 1
+                return .subshell
             case "&":
                 index += 1
                 if index < text.count, text[index] == "&" { index += 1 }

@@ -64,6 +64,19 @@ extension DockerfileInstruction {
         return strings
     }
 
+    /// The instruction an `ONBUILD` carries (`ONBUILD RUN --network=host …`
+    /// is that `RUN`), on the same line; `nil` for any other keyword. It runs
+    /// in every build `FROM` this image, so it is read like one of this file's.
+    public var onbuildTrigger: DockerfileInstruction? {
+        guard keyword == "ONBUILD" else { return nil }
+        let text = Substring(arguments).trimmingBlanks()
+        let end = text.firstIndex { $0 == " " || $0 == "\t" } ?? text.endIndex
+        let inner = text[..<end].uppercased()
+        guard !inner.isEmpty, inner != "ONBUILD" else { return nil }
+        return DockerfileInstruction(
+            keyword: inner, arguments: String(text[end...].trimmingBlanks()), heredocs: heredocs, line: line)
+    }
+
     /// The words of the operands: the exec form's strings, or the shell
     /// form split at unquoted blanks with quotes removed.
     public var operandWords: [String] {

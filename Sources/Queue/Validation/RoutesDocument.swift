@@ -14,9 +14,12 @@ public struct RoutesDocument: Sendable, Equatable {
     public let routeLines: [Int]
 
     /// Parses and checks `content` as a routes file.
+    /// - Parameter plainKeys: refuse member names that are not plain ASCII
+    ///   (the validator's reading). The risk hints read such a file anyway
+    ///   (`false`), so a folded `"ｕｐｓｔｒｅａｍ"` is still judged.
     /// - Throws: every problem found (up to the limit), positioned, with the
     ///   tool set to ``Tool/credProxyBlock``.
-    public static func parse(_ content: String) throws(ValidationError) -> RoutesDocument {
+    public static func parse(_ content: String, plainKeys: Bool = true) throws(ValidationError) -> RoutesDocument {
         var problems = ProblemList()
         let node = StrictJSONParser.parse(content, problems: &problems)
         guard let node else {
@@ -59,8 +62,40 @@ public struct RoutesDocument: Sendable, Equatable {
                 firstIndex[route.value] = i
             }
         }
+        // (After the parser's own problems only: a duplicate `"é"` is named once, as a duplicate.)
+        if plainKeys, problems.isEmpty { checkKeys(node, path: "", problems: &problems, column: column) }
         try problems.throwIfAny(for: .credProxyBlock)
         return RoutesDocument(
             root: node.value, routes: routes, routeLines: routesNode.children.map(\.position.line))
+    }
+
+    /// Refuses member names with a control character, a blank or a non-ASCII
+    /// character (`"upstream\u0000"`, `"upstream "`, `"up\u0131stream"`):
+    /// cred-proxy's names are plain ASCII words, and such a near-spelling sits
+    /// silently beside the real one, read by one JSON reader and not another.
+    private static func checkKeys(
+        _ node: JSONNode, path: String, problems: inout ProblemList, column: (JSONPosition) -> Int
+    ) {
+        switch node.value {
+        case .object(let members):
+            for (member, child) in zip(members, node.children) {
+                let odd = member.key.unicodeScalars.first { $0.value < 0x21 || $0.value > 0x7E }
+                if let odd {
+                    let what = odd.value > 0x7F ? "a non-ASCII character" : odd.value == 0x20 ? "a blank" : "a control character"
+                    problems.add(
+                        "\(path.isEmpty ? "the top-level object" : path) has the key \(QuotedText(member.key)) with \(what) "
+                            + "(\(CharacterName(scalar: odd))); keys are plain ASCII names such as \"upstream\": write it without that character",
+                        line: child.position.line, column: column(child.position))
+                }
+                let name = odd == nil ? String(member.key.prefix(QuotedText.limit)) : "\(QuotedText(member.key))"
+                checkKeys(child, path: path + (path.isEmpty ? "" : ".") + name, problems: &problems, column: column)
+            }
+        case .array:
+            for (index, child) in node.children.enumerated() {
+                checkKeys(child, path: "\(path)[\(index)]", problems: &problems, column: column)
+            }
+        default:
+            break
+        }
     }
 }
