@@ -25,7 +25,7 @@ final class Tmux {
         try type("clear", enter: true)
     }
 
-    deinit { try? Tmux.run(["kill-session", "-t", name]) }
+    deinit { _ = try? Tmux.run(["kill-session", "-t", name]) }
 
     /// Types `text` literally, then Enter if asked.
     func type(_ text: String, enter: Bool = false) throws {
