@@ -76,6 +76,47 @@ struct SidecarDurableTests {
     }
 
     @Test(
+        "mcp 1.x gives up without closing its stream; the decision written into it is delivered, and the identical retry gets it",
+        arguments: ["1.30.0", "1.9.4"], [DecisionStatus.approved, .rejected])
+    func abandonedStream(version: String, status: DecisionStatus) async throws {
+        let python = try #require(
+            version == "1.30.0" ? PythonClient.pythonMCP1 : PythonClient.pythonMCP19,
+            "mcp \(version) is missing: scripts/test makes .venv-mcp1 (1.30.0) and .venv-mcp19 (1.9.4)")
+        let installed = try ApplyFixtures.run(
+            [python, "-c", "import importlib.metadata as m; print(m.version('mcp'))"], timeout: .seconds(30))
+        #expect(installed.out.trimmingCharacters(in: .whitespacesAndNewlines) == version)
+        // Held until decided: nothing but the client's own timeout ends the first call.
+        let sidecar = try SidecarProcess(arguments: ["--hold-limit", "0"])
+        let tool = "pipelock-block"
+        let scratch = Scratch()
+        let gaveUp = scratch.path + "/gave-up"
+        let go = scratch.path + "/go"
+        let run = try PythonClient.Run(
+            python: python, script: "sidecar_client_mcp1.py",
+            [
+                "retry", sidecar.url, tool, SidecarProtocolTests.fileFor(tool, in: sidecar), "--call-timeout", "2",
+                "--gave-up-file", gaveUp, "--go-file", go,
+            ])
+        let id = try #require(try sidecar.waitForPending(timeout: 60).first)
+        #expect(await ApplyFixtures.eventually(timeout: .seconds(30)) { FileManager.default.fileExists(atPath: gaveUp) })
+        // The client gave up but its stream is open: the decision is written into it and archived as delivered.
+        try SidecarProtocolTests.decide(sidecar, id, status, notes: status == .rejected ? "use the mirror" : "ok")
+        let archived = "\(sidecar.queueDirectory)/archive/\(id).decision.json"
+        #expect(await ApplyFixtures.eventually(timeout: .seconds(30)) { FileManager.default.fileExists(atPath: archived) })
+        FileManager.default.createFile(atPath: go, contents: nil)
+
+        let answer = try run.finish(timeout: 120)
+        let steps = try #require(answer["steps"] as? [String], "\(answer)")
+        #expect(steps.first?.hasPrefix("\(tool): gave up") == true, "\(steps)")
+        #expect(steps.last == "\(tool): \(status.rawValue)", "\(steps)")
+        let structured = try #require(answer["structured"] as? [String: Any], "\(answer)")
+        #expect(structured["proposal_id"] as? String == id)
+        if status == .rejected { #expect(structured["notes"] as? String == "use the mirror") }
+        // Nothing was queued again: the operator is not asked twice.
+        #expect(sidecar.pendingIDs().isEmpty)
+    }
+
+    @Test(
         "a client that gives up (and cancels) before the decision gets the decision made after, on its retry",
         arguments: ["legacy", "auto"])
     func cancelledThenRetried(mode: String) throws {

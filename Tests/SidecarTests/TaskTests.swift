@@ -180,6 +180,56 @@ struct TaskTests {
         #expect(bad.errorMessage?.contains("\u{1B}") == false)
     }
 
+    @Test("tasks/list reads an index: a page's cost does not grow with the archive (2,000 archived proposals)")
+    func listCostIndependentOfArchive() async throws {
+        let sidecar = try TestSidecar()
+        let queue = sidecar.holder.queue
+        try queue.prepare()
+        let bottle = try BottleSlug("web")
+        let base = Date(timeIntervalSince1970: 1_780_000_000)
+        // Written straight into the archive (what years of decided proposals leave), unsynced for speed.
+        let archive = queue.directory.string + "/archive/"
+        for index in 0..<2000 {
+            let proposal = Proposal(
+                bottle: bottle, tool: .pipelockBlock, proposedFile: "host\(index).example\n", justification: "n",
+                currentFileSHA256: nil, createdAt: base.addingTimeInterval(Double(index)))
+            let decision = Decision(id: proposal.id, status: .rejected, notes: "no", decidedBy: "op")
+            try QueueFormat.encode(proposal).write(to: URL(fileURLWithPath: archive + "\(proposal.id).proposal.json"))
+            try QueueFormat.encode(decision).write(to: URL(fileURLWithPath: archive + "\(proposal.id).decision.json"))
+        }
+        func page(_ cursor: String?, _ id: Int) async throws -> (ids: [String], next: String?, seconds: Double) {
+            let params = cursor.map { #"{"cursor":"\#($0)"}"# } ?? "{}"
+            let start = ContinuousClock.now
+            let answer = try await Self.exchange(sidecar, Self.request(id, "tasks/list", params), revision: "2025-11-25")
+            let elapsed = ContinuousClock.now - start
+            let tasks = try #require(answer.result?["tasks"] as? [[String: Any]], "\(answer)")
+            return (
+                tasks.compactMap { $0["taskId"] as? String }, answer.result?["nextCursor"] as? String,
+                Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds)
+            )
+        }
+        let first = try await page(nil, 1)  // reads the directory once
+        var cursor = first.next
+        var listed = first.ids
+        var later: [Double] = []
+        for request in 2...30 {
+            guard let current = cursor else { break }
+            let next = try await page(current, request)
+            later.append(next.seconds)
+            listed += next.ids
+            cursor = next.next
+        }
+        #expect(listed.count == 2000)
+        #expect(Set(listed).count == 2000)
+        let median = later.sorted()[later.count / 2]
+        print(
+            "tasks/list at 2,000 archived proposals: first page \(Int(first.seconds * 1000)) ms (reads the index in), "
+                + "later pages median \(Int(median * 1000)) ms")
+        // A scan of the archive per page took seconds at this size; a page of 100 reads 200 small files.
+        #expect(median < 0.25, "a later page took \(median) s")
+        #expect(median < first.seconds, "a later page cost as much as reading the whole archive")
+    }
+
     @Test("proposal-status (taskSupport forbidden) as a 2025-11-25 task is -32601; under the extension it is a plain call")
     func statusIsNeverATask() async throws {
         let sidecar = try TestSidecar()

@@ -147,6 +147,7 @@ public struct BottleQueue: Sendable {
         if let delivered = try deliveredMatch(key: key, tool: proposal.tool) { return delivered }
         let path = QueueLayout.proposal(proposal.id, in: directory)
         try await GroupCommit.shared.commit([.create(try encode(proposal), at: path)])
+        TaskOrderIndex.shared.insert(directory.string, .init(createdAt: proposal.createdAt, id: proposal.id))
         return .queued(proposal)
     }
 
@@ -183,6 +184,41 @@ public struct BottleQueue: Sendable {
     }
 
     // MARK: - Reading
+
+    /// One page of every proposal, live and archived, oldest first, for
+    /// `tasks/list`: up to `limit` entries after the one with id `cursor`
+    /// (from the first when `nil`), and whether more follow. Each page reads
+    /// its own entries' files only (``TaskOrderIndex``); the directory is read
+    /// whole once per process, at the first page. Entries that cannot be read
+    /// are skipped, as a scan skips them.
+    /// - Returns: the entries, and the cursor of the next page (the page's
+    ///   last id, read or not) when more follow; `nil` when `cursor` names no
+    ///   proposal of this queue.
+    public func page(after cursor: ProposalID?, limit: Int) throws(QueueError)
+        -> (entries: [QueueEntry], next: ProposalID?)?
+    {
+        let index = TaskOrderIndex.shared
+        if !index.isLoaded(directory.string) {
+            let entries = try scan(archived: false).entries + scan(archived: true).entries
+            index.load(directory.string, entries.map { .init(createdAt: $0.proposal.createdAt, id: $0.proposal.id) })
+        }
+        guard let (ids, more) = index.page(directory.string, after: cursor, limit: limit) else { return nil }
+        let live = try openLive()
+        let archive = try live?.subdirectory(QueueLayout.archiveName)
+        var entries: [QueueEntry] = []
+        for id in ids {
+            // Live first; archived when it has moved (the proposal moves before its decision).
+            if let entry = try? listedEntry(id) {
+                entries.append(entry)
+            } else if let archive, let entry = try? listedEntry(
+                id, in: archive, archived: true, decided: archive.contains(id.rawValue + QueueLayout.decisionSuffix),
+                waiting: false, stopped: false)
+            {
+                entries.append(entry)
+            }
+        }
+        return (entries, more ? ids.last : nil)
+    }
 
     /// The proposal with `id`, live or archived.
     /// - Throws: ``QueueError/noSuchProposal(_:)`` when it is in neither.

@@ -162,35 +162,34 @@ extension Dispatcher {
     /// only ever added at the end of this order, so a page boundary never
     /// skips or repeats one.
     private func list(_ call: ToolCall) -> [UInt8] {
-        let entries: [QueueEntry]
-        do {
-            entries = try (holder.queue.scan(archived: false).entries + holder.queue.scan(archived: true).entries)
-                .sorted { ($0.proposal.createdAt, $0.proposal.id) < ($1.proposal.createdAt, $1.proposal.id) }
-        } catch {
-            return RPCReply.error(id: call.message.id, .internalError("could not list tasks: \(error)"))
+        let cursor: ProposalID?
+        func invalid(_ text: String) -> [UInt8] {
+            RPCReply.error(
+                id: call.message.id,
+                .invalidParams(
+                    "invalid cursor \(Escaped(String(text.prefix(64)))): pass the nextCursor of the previous "
+                        + "tasks/list answer, or no cursor for the first page"))
         }
-        var start = entries.startIndex
         switch call.message.params["cursor"] {
-        case nil, .null?: break
-        case .string(let cursor)?:
-            guard let last = entries.firstIndex(where: { $0.proposal.id.rawValue == cursor }) else {
-                return RPCReply.error(
-                    id: call.message.id,
-                    .invalidParams(
-                        "invalid cursor \(Escaped(String(cursor.prefix(64)))): pass the nextCursor of the previous "
-                            + "tasks/list answer, or no cursor for the first page"))
-            }
-            start = entries.index(after: last)
+        case nil, .null?: cursor = nil
+        case .string(let text)?:
+            guard let id = try? ProposalID(text) else { return invalid(text) }
+            cursor = id
         default:
             return RPCReply.error(id: call.message.id, .invalidParams("tasks/list: 'cursor' must be a string"))
         }
-        let page = entries[start...].prefix(Self.tasksPerPage)
-        var result: [String: Value] = [
-            "tasks": .array(page.map { .object(ProposalTask.task($0.proposal, $0.decision, flavor: .core)) })
-        ]
-        if page.endIndex < entries.endIndex, let last = page.last {
-            result["nextCursor"] = .string(last.proposal.id.rawValue)
+        // An index, not a scan: a page reads its own proposals' files, whatever the archive holds.
+        let found: (entries: [QueueEntry], next: ProposalID?)?
+        do {
+            found = try holder.queue.page(after: cursor, limit: Self.tasksPerPage)
+        } catch {
+            return RPCReply.error(id: call.message.id, .internalError("could not list tasks: \(error)"))
         }
+        guard let page = found else { return invalid(cursor?.rawValue ?? "") }
+        var result: [String: Value] = [
+            "tasks": .array(page.entries.map { .object(ProposalTask.task($0.proposal, $0.decision, flavor: .core)) })
+        ]
+        if let next = page.next { result["nextCursor"] = .string(next.rawValue) }
         return RPCReply.result(id: call.message.id, .object(result))
     }
 }

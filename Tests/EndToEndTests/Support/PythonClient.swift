@@ -97,6 +97,14 @@ enum PythonClient {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
     }()
 
+    /// The oldest 1.x client tested (mcp 1.9.x), in `.venv-mcp19`, which scripts/test makes.
+    static let pythonMCP19: String? = {
+        var candidates: [String] = []
+        if let path = ProcessInfo.processInfo.environment["SUPERVISE_TEST_PYTHON_MCP19"] { candidates.append(path) }
+        candidates += [repoRoot + "/.venv-mcp19/bin/python", "/work/main/.venv-mcp19/bin/python"]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+
     static let installHintMCP1 = """
         the end-to-end test with an older client needs mcp 1.x in .venv-mcp1: run scripts/test, which makes it, \
         or python3 -m venv .venv-mcp1 && .venv-mcp1/bin/pip install 'mcp==1.30.0'
