@@ -10,6 +10,8 @@ public enum ReapplyRefusal: Error, Sendable, Equatable, CustomStringConvertible 
     case alreadyApplied(ProposalID)
     /// An apply of it is running now (or a crash cut one off and no command has finished it yet).
     case inProgress(ProposalID)
+    /// The approval is not one the host sealed (``DecisionOrigin/isHostMade``): an unsigned one is never applied again.
+    case notSealed(ProposalID, DecisionOrigin)
 
     public var description: String {
         switch self {
@@ -17,6 +19,9 @@ public enum ReapplyRefusal: Error, Sendable, Equatable, CustomStringConvertible 
         case .notApproved(let id, let status?): "proposal \(id) was \(status.rawValue), not approved: there is nothing to apply"
         case .alreadyApplied(let id): "proposal \(id) is applied already: there is nothing to apply again"
         case .inProgress(let id): "an apply of proposal \(id) is running now; wait for it (`show \(id)` says how it ended)"
+        case .notSealed(let id, let origin):
+            "proposal \(id)'s approval was not sealed by this host (\(origin.label ?? origin.rawValue)): it is never applied "
+                + "again; if you still want the change, ask the agent to propose it anew and approve that"
         }
     }
 }
@@ -44,6 +49,8 @@ extension Applier {
         guard let decision = try queue.decision(id), decision.status.isApproval else {
             throw ReapplyRefusal.notApproved(id, try queue.decision(id)?.status)
         }
+        // Only an approval the host sealed is applied again: an unsigned one is shown, never acted on.
+        guard decision.origin.isHostMade else { throw ReapplyRefusal.notSealed(id, decision.origin) }
         switch decision.apply?.state {
         case .applied?: throw ReapplyRefusal.alreadyApplied(id)
         case .pending?: throw ReapplyRefusal.inProgress(id)
