@@ -135,7 +135,7 @@ struct DecisionSealTests {
             switch value {
             case let text as String where key == "status": changed[key] = text == "rejected" ? "approved" : "rejected"
             case let text as String where key == "decided_at": changed[key] = text.replacingOccurrences(of: "Z", with: "1Z")
-            case let text as String where key == "proposal_sha256": changed[key] = String(repeating: "b", count: 64)
+            case is String where key == "proposal_sha256": changed[key] = String(repeating: "b", count: 64)
             case let text as String: changed[key] = text + "x"
             default: changed[key] = "changed"
             }
