@@ -33,9 +33,7 @@ struct ForgedDecisionTests {
 
     @Test("show, list, log and approve over a forged approval whose apply claims to be pending")
     func forgedApproval() async throws {
-        let proposal = Proposal(
-            bottle: bottle, tool: .pipelockBlock, proposedFile: "api.github.com\npypi.org\n",
-            justification: "pip needs PyPI", currentFileSHA256: SHA256Hex.of("api.github.com\n"))
+        let proposal = pipProposal()
         try sidecar.prepare()
         _ = try await sidecar.submit(proposal)
         // The host ran before (it has a key): this is no decision from before sealing.
@@ -89,9 +87,7 @@ struct ForgedDecisionTests {
 
     @Test("a forged rejection cannot stop the operator from approving: approve finds the name taken and decides")
     func forgedRejectionOccupiesTheName() async throws {
-        let proposal = Proposal(
-            bottle: bottle, tool: .pipelockBlock, proposedFile: "api.github.com\npypi.org\n",
-            justification: "pip needs PyPI", currentFileSHA256: SHA256Hex.of("api.github.com\n"))
+        let proposal = pipProposal()
         try sidecar.prepare()
         _ = try await sidecar.submit(proposal)
         #expect(try cli("list").status == 0)
