@@ -292,7 +292,10 @@ public struct Applier: Sendable {
             }
             for entry in stuck {
                 // Read again under the lock: the apply seen pending may have finished meanwhile.
-                guard let decision = try? queue.decision(entry.proposal.id), decision.apply?.state == .pending
+                // Only the host's own latest record of the decision says whether it is still pending
+                // (a replayed older version is set aside as it is read: ``DecisionSeal``).
+                guard let decision = try? queue.decision(entry.proposal.id), decision.origin.isHostMade,
+                    decision.apply?.state == .pending
                 else { continue }
                 let file = entry.proposal.tool.configFile
                 let current = try? configRoot.currentSHA256(file, for: bottle)

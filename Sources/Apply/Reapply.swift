@@ -12,6 +12,8 @@ public enum ReapplyRefusal: Error, Sendable, Equatable, CustomStringConvertible 
     case inProgress(ProposalID)
     /// It was approved for a time, and that time is over: applied now, it would never end.
     case grantOver(ProposalID, expiresAt: Date)
+    /// The approval is not one the host sealed (``DecisionOrigin/isHostMade``): an unsigned one is never applied again.
+    case notSealed(ProposalID, DecisionOrigin)
 
     public var description: String {
         switch self {
@@ -23,6 +25,9 @@ public enum ReapplyRefusal: Error, Sendable, Equatable, CustomStringConvertible 
             "proposal \(id) was approved for a time that ended at \(Timestamp.format(expiresAt)): applied now, it "
                 + "would be for good; nothing was written: ask the agent to propose it again and approve the new "
                 + "proposal (with --for for a time)"
+        case .notSealed(let id, let origin):
+            "proposal \(id)'s approval was not sealed by this host (\(origin.label ?? origin.rawValue)): it is never applied "
+                + "again; if you still want the change, ask the agent to propose it anew and approve that"
         }
     }
 }
@@ -54,6 +59,8 @@ extension Applier {
         guard let decision = try queue.decision(id), decision.status.isApproval else {
             throw ReapplyRefusal.notApproved(id, try queue.decision(id)?.status)
         }
+        // Only an approval the host sealed is applied again: an unsigned one is shown, never acted on.
+        guard decision.origin.isHostMade else { throw ReapplyRefusal.notSealed(id, decision.origin) }
         switch decision.apply?.state {
         case .applied?: throw ReapplyRefusal.alreadyApplied(id)
         case .pending?: throw ReapplyRefusal.inProgress(id)

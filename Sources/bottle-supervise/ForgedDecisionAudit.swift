@@ -5,7 +5,8 @@ import Queue
 /// What the host does when it finds a decision file it did not make
 /// (docs/security.md, "Only the host decides"): the file is already set
 /// aside by the queue (``DecisionSeal``); here it is recorded once in the
-/// audit log as a `forged-decision` event, and a command that writes to a
+/// audit log as a `forged-decision` event (at most
+/// ``DecisionSeal/setAsideLimit`` per proposal), and a command that writes to a
 /// terminal line by line says so on standard error.
 enum ForgedDecisionAudit {
     /// Installs the recorder for this process. - Parameter tellOperator:
@@ -18,20 +19,16 @@ enum ForgedDecisionAudit {
                 + (found.claimed.map { "(it claims \(Escaped($0.status.rawValue)) by \(Escaped($0.decidedBy))); " }
                     ?? "(it does not read as a decision: \(Escaped(found.unreadable ?? "malformed"))); ")
                 + "set aside to \(Escaped(found.movedTo.string)) and never applied"
-            if let tool = found.tool {
-                do {
-                    try AuditLog(queueRoot: found.queueRoot).append(
-                        AuditRecord(
-                            event: .forgedDecision, by: OperatorName.current, bottle: found.bottle,
-                            file: tool.configFile, tool: tool, id: found.id,
-                            status: found.claimed?.status.rawValue ?? "malformed",
-                            oldSHA256: nil, newSHA256: found.sha256))
-                    message += "; recorded in the audit log"
-                } catch {
-                    message += "; could not record it in the audit log: \(error)"
-                }
-            } else {
-                message += "; its proposal could not be read, so it is not in the audit log"
+            // Recorded even when its proposal could not be read (archived, removed): tool and file then stay empty.
+            do {
+                try AuditLog(queueRoot: found.queueRoot).append(
+                    AuditRecord(
+                        event: .forgedDecision, by: OperatorName.current, bottle: found.bottle,
+                        file: found.tool?.configFile, tool: found.tool, id: found.id,
+                        status: found.claimed?.status.rawValue ?? "malformed", oldSHA256: nil, newSHA256: found.sha256))
+                message += "; recorded in the audit log"
+            } catch {
+                message += "; could not record it in the audit log: \(error)"
             }
             if tellOperator { FileHandle.standardError.write(Data((message + "\n").utf8)) }
         }

@@ -82,7 +82,7 @@ enum AuditTable {
         for record in records {
             rows.append(
                 [
-                    Timestamp.format(record.at), record.event.rawValue, record.bottle.rawValue, record.file.fileName,
+                    Timestamp.format(record.at), record.event.rawValue, record.bottle.rawValue, record.file?.fileName ?? "-",
                     record.id?.rawValue ?? "-", record.status, record.by, short(record.oldSHA256),
                     short(record.newSHA256), record.apply?.summary ?? "",
                 ].map { Escaped($0).description })

@@ -115,4 +115,86 @@ struct ForgedDecisionTests {
         let again = try cli("show", proposal.id.rawValue)
         #expect(again.out.split(separator: "\n").first { $0.hasPrefix("created") } == line)
     }
+
+    func pipProposal() -> Proposal {
+        Proposal(
+            bottle: bottle, tool: .pipelockBlock, proposedFile: "api.github.com\npypi.org\n",
+            justification: "pip needs PyPI", currentFileSHA256: SHA256Hex.of("api.github.com\n"))
+    }
+
+    @Test("a sealed `apply: pending` the sidecar copied and puts back is not finished as interrupted, and `apply ID` refuses")
+    func replayedPendingDecision() async throws {
+        let proposal = pipProposal()
+        try sidecar.prepare()
+        _ = try await sidecar.submit(proposal)
+        #expect(try cli("list").status == 0)
+        // The reload runs while the decision says `pending`: it copies the file, as a sidecar could.
+        let decisionFile = queueRoot + "/demo/\(proposal.id).decision.json"
+        let kept = scratch.path + "/pending.json"
+        scratch.write(
+            "[reload.allowlist]\ncommand = [\"cp\", \"\(decisionFile)\", \"\(kept)\"]\n", at: "bottles/demo/supervise.toml")
+        let approved = try cli("approve", proposal.id.rawValue)
+        #expect(approved.status == 0, "\(approved.err)")
+        let pending = try String(contentsOfFile: kept, encoding: .utf8)
+        #expect(pending.contains("\"pending\""))
+        // The operator undoes the change by hand; the sidecar puts the old claim back.
+        scratch.write("api.github.com\n", at: "bottles/demo/allowlist")
+        scratch.write(pending, at: "queue/demo/\(proposal.id).decision.json")
+
+        let again = try cli("apply", proposal.id.rawValue)
+        #expect(again.status != 0)
+        #expect(again.err.contains("applied already"), "\(again.err)")
+        #expect(!again.err.contains("interrupted"))
+        #expect(try String(contentsOfFile: allowlist, encoding: .utf8) == "api.github.com\n")
+        #expect(try auditLines("apply").count == 1)
+        #expect(try auditLines("forged-decision").count == 1)
+        #expect(try cli("show", proposal.id.rawValue).out.contains("applied"))
+    }
+
+    @Test("an approval planted before the host's first command is forged, and `apply ID` never applies it")
+    func approvalPlantedBeforeTheKey() async throws {
+        let proposal = pipProposal()
+        try sidecar.prepare()
+        _ = try await sidecar.submit(proposal)
+        try sidecar.decide(Decision(id: proposal.id, status: .approved, notes: "fine", decidedBy: "alice"))
+        let applied = try cli("apply", proposal.id.rawValue)
+        #expect(applied.status != 0)
+        #expect(try String(contentsOfFile: allowlist, encoding: .utf8) == "api.github.com\n")
+        #expect(try auditLines("forged-decision").count == 1)
+        #expect(try auditLines("apply").isEmpty)
+        #expect(try cli("show", proposal.id.rawValue).out.contains("FORGED"))
+    }
+
+    @Test("approve over a forgery that keeps coming back fails (exit 1) and never says another decision won")
+    func forgeryKeepsReappearing() async throws {
+        let proposal = pipProposal()
+        try sidecar.prepare()
+        _ = try await sidecar.submit(proposal)
+        #expect(try cli("list").status == 0)
+        try sidecar.decide(Decision(id: proposal.id, status: .approved, notes: "fine", decidedBy: "mallory"))
+        // Nothing can be set aside: the forgery stays in the decision's place, as if written again each time.
+        scratch.write("not a directory", at: "queue/.forged-decisions")
+        let approved = try cli("approve", proposal.id.rawValue)
+        #expect(approved.status == 1)
+        #expect(approved.err.contains("a forged decision keeps reappearing"), "\(approved.err)")
+        #expect(!approved.err.contains("another decision won"))
+        #expect(try String(contentsOfFile: allowlist, encoding: .utf8) == "api.github.com\n")
+    }
+
+    @Test("a forged decision whose proposal is gone is audited anyway, with no tool or file")
+    func forgeryWithoutProposal() async throws {
+        let proposal = pipProposal()
+        try sidecar.prepare()
+        _ = try await sidecar.submit(proposal)
+        #expect(try cli("list").status == 0)
+        try sidecar.decide(Decision(id: proposal.id, status: .approved, notes: "fine", decidedBy: "mallory"))
+        unlink(queueRoot + "/demo/\(proposal.id).proposal.json")
+        #expect(try cli("list").status == 0)
+        let forged = try auditLines("forged-decision")
+        #expect(forged.count == 1)
+        #expect(forged.first?.contains(proposal.id.rawValue) == true)
+        #expect(forged.first?.contains("\"tool\"") == false)
+        #expect(try cli("log", "--verify").status == 0)
+        #expect(try cli("log").out.contains("forged-decision"))
+    }
 }

@@ -223,6 +223,12 @@ struct DecisionSealTests {
                 apply: ApplyOutcome(state: .pending, summary: "applying")))
         try await sidecar.archive(approved.id)
         #expect(!FileManager.default.fileExists(atPath: directory.path.appending(".decision-key").string))
+        // The operator's build audited both decisions as it made them.
+        let audited = [approved.id, applying.id].map { id in
+            "{\"hash\":\"0\",\"format\":1,\"event\":\"decision\",\"by\":\"alice\",\"bottle\":\"\(slug())\","
+                + "\"file\":\"allowlist\",\"id\":\"\(id)\",\"status\":\"approved\"}\n"
+        }
+        writeRaw(audited.joined(), to: directory.path.appending("audit.log"))
 
         let host = root.queue(for: slug())
         let old = try host.decision(approved.id)
@@ -257,5 +263,104 @@ struct DecisionSealTests {
         } throws: { error in
             "\(error)".contains("symbolic link")
         }
+    }
+
+    @Test("a decision planted before the host's first command is forged, not unsigned: the audit log never saw it")
+    func plantedBeforeTheKey() async throws {
+        let sidecar = try sidecar()
+        let proposal = makeProposal()
+        _ = try await sidecar.submit(proposal)
+        try sidecar.decide(Decision(id: proposal.id, status: .approved, decidedBy: "alice"))
+        #expect(!FileManager.default.fileExists(atPath: directory.path.appending(".decision-key").string))
+        let host = root.queue(for: slug())
+        #expect(try host.decision(proposal.id) == nil)
+        #expect(reports.count == 1)
+        #expect(try host.entry(proposal.id).isPending)
+    }
+
+    @Test("a missing key is not made again once the root was sealed: the error says what to do")
+    func missingKeyOfSealedRoot() throws {
+        _ = try DecisionSeal.of(root: directory.path)
+        let keyPath = directory.path.appending(".decision-key")
+        unlink(keyPath.string)
+        DecisionSeal.forgetLoadedKeys()
+        #expect {
+            _ = try DecisionSeal.of(root: directory.path)
+        } throws: { error in
+            "\(error)".contains("missing") && "\(error)".contains("backup") && "\(error)".contains(".unsigned-decisions")
+        }
+        #expect(!FileManager.default.fileExists(atPath: keyPath.string))
+    }
+
+    @Test("replaying an older version the host sealed (apply pending) is set aside; the host's latest counts and is put back")
+    func replayedOlderVersion() async throws {
+        let proposal = makeProposal()
+        _ = try await sidecar().submit(proposal)
+        let host = root.queue(for: slug())
+        try host.decide(
+            Decision(
+                id: proposal.id, status: .approved, decidedBy: "alice",
+                apply: ApplyOutcome(state: .pending, summary: "applying")))
+        let path = decisionPath(proposal.id)
+        let pending = try text(path)
+        try host.recordApply(ApplyOutcome(state: .applied, summary: "written"), for: proposal.id)
+        // The sidecar kept the claim and puts it back.
+        writeRaw(pending, to: path)
+        #expect(try host.applyingEntries().isEmpty, "a replayed pending apply is never recovered")
+        #expect(reports.count == 1)
+        let decided = try host.decision(proposal.id)
+        #expect(decided?.apply?.state == .applied)
+        #expect(decided?.origin == .host)
+        #expect(try text(path).contains("\"applied\""), "the host's latest version is put back")
+    }
+
+    @Test("the host changes only decisions it sealed: never an unsigned one nor the sidecar's withdrawal")
+    func changesOnlyItsOwn() async throws {
+        _ = try DecisionSeal.of(root: directory.path)
+        let sidecar = try sidecar()
+        let proposal = makeProposal()
+        _ = try await sidecar.submit(proposal)
+        try sidecar.decide(Decision(id: proposal.id, status: .withdrawn, decidedBy: "agent"))
+        let host = root.queue(for: slug())
+        #expect(try host.decision(proposal.id)?.origin == .sidecar)
+        #expect(throws: QueueError.self) { try host.recordGrantEnd(Date(), for: proposal.id) }
+        #expect(throws: QueueError.self) {
+            try host.recordApply(ApplyOutcome(state: .failed, summary: "x"), for: proposal.id)
+        }
+        #expect(!(try text(decisionPath(proposal.id))).contains("host_mac"))
+        #expect(try host.decision(proposal.id)?.origin == .sidecar)
+    }
+
+    @Test("a forgery that keeps the decision's name fails the decision, never reporting the forgery's status")
+    func forgeryKeepsReappearing() async throws {
+        _ = try DecisionSeal.of(root: directory.path)
+        let sidecar = try sidecar()
+        let proposal = makeProposal()
+        _ = try await sidecar.submit(proposal)
+        try sidecar.decide(Decision(id: proposal.id, status: .approved, decidedBy: "mallory"))
+        // Setting it aside fails every time, as if it came back at once.
+        writeRaw("not a directory", to: directory.path.appending(".forged-decisions"))
+        #expect(throws: QueueError.forgedDecisionsKeepReappearing(proposal.id)) {
+            try root.queue(for: slug()).decide(Decision(id: proposal.id, status: .rejected, notes: "no", decidedBy: "bob"))
+        }
+        #expect("\(QueueError.forgedDecisionsKeepReappearing(proposal.id))".contains("keeps reappearing"))
+    }
+
+    @Test("forgeries are kept and reported up to a limit per proposal; later ones replace one another")
+    func forgeriesAreRateLimited() async throws {
+        _ = try DecisionSeal.of(root: directory.path)
+        let sidecar = try sidecar()
+        let proposal = makeProposal()
+        _ = try await sidecar.submit(proposal)
+        let host = root.queue(for: slug())
+        for round in 0..<(DecisionSeal.setAsideLimit + 5) {
+            try sidecar.decide(Decision(id: proposal.id, status: .approved, notes: "\(round)", decidedBy: "mallory"))
+            #expect(try host.decision(proposal.id) == nil)
+        }
+        #expect(reports.count == DecisionSeal.setAsideLimit)
+        let kept = try FileManager.default.contentsOfDirectory(
+            atPath: directory.path.appending(".forged-decisions").appending(slug().rawValue).string)
+        #expect(kept.count == DecisionSeal.setAsideLimit + 1)
+        #expect(try host.entry(proposal.id).forgedDecision?.notes == "\(DecisionSeal.setAsideLimit + 4)")
     }
 }

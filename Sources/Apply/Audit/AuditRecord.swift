@@ -39,8 +39,9 @@ public struct AuditRecord: Codable, Sendable, Equatable {
     public var by: String
     /// The bottle.
     public var bottle: BottleSlug
-    /// The file concerned.
-    public var file: ConfigFile
+    /// The file concerned; `nil` only for a forged decision whose proposal
+    /// could not be read (the file it would have changed is unknown).
+    public var file: ConfigFile?
     /// The tool the agent called (`nil` for a rollback).
     public var tool: Tool?
     /// The proposal (`nil` for a rollback).
@@ -62,7 +63,7 @@ public struct AuditRecord: Codable, Sendable, Equatable {
 
     /// A record; ``prev`` is filled in by ``AuditLog/append(_:)``.
     public init(
-        at: Date = Date(), event: Event, by: String, bottle: BottleSlug, file: ConfigFile, tool: Tool?,
+        at: Date = Date(), event: Event, by: String, bottle: BottleSlug, file: ConfigFile?, tool: Tool?,
         id: ProposalID?, status: String, oldSHA256: String?, newSHA256: String?, apply: ApplyOutcome? = nil
     ) {
         self.at = Timestamp.normalized(at)

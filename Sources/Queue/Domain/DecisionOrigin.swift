@@ -27,6 +27,14 @@ public enum DecisionOrigin: String, Sendable, Equatable {
     /// Whether the decision counts as the proposal's outcome on the host.
     public var counts: Bool { self != .forged }
 
+    /// Whether the host may act on the decision: apply it again, finish an
+    /// interrupted apply, or seal a change to it. Only a decision it sealed
+    /// itself (``host``), or one read by a queue without a key, which judges
+    /// nothing (``unverified``: the sidecar's view, and tests'). Never an
+    /// ``unsigned`` one or the ``sidecar``'s: sealing those anew would make
+    /// them pass as the operator's.
+    public var isHostMade: Bool { self == .host || self == .unverified }
+
     /// A short label for readers, `nil` for the ordinary cases.
     public var label: String? {
         switch self {

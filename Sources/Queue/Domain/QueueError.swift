@@ -13,6 +13,9 @@ public enum QueueError: Error, Equatable, Sendable, CustomStringConvertible {
     case malformedFile(path: String, reason: String)
     /// A file in a format version this build does not know.
     case unsupportedFormat(path: String, version: Int)
+    /// ``BottleQueue/decide(_:)`` set aside a forged decision in the
+    /// decision's place again and again: the bottle's sidecar is writing them.
+    case forgedDecisionsKeepReappearing(ProposalID)
     /// The operating system refused a file operation.
     case io(operation: String, path: String, errno: Int32)
 
@@ -33,6 +36,10 @@ public enum QueueError: Error, Equatable, Sendable, CustomStringConvertible {
             "malformed queue file \(Escaped(path)): \(Escaped.clipped(reason, limit: 400))"
         case .unsupportedFormat(let path, let version):
             "queue file \(Escaped(path)) has format \(version); this build reads format \(QueueFormat.version)"
+        case .forgedDecisionsKeepReappearing(let id):
+            "a forged decision keeps reappearing on proposal \(id): the bottle's sidecar keeps writing decision files, "
+                + "and each was set aside (see `bottle-supervise log`); nothing was decided. Stop the bottle, "
+                + "then decide again (docs/security.md, \"Only the host decides\")"
         case .io(let operation, let path, let errno):
             "\(operation) \(Escaped(path)): \(POSIXErrorText(errno))"
         }

@@ -532,7 +532,7 @@ public struct BottleQueue: Sendable {
         for id in try live.names().compactMap({ QueueLayout.id(in: $0, suffix: QueueLayout.decisionSuffix) }) {
             // Only the host's own decisions are finished: a forged or unsigned one is never "recovered".
             guard let decision = try? readDecision(id, in: live), decision.status.isApproval,
-                decision.origin == .host || decision.origin == .unverified,
+                decision.origin.isHostMade,
                 decision.apply?.state == .pending, let read = try? readProposal(id, in: live)
             else { continue }
             found.append(
@@ -571,17 +571,18 @@ public struct BottleQueue: Sendable {
         // link: a name the sidecar planted (a link, a FIFO) makes this fail,
         // and nothing is ever written through it.
         let (decision, data) = try sealedForWriting(decision)
-        if try !AtomicFile.create(data, named: decisionName, in: live) {
-            // The name is taken: by a decision (another operator won), by a
-            // forged one (set aside as it is read: then the name is free
-            // again, and this decision is made once more), or by something
-            // that is not one, whose error the caller gets.
-            let existing = try readDecision(id, in: live)
-            let setAside = existing?.origin == .forged || (existing == nil && !live.contains(decisionName))
-            guard setAside, try AtomicFile.create(data, named: decisionName, in: live) else {
-                let winner = try self.decision(id)
-                throw .alreadyDecided(id, status: winner?.status ?? existing?.status ?? .withdrawn)
+        var attempts = 0
+        while try !AtomicFile.create(data, named: decisionName, in: live) {
+            // The name is taken: by a decision that counts (another operator
+            // won, or the agent withdrew), by a forged one (set aside as it is
+            // read: then the name is free again, and this decision is made once
+            // more), or by something that is not one, whose error the caller
+            // gets. A forgery's claimed status is never reported as the winner.
+            if let existing = try readDecision(id, in: live), existing.origin.counts {
+                throw .alreadyDecided(id, status: existing.status)
             }
+            attempts += 1
+            guard attempts < Self.decideAttempts else { throw .forgedDecisionsKeepReappearing(id) }
         }
         // The proposal gone from the live directory means an archiver moved it
         // after reading a decision. If the archive holds a decision other than
@@ -591,12 +592,16 @@ public struct BottleQueue: Sendable {
         // and is about to move it: ours stands and must not be removed.
         if !live.contains(proposalName),
             let archived = try readDecision(id, in: try live.subdirectory(QueueLayout.archiveName)),
-            archived != decision
+            archived.origin.counts, archived != decision
         {
             unlinkat(live.descriptor, decisionName, 0)
             throw .alreadyDecided(id, status: archived.status)
         }
     }
+
+    /// How many times ``decide(_:)`` sets aside a forged decision in its way
+    /// before it gives up: a sidecar writing one in a loop cannot hold it forever.
+    static let decideAttempts = 5
 
     /// Fills in the apply outcome of a decision this process won.
     ///
@@ -614,16 +619,30 @@ public struct BottleQueue: Sendable {
     }
 
     /// Replaces the decision on `id`, live or archived, with `change` applied.
+    ///
+    /// Only a decision the host sealed is changed (and sealed again): a
+    /// forged one is set aside as it is read, and an unsigned one or the
+    /// sidecar's withdrawal is refused, never sealed as if the operator had
+    /// made it. The host keeps a copy of the new version first
+    /// (``DecisionSeal/keepHostCopy(_:of:bottle:)``), so the older version,
+    /// sealed too, cannot be put back by the sidecar later.
     private func updateDecision(_ id: ProposalID, _ change: (inout Decision) -> Void) throws(QueueError) {
         let live = try openLive()
+        let name = id.rawValue + QueueLayout.decisionSuffix
         for folder in [live, try live?.subdirectory(QueueLayout.archiveName)] {
-            // Only a decision the host made is changed (and sealed again): a forged one is never renewed.
             guard let folder, var decision = try readDecision(id, in: folder), decision.origin.counts else { continue }
+            guard decision.origin.isHostMade else {
+                throw .malformedFile(
+                    path: folder.path.appending(name).string,
+                    reason: "the decision was not sealed by this host (\(decision.origin.label ?? decision.origin.rawValue)); "
+                        + "it is left as it is: the host changes only its own decisions")
+            }
             change(&decision)
+            let data = try sealedForWriting(decision).data
+            if let sealRoot { try DecisionSeal.of(root: sealRoot).keepHostCopy(data, of: id, bottle: bottle) }
             // Replaced by renameat within the directory: never written through a planted link.
             // Sealed again: the MAC covers the apply outcome too.
-            try AtomicFile.write(
-                try sealedForWriting(decision).data, named: id.rawValue + QueueLayout.decisionSuffix, in: folder)
+            try AtomicFile.write(data, named: name, in: folder)
             return
         }
         throw .noSuchProposal(id.rawValue)
@@ -828,10 +847,22 @@ public struct BottleQueue: Sendable {
             let seal = try DecisionSeal.of(root: sealRoot)
             decision.origin = seal.origin(of: data, decision: decision, bottle: bottle)
             if decision.origin == .forged {
+                let archived = folder.path.lastComponent?.string == QueueLayout.archiveName
+                // The proposal may be in the other folder (archived before its decision, or put back live).
+                let other = try? (archived ? openLive() : openLive()?.subdirectory(QueueLayout.archiveName))
+                let tool = ((try? readProposal(id, in: folder)) ?? (try? readProposal(id, in: other)))?.proposal.tool
                 seal.setAside(
-                    data, claimed: decision, named: name, in: folder, bottle: bottle, id: id,
-                    tool: (try? readProposal(id, in: folder))?.proposal.tool,
-                    archived: folder.path.lastComponent?.string == QueueLayout.archiveName)
+                    data, claimed: decision, named: name, in: folder, bottle: bottle, id: id, tool: tool,
+                    archived: archived)
+                // A replay of an older version the host sealed: the host's latest one counts, and is put back.
+                if let copy = seal.hostCopy(of: id, bottle: bottle),
+                    var latest = try? QueueFormat.decode(Decision.self, from: copy, path: name),
+                    latest.id == id, seal.origin(of: copy, decision: latest, bottle: bottle) == .host
+                {
+                    _ = try? AtomicFile.create(copy, named: name, in: folder)
+                    latest.origin = .host
+                    return latest
+                }
             }
         }
         return decision

@@ -26,10 +26,22 @@ import SystemPackage
 /// be moved to another bottle. The host renews the MAC whenever it rewrites
 /// the decision (``BottleQueue/recordApply(_:for:)``).
 ///
+/// A MAC alone cannot tell the host's latest version of a decision from an
+/// older one it also sealed (the claim, `apply: pending`, before the outcome):
+/// a sidecar that kept the older file could put it back. So before the host
+/// rewrites a decision (``BottleQueue/recordApply(_:for:)``) it keeps a copy
+/// of the new bytes under `<queue-root>/.host-decisions/<slug>/`, out of every
+/// sidecar's reach; a sealed file that differs from that copy is a replay,
+/// set aside like a forgery, and the host's copy is what counts.
+///
 /// When the key is first made, the decision files already in the queue root
-/// are listed with their hashes in `.unsigned-decisions`: those were written
-/// before decisions were sealed, and are shown as ``DecisionOrigin/unsigned``
-/// rather than forged, as long as their bytes are unchanged.
+/// that the audit log has a `decision` record for (same bottle, id, status
+/// and operator) are listed with their hashes in `.unsigned-decisions`: those
+/// were written before decisions were sealed, and are shown as
+/// ``DecisionOrigin/unsigned`` rather than forged, as long as their bytes are
+/// unchanged. A decision file the audit log does not know (one a sidecar
+/// planted before the host's first command) is not listed. Once a root has
+/// been sealed, a missing key is never silently made again.
 public final class DecisionSeal: Sendable {
     /// The key's file name in the queue root (a dot name: never a slug).
     public static let keyName = ".decision-key"
@@ -37,6 +49,12 @@ public final class DecisionSeal: Sendable {
     public static let unsignedListName = ".unsigned-decisions"
     /// Where forged decision files are moved, one directory per bottle.
     public static let setAsideName = ".forged-decisions"
+    /// Where the host keeps a copy of each decision it rewrote, one directory per bottle.
+    public static let hostCopiesName = ".host-decisions"
+    /// How many forged files are kept (and audited) per proposal: a sidecar
+    /// writing forgeries in a loop must not fill the disk or the audit log.
+    /// Later ones replace one another under a single `<id>.overflow` name.
+    public static let setAsideLimit = 8
 
     /// The queue root the key belongs to.
     public let root: FilePath
@@ -65,6 +83,7 @@ public final class DecisionSeal: Sendable {
         if let key = try readKey(keyPath) {
             seal = DecisionSeal(root: root, key: key)
         } else {
+            try refuseRemakingKey(root: root, keyPath: keyPath)
             try writeUnsignedList(root: root)
             let fresh = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
             let text = fresh.withUnsafeBytes { Hex.encode($0) } + "\n"
@@ -88,6 +107,25 @@ public final class DecisionSeal: Sendable {
     /// Forgets the keys read so far: for tests that remove a queue root's key.
     static func forgetLoadedKeys() {
         loaded.withLock { $0.removeAll() }
+    }
+
+    /// Fails when the key is missing from a root whose decisions were sealed
+    /// before (its list of unsigned decisions, or the host's copies, exist):
+    /// a key made now would list every decision file there, forgeries
+    /// included, as "unsigned", and seal them anew as the operator's.
+    private static func refuseRemakingKey(root: FilePath, keyPath: FilePath) throws(QueueError) {
+        let evidence = [unsignedListName, hostCopiesName].map { root.appending($0) }.filter { path in
+            var info = stat()
+            return lstat(path.string, &info) == 0
+        }
+        guard let found = evidence.first else { return }
+        throw .malformedFile(
+            path: keyPath.string,
+            reason: "the host's decision key is missing, but this queue root's decisions were sealed with one "
+                + "(\(found.string) exists), so a new key would let any decision file pass as the host's. "
+                + "Put the key back from a backup; or, to start over with a new key (after a leak), archive "
+                + "or finish what is decided, then remove \(root.appending(unsignedListName).string) and "
+                + "\(root.appending(hostCopiesName).string): decisions sealed with the old key then read as forged")
     }
 
     private static func readKey(_ path: FilePath) throws(QueueError) -> Data? {
@@ -116,7 +154,8 @@ public final class DecisionSeal: Sendable {
             throw .malformedFile(
                 path: path.string,
                 reason: "the host's decision key is mode \(String(info.st_mode & 0o777, radix: 8)); "
-                    + "anyone who can read it can forge decisions: chmod 600 it (and consider it leaked: remove it)")
+                    + "anyone who can read it can forge decisions: chmod 600 it (and consider it leaked: "
+                + "see docs/security.md, \"Only the host decides\", for making a new one)")
         }
         var bytes = [UInt8](repeating: 0, count: 66)
         let count = read(fd, &bytes, bytes.count)
@@ -126,10 +165,12 @@ public final class DecisionSeal: Sendable {
         return key
     }
 
-    /// Lists every decision file under `root` with its hash: what existed
-    /// before the host sealed decisions. Unreadable files are left out (they
-    /// stay unreadable errors).
+    /// Lists every decision file under `root` that the audit log recorded
+    /// the host making, with its hash: what existed before the host sealed
+    /// decisions. Unreadable files are left out (they stay unreadable errors),
+    /// and so are files the audit log does not know.
     private static func writeUnsignedList(root: FilePath) throws(QueueError) {
+        let recorded = auditedDecisions(root: root)
         var text = ""
         for bottle in (try? QueueRoot(root).bottles()) ?? [] {
             let live = try? QueueDirectory.open(root.appending(bottle.rawValue))
@@ -137,13 +178,43 @@ public final class DecisionSeal: Sendable {
             for folder in [live, archive].compactMap({ $0 }) {
                 for name in (try? folder.names()) ?? [] {
                     guard let id = QueueLayout.id(in: name, suffix: QueueLayout.decisionSuffix),
-                        let data = try? folder.read(name)
+                        let data = try? folder.read(name),
+                        let decision = try? QueueFormat.decode(Decision.self, from: data, path: name),
+                        recorded.contains(
+                            AuditedDecision(
+                                bottle: bottle.rawValue, id: id.rawValue, status: decision.status.rawValue,
+                                by: decision.decidedBy))
                     else { continue }
                     text += "\(bottle.rawValue)/\(id.rawValue) \(SHA256Hex.of(data))\n"
                 }
             }
         }
         try AtomicFile.write(Data(text.utf8), to: root.appending(unsignedListName), mode: 0o600)
+    }
+
+    /// One `decision` record of the audit log, as far as grandfathering needs it.
+    private struct AuditedDecision: Hashable {
+        let bottle: String
+        let id: String
+        let status: String
+        let by: String
+    }
+
+    /// The `decision` records of `<root>/audit.log` (read through the guarded
+    /// open, regular files only). The log is the host's: the chain
+    /// (`bottle-supervise log --verify`) says whether it was edited.
+    private static func auditedDecisions(root: FilePath) -> Set<AuditedDecision> {
+        guard let data = try? AtomicFile.read(root.appending("audit.log"), regularOnly: true) else { return [] }
+        var found: Set<AuditedDecision> = []
+        for line in data.split(separator: UInt8(ascii: "\n")) {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+                object["event"] as? String == "decision", let bottle = object["bottle"] as? String,
+                let id = object["id"] as? String, let status = object["status"] as? String,
+                let by = object["by"] as? String
+            else { continue }
+            found.insert(AuditedDecision(bottle: bottle, id: id, status: status, by: by))
+        }
+        return found
     }
 
     private func isUnsigned(_ data: Data, bottle: BottleSlug, id: ProposalID) -> Bool {
@@ -181,16 +252,44 @@ public final class DecisionSeal: Sendable {
     }
 
     /// Who made the decision file `data` (already decoded as `decision`).
+    /// A file the host sealed that is not its latest version of the decision
+    /// (``hostCopy(of:bottle:)``) is a replay: ``DecisionOrigin/forged``.
     func origin(of data: Data, decision: Decision, bottle: BottleSlug) -> DecisionOrigin {
         let (text, claimed) = Self.canonicalText(of: data)
         if let text, let claimed, let code = Hex.decode(claimed.utf8),
             HMAC<SHA256>.isValidAuthenticationCode(code, authenticating: Self.message(text, bottle: bottle), using: key)
         {
+            if let copy = hostCopy(of: decision.id, bottle: bottle), copy != data { return .forged }
             return .host
         }
         if !(decision.status.isApproval || decision.status == .rejected) { return .sidecar }
         if isUnsigned(data, bottle: bottle, id: decision.id) { return .unsigned }
         return .forged
+    }
+
+    // MARK: - The host's copies
+
+    private func hostCopies(of bottle: BottleSlug) -> FilePath {
+        root.appending(Self.hostCopiesName).appending(bottle.rawValue)
+    }
+
+    /// Keeps `data`, the decision on `id` the host is about to write, as the
+    /// host's latest version of it. Written before the decision file, so a
+    /// crash in between leaves the copy newer, never older.
+    func keepHostCopy(_ data: Data, of id: ProposalID, bottle: BottleSlug) throws(QueueError) {
+        try AtomicFile.makeDirectory(root.appending(Self.hostCopiesName), mode: 0o700)
+        try AtomicFile.makeDirectory(hostCopies(of: bottle), mode: 0o700)
+        guard let folder = try QueueDirectory.open(hostCopies(of: bottle)) else {
+            throw .io(operation: "open", path: hostCopies(of: bottle).string, errno: ENOENT)
+        }
+        try AtomicFile.write(data, named: id.rawValue + QueueLayout.decisionSuffix, in: folder, mode: 0o600)
+    }
+
+    /// The host's latest version of the decision on `id`, when it rewrote it
+    /// at least once; `nil` for a decision only ever made (never changed since).
+    func hostCopy(of id: ProposalID, bottle: BottleSlug) -> Data? {
+        guard let folder = try? QueueDirectory.open(hostCopies(of: bottle)) else { return nil }
+        return try? folder.read(id.rawValue + QueueLayout.decisionSuffix)
     }
 
     private func mac(_ text: String, bottle: BottleSlug) -> String {
@@ -276,7 +375,16 @@ public final class DecisionSeal: Sendable {
             let destination = try? QueueDirectory.open(directory)
         else { return false }
         let digest = SHA256Hex.of(data)
-        let newName = "\(id.rawValue).\(Timestamp.format(Date())).\(digest.prefix(12))\(QueueLayout.decisionSuffix)"
+        let overflowName = "\(id.rawValue).overflow\(QueueLayout.decisionSuffix)"
+        let kept = ((try? destination.names()) ?? []).filter {
+            $0.hasPrefix(id.rawValue + ".") && $0.hasSuffix(QueueLayout.decisionSuffix) && $0 != overflowName
+        }
+        // Past the limit, a new forgery replaces the last overflow one and is not reported again.
+        let overflowing = kept.count >= Self.setAsideLimit
+        let newName =
+            overflowing
+            ? overflowName
+            : "\(id.rawValue).\(Timestamp.format(Date())).\(digest.prefix(12))\(QueueLayout.decisionSuffix)"
         guard renameat(folder.descriptor, name, destination.descriptor, newName) == 0 else { return false }
         if let moved = try? destination.read(newName),
             let decision = try? QueueFormat.decode(Decision.self, from: moved, path: newName),
@@ -289,6 +397,7 @@ public final class DecisionSeal: Sendable {
         }
         fsync(destination.descriptor)
         fsync(folder.descriptor)
+        if overflowing { return true }
         let report = ForgedDecision(
             queueRoot: root, bottle: bottle, id: id, tool: tool, claimed: claimed, unreadable: unreadable,
             sha256: digest, movedTo: directory.appending(newName), wasArchived: archived)
