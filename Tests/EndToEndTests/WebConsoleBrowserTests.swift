@@ -28,17 +28,8 @@ struct WebConsoleBrowserTests {
             ], stderr: sidecarLog)
         defer { WebBrowser.stop(sidecar) }
         let sidecarURL = try await WebBrowser.waitForLine(in: sidecarLog, after: "listening on ")
-        let webLog = scratch.path + "/web.out"
-        // A settings file with no [notify] table: no notifications, and not the user's own file.
-        let noSettings = scratch.write("", at: "no-settings.toml")
-        let web = try WebBrowser.start(
-            [
-                BuiltBinary.path, "web", "--port", "0", "--token-file", scratch.path + "/web-token",
-                "--settings", noSettings,
-                "--queue-root", scratch.path + "/queue", "--config-root", scratch.path + "/bottles",
-            ], stdout: webLog)
+        let (web, loginURL) = try await WebBrowser.startWebConsole(in: scratch)
         defer { WebBrowser.stop(web) }
-        let loginURL = try await WebBrowser.waitForLine(in: webLog, after: "log in at ")
 
         let shots = ProcessInfo.processInfo.environment["SUPERVISE_SCREENSHOTS"] ?? scratch.path
         let result = try ApplyFixtures.run(
@@ -124,17 +115,8 @@ struct WebConsoleEditorBrowserTests {
             currentFileSHA256: SHA256Hex.of("api.github.com\n"))
         _ = try await queue.submit(mixed)
 
-        let webLog = scratch.path + "/web.out"
-        // A settings file with no [notify] table: no notifications, and not the user's own file.
-        let noSettings = scratch.write("", at: "no-settings.toml")
-        let web = try WebBrowser.start(
-            [
-                BuiltBinary.path, "web", "--port", "0", "--token-file", scratch.path + "/web-token",
-                "--settings", noSettings,
-                "--queue-root", scratch.path + "/queue", "--config-root", scratch.path + "/bottles",
-            ], stdout: webLog)
+        let (web, loginURL) = try await WebBrowser.startWebConsole(in: scratch)
         defer { WebBrowser.stop(web) }
-        let loginURL = try await WebBrowser.waitForLine(in: webLog, after: "log in at ")
         let result = try ApplyFixtures.run(
             [
                 WebBrowser.python, PythonClient.repoRoot + "/Tests/EndToEndTests/python/web_console_editor.py",
@@ -174,6 +156,26 @@ enum WebBrowser {
             FileManager.default.isExecutableFile(atPath: driver), let python = PythonClient.python
         else { return false }
         return (try? ApplyFixtures.run([python, "-c", "import selenium"], timeout: .seconds(30)).status) == 0
+    }
+
+    /// `bottle-supervise web` over the scratch directory's `queue` and `bottles`, on a free port,
+    /// with a settings file of its own that sets nothing (no notifications, not the user's file).
+    /// - Returns: its pid and the one-time login URL it printed.
+    static func startWebConsole(in scratch: Scratch) async throws -> (pid: pid_t, loginURL: String) {
+        let webLog = scratch.path + "/web.out"
+        let noSettings = scratch.write("", at: "no-settings.toml")
+        let web = try start(
+            [
+                BuiltBinary.path, "web", "--port", "0", "--token-file", scratch.path + "/web-token",
+                "--settings", noSettings,
+                "--queue-root", scratch.path + "/queue", "--config-root", scratch.path + "/bottles",
+            ], stdout: webLog)
+        do {
+            return (web, try await waitForLine(in: webLog, after: "log in at "))
+        } catch {
+            stop(web)
+            throw error
+        }
     }
 
     static func start(_ argv: [String], stdout: String? = nil, stderr: String? = nil) throws -> pid_t {
