@@ -20,9 +20,9 @@ import urllib.parse
 import urllib.request
 
 from mcp import Client
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+
+from browser_support import chromium, wait
 
 login_url, sidecar_url, queue_dir, shots = sys.argv[1:5]
 base = login_url.split("/login")[0]
@@ -64,16 +64,6 @@ def http(method: str, path: str, headers: dict | None = None, body: bytes | None
         return error.code
 
 
-def wait(condition, timeout: float = 10.0, step: float = 0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(step)
-    return condition()
-
-
 def new_proposal(call: AgentCall) -> tuple[str, float]:
     """Starts `call`; returns the proposal id and when its file appeared."""
     before = pending_files()
@@ -82,12 +72,7 @@ def new_proposal(call: AgentCall) -> tuple[str, float]:
     return name.split(".")[0], time.monotonic()
 
 
-options = webdriver.ChromeOptions()
-options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900"):
-    options.add_argument(flag)
-driver = webdriver.Chrome(service=Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")), options=options)
-driver.set_page_load_timeout(20)
+driver = chromium()
 try:
     # Log in with the one-time URL; it lands on the list.
     driver.get(login_url)

@@ -15,11 +15,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+
+from browser_support import chromium, wait
 
 login_url, shots = sys.argv[1:3]
 rest = sys.argv[3:]
@@ -28,27 +27,12 @@ base = login_url.split("/login")[0]
 out: dict = {"editor_value": {}, "message": {}}
 
 
-def wait(condition, timeout: float = 10.0, step: float = 0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(step)
-    return condition()
-
-
 def message() -> str | None:
     shown = wait(lambda: driver.find_elements(By.ID, "message"), 10)
     return shown[0].text if shown else driver.find_element(By.TAG_NAME, "body").text[:600]
 
 
-options = webdriver.ChromeOptions()
-options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900"):
-    options.add_argument(flag)
-driver = webdriver.Chrome(service=Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")), options=options)
-driver.set_page_load_timeout(20)
+driver = chromium()
 try:
     driver.get(login_url)
     for index, proposal in enumerate(ids):
