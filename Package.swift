@@ -9,6 +9,8 @@
 //   Apply     — turning an approved proposal into a running config.
 //   Console   — the operator's TUI, notifications and review rendering.
 //   WebConsole — the operator's console as a web page (Hummingbird, on the host).
+//   Fleet     — many hosts, one view: each host's relay mirrors its queue into
+//               PostgreSQL and applies decisions made elsewhere (postgres-nio).
 //   bottle-supervise — the thin executable wiring the above to a command line.
 import PackageDescription
 
@@ -33,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Linux calls Swift's Glibc module leaves out (docs/architecture.md, "Hand-written").
@@ -95,10 +98,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "Fleet",
+            dependencies: [
+                "Queue", "Apply", "Console",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "bottle-supervise",
             dependencies: [
-                "Queue", "Sidecar", "Apply", "Console", "WebConsole",
+                "Queue", "Sidecar", "Apply", "Console", "WebConsole", "Fleet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 // IOError only: a port in use is reported with the port and what to do (ListenFailure).
@@ -145,6 +158,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict),
+        .testTarget(name: "FleetTests", dependencies: ["Fleet", "Queue", "Apply"], swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Queue", "Apply"],
