@@ -50,7 +50,7 @@ struct DispatcherTests {
         #expect(result?["protocolVersion"] as? String == negotiated)
         #expect((result?["serverInfo"] as? [String: Any])?["name"] as? String == "bottle-supervise")
         let sessionID = try #require(session)
-        #expect(sidecar.dispatcher.sessions.revision(of: sessionID) == negotiated)
+        #expect(sidecar.dispatcher.sessions.revision(of: sessionID)?.rawValue == negotiated)
     }
 
     @Test("server/discover lists every revision, modern requests get resultType, ping is gone at 2026-07-28")
@@ -60,7 +60,7 @@ struct DispatcherTests {
             #"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"t","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}"#
         let discover = try await sidecar.answer(
             #"{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":\#(envelope)}}"#)
-        #expect(discover.result?["supportedVersions"] as? [String] == ProtocolRevision.all)
+        #expect(discover.result?["supportedVersions"] as? [String] == ProtocolRevision.allNames)
         #expect(discover.result?["resultType"] as? String == "complete")
         let list = try await sidecar.answer(
             #"{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{"_meta":\#(envelope)}}"#)
@@ -82,7 +82,7 @@ struct DispatcherTests {
         )
         #expect(answer.errorCode == -32022)
         let data = (answer["error"] as? [String: Any])?["data"] as? [String: Any]
-        #expect(data?["supported"] as? [String] == ProtocolRevision.all)
+        #expect(data?["supported"] as? [String] == ProtocolRevision.allNames)
         #expect(data?["requested"] as? String == "2030-01-01")
     }
 

@@ -38,10 +38,15 @@ final class TestSidecar: Sendable {
 
     /// Dispatches raw JSON text as the HTTP transport would (with sessions),
     /// admitting a `tools/call`.
+    /// `revision` is the session's negotiated revision, by name (one we speak).
     func send(_ json: String, session: String = "", revision: String? = nil) async -> Sent {
+        let sessionRevision = revision.map { name in
+            guard let known = ProtocolRevision(rawValue: name) else { preconditionFailure("not a revision: \(name)") }
+            return known
+        }
         switch RPCMessage.decode(Array(json.utf8)) {
         case .success(let message):
-            switch dispatcher.handle(message, session: session, sessionRevision: revision, startsSessions: true) {
+            switch dispatcher.handle(message, session: session, sessionRevision: sessionRevision, startsSessions: true) {
             case .accepted: return .accepted
             case .response(let bytes, let session): return .response(bytes, session: session)
             case .refused(let bytes, _): return .response(bytes, session: nil)

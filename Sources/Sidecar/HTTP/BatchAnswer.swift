@@ -13,13 +13,13 @@ final class BatchAnswer: Sendable {
     private let dispatcher: Dispatcher
     private let admissions: AdmissionGate
     private let session: String
-    private let revision: String
+    private let revision: ProtocolRevision
     private let held = Mutex<(calls: [HeldCall], dropped: Bool)>(([], false))
 
     /// A batch whose `tools/call` members are admitted through `admissions`,
     /// one slot each and only while being admitted: a batch held for hours
     /// must not keep a slot that other agents' calls need.
-    init(dispatcher: Dispatcher, admissions: AdmissionGate, session: String, revision: String) {
+    init(dispatcher: Dispatcher, admissions: AdmissionGate, session: String, revision: ProtocolRevision) {
         self.dispatcher = dispatcher
         self.admissions = admissions
         self.session = session

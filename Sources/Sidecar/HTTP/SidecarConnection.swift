@@ -221,7 +221,7 @@ final class SidecarConnection<C: Clock<Duration>>: ChannelInboundHandler, Remova
             "json-rpc",
             metadata: ["method": "\(Escaped(message.method))", "id": "\(message.id.map { "\($0)" } ?? "-")"])
         let modern = message.envelopeRevision != nil
-        let session: (id: String, revision: String?)
+        let session: (id: String, revision: ProtocolRevision?)
         switch resolveSession(headers, method: message.method, modern: modern) {
         case .success(let resolved): session = resolved
         case .failure(let refusal): return respondJSON(refusal.status, RPCReply.error(id: message.id, refusal.error))
@@ -262,9 +262,9 @@ final class SidecarConnection<C: Clock<Duration>>: ChannelInboundHandler, Remova
     /// handshake) is ignored rather than answered with 404.
     private func resolveSession(
         _ headers: RequestHeaders, method: String, modern: Bool
-    ) -> Result<(id: String, revision: String?), TransportRules.Refusal> {
+    ) -> Result<(id: String, revision: ProtocolRevision?), TransportRules.Refusal> {
         guard !modern else { return .success(("", nil)) }
-        var revision: String?
+        var revision: ProtocolRevision?
         var id = ""
         if let session = headers.session, method != "initialize" {
             guard let known = settings.dispatcher.sessions.revision(of: session) else {
@@ -274,8 +274,8 @@ final class SidecarConnection<C: Clock<Duration>>: ChannelInboundHandler, Remova
             id = session
             revision = known
         }
-        if revision == nil, let version = headers.protocolVersion, ProtocolRevision.handshake.contains(version) {
-            revision = version
+        if revision == nil, let version = headers.protocolVersion {
+            revision = ProtocolRevision.handshake(named: version)
         }
         return .success((id, revision))
     }
@@ -298,23 +298,24 @@ final class SidecarConnection<C: Clock<Duration>>: ChannelInboundHandler, Remova
     /// keep-alives. Other revisions get -32600.
     private func postBatch(_ members: [Result<RPCMessage, RPCFailure>], _ headers: RequestHeaders) {
         let dispatcher = settings.dispatcher
-        let session: (id: String, revision: String?)
+        let session: (id: String, revision: ProtocolRevision?)
         switch resolveSession(headers, method: "", modern: false) {
         case .success(let resolved): session = resolved
         case .failure(let refusal): return respondJSON(refusal.status, RPCReply.error(id: nil, refusal.error))
         }
         // A 2026-07-28 batch names its revision in the header or in its members'
         // `_meta` envelopes, not in a session: it is that revision's, which has no batches.
+        // An envelope may name a revision we do not speak: the refusal names it as sent.
         let modern =
-            headers.protocolVersion.flatMap { ProtocolRevision.modern.contains($0) ? $0 : nil }
+            headers.protocolVersion.flatMap { ProtocolRevision.modern(named: $0)?.rawValue }
             ?? members.lazy.compactMap { try? $0.get().envelopeRevision }.first
-        let revision = modern ?? session.revision ?? "2025-03-26"
-        guard revision == "2025-03-26", !members.isEmpty else {
+        let named = modern ?? (session.revision ?? .unnamed).rawValue
+        guard let revision = ProtocolRevision(rawValue: named), revision.hasBatches, !members.isEmpty else {
             let reason =
                 members.isEmpty
                 ? "an empty batch has nothing to answer"
-                : "batch requests are not supported in protocol revision \(revision) (only 2025-03-26): "
-                    + "send one JSON-RPC request object per message"
+                : "batch requests are not supported in protocol revision \(named) "
+                    + "(only \(ProtocolRevision.batching.rawValue)): send one JSON-RPC request object per message"
             return respondJSON(.badRequest, RPCReply.error(id: nil, .invalidRequest(reason)))
         }
         let batch = BatchAnswer(

@@ -35,7 +35,7 @@ enum TransportRules {
             return headerMismatch("the \(repeated) header was sent more than once; send it once")
         }
         // An unsupported header takes precedence over a mismatch (the conformance suite's order).
-        if let version = headers.protocolVersion, !ProtocolRevision.all.contains(version) {
+        if let version = headers.protocolVersion, ProtocolRevision(rawValue: version) == nil {
             return Refusal(status: .badRequest, error: .unsupportedRevision(version))
         }
         // 2026-07-28 defines no header rules for notifications (they are acknowledged and dropped).
@@ -58,7 +58,7 @@ enum TransportRules {
             guard headers.method != nil else {
                 return headerMismatch("the Mcp-Method header is missing; send the request's method (\(message.method))")
             }
-        } else if let version = headers.protocolVersion, ProtocolRevision.modern.contains(version) {
+        } else if let version = headers.protocolVersion, ProtocolRevision.modern(named: version) != nil {
             return headerMismatch(
                 "the MCP-Protocol-Version header names \(version), but params._meta carries no "
                     + "\"\(ProtocolRevision.versionMetaKey)\"; send the revision in both")
@@ -80,7 +80,7 @@ enum TransportRules {
                         + "(\(JSONText.quoted(target)))")
             }
         }
-        if let envelope, case .string(let requested) = envelope, !ProtocolRevision.modern.contains(requested) {
+        if let envelope, case .string(let requested) = envelope, ProtocolRevision.modern(named: requested) == nil {
             return Refusal(status: .badRequest, error: .unsupportedRevision(requested))
         }
         return nil

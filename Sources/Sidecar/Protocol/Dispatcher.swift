@@ -53,7 +53,7 @@ public struct Dispatcher: Sendable {
         /// The request id.
         public var id: RequestID?
         /// The revision the answer is written for.
-        public var revision: String
+        public var revision: ProtocolRevision
         /// The session (`""` without one).
         public var session: String
         /// The progress token for keep-alive notifications, when the client sent one.
@@ -65,7 +65,7 @@ public struct Dispatcher: Sendable {
         public var relatedTask: String? = nil
 
         /// Whether the revision is the stateless 2026-07-28 one.
-        public var isModern: Bool { ProtocolRevision.modern.contains(revision) }
+        public var isModern: Bool { revision.isModern }
     }
 
     /// Holds tool calls.
@@ -89,26 +89,26 @@ public struct Dispatcher: Sendable {
     ///   - sessionRevision: the revision negotiated for that session, when known.
     ///   - startsSessions: whether `initialize` hands out a session id (HTTP).
     public func handle(
-        _ message: RPCMessage, session: String, sessionRevision: String?, startsSessions: Bool
+        _ message: RPCMessage, session: String, sessionRevision: ProtocolRevision?, startsSessions: Bool
     ) -> Reply {
         if let requested = message.envelopeRevision {
-            guard ProtocolRevision.modern.contains(requested) else {
+            guard let revision = ProtocolRevision.modern(named: requested) else {
                 return error(.unsupportedRevision(requested), for: message)
             }
-            return handleModern(message, revision: requested)
+            return handleModern(message, revision: revision)
         }
-        let revision = sessionRevision ?? "2025-03-26"
+        let revision = sessionRevision ?? .unnamed
         var context = Context(
             id: message.id, revision: revision, session: session, progressToken: message.progressToken)
-        if revision >= "2025-11-25", case .object? = message.params["task"] { context.taskFlavor = .core }
+        if revision >= .v2025_11_25, case .object? = message.params["task"] { context.taskFlavor = .core }
         switch message.method {
         case "initialize":
             let requested = message.params["protocolVersion"]?.stringValue
             let negotiated = ProtocolRevision.negotiate(requested)
             var capabilities: [String: Value] = ["tools": .object(["listChanged": false])]
-            if negotiated >= "2025-11-25" { capabilities["tasks"] = ProposalTask.coreCapability }
+            if negotiated >= .v2025_11_25 { capabilities["tasks"] = ProposalTask.coreCapability }
             let result: Value = .object([
-                "protocolVersion": .string(negotiated),
+                "protocolVersion": .string(negotiated.rawValue),
                 "capabilities": .object(capabilities),
                 "serverInfo": Self.serverInfo,
                 "instructions": .string(Self.instructions),
@@ -135,7 +135,7 @@ public struct Dispatcher: Sendable {
         }
     }
 
-    private func handleModern(_ message: RPCMessage, revision: String) -> Reply {
+    private func handleModern(_ message: RPCMessage, revision: ProtocolRevision) -> Reply {
         var context = Context(id: message.id, revision: revision, session: "", progressToken: message.progressToken)
         let declaresTasks = ProposalTask.declaresExtension(message)
         if declaresTasks { context.taskFlavor = .extensionTasks }
@@ -207,7 +207,7 @@ public struct Dispatcher: Sendable {
 
     func answer(_ result: Value, context: Context) -> [UInt8] {
         guard case .object(var object) = result else { return RPCReply.result(id: context.id, result) }
-        if context.revision < "2025-06-18" { object["structuredContent"] = nil }
+        if context.revision < .v2025_06_18 { object["structuredContent"] = nil }
         if let task = context.relatedTask {
             var meta = object["_meta"]?.objectValue ?? [:]
             meta[ProposalTask.relatedTaskMetaKey] = .object(["taskId": .string(task)])
@@ -230,13 +230,13 @@ public struct Dispatcher: Sendable {
     /// Tool input the model can correct: from 2025-11-25 on a tool result
     /// with `isError` (so the model sees the message), before that -32602.
     private func invalidInput(_ message: String, context: Context) -> [UInt8] {
-        guard context.revision >= "2025-11-25" else { return RPCReply.error(id: context.id, .invalidParams(message)) }
+        guard context.revision >= .v2025_11_25 else { return RPCReply.error(id: context.id, .invalidParams(message)) }
         return answer(ToolAnswer.invalidInput(message), context: context)
     }
 
     private var discoverResult: Value {
         .object([
-            "supportedVersions": .array(ProtocolRevision.all.map { .string($0) }),
+            "supportedVersions": .array(ProtocolRevision.allNames.map { .string($0) }),
             "capabilities": .object([
                 "tools": .object(["listChanged": false]),
                 "extensions": .object([ProposalTask.extensionID: .object([:])]),

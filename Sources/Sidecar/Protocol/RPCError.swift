@@ -37,9 +37,9 @@ public struct RPCError: Error, Sendable, Equatable {
         RPCError(
             code: -32022,
             message:
-                "unsupported protocol version \(requested); supported: \(ProtocolRevision.all.joined(separator: ", "))",
+                "unsupported protocol version \(requested); supported: \(ProtocolRevision.allNames.joined(separator: ", "))",
             data: .object([
-                "supported": .array(ProtocolRevision.all.map { .string($0) }), "requested": .string(requested),
+                "supported": .array(ProtocolRevision.allNames.map { .string($0) }), "requested": .string(requested),
             ]))
     }
 }

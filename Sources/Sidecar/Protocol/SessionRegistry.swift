@@ -5,13 +5,13 @@ import Synchronization
 /// revision each negotiated. A request naming an unknown session gets 404, as
 /// the spec says, so the client starts a new one.
 public final class SessionRegistry: Sendable {
-    private let sessions = Mutex<[String: String]>([:])
+    private let sessions = Mutex<[String: ProtocolRevision]>([:])
 
     /// An empty registry.
     public init() {}
 
     /// Starts a session at `revision` and returns its id (random, unguessable).
-    public func start(revision: String) -> String {
+    public func start(revision: ProtocolRevision) -> String {
         var bytes = SystemRandomNumberGenerator()
         let id = (0..<4).map { _ in String(bytes.next() as UInt64, radix: 16) }.joined(separator: "-")
         sessions.withLock { $0[id] = revision }
@@ -19,7 +19,7 @@ public final class SessionRegistry: Sendable {
     }
 
     /// The revision of session `id`, or `nil` when it does not exist.
-    public func revision(of id: String) -> String? { sessions.withLock { $0[id] } }
+    public func revision(of id: String) -> ProtocolRevision? { sessions.withLock { $0[id] } }
 
     /// Ends session `id`; returns whether it existed.
     @discardableResult

@@ -26,7 +26,7 @@ public struct StdioServer: Sendable {
     /// Serves until stdin ends; returns once every held call has ended.
     public func run() async {
         let lines = Self.stdinLines()
-        var revision: String?
+        var revision: ProtocolRevision?
         await withTaskGroup(of: Void.self) { group in
             for await line in lines {
                 guard !line.allSatisfy(\.isWhitespace) else { continue }
