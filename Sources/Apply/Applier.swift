@@ -457,10 +457,8 @@ public struct Applier: Sendable {
                 engine: engine.program, target: replacementTarget, runner: engineRunner, clock: replacementClock,
                 journalPath: ReplacementJournal.path(in: configRoot.directory(of: bottle)),
                 buildTimeout: action.timeout)
-            // The sequence blocks on engine processes: off Swift's cooperative pool, as ReloadRunner does.
-            let done = await withCheckedContinuation { continuation in
-                Thread.detachNewThread { continuation.resume(returning: replacement.run()) }
-            }
+            // The sequence blocks on engine processes for minutes: off Swift's cooperative pool.
+            let done = await BlockingWork.run("container replacement") { replacement.run() }
             return ApplyOutcome(
                 state: done.succeeded ? .applied : .failed, summary: done.summary, command: done.command,
                 exitStatus: done.exitStatus, outputTail: done.outputTail)

@@ -35,16 +35,11 @@ final class BottleLock: Sendable {
         let fd = open(path.string, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .io(operation: "open", path: path.string, errno: errno) }
         if flock(fd, LOCK_EX | LOCK_NB) == 0 { return BottleLock(fd: fd) }
-        let code: Int32 = await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                while flock(fd, LOCK_EX) != 0 {
-                    if errno != EINTR {
-                        continuation.resume(returning: errno)
-                        return
-                    }
-                }
-                continuation.resume(returning: 0)
+        let code: Int32 = await BlockingWork.run("bottle lock") {
+            while flock(fd, LOCK_EX) != 0 {
+                if errno != EINTR { return errno }
             }
+            return 0
         }
         guard code == 0 else {
             close(fd)

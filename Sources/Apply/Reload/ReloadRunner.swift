@@ -80,11 +80,8 @@ public enum ReloadRunner {
     ///   (for commands whose output is data, such as `inspect`); standard
     ///   error alone then makes the tail.
     public static func run(_ argv: [String], timeout: Duration, standardOutputLimit: Int? = nil) async -> ReloadRun {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(
-                    returning: runBlocking(argv, timeout: timeout, standardOutputLimit: standardOutputLimit))
-            }
+        await BlockingWork.run("reload command") {
+            runBlocking(argv, timeout: timeout, standardOutputLimit: standardOutputLimit)
         }
     }
 
