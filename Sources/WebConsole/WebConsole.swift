@@ -6,6 +6,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import Queue
+import ServiceLifecycle
 import SystemPackage
 
 /// `bottle-supervise web`: the operator's console as a web page, on the host.
@@ -27,7 +28,16 @@ public struct WebConsole: Sendable {
 
     /// Serves until SIGINT or SIGTERM; `onStart` gets the one-time login URL
     /// once the server listens.
-    public func run(logger: Logger, onStart: @escaping @Sendable (String) -> Void) async throws {
+    ///
+    /// One `ServiceGroup` owns the signals and everything that runs: the HTTP
+    /// server, the live updates (``LiveUpdates``) and `services` (the caller's,
+    /// such as grant expiry). On SIGTERM they stop in reverse order — the
+    /// caller's services, then the live updates, which end the pages' event
+    /// streams, then the server, which lets the requests in flight finish
+    /// (docs/concurrency.md).
+    public func run(
+        logger: Logger, services: [any Service] = [], onStart: @escaping @Sendable (String) -> Void
+    ) async throws {
         let token = try AccessToken.loadOrCreate(at: configuration.tokenFile)
         let sessions = SessionStore(accessToken: token)
         let broadcast = QueueBroadcast()
@@ -69,36 +79,15 @@ public struct WebConsole: Sendable {
             },
             logger: logger)
 
-        let queueRoot = configuration.queueRoot
-        let watching = Task {
-            // The rules first: a proposal one of them answers is not announced to a human.
-            let handled = await rules?.consider() ?? []
-            await notifier?.notice(QueueRoot(queueRoot).pendingProposals().filter { !handled.contains($0.id) })
-            for await change in QueueWatch.changes(root: queueRoot) {
-                let handled = await rules?.consider(change) ?? []
-                await broadcast.changed()
-                if let notifier {
-                    await notifier.notice(
-                        QueueRoot(queueRoot).pendingProposals(of: change.bottle.map { [$0] }).filter {
-                            !handled.contains($0.id)
-                        })
-                }
-            }
-        }
-        let keepingAlive = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(15))
-                await broadcast.keepAlive()
-            }
-        }
-        defer {
-            watching.cancel()
-            keepingAlive.cancel()
-        }
-        try await app.runService()
-        await broadcast.finishAll()
-        await notifier?.cancelAll()
-        await rules?.drain()
+        let live = LiveUpdates(
+            queueRoot: configuration.queueRoot, broadcast: broadcast, notifier: notifier, rules: rules)
+        let running: [any Service] = [app, live] + services
+        let group = ServiceGroup(
+            configuration: .init(
+                services: running.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
     }
 
 

@@ -107,18 +107,15 @@ struct WebCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "bottle-supervise.web")
         logger.logLevel = .warning
-        // While the page is served, grants end on time here too (as `watch` ends them).
-        let expiry = Task {
-            try await GrantExpiryService(
-                applier: Applier(
-                    configRoot: locations.configRoot, queueRoot: locations.queueRoot, engine: apply.containerEngine,
-                    logger: logger),
-                actor: "\(OperatorName.current) (web)", logger: logger
-            ).run()
-        }
-        defer { expiry.cancel() }
+        // While the page is served, grants end on time here too (as `watch` ends them); in the
+        // server's service group, so a SIGTERM lets an end in progress finish its reload.
+        let expiry = GrantExpiryService(
+            applier: Applier(
+                configRoot: locations.configRoot, queueRoot: locations.queueRoot, engine: apply.containerEngine,
+                logger: logger),
+            actor: "\(OperatorName.current) (web)", logger: logger)
         do {
-            try await WebConsole(configuration: configuration).run(logger: logger) { url in
+            try await WebConsole(configuration: configuration).run(logger: logger, services: [expiry]) { url in
                 // Unbuffered: a script waiting for the URL must see it now.
                 FileHandle.standardOutput.write(Data("bottle-supervise web: log in at \(url)  (this link works once)\n".utf8))
             }

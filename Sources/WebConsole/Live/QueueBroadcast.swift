@@ -11,12 +11,18 @@ import SystemPackage
 /// proposals like the terminal console does.
 public actor QueueBroadcast {
     private var subscribers: [UUID: AsyncStream<String>.Continuation] = [:]
+    /// Set by ``finishAll()``: a page that asks afterwards gets a stream that has ended.
+    private var finished = false
 
     public init() {}
 
     /// A stream of SSE messages for one page, ended when the page goes.
     public func subscribe() -> AsyncStream<String> {
         let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(16))
+        guard !finished else {
+            continuation.finish()
+            return stream
+        }
         let id = UUID()
         subscribers[id] = continuation
         continuation.onTermination = { _ in Task { await self.remove(id) } }
@@ -34,8 +40,9 @@ public actor QueueBroadcast {
         for continuation in subscribers.values { continuation.yield(": keep-alive\n\n") }
     }
 
-    /// Ends every stream (at shutdown).
+    /// Ends every stream, and every later one at once (at shutdown).
     public func finishAll() {
+        finished = true
         for continuation in subscribers.values { continuation.finish() }
         subscribers = [:]
     }
