@@ -282,7 +282,7 @@ public struct ConsoleApp: Sendable {
             switch effect {
             case .quit: break
             case .openDetail(let id): prepareDetail(id, keepScroll: false)
-            case .edit(let id): edit(id)
+            case .edit(let id): await edit(id)
             case .decide(let id, let status, let notes, let finalFile):
                 await decide(id, status, notes: notes, finalFile: finalFile)
             case .loadGrants: loadGrants()
@@ -368,7 +368,7 @@ public struct ConsoleApp: Sendable {
             if !keepScroll { model.detailScroll = 0 }
         }
 
-        mutating func edit(_ id: ProposalID) {
+        mutating func edit(_ id: ProposalID) async {
             guard let entry = model.entries.first(where: { $0.proposal.id == id }) else { return }
             let proposal = entry.proposal
             let edited: String
@@ -379,7 +379,9 @@ public struct ConsoleApp: Sendable {
                     try? terminal.enter()
                     input.resume()
                 }
-                edited = try Editor.edit(proposal.proposedFile, fileName: proposal.tool.configFile.fileName)
+                // The editor may stay open for minutes: waited for on a thread of its own, not the pool's.
+                let (text, fileName) = (proposal.proposedFile, proposal.tool.configFile.fileName)
+                edited = try await BlockingWork.run("editor") { Result { try Editor.edit(text, fileName: fileName) } }.get()
             } catch {
                 model.message = .init(text: "editor: \(error)", isError: true)
                 return

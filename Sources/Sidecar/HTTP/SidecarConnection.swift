@@ -437,7 +437,8 @@ final class SidecarConnection<C: Clock<Duration>>: ChannelInboundHandler, Remova
         written.futureResult.whenComplete { result in
             switch result {
             case .success: Task { await holder.delivered(proposal) }
-            case .failure: holder.undelivered(proposal)
+            // Off the event loop, as in `answer`: marking "stopped waiting" touches the queue directory.
+            case .failure: Task { holder.undelivered(proposal) }
             }
         }
     }

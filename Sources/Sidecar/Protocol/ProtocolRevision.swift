@@ -22,10 +22,6 @@ public enum ProtocolRevision: String, CaseIterable, Comparable, Sendable {
     /// Stateless: the per-request `_meta` envelope, `server/discover`, no sessions, no `ping`.
     case v2026_07_28 = "2026-07-28"
 
-    /// Revisions reachable through `initialize`, oldest first.
-    public static let handshake = allCases.filter { !$0.isModern }
-    /// Revisions that use the per-request `_meta` envelope, oldest first.
-    public static let modern = allCases.filter(\.isModern)
     /// Every revision, oldest first (the `supported` list of error -32022).
     public static let all = allCases
     /// The answer to an `initialize` asking for a revision we do not know.
