@@ -16,26 +16,36 @@ public struct NotificationService: Service {
     public let rules: PolicyRunner?
     /// The queue root watched.
     public let queueRoot: FilePath
+    /// Called after the rules saw each change, before the announcements (the web console's pages re-read).
+    public let onChange: (@Sendable () async -> Void)?
 
     /// Rules, then notifications, for every queue under `queueRoot`.
-    public init(notifier: Notifier?, rules: PolicyRunner? = nil, queueRoot: FilePath) {
+    public init(
+        notifier: Notifier?, rules: PolicyRunner? = nil, queueRoot: FilePath,
+        onChange: (@Sendable () async -> Void)? = nil
+    ) {
         self.notifier = notifier
         self.rules = rules
         self.queueRoot = queueRoot
+        self.onChange = onChange
     }
 
     /// Watches until the group shuts down, then cancels deliveries still
     /// retrying and waits for the rules' decisions already started.
     public func run() async throws {
         let root = QueueRoot(queueRoot)
-        let (notifier, rules, queueRoot) = (self.notifier, self.rules, self.queueRoot)
+        let (notifier, rules, queueRoot, onChange) = (self.notifier, self.rules, self.queueRoot, self.onChange)
         await cancelWhenGracefulShutdown {
             let decided = await rules?.consider() ?? []
             await notifier?.notice(root.pendingProposals().filter { !decided.contains($0.id) })
             for await change in QueueWatch.changes(root: queueRoot) {
                 let decided = await rules?.consider(change) ?? []
-                await notifier?.notice(
-                    root.pendingProposals(of: change.bottle.map { [$0] }).filter { !decided.contains($0.id) })
+                await onChange?()
+                // Without channels there is nothing to announce: the bottle is not read again for nothing.
+                if let notifier {
+                    await notifier.notice(
+                        root.pendingProposals(of: change.bottle.map { [$0] }).filter { !decided.contains($0.id) })
+                }
             }
         }
         await notifier?.cancelAll()

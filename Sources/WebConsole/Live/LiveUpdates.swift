@@ -1,11 +1,11 @@
 import Console
-import Queue
 import ServiceLifecycle
 import SystemPackage
 
-/// The web console's background work as one service of its group: the queue
-/// watch that feeds the pages' event streams, the standing rules and the
-/// notifier, and the pages' keep-alive comments.
+/// The web console's background work as one service of its group: what
+/// `watch` does with queue changes (``NotificationService``: the standing
+/// rules, then the notifier), each change also told to every open page, and
+/// the pages' keep-alive comments.
 ///
 /// On graceful shutdown (SIGTERM, SIGINT) it stops watching and ends every
 /// page's event stream before the HTTP server quiesces. The order matters: the
@@ -21,36 +21,24 @@ struct LiveUpdates: Service {
     var keepAliveInterval: Duration = .seconds(15)
 
     func run() async throws {
-        let (queueRoot, broadcast, notifier, rules) = (self.queueRoot, self.broadcast, self.notifier, self.rules)
+        let broadcast = self.broadcast
         let keepAliveInterval = self.keepAliveInterval
-        await cancelWhenGracefulShutdown {
-            await withDiscardingTaskGroup { group in
-                group.addTask {
-                    // The rules first: a proposal one of them answers is not announced to a human.
-                    let handled = await rules?.consider() ?? []
-                    await notifier?.notice(
-                        QueueRoot(queueRoot).pendingProposals().filter { !handled.contains($0.id) })
-                    for await change in QueueWatch.changes(root: queueRoot) {
-                        let handled = await rules?.consider(change) ?? []
-                        await broadcast.changed()
-                        if let notifier {
-                            await notifier.notice(
-                                QueueRoot(queueRoot).pendingProposals(of: change.bottle.map { [$0] }).filter {
-                                    !handled.contains($0.id)
-                                })
-                        }
-                    }
-                }
-                group.addTask {
+        let watching = NotificationService(notifier: notifier, rules: rules, queueRoot: queueRoot) {
+            await broadcast.changed()
+        }
+        await withDiscardingTaskGroup { group in
+            // Until graceful shutdown, then deliveries cancelled and the rules' decisions in progress awaited.
+            group.addTask { try? await watching.run() }
+            group.addTask {
+                await cancelWhenGracefulShutdown {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: keepAliveInterval)
+                        if Task.isCancelled { return }
                         await broadcast.keepAlive()
                     }
                 }
             }
         }
         await broadcast.finishAll()
-        await notifier?.cancelAll()
-        await rules?.drain()
     }
 }
