@@ -106,6 +106,8 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strict
         ),
@@ -142,6 +144,14 @@ let package = Package(
             path: "bench/held-calls-client",
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "fleet-store",
+            dependencies: ["Fleet", "Queue", "PostgresTestSupport"],
+            path: "bench/fleet-store",
+            swiftSettings: strict
+        ),
+        // A real PostgreSQL per test (initdb once per process, then a copy): Fleet and end-to-end tests.
+        .target(name: "PostgresTestSupport", path: "Tests/Support/PostgresTestSupport", swiftSettings: strict),
         .testTarget(name: "QueueTests", dependencies: ["Queue"], swiftSettings: strict),
         .testTarget(
             name: "SidecarTests",
@@ -159,10 +169,12 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict),
-        .testTarget(name: "FleetTests", dependencies: ["Fleet", "Queue", "Apply"], swiftSettings: strict),
+        .testTarget(
+            name: "FleetTests", dependencies: ["Fleet", "Queue", "Apply", "Console", "PostgresTestSupport"],
+            swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Queue", "Apply"],
+            dependencies: ["Queue", "Apply", "PostgresTestSupport"],
             exclude: ["fixtures", "python"],
             swiftSettings: strict
         ),

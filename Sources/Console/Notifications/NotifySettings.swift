@@ -191,11 +191,11 @@ public struct NotifySettings: Sendable, Equatable {
         if let path = table[key + "_file"] {
             guard let text = path.string else { throw .invalid("\(name).\(key)_file must be a path") }
             let expanded = text.hasPrefix("~/") ? FileManager.default.homeDirectoryForCurrentUser.path + text.dropFirst(1) : text
-            return try SecretSource.file(expanded).read(environment: environment)
+            do { return try SecretSource.file(expanded).read(environment: environment) } catch { throw .invalid(error.message) }
         }
         if let variable = table[key + "_env"] {
             guard let text = variable.string else { throw .invalid("\(name).\(key)_env must be a variable name") }
-            return try SecretSource.environment(text).read(environment: environment)
+            do { return try SecretSource.environment(text).read(environment: environment) } catch { throw .invalid(error.message) }
         }
         return nil
     }

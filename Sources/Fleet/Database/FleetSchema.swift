@@ -57,18 +57,22 @@ public enum FleetSchema {
             tool text NOT NULL,
             proposal bytea NOT NULL,
             proposal_sha256 text NOT NULL CHECK (proposal_sha256 ~ '^[0-9a-f]{64}$'),
+            proposed_file text NOT NULL,
             justification text NOT NULL,
             created_at timestamptz NOT NULL,
             expires_at timestamptz,
             host_first_seen timestamptz NOT NULL DEFAULT now(),
-            risk_hints jsonb NOT NULL DEFAULT '[]',
-            current_sha256 text,
+            risk_hints jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(risk_hints) = 'array'),
+            current_file text,
+            current_sha256 text CHECK (current_sha256 IS NULL OR current_sha256 ~ '^[0-9a-f]{64}$'),
             problem text,
             waiting boolean NOT NULL DEFAULT false,
             archived boolean NOT NULL DEFAULT false,
             updated_at timestamptz NOT NULL DEFAULT now(),
             PRIMARY KEY (host, bottle, id),
-            FOREIGN KEY (host, bottle) REFERENCES fleet_bottles (host, bottle) ON DELETE CASCADE
+            FOREIGN KEY (host, bottle) REFERENCES fleet_bottles (host, bottle) ON DELETE CASCADE,
+            -- The digest a decision is bound to is the digest of these bytes, checked by the server.
+            CHECK (proposal_sha256 = encode(sha256(proposal), 'hex'))
         );
         CREATE INDEX fleet_proposals_pending ON fleet_proposals (created_at) WHERE NOT archived;
 
@@ -87,14 +91,16 @@ public enum FleetSchema {
             decided_by text NOT NULL,
             decided_at timestamptz NOT NULL DEFAULT now(),
             proposal_sha256 text CHECK (proposal_sha256 IS NULL OR proposal_sha256 ~ '^[0-9a-f]{64}$'),
-            delivery text NOT NULL CHECK (delivery IN ('awaiting-host', 'delivered', 'superseded')),
+            delivery text NOT NULL CHECK (delivery IN ('awaiting-host', 'delivered', 'superseded', 'refused')),
             superseded_claim text,
+            reason text,
             apply_state text,
             apply_summary text,
             updated_at timestamptz NOT NULL DEFAULT now(),
             PRIMARY KEY (host, bottle, id),
             FOREIGN KEY (host, bottle, id) REFERENCES fleet_proposals (host, bottle, id) ON DELETE CASCADE,
-            CHECK ((status = 'modified') = (final_file IS NOT NULL))
+            CHECK ((status = 'modified') = (final_file IS NOT NULL)),
+            CHECK ((delivery = 'refused') = (reason IS NOT NULL))
         );
         CREATE INDEX fleet_decisions_awaiting ON fleet_decisions (host) WHERE delivery = 'awaiting-host';
 
