@@ -88,7 +88,7 @@ let package = Package(
         .target(
             name: "WebConsole",
             dependencies: [
-                "Queue", "Apply", "Console",
+                "Queue", "Apply", "Console", "Fleet",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -158,7 +158,7 @@ let package = Package(
         .testTarget(
             name: "WebConsoleTests",
             dependencies: [
-                "WebConsole", "Queue", "Apply",
+                "WebConsole", "Queue", "Apply", "Fleet", "PostgresTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict),
@@ -167,7 +167,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Queue", "Apply", "PostgresTestSupport"],
+            dependencies: ["Queue", "Apply", "Fleet", "PostgresTestSupport"],
             exclude: ["fixtures", "python"],
             swiftSettings: strict
         ),

@@ -1,5 +1,6 @@
 import Apply
 import Console
+import Fleet
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -70,7 +71,13 @@ public struct WebConsole: Sendable {
             logger: logger)
 
         let queueRoot = configuration.queueRoot
+        let fleet = configuration.fleet
         let watching = Task {
+            if let fleet {
+                // The fleet's page: its changes come from the database, not this host's files.
+                await FleetLiveFeed(store: fleet.store, logger: logger).forward(to: broadcast)
+                return
+            }
             // The rules first: a proposal one of them answers is not announced to a human.
             let handled = await rules?.consider() ?? []
             await notifier?.notice(QueueRoot(queueRoot).pendingProposals().filter { !handled.contains($0.id) })
@@ -109,7 +116,14 @@ public struct WebConsole: Sendable {
                     bind: configuration.bind, extra: configuration.allowedHosts,
                     scheme: configuration.usesTLS ? "https" : "http")))
         router.add(middleware: SecurityHeadersMiddleware(usesTLS: configuration.usesTLS))
-        router.add(middleware: SessionMiddleware(sessions: sessions))
+        var sessionCheck = SessionMiddleware(sessions: sessions)
+        if let operators = configuration.fleet?.operators {
+            sessionCheck.isOperator = { name in
+                guard let name = FleetOperatorName(name) else { return false }
+                return (try? await operators.isActive(name)) ?? false
+            }
+        }
+        router.add(middleware: sessionCheck)
         WebRoutes(configuration: configuration, sessions: sessions, broadcast: broadcast).add(to: router)
         return router
     }

@@ -1,0 +1,22 @@
+import Fleet
+
+/// What `web --database` adds to the web console: the fleet database the
+/// pages read and decide through, its operators, and the approval threshold.
+///
+/// With it the page is a view of every host's proposals as their relays
+/// mirrored them, and a decision is a claim in the database
+/// (``FleetStore``'s one-decision rule) that the owning host's relay applies;
+/// without it the page is this host's queue, as before.
+public struct FleetView: Sendable {
+    public let store: FleetStore
+    public let operators: OperatorStore
+    public let approvals: FleetApprovals
+    public let threshold: ApprovalThreshold
+
+    public init(store: FleetStore, operators: OperatorStore, approvals: FleetApprovals, threshold: ApprovalThreshold) {
+        self.store = store
+        self.operators = operators
+        self.approvals = approvals
+        self.threshold = threshold
+    }
+}
