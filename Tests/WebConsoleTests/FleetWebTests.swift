@@ -52,6 +52,7 @@ struct FleetWebTests {
                 #expect(all.html.contains(#"data-host="alpha""#) && all.html.contains(#"data-host="beta""#))
                 #expect(all.html.contains("/fleet/alpha/web/\(first.id)"))
                 #expect(all.html.contains("Signed in as alice"))
+                #expect(all.html.contains(#"<option value="alpha">alpha</option><option value="beta">beta</option>"#))
                 #expect(!all.html.contains("<script>x"))
                 let onlyBeta = try await client.get("/fragments/proposals?host=beta", cookie: cookie)
                 #expect(onlyBeta.html.contains(second.id.rawValue) && !onlyBeta.html.contains(first.id.rawValue))

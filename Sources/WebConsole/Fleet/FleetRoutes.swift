@@ -88,8 +88,9 @@ struct FleetRoutes: Sendable {
 
     private func listPage(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         let filter = FleetFilter(request)
+        // Every host of the fleet, also one with nothing pending; the bottles that have something pending.
         let everything = try await fleet.store.proposals(host: nil, bottle: nil, includeDecided: false)
-        let hosts = Set(everything.map(\.host.rawValue)).union(filter.host.map { [$0.rawValue] } ?? [])
+        let hosts = Set(try await fleet.store.hosts().map(\.host.rawValue)).union(filter.host.map { [$0.rawValue] } ?? [])
         let bottles = Set(everything.map(\.bottle.rawValue)).union(filter.bottle.map { [$0.rawValue] } ?? [])
         let values: [String: Any] = [
             "heading": "Pending proposals across the fleet",
