@@ -120,11 +120,11 @@ struct OperatorsCommand: AsyncParsableCommand {
             }
             let width = max(8, operators.map(\.name.rawValue.count).max() ?? 0)
             func pad(_ text: String, _ count: Int) -> String { text + String(repeating: " ", count: max(0, count - text.count)) }
-            print(pad("OPERATOR", width) + "  " + pad("ADDED (UTC)", 20) + "  " + pad("LAST SIGN-IN (UTC)", 20) + "  UNUSED LINKS")
+            print(pad("OPERATOR", width) + "  " + pad("ADDED (UTC)", 24) + "  " + pad("LAST SIGN-IN (UTC)", 24) + "  UNUSED LINKS")
             for item in operators {
                 print(
-                    pad(item.name.rawValue, width) + "  " + pad(Timestamp.format(item.addedAt), 20) + "  "
-                        + pad(item.lastSignIn.map(Timestamp.format) ?? "never", 20) + "  \(item.openLinks)")
+                    pad(item.name.rawValue, width) + "  " + pad(Timestamp.format(item.addedAt), 24) + "  "
+                        + pad(item.lastSignIn.map(Timestamp.format) ?? "never", 24) + "  \(item.openLinks)")
             }
         }
     }

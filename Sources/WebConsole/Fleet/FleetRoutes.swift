@@ -69,7 +69,11 @@ struct FleetRoutes: Sendable {
     // MARK: - The list
 
     private func rowsFragment(_ filter: FleetFilter) async throws -> String {
-        let rows = try await fleet.store.proposals(host: filter.host, bottle: filter.bottle, includeDecided: false)
+        try await rowsFragment(fleet.store.proposals(host: filter.host, bottle: filter.bottle, includeDecided: false))
+    }
+
+    /// The list's rows, with each critical proposal's approvals so far when a threshold applies.
+    private func rowsFragment(_ rows: [FleetProposalRow]) async throws -> String {
         let now = Date()
         var items: [[String: Any]] = []
         for row in rows {
@@ -94,7 +98,7 @@ struct FleetRoutes: Sendable {
         let bottles = Set(everything.map(\.bottle.rawValue)).union(filter.bottle.map { [$0.rawValue] } ?? [])
         let values: [String: Any] = [
             "heading": "Pending proposals across the fleet",
-            "rows": try await rowsFragment(filter),
+            "rows": try await rowsFragment(everything.filter { filter.admits($0) }),
             "filters": true,
             "hosts": hosts.sorted().map { ["name": $0, "selected": $0 == filter.host?.rawValue] },
             "bottles": bottles.sorted().map { ["name": $0, "selected": $0 == filter.bottle?.rawValue] },
@@ -248,5 +252,9 @@ struct FleetFilter: Sendable {
     init(_ request: Request) {
         host = request.uri.queryParameters["host"].flatMap { $0.isEmpty ? nil : try? FleetHostName(String($0)) }
         bottle = request.uri.queryParameters["bottle"].flatMap { $0.isEmpty ? nil : try? BottleSlug(String($0)) }
+    }
+
+    func admits(_ row: FleetProposalRow) -> Bool {
+        (host.map { $0 == row.host } ?? true) && (bottle.map { $0 == row.bottle } ?? true)
     }
 }
