@@ -197,16 +197,12 @@ struct WebRoutes: Sendable {
     // MARK: - Deciding
 
     private func decide(_ request: Request, _ context: WebRequestContext) async throws -> Response {
-        guard let session = context.session else { return Page.plain(.forbidden, "Log in first.") }
-        guard let form = try? await DecisionForm.read(request) else {
-            return Page.plain(.badRequest, "The form is incomplete; reload the page and decide again.")
+        let posted: DecisionForm.Posted
+        switch await DecisionForm.checked(request, context) {
+        case .refused(let response): return response
+        case .form(let checked): posted = checked
         }
-        guard let csrf = form.csrf, SessionStore.same(csrf, session.csrf) else {
-            return Page.plain(.forbidden, "The form's CSRF token is missing or wrong; reload the page.")
-        }
-        guard let action = form.chosenAction, let reviewed = form.reviewed else {
-            return Page.plain(.badRequest, "The form is incomplete; reload the page and decide again.")
-        }
+        let (form, action, reviewed) = (posted.form, posted.action, posted.reviewed)
         guard let (entry, queue) = lookUp(context) else { return Page.plain(.notFound, "No such proposal.") }
         func again(_ text: String, _ status: HTTPResponse.Status) throws -> Response {
             try proposalPage(request, context, message: (text, true), status: status)

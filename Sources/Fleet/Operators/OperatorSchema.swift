@@ -43,12 +43,8 @@ public enum OperatorSchema {
             FOREIGN KEY (host, bottle, id) REFERENCES fleet_proposals (host, bottle, id) ON DELETE CASCADE
         );
 
-        CREATE FUNCTION fleet_announce_approval() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            PERFORM pg_notify('fleet_changes', NEW.host || '/' || NEW.bottle || '/' || NEW.id);
-            RETURN NULL;
-        END $$;
+        -- Announced like a proposal's change (migration 0's function: the same three key columns).
         CREATE TRIGGER fleet_approvals_announce AFTER INSERT OR UPDATE ON fleet_approvals
-            FOR EACH ROW EXECUTE FUNCTION fleet_announce_approval();
+            FOR EACH ROW EXECUTE FUNCTION fleet_announce_proposal();
         """
 }
