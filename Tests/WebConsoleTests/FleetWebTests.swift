@@ -58,8 +58,23 @@ struct FleetWebTests {
                 #expect(onlyBeta.html.contains(second.id.rawValue) && !onlyBeta.html.contains(first.id.rawValue))
                 let onlyWeb = try await client.get("/fragments/proposals?bottle=web", cookie: cookie)
                 #expect(onlyWeb.html.contains(first.id.rawValue) && !onlyWeb.html.contains(second.id.rawValue))
+                #expect(!all.html.contains(#"id="more""#))
                 let nothing = try await client.get("/fragments/proposals?host=alpha&bottle=db", cookie: cookie)
                 #expect(nothing.html.contains("No pending proposals on any host"))
+            }
+            let one = {
+                var limited = page
+                limited.fleet.listLimit = 1
+                return limited
+            }()
+            try await one.test { client in
+                let cookie = try await one.signIn("bob", client: client)
+                let cut = try await client.get("/fragments/proposals", cookie: cookie)
+                #expect(cut.html.contains(first.id.rawValue) && !cut.html.contains(second.id.rawValue))
+                #expect(cut.html.contains("The oldest 1 of 2 pending proposals; choose a host or a bottle"))
+            }
+            try await page.test { client in
+                let cookie = try await page.signIn("carol", client: client)
 
                 let proposal = try await client.get("/fleet/alpha/web/\(first.id)", cookie: cookie)
                 #expect(proposal.status == .ok)
@@ -121,7 +136,7 @@ struct FleetWebTests {
         }
     }
 
-    @Test("an operator's link: only its digest stored, shown without being spent, one use, expires, refused cross-site")
+    @Test("an operator's link: only its digest stored, shown without being spent, one use, expires, refused cross-site; Secure cookie under TLS")
     func operatorLinks() async throws {
         try await withFleet { page in
             let (token, _, isNew) = try await page.fleet.operators.add(try #require(FleetOperatorName("carol")))
@@ -158,6 +173,12 @@ struct FleetWebTests {
                 #expect(expired.setCookie == nil)
                 let garbage = try await client.post("/login/operator", form: "token=%27%20OR%201%3D1")
                 #expect(garbage.status == .forbidden)
+            }
+            let (overTLS, _, _) = try await page.fleet.operators.add(try #require(FleetOperatorName("carol")))
+            try await page.test(tls: true) { client in
+                let signedIn = try await client.post("/login/operator", form: "token=\(overTLS)")
+                #expect(signedIn.status == .seeOther)
+                #expect(signedIn.setCookie?.contains("Secure") == true, "\(signedIn.setCookie ?? "no cookie")")
             }
             let listed = try await page.fleet.operators.list()
             #expect(listed.map(\.name.rawValue) == ["carol"])
@@ -280,7 +301,7 @@ actor EventCount {
 struct FleetPage: Sendable {
     let server: PostgresServer
     let store: FleetStore
-    let fleet: FleetView
+    var fleet: FleetView
     let sessions = SessionStore(accessToken: String(repeating: "cd", count: 32))
 
     /// Puts a pending proposal of `host`'s bottle into the database as its relay would.
@@ -309,11 +330,13 @@ struct FleetPage: Sendable {
         try await store.proposals(id: proposal.id).first?.decision
     }
 
-    func test(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    /// `tls`: the page as configured for HTTPS (the router alone: no certificate is loaded).
+    func test(tls: Bool = false, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         var configuration = WebConsoleConfiguration(
             tokenFile: FilePath("/nonexistent/token"), queueRoot: FilePath("/nonexistent/queue"),
             configRoot: FilePath("/nonexistent/bottles"))
         configuration.fleet = fleet
+        if tls { configuration.tlsCertificate = FilePath("/nonexistent/cert.pem") }
         let router = WebConsole(configuration: configuration).makeRouter(sessions: sessions, broadcast: QueueBroadcast())
         try await Application(router: router).test(.router, body)
     }

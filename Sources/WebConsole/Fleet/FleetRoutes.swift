@@ -76,7 +76,7 @@ struct FleetRoutes: Sendable {
     private func rowsFragment(_ rows: [FleetProposalRow]) async throws -> String {
         let now = Date()
         var items: [[String: Any]] = []
-        for row in rows {
+        for row in rows.prefix(fleet.listLimit) {
             guard var item = FleetViews.row(row, now: now) else { continue }
             let needed = fleet.threshold.required(for: row.riskHints)
             if needed > 1 {
@@ -87,7 +87,11 @@ struct FleetRoutes: Sendable {
             }
             items.append(item)
         }
-        return Page.fragment("rows", ["rows": items, "emptyText": "No pending proposals on any host of the fleet."])
+        var values: [String: Any] = ["rows": items, "emptyText": "No pending proposals on any host of the fleet."]
+        if rows.count > fleet.listLimit {
+            values["more"] = "The oldest \(fleet.listLimit) of \(rows.count) pending proposals; choose a host or a bottle to see the others."
+        }
+        return Page.fragment("rows", values)
     }
 
     private func listPage(_ request: Request, _ context: WebRequestContext) async throws -> Response {
