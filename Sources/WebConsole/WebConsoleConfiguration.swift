@@ -30,7 +30,7 @@ public struct WebConsoleConfiguration: Sendable {
     public var policy: PolicySource?
     /// The fleet database (`--database`): the page shows and decides every
     /// host's proposals through it instead of this host's queue; `nil`: this host only.
-    public var fleet: FleetView?
+    public var fleet: FleetWeb?
 
     public init(tokenFile: FilePath, queueRoot: FilePath, configRoot: FilePath) {
         self.tokenFile = tokenFile

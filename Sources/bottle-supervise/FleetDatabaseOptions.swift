@@ -20,7 +20,7 @@ struct FleetDatabaseOptions: ParsableArguments {
     @Option(
         name: .customLong("database-password-file"),
         help: "A file holding the fleet database role's password (owner-only, not a link).")
-    var passwordFile: String?
+    var databasePasswordFile: String?
 
     /// A URL that does not parse, or a password file that is not there, is a
     /// usage error naming the flag, before anything connects.
@@ -30,23 +30,12 @@ struct FleetDatabaseOptions: ParsableArguments {
                 throw ValidationError(error.description)
             }
         }
-        if let passwordFile {
+        if let passwordFile = databasePasswordFile {
             var info = stat()
             guard stat(passwordFile, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
                 throw ValidationError(
                     "--database-password-file \(Escaped(passwordFile)) is not a file; give the file holding the role's password (mode 0600)")
             }
-        }
-    }
-
-    /// The settings from every source; `nil` when none names a database.
-    /// `otherKeys`: the `[fleet]` keys the caller reads besides the database's.
-    func resolve(settingsFile: FilePath, otherKeys: Set<String> = []) throws(Failure) -> (FleetDatabaseSettings?, FleetSettingsTable) {
-        do {
-            let table = try FleetSettingsTable.load(from: settingsFile, otherKeys: otherKeys)
-            return (try FleetDatabaseSettings.resolve(flag: database, passwordFileFlag: passwordFile, settings: table), table)
-        } catch {
-            throw .failed(error.description)
         }
     }
 }

@@ -151,7 +151,7 @@ struct WebCommand: AsyncParsableCommand {
                 try await store.migrator.migrate()
                 let client = store.client
                 var configuration = base
-                configuration.fleet = FleetView(
+                configuration.fleet = FleetWeb(
                     store: store,
                     operators: OperatorStore(client: client, logger: logger),
                     approvals: FleetApprovals(client: client, logger: logger), threshold: threshold)

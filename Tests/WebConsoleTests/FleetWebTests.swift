@@ -32,7 +32,7 @@ struct FleetWebTests {
         try await FleetStore.withStore(settings: settings) { store in
             try await store.migrator.migrate()
             let logger = Logger(label: "fleet-web-tests")
-            let fleet = FleetView(
+            let fleet = FleetWeb(
                 store: store, operators: OperatorStore(client: store.client, logger: logger),
                 approvals: FleetApprovals(client: store.client, logger: logger),
                 threshold: ApprovalThreshold(critical: threshold))
@@ -301,7 +301,7 @@ actor EventCount {
 struct FleetPage: Sendable {
     let server: PostgresServer
     let store: FleetStore
-    var fleet: FleetView
+    var fleet: FleetWeb
     let sessions = SessionStore(accessToken: String(repeating: "cd", count: 32))
 
     /// Puts a pending proposal of `host`'s bottle into the database as its relay would.

@@ -16,7 +16,7 @@ import Queue
 /// two pages one wins and the other is told who did.
 struct FleetRoutes: Sendable {
     let configuration: WebConsoleConfiguration
-    let fleet: FleetView
+    let fleet: FleetWeb
     let sessions: SessionStore
 
     func add(to router: Router<WebRequestContext>) {

@@ -7,7 +7,7 @@ import Fleet
 /// mirrored them, and a decision is a claim in the database
 /// (``FleetStore``'s one-decision rule) that the owning host's relay applies;
 /// without it the page is this host's queue, as before.
-public struct FleetView: Sendable {
+public struct FleetWeb: Sendable {
     public let store: FleetStore
     public let operators: OperatorStore
     public let approvals: FleetApprovals
