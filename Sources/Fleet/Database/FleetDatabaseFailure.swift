@@ -55,6 +55,9 @@ enum FleetDatabaseFailure {
             let cause = psql.underlying.map { "\(String(describing: $0))" } ?? "\(psql.code)"
             return .unavailable("\(doing): cannot reach the database (\(cause))")
         }
+        if String(describing: error).contains("connectionCreationCircuitBreakerTripped") {
+            return .unavailable("\(doing): cannot connect to the database (connections keep failing; is it running?)")
+        }
         if error is CancellationError { return .unavailable("\(doing): cancelled") }
         return .unavailable("\(doing): \(String(describing: error))")
     }

@@ -307,8 +307,31 @@ public struct FleetDatabaseSettings: Sendable, Equatable {
         }
     }
 
-    /// postgres-nio's configuration for these settings.
-    /// - Throws: when the root certificate file cannot be loaded.
+    /// The TLS client settings for ``tls`` (`nil`: TLS disabled).
+    /// - Throws: when the root certificate file cannot be read.
+    func tlsClientConfiguration() throws(FleetSettingsError) -> TLSConfiguration? {
+        switch tls {
+        case .disable:
+            return nil
+        case .require:
+            var client = TLSConfiguration.makeClientConfiguration()
+            client.certificateVerification = .none
+            return client
+        case .verifyFull:
+            var client = TLSConfiguration.makeClientConfiguration()
+            client.certificateVerification = .fullVerification
+            if let rootCertificatePath {
+                guard FileManager.default.isReadableFile(atPath: rootCertificatePath) else {
+                    throw .invalid("\(source): cannot read sslrootcert \(rootCertificatePath)")
+                }
+                client.trustRoots = .file(rootCertificatePath)
+            }
+            return client
+        }
+    }
+
+    /// postgres-nio's pool configuration for these settings.
+    /// - Throws: when the root certificate file cannot be read.
     public func clientConfiguration() throws(FleetSettingsError) -> PostgresClient.Configuration {
         var configuration: PostgresClient.Configuration
         switch endpoint {
@@ -316,26 +339,32 @@ public struct FleetDatabaseSettings: Sendable, Equatable {
             configuration = .init(
                 unixSocketPath: "\(directory)/.s.PGSQL.\(port)", username: role, password: password, database: database)
         case .tcp(let host, let port):
-            let tlsConfiguration: PostgresClient.Configuration.TLS
-            switch tls {
-            case .disable:
-                tlsConfiguration = .disable
-            case .require:
-                var client = TLSConfiguration.makeClientConfiguration()
-                client.certificateVerification = .none
-                tlsConfiguration = .require(client)
-            case .verifyFull:
-                var client = TLSConfiguration.makeClientConfiguration()
-                client.certificateVerification = .fullVerification
-                if let rootCertificatePath {
-                    guard FileManager.default.isReadableFile(atPath: rootCertificatePath) else {
-                        throw .invalid("\(source): cannot read sslrootcert \(rootCertificatePath)")
-                    }
-                    client.trustRoots = .file(rootCertificatePath)
+            let tls: PostgresClient.Configuration.TLS = try tlsClientConfiguration().map { .require($0) } ?? .disable
+            configuration = .init(host: host, port: port, username: role, password: password, database: database, tls: tls)
+        }
+        configuration.options.connectTimeout = .seconds(10)
+        configuration.options.additionalStartupParameters = [("application_name", "bottle-supervise")]
+        return configuration
+    }
+
+    /// postgres-nio's single-connection configuration (the check before a pool is started).
+    /// - Throws: when the root certificate file cannot be read or is not PEM.
+    public func connectionConfiguration() throws(FleetSettingsError) -> PostgresConnection.Configuration {
+        var configuration: PostgresConnection.Configuration
+        switch endpoint {
+        case .unixSocket(let directory, let port):
+            configuration = .init(
+                unixSocketPath: "\(directory)/.s.PGSQL.\(port)", username: role, password: password, database: database)
+        case .tcp(let host, let port):
+            var tls = PostgresConnection.Configuration.TLS.disable
+            if let client = try tlsClientConfiguration() {
+                do {
+                    tls = .require(try NIOSSLContext(configuration: client))
+                } catch {
+                    throw .invalid("\(source): cannot set up TLS (sslrootcert \(rootCertificatePath ?? "the system's roots")): \(error)")
                 }
-                tlsConfiguration = .require(client)
             }
-            configuration = .init(host: host, port: port, username: role, password: password, database: database, tls: tlsConfiguration)
+            configuration = .init(host: host, port: port, username: role, password: password, database: database, tls: tls)
         }
         configuration.options.connectTimeout = .seconds(10)
         configuration.options.additionalStartupParameters = [("application_name", "bottle-supervise")]

@@ -173,6 +173,9 @@ extension FleetStore {
         guard claim.notes.utf8.count <= Decision.maximumNotesSize else {
             throw .invalid("the notes are \(claim.notes.utf8.count) bytes; the limit is \(Decision.maximumNotesSize)")
         }
+        guard ![claim.notes, claim.decidedBy, claim.finalFile ?? ""].contains(where: { $0.utf8.contains(0) }) else {
+            throw .invalid("a claim's notes, name and final file cannot hold a NUL character")
+        }
         if let answer = claim.answer, !Decision.isAnswerName(answer) {
             throw .invalid("answer is not a preset answer's name (1 to 64 letters, digits, '-', '_' and '.')")
         }

@@ -73,9 +73,10 @@ extension FleetStore {
                         problem, waiting, archived)
                     VALUES (
                         \(host), \(row.bottle.rawValue), \(row.id.rawValue), \(row.tool.rawValue), \(row.proposal),
-                        \(row.proposalSHA256), \(row.proposedFile), \(row.justification), \(row.createdAt),
+                        \(row.proposalSHA256), \(row.proposedFile.postgresText), \(row.justification.postgresText), \(row.createdAt),
                         \(row.expiresAt), COALESCE(\(row.hostFirstSeen)::timestamptz, now()), \(hints)::jsonb,
-                        \(row.currentFile), \(row.currentSHA256), \(row.problem), \(row.waiting), \(row.archived))
+                        \(row.currentFile.postgresText), \(row.currentSHA256), \(row.problem.postgresText), \(row.waiting),
+                        \(row.archived))
                     ON CONFLICT (host, bottle, id) DO UPDATE SET
                         tool = EXCLUDED.tool, proposal = EXCLUDED.proposal, proposal_sha256 = EXCLUDED.proposal_sha256,
                         proposed_file = EXCLUDED.proposed_file, justification = EXCLUDED.justification,
@@ -158,10 +159,10 @@ extension FleetStore {
                 host, bottle, id, status, notes, final_file, answer, decided_by, decided_at, proposal_sha256,
                 delivery, superseded_claim, reason, apply_state, apply_summary)
             VALUES (
-                \(row.host.rawValue), \(row.bottle.rawValue), \(row.id.rawValue), \(row.status.rawValue), \(row.notes),
-                \(row.finalFile), \(row.answer), \(row.decidedBy), \(row.decidedAt), \(row.proposalSHA256),
-                \(row.delivery.rawValue), \(row.supersededClaim), \(row.reason), \(row.applyState?.rawValue),
-                \(row.applySummary))
+                \(row.host.rawValue), \(row.bottle.rawValue), \(row.id.rawValue), \(row.status.rawValue),
+                \(row.notes.postgresText), \(row.finalFile.postgresText), \(row.answer), \(row.decidedBy.postgresText),
+                \(row.decidedAt), \(row.proposalSHA256), \(row.delivery.rawValue), \(row.supersededClaim.postgresText),
+                \(row.reason.postgresText), \(row.applyState?.rawValue), \(row.applySummary.postgresText))
             """, logger: logger)
     }
 
@@ -169,11 +170,13 @@ extension FleetStore {
         try await connection.query(
             """
             UPDATE fleet_decisions SET
-                status = \(row.status.rawValue), notes = \(row.notes), final_file = \(row.finalFile),
-                answer = \(row.answer), decided_by = \(row.decidedBy), decided_at = \(row.decidedAt),
+                status = \(row.status.rawValue), notes = \(row.notes.postgresText),
+                final_file = \(row.finalFile.postgresText), answer = \(row.answer),
+                decided_by = \(row.decidedBy.postgresText), decided_at = \(row.decidedAt),
                 proposal_sha256 = \(row.proposalSHA256), delivery = \(row.delivery.rawValue),
-                superseded_claim = \(row.supersededClaim), reason = \(row.reason),
-                apply_state = \(row.applyState?.rawValue), apply_summary = \(row.applySummary), updated_at = now()
+                superseded_claim = \(row.supersededClaim.postgresText), reason = \(row.reason.postgresText),
+                apply_state = \(row.applyState?.rawValue), apply_summary = \(row.applySummary.postgresText),
+                updated_at = now()
             WHERE host = \(row.host.rawValue) AND bottle = \(row.bottle.rawValue) AND id = \(row.id.rawValue)
             """, logger: logger)
     }

@@ -24,16 +24,41 @@ public struct FleetStore: Sendable {
     }
 
     /// Runs `body` with a store connected per `settings`, the client running
-    /// for exactly that long (connections are opened on first use).
+    /// for exactly that long. One connection is made and checked first
+    /// (``checkConnection(settings:logger:)``), so a wrong password or an
+    /// unreachable server fails at once with the server's words instead of
+    /// the pool retrying in the background.
     public static func withStore<Result: Sendable>(
         settings: FleetDatabaseSettings, logger: Logger = Logger(label: "bottle-supervise.fleet.store"),
         _ body: (FleetStore) async throws -> Result
     ) async throws -> Result {
+        try await checkConnection(settings: settings, logger: logger)
         let client = PostgresClient(configuration: try settings.clientConfiguration(), backgroundLogger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
             return try await body(FleetStore(client: client, logger: logger))
+        }
+    }
+
+    /// Connects once, runs `SELECT 1` and disconnects.
+    /// - Throws: ``FleetStoreError`` with the server's message (a wrong
+    ///   password, no such database) or why it could not be reached.
+    public static func checkConnection(settings: FleetDatabaseSettings, logger: Logger) async throws(FleetStoreError) {
+        let configuration: PostgresConnection.Configuration
+        do { configuration = try settings.connectionConfiguration() } catch { throw .invalid(error.message) }
+        do {
+            let connection = try await PostgresConnection.connect(
+                on: PostgresClient.defaultEventLoopGroup.next(), configuration: configuration, id: 0, logger: logger)
+            do {
+                try await connection.query("SELECT 1", logger: logger)
+            } catch {
+                try? await connection.close()
+                throw error
+            }
+            try await connection.close()
+        } catch {
+            throw FleetDatabaseFailure.describe(error, doing: "connecting to \(settings.redactedURL)")
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresTestSupport
 import Queue
 
 /// A bottle's deployment on a real container engine, as docs/deployment.md
@@ -175,24 +176,8 @@ final class DeployedBottle: Sendable {
         (try? ApplyFixtures.run([engine, "healthcheck", "run", name], timeout: .seconds(10)).status) == 0
     }
 
-    /// A free TCP port on loopback, for `-p`.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-        }
-        guard bound == 0 else { throw E2EFailure("cannot bind a port: errno \(errno)") }
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
+    /// A free TCP port on loopback, for `-p` (the PostgreSQL test server's probe).
+    static func freePort() throws -> Int { try PostgresServer.freePort() }
 }
 
 /// Podman's two network backends. A Debian machine has CNI (containernetworking-plugins), netavark, or
