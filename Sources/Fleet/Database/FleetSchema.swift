@@ -120,8 +120,9 @@ public enum FleetSchema {
         END $$;
         CREATE TRIGGER fleet_proposals_announce AFTER INSERT OR UPDATE ON fleet_proposals
             FOR EACH ROW EXECUTE FUNCTION fleet_announce_proposal();
-        """,
-        // 1: named operators, their sign-in tokens' digests, approvals toward thresholds (fleetweb).
-        OperatorSchema.migration,
+        """
+            // Named operators, their sign-in tokens' digests, approvals toward thresholds (fleetweb):
+            // part of migration 0 while nothing has shipped.
+            + "\n" + OperatorSchema.migration
     ]
 }

@@ -1,16 +1,16 @@
-/// The tables of named operators and their approvals: one migration, to be
-/// appended to ``FleetSchema/migrations`` after the relay's own.
+/// The tables of named operators and their approvals, appended to migration
+/// 0 of ``FleetSchema/migrations`` (nothing has shipped; once something has,
+/// a change here is a new migration).
 ///
-/// Why a migration of its own: operators are the web page's concern, not a
-/// relay's; the schema's owner keeps migration 0 and this one follows it.
+/// Why a text of its own: operators are the web page's concern, not a
+/// relay's; the schema's owner keeps the relay's tables, this file these.
 /// A token is never stored, only the SHA-256 of it (hex), so a copy of the
 /// database opens no session; a token is spent by one `UPDATE … WHERE
 /// used_at IS NULL`, so two browsers racing with the same link get one
 /// session. Removing an operator deletes their unspent links (cascade) and
 /// ends their sessions at their next request (the page asks the table).
 public enum OperatorSchema {
-    /// The SQL of the migration (takes the fleet schema from its relay
-    /// version to one with operators).
+    /// The SQL that creates the operator tables (after migration 0's own).
     public static let migration = """
         -- A named operator: who signs in to the fleet page and whose name a decision carries.
         CREATE TABLE fleet_operators (
