@@ -291,6 +291,21 @@ struct FleetWebTests {
     }
 }
 
+/// What the fleet page computes without a database.
+@Suite("Fleet page: values")
+struct FleetViewsTests {
+    @Test("decided_by names every approver within the 256 bytes a host accepts, the rest counted")
+    func deciders() {
+        #expect(FleetViews.deciders(["alice"]) == "alice")
+        #expect(FleetViews.deciders(["alice", "bob"]) == "alice, bob")
+        let many = (1...16).map { String(repeating: "o", count: 60) + String(format: "%02d", $0) }
+        let text = FleetViews.deciders(many)
+        #expect(text.utf8.count <= 256)
+        #expect(text.hasPrefix(many[0] + ", " + many[1]))
+        #expect(text.hasSuffix(" and 13 more"), "\(text)")
+    }
+}
+
 /// Counts the events a page's stream received.
 actor EventCount {
     private(set) var value = 0

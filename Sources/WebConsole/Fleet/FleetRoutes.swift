@@ -223,7 +223,7 @@ struct FleetRoutes: Sendable {
             if Set(names).count < needed {
                 return Response(status: .seeOther, headers: [.location: FleetViews.path(row) + "?done=approval"])
             }
-            deciders = names.joined(separator: ", ")
+            deciders = FleetViews.deciders(names)
         }
         let claim = FleetDecisionRow(
             host: row.host, bottle: row.bottle, id: row.id, status: status, notes: notes, finalFile: finalFile,

@@ -33,6 +33,24 @@ enum FleetViews {
         return item
     }
 
+    /// `decided_by` for a decision several operators made: their names in
+    /// the order they approved, within the 256 bytes a host accepts in a
+    /// decision file (``Decision/shapeProblem()``), the rest counted.
+    static func deciders(_ names: [String]) -> String {
+        let limit = 256
+        var shown: [String] = []
+        for (index, name) in names.enumerated() {
+            let rest = names.count - index - 1
+            let candidate = (shown + [name]).joined(separator: ", ")
+            let tail = rest > 0 ? " and \(rest) more" : ""
+            guard (candidate + tail).utf8.count <= limit else {
+                return shown.joined(separator: ", ") + " and \(names.count - shown.count) more"
+            }
+            shown.append(name)
+        }
+        return shown.joined(separator: ", ")
+    }
+
     /// What the owning host did with a decision made in the database.
     static func delivery(_ decision: FleetDecisionRow, host: String) -> String {
         switch decision.delivery {
