@@ -68,15 +68,14 @@ struct FleetRoutes: Sendable {
 
     // MARK: - The list
 
+    /// The list's rows: the oldest pending proposals that pass the filter,
+    /// each critical one with its approvals so far when a threshold applies,
+    /// and how many more there are.
     private func rowsFragment(_ filter: FleetFilter) async throws -> String {
-        try await rowsFragment(fleet.store.proposals(host: filter.host, bottle: filter.bottle, includeDecided: false))
-    }
-
-    /// The list's rows, with each critical proposal's approvals so far when a threshold applies.
-    private func rowsFragment(_ rows: [FleetProposalRow]) async throws -> String {
+        let page = try await fleet.store.pendingPage(host: filter.host, bottle: filter.bottle, limit: fleet.listLimit)
         let now = Date()
         var items: [[String: Any]] = []
-        for row in rows.prefix(fleet.listLimit) {
+        for row in page.rows {
             guard var item = FleetViews.row(row, now: now) else { continue }
             let needed = fleet.threshold.required(for: row.riskHints)
             if needed > 1 {
@@ -88,8 +87,9 @@ struct FleetRoutes: Sendable {
             items.append(item)
         }
         var values: [String: Any] = ["rows": items, "emptyText": "No pending proposals on any host of the fleet."]
-        if rows.count > fleet.listLimit {
-            values["more"] = "The oldest \(fleet.listLimit) of \(rows.count) pending proposals; choose a host or a bottle to see the others."
+        if page.total > page.rows.count {
+            values["more"] =
+                "The oldest \(page.rows.count) of \(page.total) pending proposals; choose a host or a bottle to see the others."
         }
         return Page.fragment("rows", values)
     }
@@ -97,12 +97,11 @@ struct FleetRoutes: Sendable {
     private func listPage(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         let filter = FleetFilter(request)
         // Every host of the fleet, also one with nothing pending; the bottles that have something pending.
-        let everything = try await fleet.store.proposals(host: nil, bottle: nil, includeDecided: false)
         let hosts = Set(try await fleet.store.hosts().map(\.host.rawValue)).union(filter.host.map { [$0.rawValue] } ?? [])
-        let bottles = Set(everything.map(\.bottle.rawValue)).union(filter.bottle.map { [$0.rawValue] } ?? [])
+        let bottles = Set(try await fleet.store.pendingBottleNames()).union(filter.bottle.map { [$0.rawValue] } ?? [])
         let values: [String: Any] = [
             "heading": "Pending proposals across the fleet",
-            "rows": try await rowsFragment(everything.filter { filter.admits($0) }),
+            "rows": try await rowsFragment(filter),
             "filters": true,
             "hosts": hosts.sorted().map { ["name": $0, "selected": $0 == filter.host?.rawValue] },
             "bottles": bottles.sorted().map { ["name": $0, "selected": $0 == filter.bottle?.rawValue] },
@@ -252,9 +251,5 @@ struct FleetFilter: Sendable {
     init(_ request: Request) {
         host = request.uri.queryParameters["host"].flatMap { $0.isEmpty ? nil : try? FleetHostName(String($0)) }
         bottle = request.uri.queryParameters["bottle"].flatMap { $0.isEmpty ? nil : try? BottleSlug(String($0)) }
-    }
-
-    func admits(_ row: FleetProposalRow) -> Bool {
-        (host.map { $0 == row.host } ?? true) && (bottle.map { $0 == row.bottle } ?? true)
     }
 }
