@@ -143,6 +143,12 @@ let package = Package(
             path: "bench/held-calls-client",
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "fleet-store",
+            dependencies: ["Fleet", "Queue", "PostgresTestSupport"],
+            path: "bench/fleet-store",
+            swiftSettings: strict
+        ),
         // A real PostgreSQL per test (initdb once per process, then a copy): Fleet and end-to-end tests.
         .target(name: "PostgresTestSupport", path: "Tests/Support/PostgresTestSupport", swiftSettings: strict),
         .testTarget(name: "QueueTests", dependencies: ["Queue"], swiftSettings: strict),

@@ -200,6 +200,12 @@ struct FleetDatabaseSettingsTests {
         let error = #expect(throws: FleetSettingsError.self) { try FleetHostName("evil\u{1B}[2J", source: "--host-name") }
         #expect(error?.message.hasPrefix("--host-name \"evil\\e[2J\" is not a fleet host name") == true, "\(String(describing: error))")
         #expect(FleetHostName.isValid(try FleetHostName.machine().rawValue))
+        var table = FleetSettingsTable()
+        table.hostName = try FleetHostName("from-settings")
+        #expect(try FleetHostName.resolve(flag: "from-flag", settings: table).rawValue == "from-flag")
+        #expect(try FleetHostName.resolve(flag: nil, settings: table).rawValue == "from-settings")
+        #expect(try FleetHostName.resolve(flag: nil) == FleetHostName.machine())
+        #expect(throws: FleetSettingsError.self) { try FleetHostName.resolve(flag: "Bad_Name") }
     }
 }
 

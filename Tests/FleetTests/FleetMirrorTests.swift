@@ -29,6 +29,33 @@ struct FleetMirrorTests {
         }
     }
 
+    @Test("every column comes back as written, NULLs included, across batches of many rows")
+    func roundTrip() async throws {
+        let database = try await FleetTestDatabase.start()
+        try await database.withStore { store in
+            let a = FleetFixtures.host("a")
+            var rows = (0..<1_203).map { _ in FleetFixtures.proposal() }
+            rows[0].expiresAt = Timestamp.normalized(Date(timeIntervalSinceNow: 3600))
+            rows[0].hostFirstSeen = Timestamp.normalized(Date(timeIntervalSinceNow: -60))
+            rows[0].problem = "proposed_file_sha256 does not match"
+            rows[1].currentFile = nil
+            rows[1].currentSHA256 = nil
+            rows[2].currentFile = nil  // a digest known without the file
+            rows[3].waiting = true
+            let report = try await store.mirror(FleetSnapshot(host: a, bottles: [rows[0].bottle], proposals: rows))
+            #expect(report.proposalsWritten == rows.count)
+            #expect(try await store.mirror(FleetSnapshot(host: a, bottles: [rows[0].bottle], proposals: rows)).isEmpty)
+            let stored = try await store.proposals(host: a)
+            #expect(stored.count == rows.count)
+            let byID = Dictionary(uniqueKeysWithValues: stored.map { ($0.id, $0) })
+            for (index, row) in rows.enumerated() {
+                var expected = row
+                if index != 0 { expected.hostFirstSeen = byID[row.id]?.hostFirstSeen }
+                #expect(byID[row.id] == expected, "row \(index)")
+            }
+        }
+    }
+
     @Test("bytes stored with their digest: the server refuses a row whose digest is not sha256 of its bytes")
     func digestCheck() async throws {
         let database = try await FleetTestDatabase.start()

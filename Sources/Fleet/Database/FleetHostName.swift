@@ -41,6 +41,15 @@ public struct FleetHostName: Hashable, Sendable, Comparable, CustomStringConvert
         return bytes.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
     }
 
+    /// This host's name: `--host-name`, then `[fleet] host_name`, then the machine's name.
+    public static func resolve(flag: String?, settings: FleetSettingsTable = FleetSettingsTable()) throws(FleetSettingsError)
+        -> FleetHostName
+    {
+        if let flag { return try FleetHostName(flag, source: "--host-name") }
+        if let configured = settings.hostName { return configured }
+        return try machine()
+    }
+
     /// The machine's host name, lower-cased: the default when no name is given.
     /// - Throws: when the system's name is not a valid fleet host name
     ///   (an underscore, say), with the advice to pass `--host-name`.

@@ -64,35 +64,8 @@ extension FleetStore {
                 INSERT INTO fleet_bottles (host, bottle) SELECT \(host), unnest(\(bottles.sorted())::text[])
                 ON CONFLICT (host, bottle) DO NOTHING
                 """, logger: logger)
-            for (row, hints) in encoded {
-                let written = try await connection.query(
-                    """
-                    INSERT INTO fleet_proposals AS p (
-                        host, bottle, id, tool, proposal, proposal_sha256, proposed_file, justification,
-                        created_at, expires_at, host_first_seen, risk_hints, current_file, current_sha256,
-                        problem, waiting, archived)
-                    VALUES (
-                        \(host), \(row.bottle.rawValue), \(row.id.rawValue), \(row.tool.rawValue), \(row.proposal),
-                        \(row.proposalSHA256), \(row.proposedFile.postgresText), \(row.justification.postgresText), \(row.createdAt),
-                        \(row.expiresAt), COALESCE(\(row.hostFirstSeen)::timestamptz, now()), \(hints)::jsonb,
-                        \(row.currentFile.postgresText), \(row.currentSHA256), \(row.problem.postgresText), \(row.waiting),
-                        \(row.archived))
-                    ON CONFLICT (host, bottle, id) DO UPDATE SET
-                        tool = EXCLUDED.tool, proposal = EXCLUDED.proposal, proposal_sha256 = EXCLUDED.proposal_sha256,
-                        proposed_file = EXCLUDED.proposed_file, justification = EXCLUDED.justification,
-                        created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,
-                        risk_hints = EXCLUDED.risk_hints, current_file = EXCLUDED.current_file,
-                        current_sha256 = EXCLUDED.current_sha256, problem = EXCLUDED.problem,
-                        waiting = EXCLUDED.waiting, archived = EXCLUDED.archived, updated_at = now()
-                    WHERE (p.tool, p.proposal_sha256, p.proposed_file, p.justification, p.created_at, p.expires_at,
-                           p.risk_hints, p.current_file, p.current_sha256, p.problem, p.waiting, p.archived)
-                        IS DISTINCT FROM
-                          (EXCLUDED.tool, EXCLUDED.proposal_sha256, EXCLUDED.proposed_file, EXCLUDED.justification,
-                           EXCLUDED.created_at, EXCLUDED.expires_at, EXCLUDED.risk_hints, EXCLUDED.current_file,
-                           EXCLUDED.current_sha256, EXCLUDED.problem, EXCLUDED.waiting, EXCLUDED.archived)
-                    RETURNING true
-                    """, logger: logger)
-                for try await _ in written { report.proposalsWritten += 1 }
+            for chunk in FleetMirrorBatch.chunks(of: encoded) {
+                report.proposalsWritten += try await Self.upsert(chunk, host: host, on: connection, logger: logger)
             }
             let archived = try await connection.query(
                 """
@@ -106,6 +79,55 @@ extension FleetStore {
                 of: snapshot, on: connection, logger: logger)
             return report
         }
+    }
+
+    /// Upserts a batch of proposal rows in one statement (the batch's columns as arrays,
+    /// `unnest`ed); a row is written only when a column differs. Returns how many were.
+    static func upsert(_ batch: FleetMirrorBatch, host: String, on connection: PostgresConnection, logger: Logger)
+        async throws -> Int
+    {
+        let written = try await connection.query(
+            """
+            INSERT INTO fleet_proposals AS p (
+                host, bottle, id, tool, proposal, proposal_sha256, proposed_file, justification,
+                created_at, expires_at, host_first_seen, risk_hints, current_file, current_sha256,
+                problem, waiting, archived)
+            SELECT \(host), r.bottle, r.id, r.tool, r.proposal, r.proposal_sha256, r.proposed_file, r.justification,
+                r.created_at, CASE WHEN r.has_expiry THEN r.expires_at END,
+                CASE WHEN r.has_first_seen THEN r.host_first_seen ELSE now() END, r.risk_hints::jsonb,
+                CASE WHEN r.has_current_file THEN r.current_file END,
+                CASE WHEN r.has_current_digest THEN r.current_sha256 END,
+                CASE WHEN r.has_problem THEN r.problem END, r.waiting, r.archived
+            FROM unnest(
+                \(batch.bottles)::text[], \(batch.ids)::text[], \(batch.tools)::text[], \(batch.proposals)::bytea[],
+                \(batch.digests)::text[], \(batch.proposedFiles)::text[], \(batch.justifications)::text[],
+                \(batch.createdAt)::timestamptz[], \(batch.hasExpiry)::boolean[], \(batch.expiresAt)::timestamptz[],
+                \(batch.hasFirstSeen)::boolean[], \(batch.firstSeen)::timestamptz[], \(batch.riskHints)::text[],
+                \(batch.hasCurrentFile)::boolean[], \(batch.currentFiles)::text[],
+                \(batch.hasCurrentDigest)::boolean[], \(batch.currentDigests)::text[],
+                \(batch.hasProblem)::boolean[], \(batch.problems)::text[], \(batch.waiting)::boolean[],
+                \(batch.archived)::boolean[])
+                AS r(bottle, id, tool, proposal, proposal_sha256, proposed_file, justification, created_at, has_expiry,
+                     expires_at, has_first_seen, host_first_seen, risk_hints, has_current_file, current_file,
+                     has_current_digest, current_sha256, has_problem, problem, waiting, archived)
+            ON CONFLICT (host, bottle, id) DO UPDATE SET
+                tool = EXCLUDED.tool, proposal = EXCLUDED.proposal, proposal_sha256 = EXCLUDED.proposal_sha256,
+                proposed_file = EXCLUDED.proposed_file, justification = EXCLUDED.justification,
+                created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,
+                risk_hints = EXCLUDED.risk_hints, current_file = EXCLUDED.current_file,
+                current_sha256 = EXCLUDED.current_sha256, problem = EXCLUDED.problem,
+                waiting = EXCLUDED.waiting, archived = EXCLUDED.archived, updated_at = now()
+            WHERE (p.tool, p.proposal_sha256, p.proposed_file, p.justification, p.created_at, p.expires_at,
+                   p.risk_hints, p.current_file, p.current_sha256, p.problem, p.waiting, p.archived)
+                IS DISTINCT FROM
+                  (EXCLUDED.tool, EXCLUDED.proposal_sha256, EXCLUDED.proposed_file, EXCLUDED.justification,
+                   EXCLUDED.created_at, EXCLUDED.expires_at, EXCLUDED.risk_hints, EXCLUDED.current_file,
+                   EXCLUDED.current_sha256, EXCLUDED.problem, EXCLUDED.waiting, EXCLUDED.archived)
+            RETURNING true
+            """, logger: logger)
+        var count = 0
+        for try await _ in written { count += 1 }
+        return count
     }
 
     /// Applies the mirror rules to the host's own decisions; returns how many rows it wrote.

@@ -30,7 +30,7 @@ public struct FleetStore: Sendable {
     /// the pool retrying in the background.
     public static func withStore<Result: Sendable>(
         settings: FleetDatabaseSettings, logger: Logger = Logger(label: "bottle-supervise.fleet.store"),
-        _ body: (FleetStore) async throws -> Result
+        isolation: isolated (any Actor)? = #isolation, _ body: (FleetStore) async throws -> Result
     ) async throws -> Result {
         try await checkConnection(settings: settings, logger: logger)
         let client = PostgresClient(configuration: try settings.clientConfiguration(), backgroundLogger: logger)

@@ -12,6 +12,7 @@ enum RiskHintsJSON {
     }
 
     static func decode(_ text: String) throws -> [RiskHint] {
+        if text == "[]" { return [] }  // most proposals: no decoder per listed row
         do {
             return try JSONDecoder().decode([RiskHint].self, from: Data(text.utf8))
         } catch {
