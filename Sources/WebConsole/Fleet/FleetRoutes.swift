@@ -130,8 +130,12 @@ struct FleetRoutes: Sendable {
             return Page.plain(.notFound, "No such proposal in the fleet.")
         }
         var message = message
-        if message == nil, let done = request.uri.queryParameters["done"].map(String.init) {
-            message = (done == "approval" ? "Your approval is recorded; it waits for the other operators." : "Decided: \(Escaped(done)). The host's relay applies it.", false)
+        // The redirect after a decision says what was done (only the words this page writes).
+        let done = request.uri.queryParameters["done"].map(String.init)
+        if message == nil, done == "approval" {
+            message = ("Your approval is recorded; it waits for the other operators.", false)
+        } else if message == nil, let status = done.flatMap(DecisionStatus.init(rawValue:)) {
+            message = ("Decided: \(status.rawValue). The host's relay applies it.", false)
         }
         var values = ProposalViews.page(
             entry, currentFile: row.currentFile, reviewed: row.proposalSHA256, session: session, message: message)
