@@ -88,7 +88,7 @@ let package = Package(
         .target(
             name: "WebConsole",
             dependencies: [
-                "Queue", "Apply", "Console",
+                "Queue", "Apply", "Console", "Fleet",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -119,6 +119,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 // IOError only: a port in use is reported with the port and what to do (ListenFailure).
                 .product(name: "NIOCore", package: "swift-nio"),
+                // `web` hands its grant expiry to the page's service group.
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -165,7 +167,7 @@ let package = Package(
         .testTarget(
             name: "WebConsoleTests",
             dependencies: [
-                "WebConsole", "Queue", "Apply",
+                "WebConsole", "Queue", "Apply", "Fleet", "PostgresTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict),
@@ -174,7 +176,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Queue", "Apply", "PostgresTestSupport"],
+            dependencies: ["Queue", "Apply", "Fleet", "PostgresTestSupport"],
             exclude: ["fixtures", "python"],
             swiftSettings: strict
         ),

@@ -55,6 +55,37 @@ struct DecisionForm: Decodable, Sendable {
     /// The largest form accepted: a 1 MiB file, escaped by the browser, and the rest.
     static let limit = 4 * 1024 * 1024
 
+    /// A posted decision, checked in the order every page checks it: signed
+    /// in, a readable form, this session's CSRF token, a button and the
+    /// digest the page showed; else the refusal to answer with.
+    enum Checked {
+        case form(Posted)
+        case refused(Response)
+    }
+
+    /// A form that passed the checks, with who posted it.
+    struct Posted {
+        let form: DecisionForm
+        let action: Action
+        /// The digest of the proposal file as the page showed it.
+        let reviewed: String
+        let session: SessionStore.Session
+    }
+
+    static func checked(_ request: Request, _ context: WebRequestContext) async -> Checked {
+        guard let session = context.session else { return .refused(Page.plain(.forbidden, "Log in first.")) }
+        guard let form = try? await read(request) else {
+            return .refused(Page.plain(.badRequest, "The form is incomplete; reload the page and decide again."))
+        }
+        guard let csrf = form.csrf, SessionStore.same(csrf, session.csrf) else {
+            return .refused(Page.plain(.forbidden, "The form's CSRF token is missing or wrong; reload the page."))
+        }
+        guard let action = form.chosenAction, let reviewed = form.reviewed else {
+            return .refused(Page.plain(.badRequest, "The form is incomplete; reload the page and decide again."))
+        }
+        return .form(Posted(form: form, action: action, reviewed: reviewed, session: session))
+    }
+
     static func read(_ request: Request) async throws -> DecisionForm {
         let body = try await request.body.collect(upTo: limit)
         return try URLEncodedFormDecoder().decode(DecisionForm.self, from: String(buffer: body))

@@ -1,5 +1,6 @@
 import Apply
 import Console
+import Fleet
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -79,8 +80,10 @@ public struct WebConsole: Sendable {
             },
             logger: logger)
 
+        // The fleet's page follows the database's changes, not this host's files.
         let live = LiveUpdates(
-            queueRoot: configuration.queueRoot, broadcast: broadcast, notifier: notifier, rules: rules)
+            queueRoot: configuration.queueRoot, broadcast: broadcast, notifier: notifier, rules: rules,
+            fleet: configuration.fleet.map { FleetLiveFeed(store: $0.store, logger: logger) })
         let running: [any Service] = [app, live] + services
         let group = ServiceGroup(
             configuration: .init(
@@ -90,7 +93,6 @@ public struct WebConsole: Sendable {
         try await group.run()
     }
 
-
     /// The router with its middleware and routes (public for the tests' in-process client).
     public func makeRouter(sessions: SessionStore, broadcast: QueueBroadcast) -> Router<WebRequestContext> {
         let router = Router(context: WebRequestContext.self)
@@ -98,7 +100,14 @@ public struct WebConsole: Sendable {
                     bind: configuration.bind, extra: configuration.allowedHosts,
                     scheme: configuration.usesTLS ? "https" : "http")))
         router.add(middleware: SecurityHeadersMiddleware(usesTLS: configuration.usesTLS))
-        router.add(middleware: SessionMiddleware(sessions: sessions))
+        var sessionCheck = SessionMiddleware(sessions: sessions)
+        if let operators = configuration.fleet?.operators {
+            sessionCheck.isOperator = { name in
+                guard let name = FleetOperatorName(name) else { return false }
+                return (try? await operators.isActive(name)) ?? false
+            }
+        }
+        router.add(middleware: sessionCheck)
         WebRoutes(configuration: configuration, sessions: sessions, broadcast: broadcast).add(to: router)
         return router
     }

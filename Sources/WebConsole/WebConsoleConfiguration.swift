@@ -28,6 +28,9 @@ public struct WebConsoleConfiguration: Sendable {
     /// The standing rules and preset answers (`[[policy.rule]]`, `[answers]`);
     /// `nil`: none (the page offers no preset answers, no rule runs).
     public var policy: PolicySource?
+    /// The fleet database (`--database`): the page shows and decides every
+    /// host's proposals through it instead of this host's queue; `nil`: this host only.
+    public var fleet: FleetWeb?
 
     public init(tokenFile: FilePath, queueRoot: FilePath, configRoot: FilePath) {
         self.tokenFile = tokenFile

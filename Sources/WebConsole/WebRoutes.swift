@@ -5,7 +5,8 @@ import Hummingbird
 import Queue
 
 /// The web console's routes: login and logout, the live list, a proposal's
-/// page and its decision, the event stream and the two static assets.
+/// page and its decision, the event stream and the two static assets; with a
+/// fleet database, the fleet's list and pages (``FleetRoutes``) instead of this host's.
 struct WebRoutes: Sendable {
     let configuration: WebConsoleConfiguration
     let sessions: SessionStore
@@ -20,30 +21,41 @@ struct WebRoutes: Sendable {
         router.get("/login") { request, _ in await logInWithCode(request) }
         router.post("/login") { request, _ in try await logInWithToken(request) }
         router.post("/logout") { request, context in try await logOut(request, context) }
-        router.get("/") { _, context in listPage(context) }
-        router.get("/fragments/proposals") { _, _ in
-            Page.respond(.ok, contentType: "text/html; charset=utf-8", rowsFragment())
-        }
         router.get("/events") { _, _ in await events() }
-        router.get("/proposals/:id") { request, context in try proposalPage(request, context) }
-        router.post("/proposals/:id/decide") { request, context in try await decide(request, context) }
-        router.get("/grants") { request, context in grantsPage(request, context) }
-        router.post("/grants/:id/revoke") { request, context in try await changeGrant(request, context, revoke: true) }
-        router.post("/grants/:id/extend") { request, context in try await changeGrant(request, context, revoke: false) }
         router.get("/static/app.css") { _, _ in
             Page.respond(.ok, contentType: "text/css; charset=utf-8", Assets.css)
         }
         router.get("/static/live.js") { _, _ in
             Page.respond(.ok, contentType: "text/javascript; charset=utf-8", Assets.liveScript)
         }
+        if let fleet = configuration.fleet {
+            // The fleet's pages instead of this host's queue (`web --database`).
+            FleetRoutes(configuration: configuration, fleet: fleet, sessions: sessions).add(to: router)
+            return
+        }
+        router.get("/") { _, context in listPage(context) }
+        router.get("/fragments/proposals") { _, _ in
+            Page.respond(.ok, contentType: "text/html; charset=utf-8", rowsFragment())
+        }
+        router.get("/proposals/:id") { request, context in try proposalPage(request, context) }
+        router.post("/proposals/:id/decide") { request, context in try await decide(request, context) }
+        router.get("/grants") { request, context in grantsPage(request, context) }
+        router.post("/grants/:id/revoke") { request, context in try await changeGrant(request, context, revoke: true) }
+        router.post("/grants/:id/extend") { request, context in try await changeGrant(request, context, revoke: false) }
     }
 
     // MARK: - Login
 
     private func sessionCookie(_ session: SessionStore.Session) -> Cookie {
+        Self.sessionCookie(session, secure: configuration.usesTLS)
+    }
+
+    /// The session cookie: HttpOnly (no script reads it), SameSite=Strict (no
+    /// other site's page makes the browser send it), Secure over TLS.
+    static func sessionCookie(_ session: SessionStore.Session, secure: Bool) -> Cookie {
         Cookie(
-            name: SessionMiddleware.cookieName, value: session.id, path: "/", secure: configuration.usesTLS,
-            httpOnly: true, sameSite: .strict)
+            name: SessionMiddleware.cookieName, value: session.id, path: "/", secure: secure, httpOnly: true,
+            sameSite: .strict)
     }
 
     private func redirect(to location: String) -> Response {
@@ -117,7 +129,7 @@ struct WebRoutes: Sendable {
     }
 
     private func listPage(_ context: WebRequestContext) -> Response {
-        var values: [String: Any] = ["rows": rowsFragment()]
+        var values: [String: Any] = ["rows": rowsFragment(), "heading": "Pending proposals"]
         if let problem = policyProblem { values["policyProblem"] = problem }
         return Page.html(
             title: "Pending proposals", template: "list", values: values, session: context.session, live: true)
@@ -185,16 +197,12 @@ struct WebRoutes: Sendable {
     // MARK: - Deciding
 
     private func decide(_ request: Request, _ context: WebRequestContext) async throws -> Response {
-        guard let session = context.session else { return Page.plain(.forbidden, "Log in first.") }
-        guard let form = try? await DecisionForm.read(request) else {
-            return Page.plain(.badRequest, "The form is incomplete; reload the page and decide again.")
+        let posted: DecisionForm.Posted
+        switch await DecisionForm.checked(request, context) {
+        case .refused(let response): return response
+        case .form(let checked): posted = checked
         }
-        guard let csrf = form.csrf, SessionStore.same(csrf, session.csrf) else {
-            return Page.plain(.forbidden, "The form's CSRF token is missing or wrong; reload the page.")
-        }
-        guard let action = form.chosenAction, let reviewed = form.reviewed else {
-            return Page.plain(.badRequest, "The form is incomplete; reload the page and decide again.")
-        }
+        let (form, action, reviewed) = (posted.form, posted.action, posted.reviewed)
         guard let (entry, queue) = lookUp(context) else { return Page.plain(.notFound, "No such proposal.") }
         func again(_ text: String, _ status: HTTPResponse.Status) throws -> Response {
             try proposalPage(request, context, message: (text, true), status: status)

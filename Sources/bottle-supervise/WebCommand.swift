@@ -1,9 +1,11 @@
 import Apply
 import ArgumentParser
 import Console
+import Fleet
 import Foundation
 import Logging
 import Queue
+import ServiceLifecycle
 import SystemPackage
 import WebConsole
 
@@ -57,6 +59,8 @@ struct WebCommand: AsyncParsableCommand {
     @Option(help: "The host settings file: [notify] the page also serves, [[policy.rule]] and [answers] its standing rules and preset answers (default: $SUPERVISE_SETTINGS, then ~/.claude-bottle/host.toml).")
     var settings: String?
 
+    @OptionGroup var database: FleetDatabaseOptions
+
     func validate() throws {
         guard (tlsCertificate == nil) == (tlsKey == nil) else {
             throw ValidationError("--tls-cert and --tls-key go together")
@@ -80,25 +84,22 @@ struct WebCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try locations.requireQueueRoot()
-        try locations.requireConfigRoot()  // approvals are applied into it
+        let settingsPath = HostSettingsPath(flag: settings)
+        try settingsPath.requireNamedFile()
         if let tlsCertificate, let tlsKey {
             try Self.requirePEM(tlsCertificate, flag: "--tls-cert", holding: "CERTIFICATE")
             try Self.requirePEM(tlsKey, flag: "--tls-key", holding: "PRIVATE KEY")
         }
+        let (fleetDatabase, _) = try database.resolve(settingsFile: settingsPath.path, otherKeys: FleetWebSettings.keys)
+        if let fleetDatabase {
+            try await runFleet(fleetDatabase, settingsPath: settingsPath)
+            return
+        }
+        try locations.requireQueueRoot()
+        try locations.requireConfigRoot()  // approvals are applied into it
         await locations.endOverdueGrants(command: "web", engine: apply.containerEngine)
-        var configuration = WebConsoleConfiguration(
-            tokenFile: tokenFile.map { FilePath($0) }
-                ?? FilePath(FileManager.default.homeDirectoryForCurrentUser.path).appending(".claude-bottle/web-token"),
-            queueRoot: locations.queueRoot, configRoot: locations.configRoot)
+        var configuration = baseConfiguration()
         configuration.engine = apply.containerEngine
-        configuration.bind = bind.text
-        configuration.port = port
-        configuration.allowedHosts = allowedHosts
-        configuration.tlsCertificate = tlsCertificate.map { FilePath($0) }
-        configuration.tlsKey = tlsKey.map { FilePath($0) }
-        let settingsPath = HostSettingsPath(flag: settings)
-        try settingsPath.requireNamedFile()
         configuration.policy = PolicySource(settings: settingsPath.path)
         do {
             configuration.notifications = try NotifySettings.load(from: settingsPath.path)
@@ -114,8 +115,60 @@ struct WebCommand: AsyncParsableCommand {
                 configRoot: locations.configRoot, queueRoot: locations.queueRoot, engine: apply.containerEngine,
                 logger: logger),
             actor: "\(OperatorName.current) (web)", logger: logger)
+        try await serve(configuration, logger: logger, services: [expiry])
+    }
+
+    /// The configuration every mode shares: where to listen, TLS, the token file.
+    private func baseConfiguration() -> WebConsoleConfiguration {
+        var configuration = WebConsoleConfiguration(
+            tokenFile: tokenFile.map { FilePath($0) }
+                ?? FilePath(FileManager.default.homeDirectoryForCurrentUser.path).appending(".claude-bottle/web-token"),
+            queueRoot: locations.queueRoot, configRoot: locations.configRoot)
+        configuration.bind = bind.text
+        configuration.port = port
+        configuration.allowedHosts = allowedHosts
+        configuration.tlsCertificate = tlsCertificate.map { FilePath($0) }
+        configuration.tlsKey = tlsKey.map { FilePath($0) }
+        return configuration
+    }
+
+    /// `web --database`: the fleet's page. No host queue is read or written
+    /// here: the page reads the database, and a decision is a claim there
+    /// that the owning host's relay applies (its own rules, notifications and
+    /// grant expiry run where `watch` runs).
+    private func runFleet(_ fleetDatabase: FleetDatabaseSettings, settingsPath: HostSettingsPath) async throws {
+        let threshold: ApprovalThreshold
+        do { threshold = try FleetWebSettings.threshold(from: settingsPath.path) } catch {
+            throw Failure.failed(error.description)
+        }
+        let base = baseConfiguration()
+        var logger = Logger(label: "bottle-supervise.web")
+        logger.logLevel = .warning
         do {
-            try await WebConsole(configuration: configuration).run(logger: logger, services: [expiry]) { url in
+            try await FleetStore.withStore(settings: fleetDatabase, logger: logger) { store in
+                try await store.migrator.migrate()
+                let client = store.client
+                var configuration = base
+                configuration.fleet = FleetWeb(
+                    store: store,
+                    operators: OperatorStore(client: client, logger: logger),
+                    approvals: FleetApprovals(client: client, logger: logger), threshold: threshold)
+                try await serve(configuration, logger: logger, services: [])
+            }
+        } catch let failure as Failure {
+            throw failure
+        } catch let error as FleetStoreError {
+            throw Failure.failed("\(fleetDatabase.redactedURL): \(error.description)")
+        } catch let error as FleetSettingsError {
+            throw Failure.failed(error.description)
+        }
+    }
+
+    /// Serves the page until SIGTERM or SIGINT, with `services` (grant expiry on a host's own page)
+    /// in the server's service group, so a SIGTERM lets an end in progress finish its reload.
+    private func serve(_ configuration: WebConsoleConfiguration, logger: Logger, services: [any Service]) async throws {
+        do {
+            try await WebConsole(configuration: configuration).run(logger: logger, services: services) { url in
                 // Unbuffered: a script waiting for the URL must see it now.
                 FileHandle.standardOutput.write(Data("bottle-supervise web: log in at \(url)  (this link works once)\n".utf8))
             }

@@ -29,6 +29,7 @@ struct BadFlagValueTests {
 
     /// Valid stand-ins for required positional arguments and options, by value name.
     static let goodValues: [String: String] = [
+        "name": "alice",
         "id": "20200101-000000-000000000000",
         "slug": "web",
         "file": "allowlist",

@@ -121,5 +121,8 @@ public enum FleetSchema {
         CREATE TRIGGER fleet_proposals_announce AFTER INSERT OR UPDATE ON fleet_proposals
             FOR EACH ROW EXECUTE FUNCTION fleet_announce_proposal();
         """
+            // Named operators, their sign-in tokens' digests, approvals toward thresholds (fleetweb):
+            // part of migration 0 while nothing has shipped.
+            + "\n" + OperatorSchema.migration
     ]
 }

@@ -16,6 +16,10 @@ public actor SessionStore {
     public struct Session: Sendable, Equatable {
         public let id: String
         public let csrf: String
+        /// The named fleet operator who signed in with their one-time link
+        /// (`operators add`); `nil` for the host's own login (the start-up
+        /// URL or the access token), which decides as the host's user.
+        public let operatorName: String?
         var lastSeen: Date
     }
 
@@ -70,13 +74,25 @@ public actor SessionStore {
         return session
     }
 
+    /// A session for the fleet operator `name`, whose sign-in link the
+    /// fleet database has just spent (``OperatorStore/signIn(token:)``).
+    public func open(operator name: String) -> Session {
+        open(operatorName: name)
+    }
+
     /// Ends a session.
     public func close(_ id: String) {
         sessions[id] = nil
     }
 
-    private func open() -> Session {
-        let session = Session(id: Self.randomHex(bytes: 32), csrf: Self.randomHex(bytes: 32), lastSeen: now())
+    /// Ends every session of the operator `name` (removed from the fleet).
+    public func close(operator name: String) {
+        sessions = sessions.filter { $0.value.operatorName != name }
+    }
+
+    private func open(operatorName: String? = nil) -> Session {
+        let session = Session(
+            id: Self.randomHex(bytes: 32), csrf: Self.randomHex(bytes: 32), operatorName: operatorName, lastSeen: now())
         sessions[session.id] = session
         return session
     }

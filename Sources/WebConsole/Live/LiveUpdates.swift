@@ -17,6 +17,9 @@ struct LiveUpdates: Service {
     let broadcast: QueueBroadcast
     let notifier: Notifier?
     let rules: PolicyRunner?
+    /// The fleet's page (`web --database`): changes come from the database's
+    /// NOTIFY, and this host's queue is neither watched nor decided by rules here.
+    var fleet: FleetLiveFeed? = nil
     /// How often an idle page gets a comment, so proxies keep its stream open.
     var keepAliveInterval: Duration = .seconds(15)
 
@@ -28,7 +31,11 @@ struct LiveUpdates: Service {
         }
         await withDiscardingTaskGroup { group in
             // Until graceful shutdown, then deliveries cancelled and the rules' decisions in progress awaited.
-            group.addTask { try? await watching.run() }
+            if let fleet {
+                group.addTask { await cancelWhenGracefulShutdown { await fleet.forward(to: broadcast) } }
+            } else {
+                group.addTask { try? await watching.run() }
+            }
             group.addTask {
                 await cancelWhenGracefulShutdown {
                     while !Task.isCancelled {

@@ -10,6 +10,11 @@ import Hummingbird
 struct SessionMiddleware: RouterMiddleware {
     typealias Context = WebRequestContext
     let sessions: SessionStore
+    /// Whether a fleet operator is still one (``OperatorStore/isActive(_:)``),
+    /// asked on every request of their session so `operators remove` ends it
+    /// at once on every page of the fleet; `nil` without a fleet. A database
+    /// that cannot answer counts as "no": a page that cannot check stops deciding.
+    var isOperator: (@Sendable (String) async -> Bool)? = nil
 
     static let cookieName = "bs_session"
 
@@ -20,8 +25,17 @@ struct SessionMiddleware: RouterMiddleware {
         if let id = request.cookies[Self.cookieName]?.value {
             context.session = await sessions.session(id)
         }
+        if let name = context.session?.operatorName, let isOperator, await !isOperator(name) {
+            await sessions.close(operator: name)
+            context.session = nil
+            if request.method == .get, request.uri.path != "/login" {
+                return Page.login(
+                    message: "You are signed out: the operator \(name) is not (or no longer) an operator of this fleet, or the fleet database cannot say. Ask for a new link (bottle-supervise operators add NAME).",
+                    status: .unauthorized)
+            }
+        }
         let path = request.uri.path
-        if path == "/login" || path.hasPrefix("/static/") {
+        if path == "/login" || path == "/login/operator" || path.hasPrefix("/static/") {
             return try await next(request, context)
         }
         guard context.session != nil else {

@@ -7,7 +7,7 @@ enum Assets {
         header{display:flex;align-items:center;justify-content:space-between;padding:.6rem 1rem;background:#1b1f24;color:#fff}
         header a.brand{color:#fff;font-weight:600;text-decoration:none}
         header form{margin:0}
-        header a.nav{color:#fff;margin-left:auto;margin-right:1rem}
+        header .nav{color:#fff;margin-left:auto;margin-right:1rem}
         form.inline{display:inline-flex;gap:.4rem;margin:.3rem .6rem .3rem 0}
         main{max-width:60rem;margin:0 auto;padding:1rem}
         h1{font-size:1.3rem;margin:.5rem 0 1rem;overflow-wrap:anywhere}
@@ -35,6 +35,10 @@ enum Assets {
         button.reject{background:#cf222e;border-color:#a40e26;color:#fff}
         details{margin:.6rem 0}
         .empty{color:#57606a}
+        .host{font-family:ui-monospace,monospace;background:#eaeef2;border-radius:4px;padding:0 .3rem}
+        form.filters{display:flex;flex-wrap:wrap;align-items:end;gap:.4rem .8rem;margin:0 0 1rem}
+        form.filters label{margin:0}
+        form.filters select{font:inherit;padding:.3rem;border:1px solid #d0d7de;border-radius:6px}
         """
 
     /// Live updates: when the server says the queue changed, fetch the list
@@ -48,7 +52,7 @@ enum Assets {
           function refresh() {
             if (busy) { again = true; return; }
             busy = true;
-            fetch("/fragments/proposals", { credentials: "same-origin" })
+            fetch("/fragments/proposals" + window.location.search, { credentials: "same-origin" })
               .then(function (response) { return response.ok ? response.text() : null; })
               .then(function (html) { if (html !== null) { list.innerHTML = html; } })
               .catch(function () {})

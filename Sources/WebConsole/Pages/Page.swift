@@ -11,6 +11,7 @@ enum Page {
         for (name, text) in [
             ("layout", Templates.layout), ("list", Templates.list), ("rows", Templates.rows),
             ("proposal", Templates.proposal), ("login", Templates.login), ("grants", Templates.grants),
+            ("operatorSignIn", Templates.operatorSignIn),
         ] {
             // swift-format-ignore: NeverUseForceTry
             try! library.register(text, named: name)
@@ -24,12 +25,17 @@ enum Page {
     }
 
     /// A whole page: `body` rendered from `template` inside the layout.
+    /// `grantsLink`: whether the header links to this host's grants (not on the fleet's pages).
     static func html(
         title: String, template: String, values: [String: Any], session: SessionStore.Session?, live: Bool = false,
-        status: HTTPResponse.Status = .ok
+        status: HTTPResponse.Status = .ok, grantsLink: Bool = true
     ) -> Response {
         var layout: [String: Any] = ["title": title, "body": fragment(template, values), "live": live]
-        if let session { layout["csrf"] = session.csrf }
+        if let session {
+            layout["csrf"] = session.csrf
+            layout["grantsLink"] = grantsLink
+            if let name = session.operatorName { layout["signedInAs"] = "Signed in as \(name)" }
+        }
         return respond(status, contentType: "text/html; charset=utf-8", fragment("layout", layout))
     }
 

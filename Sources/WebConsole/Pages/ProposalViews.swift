@@ -17,8 +17,8 @@ enum ProposalViews {
         let first = proposal.justification.split(separator: "\n").first.map(String.init) ?? ""
         let escaped = Escaped(first).description
         return [
-            "id": proposal.id.rawValue, "bottle": proposal.bottle.rawValue, "tool": proposal.tool.rawValue,
-            "file": proposal.tool.configFile.fileName, "age": ConsoleView.age(of: proposal.createdAt, now: now),
+            "id": proposal.id.rawValue, "href": "/proposals/\(proposal.id.rawValue)", "bottle": proposal.bottle.rawValue,
+            "tool": proposal.tool.rawValue, "file": proposal.tool.configFile.fileName, "age": ConsoleView.age(of: proposal.createdAt, now: now),
             "waiting": entry.waiting, "risk": hints.highestSeverity?.rawValue ?? "none",
             "riskLabel": hints.highestSeverity?.rawValue ?? "",
             "justification": escaped.count > 240 ? String(escaped.prefix(239)) + "…" : escaped,
@@ -62,7 +62,7 @@ enum ProposalViews {
                 return item
             },
             "current": Escaped(currentFile ?? "(there is none yet)", keepLayout: true).description,
-            "csrf": session.csrf, "reviewed": reviewed,
+            "csrf": session.csrf, "reviewed": reviewed, "decideURL": "/proposals/\(proposal.id.rawValue)/decide",
         ]
         if entry.decision == nil {
             values["pending"] = true

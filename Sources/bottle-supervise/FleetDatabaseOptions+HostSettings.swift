@@ -1,0 +1,18 @@
+import Fleet
+import SystemPackage
+
+/// The fleet database for `web` and `operators`: the flags, then
+/// `$SUPERVISE_DATABASE_URL`, then `[fleet] database` in the host settings
+/// file (``FleetDatabaseSettings/resolve(flag:passwordFileFlag:settings:environment:)``).
+extension FleetDatabaseOptions {
+    /// The settings from every source; `nil` when none names a database.
+    /// `otherKeys`: the `[fleet]` keys the caller reads besides the database's.
+    func resolve(settingsFile: FilePath, otherKeys: Set<String> = []) throws(Failure) -> (FleetDatabaseSettings?, FleetSettingsTable) {
+        do {
+            let table = try FleetSettingsTable.load(from: settingsFile, otherKeys: otherKeys)
+            return (try FleetDatabaseSettings.resolve(flag: database, passwordFileFlag: databasePasswordFile, settings: table), table)
+        } catch {
+            throw .failed(error.description)
+        }
+    }
+}

@@ -1,0 +1,410 @@
+import Fleet
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import PostgresTestSupport
+import Queue
+import SystemPackage
+import Testing
+
+@testable import WebConsole
+
+/// The fleet page (`web --database`) in process against a real PostgreSQL:
+/// every host's proposals with their host's name, filters, the diff from the
+/// mirrored current file, decisions as claims in the database, named
+/// operators' one-time links, removal mid-session, approval thresholds and
+/// the live feed from LISTEN.
+@Suite(
+    "Fleet web page", .serialized,
+    .enabled(if: PostgresServer.isInstalled || ProcessInfo.processInfo.environment["CI"] != nil))
+struct FleetWebTests {
+    /// A fresh server and a migrated database for `body`, with a page on it.
+    func withFleet(
+        threshold: Int = 1,
+        _ body: @escaping @Sendable (FleetPage) async throws -> Void
+    ) async throws {
+        let server = try await PostgresServer.start()
+        defer { server.destroy() }
+        try server.createDatabase("fleet")
+        var settings = try FleetDatabaseSettings.parse(server.url(database: "fleet"), source: "the test")
+        settings.password = PostgresServer.superuserPassword
+        try await FleetStore.withStore(settings: settings) { store in
+            try await store.migrator.migrate()
+            let logger = Logger(label: "fleet-web-tests")
+            let fleet = FleetWeb(
+                store: store, operators: OperatorStore(client: store.client, logger: logger),
+                approvals: FleetApprovals(client: store.client, logger: logger),
+                threshold: ApprovalThreshold(critical: threshold))
+            try await body(FleetPage(server: server, store: store, fleet: fleet))
+        }
+    }
+
+    @Test("every host's proposals with their host, filtered by host and bottle; a page with the diff, agent text inert")
+    func fleetList() async throws {
+        try await withFleet { page in
+            let first = try await page.mirror(host: "alpha", bottle: "web", justification: "pip needs PyPI <script>x</script>")
+            let second = try await page.mirror(host: "beta", bottle: "db", justification: "backups to S3")
+            try await page.test { client in
+                let cookie = try await page.signIn("alice", client: client)
+                let all = try await client.get("/", cookie: cookie)
+                #expect(all.status == .ok)
+                #expect(all.html.contains(#"data-host="alpha""#) && all.html.contains(#"data-host="beta""#))
+                #expect(all.html.contains("/fleet/alpha/web/\(first.id)"))
+                #expect(all.html.contains("Signed in as alice"))
+                #expect(all.html.contains(#"<option value="alpha">alpha</option><option value="beta">beta</option>"#))
+                #expect(!all.html.contains("<script>x"))
+                let onlyBeta = try await client.get("/fragments/proposals?host=beta", cookie: cookie)
+                #expect(onlyBeta.html.contains(second.id.rawValue) && !onlyBeta.html.contains(first.id.rawValue))
+                let onlyWeb = try await client.get("/fragments/proposals?bottle=web", cookie: cookie)
+                #expect(onlyWeb.html.contains(first.id.rawValue) && !onlyWeb.html.contains(second.id.rawValue))
+                #expect(!all.html.contains(#"id="more""#))
+                let nothing = try await client.get("/fragments/proposals?host=alpha&bottle=db", cookie: cookie)
+                #expect(nothing.html.contains("No pending proposals on any host"))
+            }
+            let one = {
+                var limited = page
+                limited.fleet.listLimit = 1
+                return limited
+            }()
+            try await one.test { client in
+                let cookie = try await one.signIn("bob", client: client)
+                let cut = try await client.get("/fragments/proposals", cookie: cookie)
+                #expect(cut.html.contains(first.id.rawValue) && !cut.html.contains(second.id.rawValue))
+                #expect(cut.html.contains("The oldest 1 of 2 pending proposals; choose a host or a bottle"))
+            }
+            try await page.test { client in
+                let cookie = try await page.signIn("carol", client: client)
+
+                let proposal = try await client.get("/fleet/alpha/web/\(first.id)", cookie: cookie)
+                #expect(proposal.status == .ok)
+                #expect(proposal.html.contains("host alpha"))
+                #expect(proposal.html.contains(#"<span class="add">+pypi.org</span>"#))
+                #expect(proposal.html.contains("&lt;script&gt;x&lt;/script&gt;"))
+                #expect(proposal.html.contains(#"action="/fleet/alpha/web/\#(first.id)/decide""#))
+                #expect(!proposal.html.contains("approve-remember"))
+                let wrongHost = try await client.get("/fleet/beta/web/\(first.id)", cookie: cookie)
+                #expect(wrongHost.status == .notFound)
+            }
+        }
+    }
+
+    @Test("a decision is a claim bound to the digest shown; the second operator is told who won")
+    func decideThroughTheDatabase() async throws {
+        try await withFleet { page in
+            let proposal = try await page.mirror(host: "alpha", bottle: "web")
+            let path = "/fleet/alpha/web/\(proposal.id)"
+            try await page.test { client in
+                let alice = try await page.signIn("alice", client: client)
+                let bob = try await page.signIn("bob", client: client)
+                let alicesView = try await client.review(path, cookie: alice)
+                let bobsView = try await client.review(path, cookie: bob)
+
+                let stale = try await client.post(
+                    path + "/decide", cookie: alice,
+                    form: "action=approve&csrf=\(alicesView.csrf)&reviewed=\(String(repeating: "0", count: 64))")
+                #expect(stale.status == .conflict)
+                #expect(stale.html.contains("nothing was decided"))
+                let wrongToken = try await client.post(
+                    path + "/decide", cookie: alice, form: "action=approve&csrf=\(bobsView.csrf)&reviewed=\(alicesView.reviewed)")
+                #expect(wrongToken.status == .forbidden)
+                #expect(try await page.decision(proposal) == nil)
+
+                let won = try await client.post(
+                    path + "/decide", cookie: alice,
+                    form: "action=approve&csrf=\(alicesView.csrf)&reviewed=\(alicesView.reviewed)&notes=ok")
+                #expect(won.status == .seeOther)
+                #expect(won.location == path + "?done=approved")
+                let decision = try #require(try await page.decision(proposal))
+                #expect(decision.status == .approved)
+                #expect(decision.decidedBy == "alice")
+                #expect(decision.proposalSHA256 == alicesView.reviewed)
+                #expect(decision.delivery == .awaitingHost)
+
+                let lost = try await client.post(
+                    path + "/decide", cookie: bob,
+                    form: "action=reject&csrf=\(bobsView.csrf)&reviewed=\(bobsView.reviewed)&notes=no")
+                #expect(lost.status == .conflict)
+                #expect(lost.html.contains("Already approved by alice (on host alpha); nothing was changed."))
+                #expect(try await page.decision(proposal)?.decidedBy == "alice")
+
+                let shown = try await client.get(path, cookie: bob)
+                #expect(shown.html.contains("Waiting for alpha&#39;s relay") || shown.html.contains("Waiting for alpha's relay"))
+                let list = try await client.get("/fragments/proposals", cookie: bob)
+                #expect(!list.html.contains(proposal.id.rawValue))
+            }
+        }
+    }
+
+    @Test("an operator's link: only its digest stored, shown without being spent, one use, expires, refused cross-site; Secure cookie under TLS")
+    func operatorLinks() async throws {
+        try await withFleet { page in
+            let (token, _, isNew) = try await page.fleet.operators.add(try #require(FleetOperatorName("carol")))
+            #expect(isNew)
+            let stored = try page.server.psql("SELECT token_sha256 FROM fleet_operator_tokens", database: "fleet")
+            #expect(stored == OperatorToken.digest(token))
+            #expect(try page.server.psql("SELECT count(*) FROM fleet_operator_tokens WHERE token_sha256 = '\(token)'", database: "fleet") == "0")
+            try await page.test { client in
+                for _ in 0..<2 {
+                    let shown = try await client.get("/login/operator?token=\(token)")
+                    #expect(shown.status == .ok)
+                    #expect(shown.html.contains("Sign in as carol"))
+                }
+                let crossSite = try await client.post(
+                    "/login/operator", form: "token=\(token)", origin: "http://evil.example")
+                #expect(crossSite.status == .forbidden)
+                let signedIn = try await client.post("/login/operator", form: "token=\(token)")
+                #expect(signedIn.status == .seeOther)
+                let cookie = try #require(signedIn.setCookie)
+                #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && !cookie.contains("Secure"))
+                let again = try await client.post("/login/operator", form: "token=\(token)")
+                #expect(again.status == .forbidden)
+                #expect(again.setCookie == nil)
+                #expect(again.html.contains("already used, has expired"))
+                let reshown = try await client.get("/login/operator?token=\(token)")
+                #expect(reshown.status == .forbidden)
+
+                let (late, _, _) = try await page.fleet.operators.add(try #require(FleetOperatorName("carol")))
+                try page.server.psql(
+                    "UPDATE fleet_operator_tokens SET expires_at = now() - interval '1 second' WHERE token_sha256 = '\(OperatorToken.digest(late))'",
+                    database: "fleet")
+                let expired = try await client.post("/login/operator", form: "token=\(late)")
+                #expect(expired.status == .forbidden)
+                #expect(expired.setCookie == nil)
+                let garbage = try await client.post("/login/operator", form: "token=%27%20OR%201%3D1")
+                #expect(garbage.status == .forbidden)
+            }
+            let (overTLS, _, _) = try await page.fleet.operators.add(try #require(FleetOperatorName("carol")))
+            try await page.test(tls: true) { client in
+                let signedIn = try await client.post("/login/operator", form: "token=\(overTLS)")
+                #expect(signedIn.status == .seeOther)
+                #expect(signedIn.setCookie?.contains("Secure") == true, "\(signedIn.setCookie ?? "no cookie")")
+            }
+            let listed = try await page.fleet.operators.list()
+            #expect(listed.map(\.name.rawValue) == ["carol"])
+            #expect(listed.first?.lastSignIn != nil)
+            #expect(listed.first?.openLinks == 0)
+        }
+    }
+
+    @Test("an operator removed mid-session is signed out at the next request and decides nothing; their links die")
+    func removedOperator() async throws {
+        try await withFleet { page in
+            let proposal = try await page.mirror(host: "alpha", bottle: "web")
+            let path = "/fleet/alpha/web/\(proposal.id)"
+            try await page.test { client in
+                let dave = try await page.signIn("dave", client: client)
+                let view = try await client.review(path, cookie: dave)
+                let (spare, _, _) = try await page.fleet.operators.add(try #require(FleetOperatorName("dave")))
+                #expect(try await page.fleet.operators.remove(try #require(FleetOperatorName("dave"))))
+                #expect(try await page.fleet.operators.remove(try #require(FleetOperatorName("dave"))) == false)
+
+                let decided = try await client.post(
+                    path + "/decide", cookie: dave, form: "action=approve&csrf=\(view.csrf)&reviewed=\(view.reviewed)")
+                #expect(decided.status == .forbidden)
+                #expect(try await page.decision(proposal) == nil)
+                let list = try await client.get("/", cookie: dave)
+                #expect(list.status == .unauthorized)
+                let spent = try await client.post("/login/operator", form: "token=\(spare)")
+                #expect(spent.status == .forbidden)
+            }
+        }
+    }
+
+    @Test("a critical proposal needs N distinct operators' approvals; the last one writes the decision; one rejection rejects")
+    func threshold() async throws {
+        try await withFleet(threshold: 2) { page in
+            let critical = try await page.mirror(
+                host: "alpha", bottle: "web", file: "api.github.com\n169.254.169.254\n", critical: true)
+            let rejected = try await page.mirror(
+                host: "alpha", bottle: "web", file: "api.github.com\nmetadata.google.internal\n", critical: true)
+            let plain = try await page.mirror(host: "beta", bottle: "web")
+            try await page.test { client in
+                let alice = try await page.signIn("alice", client: client)
+                let bob = try await page.signIn("bob", client: client)
+                let path = "/fleet/alpha/web/\(critical.id)"
+                let first = try await client.review(path, cookie: alice)
+                #expect(first.html.contains("needs 2 approvals from distinct operators; none yet."))
+                for _ in 0..<2 {
+                    let approved = try await client.post(
+                        path + "/decide", cookie: alice, form: "action=approve&csrf=\(first.csrf)&reviewed=\(first.reviewed)")
+                    #expect(approved.status == .seeOther)
+                    #expect(approved.location == path + "?done=approval")
+                }
+                #expect(try await page.decision(critical) == nil)
+                let list = try await client.get("/fragments/proposals", cookie: bob)
+                #expect(list.html.contains("1 of 2 approvals"))
+                let second = try await client.review(path, cookie: bob)
+                #expect(second.html.contains("1 so far (alice)"))
+                let met = try await client.post(
+                    path + "/decide", cookie: bob, form: "action=approve&csrf=\(second.csrf)&reviewed=\(second.reviewed)")
+                #expect(met.location == path + "?done=approved")
+                let decision = try #require(try await page.decision(critical))
+                #expect(decision.status == .approved)
+                #expect(decision.decidedBy == "alice, bob")
+
+                let rejectPath = "/fleet/alpha/web/\(rejected.id)"
+                let view = try await client.review(rejectPath, cookie: alice)
+                let approval = try await client.post(
+                    rejectPath + "/decide", cookie: alice, form: "action=approve&csrf=\(view.csrf)&reviewed=\(view.reviewed)")
+                #expect(approval.location == rejectPath + "?done=approval")
+                let bobs = try await client.review(rejectPath, cookie: bob)
+                let rejection = try await client.post(
+                    rejectPath + "/decide", cookie: bob,
+                    form: "action=reject&csrf=\(bobs.csrf)&reviewed=\(bobs.reviewed)&notes=not+the+metadata+service")
+                #expect(rejection.location == rejectPath + "?done=rejected")
+                #expect(try await page.decision(rejected)?.status == .rejected)
+                #expect(try await page.decision(rejected)?.decidedBy == "bob")
+
+                let plainPath = "/fleet/beta/web/\(plain.id)"
+                let plainView = try await client.review(plainPath, cookie: alice)
+                let one = try await client.post(
+                    plainPath + "/decide", cookie: alice, form: "action=approve&csrf=\(plainView.csrf)&reviewed=\(plainView.reviewed)")
+                #expect(one.location == plainPath + "?done=approved")
+            }
+        }
+    }
+
+    @Test("a proposal mirrored from any host reaches every open page's event stream (LISTEN)")
+    func live() async throws {
+        try await withFleet { page in
+            let broadcast = QueueBroadcast()
+            let stream = await broadcast.subscribe()
+            let events = EventCount()
+            let counting = Task { for await message in stream where message.hasPrefix("event: queue") { await events.add() } }
+            let forwarding = Task {
+                await FleetLiveFeed(store: page.store, logger: Logger(label: "fleet-web-tests")).forward(to: broadcast)
+            }
+            defer {
+                forwarding.cancel()
+                counting.cancel()
+            }
+            let deadline = ContinuousClock.now + .seconds(10)
+            // The forwarder announces itself once its LISTEN is up.
+            while await events.value == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            let before = await events.value
+            #expect(before >= 1, "the forwarder never started")
+            _ = try await page.mirror(host: "gamma", bottle: "web")
+            while await events.value == before, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(await events.value > before, "no event within 10 s of a mirrored proposal")
+        }
+    }
+}
+
+/// What the fleet page computes without a database.
+@Suite("Fleet page: values")
+struct FleetViewsTests {
+    @Test("decided_by names every approver within the 256 bytes a host accepts, the rest counted")
+    func deciders() {
+        #expect(FleetViews.deciders(["alice"]) == "alice")
+        #expect(FleetViews.deciders(["alice", "bob"]) == "alice, bob")
+        let many = (1...16).map { String(repeating: "o", count: 60) + String(format: "%02d", $0) }
+        let text = FleetViews.deciders(many)
+        #expect(text.utf8.count <= 256)
+        #expect(text.hasPrefix(many[0] + ", " + many[1]))
+        #expect(text.hasSuffix(" and 13 more"), "\(text)")
+    }
+}
+
+/// Counts the events a page's stream received.
+actor EventCount {
+    private(set) var value = 0
+    func add() { value += 1 }
+}
+
+/// A fleet database with a page on it, and what the tests do with both.
+struct FleetPage: Sendable {
+    let server: PostgresServer
+    let store: FleetStore
+    var fleet: FleetWeb
+    let sessions = SessionStore(accessToken: String(repeating: "cd", count: 32))
+
+    /// Puts a pending proposal of `host`'s bottle into the database as its relay would.
+    func mirror(
+        host: String, bottle: String, justification: String = "pip needs PyPI",
+        file: String = "api.github.com\npypi.org\n", critical: Bool = false
+    ) async throws -> Proposal {
+        let hostName = try FleetHostName(host)
+        let slug = try BottleSlug(bottle)
+        let current = "api.github.com\n"
+        let proposal = Proposal(
+            bottle: slug, tool: .pipelockBlock, proposedFile: file, justification: justification,
+            currentFileSHA256: SHA256Hex.of(current))
+        let hints = critical ? [RiskHint(.critical, "metadata-service", "a metadata service", line: 2)] : []
+        try await store.registerHost(hostName, version: "test")
+        let existing = try await store.proposals(host: hostName, bottle: slug, includeDecided: false)
+        let row = FleetProposalRow(
+            host: hostName, bottle: slug, id: proposal.id, tool: proposal.tool, proposal: try QueueFormat.encode(proposal),
+            proposedFile: file, justification: justification, createdAt: proposal.createdAt, riskHints: hints,
+            currentFile: current)
+        try await store.mirror(FleetSnapshot(host: hostName, bottle: slug, proposals: existing + [row]))
+        return proposal
+    }
+
+    func decision(_ proposal: Proposal) async throws -> FleetDecisionRow? {
+        try await store.proposals(id: proposal.id).first?.decision
+    }
+
+    /// `tls`: the page as configured for HTTPS (the router alone: no certificate is loaded).
+    func test(tls: Bool = false, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        var configuration = WebConsoleConfiguration(
+            tokenFile: FilePath("/nonexistent/token"), queueRoot: FilePath("/nonexistent/queue"),
+            configRoot: FilePath("/nonexistent/bottles"))
+        configuration.fleet = fleet
+        if tls { configuration.tlsCertificate = FilePath("/nonexistent/cert.pem") }
+        let router = WebConsole(configuration: configuration).makeRouter(sessions: sessions, broadcast: QueueBroadcast())
+        try await Application(router: router).test(.router, body)
+    }
+
+    /// Adds the operator and signs in with their link: the session cookie's value.
+    func signIn(_ name: String, client: any TestClientProtocol) async throws -> String {
+        let (token, _, _) = try await fleet.operators.add(try #require(FleetOperatorName(name)))
+        let response = try await client.post("/login/operator", form: "token=\(token)")
+        #expect(response.status == .seeOther)
+        let cookie = try #require(response.setCookie)
+        return String(cookie.dropFirst("bs_session=".count).prefix { $0 != ";" })
+    }
+}
+
+/// A response as the tests read it.
+struct PageResponse {
+    let status: HTTPResponse.Status
+    let html: String
+    let location: String?
+    let setCookie: String?
+}
+
+extension TestClientProtocol {
+    func get(_ uri: String, cookie: String? = nil) async throws -> PageResponse {
+        try await send(uri, method: .get, cookie: cookie, form: nil, origin: nil)
+    }
+
+    func post(_ uri: String, cookie: String? = nil, form: String, origin: String? = nil) async throws -> PageResponse {
+        try await send(uri, method: .post, cookie: cookie, form: form, origin: origin)
+    }
+
+    /// Opens a proposal's page: its CSRF token and the digest it shows.
+    func review(_ uri: String, cookie: String) async throws -> (csrf: String, reviewed: String, html: String) {
+        let page = try await get(uri, cookie: cookie)
+        #expect(page.status == .ok, "\(uri): \(page.status) \(page.html)")
+        func field(_ name: String) throws -> String {
+            let range = try #require(page.html.range(of: "name=\"\(name)\" value=\""))
+            return String(page.html[range.upperBound...].prefix { $0 != "\"" })
+        }
+        return (try field("csrf"), try field("reviewed"), page.html)
+    }
+
+    private func send(_ uri: String, method: HTTPRequest.Method, cookie: String?, form: String?, origin: String?)
+        async throws -> PageResponse
+    {
+        var fields = HTTPFields()
+        if let cookie { fields[.cookie] = "bs_session=\(cookie)" }
+        if let origin { fields[.origin] = origin }
+        if form != nil { fields[.contentType] = "application/x-www-form-urlencoded" }
+        return try await execute(uri: uri, method: method, headers: fields, body: form.map { ByteBuffer(string: $0) }) {
+            PageResponse(
+                status: $0.status, html: String(buffer: $0.body), location: $0.headers[.location],
+                setCookie: $0.headers[.setCookie])
+        }
+    }
+}
