@@ -16,7 +16,7 @@ struct BottleSupervise: AsyncParsableCommand {
         subcommands: [
             Serve.self, ConsoleCommand.self, List.self, Show.self, Approve.self, Modify.self, Reject.self, ApplyCommand.self,
             Log.self, Rollback.self, GrantsCommand.self, Revoke.self, Extend.self, WatchCommand.self, NotifyCommand.self,
-            WebCommand.self, Demo.self, Health.self, Ask.self, PolicyCommand.self,
+            WebCommand.self, Demo.self, Health.self, Ask.self, PolicyCommand.self, RelayCommand.self,
         ]
     )
 

@@ -1,6 +1,7 @@
 import Apply
 import ArgumentParser
 import Console
+import Fleet
 import Foundation
 import Queue
 import SystemPackage
@@ -18,7 +19,19 @@ struct Show: AsyncParsableCommand {
 
     @OptionGroup var locations: HostLocationOptions
 
+    @OptionGroup var fleet: FleetDatabaseOptions
+
+    @OptionGroup var fleetHost: FleetHostOption
+
+    func validate() throws {
+        try FleetDecision.validate(database: fleet.database, host: fleetHost.host != nil, hostOnly: [:])
+    }
+
     func run() async throws {
+        if let database = try fleet.settings() {
+            try await FleetView.show(id, database: database, host: fleetHost.host?.name, json: json)
+            return
+        }
         try locations.requireQueueRoot()
         try locations.requireConfigRoot()  // the diff is against it: a mistyped one would show every line as new
         await locations.endOverdueGrants(command: "show")
