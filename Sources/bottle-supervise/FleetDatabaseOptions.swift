@@ -1,6 +1,7 @@
 import ArgumentParser
 import Fleet
 import Foundation
+import Queue
 
 /// `--database` and `--database-password-file`, for the operator commands that
 /// can work through the fleet's PostgreSQL instead of this host's queue
@@ -33,8 +34,9 @@ struct FleetDatabaseOptions: ParsableArguments {
             } catch {
                 throw ValidationError(error.message)
             }
-        } else if databasePasswordFile != nil {
-            throw ValidationError("--database-password-file was given without --database: add --database URL")
+        } else if let databasePasswordFile {
+            throw ValidationError(
+                "--database-password-file \(Escaped(databasePasswordFile)) was given without --database: add --database URL")
         }
     }
 

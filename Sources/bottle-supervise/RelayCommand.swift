@@ -3,6 +3,7 @@ import ArgumentParser
 import Fleet
 import Foundation
 import Logging
+import Queue
 import ServiceLifecycle
 
 /// `bottle-supervise relay`: this host's link to the fleet's PostgreSQL.
@@ -62,6 +63,13 @@ struct RelayCommand: AsyncParsableCommand {
                 throw ValidationError(error.message)
             }
         }
+        // Read when the relay starts (it must be a 0600 regular file: FleetDatabaseSettings says
+        // so then); one that is not there at all is a typo, said now.
+        if let databasePasswordFile, !FileManager.default.fileExists(atPath: databasePasswordFile) {
+            throw ValidationError(
+                "--database-password-file \(Escaped(databasePasswordFile)): no such file; give the file holding the "
+                    + "database role's password (chmod 600)")
+        }
         if let database {
             do throws(FleetSettingsError) {
                 _ = try FleetDatabaseSettings.parse(database, source: "--database")
@@ -72,6 +80,10 @@ struct RelayCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if !migrateOnly {
+            try locations.requireQueueRoot()
+            try locations.requireConfigRoot()
+        }
         try HostSettingsPath(flag: settings).requireNamedFile()
         let fleet = try Self.fleetSettings(settings: settings)
         guard
@@ -92,8 +104,6 @@ struct RelayCommand: AsyncParsableCommand {
             }
             return
         }
-        try locations.requireQueueRoot()
-        try locations.requireConfigRoot()
         let relay = Relay(
             configuration: .init(
                 database: database, host: try Self.hostName(flag: hostName, fleet: fleet),
