@@ -108,4 +108,33 @@ struct FleetEndToEndTests {
         #expect(fleet.a.decisionRecords(of: id).count == 1)
         #expect(try fleet.sql("SELECT count(*) || ' ' || status FROM fleet_decisions WHERE id = '\(id)' GROUP BY status") == "1 \(winner)")
     }
+
+    @Test("watch runs the relay when host.toml has [fleet] database: host a's proposal reaches the fleet, a decision comes back")
+    func watchRunsTheRelay() async throws {
+        let fleet = try await FleetOfTwo.start()
+        fleet.a.scratch.write("[fleet]\ndatabase = \"\(fleet.database)\"\nhost_name = \"a\"\n", at: "host.toml")
+        let log = fleet.a.scratch.path + "/watch.log"
+        let fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let watch = try ApplyFixtures.spawn([BuiltBinary.path, "watch"], environment: fleet.a.environment, stderr: fd)
+        close(fd)
+        defer {
+            kill(watch, SIGTERM)
+            var status: Int32 = 0
+            waitpid(watch, &status, 0)
+        }
+        func text() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        #expect(await ApplyFixtures.eventually(timeout: .seconds(60)) { text().contains("caught up") }, "\(text())")
+        #expect(text().contains("fleet relay (host a)"), "\(text())")
+
+        let (id, call) = try await fleet.a.ask(Self.wanted)
+        defer { call.kill() }
+        #expect(await ApplyFixtures.eventually(timeout: .seconds(20)) {
+            (try? fleet.b.fleet(["list"]).out.contains(id)) == true
+        }, "\(text())")
+        let rejected = try fleet.b.fleet(["reject", id, "--notes", "use the mirror"])
+        #expect(rejected.status == 0, "\(rejected.out)\(rejected.err)\n\(text())")
+        let answer = try call.finish(timeout: 60)
+        #expect((answer["structured"] as? [String: Any])?["status"] as? String == "rejected", "\(answer)")
+        #expect((answer["structured"] as? [String: Any])?["notes"] as? String == "use the mirror", "\(answer)")
+    }
 }
