@@ -29,14 +29,19 @@ struct FleetDatabaseOptions: ParsableArguments {
     /// A URL that cannot be a database, or a password file without a database, is a usage error (2) now.
     func validate() throws {
         if let database {
-            do throws(FleetSettingsError) {
-                _ = try FleetDatabaseSettings.parse(database, source: "--database")
-            } catch {
-                throw ValidationError(error.message)
-            }
+            try Self.validate(database: database)
         } else if let databasePasswordFile {
             throw ValidationError(
                 "--database-password-file \(Escaped(databasePasswordFile)) was given without --database: add --database URL")
+        }
+    }
+
+    /// A `--database` URL that cannot name a database (or carries a password) is a usage error (2).
+    static func validate(database: String) throws {
+        do throws(FleetSettingsError) {
+            _ = try FleetDatabaseSettings.parse(database, source: "--database")
+        } catch {
+            throw ValidationError(error.message)
         }
     }
 

@@ -75,12 +75,7 @@ enum FleetView {
         if let problem = row.problem, row.decision == nil {
             lines.append("refused   \(Escaped(problem)) — approving it will be refused")
         }
-        lines.append("")
-        lines.append(color ? "\u{1B}[1mJustification\u{1B}[0m" : "Justification")
-        lines += Escaped(row.justification, keepLayout: true).description.split(
-            separator: "\n", omittingEmptySubsequences: false
-        ).map { "  " + $0 }
-        lines.append("")
+        lines += Show.justification(row.justification, color: color)
         if let proposal = try? QueueFormat.decode(Proposal.self, from: row.proposal, path: "\(row.host)/\(row.bottle)/\(row.id)") {
             lines += ProposalReview(proposal: proposal, currentFile: row.currentFile).render(color: color)
         }

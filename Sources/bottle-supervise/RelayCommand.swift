@@ -70,13 +70,7 @@ struct RelayCommand: AsyncParsableCommand {
                 "--database-password-file \(Escaped(databasePasswordFile)): no such file; give the file holding the "
                     + "database role's password (chmod 600)")
         }
-        if let database {
-            do throws(FleetSettingsError) {
-                _ = try FleetDatabaseSettings.parse(database, source: "--database")
-            } catch {
-                throw ValidationError(error.message)
-            }
-        }
+        if let database { try FleetDatabaseOptions.validate(database: database) }
     }
 
     func run() async throws {
