@@ -137,4 +137,30 @@ struct FleetEndToEndTests {
         #expect((answer["structured"] as? [String: Any])?["status"] as? String == "rejected", "\(answer)")
         #expect((answer["structured"] as? [String: Any])?["notes"] as? String == "use the mirror", "\(answer)")
     }
+
+    @Test("modify --database on b: the agent on a gets its final file; --edit and --force are refused with --database")
+    func modifyThroughTheDatabase() async throws {
+        let fleet = try await FleetOfTwo.start()
+        let relayA = try await fleet.a.startRelay()
+        defer { relayA.stop() }
+        let (id, call) = try await fleet.a.ask(Self.wanted)
+        defer { call.kill() }
+        #expect(await ApplyFixtures.eventually(timeout: .seconds(20)) {
+            (try? fleet.sql("SELECT count(*) FROM fleet_proposals WHERE id = '\(id)'")) == "1"
+        }, "\(relayA.log)")
+        for refused in [["modify", id, "--edit"], ["approve", id, "--force"], ["approve", id, "--for", "1h"]] {
+            let run = try fleet.b.fleet(refused)
+            #expect(run.status == 2, "\(refused): \(run.out)\(run.err)")
+            #expect(run.err.contains("cannot be used with --database"), "\(run.err)")
+        }
+        let final = "api.github.com\nfiles.pythonhosted.org\n"
+        let file = fleet.b.scratch.write(final, at: "modified")
+        let modified = try fleet.b.fleet(["modify", id, "--file", file, "--notes", "the mirror instead"])
+        #expect(modified.status == 0, "\(modified.out)\(modified.err)\n\(relayA.log)")
+        #expect(modified.out.contains("modified \(id)"), "\(modified.out)")
+        let answer = try call.finish(timeout: 60)
+        let structured = try #require(answer["structured"] as? [String: Any], "\(answer)")
+        #expect(structured["status"] as? String == "modified")
+        #expect(fleet.a.allowlist() == final)
+    }
 }

@@ -93,7 +93,10 @@ public struct Relay: Service {
                 }
             } catch let error as FleetStoreError {
                 switch error {
-                case .needsMigration, .schemaTooNew: throw error
+                case .needsMigration, .schemaTooNew:
+                    // No retry mends these: said here too, for `watch`, whose group logs and goes on.
+                    announce("stopped: \(error.message)")
+                    throw error
                 default: lost(error)
                 }
             } catch {
