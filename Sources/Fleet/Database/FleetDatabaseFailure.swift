@@ -52,6 +52,12 @@ enum FleetDatabaseFailure {
                 if let hint = info[.hint] { text += "; hint: \(hint)" }
                 return .refused(text)
             }
+            if let underlying = psql.underlying, underlying is NIOSSLError || underlying is NIOSSLExtraError {
+                let tls = underlying
+                return .unavailable(
+                    "\(doing): the TLS handshake failed: the server's certificate was not accepted (is sslrootcert the "
+                        + "authority that signed it, and does the certificate name the URL's host?): \(tls)")
+            }
             let cause = psql.underlying.map { "\(String(describing: $0))" } ?? "\(psql.code)"
             return .unavailable("\(doing): cannot reach the database (\(cause))")
         }

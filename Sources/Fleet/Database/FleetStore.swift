@@ -33,7 +33,11 @@ public struct FleetStore: Sendable {
         isolation: isolated (any Actor)? = #isolation, _ body: (FleetStore) async throws -> Result
     ) async throws -> Result {
         try await checkConnection(settings: settings, logger: logger)
-        let client = PostgresClient(configuration: try settings.clientConfiguration(), backgroundLogger: logger)
+        // The pool's own messages (a connection retried, a lease before run() has begun) are not
+        // the command's: its errors come back from the statements, so only errors are logged here.
+        var background = logger
+        background.logLevel = .error
+        let client = PostgresClient(configuration: try settings.clientConfiguration(), backgroundLogger: background)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }

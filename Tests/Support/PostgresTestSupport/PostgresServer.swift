@@ -31,7 +31,11 @@ public final class PostgresServer: Sendable {
     /// Where its log goes.
     public let logPath: String
     private let base: String
+    /// Extra `-c name=value` settings of this server (TLS).
+    private let settings: [String]
     private let process = Mutex<Process?>(nil)
+    /// Whether ``destroy()`` removes the directory (not for a start attempt that lost its port).
+    private let ownsFiles = Atomic<Bool>(true)
 
     /// The directory holding PostgreSQL's programs: `$SUPERVISE_TEST_PG_BINDIR`,
     /// else the newest `/usr/lib/postgresql/N/bin` (Debian's layout).
@@ -66,7 +70,10 @@ public final class PostgresServer: Sendable {
     // MARK: Starting
 
     /// Starts a fresh server (a copy of the template) and waits until it accepts connections.
-    public static func start(timeout: Duration = .seconds(60)) async throws -> PostgresServer {
+    /// With `tls`, TLS is on (`ssl=on`) with that certificate and key; plain connections are still accepted.
+    public static func start(timeout: Duration = .seconds(60), tls: TestCertificates? = nil) async throws
+        -> PostgresServer
+    {
         let template = try await Template.shared.directory()
         let base = try Workspace.makeDirectory(prefix: "server")
         let data = base + "/data"
@@ -74,20 +81,30 @@ public final class PostgresServer: Sendable {
         let copy = try PostgresCommand.run(["/bin/cp", "-a", template, data])
         guard copy.status == 0 else { throw PostgresServerError("cannot copy the template: \(copy.standardError)") }
         try Workspace.makeOwnedDirectory(socket)
+        var settings: [String] = []
+        if let tls {
+            // The server reads its key only if it alone may: copied into its directory, owned by it, 0600.
+            for (source, name) in [(tls.certificate, "server.crt"), (tls.key, "server.key")] {
+                try Workspace.copyOwned(source, to: "\(data)/\(name)")
+            }
+            settings = ["-c", "ssl=on", "-c", "ssl_cert_file=\(data)/server.crt", "-c", "ssl_key_file=\(data)/server.key"]
+        }
         var lastError: (any Error)?
         for _ in 0..<5 {
-            let server = PostgresServer(port: try freePort(), base: base, data: data, socket: socket)
+            let server = PostgresServer(port: try freePort(), base: base, data: data, socket: socket, settings: settings)
             do {
                 try await server.launch(timeout: timeout)
                 return server
             } catch let error as PostgresServerError where error.description.contains("Address already in use") {
                 lastError = error  // another test took the port between our probe and the bind: another port
+                server.ownsFiles.store(false, ordering: .relaxed)  // the next attempt uses the same directory
             }
         }
         throw lastError ?? PostgresServerError("could not start PostgreSQL")
     }
 
-    private init(port: Int, base: String, data: String, socket: String) {
+    private init(port: Int, base: String, data: String, socket: String, settings: [String]) {
+        self.settings = settings
         self.port = port
         self.base = base
         self.dataDirectory = data
@@ -113,7 +130,7 @@ public final class PostgresServer: Sendable {
             "-c", "fsync=off",
             "-c", "full_page_writes=off", "-c", "shared_buffers=16MB", "-c", "max_connections=60",
             "-c", "logging_collector=off", "-c", "log_min_messages=warning",
-        ])
+        ] + settings)
         let child = Process()
         child.executableURL = URL(fileURLWithPath: arguments[0])
         child.arguments = Array(arguments.dropFirst())
@@ -228,6 +245,7 @@ public final class PostgresServer: Sendable {
         process.withLock { child in
             if let child, child.isRunning { Glibc.kill(child.processIdentifier, SIGKILL) }
         }
+        guard ownsFiles.load(ordering: .relaxed) else { return }
         try? FileManager.default.removeItem(atPath: base)
         Registry.remove(base: base)
     }

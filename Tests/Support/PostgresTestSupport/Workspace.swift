@@ -28,6 +28,18 @@ enum Workspace {
         return path
     }
 
+    /// Copies `source` to `destination` (mode 0600), owned by the server's user.
+    static func copyOwned(_ source: String, to destination: String) throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: source))
+        guard FileManager.default.createFile(atPath: destination, contents: data, attributes: [.posixPermissions: 0o600])
+        else { throw PostgresServerError("cannot write \(destination)") }
+        if PostgresCommand.runsAsPostgresUser {
+            guard let user = getpwnam("postgres"), chown(destination, user.pointee.pw_uid, user.pointee.pw_gid) == 0 else {
+                throw PostgresServerError("cannot give \(destination) to the postgres user: errno \(errno)")
+            }
+        }
+    }
+
     /// Creates `path` (mode 0700) owned by the `postgres` user when running as root.
     static func makeOwnedDirectory(_ path: String) throws {
         guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
