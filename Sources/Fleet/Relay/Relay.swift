@@ -84,8 +84,11 @@ public struct Relay: Service {
                 // A client per session: a pool that lost its server starts afresh, without the
                 // backoff it built up while the database was down. It is shut down without waiting
                 // for it: a query stuck on a connection whose server died would hold that wait.
+                // The pool's own messages at error level only: an outage is said once, by the relay.
+                var background = logger
+                background.logLevel = max(logger.logLevel, .error)
                 let client = PostgresClient(
-                    configuration: try configuration.database.clientConfiguration(), backgroundLogger: logger)
+                    configuration: try configuration.database.clientConfiguration(), backgroundLogger: background)
                 let running = Task { await client.run() }
                 defer { running.cancel() }
                 try await cancelWhenGracefulShutdown {
