@@ -147,6 +147,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(
+            name: "fleet-relay",
+            dependencies: ["Fleet", "Queue", "PostgresTestSupport"],
+            path: "bench/fleet-relay",
+            swiftSettings: strict
+        ),
+        .executableTarget(
             name: "fleet-store",
             dependencies: ["Fleet", "Queue", "PostgresTestSupport"],
             path: "bench/fleet-store",

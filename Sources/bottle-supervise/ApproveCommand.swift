@@ -1,6 +1,7 @@
 import Apply
 import ArgumentParser
 import Console
+import Fleet
 import Foundation
 import Queue
 
@@ -43,11 +44,26 @@ struct Approve: AsyncParsableCommand {
 
     @OptionGroup var policy: PolicyOptions
 
+    @OptionGroup var fleet: FleetDatabaseOptions
+
+    @OptionGroup var fleetHost: FleetHostOption
+
+    @OptionGroup var fleetWait: FleetWaitOption
+
     func validate() throws {
         try PolicyOptions.validate(answer: answer)
+        try FleetDecision.validate(
+            database: fleet.database, host: fleetHost.host != nil,
+            hostOnly: ["--remember": remember, "--force": force, "--for": grant.duration != nil])
     }
 
     func run() async throws {
+        if let database = try fleet.settings() {
+            try await FleetDecision(database: database, host: fleetHost.host?.name, wait: .seconds(fleetWait.wait)).decide(
+                id, .init(status: .approved, notes: try policy.notes(answer: answer, notes: notes), answer: answer),
+                expectedSHA256: binding.expectSHA256?.hex)
+            return
+        }
         try locations.requireQueueRoot()
         try locations.requireConfigRoot()
         await locations.endOverdueGrants(command: "approve", engine: apply.containerEngine)

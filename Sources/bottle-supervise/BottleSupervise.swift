@@ -16,7 +16,7 @@ struct BottleSupervise: AsyncParsableCommand {
         subcommands: [
             Serve.self, ConsoleCommand.self, List.self, Show.self, Approve.self, Modify.self, Reject.self, ApplyCommand.self,
             Log.self, Rollback.self, GrantsCommand.self, Revoke.self, Extend.self, WatchCommand.self, NotifyCommand.self,
-            WebCommand.self, OperatorsCommand.self, Demo.self, Health.self, Ask.self, PolicyCommand.self,
+            WebCommand.self, OperatorsCommand.self, RelayCommand.self, Demo.self, Health.self, Ask.self, PolicyCommand.self,
         ]
     )
 

@@ -2,40 +2,79 @@ import ArgumentParser
 import Fleet
 import Foundation
 import Queue
-import SystemPackage
 
-/// `--database URL` and `--database-password-file PATH` for the commands
-/// that work on the fleet database (`web`, `operators`), resolved with
-/// `$SUPERVISE_DATABASE_URL` and the host settings file's `[fleet]` table
-/// (``FleetDatabaseSettings``: the password never comes from a command line).
+/// `--database` and `--database-password-file`, for the operator commands that
+/// can work through the fleet's PostgreSQL instead of this host's queue
+/// (`list`, `show`, `approve`, `modify`, `reject`).
+///
+/// Only the flag switches a command to the database: `$SUPERVISE_DATABASE_URL`
+/// and `[fleet] database` are where the *relay* finds it, and an operator
+/// command that silently read another host's proposals because a variable was
+/// set would answer "what is pending here?" with the fleet's answer.
 struct FleetDatabaseOptions: ParsableArguments {
     @Option(
-        name: .customLong("database"),
-        help: """
-            The fleet database, postgres://ROLE@HOST:PORT/DBNAME[?sslmode=…] (default: $SUPERVISE_DATABASE_URL, \
-            then [fleet] database in the host settings file); the password comes from $PGPASSWORD or a password file.
-            """)
+        help: ArgumentHelp(
+            "Work through the fleet's PostgreSQL (every host's proposals) instead of this host's queue: "
+                + "postgres://ROLE@HOST:PORT/DBNAME (docs/fleet.md); the password from $PGPASSWORD or --database-password-file.",
+            valueName: "url"))
     var database: String?
 
     @Option(
         name: .customLong("database-password-file"),
-        help: "A file holding the fleet database role's password (owner-only, not a link).")
+        help: ArgumentHelp(
+            "A file (owner-only, not a link) holding the database role's password, with --database.",
+            valueName: "path"))
     var databasePasswordFile: String?
 
-    /// A URL that does not parse, or a password file that is not there, is a
-    /// usage error naming the flag, before anything connects.
+    /// A URL that cannot be a database, or a password file without a database, is a usage error (2) now.
     func validate() throws {
         if let database {
-            do { _ = try FleetDatabaseSettings.parse(database, source: "--database") } catch {
-                throw ValidationError(error.description)
-            }
-        }
-        if let passwordFile = databasePasswordFile {
-            var info = stat()
-            guard stat(passwordFile, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-                throw ValidationError(
-                    "--database-password-file \(Escaped(passwordFile)) is not a file; give the file holding the role's password (mode 0600)")
-            }
+            try Self.validate(database: database)
+        } else if let databasePasswordFile {
+            throw ValidationError(
+                "--database-password-file \(Escaped(databasePasswordFile)) was given without --database: add --database URL")
         }
     }
+
+    /// A `--database` URL that cannot name a database (or carries a password) is a usage error (2).
+    static func validate(database: String) throws {
+        do throws(FleetSettingsError) {
+            _ = try FleetDatabaseSettings.parse(database, source: "--database")
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
+
+    /// The database's settings when `--database` is given; `nil` otherwise (the command works on this host's queue).
+    func settings() throws(Failure) -> FleetDatabaseSettings? {
+        guard let database else { return nil }
+        do throws(FleetSettingsError) {
+            return try FleetDatabaseSettings.resolve(flag: database, passwordFileFlag: databasePasswordFile)
+        } catch {
+            throw .usage(error.message)
+        }
+    }
+}
+
+/// `--host`, for `show`, `approve`, `modify` and `reject` with `--database`: which host's
+/// proposal, when two hosts have one with the same id.
+struct FleetHostOption: ParsableArguments {
+    @Option(
+        name: .customLong("host"),
+        help: ArgumentHelp(
+            "With --database: the host whose proposal it is (needed only when two hosts have one with this id).",
+            valueName: "name"))
+    var host: FleetHostArgument?
+}
+
+/// A fleet host name as typed on the command line (checked like the schema's CHECK).
+struct FleetHostArgument: ExpressibleByArgument, Sendable {
+    let name: FleetHostName
+
+    init?(argument: String) {
+        guard let name = try? FleetHostName(argument, source: "--host") else { return nil }
+        self.name = name
+    }
+
+    static var defaultCompletionKind: CompletionKind { .default }
 }

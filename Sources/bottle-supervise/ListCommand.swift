@@ -1,6 +1,7 @@
 import Apply
 import ArgumentParser
 import Console
+import Fleet
 import Foundation
 import Queue
 
@@ -23,7 +24,22 @@ struct List: AsyncParsableCommand {
 
     @OptionGroup var locations: HostLocationOptions
 
+    @OptionGroup var fleet: FleetDatabaseOptions
+
+    @Option(
+        name: .customLong("host"),
+        help: ArgumentHelp("With --database: only this host's proposals.", valueName: "name"))
+    var host: FleetHostArgument?
+
+    func validate() throws {
+        try FleetDecision.validate(database: fleet.database, host: host != nil, hostOnly: [:])
+    }
+
     func run() async throws {
+        if let database = try fleet.settings() {
+            try await FleetView.list(database: database, host: host?.name, all: all, json: json)
+            return
+        }
         try locations.requireQueueRoot()
         try locations.requireConfigRoot()  // risk hints and the recovery of interrupted applies read it
         await locations.endOverdueGrants(command: "list")

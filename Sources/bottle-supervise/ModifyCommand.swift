@@ -1,6 +1,7 @@
 import Apply
 import ArgumentParser
 import Console
+import Fleet
 import Foundation
 import Queue
 
@@ -44,8 +45,17 @@ struct Modify: AsyncParsableCommand {
 
     @OptionGroup var policy: PolicyOptions
 
+    @OptionGroup var fleet: FleetDatabaseOptions
+
+    @OptionGroup var fleetHost: FleetHostOption
+
+    @OptionGroup var fleetWait: FleetWaitOption
+
     func validate() throws {
         try PolicyOptions.validate(answer: answer)
+        try FleetDecision.validate(
+            database: fleet.database, host: fleetHost.host != nil,
+            hostOnly: ["--force": force, "--for": grant.duration != nil, "--edit": edit])
         guard (file != nil) != edit else {
             throw ArgumentParser.ValidationError("give exactly one of --file F or --edit")
         }
@@ -62,6 +72,19 @@ struct Modify: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let database = try fleet.settings(), let file {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw Failure.failed("cannot read \(Escaped(file))")
+            }
+            let content = String(decoding: data, as: UTF8.self)
+            try await FleetDecision(database: database, host: fleetHost.host?.name, wait: .seconds(fleetWait.wait)).decide(
+                id,
+                .init(
+                    status: .modified, notes: try policy.notes(answer: answer, notes: notes), answer: answer,
+                    finalFile: { row in try FleetDecision.modified(content, of: row) }),
+                expectedSHA256: binding.expectSHA256?.hex)
+            return
+        }
         try locations.requireQueueRoot()
         try locations.requireConfigRoot()
         await locations.endOverdueGrants(command: "modify", engine: apply.containerEngine)

@@ -1,5 +1,6 @@
 import Apply
 import ArgumentParser
+import Fleet
 import Queue
 
 /// `bottle-supervise reject ID --notes T`: refuse a proposal, telling the agent why.
@@ -29,14 +30,27 @@ struct Reject: AsyncParsableCommand {
 
     @OptionGroup var locations: HostLocationOptions
 
+    @OptionGroup var fleet: FleetDatabaseOptions
+
+    @OptionGroup var fleetHost: FleetHostOption
+
+    @OptionGroup var fleetWait: FleetWaitOption
+
     func validate() throws {
         try PolicyOptions.validate(answer: answer)
+        try FleetDecision.validate(database: fleet.database, host: fleetHost.host != nil, hostOnly: [:])
         guard !notes.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty || answer != nil else {
             throw ArgumentParser.ValidationError("a rejection needs --notes or --answer: tell the agent why")
         }
     }
 
     func run() async throws {
+        if let database = try fleet.settings() {
+            try await FleetDecision(database: database, host: fleetHost.host?.name, wait: .seconds(fleetWait.wait)).decide(
+                id, .init(status: .rejected, notes: try policy.notes(answer: answer, notes: notes), answer: answer),
+                expectedSHA256: binding.expectSHA256?.hex)
+            return
+        }
         try locations.requireQueueRoot()
         try locations.requireConfigRoot()  // the audit record names the bottle's current file's hash
         await locations.endOverdueGrants(command: "reject")

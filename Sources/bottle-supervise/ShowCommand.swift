@@ -1,6 +1,7 @@
 import Apply
 import ArgumentParser
 import Console
+import Fleet
 import Foundation
 import Queue
 import SystemPackage
@@ -18,7 +19,19 @@ struct Show: AsyncParsableCommand {
 
     @OptionGroup var locations: HostLocationOptions
 
+    @OptionGroup var fleet: FleetDatabaseOptions
+
+    @OptionGroup var fleetHost: FleetHostOption
+
+    func validate() throws {
+        try FleetDecision.validate(database: fleet.database, host: fleetHost.host != nil, hostOnly: [:])
+    }
+
     func run() async throws {
+        if let database = try fleet.settings() {
+            try await FleetView.show(id, database: database, host: fleetHost.host?.name, json: json)
+            return
+        }
         try locations.requireQueueRoot()
         try locations.requireConfigRoot()  // the diff is against it: a mistyped one would show every line as new
         await locations.endOverdueGrants(command: "show")
@@ -57,6 +70,13 @@ struct Show: AsyncParsableCommand {
         }
     }
 
+    /// The agent's justification as `show` prints it: a heading, the text escaped and indented, blank lines around.
+    static func justification(_ text: String, color: Bool) -> [String] {
+        ["", color ? "\u{1B}[1mJustification\u{1B}[0m" : "Justification"]
+            + Escaped(text, keepLayout: true).description.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { "  " + $0 } + [""]
+    }
+
     /// The proposal as the operator reviews it: while pending, against the
     /// bottle's current file; once decided, what was decided and applied
     /// (``DecisionReview``), with nothing offered to decide.
@@ -79,12 +99,7 @@ struct Show: AsyncParsableCommand {
         if let problem = entry.problem, entry.decision == nil {
             lines.append("refused   \(Escaped(problem)) — approving it will be refused")
         }
-        lines.append("")
-        lines.append(color ? "\u{1B}[1mJustification\u{1B}[0m" : "Justification")
-        lines += Escaped(proposal.justification, keepLayout: true).description.split(
-            separator: "\n", omittingEmptySubsequences: false
-        ).map { "  " + $0 }
-        lines.append("")
+        lines += justification(proposal.justification, color: color)
         if let decision = entry.decision {
             lines += DecisionReview(proposal: proposal, decision: decision, configRoot: configRoot).render(color: color)
         } else {

@@ -1,6 +1,7 @@
 import Apply
 import ArgumentParser
 import Console
+import Fleet
 import Foundation
 import Logging
 import SystemPackage
@@ -86,6 +87,30 @@ enum HostServices {
             name: names, service: NotificationService(notifier: notifier, rules: rules, queueRoot: locations.queueRoot))
     }
 
+    /// The fleet's relay, when the settings file has `[fleet] database` (or `$SUPERVISE_DATABASE_URL`
+    /// is set); `nil` otherwise. Settings that do not work are said on standard error, and the
+    /// host's own services run without the relay: the fleet is a mirror, never a gate.
+    private static func fleetRelay(
+        command: String, locations: HostLocationOptions, settings: String?, engine: ContainerEngine
+    ) -> HostService? {
+        do {
+            let fleet = try RelayCommand.fleetSettings(settings: settings)
+            guard let database = try RelayCommand.database(flag: nil, passwordFile: nil, fleet: fleet, required: false)
+            else { return nil }
+            let host = try RelayCommand.hostName(flag: nil, fleet: fleet)
+            let relay = Relay(
+                configuration: .init(
+                    database: database, host: host, queueRoot: locations.queueRoot, configRoot: locations.configRoot,
+                    engine: engine),
+                logger: RelayCommand.logger, announce: RelayCommand.announcer(command: command))
+            return HostService(name: "fleet relay (host \(host))", service: relay)
+        } catch {
+            FileHandle.standardError.write(
+                Data("bottle-supervise \(command): warning: no fleet relay: \(error.message)\n".utf8))
+            return nil
+        }
+    }
+
     /// The group: notifications when `[notify]` sets channels, grant expiry
     /// and interrupted applies when the config root exists.
     /// - Parameter requireNotifications: `notify`'s rule: no channel is an error.
@@ -128,6 +153,9 @@ enum HostServices {
                     service: GrantExpiryService(applier: applier, actor: "\(OperatorName.current) (\(command))", logger: logger)))
             services.append(
                 HostService(name: "interrupted applies", service: InterruptedApplyService(applier: applier, logger: logger)))
+        }
+        if let relay = fleetRelay(command: command, locations: locations, settings: settings, engine: engine) {
+            services.append(relay)
         }
         let group = HostServiceGroup(services: services, logger: logger)
         FileHandle.standardError.write(

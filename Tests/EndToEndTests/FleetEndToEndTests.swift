@@ -1,0 +1,166 @@
+import Foundation
+import PostgresTestSupport
+import Testing
+
+/// The fleet end to end: a real PostgreSQL, two hosts (`a` and `b`: separate queue and config roots),
+/// a relay each, and the Python MCP client as the agent on host a. What an operator on one host sees
+/// and decides about the other's bottles, through the database.
+@Suite(
+    "Fleet: two hosts, one database",
+    .enabled(if: PostgresServer.isInstalled || ProcessInfo.processInfo.environment["CI"] != nil, "needs PostgreSQL (apt-get install postgresql)"),
+    .enabled(if: PythonClient.python != nil, "\(PythonClient.installHint)"),
+    .serialized)
+struct FleetEndToEndTests {
+    static let wanted = "api.github.com\npypi.org\n"
+
+    @Test("a proposal on host a is listed and shown on host b; approve --database on b reaches the agent on a")
+    func decisionThroughTheDatabaseReachesTheAgent() async throws {
+        let fleet = try await FleetOfTwo.start()
+        let relayA = try await fleet.a.startRelay()
+        let relayB = try await fleet.b.startRelay()
+        defer {
+            relayA.stop()
+            relayB.stop()
+        }
+        let (id, call) = try await fleet.a.ask(Self.wanted)
+        defer { call.kill() }
+
+        // Visible on b's side, through the database: host, bottle, the agent waiting.
+        var listed = (status: Int32(0), out: "", err: "")
+        let visible = await ApplyFixtures.eventually(timeout: .seconds(20)) {
+            listed = (try? fleet.b.fleet(["list"])) ?? listed
+            return listed.out.contains(id)
+        }
+        #expect(visible, "\(listed.out)\(listed.err)\nrelay a:\n\(relayA.log)")
+        let line = try #require(listed.out.split(separator: "\n").first { $0.contains(id) })
+        #expect(line.hasPrefix("a "), "\(line)")
+        #expect(line.contains("web") && line.contains("pipelock-block"), "\(line)")
+        #expect(try fleet.b.fleet(["list", "--host", "b"]).out == "no pending proposals in the fleet\n")
+        let json = try fleet.b.fleet(["list", "--json"])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any])
+        let item = try #require((document["proposals"] as? [[String: Any]])?.first { $0["id"] as? String == id })
+        #expect(item["host"] as? String == "a")
+        #expect(item["state"] as? String == "pending")
+
+        // show on b: the justification and the diff against a's current file.
+        let shown = try fleet.b.fleet(["show", id])
+        #expect(shown.status == 0, "\(shown.err)")
+        #expect(shown.out.contains("host      a"), "\(shown.out)")
+        #expect(shown.out.contains("the build needs it"), "\(shown.out)")
+        #expect(shown.out.contains("+pypi.org"), "\(shown.out)")
+
+        // Decided on b: the claim reaches a's relay, which applies it; the agent gets the answer.
+        let approved = try fleet.b.fleet(["approve", id, "--notes", "from b"])
+        #expect(approved.status == 0, "\(approved.out)\(approved.err)\nrelay a:\n\(relayA.log)")
+        #expect(approved.out.contains("approved \(id) (pipelock-block for web on host a)"), "\(approved.out)")
+        let answer = try call.finish(timeout: 60)
+        let structured = try #require(answer["structured"] as? [String: Any], "\(answer)")
+        #expect(structured["status"] as? String == "approved")
+        #expect(structured["notes"] as? String == "from b")
+        #expect(fleet.a.allowlist() == Self.wanted)
+        #expect(fleet.a.decisionRecords(of: id).count == 1)
+
+        // Seen as decided everywhere: a's own show, the database's row, a second decision refused.
+        let local = try fleet.a.cli(["show", id])
+        #expect(local.out.contains("approved"), "\(local.out)")
+        let again = try fleet.b.fleet(["reject", id, "--notes", "too late"])
+        #expect(again.status == 4, "\(again.out)\(again.err)")
+        #expect(again.err.contains("already approved by"), "\(again.err)")
+        #expect(again.err.contains("(on host a)"), "\(again.err)")
+        let delivered = await ApplyFixtures.eventually(timeout: .seconds(10)) {
+            (try? fleet.sql("SELECT delivery FROM fleet_decisions WHERE id = '\(id)'")) == "delivered"
+        }
+        #expect(delivered)
+    }
+
+    @Test("two operators race through the database: one decision, the other told who won")
+    func twoOperatorsRace() async throws {
+        let fleet = try await FleetOfTwo.start()
+        let relayA = try await fleet.a.startRelay()
+        defer { relayA.stop() }
+        let (id, call) = try await fleet.a.ask(Self.wanted)
+        defer { call.kill() }
+        let seen = await ApplyFixtures.eventually(timeout: .seconds(20)) {
+            (try? fleet.sql("SELECT count(*) FROM fleet_proposals WHERE id = '\(id)'")) == "1"
+        }
+        #expect(seen, "\(relayA.log)")
+
+        let database = fleet.database
+        let environments = [fleet.a.environment, fleet.b.environment]
+        let results = try await withThrowingTaskGroup(of: (Int, (status: Int32, out: String, err: String)).self) { group in
+            for (index, decision) in [["approve", id], ["reject", id, "--notes", "no"]].enumerated() {
+                group.addTask {
+                    (index, try ApplyFixtures.run(
+                        [BuiltBinary.path] + decision + ["--database", database], environment: environments[index]))
+                }
+            }
+            var results: [Int: (status: Int32, out: String, err: String)] = [:]
+            for try await (index, result) in group { results[index] = result }
+            return results
+        }
+        let statuses = results.values.map(\.status).sorted()
+        #expect(statuses == [0, 4], "\(results)")
+        let loser = try #require(results.values.first { $0.status == 4 })
+        #expect(loser.err.contains("is already") && loser.err.contains("(on host a)"), "\(loser.err)")
+        let winner = try #require(results.first { $0.value.status == 0 }).key == 0 ? "approved" : "rejected"
+        let answer = try call.finish(timeout: 60)
+        #expect((answer["structured"] as? [String: Any])?["status"] as? String == winner, "\(answer)")
+        #expect(fleet.a.decisionRecords(of: id).count == 1)
+        #expect(try fleet.sql("SELECT count(*) || ' ' || status FROM fleet_decisions WHERE id = '\(id)' GROUP BY status") == "1 \(winner)")
+    }
+
+    @Test("watch runs the relay when host.toml has [fleet] database: host a's proposal reaches the fleet, a decision comes back")
+    func watchRunsTheRelay() async throws {
+        let fleet = try await FleetOfTwo.start()
+        fleet.a.scratch.write("[fleet]\ndatabase = \"\(fleet.database)\"\nhost_name = \"a\"\n", at: "host.toml")
+        let log = fleet.a.scratch.path + "/watch.log"
+        let fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let watch = try ApplyFixtures.spawn([BuiltBinary.path, "watch"], environment: fleet.a.environment, stderr: fd)
+        close(fd)
+        defer {
+            kill(watch, SIGTERM)
+            var status: Int32 = 0
+            waitpid(watch, &status, 0)
+        }
+        func text() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        #expect(await ApplyFixtures.eventually(timeout: .seconds(60)) { text().contains("caught up") }, "\(text())")
+        #expect(text().contains("fleet relay (host a)"), "\(text())")
+
+        let (id, call) = try await fleet.a.ask(Self.wanted)
+        defer { call.kill() }
+        #expect(await ApplyFixtures.eventually(timeout: .seconds(20)) {
+            (try? fleet.b.fleet(["list"]).out.contains(id)) == true
+        }, "\(text())")
+        let rejected = try fleet.b.fleet(["reject", id, "--notes", "use the mirror"])
+        #expect(rejected.status == 0, "\(rejected.out)\(rejected.err)\n\(text())")
+        let answer = try call.finish(timeout: 60)
+        #expect((answer["structured"] as? [String: Any])?["status"] as? String == "rejected", "\(answer)")
+        #expect((answer["structured"] as? [String: Any])?["notes"] as? String == "use the mirror", "\(answer)")
+    }
+
+    @Test("modify --database on b: the agent on a gets its final file; --edit and --force are refused with --database")
+    func modifyThroughTheDatabase() async throws {
+        let fleet = try await FleetOfTwo.start()
+        let relayA = try await fleet.a.startRelay()
+        defer { relayA.stop() }
+        let (id, call) = try await fleet.a.ask(Self.wanted)
+        defer { call.kill() }
+        #expect(await ApplyFixtures.eventually(timeout: .seconds(20)) {
+            (try? fleet.sql("SELECT count(*) FROM fleet_proposals WHERE id = '\(id)'")) == "1"
+        }, "\(relayA.log)")
+        for refused in [["modify", id, "--edit"], ["approve", id, "--force"], ["approve", id, "--for", "1h"]] {
+            let run = try fleet.b.fleet(refused)
+            #expect(run.status == 2, "\(refused): \(run.out)\(run.err)")
+            #expect(run.err.contains("cannot be used with --database"), "\(run.err)")
+        }
+        let final = "api.github.com\nfiles.pythonhosted.org\n"
+        let file = fleet.b.scratch.write(final, at: "modified")
+        let modified = try fleet.b.fleet(["modify", id, "--file", file, "--notes", "the mirror instead"])
+        #expect(modified.status == 0, "\(modified.out)\(modified.err)\n\(relayA.log)")
+        #expect(modified.out.contains("modified \(id)"), "\(modified.out)")
+        let answer = try call.finish(timeout: 60)
+        let structured = try #require(answer["structured"] as? [String: Any], "\(answer)")
+        #expect(structured["status"] as? String == "modified")
+        #expect(fleet.a.allowlist() == final)
+    }
+}
