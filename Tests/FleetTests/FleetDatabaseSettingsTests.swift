@@ -153,6 +153,17 @@ struct FleetDatabaseSettingsTests {
         #expect(!message.contains("secret"))
     }
 
+    /// A base64 password often holds `/`: unencoded, it ends the authority where a URL parser
+    /// looks, the URL no longer parses, and the refusal must still not print the password.
+    @Test("a refused URL whose password holds '/' or '?' does not print the password")
+    func passwordWithSlash() {
+        for password in ["Xq7/Zk9+w0==", "Xq7?Zk9", "Xq7/Zk9@w0"] {
+            let message = refusal(environment: ["SUPERVISE_DATABASE_URL": "postgres://r:\(password)@db.example/f"])
+            #expect(!message.contains("Xq7") && !message.contains("Zk9") && !message.contains("w0"), "\(message)")
+            #expect(message.contains(":***@db.example"), "\(message)")
+        }
+    }
+
     @Test("a missing sslrootcert is refused when the client is configured")
     func missingRootCertificate() throws {
         let settings = try parsed("postgres://r@db.example/f?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem")

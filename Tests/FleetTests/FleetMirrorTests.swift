@@ -172,6 +172,33 @@ struct FleetMirrorTests {
         }
     }
 
+    /// A compromised sidecar can write an unsealed withdrawal with any fields; the host believes
+    /// it as the sidecar's claim. Mirrored as it was, a `final_file` on it broke the table's
+    /// CHECK and rolled back the host's whole mirror, every time, for every bottle.
+    @Test("a sidecar's withdrawal carrying a final file, an apply and a name mirrors as the sidecar's, with the host's other rows")
+    func sidecarWithdrawal() async throws {
+        let database = try await FleetTestDatabase.start()
+        try await database.withStore { store in
+            let a = FleetFixtures.host("a")
+            let planted = FleetFixtures.proposal()
+            let other = FleetFixtures.proposal()
+            var withdrawal = Decision(
+                id: planted.id, status: .withdrawn, notes: "n", finalFile: "{\"routes\": []}\n", decidedBy: "alice",
+                apply: ApplyOutcome(state: .applied, summary: "applied by the operator"),
+                proposalSHA256: planted.proposalSHA256, answer: "yes")
+            withdrawal.origin = .sidecar
+            var withdrawn = planted
+            withdrawn.decision = FleetDecisionRow(host: a, bottle: planted.bottle, local: withdrawal)
+            let report = try await store.mirror(
+                FleetSnapshot(host: a, bottles: [planted.bottle], proposals: [withdrawn, other]))
+            #expect(report.decisionsWritten == 1)
+            let row = try #require(try await store.decision(host: a, bottle: planted.bottle, id: planted.id))
+            #expect(row.status == .withdrawn && row.finalFile == nil && row.answer == nil)
+            #expect(row.decidedBy == "sidecar" && row.applyState == nil && row.applySummary == nil)
+            #expect(try await store.proposals(host: a).map(\.id) == [other.id])
+        }
+    }
+
     @Test("agent text with NUL and control characters is mirrored, not a reason to stop mirroring the host")
     func hostileAgentText() async throws {
         let database = try await FleetTestDatabase.start()

@@ -1,5 +1,6 @@
 import Foundation
 import PostgresNIO
+import Queue
 
 /// Turns what postgres-nio throws into a ``FleetStoreError`` an operator can read.
 ///
@@ -46,10 +47,12 @@ enum FleetDatabaseFailure {
         }
         if let psql = error as? PSQLError {
             if let info = psql.serverInfo {
-                var text = "\(doing): the server said: \(info[.message] ?? "an error")"
-                if let state = info[.sqlState] { text += " (SQLSTATE \(state))" }
-                if let detail = info[.detail] { text += "; \(detail)" }
-                if let hint = info[.hint] { text += "; hint: \(hint)" }
+                // Escaped: a DETAIL ("Failing row contains (…)") quotes the row's values,
+                // which can be a sidecar's text, on its way to a terminal or the journal.
+                var text = "\(doing): the server said: \(Escaped(info[.message] ?? "an error"))"
+                if let state = info[.sqlState] { text += " (SQLSTATE \(Escaped(state)))" }
+                if let detail = info[.detail] { text += "; \(Escaped(detail))" }
+                if let hint = info[.hint] { text += "; hint: \(Escaped(hint))" }
                 return .refused(text)
             }
             if let underlying = psql.underlying, underlying is NIOSSLError || underlying is NIOSSLExtraError {

@@ -288,8 +288,10 @@ public struct FleetDatabaseSettings: Sendable, Equatable {
     static func redacting(_ url: String) -> String {
         guard let schemeEnd = url.range(of: "://") else { return url }
         let afterScheme = url[schemeEnd.upperBound...]
-        let authorityEnd = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? afterScheme.endIndex
-        guard let at = afterScheme[..<authorityEnd].lastIndex(of: "@"),
+        // Up to the *last* `@` of the whole text, not of the authority as a parser would cut it:
+        // a password with an unencoded `/` or `?` (base64 has them) makes the URL fail to parse,
+        // and the message that says so must not print it.
+        guard let at = afterScheme.lastIndex(of: "@"),
             let colon = afterScheme[..<at].firstIndex(of: ":")
         else { return url }
         return String(url[..<colon]) + ":***" + String(url[at...])

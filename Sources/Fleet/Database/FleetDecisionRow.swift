@@ -78,12 +78,29 @@ public struct FleetDecisionRow: Sendable, Equatable {
     }
 
     /// The row of a decision made on the owning host, as the mirror writes it.
+    ///
+    /// Only what the decision's status can carry is kept: a final file only
+    /// for `modified`, and nothing but the status, notes and time of a
+    /// decision the sidecar wrote (a withdrawal or expiry, unsealed), whose
+    /// other fields are the sidecar's word. A sidecar that wrote a withdrawal
+    /// with a `final_file` would otherwise make the row break the table's
+    /// CHECK, roll back its host's whole mirror, and stop the relay for
+    /// every bottle of the host.
     public init(host: FleetHostName, bottle: BottleSlug, local decision: Decision) {
+        let bySidecar = decision.origin == .sidecar
         self.init(
             host: host, bottle: bottle, id: decision.id, status: decision.status, notes: decision.notes,
-            finalFile: decision.finalFile, answer: decision.answer, decidedBy: decision.decidedBy,
+            finalFile: decision.status == .modified ? decision.finalFile : nil,
+            answer: bySidecar ? nil : decision.answer,
+            decidedBy: bySidecar ? Self.sidecarDecider(decision) : decision.decidedBy,
             decidedAt: decision.decidedAt, proposalSHA256: decision.proposalSHA256, delivery: .delivered,
-            applyState: decision.apply?.state, applySummary: decision.apply?.summary)
+            applyState: bySidecar ? nil : decision.apply?.state, applySummary: bySidecar ? nil : decision.apply?.summary)
+    }
+
+    /// Who the fleet names for a withdrawal or expiry: the sidecar wrote it,
+    /// whatever name the file gives (`agent` and `sidecar` are its own).
+    private static func sidecarDecider(_ decision: Decision) -> String {
+        ["agent", "sidecar"].contains(decision.decidedBy) ? decision.decidedBy : "sidecar"
     }
 
     /// The decision as the owning host's queue takes it (what its relay hands to `Applier`).

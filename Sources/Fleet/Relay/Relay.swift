@@ -270,14 +270,14 @@ public struct Relay: Service {
             switch word {
             case .delivered(let outcome):
                 announce(
-                    "\(claim.status.rawValue) \(claim.id) (\(claim.bottle)) by \(claim.decidedBy) through the database"
+                    "\(claim.status.rawValue) \(claim.id) (\(claim.bottle)) by \(Escaped(claim.decidedBy)) through the database"
                         + (outcome.map { ": \($0.summary)" } ?? ""))
             case .superseded(let local):
                 announce(
-                    "\(claim.id) (\(claim.bottle)): the decision by \(claim.decidedBy) through the database came after this "
-                        + "host's own (\(local.status.rawValue) by \(local.decidedBy)), which stands")
+                    "\(claim.id) (\(claim.bottle)): the decision by \(Escaped(claim.decidedBy)) through the database came after this "
+                        + "host's own (\(local.status.rawValue) by \(Escaped(local.decidedBy))), which stands")
             case .refused(let reason):
-                announce("\(claim.id) (\(claim.bottle)): the decision by \(claim.decidedBy) was refused: \(reason)")
+                announce("\(claim.id) (\(claim.bottle)): the decision by \(Escaped(claim.decidedBy)) was refused: \(Escaped(reason))")
             }
         }
     }
