@@ -164,7 +164,7 @@ enum DockerfileRisks {
     /// Hints that apply to any text that ends up as commands or files.
     private static func commandHints(_ lower: String, line: Int) -> [RiskHint] {
         var hints: [RiskHint] = []
-        if lower.contains("chmod") && (lower.contains("777") || lower.contains("a+rwx") || lower.contains("o+w") || lower.contains("a+w")) {
+        if lower.mentions("chmod") && (lower.mentions("777") || lower.mentions("a+rwx") || lower.mentions("o+w") || lower.mentions("a+w")) {
             hints.append(
                 RiskHint(.warning, "world-writable", "makes files writable by every user (chmod 777 or o+w)", line: line))
         }
@@ -174,14 +174,14 @@ enum DockerfileRisks {
             "yarn config set registry", "--registry", "gem sources", "/etc/apk/repositories", ".repo ", "yum-config-manager",
             "dnf config-manager", "zypper addrepo", "zypper ar ",
         ]
-        if let marker = sourceMarkers.first(where: { lower.contains($0) }) {
+        if let marker = sourceMarkers.first(where: lower.mentions) {
             hints.append(
                 RiskHint(
                     .warning, "new-package-source",
                     "adds or changes a package source (\(marker.split(separator: " ").joined())): later installs come from it",
                     line: line))
         }
-        if lower.contains("nopasswd") || lower.contains("/etc/sudoers") {
+        if lower.mentions("nopasswd") || lower.mentions("/etc/sudoers") {
             hints.append(
                 RiskHint(
                     .critical, "sudo-nopasswd", "gives a user sudo rights (sudoers or NOPASSWD): the agent can become root",
