@@ -58,9 +58,7 @@ enum DockerfileRisks {
         case "RUN":
             let flags = instruction.flags
             hints += DockerfilePrivilegeRisks.runFlagHints(flags, state: state, line: line)
-            // The exec form is quoted back into shell words, so `["sh", "-c", "…"]` reads as `sh -c '…'`.
-            let command =
-                instruction.execForm.map { $0.map(Self.shellQuoted).joined(separator: " ") } ?? String(instruction.operands)
+            let command = runCommand(instruction)
             var runHints: [RiskHint] = []
             let bodies = instruction.heredocs.map(\.body)
             for (index, script) in ([command] + bodies).enumerated() {
@@ -188,6 +186,14 @@ enum DockerfileRisks {
                     line: line))
         }
         return hints
+    }
+
+    /// The shell text a `RUN` runs: its operands after the flags, or the exec
+    /// form quoted back into shell words (`["sh", "-c", "…"]` reads as `sh -c '…'`).
+    /// Every rule that reads a `RUN`'s commands reads this text, so a flag in
+    /// front (`RUN --network=none useradd …`) is not taken for the program.
+    static func runCommand(_ instruction: DockerfileInstruction) -> String {
+        instruction.execForm.map { $0.map(Self.shellQuoted).joined(separator: " ") } ?? String(instruction.operands)
     }
 
     /// `word` in single quotes, as a shell reads it back.
