@@ -106,7 +106,8 @@ struct RiskHintsDockerfileRootTests {
         for tail in [
             "USER root", "USER 0", "USER 0:0", "USER root:root", "USER 00", "USER +0", "USER 0:agent",
             "ARG U=0\nUSER $U", "ENV U=root\nUSER ${U}", "USER ${NOPE:-0}",
-            "RUN useradd -o -u 0 toor\nUSER toor", "RUN echo 'toor:x:0:0::/root:/bin/sh' >> /etc/passwd\nUSER toor:toor",
+            "RUN useradd -o -u 0 toor\nUSER toor", "RUN --network=none useradd -o -u 0 toor\nUSER toor",
+            #"RUN ["useradd", "-o", "-u", "0", "toor"]\#nUSER toor"#, "RUN echo 'toor:x:0:0::/root:/bin/sh' >> /etc/passwd\nUSER toor:toor",
             "COPY <<EOF /etc/passwd\ntoor:x:000:0::/root:/bin/sh\nEOF\nUSER toor",
         ] {
             #expect(root(tail), "\(tail)")

@@ -41,10 +41,14 @@ struct DockerfileBuildState {
         case "ARG", "ENV":
             for (name, value) in Self.declarations(instruction) { variables[name] = expand(value) }
         case "RUN", "COPY", "ADD":
-            let texts = [instruction.arguments] + instruction.heredocs.map(\.body)
-            for text in texts {
+            let bodies = instruction.heredocs.map(\.body)
+            for text in [instruction.arguments] + bodies {
                 rootNames.formUnion(Self.passwdLinesWithUIDZero(text))
-                if instruction.keyword == "RUN" {
+            }
+            // The commands as the hints read them: after the flags, the exec form as words
+            // (`RUN --network=none useradd -o -u 0 toor` makes toor root all the same).
+            if instruction.keyword == "RUN" {
+                for text in [DockerfileRisks.runCommand(instruction)] + bodies {
                     for command in ShellScript(text).commands {
                         if let name = AccountCommands.userMadeRoot(command) { rootNames.insert(name) }
                     }

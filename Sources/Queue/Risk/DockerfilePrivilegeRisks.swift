@@ -27,13 +27,21 @@ enum DockerfilePrivilegeRisks {
 
     /// Whether the absolute path (or glob) `path` names one of ``accountFiles``.
     static func isAccountFile(_ path: String) -> Bool {
-        for file in accountFiles {
+        // `path` may itself be a glob the shell expands: `/etc/pass*`, `/etc/[p]asswd`.
+        let isGlob = path.contains(where: { "*?[".contains($0) })
+        // Every pattern starts with the literal `/etc/`: any other plain path matches none of them
+        // (the common case, answered without a call to fnmatch per pattern).
+        guard isGlob || path.hasPrefix("/etc/") else { return false }
+        for (file, concrete) in zip(accountFiles, concreteAccountFiles) {
             if fnmatch(file, path, FNM_PATHNAME) == 0 { return true }
-            // `path` is itself a glob the shell expands: `/etc/pass*`, `/etc/[p]asswd`.
-            let concrete = file.hasSuffix("/*") ? String(file.dropLast(2)) + "/x" : file
-            if path.contains(where: { "*?[".contains($0) }), fnmatch(path, concrete, FNM_PATHNAME) == 0 { return true }
+            if isGlob, fnmatch(path, concrete, FNM_PATHNAME) == 0 { return true }
         }
         return false
+    }
+
+    /// ``accountFiles`` as paths a glob can match (`/etc/sudoers.d/*` as `/etc/sudoers.d/x`).
+    private static let concreteAccountFiles = accountFiles.map { file in
+        file.hasSuffix("/*") ? String(file.dropLast(2)) + "/x" : file
     }
 
     /// The hints for one `RUN`'s shell text (arguments or a heredoc body);
@@ -57,7 +65,7 @@ enum DockerfilePrivilegeRisks {
         var assignments = cwd
         var rootFeeders: [Int: Int] = [:]
         for command in script.commands
-        where rootFeeders[command.pipeline] == nil && command.words.contains(where: { $0.hasPrefix("root:") || $0.contains("\nroot:") }) {
+        where rootFeeders[command.pipeline] == nil && command.words.contains(where: { $0.hasPrefix("root:") || $0.mentions("\nroot:") }) {
             rootFeeders[command.pipeline] = command.stage
         }
         let commands = script.commands
@@ -71,7 +79,7 @@ enum DockerfilePrivilegeRisks {
             // A program named by an expansion: `c=chmod; $c u+s …` is read as `chmod u+s …`;
             // one the hints cannot read (`$(echo chmod)`, an unknown variable) is itself hinted.
             var command = original
-            if let found = ShellScript.program(of: original.words), found.word.contains("$") {
+            if let found = original.programWord, found.word.contains("$") {
                 let expanded = cwd.expand(found.word)
                 // (`$HOME/.cargo/bin/cargo`: only the directory is unknown, the program is cargo.)
                 if expanded.contains("$(") || ShellScript.basename(expanded).contains("$") || expanded.isEmpty {
@@ -355,7 +363,7 @@ enum DockerfilePrivilegeRisks {
 
     /// Absolute paths mentioned inside a word (a script passed as one argument).
     private static func pathsInside(_ word: String) -> [String] {
-        guard word.contains("/etc") else { return [] }
+        guard word.mentions("/etc") else { return [] }
         return word.components(separatedBy: CharacterSet(charactersIn: " \t\n'\"(),;=<>")).filter { $0.hasPrefix("/") }
     }
 
@@ -503,14 +511,14 @@ enum DockerfilePrivilegeRisks {
             // `python3 -c "import urllib.request…"`, `perl -MLWP::Simple -e …`, `nc host 80`.
             let text = command.words.joined(separator: " ")
             return ShellScript.isInterpreter(program)
-                && (text.contains("urllib") || text.contains("requests.get") || text.contains("LWP::")
-                    || text.contains("http.client") || text.contains("Net::HTTP") || text.contains("fetch("))
+                && (text.mentions("urllib") || text.mentions("requests.get") || text.mentions("LWP::")
+                    || text.mentions("http.client") || text.mentions("Net::HTTP") || text.mentions("fetch("))
         }
         func mentionsFetch(_ word: String) -> Bool {
-            guard word.contains("$(") || word.contains("<(") else { return false }
+            guard word.mentions("$(") || word.mentions("<(") else { return false }
             return ShellScript(String(word)).commands.contains(where: isFetch)
-                || ShellScript.fetchers.contains { word.contains("(\($0) ") || word.contains("(\($0)") }
-                || word.contains("/dev/tcp/") || word.contains("/dev/udp/")
+                || ShellScript.fetchers.contains { word.mentions("(\($0) ") || word.mentions("(\($0)") }
+                || word.mentions("/dev/tcp/") || word.mentions("/dev/udp/")
         }
         /// `>(sh)`: a process substitution that runs an interpreter on what is written to it.
         func feedsInterpreter(_ word: String) -> String? {
@@ -533,7 +541,7 @@ enum DockerfilePrivilegeRisks {
                 return "a download is written into \(interpreter) (>(…)) and run without being checked"
             }
             // `$(curl …)` as the program: what the download prints runs as a command.
-            if let found = ShellScript.program(of: command.words), mentionsFetch(found.word) {
+            if let found = command.programWord, mentionsFetch(found.word) {
                 return "a download's output runs as a command (\(found.word.prefix(60))) without being checked"
             }
             // `exec 3< <(curl …)` or `exec 3</dev/tcp/…`: a download opened on a descriptor.
@@ -595,7 +603,7 @@ enum DockerfilePrivilegeRisks {
                 }
                 continue
             }
-            if !cloned.isEmpty, let found = ShellScript.program(of: command.words) {
+            if !cloned.isEmpty, let found = command.programWord {
                 let program = ShellScript.basename(found.word)
                 let paths = [found.word] + (ShellScript.isInterpreter(program) ? command.arguments.filter { !$0.hasPrefix("-") } : [])
                 // `cd r && ./install.sh`: inside the clone, its relative paths are its files.
@@ -640,7 +648,7 @@ enum DockerfilePrivilegeRisks {
                 continue
             }
             downloaded.remove("-")
-            guard !downloaded.isEmpty, let found = ShellScript.program(of: command.words) else { continue }
+            guard !downloaded.isEmpty, let found = command.programWord else { continue }
             let program = ShellScript.basename(found.word)
             if downloaded.contains(program), found.word.contains("/") {
                 return "a downloaded file (\(program)) is run without being checked"

@@ -58,9 +58,7 @@ enum DockerfileRisks {
         case "RUN":
             let flags = instruction.flags
             hints += DockerfilePrivilegeRisks.runFlagHints(flags, state: state, line: line)
-            // The exec form is quoted back into shell words, so `["sh", "-c", "…"]` reads as `sh -c '…'`.
-            let command =
-                instruction.execForm.map { $0.map(Self.shellQuoted).joined(separator: " ") } ?? String(instruction.operands)
+            let command = runCommand(instruction)
             var runHints: [RiskHint] = []
             let bodies = instruction.heredocs.map(\.body)
             for (index, script) in ([command] + bodies).enumerated() {
@@ -164,7 +162,7 @@ enum DockerfileRisks {
     /// Hints that apply to any text that ends up as commands or files.
     private static func commandHints(_ lower: String, line: Int) -> [RiskHint] {
         var hints: [RiskHint] = []
-        if lower.contains("chmod") && (lower.contains("777") || lower.contains("a+rwx") || lower.contains("o+w") || lower.contains("a+w")) {
+        if lower.mentions("chmod") && (lower.mentions("777") || lower.mentions("a+rwx") || lower.mentions("o+w") || lower.mentions("a+w")) {
             hints.append(
                 RiskHint(.warning, "world-writable", "makes files writable by every user (chmod 777 or o+w)", line: line))
         }
@@ -174,20 +172,28 @@ enum DockerfileRisks {
             "yarn config set registry", "--registry", "gem sources", "/etc/apk/repositories", ".repo ", "yum-config-manager",
             "dnf config-manager", "zypper addrepo", "zypper ar ",
         ]
-        if let marker = sourceMarkers.first(where: { lower.contains($0) }) {
+        if let marker = sourceMarkers.first(where: lower.mentions) {
             hints.append(
                 RiskHint(
                     .warning, "new-package-source",
                     "adds or changes a package source (\(marker.split(separator: " ").joined())): later installs come from it",
                     line: line))
         }
-        if lower.contains("nopasswd") || lower.contains("/etc/sudoers") {
+        if lower.mentions("nopasswd") || lower.mentions("/etc/sudoers") {
             hints.append(
                 RiskHint(
                     .critical, "sudo-nopasswd", "gives a user sudo rights (sudoers or NOPASSWD): the agent can become root",
                     line: line))
         }
         return hints
+    }
+
+    /// The shell text a `RUN` runs: its operands after the flags, or the exec
+    /// form quoted back into shell words (`["sh", "-c", "…"]` reads as `sh -c '…'`).
+    /// Every rule that reads a `RUN`'s commands reads this text, so a flag in
+    /// front (`RUN --network=none useradd …`) is not taken for the program.
+    static func runCommand(_ instruction: DockerfileInstruction) -> String {
+        instruction.execForm.map { $0.map(Self.shellQuoted).joined(separator: " ") } ?? String(instruction.operands)
     }
 
     /// `word` in single quotes, as a shell reads it back.

@@ -14,18 +14,33 @@ struct ShellScript {
     /// One simple command.
     struct Command: Equatable {
         /// Its words, quotes removed; a redirection is its own word (`>`, `>>`, `<`).
-        var words: [String]
+        var words: [String] {
+            didSet { programIndex = ShellScript.program(of: words)?.index }
+        }
         /// The pipeline it is in, and its place there (0: first).
         var pipeline: Int
         var stage: Int
+        /// Where ``programWord`` is in ``words``, found once per change of
+        /// the words: every rule asks for the program, many times per command.
+        private var programIndex: Int?
+
+        init(words: [String], pipeline: Int, stage: Int) {
+            self.words = words
+            self.pipeline = pipeline
+            self.stage = stage
+            programIndex = ShellScript.program(of: words)?.index
+        }
+
+        /// The program word as written (`/usr/bin/curl`) and its index: ``ShellScript/program(of:)`` of ``words``.
+        var programWord: (word: String, index: Int)? { programIndex.map { (words[$0], $0) } }
 
         /// The program that runs: the first word after assignments and wrappers, its basename.
-        var program: String? { ShellScript.program(of: words).map { ShellScript.basename($0.word) } }
+        var program: String? { programIndex.map { ShellScript.basename(words[$0]) } }
 
         /// The words after the program.
         var arguments: [String] {
-            guard let found = ShellScript.program(of: words) else { return [] }
-            return Array(words[(found.index + 1)...])
+            guard let index = programIndex else { return [] }
+            return Array(words[(index + 1)...])
         }
     }
 
@@ -38,18 +53,20 @@ struct ShellScript {
 
     /// Interpreters: given a script on standard input, as a file or with `-c`, they run it.
     static func isInterpreter(_ program: String) -> Bool {
-        let shells: Set<String> = [
-            "sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "csh", "tcsh", "yash", "rbash",
-            "perl", "ruby", "node", "nodejs", "php", "lua", "tclsh", "pwsh", "deno", "bun", "source", ".", "eval",
-            "su",
-        ]
-        if shells.contains(program) { return true }
+        if interpreters.contains(program) { return true }
         for prefix in ["python", "pypy", "perl", "ruby", "php", "lua", "node"] where program.hasPrefix(prefix) {
             let rest = program.dropFirst(prefix.count)
             if rest.allSatisfy({ $0.isNumber || $0 == "." }) { return true }
         }
         return false
     }
+
+    /// The interpreters ``isInterpreter(_:)`` knows by name (built once: it is asked for every command).
+    private static let interpreters: Set<String> = [
+        "sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "csh", "tcsh", "yash", "rbash",
+        "perl", "ruby", "node", "nodejs", "php", "lua", "tclsh", "pwsh", "deno", "bun", "source", ".", "eval",
+        "su",
+    ]
 
     /// Programs that download.
     static let fetchers: Set<String> = [
@@ -134,8 +151,10 @@ struct ShellScript {
         return word[..<equals].allSatisfy { $0 == "_" || $0.isLetter || $0.isNumber } && !word.first!.isNumber
     }
 
+    /// What follows the last `/` of `word` (all of it without one; "" after a trailing `/`).
     static func basename(_ word: String) -> String {
-        String(word.split(separator: "/", omittingEmptySubsequences: false).last ?? Substring(word))
+        guard let slash = word.lastIndex(of: "/") else { return word }
+        return String(word[word.index(after: slash)...])
     }
 
     // MARK: - Reading

@@ -1,0 +1,29 @@
+import Foundation
+import Testing
+
+@testable import Queue
+
+@Suite("Fixed-text search in Dockerfile rules")
+struct TextMentionTests {
+    @Test("answers as Foundation's contains does: ASCII by bytes, anything else through Foundation")
+    func sameAnswerAsFoundation() {
+        let texts = [
+            "", "c", "chmod", "chmo", "xchmod", "chmodx", "chchmod", "ccchmod 777 /x", "run chmod o+w /srv",
+            "echo \\nroot:x >> /etc/passwd", "a\nroot:x", "a\r\nroot:x", "chmod\r\n777", "cafe\u{301} chmod",
+            "chmod\u{301} 777", "c\u{301}hmod", "ｃhmod", "$(curl x)", "<(wget y)", "$", "(", "$(", "/etc", "/et",
+            "zypper ar x", "zypper ar", "\u{212A}", "K",
+        ]
+        let needles = ["chmod", "777", "\nroot:", "$(", "<(", "/etc", "zypper ar ", "c", "K", ""]
+        for text in texts {
+            for needle in needles {
+                #expect(text.mentions(needle) == text.contains(needle), "\(Escaped(text)) / \(Escaped(needle))")
+            }
+        }
+        // The search finds the needle at either end and after partial matches, and nowhere else.
+        #expect("chmod".mentions("chmod"))
+        #expect("x chmod".mentions("chmod"))
+        #expect("chmochmod".mentions("chmod"))
+        #expect(!"chmo".mentions("chmod"))
+        #expect(!"chmochmo".mentions("chmod"))
+    }
+}
