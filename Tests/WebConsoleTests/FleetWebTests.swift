@@ -265,6 +265,85 @@ struct FleetWebTests {
         }
     }
 
+    @Test("Modify cannot bypass a threshold: approvals bind to the file applied; a modified file's own hints set the count")
+    func modifyBindsApprovalsToTheFile() async throws {
+        try await withFleet(threshold: 2) { page in
+            let critical = try await page.mirror(
+                host: "alpha", bottle: "web", file: "api.github.com\n169.254.169.254\n", critical: true)
+            let harmless = try await page.mirror(host: "beta", bottle: "web")
+            try await page.test { client in
+                let alice = try await page.signIn("alice", client: client)
+                let bob = try await page.signIn("bob", client: client)
+
+                // Alice approves as proposed; Bob's modified file is another file: her approval does not count toward it.
+                let path = "/fleet/alpha/web/\(critical.id)"
+                let alicesView = try await client.review(path, cookie: alice)
+                let approved = try await client.post(
+                    path + "/decide", cookie: alice, form: "action=approve&csrf=\(alicesView.csrf)&reviewed=\(alicesView.reviewed)")
+                #expect(approved.location == path + "?done=approval")
+                let bobsView = try await client.review(path, cookie: bob)
+                let modified = try await client.post(
+                    path + "/decide", cookie: bob,
+                    form: "action=modify&csrf=\(bobsView.csrf)&reviewed=\(bobsView.reviewed)&final_file=api.github.com%0A169.254.169.254%0A10.0.0.1%0A")
+                #expect(modified.location == path + "?done=approval")
+                #expect(try await page.decision(critical) == nil)
+
+                // One operator cannot Modify a harmless proposal into a critical file alone.
+                let harmlessPath = "/fleet/beta/web/\(harmless.id)"
+                let view = try await client.review(harmlessPath, cookie: alice)
+                let widened = try await client.post(
+                    harmlessPath + "/decide", cookie: alice,
+                    form: "action=modify&csrf=\(view.csrf)&reviewed=\(view.reviewed)&final_file=api.github.com%0A10.0.0.1%0A")
+                #expect(widened.location == harmlessPath + "?done=approval")
+                #expect(try await page.decision(harmless) == nil)
+                // A second operator approving that same file meets the threshold, and the decision carries the file.
+                let bobsHarmless = try await client.review(harmlessPath, cookie: bob)
+                let met = try await client.post(
+                    harmlessPath + "/decide", cookie: bob,
+                    form: "action=modify&csrf=\(bobsHarmless.csrf)&reviewed=\(bobsHarmless.reviewed)&final_file=api.github.com%0A10.0.0.1%0A")
+                #expect(met.location == harmlessPath + "?done=modified")
+                let decision = try #require(try await page.decision(harmless))
+                #expect(decision.status == .modified)
+                #expect(decision.finalFile == "api.github.com\n10.0.0.1\n")
+                #expect(decision.decidedBy == "alice, bob")
+            }
+        }
+    }
+
+    @Test("one person is not two: the host's access-token session decides nothing; a removed operator's approval does not count")
+    func onlyCurrentNamedOperatorsCount() async throws {
+        try await withFleet(threshold: 2) { page in
+            let critical = try await page.mirror(
+                host: "alpha", bottle: "web", file: "api.github.com\n169.254.169.254\n", critical: true)
+            let path = "/fleet/alpha/web/\(critical.id)"
+            try await page.test { client in
+                let login = try await client.post("/login", form: "token=\(String(repeating: "cd", count: 32))")
+                #expect(login.status == .seeOther)
+                let setCookie = try #require(login.setCookie)
+                let host = String(setCookie.dropFirst("bs_session=".count).prefix { $0 != ";" })
+                let hostView = try await client.review(path, cookie: host)
+                let refused = try await client.post(
+                    path + "/decide", cookie: host, form: "action=approve&csrf=\(hostView.csrf)&reviewed=\(hostView.reviewed)")
+                #expect(refused.status == .forbidden)
+                #expect(refused.html.contains("Only named operators decide on the fleet page"))
+                #expect(try page.server.psql("SELECT count(*) FROM fleet_approvals", database: "fleet") == "0")
+
+                let alice = try await page.signIn("alice", client: client)
+                let alicesView = try await client.review(path, cookie: alice)
+                _ = try await client.post(
+                    path + "/decide", cookie: alice, form: "action=approve&csrf=\(alicesView.csrf)&reviewed=\(alicesView.reviewed)")
+                #expect(try await page.fleet.operators.remove(try #require(FleetOperatorName("alice"))))
+                let bob = try await page.signIn("bob", client: client)
+                let bobsView = try await client.review(path, cookie: bob)
+                #expect(bobsView.html.contains("none yet."))
+                let alone = try await client.post(
+                    path + "/decide", cookie: bob, form: "action=approve&csrf=\(bobsView.csrf)&reviewed=\(bobsView.reviewed)")
+                #expect(alone.location == path + "?done=approval")
+                #expect(try await page.decision(critical) == nil)
+            }
+        }
+    }
+
     @Test("a proposal mirrored from any host reaches every open page's event stream (LISTEN)")
     func live() async throws {
         try await withFleet { page in
