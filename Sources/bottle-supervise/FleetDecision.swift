@@ -48,9 +48,26 @@ struct FleetDecision {
                 host: row.host, bottle: row.bottle, id: row.id, status: choice.status, notes: choice.notes,
                 finalFile: try choice.finalFile?(row), answer: choice.answer, decidedBy: OperatorName.current,
                 proposalSHA256: expectedSHA256 ?? row.proposalSHA256)
-            switch try await store.decide(claim) {
+            let result: FleetDecideResult
+            do {
+                result = try await FleetDeadline.within(Self.claimLimit, doing: "claiming the decision") {
+                    try await store.decide(claim)
+                }
+            } catch {
+                // The claim's transaction may have committed before the answer was lost.
+                throw Failure.failed(
+                    "the decision on proposal \(row.id) (host \(row.host)) may have been recorded: \(error); "
+                        + "run `show \(row.id) --database …` to see whether it was")
+            }
+            switch result {
             case .won:
-                return try await Self.delivery(of: claim, in: store, wait: wait).map { .delivered(row, $0) } ?? .claimed(row)
+                // The claim is in the database: whatever happens while following it, the host's relay applies it.
+                do {
+                    return try await Self.delivery(of: claim, in: store, wait: wait).map { .delivered(row, $0) }
+                        ?? .claimed(row)
+                } catch {
+                    return .unfollowed(row, "\(error)")
+                }
             case .alreadyDecided(let winner):
                 throw Failure.alreadyDecided(Self.alreadyDecided(winner))
             case .proposalChanged(let current):
@@ -73,10 +90,20 @@ struct FleetDecision {
         case delivered(FleetProposalRow, FleetDecisionRow)
         /// In the database, not applied yet.
         case claimed(FleetProposalRow)
+        /// In the database; following its delivery failed (why).
+        case unfollowed(FleetProposalRow, String)
     }
+
+    /// How long the claim itself may take (docs/fleet.md: a command says the database is unreachable within 10 s).
+    static let claimLimit = Duration.seconds(10)
 
     private func report(_ outcome: Outcome) throws {
         switch outcome {
+        case .unfollowed(let row, let reason):
+            print(
+                "decided \(row.id) (\(row.tool.rawValue) for \(row.bottle) on host \(row.host)): the decision is recorded in "
+                    + "the fleet database and host \(row.host)'s relay applies it; could not follow its delivery: "
+                    + "\(Escaped(reason)) (`show \(row.id) --database …` tells when it is applied)")
         case .claimed(let row):
             print(
                 "decided \(row.id) (\(row.tool.rawValue) for \(row.bottle) on host \(row.host)) in the fleet database; "

@@ -211,6 +211,36 @@ struct FleetWebTests {
         }
     }
 
+    @Test("a name removed and added again does not revive its old sessions; a database error refuses the request but ends no session")
+    func operatorIdentityAndOutage() async throws {
+        try await withFleet { page in
+            try await page.test { client in
+                let erin = try await page.signIn("erin", client: client)
+                let frank = try await page.signIn("frank", client: client)
+                #expect(try await client.get("/", cookie: erin).status == .ok)
+
+                // The database cannot answer: refused, nobody signed out.
+                try page.server.psql("ALTER TABLE fleet_operators RENAME TO fleet_operators_away", database: "fleet")
+                let outage = try await client.get("/", cookie: frank)
+                #expect(outage.status == .serviceUnavailable)
+                #expect(outage.html.contains("cannot say whether frank is still an operator"))
+                try page.server.psql("ALTER TABLE fleet_operators_away RENAME TO fleet_operators", database: "fleet")
+                #expect(try await client.get("/", cookie: frank).status == .ok)
+
+                // Removed and added again: another operator of the same name; the old session stays ended.
+                let name = try #require(FleetOperatorName("erin"))
+                #expect(try await page.fleet.operators.remove(name))
+                _ = try await page.fleet.operators.add(name)
+                let revived = try await client.get("/", cookie: erin)
+                #expect(revived.status == .unauthorized)
+                #expect(revived.html.contains("no longer the operator this session signed in as"))
+                let again = try await page.signIn("erin", client: client)
+                #expect(try await client.get("/", cookie: again).status == .ok)
+                #expect(try await client.get("/", cookie: erin).status == .unauthorized)
+            }
+        }
+    }
+
     @Test("a critical proposal needs N distinct operators' approvals; the last one writes the decision; one rejection rejects")
     func threshold() async throws {
         try await withFleet(threshold: 2) { page in

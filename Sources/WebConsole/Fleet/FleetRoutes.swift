@@ -54,13 +54,13 @@ struct FleetRoutes: Sendable {
         struct Form: Decodable { let token: String }
         let body = try await request.body.collect(upTo: 16 * 1024)
         guard let form = try? URLEncodedFormDecoder().decode(Form.self, from: String(buffer: body)),
-            let name = try? await fleet.operators.signIn(token: form.token)
+            let signedIn = try? await fleet.operators.signIn(token: form.token)
         else {
             return Page.html(
                 title: "Sign in", template: "operatorSignIn", values: ["message": Self.spentLink], session: nil,
                 status: .forbidden)
         }
-        let session = await sessions.open(operator: name.rawValue)
+        let session = await sessions.open(operator: signedIn.name.rawValue, addedAt: signedIn.addedAt)
         var response = Response(status: .seeOther, headers: [.location: "/"])
         response.setCookie(WebRoutes.sessionCookie(session, secure: configuration.usesTLS))
         return response
