@@ -340,7 +340,7 @@ struct FleetWebTests {
         }
     }
 
-    @Test("one person is not two: the host's access-token session decides nothing; a removed operator's approval does not count")
+    @Test("one person is not two: the host's access-token session decides nothing on the fleet page")
     func onlyCurrentNamedOperatorsCount() async throws {
         try await withFleet(threshold: 2) { page in
             let critical = try await page.mirror(
@@ -357,7 +357,17 @@ struct FleetWebTests {
                 #expect(refused.status == .forbidden)
                 #expect(refused.html.contains("Only named operators decide on the fleet page"))
                 #expect(try page.server.psql("SELECT count(*) FROM fleet_approvals", database: "fleet") == "0")
+            }
+        }
+    }
 
+    @Test("an approval of an operator removed since does not count toward a threshold")
+    func removedOperatorsApprovalDoesNotCount() async throws {
+        try await withFleet(threshold: 2) { page in
+            let critical = try await page.mirror(
+                host: "alpha", bottle: "web", file: "api.github.com\n169.254.169.254\n", critical: true)
+            let path = "/fleet/alpha/web/\(critical.id)"
+            try await page.test { client in
                 let alice = try await page.signIn("alice", client: client)
                 let alicesView = try await client.review(path, cookie: alice)
                 _ = try await client.post(
