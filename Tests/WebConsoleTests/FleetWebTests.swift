@@ -307,30 +307,19 @@ struct FleetWebTests {
 
                 // Alice approves as proposed; Bob's modified file is another file: her approval does not count toward it.
                 let path = "/fleet/alpha/web/\(critical.id)"
-                let alicesView = try await client.review(path, cookie: alice)
-                let approved = try await client.post(
-                    path + "/decide", cookie: alice, form: "action=approve&csrf=\(alicesView.csrf)&reviewed=\(alicesView.reviewed)")
+                let approved = try await client.decide(path, cookie: alice)
                 #expect(approved.location == path + "?done=approval")
-                let bobsView = try await client.review(path, cookie: bob)
-                let modified = try await client.post(
-                    path + "/decide", cookie: bob,
-                    form: "action=modify&csrf=\(bobsView.csrf)&reviewed=\(bobsView.reviewed)&final_file=api.github.com%0A169.254.169.254%0A10.0.0.1%0A")
+                let modified = try await client.decide(path, cookie: bob, "action=modify&final_file=api.github.com%0A169.254.169.254%0A10.0.0.1%0A")
                 #expect(modified.location == path + "?done=approval")
                 #expect(try await page.decision(critical) == nil)
 
                 // One operator cannot Modify a harmless proposal into a critical file alone.
                 let harmlessPath = "/fleet/beta/web/\(harmless.id)"
-                let view = try await client.review(harmlessPath, cookie: alice)
-                let widened = try await client.post(
-                    harmlessPath + "/decide", cookie: alice,
-                    form: "action=modify&csrf=\(view.csrf)&reviewed=\(view.reviewed)&final_file=api.github.com%0A10.0.0.1%0A")
+                let widened = try await client.decide(harmlessPath, cookie: alice, "action=modify&final_file=api.github.com%0A10.0.0.1%0A")
                 #expect(widened.location == harmlessPath + "?done=approval")
                 #expect(try await page.decision(harmless) == nil)
                 // A second operator approving that same file meets the threshold, and the decision carries the file.
-                let bobsHarmless = try await client.review(harmlessPath, cookie: bob)
-                let met = try await client.post(
-                    harmlessPath + "/decide", cookie: bob,
-                    form: "action=modify&csrf=\(bobsHarmless.csrf)&reviewed=\(bobsHarmless.reviewed)&final_file=api.github.com%0A10.0.0.1%0A")
+                let met = try await client.decide(harmlessPath, cookie: bob, "action=modify&final_file=api.github.com%0A10.0.0.1%0A")
                 #expect(met.location == harmlessPath + "?done=modified")
                 let decision = try #require(try await page.decision(harmless))
                 #expect(decision.status == .modified)
@@ -341,7 +330,7 @@ struct FleetWebTests {
     }
 
     @Test("one person is not two: the host's access-token session decides nothing on the fleet page")
-    func onlyCurrentNamedOperatorsCount() async throws {
+    func hostLoginDecidesNothing() async throws {
         try await withFleet(threshold: 2) { page in
             let critical = try await page.mirror(
                 host: "alpha", bottle: "web", file: "api.github.com\n169.254.169.254\n", critical: true)
@@ -351,9 +340,7 @@ struct FleetWebTests {
                 #expect(login.status == .seeOther)
                 let setCookie = try #require(login.setCookie)
                 let host = String(setCookie.dropFirst("bs_session=".count).prefix { $0 != ";" })
-                let hostView = try await client.review(path, cookie: host)
-                let refused = try await client.post(
-                    path + "/decide", cookie: host, form: "action=approve&csrf=\(hostView.csrf)&reviewed=\(hostView.reviewed)")
+                let refused = try await client.decide(path, cookie: host)
                 #expect(refused.status == .forbidden)
                 #expect(refused.html.contains("Only named operators decide on the fleet page"))
                 #expect(try page.server.psql("SELECT count(*) FROM fleet_approvals", database: "fleet") == "0")
@@ -369,9 +356,7 @@ struct FleetWebTests {
             let path = "/fleet/alpha/web/\(critical.id)"
             try await page.test { client in
                 let alice = try await page.signIn("alice", client: client)
-                let alicesView = try await client.review(path, cookie: alice)
-                _ = try await client.post(
-                    path + "/decide", cookie: alice, form: "action=approve&csrf=\(alicesView.csrf)&reviewed=\(alicesView.reviewed)")
+                _ = try await client.decide(path, cookie: alice)
                 #expect(try await page.fleet.operators.remove(try #require(FleetOperatorName("alice"))))
                 let bob = try await page.signIn("bob", client: client)
                 let bobsView = try await client.review(path, cookie: bob)
@@ -500,6 +485,12 @@ extension TestClientProtocol {
 
     func post(_ uri: String, cookie: String? = nil, form: String, origin: String? = nil) async throws -> PageResponse {
         try await send(uri, method: .post, cookie: cookie, form: form, origin: origin)
+    }
+
+    /// Opens a proposal's page and posts `fields` to its decide URL with the page's CSRF token and digest.
+    func decide(_ path: String, cookie: String, _ fields: String = "action=approve") async throws -> PageResponse {
+        let view = try await review(path, cookie: cookie)
+        return try await post(path + "/decide", cookie: cookie, form: "\(fields)&csrf=\(view.csrf)&reviewed=\(view.reviewed)")
     }
 
     /// Opens a proposal's page: its CSRF token and the digest it shows.
