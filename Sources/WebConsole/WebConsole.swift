@@ -102,9 +102,9 @@ public struct WebConsole: Sendable {
         router.add(middleware: SecurityHeadersMiddleware(usesTLS: configuration.usesTLS))
         var sessionCheck = SessionMiddleware(sessions: sessions)
         if let operators = configuration.fleet?.operators {
-            sessionCheck.isOperator = { name in
-                guard let name = FleetOperatorName(name) else { return false }
-                return (try? await operators.isActive(name)) ?? false
+            sessionCheck.operatorAddedAt = { name in
+                guard let name = FleetOperatorName(name) else { return nil }
+                return try await operators.addedAt(name)
             }
         }
         router.add(middleware: sessionCheck)

@@ -59,7 +59,9 @@ struct Approve: AsyncParsableCommand {
 
     func run() async throws {
         if let database = try fleet.settings() {
-            try await FleetDecision(database: database, host: fleetHost.host?.name, wait: .seconds(fleetWait.wait)).decide(
+            var decision = FleetDecision(database: database, host: fleetHost.host?.name, wait: .seconds(fleetWait.wait))
+            decision.threshold = try FleetDecision.thresholdSetting(at: policy.settingsPath)
+            try await decision.decide(
                 id, .init(status: .approved, notes: try policy.notes(answer: answer, notes: notes), answer: answer),
                 expectedSHA256: binding.expectSHA256?.hex)
             return

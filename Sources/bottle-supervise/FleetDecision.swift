@@ -4,6 +4,7 @@ import Fleet
 import Foundation
 import Logging
 import Queue
+import SystemPackage
 
 /// `approve`, `modify` and `reject` with `--database`: the decision is
 /// claimed in the fleet's database, where the primary key on the proposal
@@ -23,6 +24,11 @@ struct FleetDecision {
     let host: FleetHostName?
     /// How long to wait for the owning host's delivery.
     let wait: Duration
+    /// `[fleet] approvals` of this host's settings file, and where it was read
+    /// (for the message): an approval that needs more than one operator is
+    /// refused here (the fleet page collects them), so the command is no way
+    /// around a threshold.
+    var threshold = (ApprovalThreshold(), path: "")
 
     /// What the operator decided, given the proposal as the database has it.
     struct Choice: Sendable {
@@ -37,6 +43,7 @@ struct FleetDecision {
     func decide(_ idText: String, _ choice: Choice, expectedSHA256: String?) async throws {
         let host = host
         let wait = wait
+        let threshold = threshold
         let outcome: Outcome = try await Self.connected(database) { store in
             let row = try await Self.find(idText, host: host, in: store)
             if let expectedSHA256, expectedSHA256 != row.proposalSHA256 {
@@ -44,13 +51,39 @@ struct FleetDecision {
                     "proposal \(row.id) on host \(row.host) is not the one reviewed: its file hashes to "
                         + "\(row.proposalSHA256), not \(expectedSHA256); nothing was decided: run `show \(row.id) --database …` again")
             }
+            let finalFile = try choice.finalFile?(row)
+            let needed = threshold.0.required(
+                for: row.riskHints, applying: finalFile ?? row.proposedFile, tool: row.tool, current: row.currentFile)
+            if choice.status.isApproval, needed > 1 {
+                throw Failure.failed(
+                    "proposal \(row.id) on host \(row.host) has a critical risk hint and needs \(needed) approvals from "
+                        + "distinct operators ([fleet] approvals in \(threshold.path)); nothing was decided: approve it on "
+                        + "the fleet page (bottle-supervise web --database), where each operator signs in with their own link")
+            }
             let claim = FleetDecisionRow(
                 host: row.host, bottle: row.bottle, id: row.id, status: choice.status, notes: choice.notes,
-                finalFile: try choice.finalFile?(row), answer: choice.answer, decidedBy: OperatorName.current,
+                finalFile: finalFile, answer: choice.answer, decidedBy: OperatorName.current,
                 proposalSHA256: expectedSHA256 ?? row.proposalSHA256)
-            switch try await store.decide(claim) {
+            let result: FleetDecideResult
+            do {
+                result = try await FleetDeadline.within(Self.claimLimit, doing: "claiming the decision") {
+                    try await store.decide(claim)
+                }
+            } catch {
+                // The claim's transaction may have committed before the answer was lost.
+                throw Failure.failed(
+                    "the decision on proposal \(row.id) (host \(row.host)) may have been recorded: \(error); "
+                        + "run `show \(row.id) --database …` to see whether it was")
+            }
+            switch result {
             case .won:
-                return try await Self.delivery(of: claim, in: store, wait: wait).map { .delivered(row, $0) } ?? .claimed(row)
+                // The claim is in the database: whatever happens while following it, the host's relay applies it.
+                do {
+                    return try await Self.delivery(of: claim, in: store, wait: wait).map { .delivered(row, $0) }
+                        ?? .claimed(row)
+                } catch {
+                    return .unfollowed(row, "\(error)")
+                }
             case .alreadyDecided(let winner):
                 throw Failure.alreadyDecided(Self.alreadyDecided(winner))
             case .proposalChanged(let current):
@@ -73,10 +106,20 @@ struct FleetDecision {
         case delivered(FleetProposalRow, FleetDecisionRow)
         /// In the database, not applied yet.
         case claimed(FleetProposalRow)
+        /// In the database; following its delivery failed (why).
+        case unfollowed(FleetProposalRow, String)
     }
+
+    /// How long the claim itself may take (docs/fleet.md: a command says the database is unreachable within 10 s).
+    static let claimLimit = Duration.seconds(10)
 
     private func report(_ outcome: Outcome) throws {
         switch outcome {
+        case .unfollowed(let row, let reason):
+            print(
+                "decided \(row.id) (\(row.tool.rawValue) for \(row.bottle) on host \(row.host)): the decision is recorded in "
+                    + "the fleet database and host \(row.host)'s relay applies it; could not follow its delivery: "
+                    + "\(Escaped(reason)) (`show \(row.id) --database …` tells when it is applied)")
         case .claimed(let row):
             print(
                 "decided \(row.id) (\(row.tool.rawValue) for \(row.bottle) on host \(row.host)) in the fleet database; "
@@ -172,6 +215,13 @@ struct FleetDecision {
             }
             defer { group.cancelAll() }
             return try await group.next() ?? nil
+        }
+    }
+
+    /// The `[fleet] approvals` threshold in the host settings file at `path` (a bad value fails, 1).
+    static func thresholdSetting(at path: FilePath) throws -> (ApprovalThreshold, path: String) {
+        do throws(FleetSettingsError) { return (try FleetWebSettings.threshold(from: path), path.string) } catch {
+            throw Failure.failed(error.description)
         }
     }
 

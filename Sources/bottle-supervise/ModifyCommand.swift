@@ -77,7 +77,9 @@ struct Modify: AsyncParsableCommand {
                 throw Failure.failed("cannot read \(Escaped(file))")
             }
             let content = String(decoding: data, as: UTF8.self)
-            try await FleetDecision(database: database, host: fleetHost.host?.name, wait: .seconds(fleetWait.wait)).decide(
+            var decision = FleetDecision(database: database, host: fleetHost.host?.name, wait: .seconds(fleetWait.wait))
+            decision.threshold = try FleetDecision.thresholdSetting(at: policy.settingsPath)
+            try await decision.decide(
                 id,
                 .init(
                     status: .modified, notes: try policy.notes(answer: answer, notes: notes), answer: answer,

@@ -163,4 +163,29 @@ struct FleetEndToEndTests {
         #expect(structured["status"] as? String == "modified")
         #expect(fleet.a.allowlist() == final)
     }
+
+    @Test("with [fleet] approvals = 2, approve/modify --database refuse what needs two operators: no way around the page's threshold")
+    func commandRespectsTheThreshold() async throws {
+        let fleet = try await FleetOfTwo.start()
+        let relayA = try await fleet.a.startRelay()
+        defer { relayA.stop() }
+        fleet.b.scratch.write("[fleet]\napprovals = 2\n", at: "host.toml")
+        let (id, call) = try await fleet.a.ask(Self.wanted)
+        defer { call.kill() }
+        #expect(await ApplyFixtures.eventually(timeout: .seconds(20)) {
+            (try? fleet.sql("SELECT count(*) FROM fleet_proposals WHERE id = '\(id)'")) == "1"
+        }, "\(relayA.log)")
+        // A harmless proposal modified into a private address (a critical hint) needs two operators.
+        let file = fleet.b.scratch.write("api.github.com\n10.0.0.1\n", at: "widened")
+        let widened = try fleet.b.fleet(["modify", id, "--file", file, "--notes", "wider"])
+        #expect(widened.status == 1, "\(widened.out)\(widened.err)")
+        #expect(widened.err.contains("needs 2 approvals from distinct operators"), "\(widened.err)")
+        #expect(widened.err.contains("fleet page"), "\(widened.err)")
+        #expect(try fleet.sql("SELECT count(*) FROM fleet_decisions WHERE id = '\(id)'") == "0")
+        // The proposal as proposed needs one: approved.
+        let approved = try fleet.b.fleet(["approve", id])
+        #expect(approved.status == 0, "\(approved.out)\(approved.err)\n\(relayA.log)")
+        let answer = try call.finish(timeout: 60)
+        #expect((answer["structured"] as? [String: Any])?["status"] as? String == "approved", "\(answer)")
+    }
 }

@@ -20,6 +20,48 @@ struct FleetFaultTests {
         }
     }
 
+    @Test("a claim the database does not answer within 10 s: exit 1, the decision may have been recorded, `show` tells")
+    func claimDeadline() async throws {
+        let fleet = try await FleetOfTwo.start()
+        let relay = try await fleet.a.startRelay()
+        defer { relay.stop() }
+        let (id, call) = try await fleet.a.ask(Self.wanted)
+        defer { call.kill() }
+        #expect(await Self.mirrored(id, in: fleet), "\(relay.log)")
+        // The claim's INSERT hangs for longer than the deadline (a stalled database mid-transaction).
+        _ = try fleet.sql(
+            """
+            CREATE FUNCTION stall() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(15); RETURN NEW; END $$;
+            CREATE TRIGGER stall BEFORE INSERT ON fleet_decisions FOR EACH ROW EXECUTE FUNCTION stall();
+            """)
+        let started = ContinuousClock.now
+        let claimed = try fleet.b.fleet(["approve", id, "--wait", "1"])
+        #expect(ContinuousClock.now - started < .seconds(14), "the claim was not bounded")
+        #expect(claimed.status == 1, "\(claimed.out)\(claimed.err)")
+        #expect(claimed.err.contains("may have been recorded"), "\(claimed.err)")
+        #expect(claimed.err.contains("show \(id) --database"), "\(claimed.err)")
+    }
+
+    @Test("the database lost after the claim won: exit 0, the decision is recorded, could not follow its delivery")
+    func claimWonDeliveryUnfollowed() async throws {
+        let fleet = try await FleetOfTwo.start()
+        let relay = try await fleet.a.startRelay()
+        let (id, call) = try await fleet.a.ask(Self.wanted)
+        defer { call.kill() }
+        #expect(await Self.mirrored(id, in: fleet), "\(relay.log)")
+        relay.stop()  // nobody delivers: the command keeps following the claim until the database goes
+        let host = fleet.b
+        let command = Task.detached { try host.fleet(["approve", id, "--wait", "60"]) }
+        #expect(await ApplyFixtures.eventually(timeout: .seconds(20)) {
+            (try? fleet.sql("SELECT count(*) FROM fleet_decisions WHERE id = '\(id)'")) == "1"
+        })
+        try await fleet.server.kill()
+        let claimed = try await command.value
+        #expect(claimed.status == 0, "\(claimed.out)\(claimed.err)")
+        #expect(claimed.out.contains("the decision is recorded"), "\(claimed.out)")
+        #expect(claimed.out.contains("could not follow its delivery"), "\(claimed.out)")
+    }
+
     @Test("kill -9 of a relay, then a restart: the claim made meanwhile is applied once, a proposal made meanwhile is mirrored")
     func relayKilledAndRestarted() async throws {
         let fleet = try await FleetOfTwo.start()

@@ -211,6 +211,36 @@ struct FleetWebTests {
         }
     }
 
+    @Test("a name removed and added again does not revive its old sessions; a database error refuses the request but ends no session")
+    func operatorIdentityAndOutage() async throws {
+        try await withFleet { page in
+            try await page.test { client in
+                let erin = try await page.signIn("erin", client: client)
+                let frank = try await page.signIn("frank", client: client)
+                #expect(try await client.get("/", cookie: erin).status == .ok)
+
+                // The database cannot answer: refused, nobody signed out.
+                try page.server.psql("ALTER TABLE fleet_operators RENAME TO fleet_operators_away", database: "fleet")
+                let outage = try await client.get("/", cookie: frank)
+                #expect(outage.status == .serviceUnavailable)
+                #expect(outage.html.contains("cannot say whether frank is still an operator"))
+                try page.server.psql("ALTER TABLE fleet_operators_away RENAME TO fleet_operators", database: "fleet")
+                #expect(try await client.get("/", cookie: frank).status == .ok)
+
+                // Removed and added again: another operator of the same name; the old session stays ended.
+                let name = try #require(FleetOperatorName("erin"))
+                #expect(try await page.fleet.operators.remove(name))
+                _ = try await page.fleet.operators.add(name)
+                let revived = try await client.get("/", cookie: erin)
+                #expect(revived.status == .unauthorized)
+                #expect(revived.html.contains("no longer the operator this session signed in as"))
+                let again = try await page.signIn("erin", client: client)
+                #expect(try await client.get("/", cookie: again).status == .ok)
+                #expect(try await client.get("/", cookie: erin).status == .unauthorized)
+            }
+        }
+    }
+
     @Test("a critical proposal needs N distinct operators' approvals; the last one writes the decision; one rejection rejects")
     func threshold() async throws {
         try await withFleet(threshold: 2) { page in
@@ -261,6 +291,80 @@ struct FleetWebTests {
                 let one = try await client.post(
                     plainPath + "/decide", cookie: alice, form: "action=approve&csrf=\(plainView.csrf)&reviewed=\(plainView.reviewed)")
                 #expect(one.location == plainPath + "?done=approved")
+            }
+        }
+    }
+
+    @Test("Modify cannot bypass a threshold: approvals bind to the file applied; a modified file's own hints set the count")
+    func modifyBindsApprovalsToTheFile() async throws {
+        try await withFleet(threshold: 2) { page in
+            let critical = try await page.mirror(
+                host: "alpha", bottle: "web", file: "api.github.com\n169.254.169.254\n", critical: true)
+            let harmless = try await page.mirror(host: "beta", bottle: "web")
+            try await page.test { client in
+                let alice = try await page.signIn("alice", client: client)
+                let bob = try await page.signIn("bob", client: client)
+
+                // Alice approves as proposed; Bob's modified file is another file: her approval does not count toward it.
+                let path = "/fleet/alpha/web/\(critical.id)"
+                let approved = try await client.decide(path, cookie: alice)
+                #expect(approved.location == path + "?done=approval")
+                let modified = try await client.decide(path, cookie: bob, "action=modify&final_file=api.github.com%0A169.254.169.254%0A10.0.0.1%0A")
+                #expect(modified.location == path + "?done=approval")
+                #expect(try await page.decision(critical) == nil)
+
+                // One operator cannot Modify a harmless proposal into a critical file alone.
+                let harmlessPath = "/fleet/beta/web/\(harmless.id)"
+                let widened = try await client.decide(harmlessPath, cookie: alice, "action=modify&final_file=api.github.com%0A10.0.0.1%0A")
+                #expect(widened.location == harmlessPath + "?done=approval")
+                #expect(try await page.decision(harmless) == nil)
+                // A second operator approving that same file meets the threshold, and the decision carries the file.
+                let met = try await client.decide(harmlessPath, cookie: bob, "action=modify&final_file=api.github.com%0A10.0.0.1%0A")
+                #expect(met.location == harmlessPath + "?done=modified")
+                let decision = try #require(try await page.decision(harmless))
+                #expect(decision.status == .modified)
+                #expect(decision.finalFile == "api.github.com\n10.0.0.1\n")
+                #expect(decision.decidedBy == "alice, bob")
+            }
+        }
+    }
+
+    @Test("one person is not two: the host's access-token session decides nothing on the fleet page")
+    func hostLoginDecidesNothing() async throws {
+        try await withFleet(threshold: 2) { page in
+            let critical = try await page.mirror(
+                host: "alpha", bottle: "web", file: "api.github.com\n169.254.169.254\n", critical: true)
+            let path = "/fleet/alpha/web/\(critical.id)"
+            try await page.test { client in
+                let login = try await client.post("/login", form: "token=\(String(repeating: "cd", count: 32))")
+                #expect(login.status == .seeOther)
+                let setCookie = try #require(login.setCookie)
+                let host = String(setCookie.dropFirst("bs_session=".count).prefix { $0 != ";" })
+                let refused = try await client.decide(path, cookie: host)
+                #expect(refused.status == .forbidden)
+                #expect(refused.html.contains("Only named operators decide on the fleet page"))
+                #expect(try page.server.psql("SELECT count(*) FROM fleet_approvals", database: "fleet") == "0")
+            }
+        }
+    }
+
+    @Test("an approval of an operator removed since does not count toward a threshold")
+    func removedOperatorsApprovalDoesNotCount() async throws {
+        try await withFleet(threshold: 2) { page in
+            let critical = try await page.mirror(
+                host: "alpha", bottle: "web", file: "api.github.com\n169.254.169.254\n", critical: true)
+            let path = "/fleet/alpha/web/\(critical.id)"
+            try await page.test { client in
+                let alice = try await page.signIn("alice", client: client)
+                _ = try await client.decide(path, cookie: alice)
+                #expect(try await page.fleet.operators.remove(try #require(FleetOperatorName("alice"))))
+                let bob = try await page.signIn("bob", client: client)
+                let bobsView = try await client.review(path, cookie: bob)
+                #expect(bobsView.html.contains("none yet."))
+                let alone = try await client.post(
+                    path + "/decide", cookie: bob, form: "action=approve&csrf=\(bobsView.csrf)&reviewed=\(bobsView.reviewed)")
+                #expect(alone.location == path + "?done=approval")
+                #expect(try await page.decision(critical) == nil)
             }
         }
     }
@@ -381,6 +485,12 @@ extension TestClientProtocol {
 
     func post(_ uri: String, cookie: String? = nil, form: String, origin: String? = nil) async throws -> PageResponse {
         try await send(uri, method: .post, cookie: cookie, form: form, origin: origin)
+    }
+
+    /// Opens a proposal's page and posts `fields` to its decide URL with the page's CSRF token and digest.
+    func decide(_ path: String, cookie: String, _ fields: String = "action=approve") async throws -> PageResponse {
+        let view = try await review(path, cookie: cookie)
+        return try await post(path + "/decide", cookie: cookie, form: "\(fields)&csrf=\(view.csrf)&reviewed=\(view.reviewed)")
     }
 
     /// Opens a proposal's page: its CSRF token and the digest it shows.

@@ -17,40 +17,55 @@ public struct FleetApprovals: Sendable {
         self.logger = logger
     }
 
-    /// One operator's approval of a proposal as it hashed to `proposalSHA256`.
+    /// One operator's approval of a proposal as it hashed to `proposalSHA256`,
+    /// for the file `fileSHA256` (the proposed file for approve, the
+    /// operator's final file for modify).
     public struct Approval: Sendable, Equatable {
         public let operatorName: String
         public let proposalSHA256: String
+        public let fileSHA256: String
         public let notes: String
         public let approvedAt: Date
     }
 
-    /// Records `operatorName`'s approval of the bytes `proposalSHA256`
-    /// (replacing an earlier one of theirs, which may have been of other
-    /// bytes) and returns every approval of those same bytes, oldest first.
+    /// Records `operatorName`'s approval of the proposal `proposalSHA256`
+    /// applying the file `fileSHA256` (replacing an earlier one of theirs,
+    /// which may have been of other bytes) and returns every approval of that
+    /// same proposal and file by a current operator, oldest first.
+    ///
+    /// Why the file too: without it Alice's "approve as proposed" would count
+    /// toward Bob's modified file, which Alice never saw.
     public func approve(
-        host: String, bottle: String, id: String, operatorName: String, proposalSHA256: String, notes: String
+        host: String, bottle: String, id: String, operatorName: String, proposalSHA256: String, fileSHA256: String,
+        notes: String
     ) async throws -> [Approval] {
         _ = try await client.query(
             """
-            INSERT INTO fleet_approvals (host, bottle, id, operator, proposal_sha256, notes)
-            VALUES (\(host), \(bottle), \(id), \(operatorName), \(proposalSHA256), \(notes))
+            INSERT INTO fleet_approvals (host, bottle, id, operator, proposal_sha256, file_sha256, notes)
+            VALUES (\(host), \(bottle), \(id), \(operatorName), \(proposalSHA256), \(fileSHA256), \(notes))
             ON CONFLICT (host, bottle, id, operator) DO UPDATE
-            SET proposal_sha256 = EXCLUDED.proposal_sha256, notes = EXCLUDED.notes, approved_at = now()
+            SET proposal_sha256 = EXCLUDED.proposal_sha256, file_sha256 = EXCLUDED.file_sha256,
+                notes = EXCLUDED.notes, approved_at = now()
             """, logger: logger)
-        return try await approvals(host: host, bottle: bottle, id: id).filter { $0.proposalSHA256 == proposalSHA256 }
+        return try await approvals(host: host, bottle: bottle, id: id).filter {
+            $0.proposalSHA256 == proposalSHA256 && $0.fileSHA256 == fileSHA256
+        }
     }
 
-    /// Every approval recorded for the proposal, oldest first.
+    /// Every approval recorded for the proposal by an operator who still is
+    /// one (an approval of an operator removed since does not count, nor
+    /// does it come back when the name is added again), oldest first.
     public func approvals(host: String, bottle: String, id: String) async throws -> [Approval] {
         let rows = try await client.query(
             """
-            SELECT operator, proposal_sha256, notes, approved_at FROM fleet_approvals
-            WHERE host = \(host) AND bottle = \(bottle) AND id = \(id) ORDER BY approved_at, operator
+            SELECT a.operator, a.proposal_sha256, a.file_sha256, a.notes, a.approved_at
+            FROM fleet_approvals a JOIN fleet_operators o ON o.name = a.operator AND a.approved_at >= o.added_at
+            WHERE a.host = \(host) AND a.bottle = \(bottle) AND a.id = \(id) ORDER BY a.approved_at, a.operator
             """, logger: logger)
         var approvals: [Approval] = []
-        for try await (name, digest, notes, at) in rows.decode((String, String, String, Date).self) {
-            approvals.append(Approval(operatorName: name, proposalSHA256: digest, notes: notes, approvedAt: at))
+        for try await (name, digest, file, notes, at) in rows.decode((String, String, String, String, Date).self) {
+            approvals.append(
+                Approval(operatorName: name, proposalSHA256: digest, fileSHA256: file, notes: notes, approvedAt: at))
         }
         return approvals
     }
@@ -73,5 +88,13 @@ public struct ApprovalThreshold: Sendable, Equatable {
     /// The approvals a proposal with the risk hints `hints` needs.
     public func required(for hints: [RiskHint]) -> Int {
         hints.highestSeverity == .critical ? critical : 1
+    }
+
+    /// The approvals applying `file` for a proposal with the hints
+    /// `proposalHints` needs: the higher of the proposal's own and those of
+    /// `file` assessed against the mirrored `current` file, so one operator
+    /// cannot Modify a harmless proposal into a critical file alone.
+    public func required(for proposalHints: [RiskHint], applying file: String, tool: Tool, current: String?) -> Int {
+        max(required(for: proposalHints), required(for: RiskHints.assess(tool: tool, proposed: file, current: current)))
     }
 }

@@ -29,14 +29,16 @@ public enum OperatorSchema {
             used_at timestamptz
         );
 
-        -- Approvals toward a threshold: one per operator per proposal digest; the
-        -- decision row is written when enough distinct operators approved the same bytes.
+        -- Approvals toward a threshold: one per operator per proposal; the decision row is
+        -- written when enough distinct operators approved the same proposal digest AND the
+        -- same file to apply (file_sha256: the proposed file for approve, the final one for modify).
         CREATE TABLE fleet_approvals (
             host text NOT NULL,
             bottle text NOT NULL,
             id text NOT NULL,
             operator text NOT NULL,
             proposal_sha256 text NOT NULL CHECK (proposal_sha256 ~ '^[0-9a-f]{64}$'),
+            file_sha256 text NOT NULL CHECK (file_sha256 ~ '^[0-9a-f]{64}$'),
             notes text NOT NULL DEFAULT '',
             approved_at timestamptz NOT NULL DEFAULT now(),
             PRIMARY KEY (host, bottle, id, operator),

@@ -10,7 +10,9 @@ import PostgresNIO
 /// Why in the database and not a file on one host: any host's `web
 /// --database` page signs operators in, so a link made on one host works on
 /// every page of the fleet, and `operators remove` on any host ends the
-/// operator's sessions everywhere (each page asks ``isActive(_:)``).
+/// operator's sessions everywhere (each page asks ``addedAt(_:)`` and
+/// compares it with the session's: a name removed and added again is a new
+/// operator, whose old sessions stay ended).
 public struct OperatorStore: Sendable {
     let client: PostgresClient
     let logger: Logger
@@ -75,11 +77,11 @@ public struct OperatorStore: Sendable {
         return removed
     }
 
-    /// Spends a sign-in token: the operator's name if it was issued, unspent
-    /// and unexpired (and the operator not removed), else `nil`. One
-    /// statement marks it spent, so of two requests with the same token one
-    /// signs in.
-    public func signIn(token: String) async throws -> FleetOperatorName? {
+    /// Spends a sign-in token: the operator's name and when they were added
+    /// (the identity a session keeps) if it was issued, unspent and unexpired
+    /// (and the operator not removed), else `nil`. One statement marks it
+    /// spent, so of two requests with the same token one signs in.
+    public func signIn(token: String) async throws -> (name: FleetOperatorName, addedAt: Date)? {
         guard OperatorToken.isWellFormed(token) else { return nil }
         let rows = try await client.query(
             """
@@ -88,19 +90,23 @@ public struct OperatorStore: Sendable {
                 WHERE token_sha256 = \(OperatorToken.digest(token)) AND used_at IS NULL AND expires_at > now()
                 RETURNING operator)
             UPDATE fleet_operators SET last_sign_in = now() FROM spent
-            WHERE fleet_operators.name = spent.operator RETURNING fleet_operators.name
+            WHERE fleet_operators.name = spent.operator RETURNING fleet_operators.name, fleet_operators.added_at
             """, logger: logger)
-        var name: FleetOperatorName?
-        for try await text in rows.decode(String.self) { name = FleetOperatorName(text) }
-        return name
+        var signedIn: (name: FleetOperatorName, addedAt: Date)?
+        for try await (text, addedAt) in rows.decode((String, Date).self) {
+            signedIn = FleetOperatorName(text).map { ($0, addedAt) }
+        }
+        return signedIn
     }
 
-    /// Whether `name` is (still) an operator.
-    public func isActive(_ name: FleetOperatorName) async throws -> Bool {
+    /// When the operator `name` was added; `nil` when there is none (removed).
+    /// A session compares it with the one it signed in under, so a name
+    /// removed and added again does not bring the old sessions back.
+    public func addedAt(_ name: FleetOperatorName) async throws -> Date? {
         let rows = try await client.query(
-            "SELECT 1 FROM fleet_operators WHERE name = \(name.rawValue)", logger: logger)
-        for try await _ in rows.decode(Int32.self) { return true }
-        return false
+            "SELECT added_at FROM fleet_operators WHERE name = \(name.rawValue)", logger: logger)
+        for try await at in rows.decode(Date.self) { return at }
+        return nil
     }
 }
 

@@ -20,6 +20,9 @@ public actor SessionStore {
         /// (`operators add`); `nil` for the host's own login (the start-up
         /// URL or the access token), which decides as the host's user.
         public let operatorName: String?
+        /// When that operator was added (their identity: a name removed and
+        /// added again is another operator); `nil` for the host's own login.
+        public let operatorAddedAt: Date?
         var lastSeen: Date
     }
 
@@ -76,8 +79,8 @@ public actor SessionStore {
 
     /// A session for the fleet operator `name`, whose sign-in link the
     /// fleet database has just spent (``OperatorStore/signIn(token:)``).
-    public func open(operator name: String) -> Session {
-        open(operatorName: name)
+    public func open(operator name: String, addedAt: Date) -> Session {
+        open(operatorName: name, addedAt: addedAt)
     }
 
     /// Ends a session.
@@ -85,14 +88,10 @@ public actor SessionStore {
         sessions[id] = nil
     }
 
-    /// Ends every session of the operator `name` (removed from the fleet).
-    public func close(operator name: String) {
-        sessions = sessions.filter { $0.value.operatorName != name }
-    }
-
-    private func open(operatorName: String? = nil) -> Session {
+    private func open(operatorName: String? = nil, addedAt: Date? = nil) -> Session {
         let session = Session(
-            id: Self.randomHex(bytes: 32), csrf: Self.randomHex(bytes: 32), operatorName: operatorName, lastSeen: now())
+            id: Self.randomHex(bytes: 32), csrf: Self.randomHex(bytes: 32), operatorName: operatorName,
+            operatorAddedAt: addedAt, lastSeen: now())
         sessions[session.id] = session
         return session
     }

@@ -54,13 +54,13 @@ struct FleetRoutes: Sendable {
         struct Form: Decodable { let token: String }
         let body = try await request.body.collect(upTo: 16 * 1024)
         guard let form = try? URLEncodedFormDecoder().decode(Form.self, from: String(buffer: body)),
-            let name = try? await fleet.operators.signIn(token: form.token)
+            let signedIn = try? await fleet.operators.signIn(token: form.token)
         else {
             return Page.html(
                 title: "Sign in", template: "operatorSignIn", values: ["message": Self.spentLink], session: nil,
                 status: .forbidden)
         }
-        let session = await sessions.open(operator: name.rawValue)
+        let session = await sessions.open(operator: signedIn.name.rawValue, addedAt: signedIn.addedAt)
         var response = Response(status: .seeOther, headers: [.location: "/"])
         response.setCookie(WebRoutes.sessionCookie(session, secure: configuration.usesTLS))
         return response
@@ -81,7 +81,7 @@ struct FleetRoutes: Sendable {
             if needed > 1 {
                 let approvals = (try? await fleet.approvals.approvals(
                     host: row.host.rawValue, bottle: row.bottle.rawValue, id: row.id.rawValue)) ?? []
-                let count = Set(approvals.filter { $0.proposalSHA256 == row.proposalSHA256 }.map(\.operatorName)).count
+                let count = Set(approvals.filter { Self.asProposed($0, row) }.map(\.operatorName)).count
                 item["approvals"] = "\(count) of \(needed) approvals"
             }
             items.append(item)
@@ -152,7 +152,7 @@ struct FleetRoutes: Sendable {
             if needed > 1 {
                 let approvals = try await fleet.approvals.approvals(
                     host: row.host.rawValue, bottle: row.bottle.rawValue, id: row.id.rawValue
-                ).filter { $0.proposalSHA256 == row.proposalSHA256 }
+                ).filter { Self.asProposed($0, row) }
                 let names = approvals.map(\.operatorName)
                 values["approvalState"] =
                     "A critical hint: this needs \(needed) approvals from distinct operators; "
@@ -186,7 +186,12 @@ struct FleetRoutes: Sendable {
         if row.archived { return try await again("This proposal is no longer pending on its host; nothing was decided.", .conflict) }
         let proposal = entry.proposal
         let notes = (form.notes ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        let decidedBy = session.operatorName ?? OperatorName.current + " (web)"
+        // The host's own login (its access token) is no named operator: in
+        // fleet mode it would let one person count as two toward a threshold
+        // (once as "user (web)", once by name), so it decides nothing here.
+        guard let decidedBy = session.operatorName else {
+            return try await again(Self.namedOperatorsOnly, .forbidden)
+        }
         var status = DecisionStatus.approved
         var finalFile: String?
         switch action {
@@ -217,11 +222,14 @@ struct FleetRoutes: Sendable {
                 .badRequest)
         }
         var deciders = decidedBy
-        let needed = fleet.threshold.required(for: row.riskHints)
+        // The file that would be applied decides the threshold and what an approval is bound to.
+        let applied = finalFile ?? row.proposedFile
+        let needed = fleet.threshold.required(
+            for: row.riskHints, applying: applied, tool: proposal.tool, current: row.currentFile)
         if status.isApproval, needed > 1 {
             let approvals = try await fleet.approvals.approve(
                 host: row.host.rawValue, bottle: row.bottle.rawValue, id: row.id.rawValue, operatorName: decidedBy,
-                proposalSHA256: row.proposalSHA256, notes: notes)
+                proposalSHA256: row.proposalSHA256, fileSHA256: SHA256Hex.of(applied), notes: notes)
             let names = approvals.map(\.operatorName)
             if Set(names).count < needed {
                 return Response(status: .seeOther, headers: [.location: FleetViews.path(row) + "?done=approval"])
@@ -243,6 +251,16 @@ struct FleetRoutes: Sendable {
         case .unknownProposal:
             return Page.plain(.notFound, "No such proposal in the fleet.")
         }
+    }
+}
+
+extension FleetRoutes {
+    static let namedOperatorsOnly =
+        "Only named operators decide on the fleet page: this session signed in with the host's access token. Nothing was decided. Ask for a sign-in link: bottle-supervise operators add NAME."
+
+    /// Whether `approval` approves the proposal as proposed (its digest and its proposed file).
+    static func asProposed(_ approval: FleetApprovals.Approval, _ row: FleetProposalRow) -> Bool {
+        approval.proposalSHA256 == row.proposalSHA256 && approval.fileSHA256 == SHA256Hex.of(row.proposedFile)
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 
 /// Lets only logged-in browsers past, and only with their CSRF token on a POST.
@@ -10,11 +11,14 @@ import Hummingbird
 struct SessionMiddleware: RouterMiddleware {
     typealias Context = WebRequestContext
     let sessions: SessionStore
-    /// Whether a fleet operator is still one (``OperatorStore/isActive(_:)``),
-    /// asked on every request of their session so `operators remove` ends it
-    /// at once on every page of the fleet; `nil` without a fleet. A database
-    /// that cannot answer counts as "no": a page that cannot check stops deciding.
-    var isOperator: (@Sendable (String) async -> Bool)? = nil
+    /// When a fleet operator was added, `nil` when they are none
+    /// (``OperatorStore/addedAt(_:)``), asked on every request of their
+    /// session so `operators remove` ends it at once on every page of the
+    /// fleet, and a name removed and added again (another `added_at`) does
+    /// not revive the old sessions; `nil` without a fleet. A database that
+    /// cannot answer refuses the request (503) but ends no session: an outage
+    /// must not sign every operator out.
+    var operatorAddedAt: (@Sendable (String) async throws -> Date?)? = nil
 
     static let cookieName = "bs_session"
 
@@ -25,12 +29,22 @@ struct SessionMiddleware: RouterMiddleware {
         if let id = request.cookies[Self.cookieName]?.value {
             context.session = await sessions.session(id)
         }
-        if let name = context.session?.operatorName, let isOperator, await !isOperator(name) {
-            await sessions.close(operator: name)
+        if let session = context.session, let name = session.operatorName, let operatorAddedAt {
+            let addedAt: Date?
+            do {
+                addedAt = try await operatorAddedAt(name)
+            } catch {
+                return Page.plain(
+                    .serviceUnavailable,
+                    "The fleet database cannot say whether \(name) is still an operator; nothing was done. Try again in a moment.")
+            }
+            if let addedAt, addedAt == session.operatorAddedAt { return try await next(request, context) }
+            // Removed, or removed and added again since this session signed in: this session ends.
+            await sessions.close(session.id)
             context.session = nil
             if request.method == .get, request.uri.path != "/login" {
                 return Page.login(
-                    message: "You are signed out: the operator \(name) is not (or no longer) an operator of this fleet, or the fleet database cannot say. Ask for a new link (bottle-supervise operators add NAME).",
+                    message: "You are signed out: \(name) is no longer the operator this session signed in as (removed, perhaps added again since). Ask for a new link (bottle-supervise operators add NAME).",
                     status: .unauthorized)
             }
         }
