@@ -207,10 +207,22 @@ struct FleetDecision {
                 for try await payload in changes where payload == key {
                     if let row = try await settled() { return row }
                 }
-                return nil
+                // The notifications ended before the wait did: the connection is gone, whether the
+                // driver says so with an error or just ends the stream. That is not "not applied yet".
+                throw FleetStoreError.unavailable("the database's notifications stopped (the connection was lost)")
             }
             group.addTask {
-                try await Task.sleep(for: wait)
+                // A look every 2 s besides the notifications: when the server goes away, postgres-nio's
+                // LISTEN does not always end, and a command that can no longer reach the database must
+                // say so, not "not applied yet". Each look is bounded, as a dead server's can hang.
+                let clock = ContinuousClock()
+                let deadline = clock.now + wait
+                while clock.now < deadline {
+                    try await Task.sleep(for: min(.seconds(2), deadline - clock.now))
+                    if let row = try await FleetDeadline.within(.seconds(5), doing: "following the decision", settled) {
+                        return row
+                    }
+                }
                 return nil
             }
             defer { group.cancelAll() }
