@@ -141,14 +141,6 @@ public struct Relay: Service {
         func lost() -> Bool { down.withLock { before in defer { before = true }; return before != true } }
     }
 
-    /// What one of the session's watches has seen.
-    private enum Event: Sendable {
-        case queue(QueueWatch.Change)
-        case claims
-        case heartbeat
-        case lost(String)
-    }
-
     /// One session: catch up, then follow the queue and the claims until the connection fails.
     private func session(store: FleetStore, link: LinkState) async throws {
         let host = configuration.host
@@ -169,13 +161,16 @@ public struct Relay: Service {
         let delivery = ClaimDelivery(host: host, root: QueueRoot(configuration.queueRoot), applier: applier, logger: logger)
         finishInterruptedApplies(applier)
 
-        let (events, sink) = AsyncStream.makeStream(of: Event.self)
+        let inbox = RelayInbox()
         try await withThrowingTaskGroup(of: Void.self) { group in
-            defer { group.cancelAll() }
+            defer {
+                group.cancelAll()
+                inbox.finish()
+            }
             // Watched before the full mirror, so a change made while it runs is not missed.
             let changes = QueueWatch.changes(root: configuration.queueRoot)
             group.addTask {
-                for await change in changes { sink.yield(.queue(change)) }
+                for await change in changes { inbox.mark { $0.queueChanged(change.bottle) } }
             }
             // Listening before the awaiting claims are read, for the same reason.
             let claims = try await FleetDeadline.within(Self.stepLimit, doing: "listening") {
@@ -183,16 +178,16 @@ public struct Relay: Service {
             }
             group.addTask {
                 do {
-                    for try await payload in claims where payload == host.rawValue { sink.yield(.claims) }
-                    sink.yield(.lost("the database ended the LISTEN"))
+                    for try await payload in claims where payload == host.rawValue { inbox.mark { $0.claimsAnnounced() } }
+                    inbox.mark { $0.connectionLost("the database ended the LISTEN") }
                 } catch {
-                    sink.yield(.lost(Self.describe(error)))
+                    inbox.mark { $0.connectionLost(Self.describe(error)) }
                 }
             }
             group.addTask { [interval = configuration.heartbeat] in
                 while !Task.isCancelled {
                     try await Task.sleep(for: interval)
-                    sink.yield(.heartbeat)
+                    inbox.mark { $0.heartbeatTick() }
                 }
             }
             // What the database still lists live for this host is looked up in the queue too, so
@@ -214,23 +209,25 @@ public struct Relay: Service {
             case false?: break
             }
 
-            for await event in events {
-                switch event {
-                case .queue(let change):
-                    if let bottle = change.bottle {
+            // One step at a time, the most urgent first (``RelayWork``): a bottle whose sidecar
+            // floods its directory is mirrored once per turn, and claims go ahead of it.
+            for await _ in inbox.wakeUps {
+                while let step = inbox.next() {
+                    switch step {
+                    case .mirrorBottle(let bottle):
                         try await mirrorAll(mirror.bottleSnapshot(bottle), store: store)
-                    } else {
+                    case .mirrorHost:
                         try await mirrorAll(mirror.hostSnapshot(), store: store)
+                    case .deliverClaims:
+                        try await deliverAwaiting(store: store, delivery: delivery)
+                    case .heartbeat:
+                        try await FleetDeadline.within(Self.stepLimit, doing: "sending the heartbeat") {
+                            try await store.heartbeat(host)
+                        }
+                        finishInterruptedApplies(applier)
+                    case .lost(let reason):
+                        throw FleetStoreError.unavailable(reason)
                     }
-                case .claims:
-                    try await deliverAwaiting(store: store, delivery: delivery)
-                case .heartbeat:
-                    try await FleetDeadline.within(Self.stepLimit, doing: "sending the heartbeat") {
-                        try await store.heartbeat(host)
-                    }
-                    finishInterruptedApplies(applier)
-                case .lost(let reason):
-                    throw FleetStoreError.unavailable(reason)
                 }
             }
         }
