@@ -10,7 +10,9 @@ extension FleetDatabaseOptions {
     func resolve(settingsFile: FilePath, otherKeys: Set<String> = []) throws(Failure) -> (FleetDatabaseSettings?, FleetSettingsTable) {
         do {
             let table = try FleetSettingsTable.load(from: settingsFile, otherKeys: otherKeys)
-            return (try FleetDatabaseSettings.resolve(flag: database, passwordFileFlag: databasePasswordFile, settings: table), table)
+            let settings = try FleetDatabaseSettings.resolve(flag: database, passwordFileFlag: databasePasswordFile, settings: table)
+            settings?.sayWarning()
+            return (settings, table)
         } catch {
             throw .failed(error.description)
         }

@@ -49,10 +49,20 @@ struct FleetDatabaseOptions: ParsableArguments {
     func settings() throws(Failure) -> FleetDatabaseSettings? {
         guard let database else { return nil }
         do throws(FleetSettingsError) {
-            return try FleetDatabaseSettings.resolve(flag: database, passwordFileFlag: databasePasswordFile)
+            let settings = try FleetDatabaseSettings.resolve(flag: database, passwordFileFlag: databasePasswordFile)
+            settings?.sayWarning()
+            return settings
         } catch {
             throw .usage(error.message)
         }
+    }
+}
+
+extension FleetDatabaseSettings {
+    /// ``warning`` (an unverified TLS connection across a network), on standard error, before connecting.
+    func sayWarning() {
+        guard let warning else { return }
+        FileHandle.standardError.write(Data("bottle-supervise: warning: \(warning)\n".utf8))
     }
 }
 

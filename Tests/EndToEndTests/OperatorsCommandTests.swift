@@ -71,4 +71,17 @@ struct OperatorsCommandTests {
         #expect(badThreshold.status == 1)
         #expect(badThreshold.err.contains(settings) && badThreshold.err.contains("approvals"), "\(badThreshold.err)")
     }
+
+    @Test("sslmode=require to a host across a network: warned about before connecting, with the fix")
+    func unverifiedTLSWarned() throws {
+        // 0.0.0.0 is not loopback by name, and refuses at once on a closed port.
+        for command in [["operators", "list"], ["list"]] {
+            let result = try run(command + ["--database", "postgres://ops@0.0.0.0:1/fleet?sslmode=require"])
+            #expect(result.status != 0)
+            #expect(result.err.contains("warning: --database has sslmode=require"), "\(command): \(result.err)")
+            #expect(result.err.contains("use sslmode=verify-full"), "\(result.err)")
+        }
+        let quiet = try run(["operators", "list", "--database", "postgres://ops@127.0.0.1:1/fleet?sslmode=require"])
+        #expect(!quiet.err.contains("warning"), "\(quiet.err)")
+    }
 }

@@ -66,6 +66,19 @@ struct FleetDatabaseSettingsTests {
         #expect(pinned.rootCertificatePath == "/etc/ssl/fleet-ca.pem")
     }
 
+    @Test("sslmode=require across a network is allowed but warned about, naming the fix; loopback and verify-full are quiet")
+    func unverifiedTLSWarning() throws {
+        let warning = try #require(try parsed("postgres://r@db.example/fleet?sslmode=require").warning)
+        #expect(warning.contains("sslmode=require") && warning.contains("db.example"))
+        #expect(warning.contains("not checked") && warning.contains("sslmode=verify-full"))
+        #expect(try parsed("postgres://r@[2001:db8::5]/fleet?sslmode=require").warning != nil)
+        #expect(try parsed("postgres://r@127.0.0.1/fleet?sslmode=require").warning == nil)
+        #expect(try parsed("postgres://r@db.example/fleet").warning == nil)
+        #expect(try parsed("postgres://r@127.0.0.1/fleet").warning == nil)
+        let hostile = try #require(try parsed("postgres://r@db%1b%5b2Jexample/fleet?sslmode=require").warning)
+        #expect(!hostile.contains("\u{1b}"), "the host name is escaped: \(hostile)")
+    }
+
     @Test("a password in --database or [fleet] database is refused, naming $PGPASSWORD and password_file")
     func passwordOnCommandLine() {
         let message = refusal(flag: "postgres://relay:hunter2@db.example/fleet")

@@ -258,6 +258,19 @@ public struct FleetDatabaseSettings: Sendable, Equatable {
             rootCertificatePath: rootCertificate, password: password, source: source)
     }
 
+    /// What the operator should hear before the first connection, or `nil`:
+    /// `sslmode=require` across a network encrypts without checking whose
+    /// certificate it is (libpq's meaning too), so whoever sits on the path can
+    /// pose as the database — read every proposal, and forge the decisions a
+    /// relay applies. Allowed (a private network may have no authority yet),
+    /// never silent.
+    public var warning: String? {
+        guard tls == .require, case .tcp(let host, _) = endpoint, !Self.isLoopback(host) else { return nil }
+        return "\(source) has sslmode=require: the connection to \(Escaped(host)) is encrypted but the server's "
+            + "certificate is not checked, so anyone on the path can pose as the fleet database and forge decisions; "
+            + "use sslmode=verify-full (with sslrootcert=PATH for a private certificate authority)"
+    }
+
     /// Whether `host` is a loopback name or address (no network is crossed).
     static func isLoopback(_ host: String) -> Bool {
         let lowered = host.lowercased()

@@ -77,6 +77,7 @@ public struct Relay: Service {
     /// - Throws: ``FleetStoreError/needsMigration(_:)`` or ``FleetStoreError/schemaTooNew(_:)``: no
     ///   retry can mend those; the operator must run the migration, or upgrade this host.
     private func relay() async throws {
+        if let warning = configuration.database.warning { announce("warning: \(warning)") }
         var backoff = RelayBackoff()
         let link = LinkState()
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
