@@ -50,6 +50,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Risk hints: what a proposal opens, for the operator's eyes (host side only; the sidecar never links it).
+        .target(name: "Risk", dependencies: ["Queue"], swiftSettings: strict),
         .target(
             name: "Sidecar",
             dependencies: [
@@ -79,6 +81,7 @@ let package = Package(
             dependencies: [
                 "Queue",
                 "Apply",
+                "Risk",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -88,7 +91,7 @@ let package = Package(
         .target(
             name: "WebConsole",
             dependencies: [
-                "Queue", "Apply", "Console", "Fleet",
+                "Queue", "Apply", "Console", "Fleet", "Risk",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -102,7 +105,7 @@ let package = Package(
         .target(
             name: "Fleet",
             dependencies: [
-                "Queue", "Apply", "Console",
+                "Queue", "Apply", "Console", "Risk",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -114,7 +117,7 @@ let package = Package(
         .executableTarget(
             name: "bottle-supervise",
             dependencies: [
-                "Queue", "Sidecar", "Apply", "Console", "WebConsole", "Fleet",
+                "Queue", "Sidecar", "Apply", "Console", "WebConsole", "Fleet", "Risk",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 // IOError only: a port in use is reported with the port and what to do (ListenFailure).
@@ -161,6 +164,7 @@ let package = Package(
         // A real PostgreSQL per test (initdb once per process, then a copy): Fleet and end-to-end tests.
         .target(name: "PostgresTestSupport", path: "Tests/Support/PostgresTestSupport", swiftSettings: strict),
         .testTarget(name: "QueueTests", dependencies: ["Queue"], swiftSettings: strict),
+        .testTarget(name: "RiskTests", dependencies: ["Risk", "Queue"], swiftSettings: strict),
         .testTarget(
             name: "SidecarTests",
             dependencies: [
@@ -169,16 +173,16 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(name: "ApplyTests", dependencies: ["Apply", "Queue"], swiftSettings: strict),
-        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Queue", "Apply"], swiftSettings: strict),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Queue", "Apply", "Risk"], swiftSettings: strict),
         .testTarget(
             name: "WebConsoleTests",
             dependencies: [
-                "WebConsole", "Queue", "Apply", "Fleet", "PostgresTestSupport",
+                "WebConsole", "Queue", "Apply", "Fleet", "Risk", "PostgresTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "FleetTests", dependencies: ["Fleet", "Queue", "Apply", "Console", "PostgresTestSupport"],
+            name: "FleetTests", dependencies: ["Fleet", "Queue", "Apply", "Console", "Risk", "PostgresTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",

@@ -2,6 +2,7 @@ import Console
 import Fleet
 import Foundation
 import Queue
+import Risk
 
 /// `list --database` and `show --database`: every host's proposals as their
 /// relays mirrored them into the fleet's database. Agent text is escaped as

@@ -4,6 +4,7 @@ import Console
 import Fleet
 import Foundation
 import Queue
+import Risk
 
 /// `bottle-supervise list`: pending proposals of every bottle, for people and scripts.
 struct List: AsyncParsableCommand {

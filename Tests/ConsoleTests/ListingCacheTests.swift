@@ -1,6 +1,7 @@
 import Apply
 import Foundation
 import Queue
+import Risk
 import SystemPackage
 import Testing
 

@@ -2,6 +2,7 @@ import Fleet
 import Foundation
 import PostgresTestSupport
 import Queue
+import Risk
 import Testing
 
 @Suite("Fleet store against PostgreSQL", .enabled(if: FleetTestDatabase.isAvailable), .serialized)

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PostgresTestSupport
 import Queue
+import Risk
 
 /// A fleet database for one test: a fresh PostgreSQL (PostgresTestSupport),
 /// a database named `fleet`, migrated, and stores connected to it as the

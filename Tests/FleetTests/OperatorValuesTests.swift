@@ -1,6 +1,7 @@
 import Fleet
 import Foundation
 import Queue
+import Risk
 import Testing
 
 /// The values the operator commands and the fleet page take from people:

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import PostgresTestSupport
 import Queue
+import Risk
 import SystemPackage
 import Testing
 

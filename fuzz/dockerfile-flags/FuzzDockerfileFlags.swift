@@ -1,4 +1,5 @@
 import Queue
+import Risk
 
 /// libFuzzer entry: the Dockerfile instruction flag reader
 /// (`DockerfileInstruction.flagsAndOperands`) and the Dockerfile hints that

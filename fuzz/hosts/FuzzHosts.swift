@@ -1,4 +1,5 @@
 import Queue
+import Risk
 
 /// libFuzzer entry: the canonical host reader (`CanonicalHost`) and the
 /// host hints built on it, through a routes file and an allowlist.

@@ -1,5 +1,6 @@
 import Foundation
 import Queue
+import Risk
 
 /// The ``ListingCache`` file's text: lines of tab-separated fields.
 ///

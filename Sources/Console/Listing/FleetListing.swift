@@ -2,6 +2,7 @@ import Apply
 import Dispatch
 import Foundation
 import Queue
+import Risk
 import Synchronization
 
 /// The pending proposals of every bottle as `list` shows them, with their

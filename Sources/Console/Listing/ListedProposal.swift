@@ -1,5 +1,6 @@
 import Foundation
 import Queue
+import Risk
 
 /// One proposal as `list` shows it: every field of the table and of
 /// `list --json`, and nothing more — not the proposed file, which the

@@ -1,5 +1,6 @@
 import Foundation
 import Queue
+import Risk
 
 /// When to announce what: the notifier's rate limits as a state machine
 /// over an injected clock (every method takes `now`), so a burst an agent

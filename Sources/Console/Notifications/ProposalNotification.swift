@@ -1,5 +1,6 @@
 import Foundation
 import Queue
+import Risk
 
 /// What the operator is told about a new proposal, the same on every
 /// channel: which bottle wants which file changed, a summary of the change,

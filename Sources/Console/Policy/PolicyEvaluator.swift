@@ -1,4 +1,5 @@
 import Queue
+import Risk
 
 /// Which standing rule decides a proposal, and why each earlier one did not:
 /// the one function the rule runner, `policy explain` and the tests share.

@@ -1,5 +1,6 @@
 import Apply
 import Queue
+import Risk
 
 /// One standing rule of the operator's policy (`[[policy.rule]]` in
 /// host.toml, docs/policy.md): which proposals it is about, and what it

@@ -1,6 +1,7 @@
 import Apply
 import Foundation
 import Queue
+import Risk
 import SystemPackage
 
 /// "Approve and remember": a rule the host writes for the operator, scoped to

@@ -1,6 +1,7 @@
 import Apply
 import Foundation
 import Queue
+import Risk
 import SystemPackage
 
 /// What a decided proposal did, for `show` and the console's detail view.

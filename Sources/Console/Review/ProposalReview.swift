@@ -1,5 +1,6 @@
 import Foundation
 import Queue
+import Risk
 
 /// What an operator reads before deciding: a summary they can take in at a
 /// glance, a warning when the bottle's file changed under the proposal, and

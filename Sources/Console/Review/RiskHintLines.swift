@@ -1,4 +1,5 @@
 import Queue
+import Risk
 
 /// Risk hints as the operator reads them, the same in `show`, the console's
 /// review and `list`: severity first, then the line, then the reason.

@@ -1,6 +1,7 @@
 import Apply
 import Dispatch
 import Queue
+import Risk
 import Synchronization
 
 /// Risk hints of listed proposals, against each bottle's current file (read

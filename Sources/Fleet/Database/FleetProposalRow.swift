@@ -1,5 +1,6 @@
 import Foundation
 import Queue
+import Risk
 
 /// One proposal as its host's relay mirrored it into `fleet_proposals`, with
 /// its decision row when it has one.

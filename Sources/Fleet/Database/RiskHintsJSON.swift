@@ -1,5 +1,6 @@
 import Foundation
 import Queue
+import Risk
 
 /// Risk hints as the `risk_hints` jsonb column holds them: an array of
 /// `{"severity", "rule", "reason", "line"}` objects, so a view on any host

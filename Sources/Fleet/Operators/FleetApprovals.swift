@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import Queue
+import Risk
 
 /// Approvals toward a proposal's threshold: a proposal that needs N
 /// approvals (``ApprovalThreshold``) collects one row per operator here, and

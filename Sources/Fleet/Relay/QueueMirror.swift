@@ -2,6 +2,7 @@ import Apply
 import Foundation
 import Logging
 import Queue
+import Risk
 
 /// Reads a host's queue into ``FleetSnapshot``s, for the relay to mirror.
 ///

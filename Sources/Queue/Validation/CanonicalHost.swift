@@ -295,7 +295,7 @@ public struct CanonicalHost: Sendable, Hashable {
 
     /// `parts` as one IPv4 address: one to four numbers, each decimal, octal
     /// (leading `0`) or hex (`0x`); the last fills the remaining bytes.
-    static func ipv4(_ parts: [String]) -> UInt32? {
+    public static func ipv4(_ parts: [String]) -> UInt32? {
         guard (1...4).contains(parts.count) else { return nil }
         var numbers: [UInt64] = []
         for part in parts {
@@ -334,7 +334,7 @@ public struct CanonicalHost: Sendable, Hashable {
         return value
     }
 
-    static func dottedQuad(_ value: UInt32) -> String {
+    public static func dottedQuad(_ value: UInt32) -> String {
         "\(value >> 24).\(value >> 16 & 0xFF).\(value >> 8 & 0xFF).\(value & 0xFF)"
     }
 
@@ -362,7 +362,7 @@ public struct CanonicalHost: Sendable, Hashable {
 
     /// The eight pieces of an IPv6 address (`::` compression, a trailing
     /// dotted-decimal IPv4 part); `nil` when it is not one.
-    static func ipv6(_ text: Substring) -> [UInt16]? {
+    public static func ipv6(_ text: Substring) -> [UInt16]? {
         let input = Array(text.utf8)
         var pieces = [UInt16](repeating: 0, count: 8)
         var pieceIndex = 0
@@ -444,7 +444,7 @@ public struct CanonicalHost: Sendable, Hashable {
     }
 
     /// RFC 5952 text: lower-case hex, the longest run of two or more zero pieces as `::`.
-    static func serialize(_ pieces: [UInt16]) -> String {
+    public static func serialize(_ pieces: [UInt16]) -> String {
         var bestStart = -1, bestLength = 1
         var index = 0
         while index < 8 {

@@ -12,8 +12,8 @@ import Foundation
 /// (`"upstream"` and `"Upstream"`, or `"ｕｐｓｔｒｅａｍ"`) can mean one thing to
 /// the reviewer and another to cred-proxy, so the validator refuses it, and
 /// the risk hints look keys up in this form.
-enum KeyFolding {
-    static func fold(_ key: String) -> String {
+public enum KeyFolding {
+    public static func fold(_ key: String) -> String {
         if key.utf8.allSatisfy({ $0 < 0x80 }) { return key.lowercased() }
         let scalars = key.unicodeScalars.filter { !CanonicalHost.isIgnored($0) && !$0.properties.isDefaultIgnorableCodePoint }
         let stripped = String(String.UnicodeScalarView(scalars))

@@ -2,6 +2,7 @@ import Apply
 import Console
 import Foundation
 import Queue
+import Risk
 
 /// What the pages show of proposals, as template values. Agent text is
 /// passed through ``Escaped`` (control, bidi and zero-width characters made

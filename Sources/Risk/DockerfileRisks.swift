@@ -1,4 +1,5 @@
 import Foundation
+import Queue
 
 /// Risk rules for the bottle's Dockerfile (`capability-block`): what the
 /// instructions a proposal adds would run, fetch or bake into the image.

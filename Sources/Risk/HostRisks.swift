@@ -1,3 +1,5 @@
+import Queue
+
 /// The risk rules for one host, shared by the allowlist and the routes:
 /// run on the host's canonical reading (``CanonicalHost``), never on its
 /// spelling, so `0x7f.1`, `[::ffff:a9fe:a9fe]`, `ｌｏｃａｌｈｏｓｔ` or

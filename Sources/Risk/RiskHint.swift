@@ -1,3 +1,5 @@
+import Queue
+
 /// One thing about a proposal an operator should look at before approving it:
 /// how bad it could be, which rule saw it, one line saying why, and the line
 /// of the proposed file it concerns.

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Queue
+@testable import Risk
 
 @Suite("Risk hints: routes.json")
 struct RiskHintsRoutesTests {

@@ -1,3 +1,5 @@
+import Queue
+
 /// A `tar` command that extracts, read getopt-style as far as the hints need:
 /// the archive, the directory it unpacks into (`-C`, `--directory`) and the
 /// members it names. `tar xf a.tar`, `tar -xzf a.tgz`, `tar --extract

@@ -1,3 +1,5 @@
+import Queue
+
 /// A `RUN` instruction's shell text read into simple commands, as far as
 /// the Dockerfile risk rules need: what runs, with which words, which
 /// redirections, and which commands feed which through a pipe.

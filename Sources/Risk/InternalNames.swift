@@ -1,3 +1,5 @@
+import Queue
+
 /// Names that reach the host's own network by construction, whatever the
 /// public DNS says about other names: `localhost`, the cloud metadata
 /// service's names, private-use domains, and public wildcard-DNS services

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Queue
+@testable import Risk
 
 @Suite("Fixed-text search in Dockerfile rules")
 struct TextMentionTests {

@@ -1,3 +1,5 @@
+import Queue
+
 /// What the Dockerfile has set up by a given instruction, as far as the
 /// risk rules need it to read the next one: the working directory (a
 /// relative `COPY` destination lands under it), the `ARG` and `ENV` values

@@ -1,3 +1,5 @@
+import Queue
+
 /// Risk rules for a pipelock allowlist (`pipelock-block`): how far the hosts
 /// a proposal adds open the bottle's egress.
 ///

@@ -1,3 +1,5 @@
+import Queue
+
 /// Risk hints for a proposal: what the change it proposes could grant.
 ///
 /// Pure functions of the proposed file and the bottle's current file — no

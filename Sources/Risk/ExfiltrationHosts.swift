@@ -1,3 +1,5 @@
+import Queue
+
 /// Services commonly used to move data out of a sandbox: paste sites, file
 /// drops, tunnels to the open internet, and request bins that record whatever
 /// is sent to them.

@@ -1,3 +1,5 @@
+import Queue
+
 /// What part of the address space a numeric host lies in.
 ///
 /// A name in an allowlist or a route is reviewed as a name; an address

@@ -1,4 +1,5 @@
 import Foundation
+import Queue
 
 extension String {
     /// Whether `needle` occurs in the text: the answer of Foundation's

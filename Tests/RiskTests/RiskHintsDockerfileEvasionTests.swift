@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Queue
+@testable import Risk
 
 /// Spellings a security review found to dodge the Dockerfile hints (each
 /// checked with `list --json` on a queued capability-block proposal), and

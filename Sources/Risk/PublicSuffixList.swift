@@ -1,3 +1,5 @@
+import Queue
+
 /// The Public Suffix List (publicsuffix.org): the names under which anyone
 /// can register a site of their own — `com`, `co.uk`, but also `github.io`
 /// or `s3.amazonaws.com` (its private section).

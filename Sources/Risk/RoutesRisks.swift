@@ -1,3 +1,5 @@
+import Queue
+
 /// Risk rules for cred-proxy's routes (`cred-proxy-block`): where the routes
 /// a proposal adds or changes send the bottle's requests, and with which
 /// credentials.

@@ -1,4 +1,5 @@
 import Foundation
+import Queue
 
 /// The Dockerfile's paths to root, and to code or files nobody reviewed
 /// (docs/risk-hints.md, "The Dockerfile path to root"):

@@ -1,3 +1,5 @@
+import Queue
+
 /// How the account tools (`useradd`, `adduser`, `usermod`, `groupadd`,
 /// `addgroup`, `gpasswd`, `passwd`) can make a user root: uid
 /// 0 (`-u 0`, `-u0`, `--uid=0`, `-ou 00`), a shared uid (`-o`,

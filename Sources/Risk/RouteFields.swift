@@ -1,3 +1,5 @@
+import Queue
+
 /// The parts of a cred-proxy route the risk rules look at, found by the
 /// member names routes commonly use.
 ///
