@@ -164,10 +164,16 @@ struct FleetRowSecurityTests {
     @Test("an operator role reads every host and claims, but cannot write proposals or decide delivery")
     func operatorsClaimOnly() async throws {
         let fleet = try await Self.fleet()
-        try await fleet.database.withStore(migrate: false) { owner in
-            _ = try await OperatorStore(client: owner.client, logger: .init(label: "test")).add(try #require(FleetOperatorName("alice")))
+        let link = try await fleet.database.withStore(migrate: false) { owner in
+            try await OperatorStore(client: owner.client, logger: .init(label: "test")).add(try #require(FleetOperatorName("alice")))
         }
         try await fleet.asRole("ops") { store in
+            // The fleet page's sign-in, as an operator role: the link is spent once.
+            let operators = OperatorStore(client: store.client, logger: .init(label: "test"))
+            let signedIn = try await operators.signIn(token: link.token)
+            #expect(signedIn?.name.rawValue == "alice")
+            let again = try await operators.signIn(token: link.token)
+            #expect(again == nil)
             #expect(Set(try await store.proposals().map(\.host)) == [fleet.a.host, fleet.b.host])
             let approvals = try await FleetApprovals(client: store.client, logger: .init(label: "test")).approve(
                 host: "a", bottle: "web", id: fleet.a.id.rawValue, operatorName: "alice",
