@@ -87,6 +87,15 @@ struct FleetRowSecurityTests {
         #expect(try fleet.sql(as: "relay_a", "UPDATE fleet_proposals SET archived = true WHERE host = 'b' RETURNING id") == "")
         #expect(try fleet.sql(as: "relay_a", "UPDATE fleet_decisions SET delivery = 'delivered' WHERE host = 'b' RETURNING id") == "")
         #expect(try fleet.sql(as: "relay_a", "SELECT count(*) FROM fleet_decisions WHERE host = 'b'") == "0")
+        // A table of the policy's name in the role's own pg_temp claiming host b changes nothing.
+        #expect(
+            try fleet.sql(
+                as: "relay_a",
+                """
+                CREATE TEMP TABLE fleet_hosts (host text, relay_role text);
+                INSERT INTO fleet_hosts VALUES ('b', 'relay_a');
+                SELECT count(*) FROM fleet_proposals WHERE host = 'b';
+                """) == "0")
         #expect(throws: PostgresServerError.self) {
             try fleet.sql(as: "relay_a", "INSERT INTO fleet_bottles (host, bottle) VALUES ('b', 'planted')")
         }

@@ -92,9 +92,16 @@ extension FleetSchema {
             FOR EACH ROW EXECUTE FUNCTION fleet_record_claimed_role();
 
         -- Whether the current role's relay holds a host (invoker's rights: current_user is the caller).
-        CREATE FUNCTION fleet_relay_holds(host_name text) RETURNS boolean LANGUAGE sql STABLE AS $$
-            SELECT EXISTS (SELECT 1 FROM fleet_hosts h WHERE h.host = host_name AND h.relay_role = current_user)
-        $$;
+        -- fleet_hosts is named with its schema: an unqualified name would be looked up in the
+        -- caller's pg_temp first, where any role may create a table of that name claiming every host.
+        DO $$
+        BEGIN
+            EXECUTE format(
+                'CREATE FUNCTION fleet_relay_holds(host_name text) RETURNS boolean LANGUAGE sql STABLE AS %L',
+                format('SELECT EXISTS (SELECT 1 FROM %I.fleet_hosts h WHERE h.host = host_name AND h.relay_role = current_user)',
+                       (SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                        WHERE c.oid = 'fleet_hosts'::regclass)));
+        END $$;
 
         GRANT SELECT ON fleet_schema TO bottle_supervise_relay, bottle_supervise_operator;
 
