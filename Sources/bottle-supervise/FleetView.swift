@@ -73,6 +73,11 @@ enum FleetView {
             "state     \(stateLine(of: row))",
             "sha256    \(row.proposalSHA256)",
         ]
+        // The role the database authenticated for the decision (set by the database, not the writer):
+        // `decided_by` is a name the claimant chose.
+        if let role = row.decision?.claimedRole {
+            lines.insert("recorded  by database role \"\(Escaped(role))\"", at: lines.count - 1)
+        }
         if let problem = row.problem, row.decision == nil {
             lines.append("refused   \(Escaped(problem)) — approving it will be refused")
         }

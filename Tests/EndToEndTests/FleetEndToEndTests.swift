@@ -73,6 +73,63 @@ struct FleetEndToEndTests {
         #expect(delivered)
     }
 
+    @Test("relays with roles of their own: each mirrors and applies only its host's bottles, an operator role decides for both, a host name stays its relay's")
+    func relaysWithTheirOwnRoles() async throws {
+        let password = "fleet-role-password"
+        let fleet = try await FleetOfTwo.startWithRoles(password: password)
+        let relayA = try await fleet.a.startRelay()
+        let relayB = try await fleet.b.startRelay()
+        defer {
+            relayA.stop()
+            relayB.stop()
+        }
+        #expect(try fleet.sql("SELECT string_agg(host || '=' || relay_role, ' ' ORDER BY host) FROM fleet_hosts") == "a=relay_a b=relay_b")
+        let (idA, callA) = try await fleet.a.ask(Self.wanted)
+        defer { callA.kill() }
+        let (idB, callB) = try await fleet.b.ask("pypi.org\n")
+        defer { callB.kill() }
+        let mirrored = await ApplyFixtures.eventually(timeout: .seconds(20)) {
+            (try? fleet.sql("SELECT count(*) FROM fleet_proposals WHERE id IN ('\(idA)', '\(idB)')")) == "2"
+        }
+        #expect(mirrored, "relay a:\n\(relayA.log)\nrelay b:\n\(relayB.log)")
+
+        // With b's relay role, `list --database` sees b's bottles only.
+        let asRelayB = try fleet.b.fleet(["list"])
+        #expect(asRelayB.out.contains(idB) && !asRelayB.out.contains(idA), "\(asRelayB.out)\(asRelayB.err)")
+
+        // The operator's role sees and decides both; each host's relay applies its own.
+        let operatorURL = fleet.server.url(database: String(fleet.database.split(separator: "/").last ?? ""), role: "ops")
+        var environment = fleet.b.environment
+        environment["PGPASSWORD"] = password
+        func asOperator(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+            try ApplyFixtures.run([BuiltBinary.path] + arguments + ["--database", operatorURL], environment: environment)
+        }
+        let listed = try asOperator(["list"])
+        #expect(listed.out.contains(idA) && listed.out.contains(idB), "\(listed.out)\(listed.err)")
+        let approved = try asOperator(["approve", idA, "--notes", "from ops"])
+        #expect(approved.status == 0, "\(approved.out)\(approved.err)\nrelay a:\n\(relayA.log)")
+        let rejected = try asOperator(["reject", idB, "--notes", "not on b"])
+        #expect(rejected.status == 0, "\(rejected.out)\(rejected.err)\nrelay b:\n\(relayB.log)")
+        #expect((try callA.finish(timeout: 60)["structured"] as? [String: Any])?["status"] as? String == "approved")
+        #expect((try callB.finish(timeout: 60)["structured"] as? [String: Any])?["status"] as? String == "rejected")
+        #expect(fleet.a.allowlist() == Self.wanted)
+        let delivered = await ApplyFixtures.eventually(timeout: .seconds(10)) {
+            (try? fleet.sql("SELECT string_agg(delivery || ' ' || claimed_role, ',') FROM fleet_decisions")) == "delivered ops,delivered ops"
+        }
+        #expect(delivered, "\((try? fleet.sql("SELECT * FROM fleet_decisions")) ?? "")")
+        let shown = try asOperator(["show", idA])
+        #expect(shown.out.contains("recorded  by database role \"ops\""), "\(shown.out)\(shown.err)")
+
+        // b's relay role asking for host a's name is refused and stops, saying what to do.
+        let usurper = try ApplyFixtures.run(
+            [BuiltBinary.path, "relay", "--database", fleet.b.database, "--host-name", "a"], environment: fleet.b.environment,
+            timeout: .seconds(60))
+        #expect(usurper.status == 1, "\(usurper.err)")
+        #expect(usurper.err.contains("host name a is held by the database role \"relay_a\""), "\(usurper.err)")
+        #expect(usurper.err.contains("UPDATE fleet_hosts SET relay_role = 'relay_b' WHERE host = 'a';"), "\(usurper.err)")
+        #expect(try fleet.sql("SELECT relay_role FROM fleet_hosts WHERE host = 'a'") == "relay_a")
+    }
+
     @Test("two operators race through the database: one decision, the other told who won")
     func twoOperatorsRace() async throws {
         let fleet = try await FleetOfTwo.start()

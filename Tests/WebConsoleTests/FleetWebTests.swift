@@ -131,6 +131,9 @@ struct FleetWebTests {
 
                 let shown = try await client.get(path, cookie: bob)
                 #expect(shown.html.contains("Waiting for alpha&#39;s relay") || shown.html.contains("Waiting for alpha's relay"))
+                #expect(
+                    shown.html.contains("Recorded by database role &quot;postgres&quot;.")
+                        || shown.html.contains("Recorded by database role &#34;postgres&#34;."), "the role the database authenticated")
                 let list = try await client.get("/fragments/proposals", cookie: bob)
                 #expect(!list.html.contains(proposal.id.rawValue))
             }

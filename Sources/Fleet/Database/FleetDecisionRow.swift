@@ -52,6 +52,11 @@ public struct FleetDecisionRow: Sendable, Equatable {
     public var applyState: ApplyOutcome.State?
     /// One line on the apply, once known.
     public var applySummary: String?
+    /// The database role that wrote this decision (its login role, set by
+    /// the database on insert and whenever the decision is replaced, never
+    /// by the writer); `nil` for a row not read from the database, or
+    /// written before the column existed.
+    public var claimedRole: String?
 
     /// A decision row; a claim is one with ``Delivery/awaitingHost``.
     public init(
@@ -85,14 +90,16 @@ public struct FleetDecisionRow: Sendable, Equatable {
     /// other fields are the sidecar's word. A sidecar that wrote a withdrawal
     /// with a `final_file` would otherwise make the row break the table's
     /// CHECK, roll back its host's whole mirror, and stop the relay for
-    /// every bottle of the host.
+    /// every bottle of the host. For the same reason a decider's name with
+    /// characters the table refuses (controls, bidi and zero-width
+    /// formatting) is kept with each of them as U+FFFD.
     public init(host: FleetHostName, bottle: BottleSlug, local decision: Decision) {
         let bySidecar = decision.origin == .sidecar
         self.init(
             host: host, bottle: bottle, id: decision.id, status: decision.status, notes: decision.notes,
             finalFile: decision.status == .modified ? decision.finalFile : nil,
             answer: bySidecar ? nil : decision.answer,
-            decidedBy: bySidecar ? Self.sidecarDecider(decision) : decision.decidedBy,
+            decidedBy: bySidecar ? Self.sidecarDecider(decision) : decision.decidedBy.withoutHiddenCharacters,
             decidedAt: decision.decidedAt, proposalSHA256: decision.proposalSHA256, delivery: .delivered,
             applyState: bySidecar ? nil : decision.apply?.state, applySummary: bySidecar ? nil : decision.apply?.summary)
     }

@@ -3,7 +3,7 @@ import PostgresNIO
 
 /// Brings a database's fleet schema to ``FleetSchema/version``.
 ///
-/// Each migration runs in its own transaction under
+/// The pending migrations run in one transaction under
 /// `pg_advisory_xact_lock(FleetSchema.migrationLock)`: two relays starting at
 /// once serialise on the lock, one migrates, the other then finds the
 /// version already reached and does nothing. A crash mid-migration rolls the
@@ -46,37 +46,47 @@ public struct FleetMigrator: Sendable {
     }
 
     /// Migrates to ``FleetSchema/version``.
+    ///
+    /// Every pending migration runs in one transaction that holds
+    /// `pg_advisory_xact_lock(FleetSchema.migrationLock)` from the version read
+    /// to the commit: of two relays starting at once on an old database, one
+    /// climbs all the way and the other then finds the latest version (were the
+    /// lock released between migrations, the second would run the next one
+    /// and both would report having migrated). A failing migration rolls the
+    /// whole climb back, so the database stays at the version it had.
     /// - Throws: ``FleetStoreError/schemaTooNew(_:)``, ``FleetStoreError/needsMigration(_:)``
-    ///   (the role may not create the tables), or a database failure.
+    ///   (the role may not create the tables, or the fleet's group roles are
+    ///   missing and it may not create them), or a database failure.
     @discardableResult
     public func migrate() async throws(FleetStoreError) -> Report {
-        var from: Int?
-        while true {
-            let step: Int
-            do {
-                step = try await client.withTransaction(logger: logger) { connection in
-                    try await connection.query(
-                        "SELECT pg_advisory_xact_lock(\(FleetSchema.migrationLock))", logger: logger)
-                    let current = try await Self.version(on: connection, logger: logger)
-                    if current > FleetSchema.version { throw Self.tooNew(current) }
-                    guard current < FleetSchema.version else { return current }
-                    for statement in SQLScript.statements(FleetSchema.migrations[current]) {
+        do {
+            let from = try await client.withTransaction(logger: logger) { connection in
+                try await connection.query(
+                    "SELECT pg_advisory_xact_lock(\(FleetSchema.migrationLock))", logger: logger)
+                let current = try await Self.version(on: connection, logger: logger)
+                if current > FleetSchema.version { throw Self.tooNew(current) }
+                for step in current..<FleetSchema.version {
+                    for statement in SQLScript.statements(FleetSchema.migrations[step]) {
                         try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                     }
-                    try await connection.query("UPDATE fleet_schema SET version = \(current + 1)", logger: logger)
-                    logger.info("migrated the fleet schema", metadata: ["from": "\(current)", "to": "\(current + 1)"])
-                    return current
+                    try await connection.query("UPDATE fleet_schema SET version = \(step + 1)", logger: logger)
+                    logger.info("migrated the fleet schema", metadata: ["from": "\(step)", "to": "\(step + 1)"])
                 }
-            } catch {
-                if FleetDatabaseFailure.sqlState(error) == FleetDatabaseFailure.insufficientPrivilege {
-                    throw .needsMigration(
-                        "the database role may not create or change the fleet's tables; run \(Self.migrateCommand) "
-                            + "as the role that owns the schema, then start this again (\(Self.serverMessage(error)))")
-                }
+                return current
+            }
+            return Report(from: from, to: FleetSchema.version)
+        } catch {
+            switch FleetDatabaseFailure.sqlState(error) {
+            case FleetDatabaseFailure.insufficientPrivilege:
+                throw .needsMigration(
+                    "the database role may not create or change the fleet's tables; run \(Self.migrateCommand) "
+                        + "as the role that owns the schema, then start this again (\(Self.serverMessage(error)))")
+            case FleetSchema.missingGroupRolesState:
+                // The migration's own sentence: which roles, and the statements a superuser runs.
+                throw .needsMigration(Self.serverMessage(error))
+            default:
                 throw FleetDatabaseFailure.describe(error, doing: "migrating the fleet schema")
             }
-            if from == nil { from = step }
-            if step >= FleetSchema.version { return Report(from: from ?? step, to: FleetSchema.version) }
         }
     }
 

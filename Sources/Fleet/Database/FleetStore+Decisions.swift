@@ -170,6 +170,11 @@ extension FleetStore {
         guard !decider.isEmpty, claim.decidedBy.utf8.count <= 256 else {
             throw .invalid("a claim names who decided, in at most 256 bytes")
         }
+        guard !Escaped.needsEscaping(claim.decidedBy) else {
+            throw .invalid(
+                "the decider's name \(FleetHostName.quoted(claim.decidedBy)) holds control, bidi or zero-width "
+                    + "characters, which could disguise who decided; decide under a plain name")
+        }
         guard claim.notes.utf8.count <= Decision.maximumNotesSize else {
             throw .invalid("the notes are \(claim.notes.utf8.count) bytes; the limit is \(Decision.maximumNotesSize)")
         }

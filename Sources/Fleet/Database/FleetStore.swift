@@ -71,17 +71,49 @@ public struct FleetStore: Sendable {
 
     // MARK: Hosts
 
-    /// Registers (or re-registers) `host`'s relay: its version, its role, now as last seen.
+    /// Registers (or re-registers) `host`'s relay: its version, now as last seen.
+    ///
+    /// A host name belongs to the database role whose relay registered it
+    /// first (`fleet_hosts.relay_role`): a relay connecting as another role
+    /// is refused with ``FleetStoreError/hostNameHeld(_:)`` instead of taking
+    /// the name over (two machines with the same default name would archive
+    /// each other's proposals in turn). The upsert changes only a row whose
+    /// `relay_role` is `current_user`; for relay roles the row-level policies
+    /// of ``FleetSchema/rowSecurity`` enforce the same in the database. Only
+    /// the schema's owner reassigns a name (``reassignCommand(host:role:)``).
     public func registerHost(_ host: FleetHostName, version: String) async throws(FleetStoreError) {
-        try await run("registering host \(host)") {
-            try await client.query(
+        let name = host.rawValue
+        let logger = self.logger
+        let held = try await transaction("registering host \(host)") { connection -> (holder: String, role: String)? in
+            let registered = try await connection.query(
                 """
-                INSERT INTO fleet_hosts (host, relay_version, relay_role, last_seen)
-                VALUES (\(host.rawValue), \(version), current_user, now())
+                INSERT INTO fleet_hosts AS h (host, relay_version, relay_role, last_seen)
+                VALUES (\(name), \(version), current_user, now())
                 ON CONFLICT (host) DO UPDATE
-                SET relay_version = EXCLUDED.relay_version, relay_role = current_user, last_seen = now()
+                SET relay_version = EXCLUDED.relay_version, last_seen = now()
+                WHERE h.relay_role = current_user
+                RETURNING true
                 """, logger: logger)
+            for try await _ in registered { return nil }
+            let holders = try await connection.query(
+                "SELECT relay_role, current_user::text FROM fleet_hosts WHERE host = \(name)", logger: logger)
+            for try await (holder, role) in holders.decode((String, String).self) { return (holder, role) }
+            throw FleetStoreError.refused("host \(host) was neither registered nor found")
         }
+        if let held {
+            throw .hostNameHeld(
+                "host name \(host) is held by the database role \(FleetHostName.quoted(held.holder)), whose relay "
+                    + "registered it; this relay connects as \(FleetHostName.quoted(held.role)). If this is another "
+                    + "machine, give it its own name with --host-name NAME (or [fleet] host_name); if it is the same "
+                    + "host now using another role, the schema's owner reassigns the name: "
+                    + Self.reassignCommand(host: host, role: held.role))
+        }
+    }
+
+    /// The statement the schema's owner runs to hand `host`'s name to `role`'s relay.
+    public static func reassignCommand(host: FleetHostName, role: String) -> String {
+        let literal = "'" + role.replacingOccurrences(of: "'", with: "''") + "'"
+        return "UPDATE fleet_hosts SET relay_role = \(Escaped(literal)) WHERE host = '\(host.rawValue)';"
     }
 
     /// Notes that `host`'s relay is alive.
@@ -159,16 +191,16 @@ public struct FleetStore: Sendable {
     /// `fleet_decisions d`'s columns in the order ``readDecision(_:)`` reads them.
     static let decisionColumns = """
         d.host, d.bottle, d.id, d.status, d.notes, d.final_file, d.answer, d.decided_by, d.decided_at, \
-        d.proposal_sha256, d.delivery, d.superseded_claim, d.reason, d.apply_state, d.apply_summary
+        d.proposal_sha256, d.delivery, d.superseded_claim, d.reason, d.apply_state, d.apply_summary, d.claimed_role
         """
-    static let decisionColumnCount = 15
+    static let decisionColumnCount = 16
 
     static func readDecision(_ reader: inout FleetRowReader) throws -> FleetDecisionRow? {
         if reader.nextIsNull {
             reader.skip(decisionColumnCount)
             return nil
         }
-        return FleetDecisionRow(
+        var row = FleetDecisionRow(
             host: try reader.hostName(), bottle: try reader.bottle(), id: try reader.proposalID(),
             status: try reader.value(DecisionStatus.self, column: "status"), notes: try reader.next(),
             finalFile: try reader.next(), answer: try reader.next(), decidedBy: try reader.next(),
@@ -177,6 +209,8 @@ public struct FleetStore: Sendable {
             supersededClaim: try reader.next(), reason: try reader.next(),
             applyState: try reader.optionalValue(ApplyOutcome.State.self, column: "apply_state"),
             applySummary: try reader.next())
+        row.claimedRole = try reader.next()
+        return row
     }
 
     static func readProposal(_ reader: inout FleetRowReader) throws -> FleetProposalRow {

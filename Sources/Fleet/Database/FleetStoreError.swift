@@ -16,12 +16,14 @@ public enum FleetStoreError: Error, Sendable, Equatable, CustomStringConvertible
     case invalid(String)
     /// A proposal's bytes do not hash to the digest they were read with.
     case digestMismatch(String)
+    /// The host name is registered to another database role's relay.
+    case hostNameHeld(String)
 
     /// The sentence.
     public var message: String {
         switch self {
         case .unavailable(let text), .refused(let text), .needsMigration(let text), .schemaTooNew(let text),
-            .invalid(let text), .digestMismatch(let text):
+            .invalid(let text), .digestMismatch(let text), .hostNameHeld(let text):
             text
         }
     }

@@ -1,3 +1,5 @@
+import Queue
+
 /// Text as a PostgreSQL `text` column can hold it.
 ///
 /// PostgreSQL refuses a NUL character in text; agent text (a justification,
@@ -9,6 +11,16 @@ extension String {
     var postgresText: String {
         guard utf8.contains(0) else { return self }
         return replacingOccurrences(of: "\u{0}", with: "\u{FFFD}")
+    }
+
+    /// The text with every character `decided_by` may not hold (those
+    /// ``Escaped`` rewrites: controls, bidi and zero-width formatting) as
+    /// U+FFFD: a name from a host's own queue, mirrored as it can be stored.
+    var withoutHiddenCharacters: String {
+        guard Escaped.needsEscaping(self) else { return self }
+        var out = String.UnicodeScalarView()
+        for scalar in unicodeScalars { out.append(Escaped.mustEscape(scalar) ? "\u{FFFD}" : scalar) }
+        return String(out)
     }
 }
 

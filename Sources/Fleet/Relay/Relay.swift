@@ -97,7 +97,7 @@ public struct Relay: Service {
                 }
             } catch let error as FleetStoreError {
                 switch error {
-                case .needsMigration, .schemaTooNew:
+                case .needsMigration, .schemaTooNew, .hostNameHeld:
                     // No retry mends these: said here too, for `watch`, whose group logs and goes on.
                     announce("stopped: \(error.message)")
                     throw error

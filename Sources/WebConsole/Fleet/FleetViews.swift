@@ -51,8 +51,15 @@ enum FleetViews {
         return shown.joined(separator: ", ")
     }
 
-    /// What the owning host did with a decision made in the database.
+    /// What the owning host did with a decision made in the database, and the
+    /// database role that recorded it (`claimed_role`: set by the database,
+    /// where `decided_by` is a name the claimant chose).
     static func delivery(_ decision: FleetDecisionRow, host: String) -> String {
+        let recorded = decision.claimedRole.map { " Recorded by database role \"\(Escaped($0))\"." } ?? ""
+        return deliveryState(decision, host: host) + recorded
+    }
+
+    private static func deliveryState(_ decision: FleetDecisionRow, host: String) -> String {
         switch decision.delivery {
         case .awaitingHost: "Waiting for \(host)'s relay to apply it (it does when it runs)."
         case .delivered:

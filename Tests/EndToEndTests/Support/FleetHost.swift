@@ -8,12 +8,15 @@ import Synchronization
 final class FleetHost: Sendable {
     let name: String
     let bottle: ServedBottle
-    /// The fleet's database URL (the superuser's password comes through $PGPASSWORD).
+    /// The fleet's database URL (its role's password comes through $PGPASSWORD).
     let database: String
+    /// The password of the URL's role (the superuser's unless the test gave the host a role of its own).
+    let password: String
 
-    init(_ name: String, database: String) throws {
+    init(_ name: String, database: String, password: String = PostgresServer.superuserPassword) throws {
         self.name = name
         self.database = database
+        self.password = password
         bottle = try ServedBottle()
         bottle.scratch.write("# no channels, no rules\n", at: "host.toml")
     }
@@ -26,7 +29,7 @@ final class FleetHost: Sendable {
         [
             "SUPERVISE_QUEUE_ROOT": bottle.queueRoot, "SUPERVISE_CONFIG_ROOT": bottle.configRoot,
             "SUPERVISE_SETTINGS": scratch.path + "/host.toml", "NO_COLOR": "1",
-            "PGPASSWORD": PostgresServer.superuserPassword,
+            "PGPASSWORD": password,
         ]
     }
 
@@ -136,6 +139,26 @@ struct FleetOfTwo {
         let name = "fleet_\(UUID().uuidString.prefix(8).lowercased())"
         let database = try server.createDatabase(name)
         return FleetOfTwo(server: server, database: database, a: try FleetHost("a", database: database), b: try FleetHost("b", database: database))
+    }
+
+    /// A fleet whose relays connect with roles of their own, as docs/fleet.md sets them up: the
+    /// schema migrated by its owner (`relay --migrate-only`), then LOGIN roles `relay_a` and
+    /// `relay_b` in the relay group and `ops` in the operator group, each with `password`.
+    static func startWithRoles(password: String) async throws -> FleetOfTwo {
+        let server = try await PostgresServer.start()
+        let name = "fleet_\(UUID().uuidString.prefix(8).lowercased())"
+        let owner = try server.createDatabase(name)
+        let migrated = try ApplyFixtures.run(
+            [BuiltBinary.path, "relay", "--migrate-only", "--database", owner],
+            environment: ["PGPASSWORD": PostgresServer.superuserPassword, "NO_COLOR": "1"])
+        guard migrated.status == 0 else { throw E2EFailure("relay --migrate-only failed: \(migrated.err)") }
+        for (role, group) in [("relay_a", "bottle_supervise_relay"), ("relay_b", "bottle_supervise_relay"), ("ops", "bottle_supervise_operator")] {
+            try server.createRole(role, password: password, attributes: "IN ROLE \(group)")
+        }
+        return FleetOfTwo(
+            server: server, database: owner,
+            a: try FleetHost("a", database: server.url(database: name, role: "relay_a"), password: password),
+            b: try FleetHost("b", database: server.url(database: name, role: "relay_b"), password: password))
     }
 
     /// Runs SQL on the fleet's database as the superuser.
