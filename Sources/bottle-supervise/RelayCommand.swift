@@ -98,11 +98,11 @@ struct RelayCommand: AsyncParsableCommand {
             }
             return
         }
-        let relay = Relay(
-            configuration: .init(
-                database: database, host: try Self.hostName(flag: hostName, fleet: fleet),
-                queueRoot: locations.queueRoot, configRoot: locations.configRoot, engine: apply.containerEngine),
-            logger: Self.logger, announce: Self.announcer(command: "relay"))
+        var configuration = Relay.Configuration(
+            database: database, host: try Self.hostName(flag: hostName, fleet: fleet),
+            queueRoot: locations.queueRoot, configRoot: locations.configRoot, engine: apply.containerEngine)
+        configuration.settings = HostSettingsPath(flag: settings).path
+        let relay = Relay(configuration: configuration, logger: Self.logger, announce: Self.announcer(command: "relay"))
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: relay)], gracefulShutdownSignals: [.sigterm, .sigint], logger: Self.logger))
