@@ -112,6 +112,7 @@ struct PolicyExplain: ParsableCommand {
         if rule.capability { parts.append("capability") }
         parts.append("max_risk \(rule.maxRisk.rawValue)")
         if let answer = rule.answer { parts.append("answer \(answer)") }
+        if let approvals = rule.approvals { parts.append("\(approvals) approvals through the fleet") }
         return Escaped(parts.joined(separator: "; ")).description
     }
 }
