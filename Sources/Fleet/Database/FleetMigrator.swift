@@ -3,10 +3,12 @@ import PostgresNIO
 
 /// Brings a database's fleet schema to ``FleetSchema/version``.
 ///
-/// Each migration runs in its own transaction under
+/// Every pending migration runs in one transaction under
 /// `pg_advisory_xact_lock(FleetSchema.migrationLock)`: two relays starting at
 /// once serialise on the lock, one migrates, the other then finds the
-/// version already reached and does nothing. A crash mid-migration rolls the
+/// version already reached and does nothing. (One transaction per migration
+/// would let the second relay take the lock between two of them and run the
+/// rest: both would say they migrated.) A crash mid-migration rolls the
 /// transaction back, leaving the previous version whole.
 ///
 /// Two refusals protect the data: a database whose schema is newer than this
@@ -50,34 +52,33 @@ public struct FleetMigrator: Sendable {
     ///   (the role may not create the tables), or a database failure.
     @discardableResult
     public func migrate() async throws(FleetStoreError) -> Report {
-        var from: Int?
-        while true {
-            let step: Int
-            do {
-                step = try await client.withTransaction(logger: logger) { connection in
-                    try await connection.query(
-                        "SELECT pg_advisory_xact_lock(\(FleetSchema.migrationLock))", logger: logger)
-                    let current = try await Self.version(on: connection, logger: logger)
-                    if current > FleetSchema.version { throw Self.tooNew(current) }
-                    guard current < FleetSchema.version else { return current }
-                    for statement in SQLScript.statements(FleetSchema.migrations[current]) {
+        let from: Int
+        do {
+            from = try await client.withTransaction(logger: logger) { connection in
+                try await connection.query(
+                    "SELECT pg_advisory_xact_lock(\(FleetSchema.migrationLock))", logger: logger)
+                let current = try await Self.version(on: connection, logger: logger)
+                if current > FleetSchema.version { throw Self.tooNew(current) }
+                guard current < FleetSchema.version else { return current }
+                for migration in FleetSchema.migrations[current...] {
+                    for statement in SQLScript.statements(migration) {
                         try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                     }
-                    try await connection.query("UPDATE fleet_schema SET version = \(current + 1)", logger: logger)
-                    logger.info("migrated the fleet schema", metadata: ["from": "\(current)", "to": "\(current + 1)"])
-                    return current
                 }
-            } catch {
-                if FleetDatabaseFailure.sqlState(error) == FleetDatabaseFailure.insufficientPrivilege {
-                    throw .needsMigration(
-                        "the database role may not create or change the fleet's tables; run \(Self.migrateCommand) "
-                            + "as the role that owns the schema, then start this again (\(Self.serverMessage(error)))")
-                }
-                throw FleetDatabaseFailure.describe(error, doing: "migrating the fleet schema")
+                try await connection.query("UPDATE fleet_schema SET version = \(FleetSchema.version)", logger: logger)
+                logger.info(
+                    "migrated the fleet schema", metadata: ["from": "\(current)", "to": "\(FleetSchema.version)"])
+                return current
             }
-            if from == nil { from = step }
-            if step >= FleetSchema.version { return Report(from: from ?? step, to: FleetSchema.version) }
+        } catch {
+            if FleetDatabaseFailure.sqlState(error) == FleetDatabaseFailure.insufficientPrivilege {
+                throw .needsMigration(
+                    "the database role may not create or change the fleet's tables; run \(Self.migrateCommand) "
+                        + "as the role that owns the schema, then start this again (\(Self.serverMessage(error)))")
+            }
+            throw FleetDatabaseFailure.describe(error, doing: "migrating the fleet schema")
         }
+        return Report(from: from, to: FleetSchema.version)
     }
 
     /// Checks, without changing anything, that the database is at exactly this
