@@ -50,7 +50,7 @@ struct FleetApprovalsEndToEndTests {
                 "proposal \(id) on host a needs 2 approvals from distinct operators (rule hold-web on host a): none of 2 so far; nothing was decided"),
             "\(approved.err)")
         #expect(approved.err.contains("bottle-supervise web --database"), "\(approved.err)")
-        let modified = try fleet.b.fleet(["modify", id, "--file", fleet.b.scratch.write("api.github.com\n", at: "final"), "--wait", "5"])
+        let modified = try fleet.b.fleet(["modify", id, "--file", fleet.b.scratch.write("api.github.com\nfiles.pythonhosted.org\n", at: "final"), "--wait", "5"])
         #expect(modified.status == 1, "\(modified.out)\(modified.err)")
         #expect(modified.err.contains("(rule hold-web on host a)"), "\(modified.err)")
         #expect(try fleet.sql("SELECT count(*) FROM fleet_decisions WHERE id = '\(id)'") == "0")
