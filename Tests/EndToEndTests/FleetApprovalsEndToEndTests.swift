@@ -43,6 +43,8 @@ struct FleetApprovalsEndToEndTests {
         let (mirrored, seen) = await Self.requirement(of: id, in: fleet, is: "2 hold-web")
         #expect(mirrored, "\(seen)\n\(relay.log)")
 
+        let shown = try fleet.b.fleet(["show", id])
+        #expect(shown.out.contains("approvals needs 2 approvals from distinct operators (rule hold-web on host a)"), "\(shown.out)")
         let approved = try fleet.b.fleet(["approve", id, "--wait", "5"])
         #expect(approved.status == 1, "\(approved.out)\(approved.err)")
         #expect(
