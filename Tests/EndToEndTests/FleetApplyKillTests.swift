@@ -16,8 +16,10 @@ import Testing
 struct FleetApplyKillTests {
     static let wanted = "api.github.com\npypi.org\n"
 
-    @Test("kill -9 while the reload runs: one decision, applied once, recorded delivered, the agent answered")
-    func killedMidApply() async throws {
+    @Test(
+        "kill -9 while the reload runs: one decision, applied once, recorded delivered, the agent answered (or, having gone, reads it)",
+        arguments: [false, true])
+    func killedMidApply(agentLeaves: Bool) async throws {
         // The reload says it started, then waits until the test lets it go (at most 120 s).
         let control = FileManager.default.temporaryDirectory.appendingPathComponent("midapply-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: control, withIntermediateDirectories: true)
@@ -42,6 +44,8 @@ struct FleetApplyKillTests {
             FileManager.default.fileExists(atPath: control + "/reloads")
         }
         #expect(reloading, "the reload never started:\n\(first.log)")
+        // The agent may give up on its held call meanwhile (its client killed): the answer waits for it.
+        if agentLeaves { call.kill() }
         first.kill()
         // Mid-apply, as the kill left it: the file written, the decision in the queue with its apply
         // pending, the claim still awaiting the host in the database.
@@ -63,11 +67,20 @@ struct FleetApplyKillTests {
         #expect(row.hasPrefix("delivered failed "), "\(row)")
         #expect(try fleet.sql("SELECT count(*) FROM fleet_decisions WHERE id = '\(id)'") == "1")
 
-        // The agent's held call is answered with that outcome.
-        let answer = try call.finish(timeout: 60)
-        let structured = try #require(answer["structured"] as? [String: Any], "\(answer)")
-        #expect(structured["status"] as? String == "approved", "\(structured)")
-        #expect((structured["apply"] as? [String: Any])?["state"] as? String == "failed", "\(structured)")
+        if agentLeaves {
+            // The agent asks again later (`ask --status`, as `proposal-status` does) and reads the outcome.
+            let status = try ApplyFixtures.run(
+                [BuiltBinary.path, "ask", "--status", id, "--url", fleet.a.bottle.url], timeout: .seconds(30))
+            #expect(status.status == 0, "\(status.out)\(status.err)")
+            #expect(status.out.contains("status: approved"), "\(status.out)")
+            #expect(status.out.contains("apply: apply interrupted; check the bottle's file"), "\(status.out)")
+        } else {
+            // The agent's held call is answered with that outcome.
+            let answer = try call.finish(timeout: 60)
+            let structured = try #require(answer["structured"] as? [String: Any], "\(answer)")
+            #expect(structured["status"] as? String == "approved", "\(structured)")
+            #expect((structured["apply"] as? [String: Any])?["state"] as? String == "failed", "\(structured)")
+        }
 
         // Applied once: one decision and one apply record in a's audit log, one reload, one saved version.
         #expect(fleet.a.decisionRecords(of: id).count == 1)
