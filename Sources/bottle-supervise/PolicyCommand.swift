@@ -1,5 +1,6 @@
 import ArgumentParser
 import Console
+import Fleet
 import Foundation
 import Queue
 import SystemPackage
@@ -94,6 +95,15 @@ struct PolicyExplain: ParsableCommand {
             print("verdict: \(rule.action.rawValue) by policy:\(Escaped(rule.name)) (\(Escaped(rule.origin)))")
         case .none:
             print("verdict: ask — \(Escaped(verdict.reason))")
+        }
+        // What this host's relay mirrors for it: how many operators must approve it through the fleet.
+        let current = lookup.currentFile(for: proposal)
+        let hints = RiskHints.assess(tool: proposal.tool, proposed: proposal.proposedFile, current: current)
+        let fleet = HostApprovalPolicy(settings: policy.settingsPath, logger: FleetDecision.quietLogger)
+            .approvals(for: proposal, hints: hints, current: current)
+        if fleet.required > 1 {
+            let source = fleet.rule.map { "rule \($0)" } ?? "a critical risk hint, [fleet] approvals"
+            print("through the fleet: needs \(fleet.required) approvals from distinct operators (\(source))")
         }
     }
 

@@ -86,6 +86,10 @@ struct FleetApprovalsEndToEndTests {
         let (edited, editedSeen) = await Self.requirement(of: second, in: fleet, is: "3 hold-web")
         #expect(edited, "\(editedSeen)\n\(relay.log)")
         #expect(try fleet.sql("SELECT critical_approvals FROM fleet_proposals WHERE id = '\(second)'") == "5")
+        let explained = try fleet.a.cli(["policy", "explain", second])
+        #expect(
+            explained.out.contains("through the fleet: needs 3 approvals from distinct operators (rule hold-web)"),
+            "\(explained.out)\(explained.err)")
         let refused = try fleet.b.fleet(["approve", second, "--wait", "1"])
         #expect(refused.err.contains("needs 3 approvals from distinct operators (rule hold-web on host a)"), "\(refused.err)")
 
