@@ -24,11 +24,12 @@ struct FleetDecision {
     let host: FleetHostName?
     /// How long to wait for the owning host's delivery.
     let wait: Duration
-    /// `[fleet] approvals` of this host's settings file, and where it was read
-    /// (for the message): an approval that needs more than one operator is
-    /// refused here (the fleet page collects them), so the command is no way
-    /// around a threshold.
-    var threshold = (ApprovalThreshold(), path: "")
+    /// `[fleet] approvals` of this host's settings file (its origin names the
+    /// file). What an approval needs is the higher of that and what the
+    /// owning host mirrored (``ApprovalRequirement``); one that needs more than
+    /// one operator is refused here (the fleet page collects the approvals of
+    /// named operators), so the command is no way around a threshold.
+    var threshold = ApprovalThreshold()
 
     /// What the operator decided, given the proposal as the database has it.
     struct Choice: Sendable {
@@ -52,13 +53,18 @@ struct FleetDecision {
                         + "\(row.proposalSHA256), not \(expectedSHA256); nothing was decided: run `show \(row.id) --database …` again")
             }
             let finalFile = try choice.finalFile?(row)
-            let needed = threshold.0.required(
-                for: row.riskHints, applying: finalFile ?? row.proposedFile, tool: row.tool, current: row.currentFile)
-            if choice.status.isApproval, needed > 1 {
+            let applied = finalFile ?? row.proposedFile
+            let needed = ApprovalRequirement(for: row, applying: applied, threshold: threshold)
+            if choice.status.isApproval, needed.count > 1 {
+                let approvals = try await FleetApprovals(client: store.client, logger: Self.quietLogger).approvals(
+                    host: row.host.rawValue, bottle: row.bottle.rawValue, id: row.id.rawValue)
+                let approvers = approvals.filter {
+                    $0.proposalSHA256 == row.proposalSHA256 && $0.fileSHA256 == SHA256Hex.of(applied)
+                }.map(\.operatorName)
                 throw Failure.failed(
-                    "proposal \(row.id) on host \(row.host) has a critical risk hint and needs \(needed) approvals from "
-                        + "distinct operators ([fleet] approvals in \(threshold.path)); nothing was decided: approve it on "
-                        + "the fleet page (bottle-supervise web --database), where each operator signs in with their own link")
+                    "proposal \(row.id) on host \(row.host) \(needed.needs): \(needed.progress(approvers)); nothing was "
+                        + "decided: approve it on the fleet page (bottle-supervise web --database), where each operator "
+                        + "signs in with their own link")
             }
             let claim = FleetDecisionRow(
                 host: row.host, bottle: row.bottle, id: row.id, status: choice.status, notes: choice.notes,
@@ -231,8 +237,8 @@ struct FleetDecision {
     }
 
     /// The `[fleet] approvals` threshold in the host settings file at `path` (a bad value fails, 1).
-    static func thresholdSetting(at path: FilePath) throws -> (ApprovalThreshold, path: String) {
-        do throws(FleetSettingsError) { return (try FleetWebSettings.threshold(from: path), path.string) } catch {
+    static func thresholdSetting(at path: FilePath) throws -> ApprovalThreshold {
+        do throws(FleetSettingsError) { return try FleetWebSettings.threshold(from: path) } catch {
             throw Failure.failed(error.description)
         }
     }

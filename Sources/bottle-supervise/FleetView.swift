@@ -81,6 +81,9 @@ enum FleetView {
         if let problem = row.problem, row.decision == nil {
             lines.append("refused   \(Escaped(problem)) — approving it will be refused")
         }
+        // What the owning host asks for (a decider may ask more with its own [fleet] approvals).
+        let needed = ApprovalRequirement(for: row, applying: row.proposedFile, threshold: ApprovalThreshold())
+        if row.isPending, needed.count > 1 { lines.append("approvals \(needed.needs)") }
         lines += Show.justification(row.justification, color: color)
         if let proposal = try? QueueFormat.decode(Proposal.self, from: row.proposal, path: "\(row.host)/\(row.bottle)/\(row.id)") {
             lines += ProposalReview(proposal: proposal, currentFile: row.currentFile).render(color: color)

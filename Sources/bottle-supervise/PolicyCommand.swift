@@ -1,5 +1,6 @@
 import ArgumentParser
 import Console
+import Fleet
 import Foundation
 import Queue
 import SystemPackage
@@ -95,6 +96,15 @@ struct PolicyExplain: ParsableCommand {
         case .none:
             print("verdict: ask — \(Escaped(verdict.reason))")
         }
+        // What this host's relay mirrors for it: how many operators must approve it through the fleet.
+        let current = lookup.currentFile(for: proposal)
+        let hints = RiskHints.assess(tool: proposal.tool, proposed: proposal.proposedFile, current: current)
+        let fleet = HostApprovalPolicy(settings: policy.settingsPath, logger: FleetDecision.quietLogger)
+            .approvals(for: proposal, hints: hints, current: current)
+        if fleet.required > 1 {
+            let source = fleet.rule.map { "rule \($0)" } ?? "a critical risk hint, [fleet] approvals"
+            print("through the fleet: needs \(fleet.required) approvals from distinct operators (\(source))")
+        }
     }
 
     /// One line describing a rule, as `check` lists them.
@@ -112,6 +122,7 @@ struct PolicyExplain: ParsableCommand {
         if rule.capability { parts.append("capability") }
         parts.append("max_risk \(rule.maxRisk.rawValue)")
         if let answer = rule.answer { parts.append("answer \(answer)") }
+        if let approvals = rule.approvals { parts.append("\(approvals) approvals through the fleet") }
         return Escaped(parts.joined(separator: "; ")).description
     }
 }

@@ -48,7 +48,7 @@ struct RelayCommand: AsyncParsableCommand {
     @Flag(name: .customLong("migrate-only"), help: "Create or migrate the fleet's tables, then exit (run it as the role that owns the schema).")
     var migrateOnly = false
 
-    @Option(help: "The host settings file whose [fleet] table is read (default: $SUPERVISE_SETTINGS, then ~/.claude-bottle/host.toml).")
+    @Option(help: "The host settings file whose [fleet] table is read, and whose [fleet] approvals and [[policy.rule]] approvals set how many operators each proposal needs (default: $SUPERVISE_SETTINGS, then ~/.claude-bottle/host.toml).")
     var settings: String?
 
     @OptionGroup var locations: HostLocationOptions
@@ -98,11 +98,11 @@ struct RelayCommand: AsyncParsableCommand {
             }
             return
         }
-        let relay = Relay(
-            configuration: .init(
-                database: database, host: try Self.hostName(flag: hostName, fleet: fleet),
-                queueRoot: locations.queueRoot, configRoot: locations.configRoot, engine: apply.containerEngine),
-            logger: Self.logger, announce: Self.announcer(command: "relay"))
+        var configuration = Relay.Configuration(
+            database: database, host: try Self.hostName(flag: hostName, fleet: fleet),
+            queueRoot: locations.queueRoot, configRoot: locations.configRoot, engine: apply.containerEngine)
+        configuration.settings = HostSettingsPath(flag: settings).path
+        let relay = Relay(configuration: configuration, logger: Self.logger, announce: Self.announcer(command: "relay"))
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: relay)], gracefulShutdownSignals: [.sigterm, .sigint], logger: Self.logger))

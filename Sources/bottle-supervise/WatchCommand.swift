@@ -98,11 +98,13 @@ enum HostServices {
             guard let database = try RelayCommand.database(flag: nil, passwordFile: nil, fleet: fleet, required: false)
             else { return nil }
             let host = try RelayCommand.hostName(flag: nil, fleet: fleet)
+            var configuration = Relay.Configuration(
+                database: database, host: host, queueRoot: locations.queueRoot, configRoot: locations.configRoot,
+                engine: engine)
+            configuration.settings = HostSettingsPath(flag: settings).path
             let relay = Relay(
-                configuration: .init(
-                    database: database, host: host, queueRoot: locations.queueRoot, configRoot: locations.configRoot,
-                    engine: engine),
-                logger: RelayCommand.logger, announce: RelayCommand.announcer(command: command))
+                configuration: configuration, logger: RelayCommand.logger,
+                announce: RelayCommand.announcer(command: command))
             return HostService(name: "fleet relay (host \(host))", service: relay)
         } catch {
             FileHandle.standardError.write(

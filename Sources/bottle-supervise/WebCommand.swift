@@ -138,7 +138,11 @@ struct WebCommand: AsyncParsableCommand {
     /// grant expiry run where `watch` runs).
     private func runFleet(_ fleetDatabase: FleetDatabaseSettings, settingsPath: HostSettingsPath) async throws {
         let threshold: ApprovalThreshold
-        do { threshold = try FleetWebSettings.threshold(from: settingsPath.path) } catch {
+        do {
+            // Said on the page as this console's own setting (the page's operators need no path of this machine).
+            threshold = ApprovalThreshold(
+                critical: try FleetWebSettings.threshold(from: settingsPath.path).critical, origin: "of this console")
+        } catch {
             throw Failure.failed(error.description)
         }
         let base = baseConfiguration()

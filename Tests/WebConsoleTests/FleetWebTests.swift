@@ -258,7 +258,9 @@ struct FleetWebTests {
                 let bob = try await page.signIn("bob", client: client)
                 let path = "/fleet/alpha/web/\(critical.id)"
                 let first = try await client.review(path, cookie: alice)
-                #expect(first.html.contains("needs 2 approvals from distinct operators; none yet."))
+                #expect(
+                    first.html.contains(
+                        "needs 2 approvals from distinct operators (a critical risk hint, [fleet] approvals of this console): none of 2 so far."))
                 for _ in 0..<2 {
                     let approved = try await client.post(
                         path + "/decide", cookie: alice, form: "action=approve&csrf=\(first.csrf)&reviewed=\(first.reviewed)")
@@ -269,7 +271,7 @@ struct FleetWebTests {
                 let list = try await client.get("/fragments/proposals", cookie: bob)
                 #expect(list.html.contains("1 of 2 approvals"))
                 let second = try await client.review(path, cookie: bob)
-                #expect(second.html.contains("1 so far (alice)"))
+                #expect(second.html.contains("1 of 2 so far, by alice."))
                 let met = try await client.post(
                     path + "/decide", cookie: bob, form: "action=approve&csrf=\(second.csrf)&reviewed=\(second.reviewed)")
                 #expect(met.location == path + "?done=approved")
@@ -333,6 +335,51 @@ struct FleetWebTests {
         }
     }
 
+    @Test("the owning host's count (a rule's approvals, its [fleet] approvals for a critical file) binds a page set to 1; the page says where it comes from")
+    func hostsRequirement() async throws {
+        try await withFleet(threshold: 1) { page in
+            let held = try await page.mirror(
+                host: "alpha", bottle: "web", approvals: HostApprovals(required: 2, rule: "hold-prod", critical: 3))
+            let harmless = try await page.mirror(host: "beta", bottle: "web", approvals: HostApprovals(critical: 3))
+            let plain = try await page.mirror(
+                host: "beta", bottle: "db", approvals: HostApprovals(required: 4, rule: "hold-db", critical: 1))
+            try await page.test { client in
+                let alice = try await page.signIn("alice", client: client)
+                let bob = try await page.signIn("bob", client: client)
+                let path = "/fleet/alpha/web/\(held.id)"
+                let first = try await client.review(path, cookie: alice)
+                #expect(
+                    first.html.contains(
+                        "This needs 2 approvals from distinct operators (rule hold-prod on host alpha): none of 2 so far."),
+                    "\(first.html)")
+                #expect(try await client.decide(path, cookie: alice).location == path + "?done=approval")
+                #expect(try await page.decision(held) == nil)
+                #expect(try await client.get("/fragments/proposals", cookie: bob).html.contains("1 of 2 approvals"))
+                let second = try await client.review(path, cookie: bob)
+                #expect(second.html.contains("(rule hold-prod on host alpha): 1 of 2 so far, by alice."))
+                #expect(try await client.decide(path, cookie: bob).location == path + "?done=approved")
+                #expect(try await page.decision(held)?.decidedBy == "alice, bob")
+
+                // Host beta asks 3 for a critical file: a Modify into one needs 3 here too, though this page says 1.
+                let harmlessPath = "/fleet/beta/web/\(harmless.id)"
+                let widen = "action=modify&final_file=api.github.com%0A10.0.0.1%0A"
+                for cookie in [alice, bob] {
+                    #expect(try await client.decide(harmlessPath, cookie: cookie, widen).location == harmlessPath + "?done=approval")
+                }
+                #expect(try await page.decision(harmless) == nil)
+                // As proposed it needs one: the host asks nothing more of a harmless file.
+                let carol = try await page.signIn("carol", client: client)
+                #expect(try await client.decide(harmlessPath, cookie: carol).location == harmlessPath + "?done=approved")
+
+                // A rejection needs nobody else, whatever the count.
+                let plainPath = "/fleet/beta/db/\(plain.id)"
+                let rejected = try await client.decide(plainPath, cookie: alice, "action=reject&notes=not+now")
+                #expect(rejected.location == plainPath + "?done=rejected")
+                #expect(try await page.decision(plain)?.decidedBy == "alice")
+            }
+        }
+    }
+
     @Test("one person is not two: the host's access-token session decides nothing on the fleet page")
     func hostLoginDecidesNothing() async throws {
         try await withFleet(threshold: 2) { page in
@@ -364,7 +411,7 @@ struct FleetWebTests {
                 #expect(try await page.fleet.operators.remove(try #require(FleetOperatorName("alice"))))
                 let bob = try await page.signIn("bob", client: client)
                 let bobsView = try await client.review(path, cookie: bob)
-                #expect(bobsView.html.contains("none yet."))
+                #expect(bobsView.html.contains("none of 2 so far."))
                 let alone = try await client.post(
                     path + "/decide", cookie: bob, form: "action=approve&csrf=\(bobsView.csrf)&reviewed=\(bobsView.reviewed)")
                 #expect(alone.location == path + "?done=approval")
@@ -430,7 +477,7 @@ struct FleetPage: Sendable {
     /// Puts a pending proposal of `host`'s bottle into the database as its relay would.
     func mirror(
         host: String, bottle: String, justification: String = "pip needs PyPI",
-        file: String = "api.github.com\npypi.org\n", critical: Bool = false
+        file: String = "api.github.com\npypi.org\n", critical: Bool = false, approvals: HostApprovals = HostApprovals()
     ) async throws -> Proposal {
         let hostName = try FleetHostName(host)
         let slug = try BottleSlug(bottle)
@@ -441,10 +488,11 @@ struct FleetPage: Sendable {
         let hints = critical ? [RiskHint(.critical, "metadata-service", "a metadata service", line: 2)] : []
         try await store.registerHost(hostName, version: "test")
         let existing = try await store.proposals(host: hostName, bottle: slug, includeDecided: false)
-        let row = FleetProposalRow(
+        var row = FleetProposalRow(
             host: hostName, bottle: slug, id: proposal.id, tool: proposal.tool, proposal: try QueueFormat.encode(proposal),
             proposedFile: file, justification: justification, createdAt: proposal.createdAt, riskHints: hints,
             currentFile: current)
+        row.hostApprovals = approvals
         try await store.mirror(FleetSnapshot(host: hostName, bottle: slug, proposals: existing + [row]))
         return proposal
     }

@@ -40,7 +40,7 @@ public struct HostPolicy: Sendable, Equatable {
     /// The keys a rule may have.
     static let ruleKeys: [String] = [
         "name", "bottles", "tool", "hosts", "upstreams", "credentials", "methods", "routes", "allow_http", "max_risk",
-        "capability", "action", "for", "answer",
+        "capability", "action", "for", "answer", "approvals",
     ]
 
     /// Loads the policy of the settings file `path` and of the remembered
@@ -266,6 +266,15 @@ public struct HostPolicy: Sendable, Equatable {
             }
             rule.answer = text
         }
+        if let value = table["approvals"] {
+            guard let count = value.int, (1...PolicyRule.maximumApprovals).contains(count) else {
+                throw PolicyProblem(
+                    "\(at("approvals")) (rule \(PolicyProblem.quoted(name))) must be a whole number from 1 to "
+                        + "\(PolicyRule.maximumApprovals): the distinct operators who must approve a matching proposal "
+                        + "through the fleet, not \(value.debugDescription)")
+            }
+            rule.approvals = count
+        }
         try check(rule, at: at, header: "\(file):\(header): policy.rule[\(number)] (\(PolicyProblem.quoted(name)))")
         return rule
     }
@@ -297,6 +306,12 @@ public struct HostPolicy: Sendable, Equatable {
         }
         if rule.capability, !tools.contains(.capabilityBlock) {
             throw PolicyProblem("\(at("capability")): capability = true is about Dockerfiles; this rule is not about capability-block")
+        }
+        if rule.approvals != nil, rule.action != .ask {
+            throw PolicyProblem(
+                "\(at("approvals")) (rule \(PolicyProblem.quoted(rule.name))): approvals = N is for an ask rule (a human "
+                    + "decides, N of them through the fleet); this rule's action is \(rule.action.rawValue): drop approvals, "
+                    + "or make it action = \"ask\"")
         }
         switch rule.action {
         case .approve:

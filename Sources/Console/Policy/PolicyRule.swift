@@ -52,8 +52,15 @@ public struct PolicyRule: Sendable, Equatable {
     public var grant: GrantDuration?
     /// The preset answer (`[answers]`) whose text is the decision's notes.
     public var answer: String?
+    /// For `ask`: how many distinct operators must approve a matching
+    /// proposal decided through the fleet (`approvals = N`, 1 to
+    /// ``maximumApprovals``); `nil`: not written (one).
+    public var approvals: Int?
     /// Where the rule is written: `host.toml:14`, for messages and `explain`.
     public var origin: String
+
+    /// The most approvals a rule may ask for (as `[fleet] approvals`).
+    public static let maximumApprovals = 16
 
     public init(name: String, origin: String) {
         self.name = name

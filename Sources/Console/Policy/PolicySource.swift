@@ -39,8 +39,9 @@ public final class PolicySource: @unchecked Sendable {
         return loaded
     }
 
-    /// What identifies a file's version without reading it: device, inode, size, change time.
-    private static func stamp(_ path: String) -> [Int64] {
+    /// What identifies a file's version without reading it: device, inode, size, change time
+    /// (also for the readers of other tables of the settings file that follow it the same way).
+    public static func stamp(_ path: String) -> [Int64] {
         var info = stat()
         guard stat(path, &info) == 0 else { return [-1, Int64(errno), 0, 0, 0] }
         return [

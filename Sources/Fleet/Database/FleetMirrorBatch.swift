@@ -32,6 +32,10 @@ struct FleetMirrorBatch {
     var problems: [String] = []
     var waiting: [Bool] = []
     var archived: [Bool] = []
+    var requiredApprovals: [Int32] = []
+    var hasApprovalsRule: [Bool] = []
+    var approvalsRules: [String] = []
+    var criticalApprovals: [Int32] = []
     private(set) var bytes = 0
 
     var count: Int { ids.count }
@@ -60,6 +64,10 @@ struct FleetMirrorBatch {
         problems.append(row.problem.postgresText ?? "")
         waiting.append(row.waiting)
         archived.append(row.archived)
+        requiredApprovals.append(Int32(clamping: row.hostApprovals.required))
+        hasApprovalsRule.append(row.hostApprovals.rule != nil)
+        approvalsRules.append(row.hostApprovals.rule ?? "")
+        criticalApprovals.append(Int32(clamping: row.hostApprovals.critical))
         bytes += row.proposal.count + row.proposedFile.utf8.count + (row.currentFile?.utf8.count ?? 0)
             + row.justification.utf8.count
     }

@@ -47,6 +47,8 @@ public struct FleetProposalRow: Sendable, Equatable {
     public var archived: Bool
     /// Its decision, when it has one.
     public var decision: FleetDecisionRow?
+    /// How many operators its host says must approve it (1 unless the relay said more).
+    public var hostApprovals = HostApprovals()
 
     /// A row from its parts. `proposalSHA256` defaults to the bytes' digest.
     public init(

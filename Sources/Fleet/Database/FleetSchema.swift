@@ -125,5 +125,6 @@ public enum FleetSchema {
             // part of migration 0 while nothing has shipped.
             + "\n" + OperatorSchema.migration,
         rowSecurity,
+        requiredApprovalsMigration,
     ]
 }

@@ -91,13 +91,14 @@ extension FleetStore {
             INSERT INTO fleet_proposals AS p (
                 host, bottle, id, tool, proposal, proposal_sha256, proposed_file, justification,
                 created_at, expires_at, host_first_seen, risk_hints, current_file, current_sha256,
-                problem, waiting, archived)
+                problem, waiting, archived, required_approvals, approvals_rule, critical_approvals)
             SELECT \(host), r.bottle, r.id, r.tool, r.proposal, r.proposal_sha256, r.proposed_file, r.justification,
                 r.created_at, CASE WHEN r.has_expiry THEN r.expires_at END,
                 CASE WHEN r.has_first_seen THEN r.host_first_seen ELSE now() END, r.risk_hints::jsonb,
                 CASE WHEN r.has_current_file THEN r.current_file END,
                 CASE WHEN r.has_current_digest THEN r.current_sha256 END,
-                CASE WHEN r.has_problem THEN r.problem END, r.waiting, r.archived
+                CASE WHEN r.has_problem THEN r.problem END, r.waiting, r.archived, r.required_approvals,
+                CASE WHEN r.has_approvals_rule THEN r.approvals_rule END, r.critical_approvals
             FROM unnest(
                 \(batch.bottles)::text[], \(batch.ids)::text[], \(batch.tools)::text[], \(batch.proposals)::bytea[],
                 \(batch.digests)::text[], \(batch.proposedFiles)::text[], \(batch.justifications)::text[],
@@ -106,23 +107,29 @@ extension FleetStore {
                 \(batch.hasCurrentFile)::boolean[], \(batch.currentFiles)::text[],
                 \(batch.hasCurrentDigest)::boolean[], \(batch.currentDigests)::text[],
                 \(batch.hasProblem)::boolean[], \(batch.problems)::text[], \(batch.waiting)::boolean[],
-                \(batch.archived)::boolean[])
+                \(batch.archived)::boolean[], \(batch.requiredApprovals)::integer[], \(batch.hasApprovalsRule)::boolean[],
+                \(batch.approvalsRules)::text[], \(batch.criticalApprovals)::integer[])
                 AS r(bottle, id, tool, proposal, proposal_sha256, proposed_file, justification, created_at, has_expiry,
                      expires_at, has_first_seen, host_first_seen, risk_hints, has_current_file, current_file,
-                     has_current_digest, current_sha256, has_problem, problem, waiting, archived)
+                     has_current_digest, current_sha256, has_problem, problem, waiting, archived, required_approvals,
+                     has_approvals_rule, approvals_rule, critical_approvals)
             ON CONFLICT (host, bottle, id) DO UPDATE SET
                 tool = EXCLUDED.tool, proposal = EXCLUDED.proposal, proposal_sha256 = EXCLUDED.proposal_sha256,
                 proposed_file = EXCLUDED.proposed_file, justification = EXCLUDED.justification,
                 created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,
                 risk_hints = EXCLUDED.risk_hints, current_file = EXCLUDED.current_file,
                 current_sha256 = EXCLUDED.current_sha256, problem = EXCLUDED.problem,
-                waiting = EXCLUDED.waiting, archived = EXCLUDED.archived, updated_at = now()
+                waiting = EXCLUDED.waiting, archived = EXCLUDED.archived,
+                required_approvals = EXCLUDED.required_approvals, approvals_rule = EXCLUDED.approvals_rule,
+                critical_approvals = EXCLUDED.critical_approvals, updated_at = now()
             WHERE (p.tool, p.proposal_sha256, p.proposed_file, p.justification, p.created_at, p.expires_at,
-                   p.risk_hints, p.current_file, p.current_sha256, p.problem, p.waiting, p.archived)
+                   p.risk_hints, p.current_file, p.current_sha256, p.problem, p.waiting, p.archived,
+                   p.required_approvals, p.approvals_rule, p.critical_approvals)
                 IS DISTINCT FROM
                   (EXCLUDED.tool, EXCLUDED.proposal_sha256, EXCLUDED.proposed_file, EXCLUDED.justification,
                    EXCLUDED.created_at, EXCLUDED.expires_at, EXCLUDED.risk_hints, EXCLUDED.current_file,
-                   EXCLUDED.current_sha256, EXCLUDED.problem, EXCLUDED.waiting, EXCLUDED.archived)
+                   EXCLUDED.current_sha256, EXCLUDED.problem, EXCLUDED.waiting, EXCLUDED.archived,
+                   EXCLUDED.required_approvals, EXCLUDED.approvals_rule, EXCLUDED.critical_approvals)
             RETURNING true
             """, logger: logger)
         var count = 0

@@ -184,9 +184,9 @@ public struct FleetStore: Sendable {
     static let proposalColumns = """
         p.host, p.bottle, p.id, p.tool, p.proposal, p.proposal_sha256, p.proposed_file, p.justification, \
         p.created_at, p.expires_at, p.host_first_seen, p.risk_hints::text, p.current_file, p.current_sha256, \
-        p.problem, p.waiting, p.archived
+        p.problem, p.waiting, p.archived, p.required_approvals, p.approvals_rule, p.critical_approvals
         """
-    static let proposalColumnCount = 17
+    static let proposalColumnCount = 20
 
     /// `fleet_decisions d`'s columns in the order ``readDecision(_:)`` reads them.
     static let decisionColumns = """
@@ -231,10 +231,14 @@ public struct FleetStore: Sendable {
         let problem: String? = try reader.next()
         let waiting: Bool = try reader.next()
         let archived: Bool = try reader.next()
-        return FleetProposalRow(
+        let approvals = HostApprovals(
+            required: Int(try reader.next(Int32.self)), rule: try reader.next(), critical: Int(try reader.next(Int32.self)))
+        var row = FleetProposalRow(
             host: host, bottle: bottle, id: id, tool: tool, proposal: proposal, proposalSHA256: digest,
             proposedFile: proposedFile, justification: justification, createdAt: createdAt, expiresAt: expiresAt,
             hostFirstSeen: hostFirstSeen, riskHints: hints, currentFile: currentFile, currentSHA256: currentSHA256,
             problem: problem, waiting: waiting, archived: archived, decision: try readDecision(&reader))
+        row.hostApprovals = approvals
+        return row
     }
 }

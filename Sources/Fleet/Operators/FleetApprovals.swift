@@ -72,8 +72,10 @@ public struct FleetApprovals: Sendable {
     }
 }
 
-/// How many distinct operators must approve a proposal: `[fleet] approvals`
-/// for a proposal with a `critical` risk hint, one for any other.
+/// How many distinct operators a console (`web --database`, `approve
+/// --database`) asks for itself: `[fleet] approvals` for a proposal with a
+/// `critical` risk hint, one for any other. What a decider requires is the
+/// higher of this and what the owning host asks (``ApprovalRequirement``).
 ///
 /// Why only critical ones: a second pair of eyes costs a second person's
 /// time; the hints the host computes already single out the changes that
@@ -81,9 +83,12 @@ public struct FleetApprovals: Sendable {
 public struct ApprovalThreshold: Sendable, Equatable {
     /// The approvals a critical proposal needs (1: no threshold).
     public let critical: Int
+    /// Where the setting is, for messages: "in /etc/…/host.toml", "of this console".
+    public let origin: String
 
-    public init(critical: Int = 1) {
+    public init(critical: Int = 1, origin: String = "of this console") {
         self.critical = max(1, critical)
+        self.origin = origin
     }
 
     /// The approvals a proposal with the risk hints `hints` needs.

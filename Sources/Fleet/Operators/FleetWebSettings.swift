@@ -28,6 +28,6 @@ public enum FleetWebSettings {
                 "[fleet] approvals in \(path) must be a whole number from 1 to \(maximumApprovals) (the distinct operators "
                     + "who must approve a proposal with a critical risk hint), not \(value.debugDescription)")
         }
-        return ApprovalThreshold(critical: count)
+        return ApprovalThreshold(critical: count, origin: "in \(path)")
     }
 }

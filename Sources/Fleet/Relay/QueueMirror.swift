@@ -23,6 +23,8 @@ struct QueueMirror: Sendable {
     let root: QueueRoot
     let configRoot: ConfigRoot
     let logger: Logger
+    /// How many operators each proposal needs, by this host's settings; `nil`: one (no settings file).
+    var approvals: HostApprovalPolicy?
 
     /// The proposals the last snapshot of each bottle had live.
     var liveBefore: [BottleSlug: Set<ProposalID>] = [:]
@@ -80,10 +82,11 @@ struct QueueMirror: Sendable {
         do {
             guard let bytes = try queue.proposalFile(proposal.id) else { return nil }
             let currentFile = current.text(of: proposal.tool.configFile)
-            return try FleetProposalRow(
-                host: host, entry: entry, proposalFile: bytes,
-                riskHints: RiskHints.assess(tool: proposal.tool, proposed: proposal.proposedFile, current: currentFile),
-                currentFile: currentFile)
+            let hints = RiskHints.assess(tool: proposal.tool, proposed: proposal.proposedFile, current: currentFile)
+            var row = try FleetProposalRow(
+                host: host, entry: entry, proposalFile: bytes, riskHints: hints, currentFile: currentFile)
+            if let approvals { row.hostApprovals = approvals.approvals(for: proposal, hints: hints, current: currentFile) }
+            return row
         } catch {
             logger.debug("proposal not mirrored this time", metadata: ["proposal": "\(proposal.id)", "error": "\(error)"])
             return nil

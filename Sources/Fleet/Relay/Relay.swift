@@ -43,6 +43,9 @@ public struct Relay: Service {
         public var engine: ContainerEngine
         /// How long between heartbeats (`last_seen`).
         public var heartbeat: Duration = .seconds(60)
+        /// The host settings file whose `[fleet] approvals` and `[[policy.rule]]` set how many
+        /// operators each proposal needs (``HostApprovalPolicy``); `nil`: one for every proposal.
+        public var settings: FilePath?
 
         public init(
             database: FleetDatabaseSettings, host: FleetHostName, queueRoot: FilePath, configRoot: FilePath,
@@ -58,6 +61,8 @@ public struct Relay: Service {
 
     public let configuration: Configuration
     private let logger: Logger
+    /// How many operators each proposal needs, read again when the settings file changes.
+    private let approvals: HostApprovalPolicy?
     /// Lines for the operator (started, caught up, database lost and back), beside the log.
     private let announce: @Sendable (String) -> Void
 
@@ -66,6 +71,7 @@ public struct Relay: Service {
         self.configuration = configuration
         self.logger = logger
         self.announce = announce
+        self.approvals = configuration.settings.map { HostApprovalPolicy(settings: $0, logger: logger) }
     }
 
     /// Relays until the service group shuts down.
@@ -147,7 +153,7 @@ public struct Relay: Service {
         let host = configuration.host
         var mirror = QueueMirror(
             host: host, root: QueueRoot(configuration.queueRoot), configRoot: ConfigRoot(configuration.configRoot),
-            logger: logger)
+            logger: logger, approvals: approvals)
         // Migrates when behind (a role that may not: a message naming the command), else checks only.
         try await FleetDeadline.within(Self.connectLimit, doing: "connecting") { try await store.migrator.migrate() }
         // When the database last heard from this host: what was archived since is mirrored too.

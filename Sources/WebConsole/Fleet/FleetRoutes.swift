@@ -77,12 +77,12 @@ struct FleetRoutes: Sendable {
         var items: [[String: Any]] = []
         for row in page.rows {
             guard var item = FleetViews.row(row, now: now) else { continue }
-            let needed = fleet.threshold.required(for: row.riskHints)
-            if needed > 1 {
+            let needed = ApprovalRequirement(for: row, applying: row.proposedFile, threshold: fleet.threshold)
+            if needed.count > 1 {
                 let approvals = (try? await fleet.approvals.approvals(
                     host: row.host.rawValue, bottle: row.bottle.rawValue, id: row.id.rawValue)) ?? []
                 let count = Set(approvals.filter { Self.asProposed($0, row) }.map(\.operatorName)).count
-                item["approvals"] = "\(count) of \(needed) approvals"
+                item["approvals"] = "\(count) of \(needed.count) approvals"
             }
             items.append(item)
         }
@@ -148,15 +148,12 @@ struct FleetRoutes: Sendable {
             item["delivery"] = FleetViews.delivery(decision, host: row.host.rawValue)
             values["decision"] = item
         } else {
-            let needed = fleet.threshold.required(for: row.riskHints)
-            if needed > 1 {
+            let needed = ApprovalRequirement(for: row, applying: row.proposedFile, threshold: fleet.threshold)
+            if needed.count > 1 {
                 let approvals = try await fleet.approvals.approvals(
                     host: row.host.rawValue, bottle: row.bottle.rawValue, id: row.id.rawValue
                 ).filter { Self.asProposed($0, row) }
-                let names = approvals.map(\.operatorName)
-                values["approvalState"] =
-                    "A critical hint: this needs \(needed) approvals from distinct operators; "
-                    + (names.isEmpty ? "none yet." : "\(names.count) so far (\(names.joined(separator: ", "))).")
+                values["approvalState"] = "This \(needed.needs): \(needed.progress(approvals.map(\.operatorName)))."
             }
         }
         return Page.html(
@@ -224,8 +221,7 @@ struct FleetRoutes: Sendable {
         var deciders = decidedBy
         // The file that would be applied decides the threshold and what an approval is bound to.
         let applied = finalFile ?? row.proposedFile
-        let needed = fleet.threshold.required(
-            for: row.riskHints, applying: applied, tool: proposal.tool, current: row.currentFile)
+        let needed = ApprovalRequirement(for: row, applying: applied, threshold: fleet.threshold).count
         if status.isApproval, needed > 1 {
             let approvals = try await fleet.approvals.approve(
                 host: row.host.rawValue, bottle: row.bottle.rawValue, id: row.id.rawValue, operatorName: decidedBy,

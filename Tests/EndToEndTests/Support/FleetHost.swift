@@ -13,11 +13,14 @@ final class FleetHost: Sendable {
     /// The password of the URL's role (the superuser's unless the test gave the host a role of its own).
     let password: String
 
-    init(_ name: String, database: String, password: String = PostgresServer.superuserPassword) throws {
+    /// - Parameter reload: the bottle's allowlist reload command (``ServedBottle``).
+    init(_ name: String, database: String, password: String = PostgresServer.superuserPassword, reload: [String] = ["true"])
+        throws
+    {
         self.name = name
         self.database = database
         self.password = password
-        bottle = try ServedBottle()
+        bottle = try ServedBottle(reload: reload)
         bottle.scratch.write("# no channels, no rules\n", at: "host.toml")
     }
 
@@ -75,11 +78,14 @@ final class FleetHost: Sendable {
     func allowlist() -> String { (try? String(contentsOfFile: allowlistPath, encoding: .utf8)) ?? "" }
 
     /// The host's audit records of decisions on `id` (one per decision the host made).
-    func decisionRecords(of id: String) -> [[String: Any]] {
+    func decisionRecords(of id: String) -> [[String: Any]] { auditRecords(of: id, event: "decision") }
+
+    /// The host's audit records of `event` (`decision`, `apply`, …) on `id`.
+    func auditRecords(of id: String, event: String) -> [[String: Any]] {
         let text = (try? String(contentsOfFile: bottle.queueRoot + "/audit.log", encoding: .utf8)) ?? ""
         return text.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }.filter { $0["event"] as? String == "decision" && $0["id"] as? String == id }
+        }.filter { $0["event"] as? String == event && $0["id"] as? String == id }
     }
 }
 
@@ -134,11 +140,14 @@ struct FleetOfTwo {
     let a: FleetHost
     let b: FleetHost
 
-    static func start() async throws -> FleetOfTwo {
+    /// - Parameter reloadA: host a's allowlist reload command.
+    static func start(reloadA: [String] = ["true"]) async throws -> FleetOfTwo {
         let server = try await PostgresServer.start()
         let name = "fleet_\(UUID().uuidString.prefix(8).lowercased())"
         let database = try server.createDatabase(name)
-        return FleetOfTwo(server: server, database: database, a: try FleetHost("a", database: database), b: try FleetHost("b", database: database))
+        return FleetOfTwo(
+            server: server, database: database, a: try FleetHost("a", database: database, reload: reloadA),
+            b: try FleetHost("b", database: database))
     }
 
     /// A fleet whose relays connect with roles of their own, as docs/fleet.md sets them up: the
