@@ -3,6 +3,7 @@ import Console
 import Fleet
 import Foundation
 import Queue
+import Risk
 import SystemPackage
 
 /// `bottle-supervise policy`: the operator's standing rules (docs/policy.md).

@@ -2,6 +2,7 @@ import Fleet
 import Foundation
 import PostgresTestSupport
 import Queue
+import Risk
 import Testing
 
 /// The approvals the owning host asks for, as mirrored (`required_approvals`, `approvals_rule`,

@@ -1,4 +1,5 @@
 import Queue
+import Risk
 
 extension PolicyEvaluator {
     /// The ask rule that sets how many operators must approve `proposal`

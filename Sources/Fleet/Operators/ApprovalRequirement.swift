@@ -1,4 +1,5 @@
 import Queue
+import Risk
 
 /// How many distinct operators must approve a proposal before a decider
 /// (`web --database`, `approve|modify --database`) writes the decision, and

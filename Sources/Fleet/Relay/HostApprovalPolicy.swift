@@ -2,6 +2,7 @@ import Console
 import Foundation
 import Logging
 import Queue
+import Risk
 import Synchronization
 import SystemPackage
 
