@@ -79,7 +79,7 @@ struct RelayWorkTests {
         #expect(work.next() == .lost("the database ended the LISTEN"))
     }
 
-    @Test("claims, then the heartbeat, then the mirrors; each once however often marked")
+    @Test("the heartbeat, then claims, then the mirrors; each once however often marked")
     func order() {
         var work = RelayWork()
         work.queueChanged(quiet)
@@ -87,7 +87,23 @@ struct RelayWorkTests {
         work.heartbeatTick()
         work.claimsAnnounced()
         work.claimsAnnounced()
-        #expect(drain(&work) == [.deliverClaims, .heartbeat, .mirrorBottle(quiet)])
+        #expect(drain(&work) == [.heartbeat, .deliverClaims, .mirrorBottle(quiet)])
+    }
+
+    @Test("claims announced without end (any role may NOTIFY) take turns with the mirrors and the heartbeat")
+    func claimFloodTakesTurns() {
+        var work = RelayWork()
+        work.queueChanged(quiet)
+        work.queueChanged(flooding)
+        var steps: [RelayWork.Step] = []
+        for round in 0..<6 {
+            work.claimsAnnounced()
+            if round == 3 { work.heartbeatTick() }
+            if let step = work.next() { steps.append(step) }
+        }
+        #expect(steps == [
+            .deliverClaims, .mirrorBottle(quiet), .deliverClaims, .heartbeat, .mirrorBottle(flooding), .deliverClaims,
+        ])
     }
 
     @Test("the inbox wakes its loop once for a burst, and the loop finds all of it")

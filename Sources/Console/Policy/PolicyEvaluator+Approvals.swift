@@ -31,4 +31,19 @@ extension PolicyEvaluator {
         }
         return nil
     }
+
+    /// The most approvals any ask rule covering `proposal`'s bottle and tool
+    /// asks for, whatever the file says (1 when none asks for more): what an
+    /// operator's Modify of it needs on the fleet.
+    ///
+    /// Why not the rule matching the final file: a rule's host, upstream and
+    /// route patterns match what a file adds, so one operator could Modify a
+    /// proposal no rule holds into a file a rule holds for two; the host that
+    /// owns the rules is not there when the Modify is made, so it says in
+    /// advance the most a Modify of this proposal could need.
+    public static func modifyApprovals(for proposal: Proposal, policy: HostPolicy) -> Int {
+        policy.rules.lazy
+            .filter { $0.action == .ask && $0.covers(bottle: proposal.bottle) && $0.covers(tool: proposal.tool) }
+            .map { $0.approvals ?? 1 }.max() ?? 1
+    }
 }

@@ -59,6 +59,11 @@ public struct FleetMigrator: Sendable {
     ///   missing and it may not create them), or a database failure.
     @discardableResult
     public func migrate() async throws(FleetStoreError) -> Report {
+        // A current schema is read without the lock: any role may take an advisory lock and
+        // hold it, and a relay that waited on it at every start could be kept out for good.
+        let seen = try await version()
+        if seen > FleetSchema.version { throw Self.tooNew(seen) }
+        if seen == FleetSchema.version { return Report(from: seen, to: seen) }
         do {
             let from = try await client.withTransaction(logger: logger) { connection in
                 try await connection.query(

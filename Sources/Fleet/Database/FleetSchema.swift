@@ -126,5 +126,6 @@ public enum FleetSchema {
             + "\n" + OperatorSchema.migration,
         rowSecurity,
         requiredApprovalsMigration,
+        claimGuards,
     ]
 }

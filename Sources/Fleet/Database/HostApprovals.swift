@@ -12,8 +12,12 @@ public struct HostApprovals: Sendable, Equatable {
     /// The ask rule that set ``required``; `nil`: the host's `[fleet]
     /// approvals` for a critical hint did, or nothing asked for more than one.
     public var rule: String?
-    /// The host's `[fleet] approvals`: what a file with a critical hint
-    /// needs there (a Modify may make a harmless proposal critical).
+    /// What an operator's Modify of the proposal needs there: the higher of
+    /// the host's `[fleet] approvals` (a Modify may make a harmless proposal
+    /// critical) and the most any ask rule covering the bottle and tool asks
+    /// for (a Modify may add what a rule holds;
+    /// ``Console/PolicyEvaluator/modifyApprovals(for:policy:)``). Stored in
+    /// `critical_approvals`.
     public var critical: Int
 
     public init(required: Int = 1, rule: String? = nil, critical: Int = 1) {

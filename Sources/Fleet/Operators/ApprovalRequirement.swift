@@ -17,17 +17,18 @@ public struct ApprovalRequirement: Sendable, Equatable {
     /// decider's own `threshold`.
     public init(for row: FleetProposalRow, applying file: String, threshold: ApprovalThreshold) {
         let host = row.hostApprovals
-        // A Modify may make a harmless proposal critical: the host's own count for a critical file then.
-        let fileIsCritical =
-            file != row.proposedFile
-            && RiskHints.assess(tool: row.tool, proposed: file, current: row.currentFile).highestSeverity == .critical
-        let hostCount = max(host.required, fileIsCritical ? host.critical : 1)
+        // A Modify may make a harmless proposal critical, or add what a rule holds: the host said in
+        // advance what any Modify of this proposal needs (``HostApprovals/critical``).
+        let isModify = file != row.proposedFile
+        let hostCount = max(host.required, isModify ? host.critical : 1)
         let local = threshold.required(for: row.riskHints, applying: file, tool: row.tool, current: row.currentFile)
         if hostCount >= local, hostCount > 1 {
             count = hostCount
             source =
                 if let rule = host.rule, host.required == hostCount {
                     "rule \(rule) on host \(row.host)"
+                } else if isModify, host.critical == hostCount {
+                    "a Modify: the most host \(row.host)'s rules or [fleet] approvals ask for this bottle and tool"
                 } else {
                     "a critical risk hint, [fleet] approvals on host \(row.host)"
                 }

@@ -25,6 +25,13 @@ public enum ClaimVerdict: Sendable, Equatable {
     public static func of(
         status: DecisionStatus, decidedBy: String, proposalSHA256: String?, entry: QueueEntry?, host: String
     ) -> ClaimVerdict {
+        // An operator approves, modifies or rejects; a withdrawal is the agent's word and an expiry
+        // the host's, so a claim of either (the database refuses them from operator roles) is no one's.
+        guard status == .approved || status == .modified || status == .rejected else {
+            return .refused(
+                "a claim may approve, modify or reject; \(status.rawValue) is the agent's or the host's word, "
+                    + "not an operator's; nothing was applied")
+        }
         guard let entry else {
             return .refused("the proposal is no longer in host \(host)'s queue; nothing was applied")
         }

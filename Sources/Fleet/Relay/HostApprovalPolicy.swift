@@ -45,9 +45,11 @@ public final class HostApprovalPolicy: Sendable {
         let byHint = hints.highestSeverity == .critical ? critical : 1
         let rule = PolicyEvaluator.approvalsRule(for: proposal, current: current, policy: policy)
         let byRule = rule.map { $0.approvals ?? 1 } ?? 1
+        // What a Modify needs: a final file may be critical, or held by a rule the proposal is not.
+        let modify = max(critical, PolicyEvaluator.modifyApprovals(for: proposal, policy: policy))
         return byRule > 1 && byRule >= byHint
-            ? HostApprovals(required: byRule, rule: rule?.name, critical: critical)
-            : HostApprovals(required: byHint, critical: critical)
+            ? HostApprovals(required: byRule, rule: rule?.name, critical: modify)
+            : HostApprovals(required: byHint, critical: modify)
     }
 
     /// The policy and `[fleet] approvals` as the files are now (read again when they changed).

@@ -14,6 +14,13 @@ import Synchronization
 /// mirrored; marked again while waiting, it keeps its place), and before each
 /// bottle the relay looks at the claims, the heartbeat and the connection.
 ///
+/// Claims and mirrors also take turns: after a delivery of claims, the next
+/// mirror goes first if one waits. Any role that can reach the database may
+/// `NOTIFY fleet_decisions` with a host's name, as often as it likes; were
+/// claims always first, such a flood would leave that host's proposals
+/// unmirrored and its heartbeat unsent. With turns, a claim waits at most one
+/// bottle's mirror, and a mirror at most one delivery.
+///
 /// A value type, so the order is tested without a relay, a database or a clock.
 struct RelayWork: Sendable, Equatable {
     /// One thing to do.
@@ -38,6 +45,8 @@ struct RelayWork: Sendable, Equatable {
     private var bottles: [BottleSlug] = []
     private var bottlesStart = 0
     private var marked: Set<BottleSlug> = []
+    /// Whether the last step delivered claims (a mirror waiting goes next).
+    private var claimsHadTheirTurn = false
 
     /// Whether nothing is waiting.
     var isEmpty: Bool { lostReason == nil && !claims && !heartbeatDue && !wholeHost && marked.isEmpty }
@@ -65,18 +74,23 @@ struct RelayWork: Sendable, Equatable {
         if lostReason == nil { lostReason = reason }
     }
 
-    /// Takes the most urgent step: a lost connection, then claims, then the
-    /// heartbeat, then the whole host, then the bottle marked longest ago.
+    /// Takes the most urgent step: a lost connection, then the heartbeat (a
+    /// timer's, once a minute), then claims and mirrors in turns — claims
+    /// first unless they had the last turn and a mirror waits; of the mirrors,
+    /// the whole host, then the bottle marked longest ago.
     mutating func next() -> Step? {
         if let lostReason { return .lost(lostReason) }
-        if claims {
-            claims = false
-            return .deliverClaims
-        }
         if heartbeatDue {
             heartbeatDue = false
             return .heartbeat
         }
+        let mirrorWaits = wholeHost || bottlesStart < bottles.count
+        if claims, !(claimsHadTheirTurn && mirrorWaits) {
+            claims = false
+            claimsHadTheirTurn = true
+            return .deliverClaims
+        }
+        claimsHadTheirTurn = false
         if wholeHost {
             wholeHost = false
             bottles.removeAll()
