@@ -147,4 +147,24 @@ struct FleetAttackTests {
             }
         }
     }
+
+    @Test("an operator role claims a withdrawal in the agent's name, and the owning relay would record it as the agent's")
+    func operatorForgesTheAgentsWithdrawal() async throws {
+        let fleet = try await FleetRowSecurityTests.fleet()
+        let b = fleet.b
+        withKnownIssue("operator_claims does not restrict status: withdrawn and expired are the agent's and the host's words") {
+            #expect(throws: (any Error).self) {
+                try fleet.sql(
+                    as: "ops",
+                    "INSERT INTO fleet_decisions (host, bottle, id, status, decided_by, proposal_sha256, delivery) VALUES "
+                        + "('\(b.host)', '\(b.bottle)', '\(b.id)', 'withdrawn', 'agent', '\(b.proposalSHA256)', 'awaiting-host')")
+            }
+        }
+        let verdict = ClaimVerdict.of(
+            status: .withdrawn, decidedBy: "agent", proposalSHA256: RelayDecisionTests.digest,
+            entry: try RelayDecisionTests.entry(), host: "b")
+        withKnownIssue("ClaimVerdict applies (Applier.record writes 'withdrawn by agent' into the queue and the audit log)") {
+            #expect(verdict != .apply)
+        }
+    }
 }
