@@ -167,4 +167,25 @@ struct FleetAttackTests {
             #expect(verdict != .apply)
         }
     }
+
+    @Test("one relay role locks fleet_proposals and fleet_decisions whole (its table-wide UPDATE grant allows LOCK TABLE): every operator's read and every relay's write waits")
+    func relayLocksTheTables() async throws {
+        let fleet = try await FleetRowSecurityTests.fleet()
+        let logger = Logger(label: "attack")
+        try await fleet.asRole("relay_a") { attacker in
+            try await attacker.client.withConnection { connection in
+                _ = try await connection.query("BEGIN", logger: logger)
+                _ = try await connection.query(
+                    "LOCK TABLE fleet_proposals, fleet_decisions IN ACCESS EXCLUSIVE MODE", logger: logger)
+                try await fleet.asRole("ops") { store in
+                    await withKnownIssue("relay roles hold table-level UPDATE; a column list would refuse LOCK TABLE") {
+                        _ = try await FleetDeadline.within(.seconds(5), doing: "listing") {
+                            try await store.proposals(includeDecided: true)
+                        }
+                    }
+                }
+                _ = try await connection.query("ROLLBACK", logger: logger)
+            }
+        }
+    }
 }
