@@ -63,11 +63,12 @@ struct FleetRequiredApprovalsTests {
         // The stricter console does not raise a harmless proposal's count: its setting is for critical ones.
         #expect(ApprovalRequirement(for: Self.row(HostApprovals(required: 2, rule: "r")), applying: "api.github.com\n", threshold: strict).count == 2)
 
-        // A Modify into a critical file needs the host's count for a critical file.
+        // Any Modify needs what the host says a Modify of this proposal needs (a critical file, a rule's hosts).
         let harmless = Self.row(HostApprovals(critical: 3))
         #expect(ApprovalRequirement(for: harmless, applying: "api.github.com\n", threshold: console).count == 1)
         let widened = ApprovalRequirement(for: harmless, applying: "api.github.com\n10.0.0.1\n", threshold: console)
         #expect(widened.count == 3)
-        #expect(widened.source == "a critical risk hint, [fleet] approvals on host web-1")
+        #expect(widened.source == "a Modify: the most host web-1's rules or [fleet] approvals ask for this bottle and tool")
+        #expect(ApprovalRequirement(for: harmless, applying: "api.github.com\nexample.org\n", threshold: console).count == 3)
     }
 }

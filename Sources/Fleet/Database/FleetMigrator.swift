@@ -115,8 +115,14 @@ public struct FleetMigrator: Sendable {
 
     static func version(on connection: PostgresConnection, logger: Logger) async throws -> Int {
         var present = false
+        // A query of pg_class under the statement's snapshot, not to_regclass(): that one reads
+        // the backend's catalog snapshot, which waiting on the advisory lock does not refresh, so a
+        // relay that waited while another created the tables would still see none.
         for try await exists in try await connection.query(
-            "SELECT to_regclass('fleet_schema') IS NOT NULL", logger: logger
+            """
+            SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                           WHERE c.relname = 'fleet_schema' AND n.nspname = current_schema())
+            """, logger: logger
         ).decode(Bool.self) {
             present = exists
         }

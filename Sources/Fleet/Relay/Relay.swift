@@ -232,6 +232,9 @@ public struct Relay: Service {
                             try await store.heartbeat(host)
                         }
                         finishInterruptedApplies(applier)
+                        // A claim whose delivery failed (a full disk) is tried again once a minute,
+                        // not only when another claim is announced.
+                        try await deliverAwaiting(store: store, delivery: delivery)
                     case .lost(let reason):
                         throw FleetStoreError.unavailable(reason)
                     }
