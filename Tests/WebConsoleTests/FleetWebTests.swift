@@ -71,7 +71,23 @@ struct FleetWebTests {
                 let cookie = try await one.signIn("bob", client: client)
                 let cut = try await client.get("/fragments/proposals", cookie: cookie)
                 #expect(cut.html.contains(first.id.rawValue) && !cut.html.contains(second.id.rawValue))
-                #expect(cut.html.contains("The oldest 1 of 2 pending proposals; choose a host or a bottle"))
+                #expect(cut.html.contains("Showing 1–1 of 2 pending proposals, oldest first. Choose a host or a bottle"))
+                #expect(cut.html.contains(#"<a href="/?offset=1" id="next-page">next 1 →</a>"#))
+                #expect(!cut.html.contains("previous-page"))
+                // The next page: the other proposal, a link back, none onward; the live refetch keeps the query.
+                let next = try await client.get("/fragments/proposals?offset=1", cookie: cookie)
+                #expect(next.html.contains(second.id.rawValue) && !next.html.contains(first.id.rawValue))
+                #expect(next.html.contains("Showing 2–2 of 2"))
+                #expect(next.html.contains(#"<a href="/" id="previous-page">← previous 1</a>"#))
+                #expect(!next.html.contains("next-page"))
+                let full = try await client.get("/?offset=1", cookie: cookie)
+                #expect(full.html.contains(second.id.rawValue) && !full.html.contains(first.id.rawValue))
+                // A filter is kept in the links (host and bottle names need no escaping: they are checked names).
+                let filtered = try await client.get("/fragments/proposals?host=alpha&offset=0", cookie: cookie)
+                #expect(filtered.html.contains(first.id.rawValue) && !filtered.html.contains(#"id="more""#))
+                let past = try await client.get("/fragments/proposals?offset=7&bottle=db", cookie: cookie)
+                #expect(past.html.contains("Showing none of 1"))
+                #expect(past.html.contains(#"<a href="/?bottle=db&amp;offset=6" id="previous-page">"#))
             }
             try await page.test { client in
                 let cookie = try await page.signIn("carol", client: client)

@@ -123,6 +123,7 @@ public enum FleetSchema {
         """
             // Named operators, their sign-in tokens' digests, approvals toward thresholds (fleetweb):
             // part of migration 0 while nothing has shipped.
-            + "\n" + OperatorSchema.migration
+            + "\n" + OperatorSchema.migration,
+        pendingOrderMigration,
     ]
 }

@@ -68,11 +68,13 @@ struct FleetRoutes: Sendable {
 
     // MARK: - The list
 
-    /// The list's rows: the oldest pending proposals that pass the filter,
-    /// each critical one with its approvals so far when a threshold applies,
-    /// and how many more there are.
+    /// The list's rows: a page of the oldest pending proposals that pass the
+    /// filter, each critical one with its approvals so far when a threshold
+    /// applies; when there are more than a page, how many and links to the
+    /// pages before and after.
     private func rowsFragment(_ filter: FleetFilter) async throws -> String {
-        let page = try await fleet.store.pendingPage(host: filter.host, bottle: filter.bottle, limit: fleet.listLimit)
+        let page = try await fleet.store.pendingPage(
+            host: filter.host, bottle: filter.bottle, limit: fleet.listLimit, offset: filter.offset)
         let now = Date()
         var items: [[String: Any]] = []
         for row in page.rows {
@@ -87,18 +89,17 @@ struct FleetRoutes: Sendable {
             items.append(item)
         }
         var values: [String: Any] = ["rows": items, "emptyText": "No pending proposals on any host of the fleet."]
-        if page.total > page.rows.count {
-            values["more"] =
-                "The oldest \(page.rows.count) of \(page.total) pending proposals; choose a host or a bottle to see the others."
+        if page.offset > 0 || page.hasMore(limit: fleet.listLimit) {
+            values.merge(FleetViews.pager(page, filter: filter, limit: fleet.listLimit)) { $1 }
         }
         return Page.fragment("rows", values)
     }
 
     private func listPage(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         let filter = FleetFilter(request)
-        // Every host of the fleet, also one with nothing pending; the bottles that have something pending.
+        // Every host and bottle of the fleet, also those with nothing pending.
         let hosts = Set(try await fleet.store.hosts().map(\.host.rawValue)).union(filter.host.map { [$0.rawValue] } ?? [])
-        let bottles = Set(try await fleet.store.pendingBottleNames()).union(filter.bottle.map { [$0.rawValue] } ?? [])
+        let bottles = Set(try await fleet.store.bottleNames()).union(filter.bottle.map { [$0.rawValue] } ?? [])
         let values: [String: Any] = [
             "heading": "Pending proposals across the fleet",
             "rows": try await rowsFragment(filter),
@@ -264,14 +265,34 @@ extension FleetRoutes {
     }
 }
 
-/// The list's filters from the query string (`?host=…&bottle=…`); a value
-/// that is not a host or bottle name is ignored.
+/// The list's filters and page from the query string
+/// (`?host=…&bottle=…&offset=…`); a value that is not a host or bottle name,
+/// or not a count, is ignored.
 struct FleetFilter: Sendable {
     var host: FleetHostName?
     var bottle: BottleSlug?
+    /// How many matching proposals the page skips (oldest first).
+    var offset = 0
+
+    init(host: FleetHostName? = nil, bottle: BottleSlug? = nil, offset: Int = 0) {
+        self.host = host
+        self.bottle = bottle
+        self.offset = offset
+    }
 
     init(_ request: Request) {
         host = request.uri.queryParameters["host"].flatMap { $0.isEmpty ? nil : try? FleetHostName(String($0)) }
         bottle = request.uri.queryParameters["bottle"].flatMap { $0.isEmpty ? nil : try? BottleSlug(String($0)) }
+        offset = request.uri.queryParameters["offset"].flatMap { Int(String($0)) }.map { max(0, $0) } ?? 0
+    }
+
+    /// The list's address with this filter, starting at `offset`.
+    func path(offset: Int) -> String {
+        var query: [String] = []
+        // Host and bottle names are checked names (letters, digits, `.`, `-`, `_`): nothing to escape.
+        if let host { query.append("host=\(host.rawValue)") }
+        if let bottle { query.append("bottle=\(bottle.rawValue)") }
+        if offset > 0 { query.append("offset=\(offset)") }
+        return query.isEmpty ? "/" : "/?" + query.joined(separator: "&")
     }
 }

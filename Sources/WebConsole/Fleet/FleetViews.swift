@@ -33,6 +33,26 @@ enum FleetViews {
         return item
     }
 
+    /// The list's pager when the proposals that match are more than a page:
+    /// which of them are shown, of how many, and links to the pages before
+    /// and after (the filters narrow it further).
+    static func pager(_ page: FleetPendingPage, filter: FleetFilter, limit: Int) -> [String: Any] {
+        let grouped = FleetPendingPage.grouped
+        let last = page.offset + page.rows.count
+        var values: [String: Any] = [
+            "more": "Showing \(page.shown) pending proposals, oldest first. Choose a host or a bottle to narrow the list, or page through it:"
+        ]
+        if page.offset > 0 {
+            values["previous"] = filter.path(offset: max(0, page.offset - limit))
+            values["previousCount"] = grouped(min(limit, page.offset))
+        }
+        if page.hasMore(limit: limit) {
+            values["next"] = filter.path(offset: page.offset + page.rows.count)
+            values["nextCount"] = grouped(page.total.map { min(limit, $0 - last) } ?? limit)
+        }
+        return values
+    }
+
     /// `decided_by` for a decision several operators made: their names in
     /// the order they approved, within the 256 bytes a host accepts in a
     /// decision file (``Decision/shapeProblem()``), the rest counted.

@@ -27,7 +27,7 @@ enum Templates {
         """
 
     static let rows = """
-        {{^rows}}<p class="empty">{{#emptyText}}{{emptyText}}{{/emptyText}}{{^emptyText}}No pending proposals. New ones appear here as agents ask.{{/emptyText}}</p>{{/rows}}{{#rows}}<a class="row risk-{{risk}}" href="{{href}}" data-id="{{id}}"{{#host}} data-host="{{host}}"{{/host}}><span class="meta">{{#host}}<span class="host">{{host}}</span> · {{/host}}<strong>{{bottle}}</strong> · {{tool}} → {{file}} · {{age}}{{#waiting}} · agent waiting{{/waiting}}{{#approvals}} · {{approvals}}{{/approvals}}</span><span class="badge">{{riskLabel}}</span><span class="why">{{justification}}</span></a>{{/rows}}{{#more}}<p class="meta" id="more">{{more}}</p>{{/more}}
+        {{^rows}}<p class="empty">{{#emptyText}}{{emptyText}}{{/emptyText}}{{^emptyText}}No pending proposals. New ones appear here as agents ask.{{/emptyText}}</p>{{/rows}}{{#rows}}<a class="row risk-{{risk}}" href="{{href}}" data-id="{{id}}"{{#host}} data-host="{{host}}"{{/host}}><span class="meta">{{#host}}<span class="host">{{host}}</span> · {{/host}}<strong>{{bottle}}</strong> · {{tool}} → {{file}} · {{age}}{{#waiting}} · agent waiting{{/waiting}}{{#approvals}} · {{approvals}}{{/approvals}}</span><span class="badge">{{riskLabel}}</span><span class="why">{{justification}}</span></a>{{/rows}}{{#more}}<p class="meta" id="more">{{more}}{{#previous}} <a href="{{previous}}" id="previous-page">← previous {{previousCount}}</a>{{/previous}}{{#next}} <a href="{{next}}" id="next-page">next {{nextCount}} →</a>{{/next}}</p>{{/more}}
         """
 
     static let proposal = """
