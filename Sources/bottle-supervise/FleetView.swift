@@ -88,20 +88,21 @@ enum FleetView {
 
     /// One proposal of the fleet, as `show` reviews a local one.
     static func show(_ idText: String, database: FleetDatabaseSettings, host: FleetHostName?, json: Bool) async throws {
-        let row = try await FleetDecision.connected(database) { store in
-            try await FleetDecision.locate(idText, host: host, in: store)
+        let (row, hostRow) = try await FleetDecision.connected(database) { store in
+            let row = try await FleetDecision.locate(idText, host: host, in: store)
+            return (row, try await store.hosts().first { $0.host == row.host })
         }
         if json {
             print(FleetListJSON.encode(FleetListJSON.item(row)))
             return
         }
-        print(render(row, database: database, color: useColor()))
+        print(render(row, host: hostRow, database: database, color: useColor()))
     }
 
-    static func render(_ row: FleetProposalRow, database: FleetDatabaseSettings, color: Bool) -> String {
+    static func render(_ row: FleetProposalRow, host: FleetHostRow?, database: FleetDatabaseSettings, color: Bool) -> String {
         var lines = [
             "proposal  \(row.id)",
-            "host      \(row.host)",
+            "host      \(row.host)" + (host.map { "  (" + hostLine($0, now: Date()) + ")" } ?? ""),
             "bottle    \(row.bottle)",
             "tool      \(row.tool.rawValue) → \(row.tool.configFile.fileName)",
             "created   \(Timestamp.format(row.createdAt))",
@@ -128,6 +129,15 @@ enum FleetView {
                     + "--database \(database.redactedURL) --expect-sha256 \(row.proposalSHA256)")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The host's relay and audit chain as the database last heard of them:
+    /// "relay seen 2m ago; audit chain 1,204 records, head 3f2a…".
+    static func hostLine(_ host: FleetHostRow, now: Date) -> String {
+        let chain =
+            host.auditHead.map { "audit chain \(FleetPendingPage.grouped(host.auditRecords)) records, head \($0.prefix(12))…" }
+            ?? "audit chain not sent yet"
+        return "relay seen \(ConsoleView.age(of: host.lastSeen, now: now)) ago; \(chain)"
     }
 
     /// The state in words: pending (is the agent waiting?), or the decision, who made it and where it stands.

@@ -45,10 +45,16 @@ struct FleetWebTests {
         try await withFleet { page in
             let first = try await page.mirror(host: "alpha", bottle: "web", justification: "pip needs PyPI <script>x</script>")
             let second = try await page.mirror(host: "beta", bottle: "db", justification: "backups to S3")
+            let head = String(repeating: "3f", count: 32)
+            try await page.store.recordAuditHead(host: FleetHostName("alpha"), head: head, records: 1204)
             try await page.test { client in
                 let cookie = try await page.signIn("alice", client: client)
                 let all = try await client.get("/", cookie: cookie)
                 #expect(all.status == .ok)
+                // The hosts with their audit chains: alpha's as its relay sent it, beta's not sent yet.
+                #expect(all.html.contains("The fleet's hosts (2)"))
+                #expect(all.html.contains(#"<td>1,204</td><td><code title="\#(head)">3f3f3f3f3f3f</code></td>"#))
+                #expect(all.html.contains(#"<td>not sent yet</td><td><code title="">—</code></td>"#))
                 #expect(all.html.contains(#"data-host="alpha""#) && all.html.contains(#"data-host="beta""#))
                 #expect(all.html.contains("/fleet/alpha/web/\(first.id)"))
                 #expect(all.html.contains("Signed in as alice"))

@@ -98,15 +98,26 @@ struct FleetRoutes: Sendable {
     private func listPage(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         let filter = FleetFilter(request)
         // Every host and bottle of the fleet, also those with nothing pending.
-        let hosts = Set(try await fleet.store.hosts().map(\.host.rawValue)).union(filter.host.map { [$0.rawValue] } ?? [])
-        let bottles = Set(try await fleet.store.bottleNames()).union(filter.bottle.map { [$0.rawValue] } ?? [])
-        let values: [String: Any] = [
+        // Read at once, each on a connection of the pool: the page waits for the slowest, not the sum.
+        async let listedHosts = fleet.store.hosts()
+        async let listedBottles = fleet.store.bottleNames()
+        let rows = try await rowsFragment(filter)
+        let fleetHosts = try await listedHosts
+        let hosts = Set(fleetHosts.map(\.host.rawValue)).union(filter.host.map { [$0.rawValue] } ?? [])
+        let bottles = Set(try await listedBottles).union(filter.bottle.map { [$0.rawValue] } ?? [])
+        var values: [String: Any] = [
             "heading": "Pending proposals across the fleet",
-            "rows": try await rowsFragment(filter),
+            "rows": rows,
             "filters": true,
             "hosts": hosts.sorted().map { ["name": $0, "selected": $0 == filter.host?.rawValue] },
             "bottles": bottles.sorted().map { ["name": $0, "selected": $0 == filter.bottle?.rawValue] },
         ]
+        if !fleetHosts.isEmpty {
+            let now = Date()
+            values["fleetHosts"] = [
+                "count": FleetPendingPage.grouped(fleetHosts.count), "entries": fleetHosts.map { FleetViews.host($0, now: now) },
+            ]
+        }
         return Page.html(
             title: "Fleet", template: "list", values: values, session: context.session, live: true, grantsLink: false)
     }

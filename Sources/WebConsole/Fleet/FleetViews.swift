@@ -53,6 +53,15 @@ enum FleetViews {
         return values
     }
 
+    /// One host of the fleet's host list: its relay's last word and where its audit chain stands.
+    static func host(_ host: FleetHostRow, now: Date) -> [String: Any] {
+        [
+            "name": host.host.rawValue, "lastSeen": ConsoleView.age(of: host.lastSeen, now: now),
+            "records": host.auditHead == nil ? "not sent yet" : FleetPendingPage.grouped(host.auditRecords),
+            "head": host.auditHead ?? "", "headShort": host.auditHead.map { String($0.prefix(12)) } ?? "—",
+        ]
+    }
+
     /// `decided_by` for a decision several operators made: their names in
     /// the order they approved, within the 256 bytes a host accepts in a
     /// decision file (``Decision/shapeProblem()``), the rest counted.
