@@ -391,6 +391,57 @@ struct FleetWebTests {
         }
     }
 
+    /// The proposal's page is live: its status part is refetched on every change the database
+    /// announces (the event stream test below shows a NOTIFY reaching the page), and says what
+    /// happened elsewhere — a claim, its delivery or refusal, a withdrawal on the host.
+    @Test("a proposal's page follows the fleet: decided, delivered, refused or withdrawn elsewhere shows in its live part")
+    func liveProposalPage() async throws {
+        try await withFleet { page in
+            let proposal = try await page.mirror(host: "alpha", bottle: "web")
+            let other = try await page.mirror(host: "alpha", bottle: "web", file: "api.github.com\nfiles.example\n")
+            let path = "/fleet/alpha/web/\(proposal.id)"
+            try await page.test { client in
+                let cookie = try await page.signIn("alice", client: client)
+                let full = try await client.get(path, cookie: cookie)
+                #expect(full.html.contains(#"<div id="fleet-status" data-src="\#(path)/status" aria-live="polite">"#))
+                #expect(full.html.contains(#"<p class="message" id="fleet-state" data-open="true">Pending on alpha; the agent is not connected.</p>"#))
+                #expect(full.html.contains(#"<script src="/static/live.js"></script>"#) && full.html.contains(#"class="decide""#))
+                let script = try await client.get("/static/live.js", cookie: cookie)
+                #expect(script.html.contains(#"getElementById("fleet-status")"#) && script.html.contains(#"querySelector("section.decide")"#))
+
+                // Claimed elsewhere (another operator's page, approve --database): awaiting its host.
+                let row = try #require(try await page.store.proposals(id: proposal.id).first)
+                let claim = FleetDecisionRow(
+                    host: row.host, bottle: row.bottle, id: row.id, status: .approved, decidedBy: "bob",
+                    proposalSHA256: row.proposalSHA256)
+                guard case .won = try await page.store.decide(claim) else {
+                    Issue.record("the claim did not win")
+                    return
+                }
+                let claimed = try await client.get(path + "/status", cookie: cookie)
+                #expect(claimed.status == .ok && claimed.html.contains(#"data-open="false">Decided: approved by bob at "#))
+                #expect(claimed.html.contains("Waiting for alpha&#39;s relay to apply it") || claimed.html.contains("Waiting for alpha's relay"))
+                // Its host's word: refused (delivered reads the same way, with the apply's summary).
+                _ = try await page.store.recordDelivery(
+                    host: row.host, bottle: row.bottle, id: row.id, .refused(reason: "the proposal changed since bob reviewed it"))
+                let refused = try await client.get(path + "/status", cookie: cookie)
+                #expect(refused.html.contains("alpha refused it: the proposal changed since bob reviewed it"))
+
+                // Withdrawn on its host, undecided: the mirror archives it.
+                let hostName = try FleetHostName("alpha")
+                let otherRow = try #require(try await page.store.proposals(id: other.id).first)
+                var archived = otherRow
+                archived.archived = true
+                archived.decision = nil
+                try await page.store.mirror(FleetSnapshot(host: hostName, bottle: otherRow.bottle, proposals: [archived]))
+                let gone = try await client.get("/fleet/alpha/web/\(other.id)/status", cookie: cookie)
+                #expect(gone.html.contains(#"data-open="false">No longer pending on alpha: withdrawn or expired without a decision."#))
+                let missing = try await client.get("/fleet/alpha/web/20260101-000000-000000000000/status", cookie: cookie)
+                #expect(missing.status == .notFound)
+            }
+        }
+    }
+
     @Test("a proposal mirrored from any host reaches every open page's event stream (LISTEN)")
     func live() async throws {
         try await withFleet { page in

@@ -25,6 +25,7 @@ struct FleetRoutes: Sendable {
             Page.respond(.ok, contentType: "text/html; charset=utf-8", try await rowsFragment(FleetFilter(request)))
         }
         router.get("/fleet/:host/:bottle/:id") { request, context in try await proposalPage(request, context) }
+        router.get("/fleet/:host/:bottle/:id/status") { _, context in try await statusFragment(context) }
         router.post("/fleet/:host/:bottle/:id/decide") { request, context in try await decide(request, context) }
         router.get("/login/operator") { request, _ in try await signInPage(request) }
         router.post("/login/operator") { request, _ in try await signIn(request) }
@@ -155,6 +156,10 @@ struct FleetRoutes: Sendable {
         values["fleet"] = true
         values["grantable"] = nil
         values["decideURL"] = FleetViews.path(row) + "/decide"
+        // Where the proposal stands in the fleet, refetched by the page's script on every change the
+        // database announces, so a decision, delivery, refusal or withdrawal elsewhere shows here.
+        values["liveStatusURL"] = FleetViews.path(row) + "/status"
+        values["liveStatus"] = Page.fragment("fleetStatus", FleetViews.status(row))
         if let decision = row.decision {
             var item = values["decision"] as? [String: Any] ?? [:]
             item["delivery"] = FleetViews.delivery(decision, host: row.host.rawValue)
@@ -173,7 +178,13 @@ struct FleetRoutes: Sendable {
         }
         return Page.html(
             title: "\(row.host.rawValue): \(row.bottle.rawValue): \(entry.proposal.tool.rawValue)", template: "proposal",
-            values: values, session: session, status: status, grantsLink: false)
+            values: values, session: session, live: true, status: status, grantsLink: false)
+    }
+
+    /// Where one proposal stands now (the live part of its page).
+    private func statusFragment(_ context: WebRequestContext) async throws -> Response {
+        guard let row = try await lookUp(context) else { return Page.plain(.notFound, "No such proposal in the fleet.") }
+        return Page.respond(.ok, contentType: "text/html; charset=utf-8", Page.fragment("fleetStatus", FleetViews.status(row)))
     }
 
     // MARK: - Deciding

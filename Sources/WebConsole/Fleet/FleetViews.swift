@@ -53,6 +53,29 @@ enum FleetViews {
         return values
     }
 
+    /// Where a proposal stands in the fleet, for the live part of its page:
+    /// `open` while it still awaits a decision (the page's form stays), else
+    /// who decided it and what its host did with it, or that it left its
+    /// host's queue undecided (the page's script then takes the form away).
+    static func status(_ row: FleetProposalRow) -> [String: Any] {
+        let host = row.host.rawValue
+        if let decision = row.decision {
+            return [
+                "open": false,
+                "text":
+                    "Decided: \(decision.status.rawValue) by \(Escaped(decision.decidedBy)) at \(Timestamp.format(decision.decidedAt)).",
+                "delivery": delivery(decision, host: host),
+            ]
+        }
+        if row.archived {
+            return ["open": false, "text": "No longer pending on \(host): withdrawn or expired without a decision."]
+        }
+        return [
+            "open": true,
+            "text": row.waiting ? "Pending on \(host); the agent is waiting." : "Pending on \(host); the agent is not connected.",
+        ]
+    }
+
     /// One host of the fleet's host list: its relay's last word and where its audit chain stands.
     static func host(_ host: FleetHostRow, now: Date) -> [String: Any] {
         [

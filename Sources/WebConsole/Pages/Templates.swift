@@ -35,6 +35,7 @@ enum Templates {
         <p><a href="/">← all proposals</a></p>
         <h1>{{bottle}}: {{tool}} → {{file}}</h1>
         <p class="meta">{{#host}}<span class="host" id="host">host {{host}}</span> · {{/host}}{{id}} · created {{created}} · <span id="state">{{state}}</span></p>
+        {{#liveStatusURL}}<div id="fleet-status" data-src="{{liveStatusURL}}" aria-live="polite">{{{liveStatus}}}</div>{{/liveStatusURL}}
         {{#message}}<p class="message {{messageKind}}" id="message">{{message}}</p>{{/message}}
         {{#policyProblem}}<p class="message error" id="policy-problem">The standing rules are off: {{policyProblem}}. No rule decides anything, every proposal waits for a human, until the settings file is fixed (<code>bottle-supervise policy check</code>).</p>{{/policyProblem}}
         {{#conflict}}<p class="message error">The bottle's current file changed since this proposal was made: read the diff against it before deciding.</p>{{/conflict}}
@@ -64,6 +65,11 @@ enum Templates {
         <section><h2>{{diffHeading}}</h2><pre class="diff">{{#diff}}<span class="{{kind}}">{{text}}</span>
         {{/diff}}</pre>{{#diffCut}}<p class="meta">{{diffCut}}</p>{{/diffCut}}</section>
         <section><details><summary>Current {{file}}</summary><pre class="text">{{current}}</pre></details></section>
+        """
+
+    /// Where a fleet proposal stands: refetched live on its page (`data-open="false"`: decided or gone).
+    static let fleetStatus = """
+        <p class="message" id="fleet-state" data-open="{{#open}}true{{/open}}{{^open}}false{{/open}}">{{text}}</p>{{#delivery}}<p class="meta" id="fleet-delivery">{{delivery}}</p>{{/delivery}}
         """
 
     static let grants = """
