@@ -60,9 +60,19 @@ extension FleetStore {
                         startedContinuation.finish()
                         try await withThrowingTaskGroup(of: Void.self) { group in
                             group.addTask {
-                                for try await notification in notifications {
-                                    continuation.yield(notification.payload)
+                                // Its end, or its error, is said now, not after the UNLISTEN that follows: on a
+                                // dead connection that can hang, and a reader must learn nothing more will come.
+                                do {
+                                    for try await notification in notifications {
+                                        continuation.yield(notification.payload)
+                                    }
+                                } catch {
+                                    continuation.finish(
+                                        throwing: FleetDatabaseFailure.describe(error, doing: "listening on \(channel)"))
+                                    throw error
                                 }
+                                continuation.finish(
+                                    throwing: FleetStoreError.unavailable("the database ended the LISTEN on \(channel)"))
                             }
                             group.addTask {
                                 while true {
