@@ -135,7 +135,8 @@ enum FleetView {
     /// "relay seen 2m ago; audit chain 1,204 records, head 3f2a…".
     static func hostLine(_ host: FleetHostRow, now: Date) -> String {
         let chain =
-            host.auditHead.map { "audit chain \(FleetPendingPage.grouped(host.auditRecords)) records, head \($0.prefix(12))…" }
+            // Escaped: the column is text any role that can write fleet_hosts may have set.
+            host.auditHead.map { "audit chain \(FleetPendingPage.grouped(host.auditRecords)) records, head \(Escaped(String($0.prefix(12))))…" }
             ?? "audit chain not sent yet"
         return "relay seen \(ConsoleView.age(of: host.lastSeen, now: now)) ago; \(chain)"
     }

@@ -91,6 +91,10 @@ struct FleetWebTests {
                 // A filter is kept in the links (host and bottle names need no escaping: they are checked names).
                 let filtered = try await client.get("/fragments/proposals?host=alpha&offset=0", cookie: cookie)
                 #expect(filtered.html.contains(first.id.rawValue) && !filtered.html.contains(#"id="more""#))
+                for odd in ["-5", "abc", "99999999999999999999999"] {
+                    let first = try await client.get("/fragments/proposals?offset=\(odd)", cookie: cookie)
+                    #expect(first.html.contains("Showing 1–1 of 2"), "offset=\(odd) is the first page")
+                }
                 let past = try await client.get("/fragments/proposals?offset=7&bottle=db", cookie: cookie)
                 #expect(past.html.contains("Showing none of 1"))
                 #expect(past.html.contains(#"<a href="/?bottle=db&amp;offset=6" id="previous-page">"#))
