@@ -156,6 +156,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(
+            name: "fleet-scale",
+            dependencies: ["Fleet", "Queue", "PostgresTestSupport"],
+            path: "bench/fleet-scale",
+            swiftSettings: strict
+        ),
+        .executableTarget(
             name: "fleet-store",
             dependencies: ["Fleet", "Queue", "PostgresTestSupport"],
             path: "bench/fleet-store",

@@ -9,12 +9,48 @@ import Risk
 /// in the local commands; the diff is against the bottle's current file as
 /// its host mirrored it.
 enum FleetView {
-    /// The fleet's proposals: pending (with `all`, decided and archived too), oldest first.
-    static func list(database: FleetDatabaseSettings, host: FleetHostName?, all: Bool, json: Bool) async throws {
-        let rows = try await FleetDecision.connected(database) { store in
-            try await store.proposals(host: host, bottle: nil, includeDecided: all)
-        }.sorted { ($0.createdAt, $0.host, $0.id.rawValue) < ($1.createdAt, $1.host, $1.id.rawValue) }
-        print(json ? FleetListJSON.render(rows) : table(rows, now: Date(), all: all), terminator: json ? "\n" : "")
+    /// How many proposals `list --database` shows when `--limit` is not given.
+    static let defaultLimit = 200
+
+    /// Which page of the fleet's proposals `list --database` shows.
+    struct PageRequest: Sendable {
+        var host: FleetHostName?
+        var bottle: BottleSlug?
+        /// Decided and archived proposals too.
+        var all = false
+        var limit = defaultLimit
+        var offset = 0
+    }
+
+    /// A page of the fleet's proposals: pending (with `all`, decided and
+    /// archived too), oldest first; when there is more than the page, a line
+    /// saying which are shown of how many and how to see the others.
+    static func list(database: FleetDatabaseSettings, page request: PageRequest, json: Bool) async throws {
+        let page = try await FleetDecision.connected(database) { store in
+            try await store.pendingPage(
+                host: request.host, bottle: request.bottle, includeDecided: request.all, limit: request.limit,
+                offset: request.offset)
+        }
+        if json {
+            print(FleetListJSON.render(page))
+            return
+        }
+        var out = table(page.rows, now: Date(), all: request.all)
+        if page.offset > 0 || page.hasMore(limit: request.limit) { out += pagerLine(page, request) + "\n" }
+        print(out, terminator: "")
+    }
+
+    /// "showing 1–200 of 100,000 pending proposals, oldest first; narrow with --host or --bottle, or the next
+    /// page: --offset 200".
+    static func pagerLine(_ page: FleetPendingPage, _ request: PageRequest) -> String {
+        var line = "showing \(page.shown) \(request.all ? "" : "pending ")proposals, oldest first; narrow with --host or --bottle"
+        if page.hasMore(limit: request.limit) {
+            line += ", or the next page: --offset \(page.offset + page.rows.count)"
+            if request.limit != defaultLimit { line += " --limit \(request.limit)" }
+        } else {
+            line += " (the last page)"
+        }
+        return line
     }
 
     /// The `list --database` table: `list`'s columns, led by the host.
@@ -53,20 +89,21 @@ enum FleetView {
 
     /// One proposal of the fleet, as `show` reviews a local one.
     static func show(_ idText: String, database: FleetDatabaseSettings, host: FleetHostName?, json: Bool) async throws {
-        let row = try await FleetDecision.connected(database) { store in
-            try await FleetDecision.locate(idText, host: host, in: store)
+        let (row, hostRow) = try await FleetDecision.connected(database) { store in
+            let row = try await FleetDecision.locate(idText, host: host, in: store)
+            return (row, try await store.hosts().first { $0.host == row.host })
         }
         if json {
             print(FleetListJSON.encode(FleetListJSON.item(row)))
             return
         }
-        print(render(row, database: database, color: useColor()))
+        print(render(row, host: hostRow, database: database, color: useColor()))
     }
 
-    static func render(_ row: FleetProposalRow, database: FleetDatabaseSettings, color: Bool) -> String {
+    static func render(_ row: FleetProposalRow, host: FleetHostRow?, database: FleetDatabaseSettings, color: Bool) -> String {
         var lines = [
             "proposal  \(row.id)",
-            "host      \(row.host)",
+            "host      \(row.host)" + (host.map { "  (" + hostLine($0, now: Date()) + ")" } ?? ""),
             "bottle    \(row.bottle)",
             "tool      \(row.tool.rawValue) → \(row.tool.configFile.fileName)",
             "created   \(Timestamp.format(row.createdAt))",
@@ -103,6 +140,16 @@ enum FleetView {
         return lines.joined(separator: "\n")
     }
 
+    /// The host's relay and audit chain as the database last heard of them:
+    /// "relay seen 2m ago; audit chain 1,204 records, head 3f2a…".
+    static func hostLine(_ host: FleetHostRow, now: Date) -> String {
+        let chain =
+            // Escaped: the column is text any role that can write fleet_hosts may have set.
+            host.auditHead.map { "audit chain \(FleetPendingPage.grouped(host.auditRecords)) records, head \(Escaped(String($0.prefix(12))))…" }
+            ?? "audit chain not sent yet"
+        return "relay seen \(ConsoleView.age(of: host.lastSeen, now: now)) ago; \(chain)"
+    }
+
     /// The state in words: pending (is the agent waiting?), or the decision, who made it and where it stands.
     static func stateLine(of row: FleetProposalRow) -> String {
         guard let decision = row.decision else {
@@ -130,6 +177,20 @@ enum FleetListJSON {
     struct Document: Encodable {
         let format = 1
         let proposals: [Item]
+        /// How many matching proposals come before these (`list --database --offset`).
+        let offset: Int
+        /// How many pending proposals match in all; `null` with `--all` (not counted).
+        let total: Int?
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(format, forKey: .format)
+            try container.encode(proposals, forKey: .proposals)
+            try container.encode(offset, forKey: .offset)
+            try container.encode(total, forKey: .total)
+        }
+
+        enum CodingKeys: String, CodingKey { case format, proposals, offset, total }
     }
 
     struct Item: Encodable {
@@ -201,8 +262,8 @@ enum FleetListJSON {
         }
     }
 
-    static func render(_ rows: [FleetProposalRow]) -> String {
-        encode(Document(proposals: rows.map(item)))
+    static func render(_ page: FleetPendingPage) -> String {
+        encode(Document(proposals: page.rows.map(item), offset: page.offset, total: page.total))
     }
 
     static func item(_ row: FleetProposalRow) -> Item {

@@ -32,13 +32,44 @@ struct List: AsyncParsableCommand {
         help: ArgumentHelp("With --database: only this host's proposals.", valueName: "name"))
     var host: FleetHostArgument?
 
+    @Option(
+        name: .customLong("bottle"),
+        help: ArgumentHelp("With --database: only this bottle's proposals (on every host, or --host's).", valueName: "slug"))
+    var bottle: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "With --database: show at most this many proposals, oldest first (default \(FleetView.defaultLimit), at most \(FleetStore.pageLimit)).",
+            valueName: "count"))
+    var limit: Int?
+
+    @Option(
+        help: ArgumentHelp("With --database: skip this many of the oldest first (the next page: --offset 200).", valueName: "count"))
+    var offset: Int?
+
     func validate() throws {
         try FleetDecision.validate(database: fleet.database, host: host != nil, hostOnly: [:])
+        for (flag, given) in [("--bottle", bottle != nil), ("--limit", limit != nil), ("--offset", offset != nil)]
+        where given && fleet.database == nil {
+            throw ValidationError("\(flag) pages through the fleet's proposals: it needs --database")
+        }
+        if let bottle, (try? BottleSlug(bottle)) == nil {
+            throw ValidationError("--bottle \(Escaped(bottle)) is not a bottle name (letters, digits, '.', '-', '_')")
+        }
+        if let limit, !(1...FleetStore.pageLimit).contains(limit) {
+            throw ValidationError("--limit must be from 1 to \(FleetStore.pageLimit), not \(limit)")
+        }
+        if let offset, offset < 0 { throw ValidationError("--offset must be 0 or more, not \(offset)") }
     }
 
     func run() async throws {
         if let database = try fleet.settings() {
-            try await FleetView.list(database: database, host: host?.name, all: all, json: json)
+            try await FleetView.list(
+                database: database,
+                page: FleetView.PageRequest(
+                    host: host?.name, bottle: try bottle.map { try BottleSlug($0) }, all: all,
+                    limit: limit ?? FleetView.defaultLimit, offset: offset ?? 0),
+                json: json)
             return
         }
         try locations.requireQueueRoot()

@@ -43,6 +43,23 @@ import Testing
         #expect(try log.verify().description == "3 records, chain intact")
     }
 
+    /// The head a fleet relay mirrors: the lines counted, the last one hashed — exactly the `prev`
+    /// the next record gets; an empty or missing log is the genesis with no records.
+    @Test func headIsWhatTheNextRecordChainsTo() throws {
+        let (_, empty) = try filled(0)
+        #expect(try empty.head() == AuditHead(head: AuditLog.genesis, records: 0))
+        let (_, log) = try filled(3)
+        let head = try log.head()
+        let lines = try log.lines()
+        #expect(head.records == 3 && head.head == SHA256Hex.of(lines[2]))
+        let next = try log.append(
+            AuditRecord(
+                event: .decision, by: "bob", bottle: bed.bottle, file: .routes, tool: .credProxyBlock, id: .generate(),
+                status: "approved", oldSHA256: nil, newSHA256: nil))
+        #expect(next.prev == head.head)
+        #expect(try log.head().records == 4)
+    }
+
     @Test func anEmptyOrMissingLogIsIntact() throws {
         let (_, log) = try filled(0)
         #expect(try log.verify() == .intact(records: 0))

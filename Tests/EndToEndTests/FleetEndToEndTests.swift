@@ -128,6 +128,49 @@ struct FleetEndToEndTests {
         #expect(usurper.err.contains("host name a is held by the database role \"relay_a\""), "\(usurper.err)")
         #expect(usurper.err.contains("UPDATE fleet_hosts SET relay_role = 'relay_b' WHERE host = 'a';"), "\(usurper.err)")
         #expect(try fleet.sql("SELECT relay_role FROM fleet_hosts WHERE host = 'a'") == "relay_a")
+
+    @Test("list --database pages: --limit, --offset, --bottle, the line under the table, the JSON's offset and total")
+    func listPages() async throws {
+        let fleet = try await FleetOfTwo.start()
+        let migrated = try fleet.b.fleet(["relay", "--migrate-only"])
+        #expect(migrated.status == 0, "\(migrated.err)")
+        // Five pending proposals of a host with no relay (z), one minute apart, bottles web and api in turn.
+        _ = try fleet.sql(
+            """
+            INSERT INTO fleet_hosts (host) VALUES ('z');
+            INSERT INTO fleet_bottles (host, bottle) VALUES ('z', 'api'), ('z', 'web');
+            INSERT INTO fleet_proposals (host, bottle, id, tool, proposal, proposal_sha256, proposed_file, justification, created_at)
+            SELECT 'z', CASE WHEN n % 2 = 0 THEN 'api' ELSE 'web' END, format('20260101-%s-%s', lpad(n::text, 6, '0'), lpad(n::text, 12, '0')),
+                   'pipelock-block', convert_to('p' || n, 'UTF8'), encode(sha256(convert_to('p' || n, 'UTF8')), 'hex'),
+                   'example.com', 'proposal ' || n, timestamptz '2026-01-01 00:00:00+00' + n * interval '1 minute'
+            FROM generate_series(1, 5) AS n;
+            """)
+        func id(_ n: Int) -> String { "20260101-" + String(repeating: "0", count: 5) + "\(n)-" + String(repeating: "0", count: 11) + "\(n)" }
+
+        let first = try fleet.b.fleet(["list", "--limit", "2"])
+        #expect(first.status == 0, "\(first.err)")
+        #expect(first.out.contains(id(1)) && first.out.contains(id(2)) && !first.out.contains(id(3)), "\(first.out)")
+        #expect(
+            first.out.hasSuffix(
+                "showing 1–2 of 5 pending proposals, oldest first; narrow with --host or --bottle, or the next page: --offset 2 --limit 2\n"),
+            "\(first.out)")
+        let last = try fleet.b.fleet(["list", "--limit", "2", "--offset", "4"])
+        #expect(last.out.contains(id(5)) && !last.out.contains(id(4)), "\(last.out)")
+        #expect(last.out.hasSuffix("showing 5–5 of 5 pending proposals, oldest first; narrow with --host or --bottle (the last page)\n"), "\(last.out)")
+        let api = try fleet.b.fleet(["list", "--bottle", "api"])
+        #expect(api.out.contains(id(2)) && api.out.contains(id(4)) && !api.out.contains(id(1)), "\(api.out)")
+        #expect(!api.out.contains("showing"), "one page holds them all: no line under the table\n\(api.out)")
+
+        let json = try fleet.b.fleet(["list", "--json", "--limit", "2", "--offset", "1"])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any], "\(json.out)")
+        #expect(document["offset"] as? Int == 1 && document["total"] as? Int == 5)
+        #expect((document["proposals"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [id(2), id(3)])
+
+        // Paging is the fleet's: without --database, and with a limit out of range, a usage error.
+        let local = try fleet.a.cli(["list", "--offset", "3"])
+        #expect(local.status == 2 && local.err.contains("--offset pages through the fleet's proposals: it needs --database"), "\(local.err)")
+        let zero = try fleet.b.fleet(["list", "--limit", "0"])
+        #expect(zero.status == 2 && zero.err.contains("--limit must be from 1 to 10000, not 0"), "\(zero.err)")
     }
 
     @Test("two operators race through the database: one decision, the other told who won")

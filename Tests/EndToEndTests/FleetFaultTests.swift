@@ -55,8 +55,11 @@ struct FleetFaultTests {
         #expect(await ApplyFixtures.eventually(timeout: .seconds(20)) {
             (try? fleet.sql("SELECT count(*) FROM fleet_decisions WHERE id = '\(id)'")) == "1"
         })
+        let killed = ContinuousClock.now
         try await fleet.server.kill()
         let claimed = try await command.value
+        // Said when the database went, not after the 60 s wait: the LISTEN ends with its connection.
+        #expect(ContinuousClock.now - killed < .seconds(20), "\(claimed.out)\(claimed.err)")
         #expect(claimed.status == 0, "\(claimed.out)\(claimed.err)")
         #expect(claimed.out.contains("the decision is recorded"), "\(claimed.out)")
         #expect(claimed.out.contains("could not follow its delivery"), "\(claimed.out)")

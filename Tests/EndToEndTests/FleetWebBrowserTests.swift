@@ -100,6 +100,9 @@ struct FleetWebBrowserTests {
         #expect(out["filtered_hosts"] as? [String] == ["beta"])
         #expect(out["diff_has_addition"] as? Bool == true)
         #expect((out["alice_message"] as? String)?.hasPrefix("Decided: approved") == true, "\(out)")
+        // Bob's open page followed the decision live, then the form he had loaded was refused.
+        #expect((out["bob_live_state"] as? String)?.hasPrefix("Decided: approved by alice") == true, "\(out)")
+        #expect(out["bob_form_gone"] as? Bool == true, "\(out)")
         #expect(
             (out["bob_message"] as? String)?.contains("Already approved by alice (on host alpha)") == true, "\(out)")
         #expect((out["bob_after_removal"] as? String)?.contains("You are signed out") == true, "\(out)")

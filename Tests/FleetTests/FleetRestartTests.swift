@@ -18,8 +18,9 @@ struct FleetRestartTests {
             }
             let changes = try await store.changes(channel: FleetSchema.decisionChannel)
             try await database.server.kill()
+            // At once: the connection's socket closes with the server (the keep-alive would take up to 15 s).
             let ended = await #expect(throws: (any Error).self) {
-                try await withDeadline(seconds: 20) {
+                try await withDeadline(seconds: 5) {
                     for try await _ in changes {}
                     return true
                 }

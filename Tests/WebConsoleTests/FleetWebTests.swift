@@ -46,10 +46,16 @@ struct FleetWebTests {
         try await withFleet { page in
             let first = try await page.mirror(host: "alpha", bottle: "web", justification: "pip needs PyPI <script>x</script>")
             let second = try await page.mirror(host: "beta", bottle: "db", justification: "backups to S3")
+            let head = String(repeating: "3f", count: 32)
+            try await page.store.recordAuditHead(host: FleetHostName("alpha"), head: head, records: 1204)
             try await page.test { client in
                 let cookie = try await page.signIn("alice", client: client)
                 let all = try await client.get("/", cookie: cookie)
                 #expect(all.status == .ok)
+                // The hosts with their audit chains: alpha's as its relay sent it, beta's not sent yet.
+                #expect(all.html.contains("The fleet's hosts (2)"))
+                #expect(all.html.contains(#"<td>1,204</td><td><code title="\#(head)">3f3f3f3f3f3f</code></td>"#))
+                #expect(all.html.contains(#"<td>not sent yet</td><td><code title="">—</code></td>"#))
                 #expect(all.html.contains(#"data-host="alpha""#) && all.html.contains(#"data-host="beta""#))
                 #expect(all.html.contains("/fleet/alpha/web/\(first.id)"))
                 #expect(all.html.contains("Signed in as alice"))
@@ -72,7 +78,27 @@ struct FleetWebTests {
                 let cookie = try await one.signIn("bob", client: client)
                 let cut = try await client.get("/fragments/proposals", cookie: cookie)
                 #expect(cut.html.contains(first.id.rawValue) && !cut.html.contains(second.id.rawValue))
-                #expect(cut.html.contains("The oldest 1 of 2 pending proposals; choose a host or a bottle"))
+                #expect(cut.html.contains("Showing 1–1 of 2 pending proposals, oldest first. Choose a host or a bottle"))
+                #expect(cut.html.contains(#"<a href="/?offset=1" id="next-page">next 1 →</a>"#))
+                #expect(!cut.html.contains("previous-page"))
+                // The next page: the other proposal, a link back, none onward; the live refetch keeps the query.
+                let next = try await client.get("/fragments/proposals?offset=1", cookie: cookie)
+                #expect(next.html.contains(second.id.rawValue) && !next.html.contains(first.id.rawValue))
+                #expect(next.html.contains("Showing 2–2 of 2"))
+                #expect(next.html.contains(#"<a href="/" id="previous-page">← previous 1</a>"#))
+                #expect(!next.html.contains("next-page"))
+                let full = try await client.get("/?offset=1", cookie: cookie)
+                #expect(full.html.contains(second.id.rawValue) && !full.html.contains(first.id.rawValue))
+                // A filter is kept in the links (host and bottle names need no escaping: they are checked names).
+                let filtered = try await client.get("/fragments/proposals?host=alpha&offset=0", cookie: cookie)
+                #expect(filtered.html.contains(first.id.rawValue) && !filtered.html.contains(#"id="more""#))
+                for odd in ["-5", "abc", "99999999999999999999999"] {
+                    let first = try await client.get("/fragments/proposals?offset=\(odd)", cookie: cookie)
+                    #expect(first.html.contains("Showing 1–1 of 2"), "offset=\(odd) is the first page")
+                }
+                let past = try await client.get("/fragments/proposals?offset=7&bottle=db", cookie: cookie)
+                #expect(past.html.contains("Showing none of 1"))
+                #expect(past.html.contains(#"<a href="/?bottle=db&amp;offset=6" id="previous-page">"#))
             }
             try await page.test { client in
                 let cookie = try await page.signIn("carol", client: client)
@@ -416,6 +442,57 @@ struct FleetWebTests {
                     path + "/decide", cookie: bob, form: "action=approve&csrf=\(bobsView.csrf)&reviewed=\(bobsView.reviewed)")
                 #expect(alone.location == path + "?done=approval")
                 #expect(try await page.decision(critical) == nil)
+            }
+        }
+    }
+
+    /// The proposal's page is live: its status part is refetched on every change the database
+    /// announces (the event stream test below shows a NOTIFY reaching the page), and says what
+    /// happened elsewhere — a claim, its delivery or refusal, a withdrawal on the host.
+    @Test("a proposal's page follows the fleet: decided, delivered, refused or withdrawn elsewhere shows in its live part")
+    func liveProposalPage() async throws {
+        try await withFleet { page in
+            let proposal = try await page.mirror(host: "alpha", bottle: "web")
+            let other = try await page.mirror(host: "alpha", bottle: "web", file: "api.github.com\nfiles.example\n")
+            let path = "/fleet/alpha/web/\(proposal.id)"
+            try await page.test { client in
+                let cookie = try await page.signIn("alice", client: client)
+                let full = try await client.get(path, cookie: cookie)
+                #expect(full.html.contains(#"<div id="fleet-status" data-src="\#(path)/status" aria-live="polite">"#))
+                #expect(full.html.contains(#"<p class="message" id="fleet-state" data-open="true">Pending on alpha; the agent is not connected.</p>"#))
+                #expect(full.html.contains(#"<script src="/static/live.js"></script>"#) && full.html.contains(#"class="decide""#))
+                let script = try await client.get("/static/live.js", cookie: cookie)
+                #expect(script.html.contains(#"getElementById("fleet-status")"#) && script.html.contains(#"querySelector("section.decide")"#))
+
+                // Claimed elsewhere (another operator's page, approve --database): awaiting its host.
+                let row = try #require(try await page.store.proposals(id: proposal.id).first)
+                let claim = FleetDecisionRow(
+                    host: row.host, bottle: row.bottle, id: row.id, status: .approved, decidedBy: "bob",
+                    proposalSHA256: row.proposalSHA256)
+                guard case .won = try await page.store.decide(claim) else {
+                    Issue.record("the claim did not win")
+                    return
+                }
+                let claimed = try await client.get(path + "/status", cookie: cookie)
+                #expect(claimed.status == .ok && claimed.html.contains(#"data-open="false">Decided: approved by bob at "#))
+                #expect(claimed.html.contains("Waiting for alpha&#39;s relay to apply it") || claimed.html.contains("Waiting for alpha's relay"))
+                // Its host's word: refused (delivered reads the same way, with the apply's summary).
+                _ = try await page.store.recordDelivery(
+                    host: row.host, bottle: row.bottle, id: row.id, .refused(reason: "the proposal changed since bob reviewed it"))
+                let refused = try await client.get(path + "/status", cookie: cookie)
+                #expect(refused.html.contains("alpha refused it: the proposal changed since bob reviewed it"))
+
+                // Withdrawn on its host, undecided: the mirror archives it.
+                let hostName = try FleetHostName("alpha")
+                let otherRow = try #require(try await page.store.proposals(id: other.id).first)
+                var archived = otherRow
+                archived.archived = true
+                archived.decision = nil
+                try await page.store.mirror(FleetSnapshot(host: hostName, bottle: otherRow.bottle, proposals: [archived]))
+                let gone = try await client.get("/fleet/alpha/web/\(other.id)/status", cookie: cookie)
+                #expect(gone.html.contains(#"data-open="false">No longer pending on alpha: withdrawn or expired without a decision."#))
+                let missing = try await client.get("/fleet/alpha/web/20260101-000000-000000000000/status", cookie: cookie)
+                #expect(missing.status == .notFound)
             }
         }
     }

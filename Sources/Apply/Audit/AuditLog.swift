@@ -170,6 +170,20 @@ public struct AuditLog: Sendable {
         return broken ?? .intact(records: count)
     }
 
+    /// The chain's head and length, reading one line at a time: the lines
+    /// are counted and only the last one is hashed (nothing is decoded; a
+    /// broken chain is ``verify()``'s to find). No log is an empty chain.
+    public func head() throws(QueueError) -> AuditHead {
+        var records = 0
+        var last: AuditLogLine?
+        try readLines { line throws(QueueError) in
+            records += 1
+            last = line
+        }
+        guard let last else { return AuditHead(head: AuditLog.genesis, records: 0) }
+        return AuditHead(head: last.bytes.map { SHA256Hex.of($0) } ?? AuditLog.oversizedPrevious, records: records)
+    }
+
     /// ``forEachLine(_:)`` with the body's and the reader's errors as `QueueError`.
     private func readLines(_ body: (AuditLogLine) throws(QueueError) -> Void) throws(QueueError) {
         do {

@@ -127,5 +127,6 @@ public enum FleetSchema {
         rowSecurity,
         requiredApprovalsMigration,
         claimGuards,
+        pendingOrderMigration,
     ]
 }

@@ -167,6 +167,8 @@ public struct Relay: Service {
             logger: logger)
         let delivery = ClaimDelivery(host: host, root: QueueRoot(configuration.queueRoot), applier: applier, logger: logger)
         finishInterruptedApplies(applier)
+        var audit = AuditHeadMirror(host: host, queueRoot: configuration.queueRoot, logger: logger)
+        try await audit.send(to: store)
 
         let inbox = RelayInbox()
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -209,7 +211,7 @@ public struct Relay: Service {
             // Since this process last caught up, else since the database last heard from the host.
             let since = link.lastCaughtUp ?? lastSeen
             try await mirrorAll(mirror.hostSnapshot(archivedSince: since.map { $0.addingTimeInterval(-3600) }), store: store)
-            try await deliverAwaiting(store: store, delivery: delivery)
+            if try await deliverAwaiting(store: store, delivery: delivery) { try await audit.send(to: store) }
             switch link.caughtUp() {
             case nil: announce("relaying host \(host) to \(configuration.database.redactedURL): caught up")
             case true?: announce("the fleet database is back: caught up")
@@ -226,7 +228,7 @@ public struct Relay: Service {
                     case .mirrorHost:
                         try await mirrorAll(mirror.hostSnapshot(), store: store)
                     case .deliverClaims:
-                        try await deliverAwaiting(store: store, delivery: delivery)
+                        if try await deliverAwaiting(store: store, delivery: delivery) { try await audit.send(to: store) }
                     case .heartbeat:
                         try await FleetDeadline.within(Self.stepLimit, doing: "sending the heartbeat") {
                             try await store.heartbeat(host)
@@ -234,7 +236,9 @@ public struct Relay: Service {
                         finishInterruptedApplies(applier)
                         // A claim whose delivery failed (a full disk) is tried again once a minute,
                         // not only when another claim is announced.
-                        try await deliverAwaiting(store: store, delivery: delivery)
+                        _ = try await deliverAwaiting(store: store, delivery: delivery)
+                        // A decision made on the host itself (approve, the console, a rule) appended to the log.
+                        try await audit.send(to: store, unlessUnchanged: true)
                     case .lost(let reason):
                         throw FleetStoreError.unavailable(reason)
                     }
@@ -256,7 +260,10 @@ public struct Relay: Service {
     }
 
     /// Delivers every claim awaiting this host, recording the host's word on each.
-    private func deliverAwaiting(store: FleetStore, delivery: ClaimDelivery) async throws {
+    /// - Returns: whether one was delivered (applied or rejected here: the audit log has a new record).
+    @discardableResult
+    private func deliverAwaiting(store: FleetStore, delivery: ClaimDelivery) async throws -> Bool {
+        var delivered = false
         let host = configuration.host
         let claims = try await FleetDeadline.within(Self.stepLimit, doing: "reading the decisions awaiting host \(host)") {
             try await store.awaitingDecisions(host: host)
@@ -276,6 +283,7 @@ public struct Relay: Service {
             }
             switch word {
             case .delivered(let outcome):
+                delivered = true
                 announce(
                     "\(claim.status.rawValue) \(claim.id) (\(claim.bottle)) by \(Escaped(claim.decidedBy)) through the database"
                         + (outcome.map { ": \($0.summary)" } ?? ""))
@@ -287,6 +295,7 @@ public struct Relay: Service {
                 announce("\(claim.id) (\(claim.bottle)): the decision by \(Escaped(claim.decidedBy)) was refused: \(Escaped(reason))")
             }
         }
+        return delivered
     }
 
     private func finishInterruptedApplies(_ applier: Applier) {

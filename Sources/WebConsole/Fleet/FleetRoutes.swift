@@ -25,6 +25,7 @@ struct FleetRoutes: Sendable {
             Page.respond(.ok, contentType: "text/html; charset=utf-8", try await rowsFragment(FleetFilter(request)))
         }
         router.get("/fleet/:host/:bottle/:id") { request, context in try await proposalPage(request, context) }
+        router.get("/fleet/:host/:bottle/:id/status") { _, context in try await statusFragment(context) }
         router.post("/fleet/:host/:bottle/:id/decide") { request, context in try await decide(request, context) }
         router.get("/login/operator") { request, _ in try await signInPage(request) }
         router.post("/login/operator") { request, _ in try await signIn(request) }
@@ -68,11 +69,13 @@ struct FleetRoutes: Sendable {
 
     // MARK: - The list
 
-    /// The list's rows: the oldest pending proposals that pass the filter,
-    /// each critical one with its approvals so far when a threshold applies,
-    /// and how many more there are.
+    /// The list's rows: a page of the oldest pending proposals that pass the
+    /// filter, each critical one with its approvals so far when a threshold
+    /// applies; when there are more than a page, how many and links to the
+    /// pages before and after.
     private func rowsFragment(_ filter: FleetFilter) async throws -> String {
-        let page = try await fleet.store.pendingPage(host: filter.host, bottle: filter.bottle, limit: fleet.listLimit)
+        let page = try await fleet.store.pendingPage(
+            host: filter.host, bottle: filter.bottle, limit: fleet.listLimit, offset: filter.offset)
         let now = Date()
         var items: [[String: Any]] = []
         for row in page.rows {
@@ -87,25 +90,35 @@ struct FleetRoutes: Sendable {
             items.append(item)
         }
         var values: [String: Any] = ["rows": items, "emptyText": "No pending proposals on any host of the fleet."]
-        if page.total > page.rows.count {
-            values["more"] =
-                "The oldest \(page.rows.count) of \(page.total) pending proposals; choose a host or a bottle to see the others."
+        if page.offset > 0 || page.hasMore(limit: fleet.listLimit) {
+            values.merge(FleetViews.pager(page, filter: filter, limit: fleet.listLimit)) { $1 }
         }
         return Page.fragment("rows", values)
     }
 
     private func listPage(_ request: Request, _ context: WebRequestContext) async throws -> Response {
         let filter = FleetFilter(request)
-        // Every host of the fleet, also one with nothing pending; the bottles that have something pending.
-        let hosts = Set(try await fleet.store.hosts().map(\.host.rawValue)).union(filter.host.map { [$0.rawValue] } ?? [])
-        let bottles = Set(try await fleet.store.pendingBottleNames()).union(filter.bottle.map { [$0.rawValue] } ?? [])
-        let values: [String: Any] = [
+        // Every host and bottle of the fleet, also those with nothing pending.
+        // Read at once, each on a connection of the pool: the page waits for the slowest, not the sum.
+        async let listedHosts = fleet.store.hosts()
+        async let listedBottles = fleet.store.bottleNames()
+        let rows = try await rowsFragment(filter)
+        let fleetHosts = try await listedHosts
+        let hosts = Set(fleetHosts.map(\.host.rawValue)).union(filter.host.map { [$0.rawValue] } ?? [])
+        let bottles = Set(try await listedBottles).union(filter.bottle.map { [$0.rawValue] } ?? [])
+        var values: [String: Any] = [
             "heading": "Pending proposals across the fleet",
-            "rows": try await rowsFragment(filter),
+            "rows": rows,
             "filters": true,
             "hosts": hosts.sorted().map { ["name": $0, "selected": $0 == filter.host?.rawValue] },
             "bottles": bottles.sorted().map { ["name": $0, "selected": $0 == filter.bottle?.rawValue] },
         ]
+        if !fleetHosts.isEmpty {
+            let now = Date()
+            values["fleetHosts"] = [
+                "count": FleetPendingPage.grouped(fleetHosts.count), "entries": fleetHosts.map { FleetViews.host($0, now: now) },
+            ]
+        }
         return Page.html(
             title: "Fleet", template: "list", values: values, session: context.session, live: true, grantsLink: false)
     }
@@ -143,6 +156,10 @@ struct FleetRoutes: Sendable {
         values["fleet"] = true
         values["grantable"] = nil
         values["decideURL"] = FleetViews.path(row) + "/decide"
+        // Where the proposal stands in the fleet, refetched by the page's script on every change the
+        // database announces, so a decision, delivery, refusal or withdrawal elsewhere shows here.
+        values["liveStatusURL"] = FleetViews.path(row) + "/status"
+        values["liveStatus"] = Page.fragment("fleetStatus", FleetViews.status(row))
         if let decision = row.decision {
             var item = values["decision"] as? [String: Any] ?? [:]
             item["delivery"] = FleetViews.delivery(decision, host: row.host.rawValue)
@@ -158,7 +175,13 @@ struct FleetRoutes: Sendable {
         }
         return Page.html(
             title: "\(row.host.rawValue): \(row.bottle.rawValue): \(entry.proposal.tool.rawValue)", template: "proposal",
-            values: values, session: session, status: status, grantsLink: false)
+            values: values, session: session, live: true, status: status, grantsLink: false)
+    }
+
+    /// Where one proposal stands now (the live part of its page).
+    private func statusFragment(_ context: WebRequestContext) async throws -> Response {
+        guard let row = try await lookUp(context) else { return Page.plain(.notFound, "No such proposal in the fleet.") }
+        return Page.respond(.ok, contentType: "text/html; charset=utf-8", Page.fragment("fleetStatus", FleetViews.status(row)))
     }
 
     // MARK: - Deciding
@@ -260,14 +283,34 @@ extension FleetRoutes {
     }
 }
 
-/// The list's filters from the query string (`?host=…&bottle=…`); a value
-/// that is not a host or bottle name is ignored.
+/// The list's filters and page from the query string
+/// (`?host=…&bottle=…&offset=…`); a value that is not a host or bottle name,
+/// or not a count, is ignored.
 struct FleetFilter: Sendable {
     var host: FleetHostName?
     var bottle: BottleSlug?
+    /// How many matching proposals the page skips (oldest first).
+    var offset = 0
+
+    init(host: FleetHostName? = nil, bottle: BottleSlug? = nil, offset: Int = 0) {
+        self.host = host
+        self.bottle = bottle
+        self.offset = offset
+    }
 
     init(_ request: Request) {
         host = request.uri.queryParameters["host"].flatMap { $0.isEmpty ? nil : try? FleetHostName(String($0)) }
         bottle = request.uri.queryParameters["bottle"].flatMap { $0.isEmpty ? nil : try? BottleSlug(String($0)) }
+        offset = request.uri.queryParameters["offset"].flatMap { Int(String($0)) }.map { max(0, $0) } ?? 0
+    }
+
+    /// The list's address with this filter, starting at `offset`.
+    func path(offset: Int) -> String {
+        var query: [String] = []
+        // Host and bottle names are checked names (letters, digits, `.`, `-`, `_`): nothing to escape.
+        if let host { query.append("host=\(host.rawValue)") }
+        if let bottle { query.append("bottle=\(bottle.rawValue)") }
+        if offset > 0 { query.append("offset=\(offset)") }
+        return query.isEmpty ? "/" : "/?" + query.joined(separator: "&")
     }
 }

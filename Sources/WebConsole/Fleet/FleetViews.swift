@@ -33,6 +33,58 @@ enum FleetViews {
         return item
     }
 
+    /// The list's pager when the proposals that match are more than a page:
+    /// which of them are shown, of how many, and links to the pages before
+    /// and after (the filters narrow it further).
+    static func pager(_ page: FleetPendingPage, filter: FleetFilter, limit: Int) -> [String: Any] {
+        let grouped = FleetPendingPage.grouped
+        let last = page.offset + page.rows.count
+        var values: [String: Any] = [
+            "more": "Showing \(page.shown) pending proposals, oldest first. Choose a host or a bottle to narrow the list, or page through it:"
+        ]
+        if page.offset > 0 {
+            values["previous"] = filter.path(offset: max(0, page.offset - limit))
+            values["previousCount"] = grouped(min(limit, page.offset))
+        }
+        if page.hasMore(limit: limit) {
+            values["next"] = filter.path(offset: page.offset + page.rows.count)
+            values["nextCount"] = grouped(page.total.map { min(limit, $0 - last) } ?? limit)
+        }
+        return values
+    }
+
+    /// Where a proposal stands in the fleet, for the live part of its page:
+    /// `open` while it still awaits a decision (the page's form stays), else
+    /// who decided it and what its host did with it, or that it left its
+    /// host's queue undecided (the page's script then takes the form away).
+    static func status(_ row: FleetProposalRow) -> [String: Any] {
+        let host = row.host.rawValue
+        if let decision = row.decision {
+            return [
+                "open": false,
+                "text":
+                    "Decided: \(decision.status.rawValue) by \(Escaped(decision.decidedBy)) at \(Timestamp.format(decision.decidedAt)).",
+                "delivery": delivery(decision, host: host),
+            ]
+        }
+        if row.archived {
+            return ["open": false, "text": "No longer pending on \(host): withdrawn or expired without a decision."]
+        }
+        return [
+            "open": true,
+            "text": row.waiting ? "Pending on \(host); the agent is waiting." : "Pending on \(host); the agent is not connected.",
+        ]
+    }
+
+    /// One host of the fleet's host list: its relay's last word and where its audit chain stands.
+    static func host(_ host: FleetHostRow, now: Date) -> [String: Any] {
+        [
+            "name": host.host.rawValue, "lastSeen": ConsoleView.age(of: host.lastSeen, now: now),
+            "records": host.auditHead == nil ? "not sent yet" : FleetPendingPage.grouped(host.auditRecords),
+            "head": host.auditHead ?? "", "headShort": host.auditHead.map { String($0.prefix(12)) } ?? "—",
+        ]
+    }
+
     /// `decided_by` for a decision several operators made: their names in
     /// the order they approved, within the 256 bytes a host accepts in a
     /// decision file (``Decision/shapeProblem()``), the rest counted.

@@ -12,9 +12,10 @@ public struct FleetWeb: Sendable {
     public let operators: OperatorStore
     public let approvals: FleetApprovals
     public let threshold: ApprovalThreshold
-    /// The most rows a list shows, the oldest first; the rest are reached by
-    /// the filters (a page of 100,000 rows helps no one and costs seconds).
-    public var listLimit = 500
+    /// The most rows a list page shows, the oldest first; the rest are
+    /// reached by the filters and the next-page links (a page of 100,000 rows
+    /// helps no one and costs seconds).
+    public var listLimit = 200
 
     public init(store: FleetStore, operators: OperatorStore, approvals: FleetApprovals, threshold: ApprovalThreshold) {
         self.store = store

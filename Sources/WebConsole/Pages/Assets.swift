@@ -42,24 +42,43 @@ enum Assets {
         """
 
     /// Live updates: when the server says the queue changed, fetch the list
-    /// fragment and put it in place. No framework, no inline script.
+    /// fragment and put it in place; on a fleet proposal's page, fetch where
+    /// the proposal stands, and once it is decided or gone take the decision
+    /// form away (the server refuses a stale decision anyway). No framework,
+    /// no inline script.
     static let liveScript = """
         (function () {
           "use strict";
-          var list = document.getElementById("proposals");
-          if (!list || !window.EventSource) { return; }
-          var busy = false, again = false;
-          function refresh() {
-            if (busy) { again = true; return; }
-            busy = true;
-            fetch("/fragments/proposals" + window.location.search, { credentials: "same-origin" })
-              .then(function (response) { return response.ok ? response.text() : null; })
-              .then(function (html) { if (html !== null) { list.innerHTML = html; } })
-              .catch(function () {})
-              .then(function () { busy = false; if (again) { again = false; refresh(); } });
+          if (!window.EventSource) { return; }
+          function follower(element, url, after) {
+            var busy = false, again = false, last = null;
+            function refresh() {
+              if (busy) { again = true; return; }
+              busy = true;
+              fetch(url, { credentials: "same-origin" })
+                .then(function (response) { return response.ok ? response.text() : null; })
+                .then(function (html) {
+                  if (html !== null && html !== last) { last = html; element.innerHTML = html; if (after) { after(); } }
+                })
+                .catch(function () {})
+                .then(function () { busy = false; if (again) { again = false; refresh(); } });
+            }
+            return refresh;
           }
+          var followers = [];
+          var list = document.getElementById("proposals");
+          if (list) { followers.push(follower(list, "/fragments/proposals" + window.location.search)); }
+          var status = document.getElementById("fleet-status");
+          if (status) {
+            followers.push(follower(status, status.getAttribute("data-src"), function () {
+              var state = document.getElementById("fleet-state");
+              var form = document.querySelector("section.decide");
+              if (state && form && state.getAttribute("data-open") === "false") { form.remove(); }
+            }));
+          }
+          if (followers.length === 0) { return; }
           var source = new EventSource("/events");
-          source.addEventListener("queue", refresh);
+          source.addEventListener("queue", function () { followers.forEach(function (refresh) { refresh(); }); });
         })();
         """
 }

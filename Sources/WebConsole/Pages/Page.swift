@@ -11,7 +11,7 @@ enum Page {
         for (name, text) in [
             ("layout", Templates.layout), ("list", Templates.list), ("rows", Templates.rows),
             ("proposal", Templates.proposal), ("login", Templates.login), ("grants", Templates.grants),
-            ("operatorSignIn", Templates.operatorSignIn),
+            ("operatorSignIn", Templates.operatorSignIn), ("fleetStatus", Templates.fleetStatus),
         ] {
             // swift-format-ignore: NeverUseForceTry
             try! library.register(text, named: name)

@@ -24,16 +24,18 @@ enum Templates {
         {{#filters}}<form method="get" action="/" class="filters" id="filters"><label for="host">Host</label><select id="host" name="host"><option value="">every host</option>{{#hosts}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/hosts}}</select><label for="bottle">Bottle</label><select id="bottle" name="bottle"><option value="">every bottle</option>{{#bottles}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/bottles}}</select><button type="submit" id="filter">Show</button></form>{{/filters}}
         {{#policyProblem}}<p class="message error" id="policy-problem">The standing rules are off: {{policyProblem}}. No rule decides anything, every proposal waits for a human, until the settings file is fixed (<code>bottle-supervise policy check</code>).</p>{{/policyProblem}}
         <div id="proposals" aria-live="polite">{{{rows}}}</div>
+        {{#fleetHosts}}<details id="hosts"><summary>The fleet's hosts ({{count}}): each relay's last word and its audit chain</summary><table class="hosts"><thead><tr><th>host</th><th>relay last seen</th><th>audit records</th><th>chain head</th></tr></thead><tbody>{{#entries}}<tr data-host="{{name}}"><td><span class="host">{{name}}</span></td><td>{{lastSeen}} ago</td><td>{{records}}</td><td><code title="{{head}}">{{headShort}}</code></td></tr>{{/entries}}</tbody></table><p class="meta">The head is the SHA-256 of the last line of the host's audit log (what its next record chains to), as its relay last sent it; on the host, <code>bottle-supervise log --verify</code> checks the whole chain.</p></details>{{/fleetHosts}}
         """
 
     static let rows = """
-        {{^rows}}<p class="empty">{{#emptyText}}{{emptyText}}{{/emptyText}}{{^emptyText}}No pending proposals. New ones appear here as agents ask.{{/emptyText}}</p>{{/rows}}{{#rows}}<a class="row risk-{{risk}}" href="{{href}}" data-id="{{id}}"{{#host}} data-host="{{host}}"{{/host}}><span class="meta">{{#host}}<span class="host">{{host}}</span> · {{/host}}<strong>{{bottle}}</strong> · {{tool}} → {{file}} · {{age}}{{#waiting}} · agent waiting{{/waiting}}{{#approvals}} · {{approvals}}{{/approvals}}</span><span class="badge">{{riskLabel}}</span><span class="why">{{justification}}</span></a>{{/rows}}{{#more}}<p class="meta" id="more">{{more}}</p>{{/more}}
+        {{^rows}}<p class="empty">{{#emptyText}}{{emptyText}}{{/emptyText}}{{^emptyText}}No pending proposals. New ones appear here as agents ask.{{/emptyText}}</p>{{/rows}}{{#rows}}<a class="row risk-{{risk}}" href="{{href}}" data-id="{{id}}"{{#host}} data-host="{{host}}"{{/host}}><span class="meta">{{#host}}<span class="host">{{host}}</span> · {{/host}}<strong>{{bottle}}</strong> · {{tool}} → {{file}} · {{age}}{{#waiting}} · agent waiting{{/waiting}}{{#approvals}} · {{approvals}}{{/approvals}}</span><span class="badge">{{riskLabel}}</span><span class="why">{{justification}}</span></a>{{/rows}}{{#more}}<p class="meta" id="more">{{more}}{{#previous}} <a href="{{previous}}" id="previous-page">← previous {{previousCount}}</a>{{/previous}}{{#next}} <a href="{{next}}" id="next-page">next {{nextCount}} →</a>{{/next}}</p>{{/more}}
         """
 
     static let proposal = """
         <p><a href="/">← all proposals</a></p>
         <h1>{{bottle}}: {{tool}} → {{file}}</h1>
         <p class="meta">{{#host}}<span class="host" id="host">host {{host}}</span> · {{/host}}{{id}} · created {{created}} · <span id="state">{{state}}</span></p>
+        {{#liveStatusURL}}<div id="fleet-status" data-src="{{liveStatusURL}}" aria-live="polite">{{{liveStatus}}}</div>{{/liveStatusURL}}
         {{#message}}<p class="message {{messageKind}}" id="message">{{message}}</p>{{/message}}
         {{#policyProblem}}<p class="message error" id="policy-problem">The standing rules are off: {{policyProblem}}. No rule decides anything, every proposal waits for a human, until the settings file is fixed (<code>bottle-supervise policy check</code>).</p>{{/policyProblem}}
         {{#conflict}}<p class="message error">The bottle's current file changed since this proposal was made: read the diff against it before deciding.</p>{{/conflict}}
@@ -63,6 +65,11 @@ enum Templates {
         <section><h2>{{diffHeading}}</h2><pre class="diff">{{#diff}}<span class="{{kind}}">{{text}}</span>
         {{/diff}}</pre>{{#diffCut}}<p class="meta">{{diffCut}}</p>{{/diffCut}}</section>
         <section><details><summary>Current {{file}}</summary><pre class="text">{{current}}</pre></details></section>
+        """
+
+    /// Where a fleet proposal stands: refetched live on its page (`data-open="false"`: decided or gone).
+    static let fleetStatus = """
+        <p class="message" id="fleet-state" data-open="{{#open}}true{{/open}}{{^open}}false{{/open}}">{{text}}</p>{{#delivery}}<p class="meta" id="fleet-delivery">{{delivery}}</p>{{/delivery}}
         """
 
     static let grants = """

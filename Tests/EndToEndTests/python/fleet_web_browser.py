@@ -70,14 +70,21 @@ try:
     wait(lambda: "host=beta" in alice.current_url)
     out["filtered_hosts"] = sorted({r.get_attribute("data-host") for r in rows(alice)})
 
-    # The race: both open the same proposal, alice decides first, bob's click loses.
+    # The race: both open the same proposal, alice decides first. Bob's page follows the fleet (its
+    # form goes, its status names the decision); the form he had, sent anyway, loses.
     alice.get(base + proposal_path)
     bob.get(base + proposal_path)
+    bob.execute_script("window.staleForm = document.querySelector('section.decide form').cloneNode(true);")
     out["diff_has_addition"] = any("+pypi.org" in e.text for e in alice.find_elements(By.CSS_SELECTOR, "pre.diff .add"))
     alice.find_element(By.ID, "approve").click()
     message = wait(lambda: alice.find_elements(By.ID, "message"))
     out["alice_message"] = message[0].text if message else None
-    bob.find_element(By.ID, "approve").click()
+    out["bob_live_state"] = wait(lambda: bob.execute_script(
+        "var e = document.getElementById('fleet-state');"
+        " return e && e.getAttribute('data-open') === 'false' ? e.textContent : null;"), timeout=15)
+    out["bob_form_gone"] = not bob.find_elements(By.CSS_SELECTOR, "section.decide")
+    bob.execute_script(
+        "document.querySelector('main').appendChild(window.staleForm); window.staleForm.querySelector('#approve').click();")
     message = wait(lambda: bob.find_elements(By.ID, "message"))
     out["bob_message"] = message[0].text if message else None
     out["bob_decision"] = bob.find_element(By.TAG_NAME, "main").text
