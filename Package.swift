@@ -157,7 +157,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "fleet-scale",
-            dependencies: ["Fleet", "Queue", "PostgresTestSupport"],
+            dependencies: ["Fleet", "Queue", "Risk", "PostgresTestSupport"],
             path: "bench/fleet-scale",
             swiftSettings: strict
         ),

@@ -128,6 +128,7 @@ struct FleetEndToEndTests {
         #expect(usurper.err.contains("host name a is held by the database role \"relay_a\""), "\(usurper.err)")
         #expect(usurper.err.contains("UPDATE fleet_hosts SET relay_role = 'relay_b' WHERE host = 'a';"), "\(usurper.err)")
         #expect(try fleet.sql("SELECT relay_role FROM fleet_hosts WHERE host = 'a'") == "relay_a")
+    }
 
     @Test("list --database pages: --limit, --offset, --bottle, the line under the table, the JSON's offset and total")
     func listPages() async throws {

@@ -14,6 +14,7 @@ import Fleet
 import Foundation
 import PostgresTestSupport
 import Queue
+import Risk
 
 @main
 struct FleetScaleBench {
