@@ -49,10 +49,7 @@ struct List: AsyncParsableCommand {
 
     func validate() throws {
         try FleetDecision.validate(database: fleet.database, host: host != nil, hostOnly: [:])
-        for (flag, given) in [("--bottle", bottle != nil), ("--limit", limit != nil), ("--offset", offset != nil)]
-        where given && fleet.database == nil {
-            throw ValidationError("\(flag) pages through the fleet's proposals: it needs --database")
-        }
+        // A bad value is named first, whatever else is missing: it is the one thing to fix in it.
         if let bottle, (try? BottleSlug(bottle)) == nil {
             throw ValidationError("--bottle \(Escaped(bottle)) is not a bottle name (letters, digits, '.', '-', '_')")
         }
@@ -60,6 +57,10 @@ struct List: AsyncParsableCommand {
             throw ValidationError("--limit must be from 1 to \(FleetStore.pageLimit), not \(limit)")
         }
         if let offset, offset < 0 { throw ValidationError("--offset must be 0 or more, not \(offset)") }
+        for (flag, given) in [("--bottle", bottle != nil), ("--limit", limit != nil), ("--offset", offset != nil)]
+        where given && fleet.database == nil {
+            throw ValidationError("\(flag) pages through the fleet's proposals: it needs --database")
+        }
     }
 
     func run() async throws {
