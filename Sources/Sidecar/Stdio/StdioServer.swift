@@ -1,5 +1,5 @@
+import Queue
 import Foundation
-import MCP
 import Synchronization
 
 /// The sidecar over stdin/stdout, for agents that launch it as a subprocess:
@@ -73,7 +73,7 @@ public struct StdioServer: Sendable {
                         RPCReply.notification(
                             method: "notifications/progress",
                             params: .object([
-                                "progressToken": token, "progress": .int(beat),
+                                "progressToken": token, "progress": .integer(beat),
                                 "message": .string(
                                     "waiting for the operator's decision on proposal \(call.proposal.id)"),
                             ])))
