@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A host read once, the way the programs that will act on it read it: the
 /// WHATWG URL host parser (browsers, Node, curl's URL API, pipelock's

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The form two JSON member names are compared in when deciding whether a
 /// reader could take one for the other: NFKC, then case folded, then NFKC

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The names a request may address the sidecar by (`Host`) and the web
 /// origins that may call it (`Origin`): the defence against DNS rebinding.

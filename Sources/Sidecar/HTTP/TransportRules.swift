@@ -1,5 +1,5 @@
 import Queue
-import Foundation
+import FoundationEssentials
 import NIOHTTP1
 
 /// The checks a `POST /mcp` must pass before its message is dispatched: the

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Queue
 
 /// The MCP method table, shared by the HTTP and stdio transports.

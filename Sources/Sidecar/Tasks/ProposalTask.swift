@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Queue
 
 /// A proposal seen as an MCP task: the protocol's own answer to "a person

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Queue
 
 /// The `tools/call` result for a decided proposal: text for the model,

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Queue
 
 /// The three tools the agent sees, with the seed's names, argument names and
