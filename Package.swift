@@ -11,7 +11,10 @@
 //   WebConsole — the operator's console as a web page (Hummingbird, on the host).
 //   Fleet     — many hosts, one view: each host's relay mirrors its queue into
 //               PostgreSQL and applies decisions made elsewhere (postgres-nio).
+//   SidecarCommandLine — `serve` and `health`, shared by both executables.
 //   bottle-supervise — the thin executable wiring the above to a command line.
+//   bottle-supervise-sidecar — the sidecar alone (serve, health): no Foundation
+//               in its module closure, so the container image carries no ICU.
 import PackageDescription
 
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
@@ -20,7 +23,8 @@ let package = Package(
     name: "bottle-supervise",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "bottle-supervise", targets: ["bottle-supervise"])
+        .executable(name: "bottle-supervise", targets: ["bottle-supervise"]),
+        .executable(name: "bottle-supervise-sidecar", targets: ["bottle-supervise-sidecar"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -112,10 +116,32 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // `serve` and `health` with their settings and the exit statuses: no Foundation (FoundationEssentials).
+        .target(
+            name: "SidecarCommandLine",
+            dependencies: [
+                "Queue", "Sidecar",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                // IOError only: a port in use is reported with the port and what to do (ListenFailure).
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "bottle-supervise-sidecar",
+            dependencies: [
+                "Queue", "SidecarCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "bottle-supervise",
             dependencies: [
-                "Queue", "Sidecar", "Apply", "Console", "WebConsole", "Fleet", "Risk",
+                "Queue", "Sidecar", "SidecarCommandLine", "Apply", "Console", "WebConsole", "Fleet", "Risk",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 // IOError only: a port in use is reported with the port and what to do (ListenFailure).

@@ -2,6 +2,7 @@ import ArgumentParser
 import Console
 import Foundation
 import Queue
+import SidecarCommandLine
 import SystemPackage
 
 /// `bottle-supervise policy`: the operator's standing rules (docs/policy.md).
