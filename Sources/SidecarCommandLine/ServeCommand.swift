@@ -285,7 +285,7 @@ public struct Serve: AsyncParsableCommand {
             ? (environment["SUPERVISE_ALLOWED_HOSTS"] ?? "").split(separator: ",").map(String.init) : flags
         var hosts = bottle.map { ["\($0)-supervise"] } ?? []
         for entry in given {
-            let name = entry.trimmingCharacters(in: .whitespaces)
+            let name = entry.trimmed()
             if name.isEmpty { continue }
             guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-._:[]".contains($0)) }) else {
                 throw ValidationError(

@@ -17,8 +17,6 @@ public enum KeyFolding {
         if key.utf8.allSatisfy({ $0 < 0x80 }) { return key.lowercased() }
         let scalars = key.unicodeScalars.filter { !CanonicalHost.isIgnored($0) && !$0.properties.isDefaultIgnorableCodePoint }
         let stripped = String(String.UnicodeScalarView(scalars))
-        return stripped.precomposedStringWithCompatibilityMapping
-            .folding(options: [.caseInsensitive], locale: nil)
-            .precomposedStringWithCompatibilityMapping
+        return UnicodeFolding.nfkc(UnicodeFolding.caseFolded(UnicodeFolding.nfkc(stripped)))
     }
 }
