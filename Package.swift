@@ -11,7 +11,10 @@
 //   WebConsole — the operator's console as a web page (Hummingbird, on the host).
 //   Fleet     — many hosts, one view: each host's relay mirrors its queue into
 //               PostgreSQL and applies decisions made elsewhere (postgres-nio).
+//   SidecarCommandLine — `serve` and `health`, shared by both executables.
 //   bottle-supervise — the thin executable wiring the above to a command line.
+//   bottle-supervise-sidecar — the sidecar alone (serve, health): no Foundation
+//               in its module closure, so the container image carries no ICU.
 import PackageDescription
 
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
@@ -20,16 +23,17 @@ let package = Package(
     name: "bottle-supervise",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "bottle-supervise", targets: ["bottle-supervise"])
+        .executable(name: "bottle-supervise", targets: ["bottle-supervise"]),
+        .executable(name: "bottle-supervise-sidecar", targets: ["bottle-supervise-sidecar"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", exact: "0.12.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        // 4.x: on Linux it imports FoundationEssentials, where 3.x imported Foundation (and with it ICU).
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
@@ -56,7 +60,6 @@ let package = Package(
             name: "Sidecar",
             dependencies: [
                 "Queue",
-                .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -114,10 +117,32 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // `serve` and `health` with their settings and the exit statuses: no Foundation (FoundationEssentials).
+        .target(
+            name: "SidecarCommandLine",
+            dependencies: [
+                "Queue", "Sidecar",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                // IOError only: a port in use is reported with the port and what to do (ListenFailure).
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "bottle-supervise-sidecar",
+            dependencies: [
+                "Queue", "SidecarCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "bottle-supervise",
             dependencies: [
-                "Queue", "Sidecar", "Apply", "Console", "WebConsole", "Fleet", "Risk",
+                "Queue", "Sidecar", "SidecarCommandLine", "Apply", "Console", "WebConsole", "Fleet", "Risk",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 // IOError only: a port in use is reported with the port and what to do (ListenFailure).

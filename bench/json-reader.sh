@@ -3,10 +3,12 @@
 # now against a baseline revision's, on typical bodies (tools/list, initialize,
 # a 4 KiB tools/call): median ns per body of 6 interleaved rounds.
 # Usage: bench/json-reader.sh [BASELINE_REV] [ITERATIONS]   (default: HEAD, 200000)
-# Built with swiftc -O from the reader, the Queue JSON parser it uses and a
-# stand-in for the MCP SDK's Value (bench/json-reader/MCPValue.swift), so no
-# release build of the dependency set is needed; a baseline whose reader does
-# not import Queue is built the same way.
+# Built with swiftc -O from the reader and the Queue JSON folder it uses (the
+# parser, JSONValue and its builder), so no release build of the dependency
+# set is needed. Baselines from before the sidecar read into Queue's JSONValue
+# (before the MCP SDK was dropped) built the SDK's Value: a stand-in with the
+# same cases (bench/json-reader/MCPValue.swift) is compiled for them; a
+# baseline whose reader does not import Queue is built the same way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 baseline="${1:-HEAD}"
@@ -16,8 +18,8 @@ rm -rf "$out"; mkdir -p "$out/base" "$out/Modules"
 common=(-O -wmo -parse-as-library -swift-version 6)
 swiftc "${common[@]}" -module-name MCP -emit-module -emit-module-path "$out/Modules/MCP.swiftmodule" \
   -c -o "$out/MCP.o" bench/json-reader/MCPValue.swift
-# The parser files the reader needs from Queue: the JSON folder and the two
-# message helpers it quotes agent text with.
+# The files the reader needs from Queue: the JSON folder (parser, JSONValue,
+# its builder) and the two message helpers it quotes agent text with.
 queue=(Sources/Queue/Domain/Escaped.swift Sources/Queue/Validation/QuotedText.swift)
 # The current reader as the sidecar builds it: Queue's parser a module of its
 # own (so cross-module inlining is what is measured), the reader in another.

@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <string.h>
 #include <sys/vfs.h>
 #include "CLinuxCalls.h"
 
@@ -22,6 +24,13 @@ long supervise_file_system_type(int fd) {
     struct statfs info;
     if (fstatfs(fd, &info) != 0) return -1;
     return (long)info.f_type;
+}
+
+int supervise_name_this_thread(const char *name) {
+    char shortened[16];
+    strncpy(shortened, name, sizeof shortened - 1);
+    shortened[sizeof shortened - 1] = '\0';
+    return pthread_setname_np(pthread_self(), shortened);
 }
 #else
 #include <errno.h>
@@ -46,5 +55,10 @@ long supervise_file_system_type(int fd) {
     (void)fd;
     errno = ENOSYS;
     return -1;
+}
+
+int supervise_name_this_thread(const char *name) {
+    (void)name;
+    return ENOSYS;
 }
 #endif

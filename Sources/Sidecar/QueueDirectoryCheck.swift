@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Queue
 import SystemPackage
 
@@ -61,7 +61,7 @@ public enum QueueDirectoryCheck {
                 var text =
                     "the queue directory \(path) is not writable for this sidecar, which runs as uid \(user) "
                     + "(gid \(userGroup)): \(reason). It belongs to uid \(owner), gid \(group), mode "
-                    + String(format: "%04o", mode & 0o7777) + ". "
+                    + Self.octal(mode & 0o7777) + ". "
                 if reason.contains("read-only") {
                     text += "Mount it read-write (no :ro): the sidecar writes its proposals there."
                 } else {
@@ -76,6 +76,12 @@ public enum QueueDirectoryCheck {
                 }
                 return text + " See docs/deployment.md."
             }
+        }
+
+        /// A file mode in octal, four digits (`0755`), as `ls` and `chmod` write it.
+        static func octal(_ mode: mode_t) -> String {
+            let digits = String(mode, radix: 8)
+            return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
         }
     }
 

@@ -1,6 +1,7 @@
 import Apply
 import ArgumentParser
 import Queue
+import SidecarCommandLine
 
 /// `bottle-supervise apply ID`: run the apply of an approved, not applied decision again.
 struct ApplyCommand: AsyncParsableCommand {

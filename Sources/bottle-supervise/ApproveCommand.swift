@@ -4,6 +4,7 @@ import Console
 import Fleet
 import Foundation
 import Queue
+import SidecarCommandLine
 
 /// `bottle-supervise approve ID`: approve as proposed, then apply.
 struct Approve: AsyncParsableCommand {

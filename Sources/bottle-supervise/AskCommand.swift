@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Queue
 import Sidecar
+import SidecarCommandLine
 
 /// `bottle-supervise ask TOOL FILE --justification T`: play the agent from the host.
 ///

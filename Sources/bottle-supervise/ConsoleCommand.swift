@@ -1,6 +1,7 @@
 import ArgumentParser
 import Console
 import Foundation
+import SidecarCommandLine
 import SystemPackage
 
 /// `bottle-supervise console`: the interactive operator TUI.

@@ -4,6 +4,7 @@ import Console
 import Foundation
 import Queue
 import Sidecar
+import SidecarCommandLine
 import SystemPackage
 
 #if canImport(FoundationNetworking)

@@ -1,4 +1,5 @@
 import Fleet
+import SidecarCommandLine
 import SystemPackage
 
 /// The fleet database for `web` and `operators`: the flags, then

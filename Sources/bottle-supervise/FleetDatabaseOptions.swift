@@ -2,6 +2,7 @@ import ArgumentParser
 import Fleet
 import Foundation
 import Queue
+import SidecarCommandLine
 
 /// `--database` and `--database-password-file`, for the operator commands that
 /// can work through the fleet's PostgreSQL instead of this host's queue

@@ -4,6 +4,7 @@ import Fleet
 import Foundation
 import Logging
 import Queue
+import SidecarCommandLine
 import SystemPackage
 
 /// `approve`, `modify` and `reject` with `--database`: the decision is

@@ -1,5 +1,6 @@
 import Apply
 import ArgumentParser
+import SidecarCommandLine
 
 /// `--for`, shared by `approve` and `modify`: how long the approval lasts.
 /// Checked in `validate()`, so a bad duration is a usage error (2) naming

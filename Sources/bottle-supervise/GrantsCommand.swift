@@ -3,6 +3,7 @@ import ArgumentParser
 import Console
 import Foundation
 import Queue
+import SidecarCommandLine
 
 /// `bottle-supervise grants`: the live time-boxed grants, what each holds and the time left.
 struct GrantsCommand: AsyncParsableCommand {

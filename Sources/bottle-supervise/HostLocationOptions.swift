@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Queue
+import SidecarCommandLine
 import SystemPackage
 
 /// Where the operator's files are: `--queue-root` and `--config-root`, shared

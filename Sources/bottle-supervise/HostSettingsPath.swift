@@ -1,5 +1,6 @@
 import Console
 import Foundation
+import SidecarCommandLine
 import SystemPackage
 
 /// The host settings file a command reads (`--settings`, then `$SUPERVISE_SETTINGS`, then

@@ -5,6 +5,7 @@ import Fleet
 import Foundation
 import Queue
 import Risk
+import SidecarCommandLine
 
 /// `bottle-supervise list`: pending proposals of every bottle, for people and scripts.
 struct List: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import Apply
 import ArgumentParser
 import Foundation
 import Queue
+import SidecarCommandLine
 import SystemPackage
 
 /// `bottle-supervise log`: the audit trail of decisions, applies and rollbacks.

@@ -188,44 +188,11 @@ struct MCPHostClient {
     /// One JSON value, read by the project's strict parser (`nil`: not JSON).
     static func parse(_ data: Data) -> JSONValue? {
         Array(data).withUnsafeBufferPointer { bytes in
-            var parser = JSONParser(
-                bytes: bytes, policy: JSONPolicy(duplicateKeys: .refuse, loneSurrogates: .replace),
-                builder: JSONValueBuilder())
-            return try? parser.parseDocument()
+            try? JSONValue.parse(bytes, policy: JSONPolicy(duplicateKeys: .refuse, loneSurrogates: .replace))
         }
     }
 
     private static func shown(_ value: JSONValue?) -> String {
         String((value?.description ?? "nothing").prefix(500))
-    }
-}
-
-/// Builds ``JSONValue``s (members in order, numbers as their literal text).
-struct JSONValueBuilder: JSONBuilder {
-    func string(_ text: String, at position: JSONPosition) -> JSONValue { .string(text) }
-    func number(_ text: UnsafeBufferPointer<UInt8>, isInteger: Bool, at position: JSONPosition) -> JSONValue? {
-        .number(String(decoding: text, as: UTF8.self))
-    }
-    func bool(_ value: Bool, at position: JSONPosition) -> JSONValue { .bool(value) }
-    func null(at position: JSONPosition) -> JSONValue { .null }
-    func beginObject(at position: JSONPosition) -> [JSONMember] { [] }
-    func addMember(_ key: String, at keyPosition: JSONPosition, value: JSONValue, to object: inout [JSONMember])
-        -> JSONMemberInsertion
-    {
-        let duplicate = object.contains { $0.key == key }
-        object.append(JSONMember(key: key, value: value))
-        return duplicate ? .duplicate(firstAt: nil) : .inserted
-    }
-    func endObject(_ object: [JSONMember], at position: JSONPosition) -> JSONValue { .object(object) }
-    func beginArray(at position: JSONPosition) -> [JSONValue] { [] }
-    func append(_ value: JSONValue, to array: inout [JSONValue]) { array.append(value) }
-    func endArray(_ array: [JSONValue], at position: JSONPosition) -> JSONValue { .array(array) }
-}
-
-extension JSONValue {
-    /// The string, if this is one.
-    var stringValue: String? {
-        if case .string(let text) = self { return text }
-        return nil
     }
 }

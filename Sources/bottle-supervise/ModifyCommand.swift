@@ -4,6 +4,7 @@ import Console
 import Fleet
 import Foundation
 import Queue
+import SidecarCommandLine
 
 /// `bottle-supervise modify ID (--file F | --edit)`: approve a changed version.
 struct Modify: AsyncParsableCommand {

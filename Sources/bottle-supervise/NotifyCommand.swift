@@ -2,6 +2,7 @@ import Apply
 import ArgumentParser
 import Console
 import Foundation
+import SidecarCommandLine
 
 /// `bottle-supervise notify`: `watch`'s older name, for announcing new
 /// proposals without a console open. It runs the same services, and keeps

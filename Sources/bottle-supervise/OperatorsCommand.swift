@@ -5,6 +5,7 @@ import Fleet
 import Foundation
 import Logging
 import Queue
+import SidecarCommandLine
 
 /// `bottle-supervise operators`: the fleet's named operators, who sign in to
 /// `web --database` with a one-time link and whose names decisions carry.

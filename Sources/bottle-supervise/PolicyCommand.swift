@@ -4,6 +4,7 @@ import Fleet
 import Foundation
 import Queue
 import Risk
+import SidecarCommandLine
 import SystemPackage
 
 /// `bottle-supervise policy`: the operator's standing rules (docs/policy.md).

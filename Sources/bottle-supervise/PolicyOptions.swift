@@ -1,6 +1,7 @@
 import ArgumentParser
 import Console
 import Queue
+import SidecarCommandLine
 import SystemPackage
 
 /// `--settings` for the commands that read the operator's policy and preset

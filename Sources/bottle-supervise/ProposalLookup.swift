@@ -2,6 +2,7 @@ import Apply
 import ArgumentParser
 import Foundation
 import Queue
+import SidecarCommandLine
 
 /// What the operator commands share: finding a proposal by id, reading the
 /// bottle's current file, and turning queue and apply errors into the exit

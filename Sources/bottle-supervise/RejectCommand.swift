@@ -2,6 +2,7 @@ import Apply
 import ArgumentParser
 import Fleet
 import Queue
+import SidecarCommandLine
 
 /// `bottle-supervise reject ID --notes T`: refuse a proposal, telling the agent why.
 struct Reject: AsyncParsableCommand {

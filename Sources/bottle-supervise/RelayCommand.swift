@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import Queue
 import ServiceLifecycle
+import SidecarCommandLine
 
 /// `bottle-supervise relay`: this host's link to the fleet's PostgreSQL.
 struct RelayCommand: AsyncParsableCommand {

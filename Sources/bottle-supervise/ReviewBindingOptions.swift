@@ -1,5 +1,6 @@
 import ArgumentParser
 import Queue
+import SidecarCommandLine
 
 /// `--expect-sha256`, shared by `approve`, `modify` and `reject`: a scripted
 /// decision bound to the proposal file it checked. Without it, a decision is

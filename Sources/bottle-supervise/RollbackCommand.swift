@@ -2,6 +2,7 @@ import Apply
 import ArgumentParser
 import Foundation
 import Queue
+import SidecarCommandLine
 import SystemPackage
 
 /// `bottle-supervise rollback SLUG FILE`: put back the previous version of a bottle's config file.

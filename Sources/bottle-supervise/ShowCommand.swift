@@ -4,6 +4,7 @@ import Console
 import Fleet
 import Foundation
 import Queue
+import SidecarCommandLine
 import SystemPackage
 
 /// `bottle-supervise show ID`: one proposal, as the operator reviews it.

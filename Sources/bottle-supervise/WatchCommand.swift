@@ -4,6 +4,7 @@ import Console
 import Fleet
 import Foundation
 import Logging
+import SidecarCommandLine
 import SystemPackage
 
 /// `bottle-supervise watch`: the host's background service.

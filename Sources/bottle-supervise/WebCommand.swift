@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import Queue
 import ServiceLifecycle
+import SidecarCommandLine
 import SystemPackage
 import WebConsole
 

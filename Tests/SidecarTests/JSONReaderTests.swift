@@ -1,11 +1,10 @@
-import MCP
 import Testing
 
 @testable import Sidecar
 
 @Suite("Reading JSON-RPC bodies")
 struct JSONReaderTests {
-    @Test("objects, arrays, strings, numbers and literals become MCP values")
+    @Test("objects, arrays, strings, numbers and literals become JSON values; numbers keep their literal text")
     func values() throws {
         let value = try JSONReader.value(
             of: Array(
@@ -13,10 +12,27 @@ struct JSONReaderTests {
         #expect(
             value
                 == .object([
-                    "a": .array([.int(1), .int(-2), .double(3.5), .double(1000), .bool(true), .bool(false), .null]),
-                    "b": .object(["c": .string("d")]),
-                    "big": .double(Double("12345678901234567890")!),
+                    "a": [1, -2, .number("3.5"), .number("1e3"), true, false, .null],
+                    "b": ["c": "d"],
+                    "big": .number("12345678901234567890"),
                 ]))
+        #expect(value.keys == ["a", "b", "big"])
+        #expect(value["big"]?.integerValue == nil)
+    }
+
+    @Test("a duplicate key is one with the same bytes: an escaped spelling is refused, a canonically equal one is not")
+    func duplicateKeysByBytes() throws {
+        // "a" and "\u0061" decode to the same byte: one key written twice.
+        #expect(throws: JSONReader.Failure.self) { try JSONReader.value(of: Array(#"{"a":1,"\u0061":2}"#.utf8)) }
+        // Precomposed and decomposed "é" are different bytes: two keys, both kept, in order.
+        let accents = try JSONReader.value(of: Array(#"{"\u00e9":1,"e\u0301":2}"#.utf8))
+        #expect(accents.keys.map { Array($0.utf8) } == [[0xC3, 0xA9], [0x65, 0xCC, 0x81]])
+        // Past the size where keys go into a set, the rule is the same.
+        let many = (0..<40).map { "\"k\($0)\":\($0)" }.joined(separator: ",")
+        #expect(try JSONReader.value(of: Array("{\(many)}".utf8)).keys.count == 40)
+        #expect(throws: JSONReader.Failure.self) {
+            try JSONReader.value(of: Array("{\(many),\"k\\u0033\\u0039\":0}".utf8))
+        }
     }
 
     @Test("escapes, surrogate pairs and raw UTF-8 are decoded; a lone surrogate becomes U+FFFD")
@@ -32,7 +48,7 @@ struct JSONReaderTests {
                 #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"arguments":{"justification":"data:text/plain;base64,aGk="}}}"#
                     .utf8)
         ).get()
-        #expect(message.params["arguments"]?.objectValue?["justification"] == .string("data:text/plain;base64,aGk="))
+        #expect(message.params["arguments"]?["justification"] == .string("data:text/plain;base64,aGk="))
     }
 
     @Test(

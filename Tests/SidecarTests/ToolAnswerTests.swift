@@ -32,12 +32,12 @@ struct ToolAnswerTests {
         let rejected = Decision(
             id: proposal.id, status: .rejected, notes: "Use the mirror.", decidedBy: "alice", answer: "use-mirror")
         let result = ToolAnswer.result(for: rejected, of: proposal)
-        let structured = try #require(result.objectValue?["structuredContent"]?.objectValue)
+        let structured = try #require(result["structuredContent"])
         #expect(structured["answer"]?.stringValue == "use-mirror")
         #expect(structured["notes"]?.stringValue == "Use the mirror.")
         #expect(ToolAnswer.text(for: rejected, of: proposal).contains("answer: use-mirror"))
         let byRule = Decision(id: proposal.id, status: .approved, decidedBy: "policy:docs")
-        let ruled = try #require(ToolAnswer.result(for: byRule, of: proposal).objectValue?["structuredContent"]?.objectValue)
+        let ruled = try #require(ToolAnswer.result(for: byRule, of: proposal)["structuredContent"])
         #expect(ruled["decided_by"]?.stringValue == "policy:docs")
         #expect(ruled["answer"] == nil)
         #expect(ToolAnswer.text(for: byRule, of: proposal).contains("standing rule \"docs\" approved"))
@@ -53,17 +53,13 @@ struct ToolAnswerTests {
         let text = ToolAnswer.text(for: decision, of: proposal, now: now)
         #expect(text.contains("access: this approval is time-boxed: it ends at \(Timestamp.format(end)) (in 1800 s)"), "\(text)")
         #expect(ToolAnswer.text(for: decision, of: proposal, now: end).contains("ended at \(Timestamp.format(end))"))
-        guard case .object(let result) = ToolAnswer.result(for: decision, of: proposal),
-            case .object(let structured)? = result["structuredContent"]
-        else { throw CancellationError() }
+        let structured = try #require(ToolAnswer.result(for: decision, of: proposal)["structuredContent"])
         #expect(structured["expires_at"] == .string(Timestamp.format(end)))
 
         var permanent = decision
         permanent.expiresAt = nil
         #expect(!ToolAnswer.text(for: permanent, of: proposal).contains("time-boxed"))
-        guard case .object(let other) = ToolAnswer.result(for: permanent, of: proposal),
-            case .object(let otherStructured)? = other["structuredContent"]
-        else { throw CancellationError() }
+        let otherStructured = try #require(ToolAnswer.result(for: permanent, of: proposal)["structuredContent"])
         #expect(otherStructured["expires_at"] == nil)
     }
 }

@@ -1,5 +1,5 @@
-import MCP
 import NIOHTTP1
+import Queue
 import Testing
 
 @testable import Sidecar
@@ -69,7 +69,7 @@ struct TransportRulesTests {
                 headers([("MCP-Protocol-Version", "2099-01-01"), complete[1], complete[2]]), try modernCall()))
         #expect(header.status == .badRequest)
         #expect(header.error.code == -32022)
-        guard case .object(let data)? = header.error.data, case .array(let supported)? = data["supported"] else {
+        guard case .array(let supported)? = header.error.data?["supported"] else {
             Issue.record("no supported list")
             return
         }

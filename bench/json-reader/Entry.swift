@@ -1,3 +1,4 @@
+// For a baseline that read into the MCP SDK's Value (the stand-in module); the current reader reads JSONValue.
 import MCP
 
 /// What the benchmark calls: the reader's result reduced to a number, so the

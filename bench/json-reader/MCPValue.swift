@@ -1,8 +1,8 @@
 import Foundation
 
-/// A stand-in for the MCP SDK's `Value` with the same cases, so the
-/// sidecar's JSONReader.swift compiles unchanged into this benchmark without
-/// building the SDK and its dependencies in release mode.
+/// A stand-in for the MCP SDK's `Value` with the same cases, so a baseline
+/// revision's JSONReader.swift from before the sidecar dropped the SDK (and
+/// read into Queue's `JSONValue`) compiles unchanged into this benchmark.
 public enum Value: Hashable, Sendable {
     case null
     case bool(Bool)

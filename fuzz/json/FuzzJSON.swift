@@ -1,4 +1,3 @@
-import MCP
 import Queue
 
 /// libFuzzer entry: every input through the shared JSON parser, as the
@@ -13,7 +12,7 @@ import Queue
 public func fuzzJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = UnsafeBufferPointer(start: data, count: size)
 
-    // The sidecar's reader (MCP values), on the raw bytes, and the JSON-RPC
+    // The sidecar's reader (JSONValue, its policy), on the raw bytes, and the JSON-RPC
     // envelope decoder on top of it: a body the reader refuses is -32700,
     // one it accepts never is.
     let sidecarAccepted = (try? JSONReader.value(of: bytes)) != nil
@@ -40,9 +39,8 @@ public func fuzzJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 }
 
 private func parse(_ bytes: UnsafeBufferPointer<UInt8>, policy: JSONPolicy) -> Result<JSONValue, JSONSyntaxError> {
-    var parser = JSONParser(bytes: bytes, policy: policy, builder: ValueBuilder())
     do throws(JSONSyntaxError) {
-        return .success(try parser.parseDocument())
+        return .success(try JSONValue.parse(bytes, policy: policy))
     } catch {
         let position = error.position
         guard position.offset >= 0, position.offset <= bytes.count, position.line >= 1,
@@ -58,26 +56,4 @@ private func check(roundTripOf value: JSONValue) {
     guard case .success(let reread) = again, reread == value else {
         fatalError("a value did not survive printing and parsing again: \(text)")
     }
-}
-
-/// Builds ``JSONValue``s (the validator's values), refusing duplicate keys by bytes.
-private struct ValueBuilder: JSONBuilder {
-    func string(_ text: String, at position: JSONPosition) -> JSONValue { .string(text) }
-    func number(_ text: UnsafeBufferPointer<UInt8>, isInteger: Bool, at position: JSONPosition) -> JSONValue? {
-        .number(String(decoding: text, as: UTF8.self))
-    }
-    func bool(_ value: Bool, at position: JSONPosition) -> JSONValue { .bool(value) }
-    func null(at position: JSONPosition) -> JSONValue { .null }
-    func beginObject(at position: JSONPosition) -> [JSONMember] { [] }
-    func addMember(_ key: String, at keyPosition: JSONPosition, value: JSONValue, to object: inout [JSONMember])
-        -> JSONMemberInsertion
-    {
-        let duplicate = object.contains { $0.key.utf8.elementsEqual(key.utf8) }
-        object.append(JSONMember(key: key, value: value))
-        return duplicate ? .duplicate(firstAt: nil) : .inserted
-    }
-    func endObject(_ object: [JSONMember], at position: JSONPosition) -> JSONValue { .object(object) }
-    func beginArray(at position: JSONPosition) -> [JSONValue] { [] }
-    func append(_ value: JSONValue, to array: inout [JSONValue]) { array.append(value) }
-    func endArray(_ array: [JSONValue], at position: JSONPosition) -> JSONValue { .array(array) }
 }

@@ -10,56 +10,10 @@ import Queue
 /// and a field of the wrong type is an error naming the field, never a
 /// silent default.
 enum EngineJSON {
-    /// Parses `text` as one JSON document.
+    /// Parses `text` as one JSON document (a duplicate key refused, by the
+    /// bytes rule of ``JSONValueBuilder``).
     static func parse(_ text: String) throws(JSONSyntaxError) -> JSONValue {
-        var text = text
-        let result: Result<JSONValue, JSONSyntaxError> = text.withUTF8 { bytes in
-            var parser = JSONParser(
-                bytes: bytes, policy: JSONPolicy(duplicateKeys: .refuse, loneSurrogates: .replace),
-                builder: ValueBuilder())
-            do throws(JSONSyntaxError) {
-                return .success(try parser.parseDocument())
-            } catch {
-                return .failure(error)
-            }
-        }
-        return try result.get()
-    }
-
-    /// Builds ``JSONValue``s; duplicate keys are reported to the parser, which refuses them.
-    struct ValueBuilder: JSONBuilder {
-        struct Object {
-            var members: [JSONMember] = []
-            var keys: Set<String> = []
-        }
-
-        func string(_ text: String, at position: JSONPosition) -> JSONValue { .string(text) }
-
-        func number(_ text: UnsafeBufferPointer<UInt8>, isInteger: Bool, at position: JSONPosition) -> JSONValue? {
-            .number(String(decoding: text, as: UTF8.self))
-        }
-
-        func bool(_ value: Bool, at position: JSONPosition) -> JSONValue { .bool(value) }
-
-        func null(at position: JSONPosition) -> JSONValue { .null }
-
-        func beginObject(at position: JSONPosition) -> Object { Object() }
-
-        func addMember(_ key: String, at keyPosition: JSONPosition, value: JSONValue, to object: inout Object)
-            -> JSONMemberInsertion
-        {
-            guard object.keys.insert(key).inserted else { return .duplicate(firstAt: nil) }
-            object.members.append(JSONMember(key: key, value: value))
-            return .inserted
-        }
-
-        func endObject(_ object: Object, at position: JSONPosition) -> JSONValue { .object(object.members) }
-
-        func beginArray(at position: JSONPosition) -> [JSONValue] { [] }
-
-        func append(_ value: JSONValue, to array: inout [JSONValue]) { array.append(value) }
-
-        func endArray(_ array: [JSONValue], at position: JSONPosition) -> JSONValue { .array(array) }
+        try JSONValue.parse(text, policy: JSONPolicy(duplicateKeys: .refuse, loneSurrogates: .replace))
     }
 }
 

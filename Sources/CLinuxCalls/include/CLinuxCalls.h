@@ -26,4 +26,8 @@ int supervise_write_back(int fd);
 /// The `f_type` of the file system holding `fd` (fstatfs(2)); -1 with errno set.
 long supervise_file_system_type(int fd);
 
+/// pthread_setname_np(3) for the calling thread: the name `top -H` and a
+/// debugger show, cut to the 15 bytes Linux keeps. 0, or an error number.
+int supervise_name_this_thread(const char *name);
+
 #endif

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Blocking work — a child process waited for, a `flock` that waits for
 /// another holder — run on a thread of its own while the calling task is
 /// suspended: the one way the project's async code blocks (docs/concurrency.md).
@@ -29,9 +27,7 @@ public enum BlockingWork {
         _ name: String, _ work: @escaping @Sendable () -> Result
     ) async -> Result {
         await withCheckedContinuation { continuation in
-            let thread = Thread { continuation.resume(returning: work()) }
-            thread.name = name
-            thread.start()
+            NamedThread.start(name) { continuation.resume(returning: work()) }
         }
     }
 }

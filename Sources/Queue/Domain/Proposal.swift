@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A change a bottle's agent asked for: one full config file and why.
 ///

@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 
 /// Lowercase hex SHA-256, the one hash the queue format uses.
 public enum SHA256Hex {

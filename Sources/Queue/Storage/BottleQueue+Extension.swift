@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import SystemPackage
 
 #if canImport(Glibc)
@@ -35,7 +35,7 @@ extension BottleQueue {
         guard let own = proposal.expiresAt else { return nil }
         guard let data = try? AtomicFile.read(extensionPath(proposal.id), limit: 64, regularOnly: true),
             let text = String(data: data, encoding: .utf8),
-            let extended = Timestamp.parse(text.trimmingCharacters(in: .whitespacesAndNewlines))
+            let extended = Timestamp.parse(text.trimmed())
         else { return own }
         return min(max(own, extended), own.addingTimeInterval(Self.maximumExtension))
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension BottleQueue {
     /// The bytes of proposal `id`'s file, live or archived, read through the

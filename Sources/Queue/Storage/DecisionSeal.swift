@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 import Synchronization
 import SystemPackage
 
@@ -207,10 +207,14 @@ public final class DecisionSeal: Sendable {
         guard let data = try? AtomicFile.read(root.appending("audit.log"), regularOnly: true) else { return [] }
         var found: Set<AuditedDecision> = []
         for line in data.split(separator: UInt8(ascii: "\n")) {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-                object["event"] as? String == "decision", let bottle = object["bottle"] as? String,
-                let id = object["id"] as? String, let status = object["status"] as? String,
-                let by = object["by"] as? String
+            // The project's own reader: a line it refuses (torn, or a duplicate key) grandfathers nothing.
+            guard
+                let object = try? Array(line).withUnsafeBufferPointer({ (bytes) throws(JSONSyntaxError) in
+                    try JSONValue.parse(bytes, policy: JSONPolicy(duplicateKeys: .refuse, loneSurrogates: .replace))
+                }),
+                object["event"] == "decision", let bottle = object["bottle"]?.stringValue,
+                let id = object["id"]?.stringValue, let status = object["status"]?.stringValue,
+                let by = object["by"]?.stringValue
             else { continue }
             found.insert(AuditedDecision(bottle: bottle, id: id, status: status, by: by))
         }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The listing's fast path for proposal files: `list`, the console and the
 /// web console read every pending proposal of every bottle, and at fleet

@@ -1,5 +1,5 @@
 import CLinuxCalls
-import Foundation
+import FoundationEssentials
 import SystemPackage
 
 #if canImport(Glibc)

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What ``BottleQueue/submit(_:)`` did with a proposal.
 public enum Submission: Sendable, Equatable {

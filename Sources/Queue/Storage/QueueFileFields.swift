@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The top-level members of one queue file (`<id>.proposal.json`,
 /// `<id>.decision.json`), read by the shared strict parser (``JSONParser``).

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A host read once, the way the programs that will act on it read it: the
 /// WHATWG URL host parser (browsers, Node, curl's URL API, pipelock's
@@ -180,8 +180,7 @@ public struct CanonicalHost: Sendable, Hashable {
             // To a fixed point: lower case after NFKC can give text NFKC changes
             // again, and the canonical form must read back as itself.
             for _ in 0..<4 {
-                let next = mapped.precomposedStringWithCompatibilityMapping.lowercased()
-                    .precomposedStringWithCompatibilityMapping
+                let next = UnicodeFolding.nfkc(UnicodeFolding.nfkc(mapped).lowercased())
                 if next.unicodeScalars.elementsEqual(mapped.unicodeScalars) { break }
                 mapped = next
             }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The form two JSON member names are compared in when deciding whether a
 /// reader could take one for the other: NFKC, then case folded, then NFKC
@@ -17,8 +17,6 @@ public enum KeyFolding {
         if key.utf8.allSatisfy({ $0 < 0x80 }) { return key.lowercased() }
         let scalars = key.unicodeScalars.filter { !CanonicalHost.isIgnored($0) && !$0.properties.isDefaultIgnorableCodePoint }
         let stripped = String(String.UnicodeScalarView(scalars))
-        return stripped.precomposedStringWithCompatibilityMapping
-            .folding(options: [.caseInsensitive], locale: nil)
-            .precomposedStringWithCompatibilityMapping
+        return UnicodeFolding.nfkc(UnicodeFolding.caseFolded(UnicodeFolding.nfkc(stripped)))
     }
 }

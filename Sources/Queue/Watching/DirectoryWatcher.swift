@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 import SystemPackage
 
@@ -62,9 +62,7 @@ public final class DirectoryWatcher: Sendable {
         self.handler = handler
         self.pollInterval = pollInterval
         self.rescanInterval = rescanInterval
-        let thread = Thread { [self] in self.run() }
-        thread.name = "queue-watcher"
-        thread.start()
+        NamedThread.start("queue-watcher") { [self] in self.run() }
     }
 
     deinit {
@@ -106,7 +104,7 @@ public final class DirectoryWatcher: Sendable {
                     drainEvents(into: &buffer)
                 }
             } else {
-                Thread.sleep(forTimeInterval: Double(wait.milliseconds) / 1000)
+                NamedThread.sleep(wait)
             }
             if isStopped { return }
             if ContinuousClock.now - lastRescan >= wait {

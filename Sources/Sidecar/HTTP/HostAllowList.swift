@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The names a request may address the sidecar by (`Host`) and the web
 /// origins that may call it (`Origin`): the defence against DNS rebinding.
@@ -55,7 +55,7 @@ public struct HostAllowList: Sendable, Equatable {
     /// A configured name as the list keeps it: `"Web-Supervise"` → `"web-supervise"`,
     /// `"::1"` → `"[::1]"`, `"host:9100"` → `"host"`; `nil` when empty.
     static func canonical(_ text: String) -> String? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmed()
         guard !trimmed.isEmpty else { return nil }
         if !trimmed.hasPrefix("["), trimmed.filter({ $0 == ":" }).count > 1 { return "[\(trimmed.lowercased())]" }
         return hostPart(ofAuthority: trimmed)
@@ -63,7 +63,7 @@ public struct HostAllowList: Sendable, Equatable {
 
     private static func hostPart(ofOrigin origin: String) -> String? {
         let lowered = origin.lowercased()
-        guard let range = lowered.range(of: "://") else { return nil }
+        guard let range = lowered.firstRange(of: "://") else { return nil }
         let scheme = lowered[..<range.lowerBound]
         guard scheme == "http" || scheme == "https" else { return nil }
         let authority = lowered[range.upperBound...]

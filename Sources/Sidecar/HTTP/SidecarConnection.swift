@@ -1,6 +1,5 @@
-import Foundation
+import FoundationEssentials
 import Logging
-import MCP
 import NIOCore
 import NIOHTTP1
 import Queue
@@ -384,7 +383,7 @@ final class SidecarConnection<C: Clock<Duration>>: ChannelInboundHandler, Remova
             let notification = RPCReply.notification(
                 method: "notifications/progress",
                 params: .object([
-                    "progressToken": token, "progress": .int(beat),
+                    "progressToken": token, "progress": .integer(beat),
                     "message": .string("waiting for the operator's decision on proposal \(proposal)"),
                 ]))
             bytes = Self.event(notification)

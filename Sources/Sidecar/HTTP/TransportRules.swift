@@ -1,5 +1,5 @@
-import Foundation
-import MCP
+import Queue
+import FoundationEssentials
 import NIOHTTP1
 
 /// The checks a `POST /mcp` must pass before its message is dispatched: the
@@ -66,18 +66,18 @@ enum TransportRules {
         // Before 2026-07-28 the mirrored headers are optional, but when sent they must agree.
         if let method = headers.method, method != message.method {
             return headerMismatch(
-                "the Mcp-Method header (\(JSONText.quoted(method))) does not match the body's method "
-                    + "(\(JSONText.quoted(message.method)))")
+                "the Mcp-Method header (\(JSONValue.quoted(method))) does not match the body's method "
+                    + "(\(JSONValue.quoted(message.method)))")
         }
         if let key = nameBearing[message.method], case .string(let target)? = message.params[key] {
             guard let sent = headers.name else {
                 if envelope == nil { return nil }
-                return headerMismatch("the Mcp-Name header is missing; send params.\(key) (\(JSONText.quoted(target)))")
+                return headerMismatch("the Mcp-Name header is missing; send params.\(key) (\(JSONValue.quoted(target)))")
             }
             guard decodeHeaderValue(sent) == target else {
                 return headerMismatch(
-                    "the Mcp-Name header (\(JSONText.quoted(sent))) does not match params.\(key) "
-                        + "(\(JSONText.quoted(target)))")
+                    "the Mcp-Name header (\(JSONValue.quoted(sent))) does not match params.\(key) "
+                        + "(\(JSONValue.quoted(target)))")
             }
         }
         if let envelope, case .string(let requested) = envelope, ProtocolRevision.modern(named: requested) == nil {

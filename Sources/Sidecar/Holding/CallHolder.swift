@@ -1,6 +1,5 @@
-import Foundation
+import FoundationEssentials
 import Logging
-import MCP
 import Queue
 import Synchronization
 
@@ -22,10 +21,10 @@ public final class CallHolder: Sendable {
     public enum Outcome: Sendable {
         /// The operator decided: the `tools/call` result to send, then ``delivered(_:)``
         /// once it was written (or ``undelivered(_:)`` when it could not be).
-        case decided(result: Value, proposal: Proposal)
+        case decided(result: JSONValue, proposal: Proposal)
         /// The hold limit passed undecided: the `pending` result to send.
         /// The proposal stays in the queue for `proposal-status`.
-        case pending(result: Value, proposal: Proposal)
+        case pending(result: JSONValue, proposal: Proposal)
         /// The client cancelled the call; the proposal stays decidable.
         case cancelled(proposal: Proposal)
         /// The client went away; the proposal waits for a retry.
@@ -40,7 +39,7 @@ public final class CallHolder: Sendable {
     public enum Admission: Sendable {
         /// Already decided (a retry, or a status check of a decided proposal):
         /// answer at once, then ``delivered(_:)``.
-        case answered(result: Value, proposal: Proposal)
+        case answered(result: JSONValue, proposal: Proposal)
         /// Pending: hold the call with ``hold(_:then:)`` or ``wait(_:)``.
         case held(HeldCall)
         /// The tool's input is wrong in a way the model can fix: the message
@@ -86,7 +85,7 @@ public final class CallHolder: Sendable {
     /// operator's decision even when that decision made the file current.
     /// Only a new proposal is validated; its problems come back as
     /// ``Admission/invalid(_:)``.
-    public func admit(_ params: [String: Value], key: CallKey) async throws(RPCError) -> Admission {
+    public func admit(_ params: JSONValue, key: CallKey) async throws(RPCError) -> Admission {
         if stopping.load(ordering: .relaxed) { throw .restarting }
         if ToolCallRequest.toolName(params) == ProposalStatusTool.name { return try status(params, key: key) }
         let request: ToolCallRequest
@@ -137,7 +136,7 @@ public final class CallHolder: Sendable {
 
     /// `proposal-status`: the decision on a proposal this bottle made, at once
     /// when there is one, else a hold (up to the limit) like the original call.
-    public func status(_ params: [String: Value], key: CallKey) throws(RPCError) -> Admission {
+    public func status(_ params: JSONValue, key: CallKey) throws(RPCError) -> Admission {
         let id: ProposalID
         switch ProposalStatusTool.proposalID(in: params) {
         case .success(let value): id = value

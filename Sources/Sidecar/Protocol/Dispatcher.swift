@@ -1,5 +1,4 @@
-import Foundation
-import MCP
+import FoundationEssentials
 import Queue
 
 /// The MCP method table, shared by the HTTP and stdio transports.
@@ -8,7 +7,7 @@ import Queue
 /// negotiates up to 2025-11-25 only (no `server/discover`, no per-request
 /// `_meta` envelope), and its tool handlers return a result at once, where a
 /// held call must stream keep-alives for hours and outlive its
-/// cancellation. The SDK's types (`Tool`, `Value`) describe the tools.
+/// cancellation. The tools are described by ``ToolCatalog``, messages are ``JSONValue``s.
 public struct Dispatcher: Sendable {
     /// What the transport should do with a message.
     public enum Reply: Sendable {
@@ -57,7 +56,7 @@ public struct Dispatcher: Sendable {
         /// The session (`""` without one).
         public var session: String
         /// The progress token for keep-alive notifications, when the client sent one.
-        public var progressToken: Value?
+        public var progressToken: JSONValue?
 
         /// The task protocol a `tools/call` asked to be answered in, if any.
         public var taskFlavor: ProposalTask.Flavor? = nil
@@ -75,7 +74,7 @@ public struct Dispatcher: Sendable {
     private let toolsList = ToolsListResponses()
 
     /// The server's name and version, as `initialize` and `server/discover` report them.
-    public static let serverInfo: Value = .object(["name": "bottle-supervise", "version": .string(ProductVersion.current)])
+    public static let serverInfo: JSONValue = .object(["name": "bottle-supervise", "version": .string(ProductVersion.current)])
 
     /// A dispatcher over `holder`.
     public init(holder: CallHolder, sessions: SessionRegistry = SessionRegistry()) {
@@ -105,11 +104,11 @@ public struct Dispatcher: Sendable {
         case "initialize":
             let requested = message.params["protocolVersion"]?.stringValue
             let negotiated = ProtocolRevision.negotiate(requested)
-            var capabilities: [String: Value] = ["tools": .object(["listChanged": false])]
+            var capabilities: JSONValue = ["tools": .object(["listChanged": false])]
             if negotiated >= .v2025_11_25 { capabilities["tasks"] = ProposalTask.coreCapability }
-            let result: Value = .object([
+            let result: JSONValue = .object([
                 "protocolVersion": .string(negotiated.rawValue),
-                "capabilities": .object(capabilities),
+                "capabilities": capabilities,
                 "serverInfo": Self.serverInfo,
                 "instructions": .string(Self.instructions),
             ])
@@ -205,26 +204,27 @@ public struct Dispatcher: Sendable {
         }
     }
 
-    func answer(_ result: Value, context: Context) -> [UInt8] {
-        guard case .object(var object) = result else { return RPCReply.result(id: context.id, result) }
+    func answer(_ result: JSONValue, context: Context) -> [UInt8] {
+        guard result.isObject else { return RPCReply.result(id: context.id, result) }
+        var object = result
         if context.revision < .v2025_06_18 { object["structuredContent"] = nil }
         if let task = context.relatedTask {
-            var meta = object["_meta"]?.objectValue ?? [:]
+            var meta = object["_meta"].flatMap { $0.isObject ? $0 : nil } ?? [:]
             meta[ProposalTask.relatedTaskMetaKey] = .object(["taskId": .string(task)])
-            object["_meta"] = .object(meta)
+            object["_meta"] = meta
         }
         if context.isModern {
             object["resultType"] = "complete"
             object["_meta"] = Self.modernMeta(object["_meta"])
         }
-        return RPCReply.result(id: context.id, .object(object))
+        return RPCReply.result(id: context.id, object)
     }
 
     /// A 2026-07-28 result's `_meta`: whatever it carries, plus the server's name and version.
-    static func modernMeta(_ meta: Value?) -> Value {
-        var object = meta?.objectValue ?? [:]
+    static func modernMeta(_ meta: JSONValue?) -> JSONValue {
+        var object = meta.flatMap { $0.isObject ? $0 : nil } ?? [:]
         object[ProtocolRevision.serverInfoMetaKey] = serverInfo
-        return .object(object)
+        return object
     }
 
     /// Tool input the model can correct: from 2025-11-25 on a tool result
@@ -234,7 +234,7 @@ public struct Dispatcher: Sendable {
         return answer(ToolAnswer.invalidInput(message), context: context)
     }
 
-    private var discoverResult: Value {
+    private var discoverResult: JSONValue {
         .object([
             "supportedVersions": .array(ProtocolRevision.allNames.map { .string($0) }),
             "capabilities": .object([
@@ -253,11 +253,11 @@ public struct Dispatcher: Sendable {
         message.isNotification ? .accepted : .refused(RPCReply.error(id: message.id, error), error)
     }
 
-    private static func requestID(_ value: Value?) -> RequestID? {
+    private static func requestID(_ value: JSONValue?) -> RequestID? {
         switch value {
         case .string(let s)?: .string(s)
-        case .int(let n)?: .number(n)
-        default: nil
+        case let other?: other.integerValue.map(RequestID.number)
+        case nil: nil
         }
     }
 

@@ -1,4 +1,4 @@
-import MCP
+import Queue
 
 /// A JSON-RPC error the sidecar answers with: the seed's codes, and a message
 /// that names what was wrong.
@@ -8,10 +8,10 @@ public struct RPCError: Error, Sendable, Equatable {
     /// What was wrong, in words the agent can act on.
     public var message: String
     /// Structured detail (the `supported` list of -32022).
-    public var data: Value?
+    public var data: JSONValue?
 
     /// An error with `code` and `message`.
-    public init(code: Int, message: String, data: Value? = nil) {
+    public init(code: Int, message: String, data: JSONValue? = nil) {
         self.code = code
         self.message = message
         self.data = data

@@ -1,5 +1,4 @@
-import Foundation
-import MCP
+import Queue
 
 /// One decoded JSON-RPC message from the client: a request (with an id) or a
 /// notification (without).
@@ -13,29 +12,29 @@ public struct RPCMessage: Sendable {
     /// The id; `nil` for a notification.
     public var id: RequestID?
     /// The parameters (an empty object when absent).
-    public var params: [String: Value]
+    public var params: JSONValue
 
     /// Whether the message expects no answer.
     public var isNotification: Bool { id == nil }
 
     /// The `_meta` object of the parameters, if any.
-    public var meta: [String: Value]? { params["_meta"]?.objectValue }
+    public var meta: JSONValue? { params["_meta"].flatMap { $0.isObject ? $0 : nil } }
 
     /// The revision a 2026-07-28 request names in its `_meta` envelope; `nil`
     /// for handshake-era requests.
     public var envelopeRevision: String? { meta?[ProtocolRevision.versionMetaKey]?.stringValue }
 
     /// The progress token the client asked keep-alive notifications to carry.
-    public var progressToken: Value? {
+    public var progressToken: JSONValue? {
         switch meta?["progressToken"] {
-        case .string(let s): .string(s)
-        case .int(let n): .int(n)
-        default: nil
+        case .string(let s)?: .string(s)
+        case let number?: number.integerValue.map(JSONValue.integer)
+        case nil: nil
         }
     }
 
     /// A message built in code (tests, the stdio loop).
-    public init(method: String, id: RequestID?, params: [String: Value] = [:]) {
+    public init(method: String, id: RequestID?, params: JSONValue = [:]) {
         self.method = method
         self.id = id
         self.params = params
@@ -49,7 +48,7 @@ public struct RPCMessage: Sendable {
 
     /// Decodes `body` in place (the HTTP transport's request buffer).
     public static func decode(_ body: UnsafeBufferPointer<UInt8>) -> Result<RPCMessage, RPCFailure> {
-        let value: Value
+        let value: JSONValue
         do {
             value = try JSONReader.value(of: body)
         } catch {
@@ -69,10 +68,10 @@ public struct RPCMessage: Sendable {
     }
 
     /// The message `value` encodes (a batch is refused: see ``RPCBody`` for the HTTP transport).
-    static func message(from value: Value) -> Result<RPCMessage, RPCFailure> {
-        guard case .object(let envelope) = value else {
+    static func message(from envelope: JSONValue) -> Result<RPCMessage, RPCFailure> {
+        guard envelope.isObject else {
             let message =
-                if case .array = value {
+                if case .array = envelope {
                     "batch requests are not supported: send one JSON-RPC request object per message"
                 } else {
                     "request must be a JSON object"
@@ -82,9 +81,12 @@ public struct RPCMessage: Sendable {
         var id: RequestID?
         switch envelope["id"] {
         case nil: break
-        case .int(let n)?: id = .number(n)
         case .string(let s)?: id = .string(s)
-        default: return .failure(RPCFailure(id: nil, error: .invalidRequest("id must be a string or an integer")))
+        case let other?:
+            guard let n = other.integerValue else {
+                return .failure(RPCFailure(id: nil, error: .invalidRequest("id must be a string or an integer")))
+            }
+            id = .number(n)
         }
         guard envelope["jsonrpc"] == .string("2.0") else {
             return .failure(RPCFailure(id: id, error: .invalidRequest("jsonrpc field must be '2.0'")))
@@ -94,7 +96,7 @@ public struct RPCMessage: Sendable {
         }
         switch envelope["params"] {
         case nil, .null?: return .success(RPCMessage(method: method, id: id))
-        case .object(let params)?: return .success(RPCMessage(method: method, id: id, params: params))
+        case let params? where params.isObject: return .success(RPCMessage(method: method, id: id, params: params))
         default: return .failure(RPCFailure(id: id, error: .invalidParams("params must be an object")))
         }
     }
@@ -124,7 +126,7 @@ public enum RPCBody: Sendable {
 
     /// Decodes `body` in place.
     public static func decode(_ body: UnsafeBufferPointer<UInt8>) -> Result<RPCBody, RPCFailure> {
-        let value: Value
+        let value: JSONValue
         do {
             value = try JSONReader.value(of: body)
         } catch {

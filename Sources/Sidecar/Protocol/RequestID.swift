@@ -1,4 +1,4 @@
-import Foundation
+import Queue
 
 /// A JSON-RPC request id: a string or an integer, echoed back byte for byte.
 public enum RequestID: Hashable, Sendable, CustomStringConvertible {
@@ -11,7 +11,7 @@ public enum RequestID: Hashable, Sendable, CustomStringConvertible {
     public var json: String {
         switch self {
         case .number(let n): String(n)
-        case .string(let s): JSONText.quoted(s)
+        case .string(let s): JSONValue.quoted(s)
         }
     }
 

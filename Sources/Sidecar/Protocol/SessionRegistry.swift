@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// The `Mcp-Session-Id`s handed out by `initialize` over HTTP, with the

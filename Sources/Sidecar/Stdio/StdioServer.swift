@@ -1,6 +1,12 @@
-import Foundation
-import MCP
+import Queue
+import FoundationEssentials
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The sidecar over stdin/stdout, for agents that launch it as a subprocess:
 /// newline-delimited JSON-RPC, one message per line, logs on stderr only.
@@ -73,7 +79,7 @@ public struct StdioServer: Sendable {
                         RPCReply.notification(
                             method: "notifications/progress",
                             params: .object([
-                                "progressToken": token, "progress": .int(beat),
+                                "progressToken": token, "progress": .integer(beat),
                                 "message": .string(
                                     "waiting for the operator's decision on proposal \(call.proposal.id)"),
                             ])))
@@ -99,7 +105,7 @@ public struct StdioServer: Sendable {
             line.withUnsafeBytes { raw in
                 var offset = 0
                 while offset < raw.count {
-                    let written = Foundation.write(1, raw.baseAddress! + offset, raw.count - offset)
+                    let written = standardOutputWrite(raw.baseAddress! + offset, raw.count - offset)
                     if written <= 0 { return }
                     offset += written
                 }
@@ -110,11 +116,10 @@ public struct StdioServer: Sendable {
     /// Lines of stdin, read on a thread of their own so a blocking read never holds a task.
     private static func stdinLines() -> AsyncStream<String> {
         AsyncStream { continuation in
-            let thread = Thread {
+            NamedThread.start("stdio-reader") {
                 while let line = readLine(strippingNewline: true) { continuation.yield(line) }
                 continuation.finish()
             }
-            thread.start()
         }
     }
 }
@@ -122,4 +127,13 @@ public struct StdioServer: Sendable {
 /// Serialises writes to stdout, so two answers never interleave on one line.
 private final class OutputLock: Sendable {
     let lock = Mutex(())
+}
+
+/// write(2) to standard output (the bare name `write` is the server's own method).
+private func standardOutputWrite(_ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    #if canImport(Glibc)
+        Glibc.write(1, bytes, count)
+    #else
+        Darwin.write(1, bytes, count)
+    #endif
 }

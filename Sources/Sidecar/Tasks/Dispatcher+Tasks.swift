@@ -1,5 +1,4 @@
-import Foundation
-import MCP
+import FoundationEssentials
 import Queue
 
 extension RPCError {
@@ -66,11 +65,11 @@ extension Dispatcher {
         let task = ProposalTask.task(proposal, decision, flavor: flavor)
         switch flavor {
         case .core:
-            return .response(RPCReply.result(id: call.message.id, .object(["task": .object(task)])))
+            return .response(RPCReply.result(id: call.message.id, .object(["task": task])))
         case .extensionTasks:
             var created = task
             created["resultType"] = "task"
-            return .response(RPCReply.result(id: call.message.id, .object(created)))
+            return .response(RPCReply.result(id: call.message.id, created))
         }
     }
 
@@ -96,7 +95,7 @@ extension Dispatcher {
             let task = ProposalTask.task(proposal, decision, flavor: flavor, inlineResult: true)
             let bytes =
                 flavor == .core
-                ? RPCReply.result(id: id, .object(task)) : answer(.object(task), context: call.context)
+                ? RPCReply.result(id: id, task) : answer(task, context: call.context)
             // The extension's tasks/get carries the result: once written, the decision was delivered.
             if flavor == .extensionTasks, decision?.isFinal == true { return .delivery(bytes, proposal) }
             return .response(bytes)
@@ -147,7 +146,7 @@ extension Dispatcher {
                 .invalidParams("task \(proposal.id) is already \(status); a finished task cannot be cancelled"))
         }
         guard flavor == .core else { return answer(.object([:]), context: context) }
-        return RPCReply.result(id: context.id, .object(ProposalTask.task(proposal, final, flavor: .core)))
+        return RPCReply.result(id: context.id, ProposalTask.task(proposal, final, flavor: .core))
     }
 
     /// How many tasks one `tasks/list` page holds: a bottle that has run for
@@ -186,10 +185,10 @@ extension Dispatcher {
             return RPCReply.error(id: call.message.id, .internalError("could not list tasks: \(error)"))
         }
         guard let page = found else { return invalid(cursor?.rawValue ?? "") }
-        var result: [String: Value] = [
-            "tasks": .array(page.entries.map { .object(ProposalTask.task($0.proposal, $0.decision, flavor: .core)) })
+        var result: JSONValue = [
+            "tasks": .array(page.entries.map { ProposalTask.task($0.proposal, $0.decision, flavor: .core) })
         ]
         if let next = page.next { result["nextCursor"] = .string(next.rawValue) }
-        return RPCReply.result(id: call.message.id, .object(result))
+        return RPCReply.result(id: call.message.id, result)
     }
 }

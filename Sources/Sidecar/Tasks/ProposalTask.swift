@@ -1,5 +1,4 @@
-import Foundation
-import MCP
+import FoundationEssentials
 import Queue
 
 /// A proposal seen as an MCP task: the protocol's own answer to "a person
@@ -38,15 +37,15 @@ public enum ProposalTask {
     public static let pollIntervalMs = 5000
 
     /// The 2025-11-25 server capability.
-    public static let coreCapability: Value = .object([
+    public static let coreCapability: JSONValue = .object([
         "list": .object([:]), "cancel": .object([:]),
         "requests": .object(["tools": .object(["call": .object([:])])]),
     ])
 
     /// Whether a 2026-07-28 request declares the tasks extension in its per-request capabilities.
     public static func declaresExtension(_ message: RPCMessage) -> Bool {
-        guard case .object(let capabilities)? = message.meta?["io.modelcontextprotocol/clientCapabilities"],
-            case .object(let extensions)? = capabilities["extensions"]
+        guard let extensions = message.meta?["io.modelcontextprotocol/clientCapabilities"]?["extensions"],
+            extensions.isObject
         else { return false }
         return extensions[extensionID] != nil
     }
@@ -64,10 +63,10 @@ public enum ProposalTask {
     /// The task object of `proposal`; with `inlineResult`, a terminal
     /// extension task carries its tool result (as `tasks/get` must).
     static func task(_ proposal: Proposal, _ decision: Decision?, flavor: Flavor, inlineResult: Bool = false)
-        -> [String: Value]
+        -> JSONValue
     {
         let status = status(of: decision, flavor: flavor)
-        var task: [String: Value] = [
+        var task: JSONValue = [
             "taskId": .string(proposal.id.rawValue),
             "status": .string(status),
             "statusMessage": .string(statusMessage(proposal, decision)),
@@ -77,10 +76,10 @@ public enum ProposalTask {
         switch flavor {
         case .core:
             task["ttl"] = .null
-            task["pollInterval"] = .int(pollIntervalMs)
+            task["pollInterval"] = .integer(pollIntervalMs)
         case .extensionTasks:
             task["ttlMs"] = .null
-            task["pollIntervalMs"] = .int(pollIntervalMs)
+            task["pollIntervalMs"] = .integer(pollIntervalMs)
             if inlineResult, status == "completed", let decision {
                 task["result"] = ToolAnswer.result(for: decision, of: proposal)
             }

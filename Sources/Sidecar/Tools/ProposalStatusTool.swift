@@ -1,4 +1,3 @@
-import MCP
 import Queue
 
 /// `proposal-status`: the fourth tool, for a model whose call came back
@@ -16,8 +15,8 @@ public enum ProposalStatusTool {
     public static let argument = "proposal_id"
 
     /// The MCP declaration.
-    public static var declaration: MCP.Tool {
-        MCP.Tool(
+    public static var declaration: ToolDeclaration {
+        ToolDeclaration(
             name: name,
             title: "Wait for the operator's decision on a proposal",
             description: description,
@@ -36,7 +35,8 @@ public enum ProposalStatusTool {
             annotations: .init(
                 title: "Wait for the operator's decision on a proposal", readOnlyHint: true, destructiveHint: false,
                 idempotentHint: true, openWorldHint: false),
-            outputSchema: ToolCatalog.outputSchema
+            outputSchema: ToolCatalog.outputSchema,
+            taskSupport: "forbidden"
         )
     }
 
@@ -49,8 +49,8 @@ public enum ProposalStatusTool {
         + "again. Never send the proposal again to learn its outcome: the decision is kept until you ask for it."
 
     /// The proposal id in a `proposal-status` call, or what to fix.
-    static func proposalID(in params: [String: Value]) -> Result<ProposalID, ToolCallRequest.Problem> {
-        let arguments: [String: Value]
+    static func proposalID(in params: JSONValue) -> Result<ProposalID, ToolCallRequest.Problem> {
+        let arguments: JSONValue
         do throws(ToolCallRequest.Problem) {
             arguments = try ToolCallRequest.arguments(params, tool: name)
         } catch {

@@ -1,13 +1,12 @@
-import Foundation
-import MCP
+import FoundationEssentials
 import Queue
 
 /// The `tools/call` result for a decided proposal: text for the model,
 /// `structuredContent` for programs, `isError` for anything but an approval.
 public enum ToolAnswer {
     /// The result object for `decision` on `proposal`.
-    public static func result(for decision: Decision, of proposal: Proposal) -> Value {
-        var structured: [String: Value] = [
+    public static func result(for decision: Decision, of proposal: Proposal) -> JSONValue {
+        var structured: JSONValue = [
             "status": .string(decision.status.rawValue),
             "notes": .string(decision.notes),
             "proposal_id": .string(proposal.id.rawValue),
@@ -18,17 +17,17 @@ public enum ToolAnswer {
             structured["decided_by"] = .string(decision.decidedBy)
         }
         if let apply = decision.apply {
-            var object: [String: Value] = ["state": .string(apply.state.rawValue), "summary": .string(apply.summary)]
-            if let status = apply.exitStatus { object["exit_status"] = .int(Int(status)) }
+            var object: JSONValue = ["state": .string(apply.state.rawValue), "summary": .string(apply.summary)]
+            if let status = apply.exitStatus { object["exit_status"] = .integer(Int(status)) }
             if let sha = apply.newSHA256 { object["new_sha256"] = .string(sha) }
-            structured["apply"] = .object(object)
+            structured["apply"] = object
         }
         if decision.status.isApproval, decision.apply?.state != .failed, let expiresAt = decision.expiresAt {
             structured["expires_at"] = .string(Timestamp.format(expiresAt))
         }
         return .object([
             "content": .array([.object(["type": "text", "text": .string(text(for: decision, of: proposal))])]),
-            "structuredContent": .object(structured),
+            "structuredContent": structured,
             "isError": .bool(!decision.status.isApproval),
         ])
     }
@@ -36,7 +35,7 @@ public enum ToolAnswer {
     /// The result for a proposal still undecided when the hold limit passed:
     /// not an error (nothing failed), the proposal id, and one sentence
     /// telling the model what to do next.
-    public static func pending(_ proposal: Proposal) -> Value {
+    public static func pending(_ proposal: Proposal) -> JSONValue {
         let id = proposal.id.rawValue
         let text =
             "status: pending\nproposal: \(id)\n" + "The operator has not decided yet; call \(ProposalStatusTool.name) "
@@ -51,7 +50,7 @@ public enum ToolAnswer {
     }
 
     /// A tool result for input the model can correct: the validator's message, `isError`.
-    public static func invalidInput(_ message: String) -> Value {
+    public static func invalidInput(_ message: String) -> JSONValue {
         .object([
             "content": .array([.object(["type": "text", "text": .string(message)])]),
             "isError": true,

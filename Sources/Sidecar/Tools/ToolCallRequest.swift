@@ -1,4 +1,3 @@
-import MCP
 import Queue
 
 /// The arguments of a `tools/call` for one of the three proposal tools,
@@ -17,18 +16,18 @@ struct ToolCallRequest {
     var justification: String
 
     /// The `name` of a `tools/call`, if it has one.
-    static func toolName(_ params: [String: Value]) -> String? { params["name"]?.stringValue }
+    static func toolName(_ params: JSONValue) -> String? { params["name"]?.stringValue }
 
     /// The arguments object of a `tools/call` (empty when absent).
-    static func arguments(_ params: [String: Value], tool name: String) throws(Problem) -> [String: Value] {
+    static func arguments(_ params: JSONValue, tool name: String) throws(Problem) -> JSONValue {
         switch params["arguments"] {
         case nil, .null?: return [:]
-        case .object(let object)?: return object
+        case let object? where object.isObject: return object
         default: throw .invalidInput("\(name): 'arguments' must be an object")
         }
     }
 
-    init(_ params: [String: Value]) throws(Problem) {
+    init(_ params: JSONValue) throws(Problem) {
         guard let name = Self.toolName(params) else {
             throw .protocolError(.invalidParams("tools/call missing 'name'"))
         }
@@ -66,7 +65,7 @@ struct ToolCallRequest {
     }
 
     /// A string argument.
-    static func string(_ value: Value?) -> String? {
+    static func string(_ value: JSONValue?) -> String? {
         if case .string(let s)? = value { return s }
         return nil
     }

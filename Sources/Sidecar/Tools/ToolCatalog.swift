@@ -1,5 +1,4 @@
-import Foundation
-import MCP
+import FoundationEssentials
 import Queue
 
 /// The three tools the agent sees, with the seed's names, argument names and
@@ -13,8 +12,8 @@ public enum ToolCatalog {
     public static let currentConfigDirectory = "/etc/claude-bottle/current-config"
 
     /// The MCP declaration of `tool`.
-    public static func declaration(of tool: Queue.Tool) -> MCP.Tool {
-        MCP.Tool(
+    public static func declaration(of tool: Queue.Tool) -> ToolDeclaration {
+        ToolDeclaration(
             name: tool.rawValue,
             title: title(of: tool),
             description: description(of: tool),
@@ -22,12 +21,13 @@ public enum ToolCatalog {
             annotations: .init(
                 title: title(of: tool), readOnlyHint: false, destructiveHint: false, idempotentHint: true,
                 openWorldHint: false),
-            outputSchema: outputSchema
+            outputSchema: outputSchema,
+            taskSupport: "optional"
         )
     }
 
     /// The seed's three tools in the seed's order, then `proposal-status`.
-    public static var declarations: [MCP.Tool] {
+    public static var declarations: [ToolDeclaration] {
         Queue.Tool.allCases.map(declaration(of:)) + [ProposalStatusTool.declaration]
     }
 
@@ -71,7 +71,7 @@ public enum ToolCatalog {
         }
     }
 
-    private static func inputSchema(of tool: Queue.Tool) -> Value {
+    private static func inputSchema(of tool: Queue.Tool) -> JSONValue {
         let fileDescription: String
         let justificationDescription: String
         switch tool {
@@ -96,13 +96,13 @@ public enum ToolCatalog {
     }
 
     /// The shape of `structuredContent` in every answer.
-    private static let statusValues: [Value] = DecisionStatus.allCases.map { .string($0.rawValue) } + ["pending"]
+    private static let statusValues: [JSONValue] = DecisionStatus.allCases.map { .string($0.rawValue) } + ["pending"]
     private static let statusDescription =
         "The operator's decision (pending: not decided yet, call proposal-status; expired: nobody "
         + "decided in time; withdrawn: only in queues of older versions)."
 
     /// The shape of `structuredContent` in every answer.
-    public static let outputSchema: Value = .object([
+    public static let outputSchema: JSONValue = .object([
         "type": "object",
         "properties": .object([
             "status": .object([

@@ -1,5 +1,12 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 import Logging
 import Queue
 import ServiceLifecycle
@@ -7,8 +14,8 @@ import Sidecar
 import SystemPackage
 
 /// `bottle-supervise serve`: the MCP sidecar in the bottle's network.
-struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct Serve: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the MCP sidecar: agents ask for config changes, the operator decides.",
         discussion: """
@@ -172,9 +179,11 @@ struct Serve: AsyncParsableCommand {
         return value
     }
 
-    func validate() throws { _ = try settings() }
+    public init() {}
 
-    func run() async throws {
+    public func validate() throws { _ = try settings() }
+
+    public func run() async throws {
         let settings = try settings()
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -220,7 +229,7 @@ struct Serve: AsyncParsableCommand {
             allowedHosts: settings.allowedHosts,
             logger: logger
         ) { bound in
-            FileHandle.standardError.write(Data("bottle-supervise: listening on http://\(display):\(bound)/mcp\n".utf8))
+            StandardError.write("\(Failure.program): listening on http://\(display):\(bound)/mcp\n")
         }
         let group = ServiceGroup(
             configuration: .init(
@@ -267,7 +276,7 @@ struct Serve: AsyncParsableCommand {
     /// values (else `SUPERVISE_ALLOWED_HOSTS`), plus the container name the
     /// image runs under, `<slug>-supervise`.
     /// - Parameter bottle: nil for `web`, which has no container name of its own.
-    static func allowedHosts(_ flags: [String], environment: [String: String], bottle: BottleSlug?) throws
+    public static func allowedHosts(_ flags: [String], environment: [String: String], bottle: BottleSlug?) throws
         -> [String]
     {
         let source = flags.isEmpty ? "SUPERVISE_ALLOWED_HOSTS" : "--allowed-host"
@@ -276,7 +285,7 @@ struct Serve: AsyncParsableCommand {
             ? (environment["SUPERVISE_ALLOWED_HOSTS"] ?? "").split(separator: ",").map(String.init) : flags
         var hosts = bottle.map { ["\($0)-supervise"] } ?? []
         for entry in given {
-            let name = entry.trimmingCharacters(in: .whitespaces)
+            let name = entry.trimmed()
             if name.isEmpty { continue }
             guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-._:[]".contains($0)) }) else {
                 throw ValidationError(

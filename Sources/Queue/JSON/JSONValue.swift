@@ -22,12 +22,6 @@ public indirect enum JSONValue: Sendable, Hashable, CustomStringConvertible {
     /// An object's members in file order; the parser refuses duplicate keys.
     case object([JSONMember])
 
-    /// The value of member `key` when this is an object that has it.
-    public subscript(key: String) -> JSONValue? {
-        guard case .object(let members) = self else { return nil }
-        return members.first { $0.key.unicodeScalars.elementsEqual(key.unicodeScalars) }?.value
-    }
-
     /// What kind of value this is, for messages ("found a string").
     public var kindName: String {
         switch self {
@@ -134,7 +128,7 @@ public indirect enum JSONValue: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    private static func writeString(_ text: String, to out: inout String) {
+    static func writeString(_ text: String, to out: inout String) {
         out += "\""
         for scalar in text.unicodeScalars {
             switch scalar {

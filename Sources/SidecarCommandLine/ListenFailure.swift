@@ -1,13 +1,17 @@
-import Foundation
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import NIOCore
 
 /// A listening socket that could not be opened, said as the operator needs it: which address and
 /// port, why, and what to do, instead of NIO's `bind(descriptor:ptr:bytes:): Address already in
 /// use (errno: 98)`.
-enum ListenFailure {
+public enum ListenFailure {
     /// The message for `error` when it is a failure to listen on `host`:`port` (`nil`: another error).
     /// - Parameter portFlag: the flag (or variable) that set the port, named in the advice.
-    static func message(for error: any Error, host: String, port: Int, portFlag: String) -> String? {
+    public static func message(for error: any Error, host: String, port: Int, portFlag: String) -> String? {
         guard let io = error as? IOError else { return nil }
         let address = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         switch io.errnoCode {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import Sidecar
 
 /// `bottle-supervise health`: the container's health check.
@@ -7,8 +7,8 @@ import Sidecar
 /// The image is `FROM scratch` (no shell, no curl), so its `HEALTHCHECK`
 /// runs the binary itself. Exit 0 healthy, 1 unhealthy: what Docker and
 /// Podman expect of a health check command.
-struct Health: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct Health: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "health",
         abstract: "Check that a sidecar on this host answers GET /health (exit 0 healthy, 1 not).",
         discussion: """
@@ -32,14 +32,16 @@ struct Health: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seconds for the whole check: connect, ask, read the answer.")
     var timeout: Double = 1.5
 
-    func validate() throws {
+    public init() {}
+
+    public func validate() throws {
         guard timeout > 0, timeout.isFinite else {
             throw ValidationError("--timeout must be a positive number of seconds, not \(timeout)")
         }
         if let port, !(1...65535).contains(port) { throw ValidationError("--port must be 1…65535, not \(port)") }
     }
 
-    func run() throws {
+    public func run() throws {
         let environment = ProcessInfo.processInfo.environment
         let portNumber: Int
         if let port {

@@ -1,16 +1,17 @@
-import ArgumentParser
-import Foundation
 import Queue
 
 /// Why a command failed, with the exit status PRODUCT.md fixes for it.
 ///
 /// The one way a command fails once its arguments are parsed: `run()` throws
-/// a `Failure`, and ``BottleSupervise/main()`` prints its message on standard
+/// a `Failure`, and ``CommandLineMain/run(_:prepare:)`` prints its message on standard
 /// error as `bottle-supervise <command>: <message>` and exits with its
 /// status. Bad input found while parsing (`validate()`, values that do not
 /// parse) is ArgumentParser's `ValidationError` instead, which prints the
 /// command's usage and exits 2.
-enum Failure: Error, Equatable {
+public enum Failure: Error, Equatable {
+    /// The name messages start with, whichever executable prints them.
+    public static let program = "bottle-supervise"
+
     /// It did not work (1): I/O, a refused apply, a missing queue root.
     case failed(String)
     /// A usage error found only while running (2), such as `console` without a terminal.
@@ -23,7 +24,7 @@ enum Failure: Error, Equatable {
     case changed(String)
 
     /// The exit status.
-    var status: Int32 {
+    public var status: Int32 {
         switch self {
         case .failed: 1
         case .usage: 2
@@ -34,7 +35,7 @@ enum Failure: Error, Equatable {
     }
 
     /// What went wrong and what to do, for standard error.
-    var message: String {
+    public var message: String {
         switch self {
         case .failed(let text), .usage(let text), .notFound(let text), .alreadyDecided(let text), .changed(let text):
             text
@@ -44,8 +45,7 @@ enum Failure: Error, Equatable {
     /// Prints the message for `command` on standard error. Messages quote queue
     /// values: they are escaped (again, which is harmless: escapes contain no
     /// control characters).
-    func report(command: String) {
-        FileHandle.standardError.write(
-            Data("bottle-supervise \(command): \(Escaped(message, keepLayout: true))\n".utf8))
+    public func report(command: String) {
+        StandardError.write("\(Self.program) \(command): \(Escaped(message, keepLayout: true))\n")
     }
 }

@@ -1,5 +1,9 @@
 import ArgumentParser
-import Foundation
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import Queue
 
 /// An address to listen on or to ask: an IPv4 or IPv6 literal, or `localhost`.
@@ -8,24 +12,24 @@ import Queue
 /// is a usage error (2) naming the flag, not a failure to bind (1) after the
 /// command has started. Host names other than `localhost` are refused: which
 /// interface a name resolves to can change between two starts.
-struct ListenAddress: ExpressibleByArgument, CustomStringConvertible, Sendable, Equatable {
+public struct ListenAddress: ExpressibleByArgument, CustomStringConvertible, Sendable, Equatable {
     /// The address as given (an IPv6 literal without brackets).
-    let text: String
+    public let text: String
 
-    static let loopback = ListenAddress(checked: "127.0.0.1")
+    public static let loopback = ListenAddress(checked: "127.0.0.1")
 
     private init(checked text: String) { self.text = text }
 
-    init?(argument: String) {
+    public init?(argument: String) {
         let text = argument.hasPrefix("[") && argument.hasSuffix("]") ? String(argument.dropFirst().dropLast()) : argument
         guard text == "localhost" || Self.isNumeric(text) else { return nil }
         self.text = text
     }
 
-    var description: String { text }
+    public var description: String { text }
 
     /// Whether only this machine can reach it: 127.0.0.0/8, ::1, localhost.
-    var isLoopback: Bool {
+    public var isLoopback: Bool {
         if text == "localhost" || text == "::1" { return true }
         var v4 = in_addr()
         return inet_pton(AF_INET, text, &v4) == 1 && (UInt32(bigEndian: v4.s_addr) >> 24) == 127
@@ -38,10 +42,10 @@ struct ListenAddress: ExpressibleByArgument, CustomStringConvertible, Sendable, 
     }
 
     /// What a valid address looks like, for messages.
-    static let rule = "an IPv4 or IPv6 address (such as 127.0.0.1, 0.0.0.0 or ::1) or localhost"
+    public static let rule = "an IPv4 or IPv6 address (such as 127.0.0.1, 0.0.0.0 or ::1) or localhost"
 
     /// `flag`, else `variable` (checked: a bad one is a usage error naming it), else 127.0.0.1; as text.
-    static func resolve(_ flag: String?, variable: String, flag name: String, environment: EnvironmentFallback) throws
+    public static func resolve(_ flag: String?, variable: String, flag name: String, environment: EnvironmentFallback) throws
         -> String
     {
         if let flag {

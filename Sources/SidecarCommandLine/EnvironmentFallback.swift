@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import SystemPackage
 
 /// A setting's value from its flag, else its environment variable, else its
@@ -10,21 +10,21 @@ import SystemPackage
 /// that does not parse is bad input like a bad flag: a `ValidationError`
 /// naming the variable and what a valid value looks like, thrown from
 /// `validate()` so the command's usage is shown and nothing starts.
-struct EnvironmentFallback {
-    let environment: [String: String]
+public struct EnvironmentFallback {
+    public let environment: [String: String]
 
-    init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.environment = environment
     }
 
     /// The variable's text, `nil` when unset or empty.
-    func text(_ variable: String) -> String? {
+    public func text(_ variable: String) -> String? {
         environment[variable].flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// `flag`, else `variable` parsed as `Value`, else `fallback`.
     /// - Parameter expected: what a valid value looks like, for the error.
-    func value<Value: ExpressibleByArgument>(
+    public func value<Value: ExpressibleByArgument>(
         _ flag: Value?, _ variable: String, default fallback: Value?, expected: String
     ) throws -> Value? {
         if let flag { return flag }
@@ -36,17 +36,17 @@ struct EnvironmentFallback {
     }
 
     /// A text setting: `flag`, else `variable`, else `fallback`.
-    func value(_ flag: String?, _ variable: String, default fallback: String) -> String {
+    public func value(_ flag: String?, _ variable: String, default fallback: String) -> String {
         flag ?? text(variable) ?? fallback
     }
 
     /// A whether-on setting: the flag, or the variable set to anything non-empty.
-    func isOn(_ flag: Bool, _ variable: String) -> Bool {
+    public func isOn(_ flag: Bool, _ variable: String) -> Bool {
         flag || text(variable) != nil
     }
 
     /// A directory: the flag, else the variable, else `home` under the user's home directory.
-    func path(_ flag: String?, variable: String, home: String) -> FilePath {
+    public func path(_ flag: String?, variable: String, home: String) -> FilePath {
         if let flag { return FilePath(flag) }
         if let value = text(variable) { return FilePath(value) }
         return FilePath(FileManager.default.homeDirectoryForCurrentUser.path).appending(home)

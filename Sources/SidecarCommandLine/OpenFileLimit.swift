@@ -1,9 +1,14 @@
-import Foundation
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Raises the soft open-file limit to the hard limit: every held call is an
 /// open connection, and 10,000 of them must fit.
-enum OpenFileLimit {
-    static func raiseToHardLimit() {
+public enum OpenFileLimit {
+    /// Raises it (nothing happens when it is already there, or when the system refuses).
+    public static func raiseToHardLimit() {
         var limit = rlimit()
         #if os(Linux)
             let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)

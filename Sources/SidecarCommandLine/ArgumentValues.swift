@@ -4,7 +4,7 @@ import Queue
 // Domain values that parse themselves from the command line, so a bad one is a
 // usage error (status 2) naming the argument and what a valid value looks like,
 // before `run()` starts. The domain types live in the Queue module, which does
-// not depend on ArgumentParser; the conformances are the executable's.
+// not depend on ArgumentParser; the conformances are the command line's (both executables).
 
 extension BottleSlug: ExpressibleByArgument {
     /// A slug as typed: the rule of ``BottleSlug/init(_:)``, whose help text the
@@ -15,7 +15,7 @@ extension BottleSlug: ExpressibleByArgument {
     }
 
     /// What a valid slug looks like, for help texts and error messages.
-    static let argumentRule = "1–63 letters, digits, '_', '.' or '-', starting with a letter or digit"
+    public static let argumentRule = "1–63 letters, digits, '_', '.' or '-', starting with a letter or digit"
 }
 
 extension ConfigFile: ExpressibleByArgument {
