@@ -26,11 +26,12 @@ final class DeployedBottle: Sendable {
     var configDirectory: String { configRoot + "/" + slug }
 
     /// The binary put into the image: `$SUPERVISE_TEST_IMAGE_BINARY` (e.g.
-    /// the static build, `.build-static/release/bottle-supervise`), else the
-    /// binary under test. See docs/deployment.md for why the test's default is
-    /// the debug build.
+    /// the static build, `.build-static/release/bottle-supervise-sidecar`), else
+    /// the `bottle-supervise-sidecar` built beside the binary under test, as the
+    /// image ships it. See docs/deployment.md for why the test's default is the
+    /// debug build.
     static var imageBinary: String {
-        ProcessInfo.processInfo.environment["SUPERVISE_TEST_IMAGE_BINARY"] ?? BuiltBinary.path
+        ProcessInfo.processInfo.environment["SUPERVISE_TEST_IMAGE_BINARY"] ?? SidecarBinaryTests.leanBinary
     }
 
     /// The network backend podman used for ``network``, as `podman info` reports it (`cni` or `netavark`).
