@@ -81,6 +81,14 @@ enum ApplyFixtures {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         if let stdout { posix_spawn_file_actions_adddup2(&actions, stdout, 1) }
         if let stderr { posix_spawn_file_actions_adddup2(&actions, stderr, 2) }
+        // Nothing else: a pipe another thread of the test opened a moment ago for another child (psql's
+        // standard input, say) and has not marked close-on-exec yet would otherwise stay open in this
+        // one, and that child would wait for an end of input that comes only when this one exits.
+        // (glibc 2.34+; Swift's Glibc module does not declare it, so it is looked up.)
+        typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        if let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") {
+            _ = unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, 3)
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

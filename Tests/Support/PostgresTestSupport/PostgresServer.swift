@@ -219,12 +219,37 @@ public final class PostgresServer: Sendable {
         }
     }
 
-    /// SIGKILLs `pid` and its children (found before the kill: afterwards they are re-parented).
+    /// SIGKILLs the postmaster `pid` and every backend.
+    ///
+    /// The postmaster is stopped (SIGSTOP) before its children are listed: a
+    /// backend it forked between the listing and its death (a client
+    /// connecting at that moment) would otherwise live on as an orphan that
+    /// still answers its connection, and a test of "the database is gone"
+    /// would see a database that is not (FleetFaultTests waited its whole
+    /// `--wait` on such a backend, one CI run in a few).
     static func killTree(_ pid: pid_t?) {
         guard let pid else { return }
-        let children = childProcesses(of: pid)
+        // runuser, the postmaster's parent, stops itself when its child stops, and a stopped parent
+        // never reaps the killed postmaster: it is continued at the end.
+        let parent = parentProcess(of: pid)
+        Glibc.kill(pid, SIGSTOP)
+        // A child forked just before the stop may not be in /proc's list on the first look.
+        var seen = Set<pid_t>()
+        for _ in 0..<3 {
+            let children = Set(childProcesses(of: pid)).subtracting(seen)
+            for child in children { Glibc.kill(child, SIGKILL) }
+            seen.formUnion(children)
+        }
         Glibc.kill(pid, SIGKILL)
-        for child in children { Glibc.kill(child, SIGKILL) }
+        if let parent, parent > 1 { Glibc.kill(parent, SIGCONT) }
+    }
+
+    private static func parentProcess(of pid: pid_t) -> pid_t? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 1 ? pid_t(fields[1]) : nil
     }
 
     private static func childProcesses(of parent: pid_t) -> [pid_t] {
