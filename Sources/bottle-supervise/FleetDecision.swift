@@ -223,11 +223,12 @@ struct FleetDecision {
                 throw FleetStoreError.unavailable("the database's notifications stopped (the connection was lost)")
             }
             group.addTask {
-                // A look every 2 s besides the notifications. FleetStore.changes now ends when its
-                // connection closes, its notifications end, or a keep-alive goes unanswered; yet with a
-                // SIGKILLed server this command still sometimes waited the whole --wait on it
-                // (FleetFaultTests.claimWonDeliveryUnfollowed, about one run in three, 2026-12-07), so
-                // until that is understood a database gone mid-wait is found by these bounded looks.
+                // A look every 2 s besides the notifications, a second way to find a database gone
+                // mid-wait. FleetStore.changes ends when its connection closes, its notifications end,
+                // or a keep-alive goes unanswered. The test that made this look necessary
+                // (FleetFaultTests.claimWonDeliveryUnfollowed, about one run in three) turned out to
+                // hang in its own harness, not here (a spawned command kept psql's standard input
+                // open; fixed 2026-12-07): these looks may go once that test has run clean without them.
                 let clock = ContinuousClock()
                 let deadline = clock.now + wait
                 while clock.now < deadline {
