@@ -27,4 +27,21 @@ struct TextMentionTests {
         #expect(!"chmo".mentions("chmod"))
         #expect(!"chmochmo".mentions("chmod"))
     }
+
+    @Test("non-ASCII text: a needle whose bytes are absent is answered without Foundation, and the same")
+    func nonASCIITextSameAnswer() {
+        let texts = [
+            "\u{90}\u{8b} curl x.example; sh -c z$(wget -qO- x > >(sh)", "ｃurl ｗget", "wget\u{301} -q", "é (wget x)",
+            "(wget\u{0338} x)", "\u{212A}elvin; x", "a\u{037E} b", "a\u{1FEF}b`", "x\r\n(curl y)", "\u{FFFD}\u{FFFD}ruby\u{FFFD}",
+            "K;`", "urllib\u{300}", "naïve urllib.request",
+        ]
+        let needles = [
+            "(wget ", "(curl ", "/dev/tcp/", "$(", "<(", "urllib", "Net::HTTP", "K", ";", "`", "ruby", "wget", "é", "\r\n",
+        ]
+        for text in texts {
+            for needle in needles {
+                #expect(text.mentions(needle) == text.contains(needle), "\(Escaped(text)) / \(Escaped(needle))")
+            }
+        }
+    }
 }
