@@ -12,58 +12,41 @@ extension String {
     /// the bytes, so it is answered by a search for the bytes; any other text still goes to
     /// Foundation, so a combining mark or a `\r\n` reads exactly as before.
     func mentions(_ needle: String) -> Bool {
-        let answer = utf8.withContiguousStorageIfAvailable { text -> Bool? in
-            guard !text.contains(where: { $0 >= 0x80 || $0 == 0x0D }) else { return nil }
-            return needle.utf8.withContiguousStorageIfAvailable { pattern -> Bool? in
-                guard !pattern.contains(where: { $0 >= 0x80 || $0 == 0x0D }) else { return nil }
-                if pattern.isEmpty { return nil }
-                guard let base = text.baseAddress, let sought = pattern.baseAddress else { return false }
-                // Each place the first byte occurs (memchr), compared whole (memcmp).
-                var start = 0
-                while text.count - start >= pattern.count,
-                    let hit = memchr(base + start, CInt(sought.pointee), text.count - start - pattern.count + 1)
-                {
-                    if memcmp(hit, sought, pattern.count) == 0 { return true }
-                    start = base.distance(to: hit.assumingMemoryBound(to: UInt8.self)) + 1
-                }
-                return false
+        let verdict = utf8.withContiguousStorageIfAvailable { text -> Bool? in
+            needle.utf8.withContiguousStorageIfAvailable { pattern -> Bool? in
+                guard !pattern.isEmpty, !pattern.contains(where: Self.isNotPlain) else { return nil }
+                let found = Self.bytes(pattern, occurIn: text)
+                if !text.contains(where: Self.isNotPlain) { return found }
+                // Other text (an agent's non-ASCII words) went to Foundation for every question, 16 % of a
+                // fuzzed 278-byte RUN's 0.65 s: Foundation matches canonically equivalent text, and a
+                // needle of ASCII characters without a canonical singleton (K, `;`, `` ` ``) is canonically
+                // equivalent only to its own bytes, so where those bytes are absent the answer is no.
+                return !found && !pattern.contains(where: Self.isSingletonTarget) ? false : nil
             } ?? nil
         } ?? nil
-        if answer == nil, Self.bytesDecide(needle), !utf8.contains(needle.utf8) {
-            // Other text (an agent's non-ASCII words) went to Foundation for every question, 16 % of a
-            // fuzzed 278-byte RUN's 0.65 s: Foundation matches canonically equivalent text, and a
-            // needle of ASCII characters without a canonical singleton (K, `;`, `` ` ``) is canonically
-            // equivalent only to its own bytes, so where those bytes are absent the answer is no.
-            return false
-        }
-        return answer ?? contains(needle)
+        return verdict ?? contains(needle)
     }
 
-    /// Whether a byte search that finds nothing settles the question for `needle`: ASCII without a
-    /// carriage return, and none of the ASCII characters another scalar decomposes to alone
-    /// (U+212A KELVIN SIGN → K, U+037E GREEK QUESTION MARK → `;`, U+1FEF GREEK VARIA → `` ` ``).
-    private static func bytesDecide(_ needle: String) -> Bool {
-        !needle.isEmpty && needle.utf8.allSatisfy { $0 < 0x80 && $0 != 0x0D && $0 != 0x4B && $0 != 0x3B && $0 != 0x60 }
-    }
-}
+    /// A byte that keeps a byte search from being Foundation's answer: not ASCII, or a carriage
+    /// return (`\r\n` is one character).
+    private static func isNotPlain(_ byte: UInt8) -> Bool { byte >= 0x80 || byte == 0x0D }
 
-extension String.UTF8View {
-    /// Whether `pattern`'s bytes occur in these (a plain byte search).
-    fileprivate func contains(_ pattern: String.UTF8View) -> Bool {
-        let text = Array(self), sought = Array(pattern)
-        guard !sought.isEmpty, text.count >= sought.count else { return sought.isEmpty }
-        return text.withUnsafeBufferPointer { text in
-            sought.withUnsafeBufferPointer { sought in
-                guard let base = text.baseAddress, let first = sought.baseAddress else { return false }
-                var start = 0
-                while text.count - start >= sought.count,
-                    let hit = memchr(base + start, CInt(first.pointee), text.count - start - sought.count + 1)
-                {
-                    if memcmp(hit, first, sought.count) == 0 { return true }
-                    start = base.distance(to: hit.assumingMemoryBound(to: UInt8.self)) + 1
-                }
-                return false
-            }
+    /// The ASCII characters another scalar decomposes to alone (U+212A KELVIN SIGN → K,
+    /// U+037E GREEK QUESTION MARK → `;`, U+1FEF GREEK VARIA → `` ` ``): text without their bytes
+    /// may still hold them, canonically.
+    private static func isSingletonTarget(_ byte: UInt8) -> Bool { byte == 0x4B || byte == 0x3B || byte == 0x60 }
+
+    /// Whether `pattern` (not empty) occurs in `text` as bytes: each place its first byte occurs
+    /// (memchr), compared whole (memcmp).
+    private static func bytes(_ pattern: UnsafeBufferPointer<UInt8>, occurIn text: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = text.baseAddress, let sought = pattern.baseAddress else { return false }
+        var start = 0
+        while text.count - start >= pattern.count,
+            let hit = memchr(base + start, CInt(sought.pointee), text.count - start - pattern.count + 1)
+        {
+            if memcmp(hit, sought, pattern.count) == 0 { return true }
+            start = base.distance(to: hit.assumingMemoryBound(to: UInt8.self)) + 1
         }
+        return false
     }
 }
