@@ -223,20 +223,10 @@ struct FleetDecision {
                 throw FleetStoreError.unavailable("the database's notifications stopped (the connection was lost)")
             }
             group.addTask {
-                // A look every 2 s besides the notifications, a second way to find a database gone
-                // mid-wait. FleetStore.changes ends when its connection closes, its notifications end,
-                // or a keep-alive goes unanswered. The test that made this look necessary
-                // (FleetFaultTests.claimWonDeliveryUnfollowed, about one run in three) turned out to
-                // hang in its own harness, not here (a spawned command kept psql's standard input
-                // open; fixed 2026-12-07): these looks may go once that test has run clean without them.
-                let clock = ContinuousClock()
-                let deadline = clock.now + wait
-                while clock.now < deadline {
-                    try await Task.sleep(for: min(.seconds(2), deadline - clock.now))
-                    if let row = try await FleetDeadline.within(.seconds(5), doing: "following the decision", settled) {
-                        return row
-                    }
-                }
+                // The wait's end. A database that dies mid-wait ends the notifications above
+                // (FleetStore.changes ends when its connection closes or a keep-alive goes unanswered),
+                // which fails the wait at once; nothing here needs to look again.
+                try await Task.sleep(for: wait)
                 return nil
             }
             defer { group.cancelAll() }

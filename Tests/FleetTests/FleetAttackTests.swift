@@ -208,4 +208,24 @@ struct FleetAttackTests {
             }
         }
     }
+
+    @Test("a spent sign-in link stays spent: an operator role that sets its used_at back to NULL cannot sign in with it again")
+    func spentLinkRevived() async throws {
+        let fleet = try await FleetRowSecurityTests.fleet()
+        let logger = Logger(label: "attack")
+        let name = try #require(FleetOperatorName("alice"))
+        let token = try await fleet.database.withStore { store in
+            try await OperatorStore(client: store.client, logger: logger).add(name).token
+        }
+        try await fleet.asRole("ops") { store in
+            let operators = OperatorStore(client: store.client, logger: logger)
+            #expect(try await operators.signIn(token: token)?.name == name)
+            // The role may write used_at (signing in does); the trigger keeps a spent link's time.
+            _ = try fleet.sql(as: "ops", "UPDATE fleet_operator_tokens SET used_at = NULL")
+            #expect(try await operators.holder(of: token) == nil)
+            #expect(try await operators.signIn(token: token) == nil)
+        }
+        let unspent = try fleet.database.psql("SELECT count(*) FROM fleet_operator_tokens WHERE used_at IS NULL")
+        #expect(unspent.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(unspent)")
+    }
 }

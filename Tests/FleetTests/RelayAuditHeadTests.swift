@@ -16,25 +16,10 @@ struct RelayAuditHeadTests {
     @Test("at start, after an apply it makes, and on the heartbeat after a local decision; the host's own log's head")
     func auditHead() async throws {
         let database = try await FleetTestDatabase.start()
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("relay-audit-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let queueRoot = FilePath("\(scratch)/queue")
-        let configRoot = FilePath("\(scratch)/bottles")
-        let bottle = try BottleSlug("web")
-        try FileManager.default.createDirectory(atPath: "\(scratch)/queue/web", withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: "\(scratch)/bottles/web", withIntermediateDirectories: true)
-        try Data("api.github.com\n".utf8).write(to: URL(fileURLWithPath: "\(scratch)/bottles/web/allowlist"))
-        try Data("[reload.allowlist]\ncommand = [\"true\"]\n".utf8).write(
-            to: URL(fileURLWithPath: "\(scratch)/bottles/web/supervise.toml"))
-        let queue = QueueRoot(queueRoot).queue(for: bottle)
-        let logger = Logger(label: "relay-audit-tests")
-        let applier = Applier(configRoot: configRoot, queueRoot: queueRoot, engine: ContainerEngine("true"), logger: logger)
-        let log = AuditLog(queueRoot: queueRoot)
-        func proposal(_ host: String) -> Proposal {
-            Proposal(
-                bottle: bottle, tool: .pipelockBlock, proposedFile: "api.github.com\n\(host)\n", justification: "needs \(host)",
-                currentFileSHA256: SHA256Hex.of("api.github.com\n"))
-        }
+        let fixture = try RelayTestHost("relay-audit")
+        defer { fixture.removeScratch() }
+        let (queue, applier, log, host, bottle) = (fixture.queue, fixture.applier, fixture.log, fixture.host, fixture.bottle)
+        let proposal = fixture.proposal
 
         // One record before the relay starts: a rejection made on the host.
         let first = proposal("first.example")
@@ -42,12 +27,7 @@ struct RelayAuditHeadTests {
         _ = try applier.reject(first, notes: "no", queue: queue, decidedBy: "carol")
         #expect(try log.head().records >= 1, "a rejection is audited")
 
-        let host = try FleetHostName("a")
-        var configuration = Relay.Configuration(
-            database: try database.settings(), host: host, queueRoot: queueRoot, configRoot: configRoot,
-            engine: ContainerEngine("true"))
-        configuration.heartbeat = .milliseconds(300)
-        let relay = Relay(configuration: configuration, logger: logger, announce: { _ in })
+        let relay = try fixture.relay(on: database)
         try await database.withStore { store in
             let running = Task { try await relay.run() }
             defer { running.cancel() }

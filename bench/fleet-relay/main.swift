@@ -47,31 +47,10 @@ struct FleetRelayBench {
         defer { for relay in relays where relay.isRunning { relay.terminate(); relay.waitUntilExit() } }
         for host in ["a", "b"] {
             let root = "\(scratch)/\(host)"
-            try FileManager.default.createDirectory(atPath: "\(root)/queue/web", withIntermediateDirectories: true)
-            try FileManager.default.createDirectory(atPath: "\(root)/bottles/web", withIntermediateDirectories: true)
-            try Data("api.github.com\n".utf8).write(to: URL(fileURLWithPath: "\(root)/bottles/web/allowlist"))
-            try Data("[reload.allowlist]\ncommand = [\"true\"]\n".utf8).write(
-                to: URL(fileURLWithPath: "\(root)/bottles/web/supervise.toml"))
-            try Data("# no channels, no rules\n".utf8).write(to: URL(fileURLWithPath: "\(root)/host.toml"))
-            let log = "\(root)/relay.log"
-            _ = FileManager.default.createFile(atPath: log, contents: nil)
-            let relay = Process()
-            relay.executableURL = URL(fileURLWithPath: binary)
-            relay.arguments = ["relay", "--database", url, "--host-name", host]
-            relay.environment = ProcessInfo.processInfo.environment.merging([
-                "SUPERVISE_QUEUE_ROOT": "\(root)/queue", "SUPERVISE_CONFIG_ROOT": "\(root)/bottles",
-                "SUPERVISE_SETTINGS": "\(root)/host.toml",
-            ]) { $1 }
-            relay.standardError = FileHandle(forWritingAtPath: log)
-            try relay.run()
-            relays.append(relay)
-            let deadline = Date().addingTimeInterval(60)
-            while !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("caught up") {
-                guard Date() < deadline, relay.isRunning else {
-                    throw PostgresServerError("relay \(host) did not catch up: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
-                }
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            relays.append(
+                try await BenchRelay.start(
+                    binary: binary, database: url, hostName: host, root: root,
+                    bottleSettings: "[reload.allowlist]\ncommand = [\"true\"]\n"))
         }
         let queue = QueueRoot(.init("\(scratch)/a/queue")).queue(for: try BottleSlug("web"))
         // The agent's side: the sidecar's waiter (no host key: it reads the host's decisions as the sidecar does).

@@ -238,29 +238,8 @@ struct FleetScaleBench {
         -> (Double, Int)
     {
         let root = "\(scratch)/idle"
-        try FileManager.default.createDirectory(atPath: "\(root)/queue/web", withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: "\(root)/bottles/web", withIntermediateDirectories: true)
-        try Data("api.github.com\n".utf8).write(to: URL(fileURLWithPath: "\(root)/bottles/web/allowlist"))
-        try Data("# no channels, no rules\n".utf8).write(to: URL(fileURLWithPath: "\(root)/host.toml"))
-        let log = "\(root)/relay.log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let relay = Process()
-        relay.executableURL = URL(fileURLWithPath: options.binary)
-        relay.arguments = ["relay", "--database", url, "--host-name", "idle"]
-        relay.environment = ProcessInfo.processInfo.environment.merging([
-            "SUPERVISE_QUEUE_ROOT": "\(root)/queue", "SUPERVISE_CONFIG_ROOT": "\(root)/bottles",
-            "SUPERVISE_SETTINGS": "\(root)/host.toml",
-        ]) { $1 }
-        relay.standardError = FileHandle(forWritingAtPath: log)
-        try relay.run()
+        let relay = try await BenchRelay.start(binary: options.binary, database: url, hostName: "idle", root: root)
         children.append(relay)
-        let deadline = Date().addingTimeInterval(60)
-        while !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("caught up") {
-            guard Date() < deadline, relay.isRunning else {
-                throw PostgresServerError("the relay did not catch up: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
         try await Task.sleep(for: .seconds(2))
         let before = try cpuSeconds(relay.processIdentifier)
         try await Task.sleep(for: .seconds(options.idle))
