@@ -265,6 +265,39 @@ struct DecisionSealTests {
         }
     }
 
+    @Test("a host command that finds no key while another is making it waits for that key, instead of taking the other's list of unsigned decisions for a lost key")
+    func keyBeingMadeElsewhere() throws {
+        let rootPath = directory.path
+        // Another host command half-way through making the key: it holds the root's lock and has
+        // written the list of unsigned decisions, not the key yet (what two `approve` started at once meet).
+        let lock = open(rootPath.string, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        #expect(lock >= 0 && flock(lock, LOCK_EX) == 0)
+        defer { close(lock) }
+        writeRaw("", to: rootPath.appending(DecisionSeal.unsignedListName))
+        DecisionSeal.forgetLoadedKeys()
+        let outcome = Mutex<String?>(nil)
+        let finished = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            do {
+                _ = try DecisionSeal.of(root: rootPath)
+                outcome.withLock { $0 = "made" }
+            } catch {
+                outcome.withLock { $0 = "\(error)" }
+            }
+            finished.signal()
+        }
+        // Not a synchronisation: the waiting command passes however long this is. Without the lock it
+        // fails at once (a missing key), so the pause only gives it the time to.
+        usleep(200_000)
+        let keyPath = rootPath.appending(DecisionSeal.keyName)
+        writeRaw(String(repeating: "ab", count: 32) + "\n", to: keyPath)
+        chmod(keyPath.string, 0o600)
+        flock(lock, LOCK_UN)
+        #expect(finished.wait(timeout: .now() + 15) == .success, "the command waiting on the lock never finished")
+        #expect(outcome.withLock { $0 } == "made")
+        #expect(try text(keyPath) == String(repeating: "ab", count: 32) + "\n", "the other command's key is kept")
+    }
+
     @Test("a decision planted before the host's first command is forged, not unsigned: the audit log never saw it")
     func plantedBeforeTheKey() async throws {
         let sidecar = try sidecar()

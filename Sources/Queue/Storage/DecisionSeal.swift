@@ -83,25 +83,65 @@ public final class DecisionSeal: Sendable {
         if let key = try readKey(keyPath) {
             seal = DecisionSeal(root: root, key: key)
         } else {
-            try refuseRemakingKey(root: root, keyPath: keyPath)
-            try writeUnsignedList(root: root)
-            let fresh = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
-            let text = fresh.withUnsafeBytes { Hex.encode($0) } + "\n"
-            if try AtomicFile.create(Data(text.utf8), at: keyPath, mode: 0o600) {
-                seal = DecisionSeal(root: root, key: fresh)
-            } else {
-                // Another host process made it first: use theirs.
-                guard let key = try readKey(keyPath) else {
-                    throw .malformedFile(path: keyPath.string, reason: "vanished while it was being made; run the command again")
-                }
-                seal = DecisionSeal(root: root, key: key)
-            }
+            seal = try makeKey(root: root, keyPath: keyPath)
         }
         return loaded.withLock { cache in
             if let other = cache[root.string] { return other }
             cache[root.string] = seal
             return seal
         }
+    }
+
+    /// Makes the root's key, holding the root's lock (``withCreationLock(of:_:)``): the list of
+    /// unsigned decisions is written before the key, so a second host command that found no key
+    /// and did not wait would find that list and take the root for one whose key went missing.
+    /// Under the lock it looks for the key again, and uses one another process made meanwhile.
+    private static func makeKey(root: FilePath, keyPath: FilePath) throws(QueueError) -> DecisionSeal {
+        try withCreationLock(of: root) { () throws(QueueError) -> DecisionSeal in
+            if let key = try readKey(keyPath) { return DecisionSeal(root: root, key: key) }
+            try refuseRemakingKey(root: root, keyPath: keyPath)
+            try writeUnsignedList(root: root)
+            let fresh = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
+            let text = fresh.withUnsafeBytes { Hex.encode($0) } + "\n"
+            if try AtomicFile.create(Data(text.utf8), at: keyPath, mode: 0o600) {
+                return DecisionSeal(root: root, key: fresh)
+            }
+            // Made by a process that does not take the lock (an older version): use theirs.
+            guard let key = try readKey(keyPath) else {
+                throw .malformedFile(path: keyPath.string, reason: "vanished while it was being made; run the command again")
+            }
+            return DecisionSeal(root: root, key: key)
+        }
+    }
+
+    /// How long a host command waits for another to finish making the key (milliseconds of
+    /// work) before it says so: a process holding the lock longer is stuck, or hostile.
+    static let creationLockWait: Duration = .seconds(10)
+
+    /// Runs `body` holding an exclusive `flock` on the queue root directory itself (no lock
+    /// file to plant or link). Taken only while a key is made, once per root.
+    private static func withCreationLock<Result>(of root: FilePath, _ body: () throws(QueueError) -> Result)
+        throws(QueueError) -> Result
+    {
+        let fd = open(root.string, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io(operation: "open", path: root.string, errno: errno) }
+        defer { close(fd) }
+        let clock = ContinuousClock()
+        let deadline = clock.now + creationLockWait
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR else {
+                throw .io(operation: "lock", path: root.string, errno: errno)
+            }
+            guard clock.now < deadline else {
+                throw .malformedFile(
+                    path: root.appending(keyName).string,
+                    reason: "another process has held the queue root's lock for \(creationLockWait) while making the "
+                        + "host's decision key; find it (fuser -v \(root.string)), stop it, and run the command again")
+            }
+            usleep(5_000)
+        }
+        defer { flock(fd, LOCK_UN) }
+        return try body()
     }
 
     /// Forgets the keys read so far: for tests that remove a queue root's key.
