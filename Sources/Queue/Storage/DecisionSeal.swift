@@ -129,9 +129,8 @@ public final class DecisionSeal: Sendable {
         let clock = ContinuousClock()
         let deadline = clock.now + creationLockWait
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            guard errno == EWOULDBLOCK || errno == EINTR else {
-                throw .io(operation: "lock", path: root.string, errno: errno)
-            }
+            // A file system without flock (ENOLCK on some network mounts): made unlocked, as before.
+            guard errno == EWOULDBLOCK || errno == EINTR else { return try body() }
             guard clock.now < deadline else {
                 throw .malformedFile(
                     path: root.appending(keyName).string,
