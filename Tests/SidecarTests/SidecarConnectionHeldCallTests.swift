@@ -18,6 +18,9 @@ struct SidecarConnectionHeldCallTests {
 
     init() throws { sidecar = try TestSidecar() }
 
+    /// The helpers below, over `sidecar` (for other suites' held calls).
+    init(sidecar: TestSidecar) { self.sidecar = sidecar }
+
     func channel() async throws -> NIOAsyncTestingChannel {
         let settings = SidecarConnection<ManualClock>.Settings(
             dispatcher: sidecar.dispatcher, keepalive: .seconds(15), requestTimeout: .seconds(60),
