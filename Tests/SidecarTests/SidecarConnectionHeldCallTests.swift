@@ -22,10 +22,7 @@ struct SidecarConnectionHeldCallTests {
     init(sidecar: TestSidecar) { self.sidecar = sidecar }
 
     func channel() async throws -> NIOAsyncTestingChannel {
-        let settings = SidecarConnection<ManualClock>.Settings(
-            dispatcher: sidecar.dispatcher, keepalive: .seconds(15), requestTimeout: .seconds(60),
-            logger: Logger(label: "test"), admissions: AdmissionGate(limit: 4),
-            hosts: HostAllowList(bindAddress: "127.0.0.1"))
+        let settings = sidecar.connectionSettings(hosts: HostAllowList(bindAddress: "127.0.0.1"))
         let clock = self.clock
         let channel = try await NIOAsyncTestingChannel { channel in
             try channel.pipeline.syncOperations.addHandler(SidecarConnection(settings: settings, clock: clock))

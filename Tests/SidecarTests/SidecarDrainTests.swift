@@ -19,19 +19,23 @@ struct SidecarDrainTests {
 
     init() throws { sidecar = try TestSidecar() }
 
+    /// The server's connection pipeline, after the HTTP codec (requests arrive as parts).
+    static func pipeline(
+        _ settings: SidecarConnection<ManualClock>.Settings, _ clock: ManualClock
+    ) -> [any ChannelHandler] {
+        [
+            DrainDeadline(limit: SidecarHTTPServer.drainTimeout), HTTPServerPipelineHandler(),
+            SidecarConnection(settings: settings, clock: clock),
+        ]
+    }
+
     func settings() -> SidecarConnection<ManualClock>.Settings {
-        .init(
-            dispatcher: sidecar.dispatcher, keepalive: .seconds(15), requestTimeout: .seconds(60),
-            logger: Logger(label: "test"), admissions: AdmissionGate(limit: 4),
-            hosts: HostAllowList(bindAddress: "127.0.0.1"))
+        sidecar.connectionSettings(hosts: HostAllowList(bindAddress: "127.0.0.1"))
     }
 
     func embedded() throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandlers([
-            DrainDeadline(limit: SidecarHTTPServer.drainTimeout), HTTPServerPipelineHandler(),
-            SidecarConnection(settings: settings(), clock: clock),
-        ])
+        try channel.pipeline.syncOperations.addHandlers(Self.pipeline(settings(), clock))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return channel
     }
@@ -82,10 +86,7 @@ struct SidecarDrainTests {
         let settings = self.settings()
         let clock = self.clock
         let channel = try await NIOAsyncTestingChannel { channel in
-            try channel.pipeline.syncOperations.addHandlers([
-                DrainDeadline(limit: SidecarHTTPServer.drainTimeout), HTTPServerPipelineHandler(),
-                SidecarConnection(settings: settings, clock: clock),
-            ])
+            try channel.pipeline.syncOperations.addHandlers(Self.pipeline(settings, clock))
         }
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).get()
         let held = SidecarConnectionHeldCallTests(sidecar: sidecar)
