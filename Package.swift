@@ -204,6 +204,8 @@ let package = Package(
             dependencies: [
                 "Sidecar", "Queue", .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                // A real server's graceful shutdown, triggered by the test (SidecarDrainTests).
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
         .testTarget(name: "ApplyTests", dependencies: ["Apply", "Queue"], swiftSettings: strict),

@@ -4,6 +4,8 @@ import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import Queue
+import ServiceLifecycle
+import Synchronization
 import Testing
 
 @testable import Sidecar
@@ -108,4 +110,73 @@ struct SidecarDrainTests {
         try await held.eventually("the connection closed") { !channel.isActive }
         #expect(try sidecar.holder.queue.pending().map(\.id) == [proposal.id], "the proposal stays for a retry")
     }
+
+    @Test("the server: graceful shutdown closes an idle keep-alive connection and returns, well before the drain deadline")
+    func serverDrains() async throws {
+        let bound = Mutex<Int?>(nil)
+        let server = SidecarHTTPServer(
+            dispatcher: sidecar.dispatcher, keepalive: .seconds(15), host: "127.0.0.1", port: 0,
+            logger: Logger(label: "test")
+        ) { port in bound.withLock { $0 = port } }
+        let group = ServiceGroup(services: [server], logger: Logger(label: "test"))
+        let running = Task { try await group.run() }
+        let held = SidecarConnectionHeldCallTests(sidecar: sidecar)
+        try await held.eventually("the server listens") { bound.withLock { $0 } != nil }
+        let client = try LoopbackClient(port: try #require(bound.withLock { $0 }))
+        let answer = try client.exchange("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer)")
+
+        let started = ContinuousClock.now
+        await group.triggerGracefulShutdown()
+        #expect(try client.readUntilClosed() == "", "the idle connection got bytes instead of its close")
+        try await running.value
+        let took = ContinuousClock.now - started
+        // The idle connection was closed by the quiesce event, not cut off by DrainDeadline.
+        #expect(took < .nanoseconds(SidecarHTTPServer.drainTimeout.nanoseconds), "took \(took)")
+    }
+}
+
+/// One blocking TCP connection to loopback, each read bounded by a 5 s receive timeout.
+private struct LoopbackClient: ~Copyable {
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+    }
+
+    /// Sends `request` and returns what one read brings back.
+    func exchange(_ request: String) throws -> String {
+        _ = Array(request.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = recv(fd, &buffer, buffer.count, 0)
+        guard count > 0 else { throw TestFailure("no answer (recv \(count), errno \(errno))") }
+        return String(decoding: buffer[..<count], as: UTF8.self)
+    }
+
+    /// What arrives before the server closes the connection (EOF).
+    /// - Throws: when it is not closed within the receive timeout.
+    func readUntilClosed() throws -> String {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count == 0 { return String(decoding: received, as: UTF8.self) }
+            guard count > 0 else { throw TestFailure("not closed within 5 s (errno \(errno))") }
+            received += buffer[..<count]
+        }
+    }
+
+    deinit { close(fd) }
 }
