@@ -18,11 +18,11 @@ struct SidecarConnectionHeldCallTests {
 
     init() throws { sidecar = try TestSidecar() }
 
+    /// The helpers below, over `sidecar` (for other suites' held calls).
+    init(sidecar: TestSidecar) { self.sidecar = sidecar }
+
     func channel() async throws -> NIOAsyncTestingChannel {
-        let settings = SidecarConnection<ManualClock>.Settings(
-            dispatcher: sidecar.dispatcher, keepalive: .seconds(15), requestTimeout: .seconds(60),
-            logger: Logger(label: "test"), admissions: AdmissionGate(limit: 4),
-            hosts: HostAllowList(bindAddress: "127.0.0.1"))
+        let settings = sidecar.connectionSettings(hosts: HostAllowList(bindAddress: "127.0.0.1"))
         let clock = self.clock
         let channel = try await NIOAsyncTestingChannel { channel in
             try channel.pipeline.syncOperations.addHandler(SidecarConnection(settings: settings, clock: clock))

@@ -24,10 +24,7 @@ struct SidecarConnectionTests {
     init() throws { sidecar = try TestSidecar() }
 
     func settings() -> SidecarConnection<ManualClock>.Settings {
-        .init(
-            dispatcher: sidecar.dispatcher, keepalive: .seconds(15), requestTimeout: .seconds(60),
-            logger: Logger(label: "test"), admissions: AdmissionGate(limit: 4),
-            hosts: HostAllowList(bindAddress: "0.0.0.0", extra: ["web-supervise"]))
+        sidecar.connectionSettings(hosts: HostAllowList(bindAddress: "0.0.0.0", extra: ["web-supervise"]))
     }
 
     func embedded() throws -> EmbeddedChannel {

@@ -80,6 +80,16 @@ final class TestSidecar: Sendable {
     }
 }
 
+extension TestSidecar {
+    /// A test connection's settings over this sidecar: 15 s keep-alives, a
+    /// 60 s request timeout, four admissions at once, `hosts` allowed.
+    func connectionSettings(hosts: HostAllowList) -> SidecarConnection<ManualClock>.Settings {
+        .init(
+            dispatcher: dispatcher, keepalive: .seconds(15), requestTimeout: .seconds(60),
+            logger: Logger(label: "test"), admissions: AdmissionGate(limit: 4), hosts: hosts)
+    }
+}
+
 struct TestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }

@@ -1,28 +1,30 @@
-import FoundationEssentials
 import Logging
 import NIOCore
 import NIOHTTP1
 import Queue
 
-/// One client connection to the sidecar: reads HTTP/1.1 requests and answers
-/// them, on the connection's event loop.
+/// One client connection to the sidecar: the I/O, on the connection's event
+/// loop, and nothing else.
 ///
-/// A thin handler: *when* to read, refuse, send a keep-alive, time out or
-/// close is decided by its ``ConnectionStateMachine`` (tested alone); this
-/// class turns those decisions into channel operations and routes requests.
+/// Three parts, each tested alone: *when* to read, refuse, send a keep-alive,
+/// time out or close is decided by ``ConnectionStateMachine``; *what* a
+/// request means — its route, the `Host` rules, its session, a batch — by
+/// ``SidecarResponder``, which returns a ``ResponderAction``; this class
+/// reads the request whole, hands it over, and performs the action: writes a
+/// response, runs deferred work in a task and comes back, or holds a call
+/// (an event-stream head, keep-alives on a timer, the answer when the
+/// holder calls back).
 ///
-/// Everything that needs no file is answered right here, without leaving the
-/// event loop — `tools/list`, `initialize`, `ping`, `server/discover`,
-/// `/health`: that is most requests, and a hop to a Swift task and back
-/// would cost more than the answer. A `tools/call` reads and writes the
-/// queue, so it is admitted in a task, and its hold is registered (and its
-/// waiting marker cleared) from a task too: no queue I/O runs on the event
-/// loop. A held call then costs this handler's state, a closure parked on
-/// its decision, and a keep-alive timer on the event loop — no thread, no stream.
+/// Most requests are answered without leaving the event loop: a hop to a
+/// Swift task and back would cost more than the answer. Queue I/O never runs
+/// here: admission, registering a hold, and archiving a delivered decision
+/// run in tasks. A held call costs this handler's state, a closure parked on
+/// its decision and a keep-alive timer — no thread, no stream.
 ///
 /// `HTTPServerPipelineHandler` (in front of this one) holds back a pipelined
-/// request until the previous response has ended, so requests are answered in
-/// order and this handler sees one at a time.
+/// request until the previous response has ended, so requests are answered
+/// in order and this handler sees one at a time; it also handles the quiesce
+/// event of a graceful shutdown (``SidecarHTTPServer/run()``).
 final class SidecarConnection<C: Clock<Duration>>: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -42,26 +44,24 @@ final class SidecarConnection<C: Clock<Duration>>: ChannelInboundHandler, Remova
         var hosts: HostAllowList
     }
 
-    /// The call this connection holds for the operator.
-    private struct Held {
-        var call: HeldCall
-        var context: Dispatcher.Context
-        var started: ContinuousClock.Instant
-        var streaming: Bool
-    }
-
-    private let settings: Settings
+    private let logger: Logger
+    private var responder: SidecarResponder
     private var machine: ConnectionStateMachine<C>
     private var context: ChannelHandlerContext!
     /// The request being read.
     private var request: (head: HTTPRequestHead, headers: RequestHeaders, body: ByteBuffer)?
-    private var held: Held?
+    private var held: HeldRequest?
+    /// The batch being answered, so a dropped connection ends its held calls.
+    private var holdingBatch: BatchAnswer?
     private var requestTimer: Scheduled<Void>?
     private var keepaliveTimer: Scheduled<Void>?
     private var lingerTimer: Scheduled<Void>?
 
     init(settings: Settings, clock: C) {
-        self.settings = settings
+        logger = settings.logger
+        responder = SidecarResponder(
+            dispatcher: settings.dispatcher, admissions: settings.admissions, hosts: settings.hosts,
+            logger: settings.logger)
         machine = ConnectionStateMachine(
             limits: .init(
                 requestTimeout: settings.requestTimeout, keepalive: settings.keepalive,
@@ -96,6 +96,8 @@ final class SidecarConnection<C: Clock<Duration>>: ChannelInboundHandler, Remova
         context.fireChannelInactive()
     }
 
+    // MARK: - Reading a request
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
@@ -129,241 +131,81 @@ final class SidecarConnection<C: Clock<Duration>>: ChannelInboundHandler, Remova
             case .answer:
                 guard let (head, headers, body) = request else { return }
                 request = nil
-                route(head, headers, body)
+                let request = SidecarRequest(method: head.method, uri: head.uri, headers: headers, body: body)
+                logger.debug(
+                    "request",
+                    metadata: [
+                        "http": "\(head.method) \(Escaped(String(request.path)))", "bytes": "\(body.readableBytes)",
+                        "peer": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")",
+                    ])
+                perform(responder.respond(to: request))
             case .close: context.close(promise: nil)
             case .ignore: break
             }
         }
     }
 
-    // MARK: - Routing
+    // MARK: - Performing the responder's actions
 
-    private func route(_ head: HTTPRequestHead, _ headers: RequestHeaders, _ body: ByteBuffer) {
-        let path = head.uri.firstIndex(of: "?").map { head.uri[..<$0] } ?? head.uri[...]
-        settings.logger.debug(
-            "request",
-            metadata: [
-                "http": "\(head.method) \(Escaped(String(path)))", "bytes": "\(body.readableBytes)",
-                "peer": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")",
-            ])
-        // DNS rebinding: every route, since /metrics and /health speak about the bottle too.
-        if headers.origin != nil || headers.host != acceptedHost || headers.repeated == "host" {
-            if let refusal = checkHost(headers) { return refuse(refusal) }
-        }
-        switch (head.method, path) {
-
-        case (.POST, "/mcp"), (.POST, "/"):
-            post(headers, body)
-        case (.GET, "/health"):
-            respond(.ok, contentType: "text/plain", "ok\n")
-        case (.GET, "/metrics"):
-            let holder = settings.dispatcher.holder
-            later {
-                holder.metrics.exposition(pendingCount: holder.pendingCount())
-            } then: { connection, bytes in
-                connection.respond(.ok, contentType: "text/plain; version=0.0.4", bytes)
-            }
-        case (.DELETE, "/mcp"):
-            guard let session = headers.session,
-                settings.dispatcher.sessions.end(session)
-            else { return respond(.notFound, contentType: "text/plain", "no such session\n") }
-            respond(.noContent, contentType: nil, [])
-        case (_, "/mcp"), (_, "/"):
-            respond(
-                .methodNotAllowed, contentType: "text/plain",
-                "this server sends no standalone event stream; POST requests\n",
-                headers: [("Allow", "POST, DELETE")])
-        default:
-            respond(.notFound, contentType: "text/plain", "not found: \(head.method) \(Escaped(String(path)))\n")
+    private func perform(_ action: ResponderAction) {
+        switch action {
+        case .respond(let response):
+            respond(response)
+        case .deliver(let response, let delivery):
+            let written = context.eventLoop.makePromise(of: Void.self)
+            respond(response, promise: written)
+            settle(delivery, when: written.futureResult)
+        case .hold(let held):
+            hold(held)
+        case .deferred(let work):
+            run(work)
         }
     }
 
-    /// The `Host` this connection's last request was accepted with: a
-    /// keep-alive client sends the same one every time, so the allow-list
-    /// is consulted once per connection, not per `tools/list`.
-    private var acceptedHost: String?
-
-    private func checkHost(_ headers: RequestHeaders) -> HostAllowList.Refusal? {
-        let host = headers.repeated == "host" ? nil : headers.host
-        if let refusal = settings.hosts.check(host: host, origin: headers.origin) { return refusal }
-        acceptedHost = host
-        return nil
+    /// Runs `work` in a task (through its gate, if any), then performs its
+    /// action back on this connection's event loop.
+    private func run(_ work: DeferredWork) {
+        if let batch = work.batch { holdingBatch = batch }
+        let eventLoop = context.eventLoop
+        let connection = NIOLoopBound(self, eventLoop: eventLoop)
+        let run = work.run
+        let job: @Sendable () async -> Void = {
+            let action = await run()
+            eventLoop.execute { connection.value.perform(action) }
+        }
+        if let gate = work.gate { gate.run(job) } else { Task { await job() } }
     }
 
-    private func refuse(_ refusal: HostAllowList.Refusal) {
-        switch refusal {
-        case .host(let host):
-            respond(
-                .misdirectedRequest, contentType: "text/plain",
-                "this server does not answer to Host \(Escaped(host ?? "(none)")); "
-                    + "address it by a name on its allow-list (--allowed-host)\n")
-        case .origin(let origin):
-            respondJSON(.forbidden, RPCReply.error(id: nil, .invalidRequest("forbidden Origin: \(Escaped(origin))")))
+    /// Archives (or releases) the decisions `delivery` carries once `written` says how the write went.
+    private func settle(_ delivery: Delivery, when written: EventLoopFuture<Void>) {
+        written.whenComplete { result in
+            let ok = if case .success = result { true } else { false }
+            // Off the event loop: archiving and "stopped waiting" touch the queue directory.
+            Task { await delivery.settle(written: ok) }
         }
     }
-
-    private func post(_ headers: RequestHeaders, _ body: ByteBuffer) {
-        let started = ContinuousClock.now
-        let dispatcher = settings.dispatcher
-        let message: RPCMessage
-        let decoded = body.withUnsafeReadableBytes { RPCBody.decode($0.assumingMemoryBound(to: UInt8.self)) }
-        switch decoded {
-        case .success(.single(let decoded)): message = decoded
-        case .success(.batch(let messages)): return postBatch(messages, headers)
-        case .failure(let failure):
-            return respondJSON(.badRequest, RPCReply.error(id: failure.id, failure.error))
-        }
-        if let refusal = TransportRules.check(headers, message) {
-            return respondJSON(refusal.status, RPCReply.error(id: message.id, refusal.error))
-        }
-        settings.logger.debug(
-            "json-rpc",
-            metadata: ["method": "\(Escaped(message.method))", "id": "\(message.id.map { "\($0)" } ?? "-")"])
-        let modern = message.envelopeRevision != nil
-        let session: (id: String, revision: ProtocolRevision?)
-        switch resolveSession(headers, method: message.method, modern: modern) {
-        case .success(let resolved): session = resolved
-        case .failure(let refusal): return respondJSON(refusal.status, RPCReply.error(id: message.id, refusal.error))
-        }
-
-        switch dispatcher.handle(message, session: session.id, sessionRevision: session.revision, startsSessions: true)
-        {
-        case .accepted:
-            dispatcher.holder.metrics.request(message.method, took: ContinuousClock.now - started)
-            respond(.accepted, contentType: nil, [])
-        case .response(let bytes, let newSession):
-            dispatcher.holder.metrics.request(message.method, took: ContinuousClock.now - started)
-            respondJSON(.ok, bytes, headers: newSession.map { [(SidecarHTTPServer.sessionHeader, $0)] } ?? [])
-        case .refused(let bytes, let error):
-            dispatcher.holder.metrics.request(message.method, took: ContinuousClock.now - started)
-            respondJSON(modern ? Self.modernStatus(of: error) : .ok, bytes)
-        case .toolCall(let call):
-            let stream = headers.acceptsEventStream
-            later(gate: settings.admissions) {
-                await dispatcher.admit(call)
-            } then: { connection, admission in
-                switch admission {
-                case .response(let bytes):
-                    dispatcher.holder.metrics.request(message.method, took: ContinuousClock.now - started)
-                    connection.respondJSON(.ok, bytes)
-                case .delivery(let bytes, let proposal):
-                    dispatcher.holder.metrics.request(message.method, took: ContinuousClock.now - started)
-                    connection.deliver(bytes, proposal)
-                case .held(let held, let context):
-                    connection.hold(Held(call: held, context: context, started: started, streaming: stream))
-                }
-            }
-        }
-    }
-
-    /// The session a handshake-era request belongs to. A 2026-07-28 request
-    /// has none: a stale `Mcp-Session-Id` (left over from an earlier
-    /// handshake) is ignored rather than answered with 404.
-    private func resolveSession(
-        _ headers: RequestHeaders, method: String, modern: Bool
-    ) -> Result<(id: String, revision: ProtocolRevision?), TransportRules.Refusal> {
-        guard !modern else { return .success(("", nil)) }
-        var revision: ProtocolRevision?
-        var id = ""
-        if let session = headers.session, method != "initialize" {
-            guard let known = settings.dispatcher.sessions.revision(of: session) else {
-                return .failure(
-                    .init(status: .notFound, error: .invalidRequest("unknown session \(session); initialize again")))
-            }
-            id = session
-            revision = known
-        }
-        if revision == nil, let version = headers.protocolVersion {
-            revision = ProtocolRevision.handshake(named: version)
-        }
-        return .success((id, revision))
-    }
-
-    /// The HTTP status of a 2026-07-28 error answer: the transport spec maps
-    /// an unknown method to 404 and a malformed or unsupported request to 400.
-    static func modernStatus(of error: RPCError) -> HTTPResponseStatus {
-        switch error.code {
-        case -32601: .notFound
-        case -32600, -32020, -32022: .badRequest
-        default: .ok
-        }
-    }
-
-    // MARK: - Batches (2025-03-26)
-
-    /// A JSON-RPC batch: accepted in 2025-03-26 sessions (the one revision
-    /// with batching), answered with an array once every member is answered
-    /// — a held `tools/call` in a batch holds the whole answer, without
-    /// keep-alives. Other revisions get -32600.
-    private func postBatch(_ members: [Result<RPCMessage, RPCFailure>], _ headers: RequestHeaders) {
-        let dispatcher = settings.dispatcher
-        let session: (id: String, revision: ProtocolRevision?)
-        switch resolveSession(headers, method: "", modern: false) {
-        case .success(let resolved): session = resolved
-        case .failure(let refusal): return respondJSON(refusal.status, RPCReply.error(id: nil, refusal.error))
-        }
-        // A 2026-07-28 batch names its revision in the header or in its members'
-        // `_meta` envelopes, not in a session: it is that revision's, which has no batches.
-        // An envelope may name a revision we do not speak: the refusal names it as sent.
-        let modern =
-            headers.protocolVersion.flatMap { ProtocolRevision.modern(named: $0)?.rawValue }
-            ?? members.lazy.compactMap { try? $0.get().envelopeRevision }.first
-        let named = modern ?? (session.revision ?? .unnamed).rawValue
-        guard let revision = ProtocolRevision(rawValue: named), revision.hasBatches, !members.isEmpty else {
-            let reason =
-                members.isEmpty
-                ? "an empty batch has nothing to answer"
-                : "batch requests are not supported in protocol revision \(named) "
-                    + "(only \(ProtocolRevision.batching.rawValue)): send one JSON-RPC request object per message"
-            return respondJSON(.badRequest, RPCReply.error(id: nil, .invalidRequest(reason)))
-        }
-        let batch = BatchAnswer(
-            dispatcher: dispatcher, admissions: settings.admissions, session: session.id, revision: revision)
-        later {
-            await batch.answer(members)
-        } then: { connection, answered in
-            guard let (bytes, delivered) = answered else { return connection.respond(.accepted, contentType: nil, []) }
-            let written = connection.context.eventLoop.makePromise(of: Void.self)
-            connection.respondJSON(.ok, bytes, promise: written)
-            written.futureResult.whenComplete { result in
-                Task { await batch.settle(delivered, written: (try? result.get()) != nil) }
-            }
-        }
-        holdingBatch = batch
-    }
-
-    /// The batch being answered, so a dropped connection ends its held calls.
-    private var holdingBatch: BatchAnswer?
 
     // MARK: - Holding a call
 
-    private func hold(_ held: Held) {
-        let holder = settings.dispatcher.holder
-        let response = ConnectionStateMachine<C>.HeldResponse(
-            streaming: held.streaming, closeCancels: held.context.isModern)
+    private func hold(_ held: HeldRequest) {
         if machine.isClosed {
             // Gone while it was being admitted: held and dropped at once, so its waiting marker goes.
-            held.call.interrupt(response.closeCancels ? .cancelled : .disconnected)
-            Task { holder.hold(held.call) { _ in } }
+            held.abandon()
             return
         }
         if held.streaming {
             var head = HTTPResponseHead(version: .http1_1, status: .ok)
-            head.headers.add(name: "Content-Type", value: "text/event-stream")
-            head.headers.add(name: "Cache-Control", value: "no-cache")
-            // A reverse proxy (nginx) in front must not buffer the keep-alives away.
-            head.headers.add(name: "X-Accel-Buffering", value: "no")
+            for (name, value) in EventStream.headers { head.headers.add(name: name, value: value) }
             context.writeAndFlush(wrapOutboundOut(.head(head)), promise: nil)
         }
+        let response = ConnectionStateMachine<C>.HeldResponse(
+            streaming: held.streaming, closeCancels: held.closeCancels)
         if let due = machine.held(response) { scheduleKeepalive(at: due) }
         self.held = held
         let connection = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
-        // Registering reads the queue (is it decided already?): off the event loop.
-        Task {
-            holder.hold(held.call) { outcome in
-                eventLoop.execute { connection.value.answer(outcome, of: held) }
-            }
+        held.register { outcome in
+            eventLoop.execute { connection.value.answer(outcome, of: held) }
         }
     }
 
@@ -377,105 +219,47 @@ final class SidecarConnection<C: Clock<Duration>>: ChannelInboundHandler, Remova
     private func keepaliveDue() {
         keepaliveTimer = nil
         guard case .send(let beat, let next) = machine.keepaliveDue(), let held else { return }
-        let proposal = held.call.proposal.id
-        let bytes: ByteBuffer
-        if let token = held.context.progressToken {
-            let notification = RPCReply.notification(
-                method: "notifications/progress",
-                params: .object([
-                    "progressToken": token, "progress": .integer(beat),
-                    "message": .string("waiting for the operator's decision on proposal \(proposal)"),
-                ]))
-            bytes = Self.event(notification)
-        } else {
-            bytes = ByteBuffer(string: ": waiting for the operator's decision on proposal \(proposal)\n\n")
-        }
-        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(held.keepalive(beat: beat)))), promise: nil)
         scheduleKeepalive(at: next)
     }
 
-    private func answer(_ outcome: CallHolder.Outcome, of held: Held) {
-        let dispatcher = settings.dispatcher
-        dispatcher.holder.metrics.request("tools/call", took: ContinuousClock.now - held.started)
+    private func answer(_ outcome: CallHolder.Outcome, of held: HeldRequest) {
+        held.ended()
         guard self.held?.call === held.call else { return }
         keepaliveTimer?.cancel()
         keepaliveTimer = nil
         self.held = nil
-        let disconnected = if case .disconnected = outcome { true } else { false }
-        guard !disconnected, machine.answerReady() else {
-            // Nobody to tell: a decision stays live for the agent's retry, no longer marked as awaited.
-            // Off the event loop: marking "stopped waiting" touches the queue directory.
-            if case .decided(_, let proposal) = outcome { Task { dispatcher.holder.undelivered(proposal) } }
-            return
-        }
-        let bytes = dispatcher.answer(outcome, to: held.context)
+        guard let (json, delivery) = held.answer(outcome, connectionOpen: { machine.answerReady() }) else { return }
         let written = context.eventLoop.makePromise(of: Void.self)
         if held.streaming {
-            context.write(wrapOutboundOut(.body(.byteBuffer(Self.event(bytes)))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(EventStream.message(json)))), promise: nil)
             finish(written)
         } else {
-            respondJSON(.ok, bytes, promise: written)
+            respond(.json(.ok, json), promise: written)
         }
-        written.futureResult.whenComplete { result in
-            switch (result, outcome) {
-            case (.success, .decided(_, let proposal)):
-                // Only a decision the agent received goes to the archive; otherwise its retry gets it.
-                Task { await dispatcher.holder.delivered(proposal) }
-            case (.failure, .decided(_, let proposal)):
-                Task { dispatcher.holder.undelivered(proposal) }
-            default: break
-            }
-        }
-    }
-
-    /// Writes a decision answered at once; it is archived only once the write completed.
-    private func deliver(_ bytes: [UInt8], _ proposal: Proposal) {
-        let written = context.eventLoop.makePromise(of: Void.self)
-        respondJSON(.ok, bytes, promise: written)
-        let holder = settings.dispatcher.holder
-        written.futureResult.whenComplete { result in
-            switch result {
-            case .success: Task { await holder.delivered(proposal) }
-            // Off the event loop, as in `answer`: marking "stopped waiting" touches the queue directory.
-            case .failure: Task { holder.undelivered(proposal) }
-            }
-        }
+        if let delivery { settle(delivery, when: written.futureResult) }
     }
 
     // MARK: - Responses
 
-    private func respondJSON(
-        _ status: HTTPResponseStatus, _ bytes: [UInt8], headers: [(String, String)] = [],
-        promise: EventLoopPromise<Void>? = nil
-    ) {
-        respond(status, contentType: "application/json", bytes, headers: headers, promise: promise)
-    }
-
-    private func respond(
-        _ status: HTTPResponseStatus, contentType: String?, _ text: String, headers: [(String, String)] = []
-    ) {
-        respond(status, contentType: contentType, Array(text.utf8), headers: headers)
-    }
-
-    private func respond(
-        _ status: HTTPResponseStatus, contentType: String?, _ bytes: [UInt8], headers: [(String, String)] = [],
-        promise: EventLoopPromise<Void>? = nil
-    ) {
+    private func respond(_ response: SidecarResponse, promise: EventLoopPromise<Void>? = nil) {
         guard context.channel.isActive else {
             promise?.fail(ChannelError.ioOnClosedChannel)
             return
         }
         var fields = HTTPHeaders()
-        fields.reserveCapacity(3 + headers.count)
-        if let contentType { fields.add(name: "Content-Type", value: contentType) }
-        if status != .noContent { fields.add(name: "Content-Length", value: String(bytes.count)) }
-        for (name, value) in headers { fields.add(name: name, value: value) }
+        fields.reserveCapacity(3 + response.headers.count)
+        if let contentType = response.contentType { fields.add(name: "Content-Type", value: contentType) }
+        if response.status != .noContent { fields.add(name: "Content-Length", value: String(response.body.count)) }
+        for (name, value) in response.headers { fields.add(name: name, value: value) }
         if !machine.keepAlive { fields.add(name: "Connection", value: "close") }
         context.write(
-            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: fields))), promise: nil)
-        if !bytes.isEmpty {
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: fields))),
+            promise: nil)
+        if !response.body.isEmpty {
             context.write(
-                wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))), promise: nil)
+                wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))),
+                promise: nil)
         }
         finish(promise)
     }
@@ -499,12 +283,12 @@ final class SidecarConnection<C: Clock<Duration>>: ChannelInboundHandler, Remova
     /// still arriving, resets the connection, and the client sees a broken
     /// pipe instead of our answer.
     private func refuseTooLarge(closeAt: C.Instant) {
-        respond(
-            .payloadTooLarge, contentType: "text/plain",
-            "request body too large (limit \(SidecarHTTPServer.maximumBodySize) bytes)\n")
+        respond(.text(.payloadTooLarge, "request body too large (limit \(SidecarHTTPServer.maximumBodySize) bytes)\n"))
         let channel = context.channel
         lingerTimer = context.eventLoop.scheduleTask(in: timeAmount(until: closeAt)) { channel.close(promise: nil) }
     }
+
+    // MARK: - Timers
 
     /// Sets the request timer for `deadline` unless one is set: one timer
     /// per connection, moved lazily — when it fires early (a later response
@@ -531,30 +315,6 @@ final class SidecarConnection<C: Clock<Duration>>: ChannelInboundHandler, Remova
         let duration = machine.clock.now.duration(to: deadline)
         let (seconds, attoseconds) = duration.components
         return .nanoseconds(max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
-    }
-
-    /// Runs `work` in a task, then `then` back on this connection's event loop.
-    private func later<Value: Sendable>(
-        gate: AdmissionGate? = nil,
-        _ work: @escaping @Sendable () async -> Value,
-        then: @escaping (SidecarConnection, Value) -> Void
-    ) {
-        let eventLoop = context.eventLoop
-        let connection = NIOLoopBound(self, eventLoop: eventLoop)
-        let then = NIOLoopBound(then, eventLoop: eventLoop)
-        let job: @Sendable () async -> Void = {
-            let value = await work()
-            eventLoop.execute { then.value(connection.value, value) }
-        }
-        if let gate { gate.run(job) } else { Task { await job() } }
-    }
-
-    private static func event(_ json: [UInt8]) -> ByteBuffer {
-        var buffer = ByteBuffer()
-        buffer.writeString("event: message\ndata: ")
-        buffer.writeBytes(json)
-        buffer.writeString("\n\n")
-        return buffer
     }
 }
 

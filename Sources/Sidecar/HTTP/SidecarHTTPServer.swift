@@ -2,9 +2,9 @@ import FoundationEssentials
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOExtras
 import NIOPosix
 import ServiceLifecycle
-import Synchronization
 
 /// The sidecar over Streamable HTTP: `POST /mcp` (and `POST /` for clients
 /// configured for the seed), `DELETE /mcp` to end a session, `GET /health`,
@@ -55,17 +55,28 @@ public struct SidecarHTTPServer: Service {
         self.onListening = onListening
     }
 
-    /// Serves until graceful shutdown (SIGTERM), then stops accepting, lets
-    /// the held calls' last answers out ("sidecar restarting") and closes
-    /// the remaining connections.
+    /// How long a connection may take to finish its response once shutdown
+    /// began (``DrainDeadline``); then it is closed.
+    static let drainTimeout: TimeAmount = .seconds(2)
+
+    /// Serves until graceful shutdown (SIGTERM), then drains through NIO's
+    /// quiesce mechanism: the listener closes, every connection gets a
+    /// `ChannelShouldQuiesceEvent` — idle ones close at once, busy ones close
+    /// after their response — and this returns once the last one closed.
+    /// Held calls are answered "sidecar restarting" by ``SidecarShutdown``
+    /// (the same signal), and that answer is the response their connections
+    /// finish with.
     public func run() async throws {
-        let connections = OpenConnections()
         let settings = self.settings
-        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let group = MultiThreadedEventLoopGroup.singleton
+        let quiescing = ServerQuiescingHelper(group: group)
+        let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ConnectionCap(limit: Self.maximumConnections))
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(quiescing.makeServerChannelHandler(channel: channel))
+                    try pipeline.addHandler(ConnectionCap(limit: Self.maximumConnections))
                 }
             }
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -79,9 +90,10 @@ public struct SidecarHTTPServer: Service {
                 .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 256, initial: 1024, maximum: 64 << 10)
             )
             .childChannelInitializer { channel in
-                connections.opened(channel)
-                return channel.eventLoop.makeCompletedFuture {
+                channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
+                    // First, so it sees the quiesce event before HTTPServerPipelineHandler consumes it.
+                    try pipeline.addHandler(DrainDeadline(limit: Self.drainTimeout))
                     // Our response headers are constants and ids we generate: no need to validate each one.
                     try pipeline.configureHTTPServerPipeline(
                         withPipeliningAssistance: true, withErrorHandling: true, withOutboundHeaderValidation: false)
@@ -94,32 +106,12 @@ public struct SidecarHTTPServer: Service {
         await withGracefulShutdownHandler {
             try? await listener.closeFuture.get()
         } onGracefulShutdown: {
-            listener.close(promise: nil)
+            quiescing.initiateShutdown(promise: nil)
         }
-        // The held calls were told "sidecar restarting" (SidecarShutdown); give those answers a moment to leave.
-        let deadline = ContinuousClock.now + .seconds(2)
-        while settings.dispatcher.holder.heldCount > 0, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        try? await Task.sleep(for: .milliseconds(50))
-        await connections.closeAll()
-    }
-}
-
-/// The open client connections, listed so that shutdown can close them
-/// (``ConnectionCap`` bounds how many there are).
-private final class OpenConnections: Sendable {
-    private let open = Mutex<[ObjectIdentifier: any Channel]>([:])
-
-    func opened(_ channel: any Channel) {
-        let key = ObjectIdentifier(channel)
-        open.withLock { $0[key] = channel }
-        channel.closeFuture.whenComplete { [self] _ in open.withLock { $0[key] = nil } }
-    }
-
-    func closeAll() async {
-        let channels = open.withLock { Array($0.values) }
-        for channel in channels { channel.close(promise: nil) }
-        for channel in channels { try? await channel.closeFuture.get() }
+        // Here after a graceful shutdown, or when the listener failed: either way the open connections
+        // drain (a second call joins the shutdown under way), and `drained` completes when the last closed.
+        let drained = listener.eventLoop.makePromise(of: Void.self)
+        quiescing.initiateShutdown(promise: drained)
+        try? await drained.futureResult.get()
     }
 }
