@@ -32,11 +32,13 @@ private final class Fleet: Sendable {
         return (try? QueueDirectory.open(FilePath(fleet.base + "/queue")))??.keepsChangeTimes ?? false
     }()
 
-    func submit(_ bottle: String, _ host: String, justification: String? = nil) async throws -> Proposal {
+    func submit(_ bottle: String, _ host: String, justification: String? = nil, createdAt: Date = Date()) async throws
+        -> Proposal
+    {
         let slug = try BottleSlug(bottle)
         let proposal = Proposal(
             bottle: slug, tool: .pipelockBlock, proposedFile: "api.github.com\n\(host)\n",
-            justification: justification ?? "needs \(host)", currentFileSHA256: nil, createdAt: Date())
+            justification: justification ?? "needs \(host)", currentFileSHA256: nil, createdAt: createdAt)
         return try await queueRoot.queue(for: slug).submit(proposal).proposal
     }
 
@@ -44,6 +46,20 @@ private final class Fleet: Sendable {
         let directory = base + "/config/\(bottle)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try Data(text.utf8).write(to: URL(fileURLWithPath: directory + "/allowlist"))
+    }
+
+    /// Waits until the kernel's file-timestamp clock has moved past `path`'s
+    /// change time, so that the next change to it gets a later one (what the
+    /// cache relies on). It watches a scratch file's change time, the clock
+    /// that matters, rather than sleeping for a guess at its tick.
+    func waitForChangeTimeToMovePast(_ path: String) async throws {
+        let changed = try #require(FileIdentity.of(path: path)).changed
+        let probe = base + "/change-time-probe"
+        #expect(FileManager.default.createFile(atPath: probe, contents: Data()))
+        try await eventually("the file system's clock moved past \(path)'s change time") {
+            chmod(probe, 0o600)  // sets its change time to the clock now
+            return (FileIdentity.of(path: probe)?.changed ?? .min) > changed
+        }
     }
 
     func proposalPath(_ proposal: Proposal) -> String {
@@ -116,7 +132,7 @@ struct ListingCacheTests {
         _ = fleet.list()
         let before = try #require(FileIdentity.of(path: fleet.proposalPath(proposal)))
         // The change time must move on: a kernel tick is a few milliseconds.
-        try await Task.sleep(for: .milliseconds(50))
+        try await fleet.waitForChangeTimeToMovePast(fleet.proposalPath(proposal))
         try rewriteInPlace(fleet.proposalPath(proposal), replacing: "harmless reason", with: "HOSTILE reason!")
         let now = try #require(FileIdentity.of(path: fleet.proposalPath(proposal)))
         #expect(now.modified == before.modified && now.size == before.size && now.inode == before.inode)
@@ -152,7 +168,7 @@ struct ListingCacheTests {
         _ = try await fleet.submit("b1", "a.example")
         _ = fleet.list()
         #expect(fleet.list().filesRead == 0)
-        try await Task.sleep(for: .milliseconds(50))
+        try await fleet.waitForChangeTimeToMovePast(fleet.base + "/config/b1/allowlist")
         try fleet.setCurrent("b1", "pypi.org\n")
         let after = fleet.list()
         #expect(after.filesRead == 1)
@@ -187,9 +203,9 @@ struct ListingCacheTests {
         func store(_ text: String) { for (index, byte) in text.utf8.enumerated() { mapping.storeBytes(of: byte, toByteOffset: offset + index, as: UInt8.self) } }
         // The sidecar's first store dirties the page (the change time is set once, at that fault)…
         store("harmless reasoN")
-        try await Task.sleep(for: .milliseconds(50))
+        try await fleet.waitForChangeTimeToMovePast(path)
         #expect(fleet.list().rows.map(\.justification) == ["harmless reasoN"])
-        try await Task.sleep(for: .milliseconds(50))
+        try await fleet.waitForChangeTimeToMovePast(path)
         // …and its next store, after the host cached the file, must not go unseen.
         store("HOSTILE reason!")
         let after = fleet.list()
@@ -350,9 +366,12 @@ struct TUIFirstScreenTests {
     @Test("the preview drawn from the listing is the screen the loaded console draws")
     func previewMatchesLoaded() async throws {
         let fleet = Fleet()
-        for (bottle, host) in [("alpha", "a.example"), ("beta", "b.example"), ("beta", "c.example"), ("gamma", "d.example")] {
-            _ = try await fleet.submit(bottle, host, justification: "needs \(host)\nsecond line\u{1B}[2J")
-            try await Task.sleep(for: .milliseconds(5))
+        let hosts = [("alpha", "a.example"), ("beta", "b.example"), ("beta", "c.example"), ("gamma", "d.example")]
+        for (index, (bottle, host)) in hosts.enumerated() {
+            // Distinct creation times, a second apart, so the rows' order is the same on both screens.
+            _ = try await fleet.submit(
+                bottle, host, justification: "needs \(host)\nsecond line\u{1B}[2J",
+                createdAt: Date(timeIntervalSinceNow: Double(index - 60)))
         }
         let waiting = try await fleet.submit("gamma", "w.example")
         #expect(FileManager.default.createFile(atPath: fleet.base + "/queue/gamma/\(waiting.id).waiting", contents: Data()))

@@ -147,8 +147,8 @@ struct TUILiveUpdateTests {
         defer { try? FileManager.default.removeItem(atPath: root.path.string) }
         let bottle = try BottleSlug("b1")
         try root.queue(for: bottle).prepare()
+        // `changes` watches the root and its bottles before it returns: the proposal may be written at once.
         let stream = QueueWatch.changes(root: root.path)
-        try await Task.sleep(for: .milliseconds(100))
         let new = proposal("b1", "a.example", minutesAgo: 0)
         _ = try await root.queue(for: bottle).submit(new)
         let seen = Task {
@@ -156,7 +156,7 @@ struct TUILiveUpdateTests {
             return false
         }
         let deadline = Task {
-            try await Task.sleep(for: .seconds(5))
+            try await Task.sleep(for: .seconds(60))  // the deadline, generous for a loaded machine
             seen.cancel()
         }
         #expect(await seen.value)

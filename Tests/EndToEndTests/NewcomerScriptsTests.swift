@@ -47,11 +47,13 @@ struct NewcomerScriptsTests {
         scratch.write(script, at: relative + "/scripts/test", executable: true)
         let marker = root + "/fuzzed"
         scratch.write("#!/bin/sh\necho \"$@\" > '\(marker)'\nexit \(fuzzStatus)\n", at: relative + "/scripts/fuzz", executable: true)
-        for venv in [".venv", ".venv-mcp1"] {
+        for venv in [".venv", ".venv-mcp1", ".venv-mcp19"] {
             scratch.write("#!/bin/sh\nexit 0\n", at: relative + "/\(venv)/bin/python", executable: true)
         }
         let bin = root + "/fake-bin"
-        scratch.write("#!/bin/sh\necho swift \"$@\"\nexit \(swiftStatus)\n", at: relative + "/fake-bin/swift", executable: true)
+        scratch.write(
+            "#!/bin/sh\necho swift \"$@\" \"(width ${SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH:-none})\"\nexit \(swiftStatus)\n",
+            at: relative + "/fake-bin/swift", executable: true)
         let run = try ApplyFixtures.run(
             [root + "/scripts/test"] + arguments,
             environment: ["PATH": "\(bin):/usr/bin:/bin", "SUPERVISE_FUZZ_SECONDS": "1"], timeout: .seconds(60))
@@ -76,6 +78,20 @@ struct NewcomerScriptsTests {
         let narrowed = try runTestScript(swiftStatus: 1, fuzzStatus: 0, arguments: ["--filter", "X"])
         #expect(!narrowed.fuzzed, "a --filter run skips the fuzz step")
         #expect(narrowed.status == 1)
+    }
+
+    @Test("scripts/test: one build, the unit tests side by side, then the end-to-end tests one at a time; each filtered alike")
+    func oneBuildTwoRuns() throws {
+        let run = try runTestScript(swiftStatus: 0, fuzzStatus: 0, arguments: ["--filter", "X"])
+        #expect(run.status == 0, "\(run.out)\(run.err)")
+        let invocations = run.out.split(separator: "\n").filter { $0.hasPrefix("swift ") }
+        let width = 2 * ProcessInfo.processInfo.activeProcessorCount
+        #expect(
+            invocations == [
+                "swift build --build-tests (width none)",
+                "swift test --skip-build --skip ^EndToEndTests\\. --filter X (width \(width))",
+                "swift test --skip-build --no-parallel --skip ^(?!EndToEndTests\\.) --filter X (width none)",
+            ], "\(run.out)")
     }
 
     @Test("demo: a temporary state is removed at the end; the closing lines' commands work as printed")

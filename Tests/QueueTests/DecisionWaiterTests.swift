@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import Queue
@@ -14,7 +15,8 @@ struct DecisionWaiterTests {
         let proposal = makeProposal()
         _ = try await queue.submit(proposal)
         let waiting = Task { try await waiter.decision(for: proposal.id) }
-        try await Task.sleep(for: .milliseconds(100))
+        // Registered first, so the decision below reaches it through the watcher.
+        try await eventually("the caller waits") { waiter.waitingCount == 1 }
         // The host side writes through its own queue value, as the console does.
         let host = BottleQueue(directory: queue.directory, bottle: queue.bottle)
         let decision = Decision(id: proposal.id, status: .approved, notes: "ok", decidedBy: "ops")
@@ -43,14 +45,21 @@ struct DecisionWaiterTests {
         let proposal = makeProposal()
         _ = try await queue.submit(proposal)
         let waiting = Task { try await waiter.decision(for: proposal.id) }
+        try await eventually("the caller waits") { waiter.waitingCount == 1 }
         try queue.decide(
             Decision(
                 id: proposal.id, status: .approved, decidedBy: "ops", apply: ApplyOutcome(state: .pending, summary: ""))
         )
-        try await Task.sleep(for: .milliseconds(150))
-        #expect(waiter.waitingCount == 1)
+        // A wait registered now checks the decision file at once, as the watcher does on its
+        // rename: an approval still being applied must not end it.
+        let early = Mutex<Decision?>(nil)
+        waiter.onDecision(for: proposal.id) { result in early.withLock { $0 = try? result.get() } }
+        #expect(early.withLock { $0 } == nil)
+        #expect(waiter.waitingCount == 2)
         try queue.recordApply(ApplyOutcome(state: .applied, summary: "reloaded cred-proxy"), for: proposal.id)
         #expect(try await waiting.value.apply?.summary == "reloaded cred-proxy")
+        try await eventually("the second wait ends with the outcome too") { early.withLock { $0 } != nil }
+        #expect(early.withLock { $0 }?.apply?.summary == "reloaded cred-proxy")
     }
 
     @Test("cancelling the wait leaves the proposal pending and decidable")
@@ -61,7 +70,7 @@ struct DecisionWaiterTests {
         let proposal = makeProposal()
         _ = try await queue.submit(proposal)
         let waiting = Task { try await waiter.decision(for: proposal.id) }
-        try await Task.sleep(for: .milliseconds(50))
+        try await eventually("the caller waits") { waiter.waitingCount == 1 }
         waiting.cancel()
         await #expect(throws: CancellationError.self) { try await waiting.value }
         #expect(waiter.waitingCount == 0)
@@ -76,7 +85,7 @@ struct DecisionWaiterTests {
         let proposal = makeProposal()
         _ = try await queue.submit(proposal)
         let waiting = Task { try await waiter.decision(for: proposal.id) }
-        try await Task.sleep(for: .milliseconds(50))
+        try await eventually("the caller waits") { waiter.waitingCount == 1 }
         try AtomicFile.write(
             Data(#"{"format":1,"id":"\#(proposal.id)","status":"approved"}"#.utf8),
             to: queue.directory.appending("\(proposal.id).decision.json"))
@@ -94,7 +103,7 @@ struct DecisionWaiterTests {
             for proposal in proposals {
                 group.addTask { (proposal.id, try await waiter.decision(for: proposal.id).notes) }
             }
-            try await Task.sleep(for: .milliseconds(100))
+            try await eventually("every call waits") { waiter.waitingCount == proposals.count }
             for proposal in proposals {
                 try queue.decide(
                     Decision(id: proposal.id, status: .approved, notes: proposal.id.rawValue, decidedBy: "ops"))
@@ -124,12 +133,13 @@ struct QueueWatchTests {
             }
             return false
         }
-        try await Task.sleep(for: .milliseconds(50))
+        // `changes` watches the root before it returns, and a change the consumer has not
+        // taken yet is kept (PendingChanges): the proposal may be written at once.
         _ = try await root.queue(for: proposal.bottle).submit(proposal)
         let seen = try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask { try await watching.value }
             group.addTask {
-                try await Task.sleep(for: .seconds(5))
+                try await Task.sleep(for: .seconds(60))  // the deadline, generous for a loaded machine
                 watching.cancel()
                 return false
             }
@@ -172,10 +182,10 @@ struct PendingChangesTests {
     func waits() async throws {
         let pending = QueueWatch.PendingChanges()
         let taking = Task { await pending.next() }
-        try await Task.sleep(for: .milliseconds(50))
+        try await eventually("the consumer is waiting for a wake-up") { pending.consumerIsWaiting }
         pending.add(entry(3))
         let deadline = Task {
-            try await Task.sleep(for: .seconds(5))
+            try await Task.sleep(for: .seconds(60))  // the deadline, generous for a loaded machine
             taking.cancel()
         }
         #expect(await taking.value == entry(3))

@@ -249,7 +249,7 @@ struct HoldingTests {
         let request = toolCall(tool: "pipelock-block", file: "example.com\n")
         guard case .held(let first, _) = await sidecar.send(request) else { throw TestFailure("not held") }
         let waiting = Task { await sidecar.holder.wait(first) }
-        try await Task.sleep(for: .milliseconds(50))
+        try await eventually("the call is held") { sidecar.holder.heldCount == 1 }
         first.interrupt(.disconnected)
         guard case .disconnected = await waiting.value else { throw TestFailure("not disconnected") }
         #expect(!sidecar.holder.queue.isWaiting(first.proposal.id))
@@ -275,7 +275,7 @@ struct HoldingTests {
             throw TestFailure("not held")
         }
         let waiting = Task { await sidecar.holder.wait(call) }
-        try await Task.sleep(for: .milliseconds(50))
+        try await eventually("the call is held") { sidecar.holder.heldCount == 1 }
         sidecar.holder.shutdown()
         let answer = try TestSidecar.object(sidecar.dispatcher.answer(await waiting.value, to: context))
         #expect(answer.errorMessage?.contains("sidecar restarting") == true)
@@ -291,11 +291,4 @@ func statusCall(_ id: String, requestID: Int = 9) -> String {
 /// The text content of a tool result.
 func resultText(_ response: [String: Any]) -> String? {
     ((response.result?["content"] as? [[String: Any]])?.first)?["text"] as? String
-}
-
-/// Waits up to two seconds for `condition`.
-func eventually(_ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(2)
-    while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-    #expect(condition())
 }

@@ -111,10 +111,11 @@ struct WebPolicyTests {
     @Test("Extend moves the deadline an hour, bounded at a day; the sidecar's sweep honours it")
     func extend() async throws {
         let configuration = configured(Self.settings)
+        // A deadline ten minutes away: it cannot pass while the test runs, even on a loaded machine.
         let proposal = Proposal(
             bottle: try BottleSlug("demo"), tool: .pipelockBlock, proposedFile: "api.github.com\npypi.org\n",
             justification: "x", currentFileSHA256: SHA256Hex.of("api.github.com\n"),
-            expiresAt: Date().addingTimeInterval(60))
+            expiresAt: Date().addingTimeInterval(600))
         _ = try await queue.submit(proposal)
         try await withClient(configuration) { client, cookie in
             let posted = try await post(proposal, "action=extend", client: client, cookie: cookie)

@@ -146,6 +146,11 @@ public actor Notifier {
         }
     }
 
+    /// Whether an announcement waits for its turn (a bottle's coalescing
+    /// window, the cap per minute): what a test checks to know that no
+    /// further delivery can start.
+    var hasAnnouncementsDue: Bool { !schedule.isIdle }
+
     /// Waits for every delivery started so far (for `notify` at shutdown, and tests).
     public func drain() async {
         let running = deliveries

@@ -114,6 +114,7 @@ public enum QueueWatch {
         private let wakeUps: AsyncStream<Void>
         private let wakeUp: AsyncStream<Void>.Continuation
         private let iterator: IteratorBox
+        private let consumerWaits = Atomic(false)
         /// Stopped when the stream is let go (set once, before any change).
         nonisolated(unsafe) var watcher: DirectoryWatcher?
 
@@ -138,6 +139,10 @@ public enum QueueWatch {
             wakeUp.yield()
         }
 
+        /// Whether the consumer found nothing and waits for the next change
+        /// (what a test waits on before adding one, instead of sleeping).
+        var consumerIsWaiting: Bool { consumerWaits.load(ordering: .acquiring) }
+
         /// The oldest change not taken yet, waiting for one if there is none.
         func next() async -> Change? {
             while true {
@@ -150,6 +155,8 @@ public enum QueueWatch {
                 }
                 if let taken { return taken }
                 // A change added after the look above has left a wake-up in the one-element buffer.
+                consumerWaits.store(true, ordering: .releasing)
+                defer { consumerWaits.store(false, ordering: .releasing) }
                 guard await iterator.next() != nil else { return nil }
             }
         }
