@@ -197,19 +197,22 @@ let package = Package(
         ),
         // A real PostgreSQL per test (initdb once per process, then a copy): Fleet and end-to-end tests.
         .target(name: "PostgresTestSupport", path: "Tests/Support/PostgresTestSupport", swiftSettings: strict),
-        .testTarget(name: "QueueTests", dependencies: ["Queue"], swiftSettings: strict),
+        // `eventually`: the one wait-on-a-condition helper of the unit test targets.
+        .target(name: "Eventually", path: "Tests/Support/Eventually", swiftSettings: strict),
+        .testTarget(name: "QueueTests", dependencies: ["Queue", "Eventually"], swiftSettings: strict),
         .testTarget(name: "RiskTests", dependencies: ["Risk", "Queue"], swiftSettings: strict),
         .testTarget(
             name: "SidecarTests",
             dependencies: [
-                "Sidecar", "Queue", .product(name: "NIOHTTP1", package: "swift-nio"),
+                "Sidecar", "Queue", "Eventually", .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 // A real server's graceful shutdown, triggered by the test (SidecarDrainTests).
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
-        .testTarget(name: "ApplyTests", dependencies: ["Apply", "Queue"], swiftSettings: strict),
-        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Queue", "Apply", "Risk"], swiftSettings: strict),
+        .testTarget(name: "ApplyTests", dependencies: ["Apply", "Queue", "Eventually"], swiftSettings: strict),
+        .testTarget(
+            name: "ConsoleTests", dependencies: ["Console", "Queue", "Apply", "Risk", "Eventually"], swiftSettings: strict),
         .testTarget(
             name: "WebConsoleTests",
             dependencies: [

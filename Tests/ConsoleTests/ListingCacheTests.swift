@@ -1,3 +1,4 @@
+import Eventually
 import Apply
 import Foundation
 import Queue

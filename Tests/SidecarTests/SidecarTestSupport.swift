@@ -95,21 +95,6 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Waits until `condition` holds, checking every few milliseconds, and
-/// throws if it still does not after `timeout`: a test waits on the state it
-/// needs (a call held, a marker written), never on a fixed sleep. The
-/// deadline is generous on purpose: the unit tests run side by side on a
-/// loaded 2-core machine, and only a test that is broken reaches it.
-func eventually(
-    _ what: String = "the condition", timeout: Duration = .seconds(60), _ condition: () throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while try !condition() {
-        guard ContinuousClock.now < deadline else { throw TestFailure("not within \(timeout): \(what)") }
-        try await Task.sleep(for: .milliseconds(5))
-    }
-}
-
 extension [String: Any] {
     var errorCode: Int? { (self["error"] as? [String: Any])?["code"] as? Int }
     var errorMessage: String? { (self["error"] as? [String: Any])?["message"] as? String }

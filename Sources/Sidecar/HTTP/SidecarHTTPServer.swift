@@ -38,13 +38,16 @@ public struct SidecarHTTPServer: Service {
     private let host: String
     private let port: Int
     private let onListening: @Sendable (Int) -> Void
+    /// This server's ``drainTimeout`` (a test sets it far away, to tell the quiesce's close from the deadline's).
+    private let drainLimit: TimeAmount
 
     /// A server over `dispatcher` for `host:port`; `onListening` gets the
     /// bound port (useful with port 0). Requests must address it by a name
     /// in `allowedHosts` (loopback names and `host` are always allowed).
     public init(
         dispatcher: Dispatcher, keepalive: Duration, host: String, port: Int, allowedHosts: [String] = [],
-        logger: Logger, onListening: @escaping @Sendable (Int) -> Void
+        drainTimeout: TimeAmount = SidecarHTTPServer.drainTimeout, logger: Logger,
+        onListening: @escaping @Sendable (Int) -> Void
     ) {
         settings = .init(
             dispatcher: dispatcher, keepalive: keepalive, requestTimeout: Self.requestTimeout, logger: logger,
@@ -52,12 +55,13 @@ public struct SidecarHTTPServer: Service {
             hosts: HostAllowList(bindAddress: host, extra: allowedHosts))
         self.host = host
         self.port = port
+        self.drainLimit = drainTimeout
         self.onListening = onListening
     }
 
     /// How long a connection may take to finish its response once shutdown
     /// began (``DrainDeadline``); then it is closed.
-    static let drainTimeout: TimeAmount = .seconds(2)
+    public static let drainTimeout: TimeAmount = .seconds(2)
 
     /// Serves until graceful shutdown (SIGTERM), then drains through NIO's
     /// quiesce mechanism: the listener closes, every connection gets a
@@ -68,6 +72,7 @@ public struct SidecarHTTPServer: Service {
     /// finish with.
     public func run() async throws {
         let settings = self.settings
+        let drainLimit = self.drainLimit
         let group = MultiThreadedEventLoopGroup.singleton
         let quiescing = ServerQuiescingHelper(group: group)
         let bootstrap = ServerBootstrap(group: group)
@@ -93,7 +98,7 @@ public struct SidecarHTTPServer: Service {
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     // First, so it sees the quiesce event before HTTPServerPipelineHandler consumes it.
-                    try pipeline.addHandler(DrainDeadline(limit: Self.drainTimeout))
+                    try pipeline.addHandler(DrainDeadline(limit: drainLimit))
                     // Our response headers are constants and ids we generate: no need to validate each one.
                     try pipeline.configureHTTPServerPipeline(
                         withPipeliningAssistance: true, withErrorHandling: true, withOutboundHeaderValidation: false)
