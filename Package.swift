@@ -3,6 +3,8 @@
 //
 // One target per concern, so the architecture in docs/architecture.md can be
 // read off the folder list:
+//   FileAccess — the file layer: atomic writes, directory descriptors, the
+//               owner-only secret reader, with its own error type.
 //   Queue     — the domain (bottle, proposal, decision) and the file queue
 //               shared by sidecar and host; validation of proposed files.
 //   Sidecar   — the MCP server inside the bottle's network.
@@ -44,10 +46,16 @@ let package = Package(
     targets: [
         // Linux calls Swift's Glibc module leaves out (docs/architecture.md, "Hand-written").
         .target(name: "CLinuxCalls"),
+        // The file layer (atomic writes, directory descriptors, owner-only secrets): no Foundation.
+        .target(
+            name: "FileAccess",
+            dependencies: ["CLinuxCalls", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: strict
+        ),
         .target(
             name: "Queue",
             dependencies: [
-                "CLinuxCalls",
+                "CLinuxCalls", "FileAccess",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
@@ -59,7 +67,7 @@ let package = Package(
         .target(
             name: "Sidecar",
             dependencies: [
-                "Queue",
+                "FileAccess", "Queue",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -73,7 +81,7 @@ let package = Package(
         .target(
             name: "Apply",
             dependencies: [
-                "Queue",
+                "FileAccess", "Queue",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -82,7 +90,7 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "Queue",
+                "FileAccess", "Queue",
                 "Apply",
                 "Risk",
                 .product(name: "Logging", package: "swift-log"),
@@ -94,7 +102,7 @@ let package = Package(
         .target(
             name: "WebConsole",
             dependencies: [
-                "Queue", "Apply", "Console", "Fleet", "Risk",
+                "FileAccess", "Queue", "Apply", "Console", "Fleet", "Risk",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -108,7 +116,7 @@ let package = Package(
         .target(
             name: "Fleet",
             dependencies: [
-                "Queue", "Apply", "Console", "Risk",
+                "FileAccess", "Queue", "Apply", "Console", "Risk",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -142,7 +150,7 @@ let package = Package(
         .executableTarget(
             name: "bottle-supervise",
             dependencies: [
-                "Queue", "Sidecar", "SidecarCommandLine", "Apply", "Console", "WebConsole", "Fleet", "Risk",
+                "FileAccess", "Queue", "Sidecar", "SidecarCommandLine", "Apply", "Console", "WebConsole", "Fleet", "Risk",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 // IOError only: a port in use is reported with the port and what to do (ListenFailure).
@@ -154,7 +162,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "queue-latency",
-            dependencies: ["Queue"],
+            dependencies: ["FileAccess", "Queue"],
             path: "bench/queue-latency",
             swiftSettings: strict
         ),
@@ -194,7 +202,8 @@ let package = Package(
         ),
         // A real PostgreSQL per test (initdb once per process, then a copy): Fleet and end-to-end tests.
         .target(name: "PostgresTestSupport", path: "Tests/Support/PostgresTestSupport", swiftSettings: strict),
-        .testTarget(name: "QueueTests", dependencies: ["Queue"], swiftSettings: strict),
+        .testTarget(name: "FileAccessTests", dependencies: ["FileAccess"], swiftSettings: strict),
+        .testTarget(name: "QueueTests", dependencies: ["FileAccess", "Queue"], swiftSettings: strict),
         .testTarget(name: "RiskTests", dependencies: ["Risk", "Queue"], swiftSettings: strict),
         .testTarget(
             name: "SidecarTests",
@@ -203,21 +212,23 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: strict),
-        .testTarget(name: "ApplyTests", dependencies: ["Apply", "Queue"], swiftSettings: strict),
-        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Queue", "Apply", "Risk"], swiftSettings: strict),
+        .testTarget(name: "ApplyTests", dependencies: ["Apply", "FileAccess", "Queue"], swiftSettings: strict),
+        .testTarget(
+            name: "ConsoleTests", dependencies: ["Console", "FileAccess", "Queue", "Apply", "Risk"], swiftSettings: strict),
         .testTarget(
             name: "WebConsoleTests",
             dependencies: [
-                "WebConsole", "Queue", "Apply", "Fleet", "Risk", "PostgresTestSupport",
+                "WebConsole", "FileAccess", "Queue", "Apply", "Fleet", "Risk", "PostgresTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "FleetTests", dependencies: ["Fleet", "Queue", "Apply", "Console", "Risk", "PostgresTestSupport"],
+            name: "FleetTests",
+            dependencies: ["Fleet", "FileAccess", "Queue", "Apply", "Console", "Risk", "PostgresTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Queue", "Apply", "Fleet", "PostgresTestSupport"],
+            dependencies: ["FileAccess", "Queue", "Apply", "Fleet", "PostgresTestSupport"],
             exclude: ["fixtures", "python"],
             swiftSettings: strict
         ),
