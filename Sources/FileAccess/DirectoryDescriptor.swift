@@ -113,9 +113,7 @@ public final class DirectoryDescriptor: Sendable {
         rewinddir(handle)
         var names: [String] = []
         while let entry = readdir(handle) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
+            let name = DirectoryListing.name(of: entry)
             if name != "." && name != ".." { names.append(name) }
         }
         return names
