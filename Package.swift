@@ -3,6 +3,8 @@
 //
 // One target per concern, so the architecture in docs/architecture.md can be
 // read off the folder list:
+//   FileAccess — the file layer: atomic writes, directory descriptors, the
+//               owner-only secret reader, with its own error type.
 //   Queue     — the domain (bottle, proposal, decision) and the file queue
 //               shared by sidecar and host; validation of proposed files.
 //   Sidecar   — the MCP server inside the bottle's network.
@@ -46,10 +48,16 @@ let package = Package(
     targets: [
         // Linux calls Swift's Glibc module leaves out (docs/architecture.md, "Hand-written").
         .target(name: "CLinuxCalls"),
+        // The file layer (atomic writes, directory descriptors, owner-only secrets): no Foundation.
+        .target(
+            name: "FileAccess",
+            dependencies: ["CLinuxCalls", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: strict
+        ),
         .target(
             name: "Queue",
             dependencies: [
-                "CLinuxCalls",
+                "CLinuxCalls", "FileAccess",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
@@ -61,7 +69,7 @@ let package = Package(
         .target(
             name: "Sidecar",
             dependencies: [
-                "Queue",
+                "FileAccess", "Queue",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -76,7 +84,7 @@ let package = Package(
         .target(
             name: "Apply",
             dependencies: [
-                "Queue",
+                "FileAccess", "Queue",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -85,7 +93,7 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "Queue",
+                "FileAccess", "Queue",
                 "Apply",
                 "Risk",
                 .product(name: "Logging", package: "swift-log"),
@@ -97,7 +105,7 @@ let package = Package(
         .target(
             name: "WebConsole",
             dependencies: [
-                "Queue", "Apply", "Console", "Fleet", "Risk",
+                "FileAccess", "Queue", "Apply", "Console", "Fleet", "Risk",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -111,7 +119,7 @@ let package = Package(
         .target(
             name: "Fleet",
             dependencies: [
-                "Queue", "Apply", "Console", "Risk",
+                "FileAccess", "Queue", "Apply", "Console", "Risk",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -145,7 +153,7 @@ let package = Package(
         .executableTarget(
             name: "bottle-supervise",
             dependencies: [
-                "Queue", "Sidecar", "SidecarCommandLine", "Apply", "Console", "WebConsole", "Fleet", "Risk",
+                "FileAccess", "Queue", "Sidecar", "SidecarCommandLine", "Apply", "Console", "WebConsole", "Fleet", "Risk",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 // IOError only: a port in use is reported with the port and what to do (ListenFailure).
@@ -157,7 +165,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "queue-latency",
-            dependencies: ["Queue"],
+            dependencies: ["FileAccess", "Queue"],
             path: "bench/queue-latency",
             swiftSettings: strict
         ),
@@ -199,7 +207,8 @@ let package = Package(
         .target(name: "PostgresTestSupport", path: "Tests/Support/PostgresTestSupport", swiftSettings: strict),
         // `eventually`: the one wait-on-a-condition helper of the unit test targets.
         .target(name: "Eventually", path: "Tests/Support/Eventually", swiftSettings: strict),
-        .testTarget(name: "QueueTests", dependencies: ["Queue", "Eventually"], swiftSettings: strict),
+        .testTarget(name: "FileAccessTests", dependencies: ["FileAccess"], swiftSettings: strict),
+        .testTarget(name: "QueueTests", dependencies: ["FileAccess", "Queue", "Eventually"], swiftSettings: strict),
         .testTarget(name: "RiskTests", dependencies: ["Risk", "Queue"], swiftSettings: strict),
         .testTarget(
             name: "SidecarTests",
@@ -210,22 +219,24 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
-        .testTarget(name: "ApplyTests", dependencies: ["Apply", "Queue", "Eventually"], swiftSettings: strict),
+        .testTarget(name: "ApplyTests", dependencies: ["Apply", "FileAccess", "Queue", "Eventually"], swiftSettings: strict),
         .testTarget(
-            name: "ConsoleTests", dependencies: ["Console", "Queue", "Apply", "Risk", "Eventually"], swiftSettings: strict),
+            name: "ConsoleTests", dependencies: ["Console", "FileAccess", "Queue", "Apply", "Risk", "Eventually"],
+            swiftSettings: strict),
         .testTarget(
             name: "WebConsoleTests",
             dependencies: [
-                "WebConsole", "Queue", "Apply", "Fleet", "Risk", "PostgresTestSupport",
+                "WebConsole", "FileAccess", "Queue", "Apply", "Fleet", "Risk", "PostgresTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "FleetTests", dependencies: ["Fleet", "Queue", "Apply", "Console", "Risk", "PostgresTestSupport"],
+            name: "FleetTests",
+            dependencies: ["Fleet", "FileAccess", "Queue", "Apply", "Console", "Risk", "PostgresTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Queue", "Apply", "Fleet", "PostgresTestSupport"],
+            dependencies: ["FileAccess", "Queue", "Apply", "Fleet", "PostgresTestSupport"],
             exclude: ["fixtures", "python"],
             swiftSettings: strict
         ),

@@ -1,3 +1,4 @@
+import FileAccess
 import Foundation
 import Logging
 import Queue
@@ -484,7 +485,7 @@ public struct Applier: Sendable {
     }
 
     /// Makes `target` hold `content`, or removes it when `content` is `nil`.
-    func replace(_ target: FilePath, with content: Data?) throws(QueueError) {
+    func replace(_ target: FilePath, with content: Data?) throws(FileAccessError) {
         if let content {
             try AtomicFile.write(content, to: target)
         } else if unlink(target.string) != 0, errno != ENOENT {

@@ -1,6 +1,7 @@
 import Apply
 import ArgumentParser
 import Console
+import FileAccess
 import Foundation
 import Queue
 import Sidecar

@@ -1,3 +1,4 @@
+import FileAccess
 import Foundation
 import Queue
 import Synchronization
@@ -40,7 +41,7 @@ final class SteppingClock: ReplacementClock, @unchecked Sendable {
         let elsewhere = directory.appending("elsewhere.json")
         try AtomicFile.write(Data(#"{"engine":"sh"}"#.utf8), to: elsewhere)
         #expect(symlink(elsewhere.string, journal.string) == 0)
-        #expect(throws: QueueError.self) { try ReplacementJournal.read(journal) }
+        #expect(throws: FileAccessError.self) { try ReplacementJournal.read(journal) }
         #expect(unlink(journal.string) == 0)
         #expect(mkfifo(journal.string, 0o600) == 0)
         let outcome = Mutex<Bool?>(nil)

@@ -1,3 +1,4 @@
+import FileAccess
 import Foundation
 import Queue
 import SystemPackage
@@ -183,16 +184,19 @@ import Testing
         // A symbolic link in the ledger's place is refused, not followed.
         try bed.write("{\"format\":1,\"grants\":[]}", to: "elsewhere.json")
         symlink(bed.configRoot.appending(bed.bottle.rawValue).appending("elsewhere.json").string, ledger.path.string)
-        #expect(throws: QueueError.self) { try ledger.grants() }
+        // The ledger is a host file, not a queue file: its refusals are the file layer's.
+        #expect(throws: FileAccessError.symbolicLink(path: ledger.path.string, directory: false)) { try ledger.grants() }
         unlink(ledger.path.string)
         // A FIFO is refused without blocking.
         mkfifo(ledger.path.string, 0o600)
-        #expect(throws: QueueError.self) { try ledger.grants() }
+        #expect(throws: FileAccessError.notRegularFile(path: ledger.path.string, type: S_IFIFO)) { try ledger.grants() }
         unlink(ledger.path.string)
         // Too large.
         let large = Data(count: GrantLedger.maximumSize + 1)
         _ = FileManager.default.createFile(atPath: ledger.path.string, contents: large)
-        #expect(throws: QueueError.self) { try ledger.grants() }
+        #expect(throws: FileAccessError.tooLarge(path: ledger.path.string, size: nil, limit: GrantLedger.maximumSize)) {
+            try ledger.grants()
+        }
         unlink(ledger.path.string)
         // A grant on a Dockerfile (hand-edited) is refused.
         let forged = #"{"format":1,"grants":[{"id":"20261206-101500-3fa9c2d1e4b7","bottle":"demo","file":"Dockerfile","holdings":{"hosts":[],"routes_added":[],"routes_changed":[]},"granted_by":"x","granted_at":"2026-12-06T10:15:00.000Z","expires_at":"2026-12-06T11:15:00.000Z"}]}"#

@@ -1,5 +1,6 @@
 import Eventually
 import Apply
+import FileAccess
 import Foundation
 import Queue
 import Risk

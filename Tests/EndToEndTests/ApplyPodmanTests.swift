@@ -1,4 +1,5 @@
 import Apply
+import FileAccess
 import Foundation
 import Queue
 import SystemPackage

@@ -1,4 +1,5 @@
 import Eventually
+import FileAccess
 import Foundation
 import Synchronization
 import Testing

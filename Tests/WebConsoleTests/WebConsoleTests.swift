@@ -254,6 +254,26 @@ struct WebConsoleTests {
         #expect(try AccessToken.loadOrCreate(at: path) == first)
         chmod(path.string, 0o644)
         #expect(throws: WebConsoleError.self) { try AccessToken.loadOrCreate(at: path) }
+        #expect(tokenRefusal(path).contains("run: chmod 600 \(path)"))
+        // A FIFO in its place is refused at once (nobody writes to it), a link is not followed.
+        unlink(path.string)
+        #expect(mkfifo(path.string, 0o600) == 0)
+        #expect(tokenRefusal(path).contains("is not a small regular file"))
+        unlink(path.string)
+        let elsewhere = root + "/secrets/elsewhere"
+        #expect(FileManager.default.createFile(atPath: elsewhere, contents: Data(String(repeating: "a", count: 64).utf8), attributes: [.posixPermissions: 0o600]))
+        #expect(symlink(elsewhere, path.string) == 0)
+        #expect(tokenRefusal(path).contains("a symbolic link is refused"))
+    }
+
+    /// The message `loadOrCreate` refuses the token file at `path` with (empty if it was read).
+    private func tokenRefusal(_ path: FilePath) -> String {
+        do {
+            _ = try AccessToken.loadOrCreate(at: path)
+            return ""
+        } catch {
+            return "\(error)"
+        }
     }
 
     @Test("allowed hosts: loopback, the bind address and the listed names, with or without a port")

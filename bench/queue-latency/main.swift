@@ -10,6 +10,7 @@
 //                 exclusive link, fsync of the directory) to the caller waking.
 //
 // Usage: queue-latency [--count N] [--dir PATH] [--poll]   (--poll forces the fallback)
+import FileAccess
 import Foundation
 import Queue
 import SystemPackage

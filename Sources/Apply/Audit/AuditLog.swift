@@ -1,3 +1,4 @@
+import FileAccess
 import Foundation
 import Queue
 import SystemPackage
@@ -58,7 +59,9 @@ public struct AuditLog: Sendable {
     /// - Returns: the record as written (with ``AuditRecord/prev``).
     @discardableResult
     public func append(_ record: AuditRecord) throws(QueueError) -> AuditRecord {
-        try AtomicFile.makeDirectory(path.removingLastComponent())
+        do throws(FileAccessError) { try AtomicFile.makeDirectory(path.removingLastComponent()) } catch {
+            throw QueueError(error)
+        }
         let fd = open(path.string, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .io(operation: "open", path: path.string, errno: errno) }
         defer { close(fd) }

@@ -1,3 +1,4 @@
+import FileAccess
 import Foundation
 import Queue
 import SystemPackage
@@ -29,7 +30,7 @@ final class BottleLock: Sendable {
     }
 
     /// Takes the lock, waiting for another holder to finish (off the cooperative pool).
-    static func acquire(_ directory: FilePath) async throws(QueueError) -> BottleLock {
+    static func acquire(_ directory: FilePath) async throws(FileAccessError) -> BottleLock {
         let path = directory.appending(".apply.lock")
         try AtomicFile.makeDirectory(directory)
         let fd = open(path.string, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)

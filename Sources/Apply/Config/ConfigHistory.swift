@@ -1,3 +1,4 @@
+import FileAccess
 import Foundation
 import Queue
 import SystemPackage
@@ -37,7 +38,7 @@ public struct ConfigHistory: Sendable {
     /// Saves `content` (`nil`: the file did not exist) as the newest version.
     /// - Returns: the version saved.
     @discardableResult
-    public func save(_ content: Data?, at date: Date = Date()) throws(QueueError) -> Version {
+    public func save(_ content: Data?, at date: Date = Date()) throws(FileAccessError) -> Version {
         try AtomicFile.makeDirectory(directory, mode: 0o700)
         let suffix = content.map { String(SHA256Hex.of($0).prefix(8)) } ?? "absent"
         var microseconds = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
@@ -53,7 +54,7 @@ public struct ConfigHistory: Sendable {
     }
 
     /// The newest saved version, or `nil` when there is none.
-    public func newest() throws(QueueError) -> Version? {
+    public func newest() throws(FileAccessError) -> Version? {
         guard let name = try names().last else { return nil }
         let path = directory.appending(name)
         if name.hasSuffix("-absent") { return Version(path: path, name: name, content: nil) }
@@ -66,7 +67,7 @@ public struct ConfigHistory: Sendable {
     /// restores out of the history). The name carries only the first eight
     /// hex digits, so the content is hashed before it is believed; a name
     /// that is not a regular file (a link, a FIFO) is passed over unread.
-    public func version(withSHA256 sha256: String) throws(QueueError) -> Version? {
+    public func version(withSHA256 sha256: String) throws(FileAccessError) -> Version? {
         let suffix = "-" + sha256.prefix(8)
         for name in try names().reversed() where name.hasSuffix(suffix) {
             let path = directory.appending(name)
@@ -79,13 +80,13 @@ public struct ConfigHistory: Sendable {
     }
 
     /// Every version name, oldest first.
-    public func names() throws(QueueError) -> [String] {
+    public func names() throws(FileAccessError) -> [String] {
         let names = try DirectoryListing.names(in: directory).filter { ConfigHistory.microseconds(in: $0) != nil }
         return names.sorted()
     }
 
     /// Removes a version (used when the change it preceded did not stand).
-    public func remove(_ version: Version) throws(QueueError) {
+    public func remove(_ version: Version) throws(FileAccessError) {
         guard unlink(version.path.string) == 0 || errno == ENOENT else {
             throw .io(operation: "remove", path: version.path.string, errno: errno)
         }

@@ -1,3 +1,4 @@
+import FileAccess
 import Foundation
 import Queue
 import SystemPackage
@@ -34,13 +35,13 @@ public struct ConfigRoot: Sendable {
     }
 
     /// The bottle's current `file`, or `nil` when it has none.
-    public func current(_ file: ConfigFile, for bottle: BottleSlug) throws(QueueError) -> String? {
+    public func current(_ file: ConfigFile, for bottle: BottleSlug) throws(FileAccessError) -> String? {
         try AtomicFile.read(path(of: file, for: bottle)).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// SHA-256 of the bottle's current `file` (`nil`: no such file), the hash
     /// a proposal records for conflict detection.
-    public func currentSHA256(_ file: ConfigFile, for bottle: BottleSlug) throws(QueueError) -> String? {
+    public func currentSHA256(_ file: ConfigFile, for bottle: BottleSlug) throws(FileAccessError) -> String? {
         try AtomicFile.read(path(of: file, for: bottle)).map { SHA256Hex.of($0) }
     }
 

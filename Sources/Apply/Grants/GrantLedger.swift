@@ -1,3 +1,4 @@
+import FileAccess
 import Foundation
 import Queue
 import SystemPackage
@@ -47,21 +48,23 @@ public struct GrantLedger: Sendable {
     }
 
     /// Every grant, live and ended, oldest first. An absent ledger is empty.
-    /// - Throws: ``QueueError`` when it is not a regular file, too large, or malformed.
-    public func grants() throws(QueueError) -> [Grant] {
+    /// - Throws: ``FileAccessError`` when it is not a regular file or too
+    ///   large; ``QueueError`` when its content is malformed.
+    public func grants() throws -> [Grant] {
         guard let data = try AtomicFile.read(path, limit: Self.maximumSize, regularOnly: true) else { return [] }
         let contents = try QueueFormat.decode(Contents.self, from: data, path: path.string)
         guard contents.format == 1 else {
-            throw .malformedFile(path: path.string, reason: "format \(contents.format) is not 1; a newer host wrote it")
+            throw QueueError.malformedFile(
+                path: path.string, reason: "format \(contents.format) is not 1; a newer host wrote it")
         }
         for grant in contents.grants {
-            if let problem = grant.shapeProblem() { throw .malformedFile(path: path.string, reason: problem) }
+            if let problem = grant.shapeProblem() { throw QueueError.malformedFile(path: path.string, reason: problem) }
         }
         return contents.grants
     }
 
     /// The live grants.
-    public func live() throws(QueueError) -> [Grant] { try grants().filter(\.isLive) }
+    public func live() throws -> [Grant] { try grants().filter(\.isLive) }
 
     /// Reads, changes and writes the ledger under its lock.
     @discardableResult
@@ -85,13 +88,13 @@ public struct GrantLedger: Sendable {
         return result
     }
 
-    private func lockFile() throws(QueueError) -> Int32 {
+    private func lockFile() throws(FileAccessError) -> Int32 {
         let fd = open(lockPath.string, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
         guard fd >= 0 else { throw .io(operation: "open", path: lockPath.string, errno: errno) }
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
             close(fd)
-            throw .malformedFile(path: lockPath.string, reason: "not a regular file")
+            throw .notRegularFile(path: lockPath.string, type: info.st_mode & S_IFMT)
         }
         while flock(fd, LOCK_EX) != 0 {
             guard errno == EINTR else {

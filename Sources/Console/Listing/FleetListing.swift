@@ -1,5 +1,6 @@
 import Apply
 import Dispatch
+import FileAccess
 import Foundation
 import Queue
 import Risk
@@ -197,7 +198,7 @@ public struct FleetListing: Sendable {
             if let known = texts[file] { return known }
             _ = version(of: file)
             let text: String?
-            do throws(QueueError) {
+            do throws(FileAccessError) {
                 text = try configRoot.current(file, for: bottle)
             } catch {
                 text = nil

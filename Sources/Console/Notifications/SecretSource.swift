@@ -1,3 +1,4 @@
+import FileAccess
 import Foundation
 
 #if canImport(Glibc)
@@ -27,30 +28,43 @@ public enum SecretSource: Sendable, Equatable {
             }
             return value
         case .file(let path):
-            let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-            guard fd >= 0 else {
-                throw SecretSourceError("cannot open the \(kind) \(path): \(String(cString: strerror(errno))) (a symbolic link is refused)")
+            let bytes: [UInt8]
+            do throws(FileAccessError) {
+                guard let read = try OwnerOnlyFile.read(path, maxBytes: 64 * 1024, owner: getuid()) else {
+                    throw FileAccessError.io(operation: "open", path: path, errno: ENOENT)
+                }
+                bytes = read
+            } catch {
+                throw Self.refusal(error, path: path, kind: kind)
             }
-            defer { close(fd) }
-            var info = stat()
-            guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-                throw SecretSourceError("the \(kind) \(path) is not a regular file")
-            }
-            guard info.st_uid == getuid() else {
-                throw SecretSourceError("the \(kind) \(path) belongs to another user; it must be yours")
-            }
-            guard info.st_mode & 0o077 == 0 else {
-                throw SecretSourceError(
-                    "the \(kind) \(path) can be read by others (mode \(String(info.st_mode & 0o777, radix: 8))); run: chmod 600 \(path)")
-            }
-            guard info.st_size <= 64 * 1024 else { throw SecretSourceError("the \(kind) \(path) is larger than 64 KiB") }
-            var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-            let count = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            guard count >= 0 else { throw SecretSourceError("cannot read the \(kind) \(path)") }
-            guard let value = String(validating: bytes.prefix(count), as: UTF8.self)?.trimmed, !value.isEmpty else {
+            guard let value = String(validating: bytes, as: UTF8.self)?.trimmed, !value.isEmpty else {
                 throw SecretSourceError("the \(kind) \(path) is empty or not UTF-8 text")
             }
             return value
+        }
+    }
+
+    /// Why the file is refused, one sentence saying what to fix, in the words these messages have always had.
+    private static func refusal(_ error: FileAccessError, path: String, kind: String) -> SecretSourceError {
+        switch error {
+        case .symbolicLink:
+            SecretSourceError(
+                "cannot open the \(kind) \(path): \(FileAccessError.text(ofErrno: ELOOP)) (a symbolic link is refused)")
+        case .io(let operation, _, let code) where operation == "open":
+            SecretSourceError(
+                "cannot open the \(kind) \(path): \(FileAccessError.text(ofErrno: code)) (a symbolic link is refused)")
+        case .notRegularFile:
+            SecretSourceError("the \(kind) \(path) is not a regular file")
+        case .foreignOwner:
+            SecretSourceError("the \(kind) \(path) belongs to another user; it must be yours")
+        case .readableByOthers(_, let mode):
+            SecretSourceError(
+                "the \(kind) \(path) can be read by others (mode \(String(mode & 0o777, radix: 8))); "
+                    + "run: chmod 600 \(path)")
+        case .tooLarge:
+            SecretSourceError("the \(kind) \(path) is larger than 64 KiB")
+        case .io:
+            SecretSourceError("cannot read the \(kind) \(path)")
         }
     }
 }

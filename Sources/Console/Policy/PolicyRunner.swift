@@ -1,4 +1,5 @@
 import Apply
+import FileAccess
 import Foundation
 import Logging
 import Queue
@@ -166,7 +167,7 @@ public actor PolicyRunner {
     /// The rule that decides `entry` (approve or reject), or `nil` for ask.
     private func verdict(_ entry: QueueEntry, policy: HostPolicy) -> PolicyRule? {
         let current: String?
-        do throws(QueueError) {
+        do throws(FileAccessError) {
             current = try configRoot.current(entry.proposal.tool.configFile, for: entry.proposal.bottle)
         } catch {
             return nil

@@ -1,5 +1,6 @@
 import Apply
 import Dispatch
+import FileAccess
 import Foundation
 import Queue
 import SystemPackage

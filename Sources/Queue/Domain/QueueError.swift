@@ -1,3 +1,5 @@
+import FileAccess
+
 /// What can go wrong between a caller and the queue, each case worded so the
 /// message tells the reader what to fix.
 public enum QueueError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -41,7 +43,7 @@ public enum QueueError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "and each was set aside (see `bottle-supervise log`); nothing was decided. Stop the bottle, "
                 + "then decide again (docs/security.md, \"Only the host decides\")"
         case .io(let operation, let path, let errno):
-            "\(operation) \(Escaped(path)): \(POSIXErrorText(errno))"
+            FileAccessError.io(operation: operation, path: path, errno: errno).description
         }
     }
 }

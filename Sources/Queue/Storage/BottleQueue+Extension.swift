@@ -1,3 +1,4 @@
+import FileAccess
 import FoundationEssentials
 import SystemPackage
 
@@ -65,7 +66,10 @@ extension BottleQueue {
                 reason: "the deadline is already extended by the most allowed (\(Int(Self.maximumExtension / 3600)) h)")
         }
         let wanted = Timestamp.normalized(min(max(current, now).addingTimeInterval(interval), limit))
-        try AtomicFile.write(Data((Timestamp.format(wanted) + "\n").utf8), to: extensionPath(proposal.id), mode: 0o644)
+        try QueueError.mapping { () throws(FileAccessError) in
+            try AtomicFile.write(
+                Data((Timestamp.format(wanted) + "\n").utf8), to: extensionPath(proposal.id), mode: 0o644)
+        }
         return wanted
     }
 

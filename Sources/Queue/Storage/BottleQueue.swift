@@ -1,3 +1,4 @@
+import FileAccess
 import FoundationEssentials
 import SystemPackage
 
@@ -64,7 +65,7 @@ public struct BottleQueue: Sendable {
     /// sidecar is not in that group, which changes nothing: files enter the
     /// archive by rename, keeping their group.)
     public func prepare() throws(QueueError) {
-        try AtomicFile.makeDirectory(archiveDirectory)
+        try QueueError.mapping { () throws(FileAccessError) in try AtomicFile.makeDirectory(archiveDirectory) }
         var queueInfo = stat()
         var archiveInfo = stat()
         if stat(directory.string, &queueInfo) == 0, stat(archiveDirectory.string, &archiveInfo) == 0,
@@ -309,7 +310,7 @@ public struct BottleQueue: Sendable {
 
     /// The ids of the live proposals, in id (creation) order.
     public func liveIDs() throws(QueueError) -> [ProposalID] {
-        try DirectoryListing.names(in: directory)
+        try QueueError.mapping { () throws(FileAccessError) in try DirectoryListing.names(in: directory) }
             .compactMap { QueueLayout.id(in: $0, suffix: QueueLayout.proposalSuffix) }
             .sorted()
     }
@@ -317,7 +318,7 @@ public struct BottleQueue: Sendable {
     /// How many live proposals have no decision yet, from the file names
     /// alone (for `/metrics`, which must stay cheap with 10,000 pending).
     public func pendingCount() throws(QueueError) -> Int {
-        let names = try DirectoryListing.names(in: directory)
+        let names = try QueueError.mapping { () throws(FileAccessError) in try DirectoryListing.names(in: directory) }
         let decided = Set(names.compactMap { QueueLayout.id(in: $0, suffix: QueueLayout.decisionSuffix) })
         return names.lazy.compactMap { QueueLayout.id(in: $0, suffix: QueueLayout.proposalSuffix) }
             .filter { !decided.contains($0) }.count
@@ -572,7 +573,12 @@ public struct BottleQueue: Sendable {
         // and nothing is ever written through it.
         let (decision, data) = try sealedForWriting(decision)
         var attempts = 0
-        while try !AtomicFile.create(data, named: decisionName, in: live) {
+        func create() throws(QueueError) -> Bool {
+            try QueueError.mapping { () throws(FileAccessError) in
+                try AtomicFile.create(data, named: decisionName, in: live.directory)
+            }
+        }
+        while try !create() {
             // The name is taken: by a decision that counts (another operator
             // won, or the agent withdrew), by a forged one (set aside as it is
             // read: then the name is free again, and this decision is made once
@@ -642,7 +648,9 @@ public struct BottleQueue: Sendable {
             if let sealRoot { try DecisionSeal.of(root: sealRoot).keepHostCopy(data, of: id, bottle: bottle) }
             // Replaced by renameat within the directory: never written through a planted link.
             // Sealed again: the MAC covers the apply outcome too.
-            try AtomicFile.write(data, named: name, in: folder)
+            try QueueError.mapping { () throws(FileAccessError) in
+                try AtomicFile.write(data, named: name, in: folder.directory)
+            }
             return
         }
         throw .noSuchProposal(id.rawValue)
@@ -727,18 +735,20 @@ public struct BottleQueue: Sendable {
     public func recover(clearWaitingMarkers: Bool) throws(QueueError) -> RecoveryReport {
         try prepare()
         var report = RecoveryReport()
-        report.removedTempFiles =
-            try AtomicFile.removeStaleTempFiles(in: directory)
-            + AtomicFile.removeStaleTempFiles(in: archiveDirectory)
-        let names = try DirectoryListing.names(in: directory)
+        report.removedTempFiles = try QueueError.mapping { () throws(FileAccessError) in
+            try AtomicFile.removeStaleTempFiles(in: directory) + AtomicFile.removeStaleTempFiles(in: archiveDirectory)
+        }
+        let names = try QueueError.mapping { () throws(FileAccessError) in try DirectoryListing.names(in: directory) }
         for name in names {
             if let id = QueueLayout.id(in: name, suffix: QueueLayout.decisionSuffix), !isLive(id),
                 access(QueueLayout.proposal(id, in: archiveDirectory).string, F_OK) == 0
             {
                 // The crash came between archiving the proposal and its decision.
-                try AtomicFile.move(
-                    QueueLayout.decision(id, in: directory),
-                    to: QueueLayout.decision(id, in: archiveDirectory))
+                try QueueError.mapping { () throws(FileAccessError) in
+                    try AtomicFile.move(
+                        QueueLayout.decision(id, in: directory),
+                        to: QueueLayout.decision(id, in: archiveDirectory))
+                }
             }
             if let id = QueueLayout.id(in: name, suffix: QueueLayout.waitingSuffix),
                 clearWaitingMarkers || !isLive(id)
@@ -859,7 +869,7 @@ public struct BottleQueue: Sendable {
                     var latest = try? QueueFormat.decode(Decision.self, from: copy, path: name),
                     latest.id == id, seal.origin(of: copy, decision: latest, bottle: bottle) == .host
                 {
-                    _ = try? AtomicFile.create(copy, named: name, in: folder)
+                    _ = try? AtomicFile.create(copy, named: name, in: folder.directory)
                     latest.origin = .host
                     return latest
                 }

@@ -1,4 +1,5 @@
 import Crypto
+import FileAccess
 import FoundationEssentials
 import Synchronization
 import SystemPackage
@@ -103,7 +104,10 @@ public final class DecisionSeal: Sendable {
             try writeUnsignedList(root: root)
             let fresh = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
             let text = fresh.withUnsafeBytes { Hex.encode($0) } + "\n"
-            if try AtomicFile.create(Data(text.utf8), at: keyPath, mode: 0o600) {
+            let created = try QueueError.mapping { () throws(FileAccessError) in 
+                try AtomicFile.create(Data(text.utf8), at: keyPath, mode: 0o600)
+            }
+            if created {
                 return DecisionSeal(root: root, key: fresh)
             }
             // Made by a process that does not take the lock (an older version): use theirs.
@@ -167,41 +171,46 @@ public final class DecisionSeal: Sendable {
                 + "\(root.appending(hostCopiesName).string): decisions sealed with the old key then read as forged")
     }
 
+    /// The root's key, read through the one owner-only reader (``OwnerOnlyFile``): not a link,
+    /// a regular file, the effective user's, mode 0600 or stricter, 64 hex digits and a newline.
     private static func readKey(_ path: FilePath) throws(QueueError) -> Data? {
-        let fd = open(path.string, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
-        guard fd >= 0 else {
-            if errno == ENOENT { return nil }
-            if errno == ELOOP {
-                throw .malformedFile(
-                    path: path.string, reason: "the host's decision key is a symbolic link; remove it and run again")
-            }
-            throw .io(operation: "open", path: path.string, errno: errno)
+        let bytes: [UInt8]
+        do throws(FileAccessError) {
+            guard let read = try OwnerOnlyFile.read(path.string, maxBytes: 65) else { return nil }
+            bytes = read
+        } catch {
+            throw keyRefusal(error, path: path)
         }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .io(operation: "stat", path: path.string, errno: errno) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw .malformedFile(path: path.string, reason: "the host's decision key is not a regular file")
-        }
-        guard info.st_uid == geteuid() else {
-            throw .malformedFile(
-                path: path.string,
-                reason: "the host's decision key belongs to uid \(info.st_uid), not to you (uid \(geteuid())); "
-                    + "run as the queue root's owner")
-        }
-        guard info.st_mode & 0o077 == 0 else {
-            throw .malformedFile(
-                path: path.string,
-                reason: "the host's decision key is mode \(String(info.st_mode & 0o777, radix: 8)); "
-                    + "anyone who can read it can forge decisions: chmod 600 it (and consider it leaked: "
-                + "see docs/security.md, \"Only the host decides\", for making a new one)")
-        }
-        var bytes = [UInt8](repeating: 0, count: 66)
-        let count = read(fd, &bytes, bytes.count)
-        guard count == 65 || count == 64, let key = Hex.decode(bytes[0..<64]) else {
+        guard bytes.count == 65 || bytes.count == 64, let key = Hex.decode(bytes[0..<64]) else {
             throw .malformedFile(path: path.string, reason: "the host's decision key is not 64 hex digits")
         }
         return key
+    }
+
+    /// Why the key at `path` is refused, in the words the host has always used for its key.
+    private static func keyRefusal(_ error: FileAccessError, path: FilePath) -> QueueError {
+        switch error {
+        case .symbolicLink:
+            .malformedFile(
+                path: path.string, reason: "the host's decision key is a symbolic link; remove it and run again")
+        case .notRegularFile:
+            .malformedFile(path: path.string, reason: "the host's decision key is not a regular file")
+        case .foreignOwner(_, let owner, let expected):
+            .malformedFile(
+                path: path.string,
+                reason: "the host's decision key belongs to uid \(owner), not to you (uid \(expected)); "
+                    + "run as the queue root's owner")
+        case .readableByOthers(_, let mode):
+            .malformedFile(
+                path: path.string,
+                reason: "the host's decision key is mode \(String(mode & 0o777, radix: 8)); "
+                    + "anyone who can read it can forge decisions: chmod 600 it (and consider it leaked: "
+                    + "see docs/security.md, \"Only the host decides\", for making a new one)")
+        case .tooLarge:
+            .malformedFile(path: path.string, reason: "the host's decision key is not 64 hex digits")
+        case .io:
+            QueueError(error)
+        }
     }
 
     /// Lists every decision file under `root` that the audit log recorded
@@ -228,7 +237,9 @@ public final class DecisionSeal: Sendable {
                 }
             }
         }
-        try AtomicFile.write(Data(text.utf8), to: root.appending(unsignedListName), mode: 0o600)
+        try QueueError.mapping { () throws(FileAccessError) in
+            try AtomicFile.write(Data(text.utf8), to: root.appending(unsignedListName), mode: 0o600)
+        }
     }
 
     /// One `decision` record of the audit log, as far as grandfathering needs it.
@@ -320,12 +331,17 @@ public final class DecisionSeal: Sendable {
     /// host's latest version of it. Written before the decision file, so a
     /// crash in between leaves the copy newer, never older.
     func keepHostCopy(_ data: Data, of id: ProposalID, bottle: BottleSlug) throws(QueueError) {
-        try AtomicFile.makeDirectory(root.appending(Self.hostCopiesName), mode: 0o700)
-        try AtomicFile.makeDirectory(hostCopies(of: bottle), mode: 0o700)
+        try QueueError.mapping { () throws(FileAccessError) in 
+            try AtomicFile.makeDirectory(root.appending(Self.hostCopiesName), mode: 0o700)
+            try AtomicFile.makeDirectory(hostCopies(of: bottle), mode: 0o700)
+        }
         guard let folder = try QueueDirectory.open(hostCopies(of: bottle)) else {
             throw .io(operation: "open", path: hostCopies(of: bottle).string, errno: ENOENT)
         }
-        try AtomicFile.write(data, named: id.rawValue + QueueLayout.decisionSuffix, in: folder, mode: 0o600)
+        try QueueError.mapping { () throws(FileAccessError) in 
+            try AtomicFile.write(
+                data, named: id.rawValue + QueueLayout.decisionSuffix, in: folder.directory, mode: 0o600)
+        }
     }
 
     /// The host's latest version of the decision on `id`, when it rewrote it

@@ -1,4 +1,5 @@
 import Dispatch
+import FileAccess
 import FoundationEssentials
 import Synchronization
 import SystemPackage
@@ -101,7 +102,7 @@ public final class GroupCommit: Sendable {
         var staged = [[AtomicFile.Staged?]](repeating: [], count: commits.count)
         for (index, steps) in commits.enumerated() {
             for step in steps {
-                do {
+                do throws(FileAccessError) {
                     switch step {
                     case .create(let data, let path):
                         staged[index].append(try AtomicFile.stage(data, beside: path, mode: 0o644))
@@ -109,7 +110,7 @@ public final class GroupCommit: Sendable {
                         staged[index].append(nil)
                     }
                 } catch {
-                    results[index] = .failure(error)
+                    results[index] = .failure(QueueError(error))
                     break
                 }
             }
@@ -121,7 +122,9 @@ public final class GroupCommit: Sendable {
         if stagedCount < wholeFileSystemSyncThreshold || !syncFileSystems(of: commits, results: &results) {
             for (index, files) in staged.enumerated() {
                 for case let file? in files where results[index].isSuccess {
-                    do { try AtomicFile.sync(file) } catch { results[index] = .failure(error) }
+                    do throws(FileAccessError) { try AtomicFile.sync(file) } catch {
+                        results[index] = .failure(QueueError(error))
+                    }
                 }
             }
         }
@@ -137,14 +140,14 @@ public final class GroupCommit: Sendable {
                 switch step {
                 case .create(_, let path):
                     guard let file else { continue }
-                    do {
+                    do throws(FileAccessError) {
                         if try AtomicFile.link(file, exclusivelyAt: path) {
                             directories[path.removingLastComponent(), default: []].append(index)
                         } else {
                             results[index] = .failure(.io(operation: "create", path: path.string, errno: EEXIST))
                         }
                     } catch {
-                        results[index] = .failure(error)
+                        results[index] = .failure(QueueError(error))
                     }
                 case .move(let source, let destination):
                     if rename(source.string, destination.string) != 0 {
@@ -158,8 +161,8 @@ public final class GroupCommit: Sendable {
         }
         // 4. The new names on disk: each directory once.
         for (directory, callers) in directories {
-            do { try AtomicFile.syncDirectory(directory) } catch {
-                for index in callers where results[index].isSuccess { results[index] = .failure(error) }
+            do throws(FileAccessError) { try AtomicFile.syncDirectory(directory) } catch {
+                for index in callers where results[index].isSuccess { results[index] = .failure(QueueError(error)) }
             }
         }
         return results
@@ -176,10 +179,10 @@ public final class GroupCommit: Sendable {
             }
         }
         for (directory, indices) in callers {
-            do {
+            do throws(FileAccessError) {
                 guard try AtomicFile.syncFileSystem(of: directory) else { return false }
             } catch {
-                for index in indices where results[index].isSuccess { results[index] = .failure(error) }
+                for index in indices where results[index].isSuccess { results[index] = .failure(QueueError(error)) }
             }
         }
         return true

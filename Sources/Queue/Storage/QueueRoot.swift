@@ -1,3 +1,4 @@
+import FileAccess
 import FoundationEssentials
 import SystemPackage
 
@@ -33,7 +34,8 @@ public struct QueueRoot: Sendable {
     public func scanBottles() throws(QueueError) -> (bottles: [BottleSlug], skipped: [QueueError]) {
         var bottles: [BottleSlug] = []
         var skipped: [QueueError] = []
-        for (name, type) in try DirectoryListing.entries(in: path) {
+        let entries = try QueueError.mapping { () throws(FileAccessError) in try DirectoryListing.entries(in: path) }
+        for (name, type) in entries {
             guard let slug = try? BottleSlug(name) else { continue }
             switch type {
             case S_IFDIR: bottles.append(slug)

@@ -1,4 +1,5 @@
 import Crypto
+import FileAccess
 import Foundation
 import SystemPackage
 
@@ -29,21 +30,31 @@ public enum AccessToken {
             return token
         }
         guard errno == EEXIST else { throw WebConsoleError.token("cannot create \(path): \(String(cString: strerror(errno)))") }
-        let fd = open(path.string, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw WebConsoleError.token("cannot open \(path) (a symbolic link is refused): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size <= 4096 else {
-            throw WebConsoleError.token("\(path) is not a small regular file")
+        let bytes: [UInt8]?
+        do throws(FileAccessError) {
+            bytes = try OwnerOnlyFile.read(path.string, maxBytes: 4096, owner: getuid())
+        } catch {
+            throw refusal(error, path: path)
         }
-        guard info.st_uid == getuid(), info.st_mode & 0o077 == 0 else {
-            throw WebConsoleError.token("\(path) can be read by others or is not yours; run: chmod 600 \(path)")
-        }
-        var buffer = [UInt8](repeating: 0, count: Int(info.st_size))
-        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        let token = String(decoding: buffer.prefix(max(0, count)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        // Gone between the exclusive create and the read: another start removed it.
+        guard let bytes else { throw refusal(.io(operation: "open", path: path.string, errno: ENOENT), path: path) }
+        let token = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard token.count >= 32 else { throw WebConsoleError.token("\(path) holds no token; delete it to make a new one") }
         return token
+    }
+
+    /// Why the token file is refused, in the words the web console has always used.
+    private static func refusal(_ error: FileAccessError, path: FilePath) -> WebConsoleError {
+        switch error {
+        case .symbolicLink:
+            .token("cannot open \(path) (a symbolic link is refused): \(FileAccessError.text(ofErrno: ELOOP))")
+        case .io(let operation, _, let code) where operation == "open":
+            .token("cannot open \(path) (a symbolic link is refused): \(FileAccessError.text(ofErrno: code))")
+        case .notRegularFile, .tooLarge, .io:
+            .token("\(path) is not a small regular file")
+        case .foreignOwner, .readableByOthers:
+            .token("\(path) can be read by others or is not yours; run: chmod 600 \(path)")
+        }
     }
 }
 

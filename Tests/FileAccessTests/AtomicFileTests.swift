@@ -3,7 +3,7 @@ import Synchronization
 import SystemPackage
 import Testing
 
-@testable import Queue
+@testable import FileAccess
 
 @Suite("Atomic files")
 struct AtomicFileTests {
@@ -52,10 +52,8 @@ struct AtomicFileTests {
     @Test("stale temp files are cleaned, a live writer's young one is kept")
     func staleTempFiles() throws {
         let directory = TemporaryDirectory()
-        let stale = directory.path.appending(".x.proposal.json.1234.tmp")
-        let young = directory.path.appending(".y.proposal.json.5678.tmp")
-        writeRaw("partial", to: stale)
-        writeRaw("partial", to: young)
+        let stale = directory.file(".x.proposal.json.1234.tmp", "partial")
+        let young = directory.file(".y.proposal.json.5678.tmp", "partial")
         var old = [timespec(tv_sec: 1_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000, tv_nsec: 0)]
         #expect(utimensat(AT_FDCWD, stale.string, &old, 0) == 0)
         let removed = try AtomicFile.removeStaleTempFiles(in: directory.path)

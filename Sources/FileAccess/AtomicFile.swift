@@ -7,8 +7,8 @@ import SystemPackage
     import Darwin
 #endif
 
-/// Whole-or-nothing file writes, the only way the queue and the apply step
-/// write a file another process reads.
+/// Whole-or-nothing file writes, the only way the queue, the apply step and
+/// the host commands write a file another process reads.
 ///
 /// A write goes to a temp file in the *same* directory (`.<name>.<random>.tmp`,
 /// so the final rename never crosses a file system), is fsynced, then renamed
@@ -30,7 +30,7 @@ public enum AtomicFile {
     ///   may be lost but must never be read half written: the rename alone
     ///   still makes the switch atomic.
     public static func write(_ data: Data, to path: FilePath, mode: mode_t = 0o644, durable: Bool = true)
-        throws(QueueError)
+        throws(FileAccessError)
     {
         let temp = try writeTemp(data, beside: path, mode: mode, sync: durable)
         guard rename(temp.string, path.string) == 0 else {
@@ -49,7 +49,7 @@ public enum AtomicFile {
     /// complete when it appears.
     /// - Returns: `true` if this call created the file, `false` if it existed.
     @discardableResult
-    public static func create(_ data: Data, at path: FilePath, mode: mode_t = 0o644) throws(QueueError) -> Bool {
+    public static func create(_ data: Data, at path: FilePath, mode: mode_t = 0o644) throws(FileAccessError) -> Bool {
         let staged = try stage(data, beside: path, mode: mode)
         do { try sync(staged) } catch {
             discard(staged)
@@ -69,8 +69,8 @@ public enum AtomicFile {
     /// through it.
     /// - Returns: `true` if this call created the file, `false` if the name was taken.
     @discardableResult
-    public static func create(_ data: Data, named name: String, in directory: QueueDirectory, mode: mode_t = 0o644)
-        throws(QueueError) -> Bool
+    public static func create(_ data: Data, named name: String, in directory: DirectoryDescriptor, mode: mode_t = 0o644)
+        throws(FileAccessError) -> Bool
     {
         let temp = try writeTemp(data, beside: name, in: directory, mode: mode)
         defer { unlinkat(directory.descriptor, temp, 0) }
@@ -85,8 +85,8 @@ public enum AtomicFile {
     /// Replaces (or creates) `name` in `directory` with `data`, by `renameat`
     /// within the directory's descriptor: the name is replaced, whatever it
     /// was (a link included), and nothing is written through it.
-    public static func write(_ data: Data, named name: String, in directory: QueueDirectory, mode: mode_t = 0o644)
-        throws(QueueError)
+    public static func write(_ data: Data, named name: String, in directory: DirectoryDescriptor, mode: mode_t = 0o644)
+        throws(FileAccessError)
     {
         let temp = try writeTemp(data, beside: name, in: directory, mode: mode)
         guard renameat(directory.descriptor, temp, directory.descriptor, name) == 0 else {
@@ -97,8 +97,8 @@ public enum AtomicFile {
         try syncDirectory(directory)
     }
 
-    private static func writeTemp(_ data: Data, beside name: String, in directory: QueueDirectory, mode: mode_t)
-        throws(QueueError) -> String
+    private static func writeTemp(_ data: Data, beside name: String, in directory: DirectoryDescriptor, mode: mode_t)
+        throws(FileAccessError) -> String
     {
         var random = SystemRandomNumberGenerator()
         let temp = ".\(name).\(String(random.next() & 0xFFFF_FFFF, radix: 16)).tmp"
@@ -114,7 +114,7 @@ public enum AtomicFile {
         return temp
     }
 
-    private static func syncDirectory(_ directory: QueueDirectory) throws(QueueError) {
+    private static func syncDirectory(_ directory: DirectoryDescriptor) throws(FileAccessError) {
         if fsync(directory.descriptor) != 0, errno != EINVAL {
             throw .io(operation: "fsync directory", path: directory.path.string, errno: errno)
         }
@@ -122,17 +122,19 @@ public enum AtomicFile {
 
     /// Content written but not yet named: an unnamed inode (Linux's
     /// `O_TMPFILE`) or, where the file system lacks those, a temp file.
+    /// The steps of a write taken apart (stage, sync, link, sync the
+    /// directory) for a caller that batches them: the queue's group commit.
     ///
     /// Naming an unnamed inode is one directory operation where a temp file
     /// takes three (create, link, unlink): under 10,000 simultaneous calls,
     /// the queue directory's lock is where the sidecar waits.
-    enum Staged {
+    public enum Staged {
         case unnamed(Int32)
         case temp(FilePath)
     }
 
     /// Writes `data` into a new unnamed (or temp) file in `path`'s directory, unsynced.
-    static func stage(_ data: Data, beside path: FilePath, mode: mode_t) throws(QueueError) -> Staged {
+    public static func stage(_ data: Data, beside path: FilePath, mode: mode_t) throws(FileAccessError) -> Staged {
         #if os(Linux)
             if unnamedFilesWork {
                 let directory = path.removingLastComponent()
@@ -154,7 +156,7 @@ public enum AtomicFile {
     }
 
     /// fsyncs a staged file's content.
-    static func sync(_ staged: Staged) throws(QueueError) {
+    public static func sync(_ staged: Staged) throws(FileAccessError) {
         switch staged {
         case .unnamed(let fd):
             if fsync(fd) != 0 { throw .io(operation: "fsync", path: "(unnamed)", errno: errno) }
@@ -163,7 +165,7 @@ public enum AtomicFile {
     }
 
     /// Names `staged` `path` unless the name is taken (`false`); the staged file is gone either way.
-    static func link(_ staged: Staged, exclusivelyAt path: FilePath) throws(QueueError) -> Bool {
+    public static func link(_ staged: Staged, exclusivelyAt path: FilePath) throws(FileAccessError) -> Bool {
         let code: Int32
         switch staged {
         case .unnamed(let fd):
@@ -179,7 +181,7 @@ public enum AtomicFile {
     }
 
     /// Drops a staged file that will not be named.
-    static func discard(_ staged: Staged) {
+    public static func discard(_ staged: Staged) {
         switch staged {
         case .unnamed(let fd): close(fd)
         case .temp(let temp): unlink(temp.string)
@@ -213,7 +215,7 @@ public enum AtomicFile {
     ///   but a regular file, without blocking on a FIFO (`O_NONBLOCK`, then
     ///   `fstat`): for files looked up by name in a directory, where a planted
     ///   link must not stand for the file it points to nor a FIFO hang the reader.
-    public static func read(_ path: FilePath, limit: Int = 64 << 20, regularOnly: Bool = false) throws(QueueError)
+    public static func read(_ path: FilePath, limit: Int = 64 << 20, regularOnly: Bool = false) throws(FileAccessError)
         -> Data?
     {
         let flags = regularOnly ? O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY : O_RDONLY | O_CLOEXEC
@@ -221,6 +223,7 @@ public enum AtomicFile {
         guard fd >= 0 else {
             let code = errno
             if code == ENOENT || code == ENOTDIR { return nil }
+            if code == ELOOP, regularOnly { throw .symbolicLink(path: path.string, directory: false) }
             throw .io(operation: "open", path: path.string, errno: code)
         }
         defer { close(fd) }
@@ -228,8 +231,9 @@ public enum AtomicFile {
         // read is what 10,000 decisions arriving at once would allocate.
         var info = stat()
         let statted = fstat(fd, &info) == 0
-        if regularOnly, !statted || (info.st_mode & S_IFMT) != S_IFREG {
-            throw .malformedFile(path: path.string, reason: "not a regular file")
+        if regularOnly, !statted { throw .io(operation: "stat", path: path.string, errno: errno) }
+        if regularOnly, (info.st_mode & S_IFMT) != S_IFREG {
+            throw .notRegularFile(path: path.string, type: info.st_mode & S_IFMT)
         }
         let expected = statted ? Int(info.st_size) : 0
         var data = Data(count: min(max(expected, 0), limit) + 1)
@@ -237,7 +241,7 @@ public enum AtomicFile {
         while true {
             if count == data.count {
                 guard data.count <= limit else {
-                    throw .malformedFile(path: path.string, reason: "larger than \(limit) bytes")
+                    throw .tooLarge(path: path.string, size: nil, limit: limit)
                 }
                 data.count = min(data.count * 2, limit + 1)
             }
@@ -249,13 +253,13 @@ public enum AtomicFile {
             if read == 0 { break }
             count += read
         }
-        guard count <= limit else { throw .malformedFile(path: path.string, reason: "larger than \(limit) bytes") }
+        guard count <= limit else { throw .tooLarge(path: path.string, size: nil, limit: limit) }
         data.count = count
         return data
     }
 
     /// Moves `source` to `destination` and makes the move durable.
-    public static func move(_ source: FilePath, to destination: FilePath) throws(QueueError) {
+    public static func move(_ source: FilePath, to destination: FilePath) throws(FileAccessError) {
         guard rename(source.string, destination.string) == 0 else {
             throw .io(operation: "move", path: source.string, errno: errno)
         }
@@ -273,7 +277,7 @@ public enum AtomicFile {
     /// - Returns: the names removed.
     @discardableResult
     public static func removeStaleTempFiles(in directory: FilePath, olderThan age: TimeInterval = 60)
-        throws(QueueError) -> [String]
+        throws(FileAccessError) -> [String]
     {
         let cutoff = Date().addingTimeInterval(-age)
         var removed: [String] = []
@@ -295,7 +299,7 @@ public enum AtomicFile {
     }
 
     /// Creates `directory` and any missing parents.
-    public static func makeDirectory(_ directory: FilePath, mode: mode_t = 0o755) throws(QueueError) {
+    public static func makeDirectory(_ directory: FilePath, mode: mode_t = 0o755) throws(FileAccessError) {
         if mkdir(directory.string, mode) == 0 || errno == EEXIST { return }
         guard errno == ENOENT, !directory.removingLastComponent().isEmpty,
             directory.removingLastComponent() != directory
@@ -312,7 +316,7 @@ public enum AtomicFile {
 
     /// Writes `data` to a new temp file beside `path`, fsynced when `sync`.
     static func writeTemp(_ data: Data, beside path: FilePath, mode: mode_t, sync: Bool)
-        throws(QueueError) -> FilePath
+        throws(FileAccessError) -> FilePath
     {
         guard let name = path.lastComponent?.string else {
             throw .io(operation: "write", path: path.string, errno: EINVAL)
@@ -335,7 +339,7 @@ public enum AtomicFile {
     }
 
     /// fsyncs the file at `path` (an fsync needs no write access).
-    static func sync(_ path: FilePath) throws(QueueError) {
+    static func sync(_ path: FilePath) throws(FileAccessError) {
         let fd = open(path.string, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .io(operation: "open", path: path.string, errno: errno) }
         defer { close(fd) }
@@ -344,7 +348,7 @@ public enum AtomicFile {
 
     /// Writes out everything dirty on the file system holding `directory`
     /// (Linux's `syncfs`). Returns `false` where there is no syncfs.
-    static func syncFileSystem(of directory: FilePath) throws(QueueError) -> Bool {
+    public static func syncFileSystem(of directory: FilePath) throws(FileAccessError) -> Bool {
         guard let syncfs = syncfsFunction else { return false }
         let fd = open(directory.isEmpty ? "." : directory.string, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw .io(operation: "open directory", path: directory.string, errno: errno) }
@@ -364,11 +368,11 @@ public enum AtomicFile {
         #endif
     }()
 
-    static func syncDirectory(of path: FilePath) throws(QueueError) {
+    static func syncDirectory(of path: FilePath) throws(FileAccessError) {
         try syncDirectory(path.removingLastComponent())
     }
 
-    static func syncDirectory(_ directory: FilePath) throws(QueueError) {
+    public static func syncDirectory(_ directory: FilePath) throws(FileAccessError) {
         let fd = open(directory.isEmpty ? "." : directory.string, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else {
             throw .io(operation: "open directory", path: directory.string, errno: errno)
@@ -378,64 +382,5 @@ public enum AtomicFile {
         if fsync(fd) != 0, errno != EINVAL {
             throw .io(operation: "fsync directory", path: directory.string, errno: errno)
         }
-    }
-}
-
-/// Directory listings without Foundation's FileManager, which allocates a URL
-/// per entry: the console lists thousands of queue files per frame.
-public enum DirectoryListing {
-    /// The names in `directory` (not `.` or `..`); empty when it does not exist.
-    public static func names(in directory: FilePath) throws(QueueError) -> [String] {
-        guard let handle = opendir(directory.string) else {
-            if errno == ENOENT || errno == ENOTDIR { return [] }
-            throw .io(operation: "list", path: directory.string, errno: errno)
-        }
-        defer { closedir(handle) }
-        var names: [String] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
-    }
-
-    /// The names in `directory` (not `.` or `..`) with each one's file type
-    /// (`S_IFDIR`, `S_IFLNK`, …, as in `st_mode`), never following a link;
-    /// empty when the directory does not exist.
-    ///
-    /// The type comes from the directory entry itself (`d_type`) where the
-    /// file system records it (ext4, tmpfs, xfs, btrfs), so a queue root of
-    /// 10,000 bottles is sorted into directories and links without a
-    /// `stat` per name; where it is unknown, one `fstatat` relative to the
-    /// open directory answers.
-    public static func entries(in directory: FilePath) throws(QueueError) -> [(name: String, type: mode_t)] {
-        guard let handle = opendir(directory.string) else {
-            if errno == ENOENT || errno == ENOTDIR { return [] }
-            throw .io(operation: "list", path: directory.string, errno: errno)
-        }
-        defer { closedir(handle) }
-        let descriptor = dirfd(handle)
-        var entries: [(name: String, type: mode_t)] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            guard name != "." && name != ".." else { continue }
-            var type: mode_t
-            switch Int32(entry.pointee.d_type) {
-            case Int32(DT_DIR): type = S_IFDIR
-            case Int32(DT_LNK): type = S_IFLNK
-            case Int32(DT_REG): type = S_IFREG
-            case Int32(DT_UNKNOWN):
-                var info = stat()
-                guard fstatat(descriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
-                type = info.st_mode & S_IFMT
-            default: type = S_IFIFO  // a FIFO, socket or device: none of them holds a queue
-            }
-            entries.append((name, type))
-        }
-        return entries
     }
 }

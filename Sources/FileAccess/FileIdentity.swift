@@ -21,7 +21,7 @@ import FoundationEssentials
 /// container cannot). A new file in the old one's place is a new inode or
 /// a new change time. Stores through a shared mapping set it only at the
 /// first store to a clean page, which is why a version to be kept is read
-/// pinned (``QueueDirectory/readVersion(_:limit:pinning:)``). What the
+/// pinned (``DirectoryDescriptor/readVersion(_:limit:pinning:)``). What the
 /// identity cannot tell apart is two versions written within one tick of
 /// the kernel's timestamp clock, so an identity is only worth keeping once
 /// it is ``isSettled(at:)``: its change time is older than ``settleTime``
@@ -65,7 +65,7 @@ public struct FileIdentity: Sendable, Hashable {
 
     /// The identity of the file at `path`, following links (for the
     /// operator's own config files; queue files go through
-    /// ``QueueDirectory/identity(of:)``, which does not follow); `nil` when
+    /// ``DirectoryDescriptor/identity(of:)``, which does not follow); `nil` when
     /// nothing readable is there.
     public static func of(path: String) -> FileIdentity? {
         var info = stat()

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// Untrusted text made safe to print on a terminal.
 ///
@@ -116,9 +111,4 @@ public struct Escaped: CustomStringConvertible, Sendable {
                 : "\\u{" + hex + "}"
         }
     }
-}
-
-/// The operating system's text for an `errno` value.
-func POSIXErrorText(_ code: Int32) -> String {
-    String(cString: strerror(code))
 }
