@@ -172,11 +172,13 @@ struct ShellScript {
     /// How deep `sh -c`, `eval` and substitutions are followed.
     static let maximumDepth = 8
 
-    /// What reading one text gives on its own, whatever the depth it is read at: its pipelines
-    /// (words, reserved words in front dropped) and the texts it runs as scripts of their own
+    /// What reading one text gives on its own, whatever the depth it is read at: its commands
+    /// (reserved words in front dropped, pipelines numbered from 0, the program already found:
+    /// a text read again costs a copy) and the texts it runs as scripts of their own
     /// (substitutions, `sh -c '…'`, `eval '…'`), in the order they are read.
     struct Level {
-        var pipelines: [[[String]]] = []
+        var commands: [Command] = []
+        var pipelineCount = 0
         var nested: [String] = []
     }
 
@@ -214,12 +216,11 @@ struct ShellScript {
     private mutating func read(_ text: String, depth: Int, levels: inout Levels) {
         guard depth < Self.maximumDepth else { return }
         let level = Self.level(of: text, levels: &levels)
-        for segments in level.pipelines {
-            for (stage, words) in segments.enumerated() {
-                commands.append(Command(words: words, pipeline: pipelineCount, stage: stage))
-            }
-            pipelineCount += 1
+        for var command in level.commands {
+            command.pipeline += pipelineCount
+            commands.append(command)
         }
+        pipelineCount += level.pipelineCount
         for script in level.nested { read(script, depth: depth + 1, levels: &levels) }
     }
 
@@ -235,9 +236,7 @@ struct ShellScript {
         let key = TextAtDepth(text: ExactText(text: text), depth: depth)
         if let known = answers[key] { return known }
         let level = level(of: text, levels: &levels)
-        var found = level.pipelines.contains { segments in
-            segments.enumerated().contains { stage, words in predicate(Command(words: words, pipeline: 0, stage: stage)) }
-        }
+        var found = level.commands.contains(where: predicate)
         if !found {
             found = level.nested.contains { anyCommand(in: $0, depth: depth + 1, levels: &levels, answers: &answers, where: predicate) }
         }
@@ -268,7 +267,12 @@ struct ShellScript {
         var nested: [String] = []
         func finishPipeline() {
             let segments = pipeline.map(ShellScript.droppingKeywords).filter { !$0.isEmpty }
-            if !segments.isEmpty { level.pipelines.append(segments) }
+            if !segments.isEmpty {
+                for (stage, words) in segments.enumerated() {
+                    level.commands.append(Command(words: words, pipeline: level.pipelineCount, stage: stage))
+                }
+                level.pipelineCount += 1
+            }
             pipeline = [[]]
         }
         while let token = lexer.next(substitutions: &nested) {
@@ -285,11 +289,9 @@ struct ShellScript {
         // What `sh -c '…'` and `eval '…'` run is a script of their own (each text once:
         // a set, so 100,000 `eval x` stay linear).
         var seen = Set(nested)
-        for words in level.pipelines.joined() {
-            guard let found = program(of: words) else { continue }
-            let program = basename(found.word)
-            guard isInterpreter(program) || program == "su" else { continue }
-            let arguments = Array(words[(found.index + 1)...])
+        for command in level.commands {
+            guard let program = command.program, isInterpreter(program) || program == "su" else { continue }
+            let arguments = command.arguments
             if program == "eval" {
                 let script = arguments.joined(separator: " ")
                 if seen.insert(script).inserted { nested.append(script) }

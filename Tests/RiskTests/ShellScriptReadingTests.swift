@@ -37,12 +37,11 @@ struct ShellScriptReadingTests {
         guard depth < ShellScript.maximumDepth else { return }
         var fresh: ShellScript.Levels = [:]
         let level = ShellScript.level(of: text, levels: &fresh)
-        for segments in level.pipelines {
-            for (stage, words) in segments.enumerated() {
-                commands.append(ShellScript.Command(words: words, pipeline: pipelines, stage: stage))
-            }
-            pipelines += 1
+        // Each command built again from its words (its program found again).
+        for command in level.commands {
+            commands.append(ShellScript.Command(words: command.words, pipeline: pipelines + command.pipeline, stage: command.stage))
         }
+        pipelines += level.pipelineCount
         for script in level.nested { readEveryTime(script, depth: depth + 1, into: &commands, pipelines: &pipelines) }
     }
 
