@@ -27,6 +27,12 @@ struct DockerfileBuildState {
 
     /// Updates the state with `instruction` (called for every instruction, in order).
     mutating func apply(_ instruction: DockerfileInstruction) {
+        var levels: ShellScript.Levels = [:]
+        apply(instruction, levels: &levels)
+    }
+
+    /// ``apply(_:)`` with the shell texts already read for this Dockerfile (`levels`).
+    mutating func apply(_ instruction: DockerfileInstruction, levels: inout ShellScript.Levels) {
         switch instruction.keyword {
         case "FROM":
             let words = instruction.operandWords
@@ -51,7 +57,7 @@ struct DockerfileBuildState {
             // (`RUN --network=none useradd -o -u 0 toor` makes toor root all the same).
             if instruction.keyword == "RUN" {
                 for text in [DockerfileRisks.runCommand(instruction)] + bodies {
-                    for command in ShellScript(text).commands {
+                    for command in ShellScript(text, levels: &levels).commands {
                         if let name = AccountCommands.userMadeRoot(command) { rootNames.insert(name) }
                     }
                 }

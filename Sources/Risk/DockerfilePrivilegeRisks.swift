@@ -48,11 +48,12 @@ enum DockerfilePrivilegeRisks {
     /// The hints for one `RUN`'s shell text (arguments or a heredoc body);
     /// `stdin`: the heredoc bodies the instruction feeds its command (`RUN chpasswd <<EOF`).
     static func runHints(
-        _ text: String, flags: [DockerfileFlag], state: DockerfileBuildState, line: Int, stdin: [String] = []
+        _ text: String, flags: [DockerfileFlag], state: DockerfileBuildState, line: Int, stdin: [String] = [],
+        levels: inout ShellScript.Levels
     ) -> [RiskHint] {
-        let script = ShellScript(text)
+        let script = ShellScript(text, levels: &levels)
         var hints: [RiskHint] = []
-        if let reason = pipeToShell(script) {
+        if let reason = pipeToShell(script, levels: &levels) {
             hints.append(RiskHint(.critical, "pipe-to-shell", reason, line: line))
         }
         var cwd = state
@@ -501,7 +502,8 @@ enum DockerfilePrivilegeRisks {
     // MARK: - Pipe to shell
 
     /// Why `script` runs a download as a script; `nil` when it does not.
-    static func pipeToShell(_ script: ShellScript) -> String? {
+    /// `levels`: the shell texts already read for this Dockerfile.
+    static func pipeToShell(_ script: ShellScript, levels: inout ShellScript.Levels) -> String? {
         let commands = script.commands
         func isFetch(_ command: ShellScript.Command) -> Bool {
             // `cat < /dev/tcp/x.example/80`: bash's network redirections.
@@ -515,11 +517,21 @@ enum DockerfilePrivilegeRisks {
                 && (text.mentions("urllib") || text.mentions("requests.get") || text.mentions("LWP::")
                     || text.mentions("http.client") || text.mentions("Net::HTTP") || text.mentions("fetch("))
         }
+        // A word is asked about up to three times per command, and the commands of nested
+        // `sh -c "x$(…)"` repeat the same words (one level of it doubles them): each word is read
+        // once, and the scripts inside it once per text and depth (see `ShellScript.Levels`).
+        var fetchWords: [ShellScript.ExactText: Bool] = [:]
+        var fetchAnswers: [ShellScript.TextAtDepth: Bool] = [:]
         func mentionsFetch(_ word: String) -> Bool {
-            guard word.mentions("$(") || word.mentions("<(") else { return false }
-            return ShellScript(String(word)).commands.contains(where: isFetch)
-                || ShellScript.fetchers.contains { word.mentions("(\($0) ") || word.mentions("(\($0)") }
-                || word.mentions("/dev/tcp/") || word.mentions("/dev/udp/")
+            let key = ShellScript.ExactText(text: word)
+            if let known = fetchWords[key] { return known }
+            let answer = word.mentions("$(") || word.mentions("<(")
+                ? ShellScript.anyCommand(in: word, levels: &levels, answers: &fetchAnswers, where: isFetch)
+                    || ShellScript.fetchers.contains { word.mentions("(\($0) ") || word.mentions("(\($0)") }
+                    || word.mentions("/dev/tcp/") || word.mentions("/dev/udp/")
+                : false
+            fetchWords[key] = answer
+            return answer
         }
         /// `>(sh)`: a process substitution that runs an interpreter on what is written to it.
         func feedsInterpreter(_ word: String) -> String? {

@@ -23,14 +23,17 @@ enum DockerfileRisks {
         // The state is kept over every instruction (a WORKDIR or ARG the
         // proposal did not change still decides where a new COPY lands).
         var state = DockerfileBuildState()
+        // Every shell text is read once for the whole assessment (the build state and the rules
+        // read each RUN's text; see `ShellScript.Levels`).
+        var levels: ShellScript.Levels = [:]
         for instruction in document.instructions {
             if !existing.contains(Signature(instruction)) {
-                hints += DockerfileRisks.hints(for: instruction, state: state)
+                hints += DockerfileRisks.hints(for: instruction, state: state, levels: &levels)
             }
-            state.apply(instruction)
+            state.apply(instruction, levels: &levels)
         }
         var stateBefore = DockerfileBuildState()
-        before.forEach { stateBefore.apply($0) }
+        before.forEach { stateBefore.apply($0, levels: &levels) }
         hints += userHints(document.instructions, state: state, before: before, stateBefore: stateBefore)
         hints += baseImageHints(document.instructions, before: before)
         return hints
@@ -50,7 +53,9 @@ enum DockerfileRisks {
 
     // MARK: - One instruction
 
-    private static func hints(for instruction: DockerfileInstruction, state: DockerfileBuildState) -> [RiskHint] {
+    private static func hints(
+        for instruction: DockerfileInstruction, state: DockerfileBuildState, levels: inout ShellScript.Levels
+    ) -> [RiskHint] {
         let line = instruction.line
         let text = ([instruction.arguments] + instruction.heredocs.map(\.body)).joined(separator: "\n")
         let lower = text.lowercased()
@@ -64,7 +69,7 @@ enum DockerfileRisks {
             let bodies = instruction.heredocs.map(\.body)
             for (index, script) in ([command] + bodies).enumerated() {
                 for hint in DockerfilePrivilegeRisks.runHints(
-                    script, flags: flags, state: state, line: line, stdin: index == 0 ? bodies : [])
+                    script, flags: flags, state: state, line: line, stdin: index == 0 ? bodies : [], levels: &levels)
                 where !runHints.contains(where: { $0.rule == hint.rule }) {
                     runHints.append(hint)
                 }
@@ -89,7 +94,7 @@ enum DockerfileRisks {
         case "ONBUILD":
             // The trigger runs in every build FROM this image: its hints are this line's.
             if let trigger = instruction.onbuildTrigger {
-                hints += Self.hints(for: trigger, state: state).map { hint in
+                hints += Self.hints(for: trigger, state: state, levels: &levels).map { hint in
                     RiskHint(hint.severity, hint.rule, "ONBUILD \(trigger.keyword): \(hint.reason) (in every build FROM this image)", line: line)
                 }
             }

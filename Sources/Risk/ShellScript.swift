@@ -1,3 +1,4 @@
+import Foundation
 import Queue
 
 /// A `RUN` instruction's shell text read into simple commands, as far as
@@ -50,7 +51,14 @@ struct ShellScript {
     private var pipelineCount = 0
 
     init(_ text: String) {
-        read(text, depth: 0)
+        var levels: Levels = [:]
+        self.init(text, levels: &levels)
+    }
+
+    /// Reads `text` with the levels already read for other texts of the same Dockerfile
+    /// (the build state, the `RUN` rules and `pipe-to-shell`'s words read the same texts).
+    init(_ text: String, levels: inout Levels) {
+        read(text, depth: 0, levels: &levels)
     }
 
     /// Interpreters: given a script on standard input, as a file or with `-c`, they run it.
@@ -161,19 +169,109 @@ struct ShellScript {
 
     // MARK: - Reading
 
-    private mutating func read(_ text: String, depth: Int) {
-        guard depth < 8 else { return }
-        let firstNew = commands.count
+    /// How deep `sh -c`, `eval` and substitutions are followed.
+    static let maximumDepth = 8
+
+    /// What reading one text gives on its own, whatever the depth it is read at: its commands
+    /// (reserved words in front dropped, pipelines numbered from 0, the program already found:
+    /// a text read again costs a copy) and the texts it runs as scripts of their own
+    /// (substitutions, `sh -c '…'`, `eval '…'`), in the order they are read.
+    struct Level {
+        var commands: [Command] = []
+        var pipelineCount = 0
+        var nested: [String] = []
+    }
+
+    /// ``Level``s already read, by text. A text is often read again: `sh -c "x$(R)"` runs both
+    /// `x$(R)` and `R`, and `x$(R)` holds `R` once more, so one level of such nesting doubles the
+    /// readings of what is inside it (2^8 at the depth limit). The commands are the same for every
+    /// reading (the rules see them all, as before); the lexing is done once per text.
+    typealias Levels = [ExactText: Level]
+
+    /// A text as a dictionary key by its bytes. `String`'s own equality is canonical equivalence
+    /// (`é` precomposed equals `e` + U+0301), and a level read from one spelling would put its bytes
+    /// into the other's words (and into a hint's reason); comparing bytes also skips normalizing
+    /// an agent's non-ASCII text for every hash.
+    struct ExactText: Hashable {
+        var text: String
+
+        static func == (left: ExactText, right: ExactText) -> Bool {
+            let same = left.text.utf8.withContiguousStorageIfAvailable { l in
+                right.text.utf8.withContiguousStorageIfAvailable { r in
+                    l.count == r.count && (l.isEmpty || memcmp(l.baseAddress!, r.baseAddress!, l.count) == 0)
+                }
+            }
+            return (same ?? nil) ?? left.text.utf8.elementsEqual(right.text.utf8)
+        }
+
+        func hash(into hasher: inout Hasher) {
+            let hashed: Void? = text.utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+            if hashed == nil {
+                for byte in text.utf8 { hasher.combine(byte) }
+            }
+            hasher.combine(text.utf8.count)
+        }
+    }
+
+    private mutating func read(_ text: String, depth: Int, levels: inout Levels) {
+        guard depth < Self.maximumDepth else { return }
+        let level = Self.level(of: text, levels: &levels)
+        for var command in level.commands {
+            command.pipeline += pipelineCount
+            commands.append(command)
+        }
+        pipelineCount += level.pipelineCount
+        for script in level.nested { read(script, depth: depth + 1, levels: &levels) }
+    }
+
+    /// Whether a command of `ShellScript(text)` satisfies `predicate`, without building its
+    /// command list: the commands of `text`'s own level, then of each nested text at the next depth,
+    /// each (text, depth) answered once (`answers`). Same answer as
+    /// `ShellScript(text).commands.contains(where: predicate)` for a predicate of a command's words alone.
+    static func anyCommand(
+        in text: String, depth: Int = 0, levels: inout Levels, answers: inout [TextAtDepth: Bool],
+        where predicate: (Command) -> Bool
+    ) -> Bool {
+        guard depth < maximumDepth else { return false }
+        let key = TextAtDepth(text: ExactText(text: text), depth: depth)
+        if let known = answers[key] { return known }
+        let level = level(of: text, levels: &levels)
+        var found = level.commands.contains(where: predicate)
+        if !found {
+            found = level.nested.contains { anyCommand(in: $0, depth: depth + 1, levels: &levels, answers: &answers, where: predicate) }
+        }
+        answers[key] = found
+        return found
+    }
+
+    /// A text read at a depth (``anyCommand(in:depth:levels:answers:where:)``'s memo key).
+    struct TextAtDepth: Hashable {
+        var text: ExactText
+        var depth: Int
+    }
+
+    /// `text`'s ``Level``, from `levels` or read now.
+    static func level(of text: String, levels: inout Levels) -> Level {
+        let key = ExactText(text: text)
+        if let known = levels[key] { return known }
+        let level = readLevel(text)
+        levels[key] = level
+        return level
+    }
+
+    /// Reads one text's own pipelines and the scripts it runs (not those scripts themselves).
+    private static func readLevel(_ text: String) -> Level {
+        var level = Level()
         var lexer = Lexer(text: Array(text))
         var pipeline: [[String]] = [[]]
         var nested: [String] = []
-        func finishPipeline(_ script: inout ShellScript) {
+        func finishPipeline() {
             let segments = pipeline.map(ShellScript.droppingKeywords).filter { !$0.isEmpty }
             if !segments.isEmpty {
                 for (stage, words) in segments.enumerated() {
-                    script.commands.append(Command(words: words, pipeline: script.pipelineCount, stage: stage))
+                    level.commands.append(Command(words: words, pipeline: level.pipelineCount, stage: stage))
                 }
-                script.pipelineCount += 1
+                level.pipelineCount += 1
             }
             pipeline = [[]]
         }
@@ -181,18 +279,18 @@ struct ShellScript {
             switch token {
             case .word(let word): pipeline[pipeline.count - 1].append(word)
             case .pipe: pipeline.append([])
-            case .separator: finishPipeline(&self)
+            case .separator: finishPipeline()
             case .subshell:
                 // `curl … | (sh)`: a subshell where a command starts runs in the pipeline's place.
-                if !(pipeline.last ?? []).isEmpty { finishPipeline(&self) }
+                if !(pipeline.last ?? []).isEmpty { finishPipeline() }
             }
         }
-        finishPipeline(&self)
+        finishPipeline()
         // What `sh -c '…'` and `eval '…'` run is a script of their own (each text once:
         // a set, so 100,000 `eval x` stay linear).
         var seen = Set(nested)
-        for command in commands[firstNew...] {
-            guard let program = command.program, Self.isInterpreter(program) || program == "su" else { continue }
+        for command in level.commands {
+            guard let program = command.program, isInterpreter(program) || program == "su" else { continue }
             let arguments = command.arguments
             if program == "eval" {
                 let script = arguments.joined(separator: " ")
@@ -205,8 +303,8 @@ struct ShellScript {
                 nested.append(arguments[c + 1])
             }
         }
-        let inner = nested
-        for script in inner { read(script, depth: depth + 1) }
+        level.nested = nested
+        return level
     }
 
     private enum Token {
