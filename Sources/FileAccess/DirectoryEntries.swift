@@ -1,3 +1,6 @@
+// Linux only: `DirectoryDescriptor.names()` lists with `getdents64(2)` here
+// (the reason is `DirectoryEntries`' own comment below) and keeps `readdir`
+// on Darwin, which has no `getdents64`.
 #if os(Linux)
     import CLinuxCalls
     import Glibc

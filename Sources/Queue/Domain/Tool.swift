@@ -1,5 +1,6 @@
-/// The three MCP tools a bottle's agent can call, one per config file it may
-/// ask to change.
+/// The MCP tools that propose a file, one per config file a bottle's agent
+/// may ask to change. The sidecar serves a fourth tool, `proposal-status`,
+/// which proposes nothing and is not a case here.
 ///
 /// Each tool carries the name of the argument that holds the full proposed
 /// file and the name of that file in the bottle's current config, so the

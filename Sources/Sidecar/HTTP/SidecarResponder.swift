@@ -12,11 +12,18 @@ import Queue
 /// the connection's event loop and must not block: anything that touches
 /// the queue comes back as ``ResponderAction/deferred(_:)``.
 ///
-/// Where to add things:
+/// One responder serves one connection: it remembers the `Host` the
+/// connection was accepted with (`acceptedHost`), which is why
+/// ``respond(to:)`` is `mutating`.
+///
+/// Where to add things (docs/concurrency.md, "Where to add…", has the whole list):
 /// - a route (a new path or method): ``respond(to:)`` below;
-/// - a Streamable HTTP rule on headers vs body: ``TransportRules``;
-/// - a session rule: ``SessionResolution``; a batch rule: `SidecarResponder+Batch.swift`;
-/// - a tool: `Sources/Sidecar/Tools` and the ``Dispatcher`` — nothing here.
+/// - a Streamable HTTP rule on headers vs body: ``TransportRules``, which
+///   `post(_:)` calls after decoding; a rule on headers alone that must answer
+///   before decoding: the top of `post(_:)`; a header not read yet: ``RequestHeaders``;
+/// - a session rule: ``SessionResolution``; a batch rule: `SidecarResponder+Batch.swift`
+///   (`postBatch` does not call ``TransportRules``);
+/// - a tool: nothing here (`Queue.Tool`, `Sources/Sidecar/Tools`, then what the compiler names).
 struct SidecarResponder {
     let dispatcher: Dispatcher
     /// Bounds the tool calls being admitted at once, across connections.

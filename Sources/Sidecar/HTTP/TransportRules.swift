@@ -2,9 +2,15 @@ import Queue
 import FoundationEssentials
 import NIOHTTP1
 
-/// The checks a `POST /mcp` must pass before its message is dispatched: the
+/// The checks a posted message must pass before it is dispatched: the
 /// 2026-07-28 Streamable HTTP rules (SEP-2243's mirrored headers, the
-/// protocol-version header), and the handshake era's session lookup.
+/// protocol-version header). Sessions are ``SessionResolution``'s.
+///
+/// ``check(_:_:)`` takes the decoded message, so it runs in
+/// `SidecarResponder.post(_:)` after `RPCBody.decode`, on a single message
+/// only: `postBatch` does not call it. A rule on headers alone that must
+/// answer before the body is decoded belongs before `RPCBody.decode` in
+/// `post(_:)` (docs/concurrency.md, "Where to add…").
 ///
 /// 2026-07-28 lets proxies and gateways route, rate-limit and authorize a
 /// request by its headers (`Mcp-Method`, `Mcp-Name`) without reading the
@@ -31,6 +37,10 @@ enum TransportRules {
 
     /// Checks `message` against `headers`; `nil` when it may be dispatched.
     static func check(_ headers: RequestHeaders, _ message: RPCMessage) -> Refusal? {
+        // `repeated` is never "host" here: `SidecarResponder.respond(to:)` checks the Host of
+        // every request whose `repeated` is "host", and the allow-list refuses it as a missing
+        // Host (421) before a body is decoded. So this names Mcp-Method, Mcp-Name or
+        // MCP-Protocol-Version (and a Host repeated after one of them goes unremarked).
         if let repeated = headers.repeated {
             return headerMismatch("the \(repeated) header was sent more than once; send it once")
         }

@@ -1,8 +1,10 @@
 import FoundationEssentials
 import Queue
 
-/// The three tools the agent sees, with the seed's names, argument names and
-/// input schemas, plus annotations and an output schema.
+/// The four tools the agent sees: the seed's three that propose a file (one
+/// per `Queue.Tool` case, with the seed's names, argument names and input
+/// schemas, plus annotations and an output schema), then `proposal-status`
+/// (``ProposalStatusTool``).
 ///
 /// The descriptions claim only what the product does: the operator's console
 /// writes the approved file into the bottle's config and reloads it, and the
