@@ -3,10 +3,12 @@
 //
 // One target per concern, so the architecture in docs/architecture.md can be
 // read off the folder list:
+//   CLinuxCalls — the Linux calls Swift's Glibc module leaves out (C).
 //   FileAccess — the file layer: atomic writes, directory descriptors, the
 //               owner-only secret reader, with its own error type.
 //   Queue     — the domain (bottle, proposal, decision) and the file queue
 //               shared by sidecar and host; validation of proposed files.
+//   Risk      — risk hints for the operator (host side only).
 //   Sidecar   — the MCP server inside the bottle's network.
 //   Apply     — turning an approved proposal into a running config.
 //   Console   — the operator's TUI, notifications and review rendering.
