@@ -33,6 +33,13 @@ struct RequestHeadersTests {
         #expect(headers.name == "pipelock-block")
         #expect(headers.repeated == "mcp-method")
         #expect(RequestHeaders(HTTPHeaders([("Host", "a"), ("host", "b")])).repeated == "host")
+        // A repeated Host is never hidden behind another repeated header (the responder refuses it on every route).
+        let both = RequestHeaders(
+            HTTPHeaders([
+                ("MCP-Protocol-Version", "2025-06-18"), ("MCP-Protocol-Version", "2025-06-18"), ("Host", "localhost"),
+                ("Host", "evil.example"),
+            ]))
+        #expect(both.repeated == "host" && both.host == "localhost")
         #expect(RequestHeaders(HTTPHeaders([("Host", "a"), ("Origin", "x"), ("Origin", "y")])).repeated == nil)
     }
 

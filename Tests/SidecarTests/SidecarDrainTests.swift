@@ -112,6 +112,36 @@ struct SidecarDrainTests {
         #expect(try sidecar.holder.queue.pending().map(\.id) == [proposal.id], "the proposal stays for a retry")
     }
 
+    /// The server's whole connection pipeline, from raw bytes (``SidecarHTTPServer/configure``).
+    func rawChannel() throws -> EmbeddedChannel {
+        let channel = EmbeddedChannel()
+        try SidecarHTTPServer.configure(
+            channel.pipeline.syncOperations, drainLimit: SidecarHTTPServer.drainTimeout,
+            connection: SidecarConnection(settings: settings(), clock: clock))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        return channel
+    }
+
+    @Test("half a request head at shutdown: the connection closes with nothing written, and the process goes on (NIO's own error handler wrote a 400 into the closed pipeline and stopped a debug build)")
+    func partialHeadAtShutdown() throws {
+        let channel = try rawChannel()
+        try channel.writeInbound(ByteBuffer(string: "GET /health HTTP/1.1\r\nHo"))
+        Self.quiesce(channel)
+        channel.embeddedEventLoop.run()
+        #expect(!channel.isActive)
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil, "bytes were written into the closed connection")
+    }
+
+    @Test("a request the parser refuses on an open connection is still answered 400")
+    func malformedRequestAnswered() throws {
+        let channel = try rawChannel()
+        #expect(throws: HTTPParserError.self) { try channel.writeInbound(ByteBuffer(string: "GET /health HTTP/1.1\r\nHost localhost\r\n\r\n")) }
+        channel.embeddedEventLoop.run()
+        var written = ByteBuffer()
+        while var part = try channel.readOutbound(as: ByteBuffer.self) { written.writeBuffer(&part) }
+        #expect(String(buffer: written).hasPrefix("HTTP/1.1 400 Bad Request"), "\(String(buffer: written))")
+    }
+
     @Test("the server: graceful shutdown closes an idle keep-alive connection and returns, long before the drain deadline")
     func serverDrains() async throws {
         let bound = Mutex<Int?>(nil)

@@ -140,6 +140,15 @@ struct SidecarResponderTests {
             responder.respond(
                 to: Self.request(body: body, host: "web-supervise:9100", headers: [("Host", "evil.com")])))
         #expect(repeated.status == .misdirectedRequest)
+        // Behind another repeated header, on a GET the transport rules never see (the reviewer's bypass).
+        let hidden = try response(
+            responder.respond(
+                to: Self.request(
+                    .GET, "/health", host: nil,
+                    headers: [
+                        ("Mcp-Method", "a"), ("Mcp-Method", "b"), ("Host", "web-supervise:9100"), ("Host", "evil.com"),
+                    ])))
+        #expect(hidden.status == .misdirectedRequest)
         let afterAccepted = try response(responder.respond(to: Self.request(.GET, "/health", host: nil)))
         #expect(afterAccepted.status == .misdirectedRequest)
     }

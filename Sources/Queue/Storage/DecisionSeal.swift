@@ -139,7 +139,8 @@ public final class DecisionSeal: Sendable {
                 throw .malformedFile(
                     path: root.appending(keyName).string,
                     reason: "another process has held the queue root's lock for \(creationLockWait) while making the "
-                        + "host's decision key; find it (fuser -v \(root.string)), stop it, and run the command again")
+                        + "host's decision key; find it (fuser -v \(root.string): any user who can read the directory "
+                        + "can hold it; chmod 700 the queue root), stop it, and run the command again")
             }
             usleep(5_000)
         }

@@ -22,7 +22,8 @@ struct RequestHeaders {
     var method: String?
     /// `Mcp-Name` (2026-07-28): the tool name of a `tools/call`, mirrored from the body.
     var name: String?
-    /// The first routing header that appeared more than once (lowercased).
+    /// The first routing header that appeared more than once (lowercased);
+    /// `host` whenever `Host` did, whatever came before it.
     var repeated: String?
     /// Whether an `Accept` header names `text/event-stream`.
     var acceptsEventStream = false
@@ -33,7 +34,9 @@ struct RequestHeaders {
         for (name, value) in headers {
             switch name.utf8.count {
             case 4 where Self.named(name, "host"):
-                if host == nil { host = value } else { repeated = repeated ?? "host" }
+                // A repeated Host wins over any other repeated header: the responder refuses it (421)
+                // on every route, before the transport rules, which only single POSTs reach.
+                if host == nil { host = value } else { repeated = "host" }
             case 6 where Self.named(name, "accept"):
                 if Self.mentions(value, "text/event-stream") { acceptsEventStream = true }
             case 6 where Self.named(name, "expect"):

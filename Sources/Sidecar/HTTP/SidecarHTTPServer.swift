@@ -59,6 +59,22 @@ public struct SidecarHTTPServer: Service {
         self.onListening = onListening
     }
 
+    /// One connection's pipeline, from the bytes up (tests build the same one
+    /// on an `EmbeddedChannel`).
+    static func configure<C: Clock<Duration>>(
+        _ pipeline: ChannelPipeline.SynchronousOperations, drainLimit: TimeAmount, connection: SidecarConnection<C>
+    ) throws {
+        // First, so it sees the quiesce event before HTTPServerPipelineHandler consumes it.
+        try pipeline.addHandler(DrainDeadline(limit: drainLimit))
+        // Our response headers are constants and ids we generate: no need to validate each one.
+        // Parse errors are answered by ProtocolErrorAnswer, not NIO's handler, which writes
+        // even into a connection that quiescing closed.
+        try pipeline.configureHTTPServerPipeline(
+            withPipeliningAssistance: true, withErrorHandling: false, withOutboundHeaderValidation: false)
+        try pipeline.addHandler(ProtocolErrorAnswer())
+        try pipeline.addHandler(connection)
+    }
+
     /// How long a connection may take to finish its response once shutdown
     /// began (``DrainDeadline``); then it is closed.
     public static let drainTimeout: TimeAmount = .seconds(2)
@@ -96,13 +112,9 @@ public struct SidecarHTTPServer: Service {
             )
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let pipeline = channel.pipeline.syncOperations
-                    // First, so it sees the quiesce event before HTTPServerPipelineHandler consumes it.
-                    try pipeline.addHandler(DrainDeadline(limit: drainLimit))
-                    // Our response headers are constants and ids we generate: no need to validate each one.
-                    try pipeline.configureHTTPServerPipeline(
-                        withPipeliningAssistance: true, withErrorHandling: true, withOutboundHeaderValidation: false)
-                    try pipeline.addHandler(SidecarConnection<ContinuousClock>(settings: settings))
+                    try Self.configure(
+                        channel.pipeline.syncOperations, drainLimit: drainLimit,
+                        connection: SidecarConnection<ContinuousClock>(settings: settings))
                 }
             }
         let listener = try await bootstrap.bind(host: host, port: port).get()
