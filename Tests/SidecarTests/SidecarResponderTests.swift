@@ -287,5 +287,12 @@ struct SidecarResponderTests {
         let unknownSession = try response(
             responder.respond(to: Self.request(body: batch, headers: [("Mcp-Session-Id", "gone")])))
         #expect(unknownSession.status == .notFound)
+        let twice = try response(
+            responder.respond(
+                to: Self.request(
+                    body: batch, headers: [("MCP-Protocol-Version", "2025-03-26"), ("MCP-Protocol-Version", "2026-07-28")])))
+        #expect(twice.status == .badRequest)
+        #expect(try json(twice).errorCode == -32020)
+        #expect(try json(twice).errorMessage?.contains("mcp-protocol-version header was sent more than once") == true)
     }
 }

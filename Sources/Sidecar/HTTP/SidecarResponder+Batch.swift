@@ -6,6 +6,13 @@ import Queue
 /// (``BatchAnswer``). Other revisions, and an empty batch, get -32600.
 extension SidecarResponder {
     func postBatch(_ members: [Result<RPCMessage, RPCFailure>], _ headers: RequestHeaders) -> ResponderAction {
+        // The one transport rule that speaks of a batch too: a routing header sent twice (its revision
+        // read from the first MCP-Protocol-Version while a proxy reads the other). The mirrored
+        // Mcp-Method / Mcp-Name rules are per message (``TransportRules/check(_:_:)``): a batch has none.
+        if let repeated = headers.repeated {
+            let refusal = TransportRules.headerMismatch("the \(repeated) header was sent more than once; send it once")
+            return .respond(.json(refusal.status, RPCReply.error(id: nil, refusal.error)))
+        }
         let session: SessionResolution
         switch SessionResolution.resolve(headers, method: "", modern: false, sessions: dispatcher.sessions) {
         case .success(let resolved): session = resolved
