@@ -8,7 +8,11 @@ import SystemPackage
 #endif
 
 /// Whole-or-nothing file writes, the only way the queue, the apply step and
-/// the host commands write a file another process reads.
+/// the host commands write a file another process reads — and the guarded
+/// reads, moves and directory creation that go with them (a read that never
+/// follows a link nor blocks on a FIFO, a size cap), so one type is the
+/// whole-file side of the file layer; directory-relative work is
+/// ``DirectoryDescriptor``'s.
 ///
 /// A write goes to a temp file in the *same* directory (`.<name>.<random>.tmp`,
 /// so the final rename never crosses a file system), is fsynced, then renamed

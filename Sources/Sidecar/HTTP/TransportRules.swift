@@ -39,8 +39,8 @@ enum TransportRules {
     static func check(_ headers: RequestHeaders, _ message: RPCMessage) -> Refusal? {
         // `repeated` is never "host" here: `SidecarResponder.respond(to:)` checks the Host of
         // every request whose `repeated` is "host", and the allow-list refuses it as a missing
-        // Host (421) before a body is decoded. So this names Mcp-Method, Mcp-Name or
-        // MCP-Protocol-Version (and a Host repeated after one of them goes unremarked).
+        // Host (421) before a body is decoded; `RequestHeaders` records a repeated Host whatever
+        // came before it. So this names Mcp-Method, Mcp-Name or MCP-Protocol-Version.
         if let repeated = headers.repeated {
             return headerMismatch("the \(repeated) header was sent more than once; send it once")
         }
