@@ -16,7 +16,7 @@
 # Memory is VmRSS of the container's main process, read from the host 1 s
 # after it answers /health; the page cache is dropped before each start.
 #
-# Usage: bench/image.sh [STARTS]    (default 5; root, podman, runc, curl, python3.11)
+# Usage: [SUPERVISE_IMAGE_BINARY=PATH] bench/image.sh [STARTS]    (default 5; root, podman, runc, curl, python3.11)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 starts="${1:-5}"
@@ -37,7 +37,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ours="$(scripts/build-image --engine "$engine" 2>"$work/build-image.log" | tail -1)" \
+# SUPERVISE_IMAGE_BINARY: the sidecar binary to put in the image (default: scripts/build-image's own build).
+ours="$(scripts/build-image --engine "$engine" ${SUPERVISE_IMAGE_BINARY:+--binary "$SUPERVISE_IMAGE_BINARY"} 2>"$work/build-image.log" | tail -1)" \
   && [ -n "$ours" ] || { echo "bench/image.sh: scripts/build-image failed:" >&2; tail -20 "$work/build-image.log" >&2; exit 1; }
 
 # The seed, FROM scratch with Debian's Python runtime.

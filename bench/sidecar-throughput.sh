@@ -3,14 +3,20 @@
 # our sidecar (release build) and the seed's reference server. wrk -t2 -c32 for DURATION seconds each,
 # in ROUNDS rounds (nginx, ours, seed in turn, so that the shared machine's slow spells hit all three);
 # the ratios are of the medians. Also: our time to healthy. (Idle memory: bench/idle-memory.sh.)
-# Usage: bench/sidecar-throughput.sh [DURATION] [ROUNDS]     (default 8 3; needs wrk, nginx, curl, python3)
+# Usage: [SUPERVISE_BENCH_BINARY=PATH] bench/sidecar-throughput.sh [DURATION] [ROUNDS]     (default 8 3; needs wrk, nginx, curl, python3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-8}"
 rounds="${2:-3}"
 reference="${SUPERVISE_REFERENCE:-../shared/reference}"
-swift build -c release --product bottle-supervise >/dev/null
-bin="$(swift build -c release --show-bin-path)/bottle-supervise"
+# SUPERVISE_BENCH_BINARY: a sidecar already built (as the image's bottle-supervise-sidecar,
+# bench/sidecar-binary.sh --release); else bottle-supervise, built here in release.
+if [ -n "${SUPERVISE_BENCH_BINARY:-}" ]; then
+  bin="$SUPERVISE_BENCH_BINARY"
+else
+  swift build -c release --product bottle-supervise >/dev/null
+  bin="$(swift build -c release --show-bin-path)/bottle-supervise"
+fi
 dir="$(mktemp -d)"; mkdir -p "$dir/q" "$dir/q2" "$dir/c" "$dir/www"
 cleanup() { kill "${ours:-}" "${seed:-}" 2>/dev/null || true; [ -f "$dir/nginx.pid" ] && kill "$(cat "$dir/nginx.pid")" 2>/dev/null || true; rm -rf "$dir"; }
 trap cleanup EXIT
