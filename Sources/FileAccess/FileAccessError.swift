@@ -30,12 +30,20 @@ public enum FileAccessError: Error, Equatable, Sendable, CustomStringConvertible
     case foreignOwner(path: String, owner: UInt32, expected: UInt32)
     /// An owner-only file whose `mode` lets its group or others read or write it.
     case readableByOthers(path: String, mode: mode_t)
+    /// An owner-only file with `links` names (hard links): whoever made the
+    /// other name chose which file this name reads.
+    case hardLinked(path: String, links: UInt64)
+    /// An owner-only file below `directory`, which belongs to `owner` (not
+    /// root, not the file's expected owner) or which its group or others may
+    /// write (`mode`, not sticky): they could replace what the path leads to.
+    case untrustedDirectory(path: String, directory: String, owner: UInt32, mode: mode_t)
 
     /// The file the error is about.
     public var path: String {
         switch self {
         case .io(_, let path, _), .symbolicLink(let path, _), .notRegularFile(let path, _), .tooLarge(let path, _, _),
-            .foreignOwner(let path, _, _), .readableByOthers(let path, _):
+            .foreignOwner(let path, _, _), .readableByOthers(let path, _), .hardLinked(let path, _),
+            .untrustedDirectory(let path, _, _, _):
             path
         }
     }
@@ -61,6 +69,16 @@ public enum FileAccessError: Error, Equatable, Sendable, CustomStringConvertible
                 + "chown \(expected) \(Escaped(path))"
         case .readableByOthers(let path, let mode):
             "is mode \(String(mode & 0o777, radix: 8)), so others can read it; run: chmod 600 \(Escaped(path))"
+        case .hardLinked(let path, let links):
+            "has \(links) names (hard links), so another name decides what is read here; keep one name: "
+                + "cp \(Escaped(path)) \(Escaped(path)).new && mv \(Escaped(path)).new \(Escaped(path))"
+        case .untrustedDirectory(_, let directory, let owner, let mode) where mode & 0o022 != 0 && mode & TrustedDirectories.sticky == 0:
+            "is below \(Escaped(directory)), mode \(String(mode & 0o777, radix: 8)), which others can write, "
+                + "so they could replace it; run: chmod go-w \(Escaped(directory))"
+                + (owner == 0 ? "" : " (it belongs to uid \(owner); keep secrets in a directory of yours or root's)")
+        case .untrustedDirectory(_, let directory, let owner, _):
+            "is below \(Escaped(directory)), which belongs to uid \(owner), who could replace it; "
+                + "keep secrets in a directory of yours or root's"
         }
     }
 

@@ -17,6 +17,11 @@
 ///   reader, and is refused like a device or a directory;
 /// - owned by the expected user, with no group or other permission bits
 ///   (`mode & 0o077 == 0`): a secret others could read is already leaked;
+/// - its only name (`st_nlink == 1`): a second name, made in a directory
+///   somebody else controls, would let them point this path at another
+///   owner-only file of the operator's (which a notification would then send);
+/// - below directories only its owner or root can change
+///   (``TrustedDirectories``), for the same reason;
 /// - at most `maxBytes` long, and the read stops there whatever the file
 ///   claims (it could grow while being read).
 ///
@@ -31,7 +36,8 @@ public enum OwnerOnlyFile {
     ///   - owner: the uid the file must belong to: the effective user by
     ///     default (the one whose permissions the process uses).
     /// - Throws: ``FileAccessError``: `.symbolicLink`, `.notRegularFile`,
-    ///   `.foreignOwner`, `.readableByOthers`, `.tooLarge`, or `.io`.
+    ///   `.foreignOwner`, `.readableByOthers`, `.hardLinked`,
+    ///   `.untrustedDirectory`, `.tooLarge`, or `.io`.
     public static func read(_ path: String, maxBytes: Int, owner: uid_t = geteuid()) throws(FileAccessError)
         -> [UInt8]?
     {
@@ -53,6 +59,8 @@ public enum OwnerOnlyFile {
             throw .foreignOwner(path: path, owner: UInt32(info.st_uid), expected: UInt32(owner))
         }
         guard info.st_mode & 0o077 == 0 else { throw .readableByOthers(path: path, mode: info.st_mode & 0o7777) }
+        guard info.st_nlink == 1 else { throw .hardLinked(path: path, links: UInt64(info.st_nlink)) }
+        try TrustedDirectories.check(above: path, owner: owner)
         guard Int(info.st_size) <= maxBytes else {
             throw .tooLarge(path: path, size: Int64(info.st_size), limit: maxBytes)
         }

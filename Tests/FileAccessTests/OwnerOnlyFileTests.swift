@@ -95,4 +95,105 @@ struct OwnerOnlyFileTests {
             try OwnerOnlyFile.read(file.string, maxBytes: 4096)
         }
     }
+    @Test("a file with a second name (a hard link) is refused under either name, and read once the other name is gone")
+    func refusesHardLink() throws {
+        let directory = TemporaryDirectory()
+        let file = directory.file("token", "s3cret")
+        let other = directory.path.appending("other")
+        #expect(link(file.string, other.string) == 0)
+        for name in [file, other] {
+            #expect(throws: FileAccessError.hardLinked(path: name.string, links: 2)) {
+                try OwnerOnlyFile.read(name.string, maxBytes: 64)
+            }
+        }
+        let message = FileAccessError.hardLinked(path: file.string, links: 2).description
+        #expect(message.contains("has 2 names (hard links)") && message.contains("mv \(file.string).new \(file.string)"), "\(message)")
+        #expect(unlink(other.string) == 0)
+        #expect(try OwnerOnlyFile.read(file.string, maxBytes: 64) == Array("s3cret".utf8))
+    }
+
+    @Test(
+        "a directory on the way that its group or others can write is refused, naming it and the chmod that fixes it",
+        arguments: [0o770, 0o775, 0o757, 0o722, 0o2770])
+    func refusesWritableDirectory(mode: Int) throws {
+        let directory = TemporaryDirectory()
+        let shared = directory.path.appending("shared")
+        #expect(mkdir(shared.string, 0o700) == 0 && chmod(shared.string, mode_t(mode)) == 0)
+        let inner = shared.appending("inner")
+        #expect(mkdir(inner.string, 0o700) == 0)
+        // The writable directory right above the file, and one level higher up.
+        for file in [shared.appending("token"), inner.appending("token")] {
+            precondition(FileManager.default.createFile(atPath: file.string, contents: Data("s3cret".utf8)))
+            #expect(chmod(file.string, 0o600) == 0)
+            do {
+                _ = try OwnerOnlyFile.read(file.string, maxBytes: 64)
+                Issue.record("\(file) below a mode \(String(mode, radix: 8)) directory was read")
+            } catch {
+                #expect(
+                    error == .untrustedDirectory(path: file.string, directory: shared.string, owner: UInt32(geteuid()),
+                        mode: mode_t(mode)))
+                #expect(error.description.contains("run: chmod go-w \(shared.string)"), "\(error)")
+            }
+        }
+    }
+
+    @Test("a sticky directory others can write (like /tmp) is accepted: nobody else can rename or remove the owner's names")
+    func acceptsStickyDirectory() throws {
+        let directory = TemporaryDirectory()
+        let sticky = directory.path.appending("sticky")
+        #expect(mkdir(sticky.string, 0o700) == 0 && chmod(sticky.string, 0o1777) == 0)
+        let file = sticky.appending("token")
+        precondition(FileManager.default.createFile(atPath: file.string, contents: Data("s3cret".utf8)))
+        #expect(chmod(file.string, 0o600) == 0)
+        #expect(try OwnerOnlyFile.read(file.string, maxBytes: 64) == Array("s3cret".utf8))
+    }
+
+    @Test("a symbolic link on the way is followed to its target's directories, and those are checked too")
+    func checksLinkedDirectories() throws {
+        let directory = TemporaryDirectory()
+        // open/ (anyone may write) holds real/ (the owner's), reached through safe/via -> ../open/real.
+        let open = directory.path.appending("open")
+        #expect(mkdir(open.string, 0o700) == 0 && chmod(open.string, 0o777) == 0)
+        let real = open.appending("real")
+        #expect(mkdir(real.string, 0o700) == 0)
+        let safe = directory.path.appending("safe")
+        #expect(mkdir(safe.string, 0o700) == 0)
+        #expect(symlink("../open/real", safe.appending("via").string) == 0)
+        let file = real.appending("token")
+        precondition(FileManager.default.createFile(atPath: file.string, contents: Data("s3cret".utf8)))
+        #expect(chmod(file.string, 0o600) == 0)
+        let viaLink = safe.appending("via").appending("token")
+        #expect(throws: FileAccessError.untrustedDirectory(
+            path: viaLink.string, directory: open.string, owner: UInt32(geteuid()), mode: 0o777)) {
+            try OwnerOnlyFile.read(viaLink.string, maxBytes: 64)
+        }
+        // Once open/ is the owner's alone, the same path is read.
+        #expect(chmod(open.string, 0o700) == 0)
+        #expect(try OwnerOnlyFile.read(viaLink.string, maxBytes: 64) == Array("s3cret".utf8))
+    }
+
+    @Test("a directory on the way that belongs to another user is refused", .enabled(if: geteuid() == 0, "only root can give a directory away"))
+    func refusesDirectoryOfAnotherUser() throws {
+        let directory = TemporaryDirectory()
+        let theirs = directory.path.appending("theirs")
+        #expect(mkdir(theirs.string, 0o755) == 0 && chown(theirs.string, 12_345, 12_345) == 0)
+        let file = theirs.appending("token")
+        precondition(FileManager.default.createFile(atPath: file.string, contents: Data("s3cret".utf8)))
+        #expect(chmod(file.string, 0o600) == 0)
+        #expect(throws: FileAccessError.untrustedDirectory(path: file.string, directory: theirs.string, owner: 12_345, mode: 0o755)) {
+            try OwnerOnlyFile.read(file.string, maxBytes: 64)
+        }
+        #expect(FileAccessError.untrustedDirectory(path: file.string, directory: theirs.string, owner: 12_345, mode: 0o755)
+            .description.contains("belongs to uid 12345"))
+    }
+
+    @Test("the directories above a path, as written", arguments: [
+        ("/a/b/c/token", ["/a/b/c", "/a/b", "/a", "/"]),
+        ("/a//b/token", ["/a//b", "/a", "/"]),
+        ("/token", ["/"]),
+        ("/a/b/", ["/a", "/"]),
+    ])
+    func directoriesAbove(path: String, expected: [String]) {
+        #expect(TrustedDirectories.ancestors(of: TrustedDirectories.parent(of: path)) == expected)
+    }
 }

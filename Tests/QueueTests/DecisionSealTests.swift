@@ -245,7 +245,7 @@ struct DecisionSealTests {
         #expect(reports.count == 1)
     }
 
-    @Test("a key file others can read, or that is a link, is refused with what to do")
+    @Test("a key file others can read, that is a link or has a second name, or that lies in a directory others can write, is refused with what to do")
     func keyFileGuards() throws {
         let keyPath = directory.path.appending(".decision-key")
         writeRaw(String(repeating: "ab", count: 32) + "\n", to: keyPath)
@@ -262,6 +262,26 @@ struct DecisionSealTests {
             _ = try DecisionSeal.of(root: directory.path)
         } throws: { error in
             "\(error)".contains("symbolic link")
+        }
+        // A second name for the key: whoever made it chose what the host reads as its key.
+        unlink(keyPath.string)
+        let elsewhere = directory.path.appending("other-secret")
+        writeRaw(String(repeating: "cd", count: 32) + "\n", to: elsewhere)
+        chmod(elsewhere.string, 0o600)
+        #expect(link(elsewhere.string, keyPath.string) == 0)
+        #expect {
+            _ = try DecisionSeal.of(root: directory.path)
+        } throws: { error in
+            "\(error)".contains("the host's decision key has 2 names (hard links)") && "\(error)".contains("mv ")
+        }
+        // The queue root writable by others: they could swap the key file for one of their choosing.
+        unlink(elsewhere.string)
+        chmod(directory.path.string, 0o777)
+        defer { chmod(directory.path.string, 0o700) }
+        #expect {
+            _ = try DecisionSeal.of(root: directory.path)
+        } throws: { error in
+            "\(error)".contains("which others can write") && "\(error)".contains("chmod go-w \(directory.path.string)")
         }
     }
 

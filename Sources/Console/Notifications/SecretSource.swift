@@ -61,6 +61,8 @@ public enum SecretSource: Sendable, Equatable {
             SecretSourceError(
                 "the \(kind) \(path) can be read by others (mode \(String(mode & 0o777, radix: 8))); "
                     + "run: chmod 600 \(path)")
+        case .hardLinked, .untrustedDirectory:
+            SecretSourceError("the \(kind) \(path) \(error.reason)")
         case .tooLarge:
             SecretSourceError("the \(kind) \(path) is larger than 64 KiB")
         case .io:

@@ -207,6 +207,8 @@ public final class DecisionSeal: Sendable {
                 reason: "the host's decision key is mode \(String(mode & 0o777, radix: 8)); "
                     + "anyone who can read it can forge decisions: chmod 600 it (and consider it leaked: "
                     + "see docs/security.md, \"Only the host decides\", for making a new one)")
+        case .hardLinked, .untrustedDirectory:
+            .malformedFile(path: path.string, reason: "the host's decision key " + error.reason)
         case .tooLarge:
             .malformedFile(path: path.string, reason: "the host's decision key is not 64 hex digits")
         case .io:

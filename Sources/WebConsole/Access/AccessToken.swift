@@ -54,6 +54,8 @@ public enum AccessToken {
             .token("\(path) is not a small regular file")
         case .foreignOwner, .readableByOthers:
             .token("\(path) can be read by others or is not yours; run: chmod 600 \(path)")
+        case .hardLinked, .untrustedDirectory:
+            .token("\(path) \(error.reason)")
         }
     }
 }
