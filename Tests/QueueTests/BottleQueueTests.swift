@@ -75,7 +75,7 @@ struct BottleQueueTests {
         #expect(try await queue.submit(third) == .queued(third))
     }
 
-    @Test("after a restart an identical retry still re-attaches, or gets the decision nobody received")
+    @Test("after a restart an identical retry still re-attaches, or gets the decision nobody received, live or archived")
     func resubmissionAfterRestart() async throws {
         let directory = TemporaryDirectory()
         let queue = try makeQueue(in: directory)
@@ -102,10 +102,86 @@ struct BottleQueueTests {
         try await queue.archive(decided.id)
         // Delivered and archived: still its file's latest decision, so the retry gets it.
         #expect(try await queue.submit(makeProposal(file: "decided.example\n")) == .decided(decided, decision))
-        // After a restart the sidecar no longer knows what it delivered: a new request.
+        // The sidecar restarts (replaced by a new image, or crashed): recovery reads each tool's latest
+        // archived decision back, so the old client's retry still gets the decision it never read.
+        ResubmissionIndex.shared.forget(queue.directory.string)
+        try queue.recover(clearWaitingMarkers: true)
+        #expect(try await queue.submit(makeProposal(file: "decided.example\n")) == .decided(decided, decision))
+        // Without a recovery (a host process, or a first use) only the live proposals are known: a new request.
         ResubmissionIndex.shared.forget(queue.directory.string)
         let fresh = makeProposal(file: "decided.example\n")
         #expect(try await queue.submit(fresh) == .queued(fresh))
+        try queue.decide(Decision(id: fresh.id, status: .withdrawn, decidedBy: "agent"))
+
+        // A later decision on the same tool's file, archived before the next restart, ends it after the restart too.
+        try await waitForNextChangeTime(after: queue.archiveDirectory.appending("\(decided.id).proposal.json"))
+        try await queue.archive(fresh.id)
+        let rejected = makeProposal(file: "rejected.example\n")
+        _ = try await queue.submit(rejected)
+        let rejection = Decision(id: rejected.id, status: .rejected, notes: "no", decidedBy: "ops")
+        try queue.decide(rejection)
+        try await waitForNextChangeTime(after: queue.archiveDirectory.appending("\(fresh.id).proposal.json"))
+        try await queue.archive(rejected.id)
+        ResubmissionIndex.shared.forget(queue.directory.string)
+        try queue.recover(clearWaitingMarkers: true)
+        let unchanged = rejected.currentFileSHA256
+        #expect(
+            try queue.identical(tool: .pipelockBlock, proposedFile: decided.proposedFile, currentFileSHA256: unchanged) == nil)
+        #expect(
+            try queue.identical(tool: .pipelockBlock, proposedFile: rejected.proposedFile, currentFileSHA256: unchanged)
+                == .decided(rejected, rejection), "the rejection is not queued again after a restart")
+    }
+
+    /// Waits (2 s at most) until the kernel's clock, which stamps change times, has passed the change
+    /// time of `path`: a file changed after this gets a later one, so the two archives are told apart.
+    func waitForNextChangeTime(after path: FilePath) async throws {
+        var info = stat()
+        #expect(stat(path.string, &info) == 0, "\(path)")
+        let changed = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+        let deadline = ContinuousClock.now + .seconds(2)
+        while ContinuousClock.now < deadline {
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME_COARSE, &now)
+            if Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec) > changed { return }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        Issue.record("the clock did not pass \(path)'s change time within 2 s")
+    }
+
+    @Test("after a restart each tool's latest archive is found by change time, newest first; a tie or an unreadable file is no answer")
+    func latestArchivedChoice() {
+        func id(_ n: Int) -> ProposalID { try! ProposalID("20261207-0900\(String(format: "%02d", n))-\(String(repeating: "a", count: 12))") }
+        let tools: [Int: Tool] = [1: .pipelockBlock, 2: .pipelockBlock, 3: .credProxyBlock, 4: .capabilityBlock,
+            5: .credProxyBlock, 6: .capabilityBlock, 7: .pipelockBlock]
+        var reads: [Int] = []
+        func read(_ proposal: ProposalID) -> (tool: Tool, key: String)? {
+            let n = Int(proposal.rawValue.dropFirst(13).prefix(2))!
+            reads.append(n)
+            return tools[n].map { ($0, "key\(n)") }
+        }
+        // Change times: 7 is newest (pipelock), 6 (capability), 5 (cred-proxy); then older ones.
+        let candidates: [LatestArchived.Candidate] = [
+            .init(changed: 100, id: id(1)), .init(changed: 200, id: id(2)), .init(changed: 300, id: id(3)),
+            .init(changed: 400, id: id(4)), .init(changed: 500, id: id(5)), .init(changed: 600, id: id(6)),
+            .init(changed: 700, id: id(7)),
+        ]
+        let chosen = LatestArchived.choose(from: candidates, lookback: 256, read: read)
+        #expect(chosen.mapValues(\.key) == [.pipelockBlock: "key7", .capabilityBlock: "key6", .credProxyBlock: "key5"])
+        #expect(reads == [7, 6, 5], "stops once every tool is found and nothing older can tie")
+
+        // Two archives of one tool in one tick: not told apart, so no answer for that tool; others unaffected.
+        reads = []
+        let tie = candidates + [.init(changed: 700, id: id(2))]
+        let tied = LatestArchived.choose(from: tie, lookback: 256, read: read)
+        #expect(tied[.pipelockBlock] == nil && tied[.capabilityBlock]?.key == "key6" && tied[.credProxyBlock]?.key == "key5")
+
+        // An unreadable newest file is skipped; the lookback bounds the reads.
+        reads = []
+        let unreadable = candidates + [.init(changed: 800, id: id(9))]
+        #expect(LatestArchived.choose(from: unreadable, lookback: 256, read: read)[.pipelockBlock]?.key == "key7")
+        reads = []
+        let bounded = LatestArchived.choose(from: candidates, lookback: 2, read: read)
+        #expect(reads == [7, 6] && bounded.count == 2 && bounded[.credProxyBlock] == nil)
     }
 
     @Test("concurrent identical submissions in one process make one proposal")

@@ -730,7 +730,7 @@ public struct BottleQueue: Sendable {
     /// starting afresh, so no call can be attached — clears waiting markers.
     /// Pending proposals are left alone: they stay listed and decidable, and
     /// an identical retry finds them (they are read into the
-    /// ``ResubmissionIndex``).
+    /// ``ResubmissionIndex``, with each tool's latest archived decision).
     @discardableResult
     public func recover(clearWaitingMarkers: Bool) throws(QueueError) -> RecoveryReport {
         try prepare()
@@ -769,6 +769,8 @@ public struct BottleQueue: Sendable {
         let live = try scan(archived: false).entries
         report.pendingProposals = live.count { $0.isPending }
         ResubmissionIndex.shared.load(directory.string, live.map(\.proposal))
+        // A convenience for retries: an archive that cannot be read must not stop the sidecar.
+        try? loadLatestArchived()
         return report
     }
 

@@ -1,7 +1,8 @@
 import Synchronization
 
-/// Which live proposal an identical retry should re-attach to, per queue
-/// directory, held in this process's memory.
+/// Which live proposal an identical retry should re-attach to, and which
+/// archived decision it may be answered with, per queue directory, held in
+/// this process's memory.
 ///
 /// A retry is identical when it names the same tool and a byte-identical
 /// proposed file; it must find the proposal its first call queued, pending
@@ -12,6 +13,8 @@ import Synchronization
 /// anyway), kept current by ``BottleQueue/submit(_:)`` and
 /// ``BottleQueue/archive(_:)-(Proposal)``, and checked against the directory
 /// on every hit, so an entry whose proposal someone else archived is dropped.
+/// The latest archived decision per tool is read back at the same start
+/// (``BottleQueue/loadLatestArchived()``), so a restart does not forget it.
 ///
 /// It replaced a `<key>.key` hard link per proposal: a lookup and a link in
 /// the queue directory on every queued call, and two `stat`s and an unlink
@@ -109,6 +112,17 @@ final class ResubmissionIndex: Sendable {
     /// was delivered and archived: now the latest decision on that file.
     func recordDelivered(_ key: String, tool: Tool, id: ProposalID, in directory: String) {
         directories.withLock { $0[directory, default: Directory()].delivered[tool] = (key, id) }
+    }
+
+    /// Records what a restarted sidecar read from the archive
+    /// (``BottleQueue/loadLatestArchived()``), unless an archive of this
+    /// process already recorded a later one for `tool`.
+    func recordDeliveredUnlessKnown(_ key: String, tool: Tool, id: ProposalID, in directory: String) {
+        directories.withLock { directories in
+            if directories[directory, default: Directory()].delivered[tool] == nil {
+                directories[directory, default: Directory()].delivered[tool] = (key, id)
+            }
+        }
     }
 
     /// The archived proposal whose delivered decision an identical retry of
