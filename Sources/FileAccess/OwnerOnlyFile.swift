@@ -20,8 +20,9 @@
 /// - its only name (`st_nlink == 1`): a second name, made in a directory
 ///   somebody else controls, would let them point this path at another
 ///   owner-only file of the operator's (which a notification would then send);
-/// - below directories only its owner or root can change
-///   (``TrustedDirectories``), for the same reason;
+/// - below directories only its owner or root can change, each checked
+///   as the walk to the file opens it (``TrustedDirectories``), for the
+///   same reason;
 /// - at most `maxBytes` long, and the read stops there whatever the file
 ///   claims (it could grow while being read).
 ///
@@ -41,13 +42,9 @@ public enum OwnerOnlyFile {
     public static func read(_ path: String, maxBytes: Int, owner: uid_t = geteuid()) throws(FileAccessError)
         -> [UInt8]?
     {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
-        guard fd >= 0 else {
-            switch errno {
-            case ENOENT: return nil
-            case ELOOP: throw .symbolicLink(path: path, directory: false)
-            case let code: throw .io(operation: "open", path: path, errno: code)
-            }
+        // Every directory on the way is checked first, and the file opened relative to the last one.
+        guard let fd = try TrustedDirectories.open(path, flags: O_RDONLY | O_NONBLOCK | O_NOCTTY, owner: owner) else {
+            return nil
         }
         defer { close(fd) }
         var info = stat()
@@ -60,7 +57,6 @@ public enum OwnerOnlyFile {
         }
         guard info.st_mode & 0o077 == 0 else { throw .readableByOthers(path: path, mode: info.st_mode & 0o7777) }
         guard info.st_nlink == 1 else { throw .hardLinked(path: path, links: UInt64(info.st_nlink)) }
-        try TrustedDirectories.check(above: path, owner: owner)
         guard Int(info.st_size) <= maxBytes else {
             throw .tooLarge(path: path, size: Int64(info.st_size), limit: maxBytes)
         }

@@ -187,13 +187,60 @@ struct OwnerOnlyFileTests {
             .description.contains("belongs to uid 12345"))
     }
 
-    @Test("the directories above a path, as written", arguments: [
-        ("/a/b/c/token", ["/a/b/c", "/a/b", "/a", "/"]),
-        ("/a//b/token", ["/a//b", "/a", "/"]),
-        ("/token", ["/"]),
-        ("/a/b/", ["/a", "/"]),
-    ])
-    func directoriesAbove(path: String, expected: [String]) {
-        #expect(TrustedDirectories.ancestors(of: TrustedDirectories.parent(of: path)) == expected)
+    @Test("a symbolic link on the way that lies in a directory others can write is refused there, whatever it points at")
+    func refusesLinkInWritableDirectory() throws {
+        let directory = TemporaryDirectory()
+        let safe = directory.path.appending("safe")
+        #expect(mkdir(safe.string, 0o700) == 0)
+        let file = directory.file("safe/token", "s3cret")
+        let open = directory.path.appending("open")
+        #expect(mkdir(open.string, 0o700) == 0 && chmod(open.string, 0o777) == 0)
+        #expect(symlink(safe.string, open.appending("via").string) == 0)
+        let path = open.appending("via").appending("token").string
+        #expect(throws: FileAccessError.untrustedDirectory(path: path, directory: open.string, owner: UInt32(geteuid()), mode: 0o777)) {
+            try OwnerOnlyFile.read(path, maxBytes: 64)
+        }
+        #expect(try OwnerOnlyFile.read(file.string, maxBytes: 64) == Array("s3cret".utf8))
+    }
+
+    @Test(
+        "a symbolic link another user left in a sticky directory is refused, though it points at the owner's own directory",
+        .enabled(if: geteuid() == 0, "only root can give a link away"))
+    func refusesLinkOfAnotherUserInStickyDirectory() throws {
+        let directory = TemporaryDirectory()
+        let safe = directory.path.appending("safe")
+        #expect(mkdir(safe.string, 0o700) == 0)
+        directory.file("safe/token", "s3cret")
+        let sticky = directory.path.appending("sticky")
+        #expect(mkdir(sticky.string, 0o700) == 0 && chmod(sticky.string, 0o1777) == 0)
+        let link = sticky.appending("via")
+        #expect(symlink(safe.string, link.string) == 0 && lchown(link.string, 12_345, 12_345) == 0)
+        let path = link.appending("token").string
+        do {
+            _ = try OwnerOnlyFile.read(path, maxBytes: 64)
+            Issue.record("a link of uid 12345 was followed")
+        } catch {
+            guard case .untrustedDirectory(path, link.string, 12_345, _) = error else {
+                Issue.record("\(error)")
+                return
+            }
+        }
+    }
+
+    @Test("`..` and `.` on the way are walked like any name, every directory reached is checked")
+    func dotDotIsWalked() throws {
+        let directory = TemporaryDirectory()
+        directory.file("token", "s3cret")
+        let inner = directory.path.appending("inner")
+        #expect(mkdir(inner.string, 0o700) == 0)
+        #expect(try OwnerOnlyFile.read(inner.string + "/./../token", maxBytes: 64) == Array("s3cret".utf8))
+        // Refusals name the directory as the path spells it.
+        #expect(chmod(directory.path.string, 0o777) == 0)
+        defer { chmod(directory.path.string, 0o700) }
+        let path = inner.string + "/../token"
+        #expect(throws: FileAccessError.untrustedDirectory(
+            path: path, directory: directory.path.string, owner: UInt32(geteuid()), mode: 0o777)) {
+            try OwnerOnlyFile.read(path, maxBytes: 64)
+        }
     }
 }

@@ -148,7 +148,7 @@ struct BottleQueueTests {
         Issue.record("the clock did not pass \(path)'s change time within 2 s")
     }
 
-    @Test("after a restart each tool's latest archive is found by change time, newest first; a tie or an unreadable file is no answer")
+    @Test("after a restart each tool's latest archive is found by change time, newest first; a tie or an unreadable file is no answer; reads are bounded in count and bytes")
     func latestArchivedChoice() {
         func id(_ n: Int) -> ProposalID { try! ProposalID("20261207-0900\(String(format: "%02d", n))-\(String(repeating: "a", count: 12))") }
         let tools: [Int: Tool] = [1: .pipelockBlock, 2: .pipelockBlock, 3: .credProxyBlock, 4: .capabilityBlock,
@@ -160,28 +160,31 @@ struct BottleQueueTests {
             return tools[n].map { ($0, "key\(n)") }
         }
         // Change times: 7 is newest (pipelock), 6 (capability), 5 (cred-proxy); then older ones.
-        let candidates: [LatestArchived.Candidate] = [
-            .init(changed: 100, id: id(1)), .init(changed: 200, id: id(2)), .init(changed: 300, id: id(3)),
-            .init(changed: 400, id: id(4)), .init(changed: 500, id: id(5)), .init(changed: 600, id: id(6)),
-            .init(changed: 700, id: id(7)),
-        ]
-        let chosen = LatestArchived.choose(from: candidates, lookback: 256, read: read)
+        let candidates: [LatestArchived.Candidate] = [100, 200, 300, 400, 500, 600, 700].enumerated().map {
+            .init(changed: Int64($0.element), size: 1_000, id: id($0.offset + 1))
+        }
+        let chosen = LatestArchived.choose(from: candidates, lookback: 256, byteBudget: 1 << 20, read: read)
         #expect(chosen.mapValues(\.key) == [.pipelockBlock: "key7", .capabilityBlock: "key6", .credProxyBlock: "key5"])
         #expect(reads == [7, 6, 5], "stops once every tool is found and nothing older can tie")
 
         // Two archives of one tool in one tick: not told apart, so no answer for that tool; others unaffected.
         reads = []
-        let tie = candidates + [.init(changed: 700, id: id(2))]
-        let tied = LatestArchived.choose(from: tie, lookback: 256, read: read)
+        let tie = candidates + [.init(changed: 700, size: 1_000, id: id(2))]
+        let tied = LatestArchived.choose(from: tie, lookback: 256, byteBudget: 1 << 20, read: read)
         #expect(tied[.pipelockBlock] == nil && tied[.capabilityBlock]?.key == "key6" && tied[.credProxyBlock]?.key == "key5")
 
         // An unreadable newest file is skipped; the lookback bounds the reads.
         reads = []
-        let unreadable = candidates + [.init(changed: 800, id: id(9))]
-        #expect(LatestArchived.choose(from: unreadable, lookback: 256, read: read)[.pipelockBlock]?.key == "key7")
+        let unreadable = candidates + [.init(changed: 800, size: 1_000, id: id(9))]
+        #expect(LatestArchived.choose(from: unreadable, lookback: 256, byteBudget: 1 << 20, read: read)[.pipelockBlock]?.key == "key7")
         reads = []
-        let bounded = LatestArchived.choose(from: candidates, lookback: 2, read: read)
+        let bounded = LatestArchived.choose(from: candidates, lookback: 2, byteBudget: 1 << 20, read: read)
         #expect(reads == [7, 6] && bounded.count == 2 && bounded[.credProxyBlock] == nil)
+        // An archive of huge proposals: no more than the byte budget is read, whatever the lookback.
+        reads = []
+        let huge = candidates.map { LatestArchived.Candidate(changed: $0.changed, size: 2 << 20, id: $0.id) }
+        let budgeted = LatestArchived.choose(from: huge, lookback: 256, byteBudget: 4 << 20, read: read)
+        #expect(reads == [7, 6] && budgeted.count == 2)
     }
 
     @Test("concurrent identical submissions in one process make one proposal")

@@ -2,10 +2,15 @@ import FoundationEssentials
 
 extension BottleQueue {
     /// How many of the most recently archived proposals a restarted sidecar
-    /// reads to find each tool's latest archived decision: far more than the
-    /// archives one client's timeout and retry can span, and a bound on what
-    /// a start costs whatever the archive holds.
-    static let latestArchivedLookback = 256
+    /// reads, and how many bytes of them at most, to find each tool's latest
+    /// archived decision: far more than the archives one client's timeout and
+    /// retry can span, and a bound on what a start costs whatever the agent
+    /// filled the archive with (a bottle that uses one tool never finds the
+    /// other two, so the bound is what such a start reads; every proposal
+    /// may be 2 MiB). The names and `fstatat` of the whole archive remain,
+    /// about 2 µs a file.
+    static let latestArchivedLookback = 64
+    static let latestArchivedByteBudget = 4 << 20
 
     /// Tells the ``ResubmissionIndex``, after a restart, which archived
     /// proposal holds each tool's latest decision, as ``archive(_:)-(Proposal)``
@@ -27,9 +32,11 @@ extension BottleQueue {
             guard let id = QueueLayout.id(in: name, suffix: QueueLayout.proposalSuffix),
                 let identity = archive.identity(of: name)
             else { continue }
-            archived.append(.init(changed: identity.changed, id: id))
+            archived.append(.init(changed: identity.changed, size: identity.size, id: id))
         }
-        let latest = LatestArchived.choose(from: archived, lookback: Self.latestArchivedLookback) { id in
+        let latest = LatestArchived.choose(
+            from: archived, lookback: Self.latestArchivedLookback, byteBudget: Self.latestArchivedByteBudget
+        ) { id in
             (try? readProposal(id, in: archive)?.proposal).map { ($0.tool, ResubmissionIndex.key(for: $0)) }
         }
         for (tool, found) in latest {
@@ -45,11 +52,14 @@ enum LatestArchived {
     struct Candidate: Sendable {
         /// The archived proposal file's change time, nanoseconds since 1970.
         let changed: Int64
+        /// Its size in bytes, as `fstatat` said.
+        let size: Int64
         let id: ProposalID
     }
 
-    /// Reads candidates newest first (at most `lookback` of them) until every
-    /// tool has its newest, and returns each tool's (its resubmission key and id).
+    /// Reads candidates newest first (at most `lookback` of them, and no more
+    /// once `byteBudget` bytes were read) until every tool has its newest,
+    /// and returns each tool's (its resubmission key and id).
     ///
     /// Two candidates of one tool with the same change time were archived
     /// within one tick of the kernel's clock (one group commit) and cannot be
@@ -57,11 +67,12 @@ enum LatestArchived {
     /// which is what every retry after a restart was before this. A candidate
     /// `read` cannot read (`nil`: gone, malformed) is skipped.
     static func choose(
-        from candidates: [Candidate], lookback: Int, read: (ProposalID) -> (tool: Tool, key: String)?
+        from candidates: [Candidate], lookback: Int, byteBudget: Int, read: (ProposalID) -> (tool: Tool, key: String)?
     ) -> [Tool: (key: String, id: ProposalID)] {
         let newestFirst = candidates.sorted { ($0.changed, $0.id.rawValue) > ($1.changed, $1.id.rawValue) }
         var latest: [Tool: (changed: Int64, key: String, id: ProposalID)] = [:]
         var ambiguous: Set<Tool> = []
+        var bytesRead: Int64 = 0
         for candidate in newestFirst.prefix(lookback) {
             // Every tool found, and nothing older can tie with one of them.
             if latest.count == Tool.allCases.count, let oldest = latest.values.map(\.changed).min(),
@@ -69,6 +80,8 @@ enum LatestArchived {
             {
                 break
             }
+            bytesRead += candidate.size
+            if bytesRead > byteBudget { break }
             guard let (tool, key) = read(candidate.id) else { continue }
             if let found = latest[tool] {
                 if found.changed == candidate.changed { ambiguous.insert(tool) }
