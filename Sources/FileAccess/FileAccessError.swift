@@ -66,15 +66,15 @@ public enum FileAccessError: Error, Equatable, Sendable, CustomStringConvertible
             "larger than \(limit) bytes; not read"
         case .foreignOwner(let path, let owner, let expected):
             "belongs to uid \(owner), not to you (uid \(expected)); run as its owner, or: "
-                + "chown \(expected) \(Escaped(path))"
+                + "chown \(expected) \(ShellWord(path))"
         case .readableByOthers(let path, let mode):
-            "is mode \(String(mode & 0o777, radix: 8)), so others can read it; run: chmod 600 \(Escaped(path))"
+            "is mode \(String(mode & 0o777, radix: 8)), so others can read it; run: chmod 600 \(ShellWord(path))"
         case .hardLinked(let path, let links):
             "has \(links) names (hard links), so another name decides what is read here; keep one name: "
-                + "cp \(Escaped(path)) \(Escaped(path)).new && mv \(Escaped(path)).new \(Escaped(path))"
-        case .untrustedDirectory(_, let directory, let owner, let mode) where mode & 0o022 != 0 && mode & TrustedDirectories.sticky == 0:
+                + "cp \(ShellWord(path)) \(ShellWord(path + ".new")) && mv \(ShellWord(path + ".new")) \(ShellWord(path))"
+        case .untrustedDirectory(_, let directory, let owner, let mode) where TrustedDirectories.othersCanReplaceEntries(mode: mode):
             "is below \(Escaped(directory)), mode \(String(mode & 0o777, radix: 8)), which others can write, "
-                + "so they could replace it; run: chmod go-w \(Escaped(directory))"
+                + "so they could replace it; run: chmod go-w \(ShellWord(directory))"
                 + (owner == 0 ? "" : " (it belongs to uid \(owner); keep secrets in a directory of yours or root's)")
         case .untrustedDirectory(_, let directory, let owner, _):
             "is below \(Escaped(directory)), which belongs to uid \(owner), who could replace it; "

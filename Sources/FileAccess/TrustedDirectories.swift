@@ -56,11 +56,9 @@ enum TrustedDirectories {
         let parts = absolute.split(separator: "/").map(String.init)
         guard let name = parts.last else { throw .notRegularFile(path: path, type: S_IFDIR) }
 
-        var directory = Glibc.open("/", directoryFlags)
-        guard directory >= 0 else { throw .io(operation: "open", path: "/", errno: errno) }
+        var directory = try openRoot(path: path, owner: owner)
         defer { close(directory) }
         var shown = "/"
-        try check(directory, shown: shown, path: path, owner: owner)
         var pending = Array(parts.dropLast().reversed())
         var links = 0
         while let part = pending.popLast() {
@@ -82,12 +80,10 @@ enum TrustedDirectories {
                 }
                 pending.append(contentsOf: target.split(separator: "/").map(String.init).reversed())
                 if target.hasPrefix("/") {
-                    let root = Glibc.open("/", directoryFlags)
-                    guard root >= 0 else { throw .io(operation: "open", path: "/", errno: errno) }
+                    let root = try openRoot(path: path, owner: owner)
                     close(directory)
                     directory = root
                     shown = "/"
-                    try check(directory, shown: shown, path: path, owner: owner)
                 }
                 continue
             }
@@ -123,14 +119,33 @@ enum TrustedDirectories {
         #endif
     }
 
+    /// `/`, opened and checked like every directory after it (a root
+    /// directory others may write is refused too).
+    private static func openRoot(path: String, owner: uid_t) throws(FileAccessError) -> Int32 {
+        let root = Glibc.open("/", directoryFlags)
+        guard root >= 0 else { throw .io(operation: "open", path: "/", errno: errno) }
+        do {
+            try check(root, shown: "/", path: path, owner: owner)
+        } catch {
+            close(root)
+            throw error
+        }
+        return root
+    }
+
+    /// Whether a directory of `mode` lets its group or others rename what
+    /// is in it: writable by them and not sticky.
+    static func othersCanReplaceEntries(mode: mode_t) -> Bool {
+        mode & 0o022 != 0 && mode & sticky == 0
+    }
+
     /// Refuses the open directory `descriptor` (shown as `shown`) unless it
     /// belongs to root or `owner` and only they can write it, or it is sticky.
     private static func check(_ descriptor: Int32, shown: String, path: String, owner: uid_t) throws(FileAccessError) {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { throw .io(operation: "stat", path: shown, errno: errno) }
         let ownerTrusted = info.st_uid == 0 || info.st_uid == owner
-        let writableByOthers = info.st_mode & 0o022 != 0 && info.st_mode & sticky == 0
-        if !ownerTrusted || writableByOthers {
+        if !ownerTrusted || othersCanReplaceEntries(mode: info.st_mode) {
             throw .untrustedDirectory(path: path, directory: shown, owner: UInt32(info.st_uid), mode: info.st_mode & 0o7777)
         }
     }

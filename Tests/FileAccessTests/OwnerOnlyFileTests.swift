@@ -122,9 +122,7 @@ struct OwnerOnlyFileTests {
         let inner = shared.appending("inner")
         #expect(mkdir(inner.string, 0o700) == 0)
         // The writable directory right above the file, and one level higher up.
-        for file in [shared.appending("token"), inner.appending("token")] {
-            precondition(FileManager.default.createFile(atPath: file.string, contents: Data("s3cret".utf8)))
-            #expect(chmod(file.string, 0o600) == 0)
+        for file in [directory.file("shared/token", "s3cret"), directory.file("shared/inner/token", "s3cret")] {
             do {
                 _ = try OwnerOnlyFile.read(file.string, maxBytes: 64)
                 Issue.record("\(file) below a mode \(String(mode, radix: 8)) directory was read")
@@ -142,9 +140,7 @@ struct OwnerOnlyFileTests {
         let directory = TemporaryDirectory()
         let sticky = directory.path.appending("sticky")
         #expect(mkdir(sticky.string, 0o700) == 0 && chmod(sticky.string, 0o1777) == 0)
-        let file = sticky.appending("token")
-        precondition(FileManager.default.createFile(atPath: file.string, contents: Data("s3cret".utf8)))
-        #expect(chmod(file.string, 0o600) == 0)
+        let file = directory.file("sticky/token", "s3cret")
         #expect(try OwnerOnlyFile.read(file.string, maxBytes: 64) == Array("s3cret".utf8))
     }
 
@@ -159,9 +155,7 @@ struct OwnerOnlyFileTests {
         let safe = directory.path.appending("safe")
         #expect(mkdir(safe.string, 0o700) == 0)
         #expect(symlink("../open/real", safe.appending("via").string) == 0)
-        let file = real.appending("token")
-        precondition(FileManager.default.createFile(atPath: file.string, contents: Data("s3cret".utf8)))
-        #expect(chmod(file.string, 0o600) == 0)
+        let file = directory.file("open/real/token", "s3cret")
         let viaLink = safe.appending("via").appending("token")
         #expect(throws: FileAccessError.untrustedDirectory(
             path: viaLink.string, directory: open.string, owner: UInt32(geteuid()), mode: 0o777)) {
@@ -177,9 +171,7 @@ struct OwnerOnlyFileTests {
         let directory = TemporaryDirectory()
         let theirs = directory.path.appending("theirs")
         #expect(mkdir(theirs.string, 0o755) == 0 && chown(theirs.string, 12_345, 12_345) == 0)
-        let file = theirs.appending("token")
-        precondition(FileManager.default.createFile(atPath: file.string, contents: Data("s3cret".utf8)))
-        #expect(chmod(file.string, 0o600) == 0)
+        let file = directory.file("theirs/token", "s3cret")
         #expect(throws: FileAccessError.untrustedDirectory(path: file.string, directory: theirs.string, owner: 12_345, mode: 0o755)) {
             try OwnerOnlyFile.read(file.string, maxBytes: 64)
         }

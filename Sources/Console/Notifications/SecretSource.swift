@@ -60,7 +60,7 @@ public enum SecretSource: Sendable, Equatable {
         case .readableByOthers(_, let mode):
             SecretSourceError(
                 "the \(kind) \(path) can be read by others (mode \(String(mode & 0o777, radix: 8))); "
-                    + "run: chmod 600 \(path)")
+                    + "run: chmod 600 \(ShellWord(path))")
         case .hardLinked, .untrustedDirectory:
             SecretSourceError("the \(kind) \(path) \(error.reason)")
         case .tooLarge:

@@ -53,7 +53,7 @@ public enum AccessToken {
         case .notRegularFile, .tooLarge, .io:
             .token("\(path) is not a small regular file")
         case .foreignOwner, .readableByOthers:
-            .token("\(path) can be read by others or is not yours; run: chmod 600 \(path)")
+            .token("\(path) can be read by others or is not yours; run: chmod 600 \(ShellWord(path.string))")
         case .hardLinked, .untrustedDirectory:
             .token("\(path) \(error.reason)")
         }

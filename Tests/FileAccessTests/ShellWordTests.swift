@@ -1,0 +1,46 @@
+import Testing
+
+@testable import FileAccess
+
+/// The commands a refusal tells the operator to run ("run: chmod 600 PATH")
+/// must name that one file when pasted into a shell, whatever the path holds.
+@Suite("Paths in suggested commands")
+struct ShellWordTests {
+    @Test("a path of plain characters is written as it is")
+    func plainPath() {
+        #expect(ShellWord("/etc/bottle-supervise/web-token_1.2+x,y:z@h%").description
+            == "/etc/bottle-supervise/web-token_1.2+x,y:z@h%")
+    }
+
+    @Test(
+        "any other path is one single-quoted word, a quote inside written '\\''",
+        arguments: [
+            ("/srv/my secrets/token", "'/srv/my secrets/token'"),
+            ("/srv/a;rm -rf ~/token", "'/srv/a;rm -rf ~/token'"),
+            ("/srv/$(id)/`id`/*", "'/srv/$(id)/`id`/*'"),
+            ("/srv/it's", #"'/srv/it'\''s'"#),
+            ("", "''"),
+            ("/srv/café", "'/srv/café'"),
+        ])
+    func quotedPath(path: String, word: String) {
+        #expect(ShellWord(path).description == word)
+    }
+
+    @Test("a control character is still shown as an escape, never written raw")
+    func controlCharacters() {
+        let word = ShellWord("/srv/a\u{1B}[2Jb\nc").description
+        #expect(!word.unicodeScalars.contains { Escaped.mustEscape($0) })
+        #expect(word.hasPrefix("'/srv/a") && word.hasSuffix("c'"))
+    }
+
+    @Test("the fixes refusals suggest quote the path: a pasted command names the refused file, not two")
+    func refusalsQuote() {
+        let path = "/srv/my secrets/token"
+        #expect(FileAccessError.readableByOthers(path: path, mode: 0o644).description
+            .hasSuffix("run: chmod 600 '/srv/my secrets/token'"))
+        #expect(FileAccessError.hardLinked(path: path, links: 2).description.hasSuffix(
+            "cp '/srv/my secrets/token' '/srv/my secrets/token.new' && mv '/srv/my secrets/token.new' '/srv/my secrets/token'"))
+        #expect(FileAccessError.untrustedDirectory(path: path, directory: "/srv/my secrets", owner: 0, mode: 0o777)
+            .description.hasSuffix("run: chmod go-w '/srv/my secrets'"))
+    }
+}
