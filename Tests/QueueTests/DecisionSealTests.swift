@@ -288,9 +288,9 @@ struct DecisionSealTests {
     @Test("a host command that finds no key while another is making it waits for that key, instead of taking the other's list of unsigned decisions for a lost key")
     func keyBeingMadeElsewhere() throws {
         let rootPath = directory.path
-        // Another host command half-way through making the key: it holds the root's lock and has
+        // Another host command half-way through making the key: it holds the key lock and has
         // written the list of unsigned decisions, not the key yet (what two `approve` started at once meet).
-        let lock = open(rootPath.string, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let lock = open(rootPath.appending(DecisionSeal.keyLockName).string, O_RDONLY | O_CREAT | O_CLOEXEC, 0o600)
         #expect(lock >= 0 && flock(lock, LOCK_EX) == 0)
         defer { close(lock) }
         writeRaw("", to: rootPath.appending(DecisionSeal.unsignedListName))
@@ -316,6 +316,73 @@ struct DecisionSealTests {
         #expect(finished.wait(timeout: .now() + 15) == .success, "the command waiting on the lock never finished")
         #expect(outcome.withLock { $0 } == "made")
         #expect(try text(keyPath) == String(repeating: "ab", count: 32) + "\n", "the other command's key is kept")
+    }
+
+    @Test("whoever can read the queue root cannot hold up the making of the key: the lock is a file of the owner's, mode 0600")
+    func rootReadersCannotHoldTheKeyLock() throws {
+        let rootPath = directory.path
+        // What any local user may do to a 0755 root: open it for reading and take a lock on the directory.
+        let reader = open(rootPath.string, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        #expect(reader >= 0 && flock(reader, LOCK_EX) == 0)
+        defer { close(reader) }
+        DecisionSeal.forgetLoadedKeys()
+        let outcome = Mutex<String?>(nil)
+        let finished = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            do {
+                _ = try DecisionSeal.of(root: rootPath)
+                outcome.withLock { $0 = "made" }
+            } catch {
+                outcome.withLock { $0 = "\(error)" }
+            }
+            finished.signal()
+        }
+        // Under the creation lock's own 10 s wait: a key made despite the reader's lock, not after a failure.
+        #expect(finished.wait(timeout: .now() + 5) == .success, "making the key waited on a lock a reader held")
+        #expect(outcome.withLock { $0 } == "made")
+        var info = stat()
+        #expect(lstat(rootPath.appending(DecisionSeal.keyLockName).string, &info) == 0)
+        #expect(info.st_mode & S_IFMT == S_IFREG && info.st_mode & 0o777 == 0o600 && info.st_uid == geteuid())
+    }
+
+    @Test("a key lock that is a link, a FIFO, another's file, open to others or a second name is refused, not used")
+    func keyLockGuards() throws {
+        let lockPath = directory.path.appending(DecisionSeal.keyLockName)
+        let elsewhere = directory.path.appending("elsewhere")
+        writeRaw("", to: elsewhere)
+        chmod(elsewhere.string, 0o600)
+        func refusal() -> String? {
+            DecisionSeal.forgetLoadedKeys()
+            do {
+                _ = try DecisionSeal.of(root: directory.path)
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(symlink(elsewhere.string, lockPath.string) == 0)
+        let linked = refusal()
+        #expect(linked?.contains("\(lockPath.string)") == true && linked?.contains("a symbolic link") == true, "\(linked ?? "made")")
+        unlink(lockPath.string)
+        // A FIFO: O_NONBLOCK, so the open does not wait for a writer that never comes.
+        #expect(mkfifo(lockPath.string, 0o600) == 0)
+        #expect(refusal()?.contains("it is not a regular file; remove it and run the command again") == true)
+        unlink(lockPath.string)
+        writeRaw("", to: lockPath)
+        chmod(lockPath.string, 0o644)
+        #expect(refusal()?.contains("it is mode 644, so others can open it") == true)
+        if geteuid() == 0 {  // only root can give a file away
+            chmod(lockPath.string, 0o600)
+            #expect(chown(lockPath.string, 12_345, 12_345) == 0)
+            #expect(refusal()?.contains("it belongs to uid 12345, not to you (uid 0)") == true)
+        }
+        unlink(lockPath.string)
+        #expect(link(elsewhere.string, lockPath.string) == 0)
+        #expect(refusal()?.contains("it has 2 names (hard links)") == true)
+        #expect(!FileManager.default.fileExists(atPath: directory.path.appending(DecisionSeal.keyName).string), "no key made meanwhile")
+        // Once the bad lock file is gone, the key is made.
+        unlink(lockPath.string)
+        #expect(refusal() == nil)
     }
 
     @Test("a decision planted before the host's first command is forged, not unsigned: the audit log never saw it")

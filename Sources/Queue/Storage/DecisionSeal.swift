@@ -93,7 +93,7 @@ public final class DecisionSeal: Sendable {
         }
     }
 
-    /// Makes the root's key, holding the root's lock (``withCreationLock(of:_:)``): the list of
+    /// Makes the root's key, holding the root's key lock (``withCreationLock(of:_:)``): the list of
     /// unsigned decisions is written before the key, so a second host command that found no key
     /// and did not wait would find that list and take the root for one whose key went missing.
     /// Under the lock it looks for the key again, and uses one another process made meanwhile.
@@ -122,14 +122,31 @@ public final class DecisionSeal: Sendable {
     /// work) before it says so: a process holding the lock longer is stuck, or hostile.
     static let creationLockWait: Duration = .seconds(10)
 
-    /// Runs `body` holding an exclusive `flock` on the queue root directory itself (no lock
-    /// file to plant or link). Taken only while a key is made, once per root.
+    /// The lock file taken while the key is made (a dot name: never a slug).
+    public static let keyLockName = ".decision-key.lock"
+
+    /// Runs `body` holding an exclusive `flock` on ``keyLockName`` in the queue root. Taken only
+    /// while a key is made, once per root.
+    ///
+    /// Why a file of the owner's, mode 0600, and not the root directory itself: `flock` needs
+    /// only a read descriptor, and any local user who can read the root (0755, say) can open
+    /// the directory, so they could hold a lock on it and make every host command fail until they
+    /// let go. Nobody else can open this file, nor put one of their own (a link, a FIFO) in its
+    /// place in a root only the owner may write; what is found there is `fstat`-checked anyway.
     private static func withCreationLock<Result>(of root: FilePath, _ body: () throws(QueueError) -> Result)
         throws(QueueError) -> Result
     {
-        let fd = open(root.string, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw .io(operation: "open", path: root.string, errno: errno) }
+        let path = root.appending(keyLockName)
+        // O_NONBLOCK: a FIFO planted here must not block the open (it is refused below).
+        let fd = open(path.string, O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            if errno == ELOOP {
+                throw .malformedFile(path: path.string, reason: "a symbolic link, not the host's lock file; remove it and run again")
+            }
+            throw .io(operation: "open", path: path.string, errno: errno)
+        }
         defer { close(fd) }
+        try checkLockFile(fd, path: path)
         let clock = ContinuousClock()
         let deadline = clock.now + creationLockWait
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
@@ -138,14 +155,39 @@ public final class DecisionSeal: Sendable {
             guard clock.now < deadline else {
                 throw .malformedFile(
                     path: root.appending(keyName).string,
-                    reason: "another process has held the queue root's lock for \(creationLockWait) while making the "
-                        + "host's decision key; find it (fuser -v \(root.string): any user who can read the directory "
-                        + "can hold it; chmod 700 the queue root), stop it, and run the command again")
+                    reason: "another process of yours has held \(path.string) for \(creationLockWait) while making "
+                        + "the host's decision key; find it (fuser -v \(path.string)), stop it, and run the command again")
             }
             usleep(5_000)
         }
         defer { flock(fd, LOCK_UN) }
         return try body()
+    }
+
+    /// Refuses a lock file that is not a regular file of the effective user's alone, mode 0600
+    /// or stricter, with one name: one that anybody else could open (and so hold) or that
+    /// stands for another file.
+    private static func checkLockFile(_ fd: Int32, path: FilePath) throws(QueueError) {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw .io(operation: "stat", path: path.string, errno: errno) }
+        let problem: String? =
+            if (info.st_mode & S_IFMT) != S_IFREG {
+                "it is not a regular file"
+            } else if info.st_uid != geteuid() {
+                "it belongs to uid \(info.st_uid), not to you (uid \(geteuid()))"
+            } else if info.st_mode & 0o077 != 0 {
+                "it is mode \(String(info.st_mode & 0o777, radix: 8)), so others can open it"
+            } else if info.st_nlink != 1 {
+                "it has \(info.st_nlink) names (hard links)"
+            } else {
+                nil
+            }
+        if let problem {
+            throw .malformedFile(
+                path: path.string,
+                reason: "the host's lock for making its decision key must be a regular file of yours, mode 0600, "
+                    + "with one name, but \(problem); remove it and run the command again")
+        }
     }
 
     /// Forgets the keys read so far: for tests that remove a queue root's key.
