@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import FileAccess
@@ -21,9 +22,30 @@ struct ShellWordTests {
             ("/srv/it's", #"'/srv/it'\''s'"#),
             ("", "''"),
             ("/srv/café", "'/srv/café'"),
+            // A quote with a combining mark after it is one Character, but the shell still reads the quote.
+            ("/srv/a'\u{301};echo INJECTED;#", "'/srv/a'\\''\u{301};echo INJECTED;#'"),
+            ("/srv/\u{600}'x", "'/srv/\u{600}'\\''x'"),
+            // A relative path that looks like an option is not taken for one.
+            ("-rf", "./-rf"),
+            ("-my token", "'./-my token'"),
         ])
     func quotedPath(path: String, word: String) {
         #expect(ShellWord(path).description == word)
+    }
+
+    @Test("a quoted word reads back, through a real shell, as the one path it quotes", arguments: [
+        "/srv/a b/token", "/srv/it's", "/srv/a'\u{301};echo INJECTED;#", "/srv/$(echo x)`echo y`", "/srv/\u{600}'x",
+    ])
+    func throughAShell(path: String) throws {
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", "printf '%s' " + ShellWord.quoted(path)]
+        let output = Pipe()
+        shell.standardOutput = output
+        try shell.run()
+        let printed = output.fileHandleForReading.readDataToEndOfFile()
+        shell.waitUntilExit()
+        #expect(String(decoding: printed, as: UTF8.self) == path)
     }
 
     @Test("a control character is still shown as an escape, never written raw")

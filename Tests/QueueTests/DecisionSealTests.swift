@@ -351,23 +351,37 @@ struct DecisionSealTests {
         let elsewhere = directory.path.appending("elsewhere")
         writeRaw("", to: elsewhere)
         chmod(elsewhere.string, 0o600)
+        let rootPath = directory.path
+        /// The error of a host command's first look at the key, or nil when it made one; "hung" when
+        /// it had not returned after 5 s (a FIFO opened without O_NONBLOCK would wait for ever).
         func refusal() -> String? {
             DecisionSeal.forgetLoadedKeys()
-            do {
-                _ = try DecisionSeal.of(root: directory.path)
-                return nil
-            } catch {
-                return "\(error)"
+            let outcome = Mutex<String?>("hung")
+            let finished = DispatchSemaphore(value: 0)
+            DispatchQueue.global().async {
+                do {
+                    _ = try DecisionSeal.of(root: rootPath)
+                    outcome.withLock { $0 = nil }
+                } catch {
+                    outcome.withLock { $0 = "\(error)" }
+                }
+                finished.signal()
             }
+            guard finished.wait(timeout: .now() + 5) == .success else { return "hung" }
+            return outcome.withLock { $0 }
         }
         #expect(symlink(elsewhere.string, lockPath.string) == 0)
         let linked = refusal()
-        #expect(linked?.contains("\(lockPath.string)") == true && linked?.contains("a symbolic link") == true, "\(linked ?? "made")")
+        #expect(linked?.contains("\(lockPath.string)") == true && linked?.contains("it is a symbolic link; remove it") == true, "\(linked ?? "made")")
         unlink(lockPath.string)
         // A FIFO: O_NONBLOCK, so the open does not wait for a writer that never comes.
         #expect(mkfifo(lockPath.string, 0o600) == 0)
-        #expect(refusal()?.contains("it is not a regular file; remove it and run the command again") == true)
+        let fifo = refusal()
+        #expect(fifo?.contains("it is a FIFO; remove it and run the command again") == true, "\(fifo ?? "made")")
         unlink(lockPath.string)
+        #expect(mkdir(lockPath.string, 0o700) == 0)
+        #expect(refusal()?.contains("it is a directory; remove it") == true)
+        rmdir(lockPath.string)
         writeRaw("", to: lockPath)
         chmod(lockPath.string, 0o644)
         #expect(refusal()?.contains("it is mode 644, so others can open it") == true)

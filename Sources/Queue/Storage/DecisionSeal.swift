@@ -132,31 +132,29 @@ public final class DecisionSeal: Sendable {
     /// only a read descriptor, and any local user who can read the root (0755, say) can open
     /// the directory, so they could hold a lock on it and make every host command fail until they
     /// let go. Nobody else can open this file, nor put one of their own (a link, a FIFO) in its
-    /// place in a root only the owner may write; what is found there is `fstat`-checked anyway.
+    /// place in a root only the owner may write; what is found there is checked anyway, so in a
+    /// sticky root others may write what they plant is refused (a nuisance they can repeat, as
+    /// with the key's own name, not a lock they hold).
     private static func withCreationLock<Result>(of root: FilePath, _ body: () throws(QueueError) -> Result)
         throws(QueueError) -> Result
     {
         let path = root.appending(keyLockName)
-        // O_NONBLOCK: a FIFO planted here must not block the open (it is refused below).
-        let fd = open(path.string, O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            if errno == ELOOP {
-                throw .malformedFile(path: path.string, reason: "a symbolic link, not the host's lock file; remove it and run again")
-            }
-            throw .io(operation: "open", path: path.string, errno: errno)
-        }
+        let fd = try openLockFile(path)
         defer { close(fd) }
-        try checkLockFile(fd, path: path)
         let clock = ContinuousClock()
         let deadline = clock.now + creationLockWait
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            // A file system without flock (ENOLCK on some network mounts): made unlocked, as before.
-            guard errno == EWOULDBLOCK || errno == EINTR else { return try body() }
+            switch errno {
+            case EWOULDBLOCK, EINTR: break
+            // A file system without flock (some network mounts): made unlocked, as before.
+            case ENOLCK, EOPNOTSUPP: return try body()
+            case let code: throw .io(operation: "flock", path: path.string, errno: code)
+            }
             guard clock.now < deadline else {
                 throw .malformedFile(
                     path: root.appending(keyName).string,
                     reason: "another process of yours has held \(path.string) for \(creationLockWait) while making "
-                        + "the host's decision key; find it (fuser -v \(path.string)), stop it, and run the command again")
+                        + "the host's decision key; find it (fuser -v \(ShellWord(path.string))), stop it, and run the command again")
             }
             usleep(5_000)
         }
@@ -164,30 +162,69 @@ public final class DecisionSeal: Sendable {
         return try body()
     }
 
-    /// Refuses a lock file that is not a regular file of the effective user's alone, mode 0600
-    /// or stricter, with one name: one that anybody else could open (and so hold) or that
-    /// stands for another file.
-    private static func checkLockFile(_ fd: Int32, path: FilePath) throws(QueueError) {
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .io(operation: "stat", path: path.string, errno: errno) }
-        let problem: String? =
-            if (info.st_mode & S_IFMT) != S_IFREG {
-                "it is not a regular file"
-            } else if info.st_uid != geteuid() {
+    /// The lock file at `path`, opened for reading and writing (an exclusive `flock` that a
+    /// network file system emulates with a byte-range lock needs a descriptor open for writing),
+    /// and made mode 0600 when it is not there yet. Whatever else is found there (a link, a
+    /// directory, a FIFO, a socket, a file someone else could open) is refused, saying what it
+    /// is and to remove it; a FIFO is opened without waiting for a writer (`O_NONBLOCK`).
+    private static func openLockFile(_ path: FilePath) throws(QueueError) -> Int32 {
+        let flags = O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC
+        var fd = open(path.string, flags | O_CREAT | O_EXCL, 0o600)
+        if fd >= 0 {
+            // Made now: exactly 0600 whatever the umask (one of 0400 would make a file nobody can reopen).
+            _ = fchmod(fd, 0o600)
+            return fd
+        }
+        if errno == EEXIST { fd = open(path.string, flags) }
+        guard fd >= 0 else {
+            let code = errno
+            var info = stat()
+            if code != ENOENT, lstat(path.string, &info) == 0, let problem = lockFileProblem(info) {
+                throw lockFileRefusal(path, problem: problem)
+            }
+            throw .io(operation: "open", path: path.string, errno: code)
+        }
+        do throws(QueueError) {
+            var info = stat()
+            guard fstat(fd, &info) == 0 else { throw QueueError.io(operation: "stat", path: path.string, errno: errno) }
+            if let problem = lockFileProblem(info) { throw lockFileRefusal(path, problem: problem) }
+        } catch {
+            close(fd)
+            throw error
+        }
+        return fd
+    }
+
+    /// What is wrong with a lock file described by `info`, or `nil`: it must be a regular file of
+    /// the effective user's alone, readable and writable by them, with one name, so nobody else can
+    /// open it (and so hold it) and it stands for no other file.
+    private static func lockFileProblem(_ info: stat) -> String? {
+        switch info.st_mode & S_IFMT {
+        case S_IFREG:
+            if info.st_uid != geteuid() {
                 "it belongs to uid \(info.st_uid), not to you (uid \(geteuid()))"
             } else if info.st_mode & 0o077 != 0 {
                 "it is mode \(String(info.st_mode & 0o777, radix: 8)), so others can open it"
+            } else if info.st_mode & 0o600 != 0o600 {
+                "it is mode \(String(info.st_mode & 0o777, radix: 8)), so you cannot open it"
             } else if info.st_nlink != 1 {
                 "it has \(info.st_nlink) names (hard links)"
             } else {
                 nil
             }
-        if let problem {
-            throw .malformedFile(
-                path: path.string,
-                reason: "the host's lock for making its decision key must be a regular file of yours, mode 0600, "
-                    + "with one name, but \(problem); remove it and run the command again")
+        case S_IFLNK: "it is a symbolic link"
+        case S_IFDIR: "it is a directory"
+        case S_IFIFO: "it is a FIFO"
+        case S_IFSOCK: "it is a socket"
+        default: "it is a device"
         }
+    }
+
+    private static func lockFileRefusal(_ path: FilePath, problem: String) -> QueueError {
+        .malformedFile(
+            path: path.string,
+            reason: "the host's lock for making its decision key must be a regular file of yours, mode 0600, "
+                + "with one name, but \(problem); remove it and run the command again")
     }
 
     /// Forgets the keys read so far: for tests that remove a queue root's key.
