@@ -294,18 +294,7 @@ struct DecisionSealTests {
         #expect(lock >= 0 && flock(lock, LOCK_EX) == 0)
         defer { close(lock) }
         writeRaw("", to: rootPath.appending(DecisionSeal.unsignedListName))
-        DecisionSeal.forgetLoadedKeys()
-        let outcome = Mutex<String?>(nil)
-        let finished = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            do {
-                _ = try DecisionSeal.of(root: rootPath)
-                outcome.withLock { $0 = "made" }
-            } catch {
-                outcome.withLock { $0 = "\(error)" }
-            }
-            finished.signal()
-        }
+        let lookup = KeyLookup(root: rootPath)
         // Not a synchronisation: the waiting command passes however long this is. Without the lock it
         // fails at once (a missing key), so the pause only gives it the time to.
         usleep(200_000)
@@ -313,8 +302,7 @@ struct DecisionSealTests {
         writeRaw(String(repeating: "ab", count: 32) + "\n", to: keyPath)
         chmod(keyPath.string, 0o600)
         flock(lock, LOCK_UN)
-        #expect(finished.wait(timeout: .now() + 15) == .success, "the command waiting on the lock never finished")
-        #expect(outcome.withLock { $0 } == "made")
+        #expect(lookup.outcome(within: 15) == "made", "the command waiting on the lock never finished, or failed")
         #expect(try text(keyPath) == String(repeating: "ab", count: 32) + "\n", "the other command's key is kept")
     }
 
@@ -325,21 +313,9 @@ struct DecisionSealTests {
         let reader = open(rootPath.string, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         #expect(reader >= 0 && flock(reader, LOCK_EX) == 0)
         defer { close(reader) }
-        DecisionSeal.forgetLoadedKeys()
-        let outcome = Mutex<String?>(nil)
-        let finished = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            do {
-                _ = try DecisionSeal.of(root: rootPath)
-                outcome.withLock { $0 = "made" }
-            } catch {
-                outcome.withLock { $0 = "\(error)" }
-            }
-            finished.signal()
-        }
+        let lookup = KeyLookup(root: rootPath)
         // Under the creation lock's own 10 s wait: a key made despite the reader's lock, not after a failure.
-        #expect(finished.wait(timeout: .now() + 5) == .success, "making the key waited on a lock a reader held")
-        #expect(outcome.withLock { $0 } == "made")
+        #expect(lookup.outcome(within: 5) == "made", "making the key waited on a lock a reader held, or failed")
         var info = stat()
         #expect(lstat(rootPath.appending(DecisionSeal.keyLockName).string, &info) == 0)
         #expect(info.st_mode & S_IFMT == S_IFREG && info.st_mode & 0o777 == 0o600 && info.st_uid == geteuid())
@@ -352,51 +328,35 @@ struct DecisionSealTests {
         writeRaw("", to: elsewhere)
         chmod(elsewhere.string, 0o600)
         let rootPath = directory.path
-        /// The error of a host command's first look at the key, or nil when it made one; "hung" when
-        /// it had not returned after 5 s (a FIFO opened without O_NONBLOCK would wait for ever).
-        func refusal() -> String? {
-            DecisionSeal.forgetLoadedKeys()
-            let outcome = Mutex<String?>("hung")
-            let finished = DispatchSemaphore(value: 0)
-            DispatchQueue.global().async {
-                do {
-                    _ = try DecisionSeal.of(root: rootPath)
-                    outcome.withLock { $0 = nil }
-                } catch {
-                    outcome.withLock { $0 = "\(error)" }
-                }
-                finished.signal()
-            }
-            guard finished.wait(timeout: .now() + 5) == .success else { return "hung" }
-            return outcome.withLock { $0 }
-        }
+        // Each attempt has 5 s: a FIFO opened without O_NONBLOCK would wait for ever.
+        func refusal() -> String { KeyLookup(root: rootPath).outcome(within: 5) }
         #expect(symlink(elsewhere.string, lockPath.string) == 0)
         let linked = refusal()
-        #expect(linked?.contains("\(lockPath.string)") == true && linked?.contains("it is a symbolic link; remove it") == true, "\(linked ?? "made")")
+        #expect(linked.contains("\(lockPath.string)") && linked.contains("it is a symbolic link; remove it"), "\(linked)")
         unlink(lockPath.string)
         // A FIFO: O_NONBLOCK, so the open does not wait for a writer that never comes.
         #expect(mkfifo(lockPath.string, 0o600) == 0)
         let fifo = refusal()
-        #expect(fifo?.contains("it is a FIFO; remove it and run the command again") == true, "\(fifo ?? "made")")
+        #expect(fifo.contains("it is a FIFO; remove it and run the command again"), "\(fifo)")
         unlink(lockPath.string)
         #expect(mkdir(lockPath.string, 0o700) == 0)
-        #expect(refusal()?.contains("it is a directory; remove it") == true)
+        #expect(refusal().contains("it is a directory; remove it"))
         rmdir(lockPath.string)
         writeRaw("", to: lockPath)
         chmod(lockPath.string, 0o644)
-        #expect(refusal()?.contains("it is mode 644, so others can open it") == true)
+        #expect(refusal().contains("it is mode 644, so others can open it"))
         if geteuid() == 0 {  // only root can give a file away
             chmod(lockPath.string, 0o600)
             #expect(chown(lockPath.string, 12_345, 12_345) == 0)
-            #expect(refusal()?.contains("it belongs to uid 12345, not to you (uid 0)") == true)
+            #expect(refusal().contains("it belongs to uid 12345, not to you (uid 0)"))
         }
         unlink(lockPath.string)
         #expect(link(elsewhere.string, lockPath.string) == 0)
-        #expect(refusal()?.contains("it has 2 names (hard links)") == true)
+        #expect(refusal().contains("it has 2 names (hard links)"))
         #expect(!FileManager.default.fileExists(atPath: directory.path.appending(DecisionSeal.keyName).string), "no key made meanwhile")
         // Once the bad lock file is gone, the key is made.
         unlink(lockPath.string)
-        #expect(refusal() == nil)
+        #expect(refusal() == "made")
     }
 
     @Test("a decision planted before the host's first command is forged, not unsigned: the audit log never saw it")
@@ -496,5 +456,30 @@ struct DecisionSealTests {
             atPath: directory.path.appending(".forged-decisions").appending(slug().rawValue).string)
         #expect(kept.count == DecisionSeal.setAsideLimit + 1)
         #expect(try host.entry(proposal.id).forgedDecision?.notes == "\(DecisionSeal.setAsideLimit + 4)")
+    }
+}
+
+/// A host command's first look at a queue root's key, on another thread (it may wait on the key
+/// lock): its outcome is "made", the error's text, or "hung" when it has not returned in time.
+final class KeyLookup: Sendable {
+    private let result = Mutex<String>("hung")
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(root: FilePath) {
+        DecisionSeal.forgetLoadedKeys()
+        DispatchQueue.global().async { [self] in
+            do {
+                _ = try DecisionSeal.of(root: root)
+                result.withLock { $0 = "made" }
+            } catch {
+                result.withLock { $0 = "\(error)" }
+            }
+            finished.signal()
+        }
+    }
+
+    func outcome(within seconds: Int) -> String {
+        guard finished.wait(timeout: .now() + .seconds(seconds)) == .success else { return "hung" }
+        return result.withLock { $0 }
     }
 }
