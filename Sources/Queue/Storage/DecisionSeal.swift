@@ -199,24 +199,18 @@ public final class DecisionSeal: Sendable {
     /// the effective user's alone, readable and writable by them, with one name, so nobody else can
     /// open it (and so hold it) and it stands for no other file.
     private static func lockFileProblem(_ info: stat) -> String? {
-        switch info.st_mode & S_IFMT {
-        case S_IFREG:
-            if info.st_uid != geteuid() {
-                "it belongs to uid \(info.st_uid), not to you (uid \(geteuid()))"
-            } else if info.st_mode & 0o077 != 0 {
-                "it is mode \(String(info.st_mode & 0o777, radix: 8)), so others can open it"
-            } else if info.st_mode & 0o600 != 0o600 {
-                "it is mode \(String(info.st_mode & 0o777, radix: 8)), so you cannot open it"
-            } else if info.st_nlink != 1 {
-                "it has \(info.st_nlink) names (hard links)"
-            } else {
-                nil
-            }
-        case S_IFLNK: "it is a symbolic link"
-        case S_IFDIR: "it is a directory"
-        case S_IFIFO: "it is a FIFO"
-        case S_IFSOCK: "it is a socket"
-        default: "it is a device"
+        if info.st_mode & S_IFMT != S_IFREG {
+            "it is \(FileAccessError.kind(info.st_mode))"
+        } else if info.st_uid != geteuid() {
+            "it belongs to uid \(info.st_uid), not to you (uid \(geteuid()))"
+        } else if info.st_mode & 0o077 != 0 {
+            "it is mode \(String(info.st_mode & 0o777, radix: 8)), so others can open it"
+        } else if info.st_mode & 0o600 != 0o600 {
+            "it is mode \(String(info.st_mode & 0o777, radix: 8)), so you cannot open it"
+        } else if info.st_nlink != 1 {
+            "it has \(info.st_nlink) names (hard links)"
+        } else {
+            nil
         }
     }
 
