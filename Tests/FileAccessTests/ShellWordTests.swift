@@ -42,9 +42,16 @@ struct ShellWordTests {
         shell.arguments = ["-c", "printf '%s' " + ShellWord.quoted(path)]
         let output = Pipe()
         shell.standardOutput = output
+        let exited = DispatchSemaphore(value: 0)
+        shell.terminationHandler = { _ in exited.signal() }
         try shell.run()
+        // The output is a few bytes, far below a pipe's buffer: the shell never waits on the reader.
+        guard exited.wait(timeout: .now() + 10) == .success else {
+            shell.terminate()
+            Issue.record("/bin/sh did not exit within 10 s")
+            return
+        }
         let printed = output.fileHandleForReading.readDataToEndOfFile()
-        shell.waitUntilExit()
         #expect(String(decoding: printed, as: UTF8.self) == path)
     }
 
